@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* omcluster's command line: what the user asked for, validated. */
+#ifndef OM_CLUSTER_CLI_H
+#define OM_CLUSTER_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define OM_MAX_NODES 64
+
+enum om_command {
+	OM_CMD_UP,
+	OM_CMD_EXEC,
+	OM_CMD_CP,
+	OM_CMD_STATUS,
+	OM_CMD_CONSOLE,
+	OM_CMD_DOWN,
+	OM_CMD_HELP,
+	OM_CMD_VERSION,
+};
+
+enum om_accel {
+	OM_ACCEL_AUTO,
+	OM_ACCEL_KVM,
+	OM_ACCEL_TCG,
+};
+
+struct om_cli {
+	enum om_command cmd;
+	const char *cluster;  /* -c NAME: which cluster (default "default") */
+	const char *run_dir;  /* --run-dir: where cluster state lives */
+	/* up */
+	unsigned int nodes;
+	unsigned int mem_mib;
+	unsigned int cpus;
+	enum om_accel accel;
+	const char *kernel, *initrd, *qemu, *append;
+	/* up, exec, down: seconds; 0 means the command's default */
+	unsigned int timeout_s;
+	/* exec, cp, console */
+	unsigned int node;
+	bool forward_stdin;
+	char **argv; /* exec: the command, NULL-terminated */
+	const char *src, *dst;
+	unsigned int mode;
+	bool mode_set;
+	unsigned int lines;
+	const char *help_topic;
+};
+
+/*
+ * Parses argv into cli. Returns 0, or -EINVAL with a message for the user in
+ * err. Node numbers are checked against OM_MAX_NODES here and against the
+ * running cluster by the command.
+ */
+int om_cli_parse(int argc, char **argv, struct om_cli *cli, char *err, size_t errlen);
+
+/* Parses "3" or "node3" into 3; -EINVAL for anything else or out of range. */
+int om_parse_node(const char *s, unsigned int *node);
+
+/* Strict unsigned parse in [min, max] (base 0 when octal is allowed). */
+int om_parse_uint(const char *s, unsigned int min, unsigned int max, int base, unsigned int *out);
+
+/* The usage text of a command (or of the tool for NULL); NULL if unknown. */
+const char *om_cli_usage(const char *topic);
+
+#endif /* OM_CLUSTER_CLI_H */

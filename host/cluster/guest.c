@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "guest.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+
+#include "agent-proto.h"
+
+static const char *const file_names[] = {
+	[OM_GUEST_CONSOLE] = "console.log",
+	[OM_GUEST_QEMU_LOG] = "qemu.log",
+	[OM_GUEST_AGENT] = "agent.sock",
+	[OM_GUEST_AGENT_LOCK] = "agent.lock",
+	[OM_GUEST_QMP] = "qmp.sock",
+};
+
+int om_guest_path(const struct om_guest *g, enum om_guest_file f, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", g->dir, file_names[f]);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+int om_guest_init(struct om_guest *g, unsigned int node, unsigned int mem_mib,
+		  unsigned int cpus, enum om_accel accel, const char *dir, const char *append)
+{
+	char sock[PATH_MAX];
+	int n;
+
+	memset(g, 0, sizeof(*g));
+	if (node < 1 || node > OM_MAX_NODES || accel == OM_ACCEL_AUTO)
+		return -EINVAL;
+	g->node = node;
+	g->mem_mib = mem_mib;
+	g->cpus = cpus;
+	g->accel = accel;
+	n = snprintf(g->dir, sizeof(g->dir), "%s", dir);
+	if (n < 0 || (size_t)n >= sizeof(g->dir))
+		return -ENAMETOOLONG;
+	n = snprintf(g->append, sizeof(g->append), "%s", append ? append : "");
+	if (n < 0 || (size_t)n >= sizeof(g->append))
+		return -E2BIG;
+	/* Unix socket paths must fit sun_path, or QEMU fails late and obscurely. */
+	if (om_guest_path(g, OM_GUEST_AGENT, sock, sizeof(sock)) ||
+	    strlen(sock) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int om_guest_add_device(struct om_guest *g, const char *chardev, const char *device)
+{
+	struct om_guest_device *d;
+
+	if (g->n_devices == OM_GUEST_MAX_DEVICES)
+		return -ENOSPC;
+	d = &g->devices[g->n_devices];
+	if ((size_t)snprintf(d->chardev, sizeof(d->chardev), "%s", chardev ? chardev : "") >=
+		    sizeof(d->chardev) ||
+	    (size_t)snprintf(d->device, sizeof(d->device), "%s", device) >= sizeof(d->device))
+		return -E2BIG;
+	g->n_devices++;
+	return 0;
+}
+
+static int push(struct om_argv *a, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (a->argc + 1 >= OM_GUEST_MAX_ARGV)
+		return -E2BIG;
+	va_start(ap, fmt);
+	n = vsnprintf(a->buf + a->used, sizeof(a->buf) - a->used, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(a->buf) - a->used)
+		return -E2BIG;
+	a->argv[a->argc++] = a->buf + a->used;
+	a->argv[a->argc] = NULL;
+	a->used += (size_t)n + 1;
+	return 0;
+}
+
+#define PUSH(...)                                  \
+	do {                                       \
+		int err_ = push(out, __VA_ARGS__); \
+		if (err_)                          \
+			return err_;               \
+	} while (0)
+
+int om_guest_qemu_argv(const struct om_guest *g, const struct om_artifacts *art,
+		       struct om_argv *out)
+{
+	char console[PATH_MAX], agent[PATH_MAX], qmp[PATH_MAX];
+	bool kvm = g->accel == OM_ACCEL_KVM;
+
+	out->argc = 0;
+	out->used = 0;
+	out->argv[0] = NULL;
+	if (om_guest_path(g, OM_GUEST_CONSOLE, console, sizeof(console)) ||
+	    om_guest_path(g, OM_GUEST_AGENT, agent, sizeof(agent)) ||
+	    om_guest_path(g, OM_GUEST_QMP, qmp, sizeof(qmp)))
+		return -ENAMETOOLONG;
+
+	PUSH("%s", art->qemu);
+	PUSH("-name");
+	PUSH("om-node%u,process=om-node%u", g->node, g->node);
+	PUSH("-nodefaults");
+	PUSH("-no-user-config");
+	PUSH("-display");
+	PUSH("none");
+	PUSH("-accel");
+	PUSH("%s", kvm ? "kvm" : "tcg");
+	PUSH("-cpu");
+	/* 7.2 asserts on the host's arch-capabilities MSR on some hosts. */
+	PUSH("%s", kvm ? "host,-arch-capabilities" : "max");
+	PUSH("-smp");
+	PUSH("%u", g->cpus);
+	PUSH("-m");
+	PUSH("%u", g->mem_mib);
+	/* Shared memory from the start: vhost-user back-ends map guest RAM. */
+	PUSH("-object");
+	PUSH("memory-backend-memfd,id=ram,size=%uM,share=on", g->mem_mib);
+	PUSH("-machine");
+	PUSH("pc,memory-backend=ram");
+	for (size_t i = 0; i < 2; i++) {
+		if (!art->firmware[i][0])
+			continue;
+		PUSH("-L");
+		PUSH("%s", art->firmware[i]);
+	}
+	PUSH("-kernel");
+	PUSH("%s", art->kernel);
+	PUSH("-initrd");
+	PUSH("%s", art->initrd);
+	PUSH("-append");
+	PUSH("console=ttyS0 loglevel=4 panic=-1 om.node=%u%s%s%s", g->node,
+	     g->probe ? " om.probe=1" : "", g->append[0] ? " " : "", g->append);
+	/* A panic (panic=-1 reboots) or a guest poweroff ends QEMU. */
+	PUSH("-no-reboot");
+	PUSH("-chardev");
+	PUSH("file,id=console,path=%s", console);
+	PUSH("-serial");
+	PUSH("chardev:console");
+	if (!g->probe) {
+		PUSH("-qmp");
+		PUSH("unix:%s,server=on,wait=off", qmp);
+		PUSH("-device");
+		PUSH("virtio-serial-pci,id=vser0");
+		PUSH("-chardev");
+		PUSH("socket,id=agent,path=%s,server=on,wait=off", agent);
+		PUSH("-device");
+		PUSH("virtserialport,bus=vser0.0,chardev=agent,name=%s", OMA_PORT_NAME);
+	}
+	for (unsigned int i = 0; i < g->n_devices; i++) {
+		if (g->devices[i].chardev[0]) {
+			PUSH("-chardev");
+			PUSH("%s", g->devices[i].chardev);
+		}
+		PUSH("-device");
+		PUSH("%s", g->devices[i].device);
+	}
+	return 0;
+}

@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "proc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+long long om_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void om_sleep_ms(unsigned int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Reads state and start time (fields 3 and 22) of /proc/PID/stat. */
+static int read_stat(pid_t pid, char *state, unsigned long long *start)
+{
+	char path[64], buf[1024], *p;
+	unsigned int field = 2;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* The name (field 2) may hold spaces and parentheses: skip to its end. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	while (*p && field < 22) {
+		while (*p == ' ')
+			p++;
+		field++;
+		if (field == 3)
+			*state = *p;
+		if (field == 22)
+			break;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (field != 22 || sscanf(p, "%llu", start) != 1)
+		return -EIO;
+	return 0;
+}
+
+int om_proc_start_time(pid_t pid, unsigned long long *start)
+{
+	char state;
+
+	return read_stat(pid, &state, start);
+}
+
+bool om_proc_alive(const struct om_proc_id *id)
+{
+	unsigned long long start;
+	char state;
+
+	if (id->pid <= 0)
+		return false;
+	/* Our own child that exited is a zombie until reaped: reap it. */
+	waitpid(id->pid, NULL, WNOHANG);
+	if (read_stat(id->pid, &state, &start))
+		return false;
+	return start == id->start && state != 'Z' && state != 'X';
+}
+
+int om_proc_spawn(char *const argv[], const char *log_path, struct om_proc_id *id)
+{
+	int status[2], child_errno = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (pipe2(status, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(status[0]);
+		close(status[1]);
+		return err;
+	}
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		sigset_t none;
+
+		if (in < 0 || log < 0)
+			goto fail;
+		setsid();
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+			goto fail;
+		execv(argv[0], argv);
+fail:
+		child_errno = errno;
+		if (write(status[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(status[1]);
+	n = read(status[0], &child_errno, sizeof(child_errno));
+	close(status[0]);
+	if (n == (ssize_t)sizeof(child_errno)) {
+		waitpid(pid, NULL, 0);
+		return -child_errno;
+	}
+	id->pid = pid;
+	if (om_proc_start_time(pid, &id->start)) {
+		/* It exited already; its start time is gone with it. */
+		waitpid(pid, NULL, 0);
+		return -ECHILD;
+	}
+	return 0;
+}
+
+static bool wait_gone(const struct om_proc_id *id, long long deadline)
+{
+	while (om_proc_alive(id)) {
+		if (om_now_ms() >= deadline)
+			return false;
+		om_sleep_ms(20);
+	}
+	return true;
+}
+
+int om_proc_stop(const struct om_proc_id *id, unsigned int timeout_ms)
+{
+	if (!om_proc_alive(id))
+		return 0;
+	kill(id->pid, SIGTERM);
+	if (wait_gone(id, om_now_ms() + timeout_ms))
+		return 0;
+	if (om_proc_alive(id))
+		kill(id->pid, SIGKILL);
+	return wait_gone(id, om_now_ms() + 5000) ? 0 : -ETIMEDOUT;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Starting, recognising and stopping the processes a cluster owns. */
+#ifndef OM_CLUSTER_PROC_H
+#define OM_CLUSTER_PROC_H
+
+#include <stdbool.h>
+
+#include "state.h"
+
+/*
+ * Starts argv in a session of its own (so it outlives us and our terminal's
+ * signals), stdin from /dev/null, stdout and stderr appended to log_path.
+ * Returns 0 with id filled, or -errno (including the exec's own failure).
+ */
+int om_proc_spawn(char *const argv[], const char *log_path, struct om_proc_id *id);
+
+/* The start time of pid from /proc (clock ticks after boot), or -errno. */
+int om_proc_start_time(pid_t pid, unsigned long long *start);
+
+/* True while id's process runs: same pid, same start time, not a zombie. */
+bool om_proc_alive(const struct om_proc_id *id);
+
+/*
+ * Stops id's process: SIGTERM, then SIGKILL after timeout_ms, then waits
+ * for it to be gone. Returns 0 (also when it was already gone) or -ETIMEDOUT.
+ */
+int om_proc_stop(const struct om_proc_id *id, unsigned int timeout_ms);
+
+/* Milliseconds on the monotonic clock. */
+long long om_now_ms(void);
+
+/* Sleeps about ms milliseconds (a signal may end it early). */
+void om_sleep_ms(unsigned int ms);
+
+#endif /* OM_CLUSTER_PROC_H */

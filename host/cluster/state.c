@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "state.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define STATE_FILE "cluster.state"
+#define STATE_MAGIC "omcluster-state 1"
+
+int om_state_dir(const char *run_dir, const char *name, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/%s", run_dir, name);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static const char *accel_name(enum om_accel a)
+{
+	return a == OM_ACCEL_KVM ? "kvm" : "tcg";
+}
+
+int om_state_write(FILE *f, const struct om_cluster_state *st)
+{
+	fprintf(f, "%s\n", STATE_MAGIC);
+	fprintf(f, "name %s\n", st->name);
+	fprintf(f, "dir %s\n", st->dir);
+	fprintf(f, "accel %s\n", accel_name(st->accel));
+	fprintf(f, "accel-reason %s\n", st->accel_reason);
+	fprintf(f, "created %lld\n", st->created);
+	fprintf(f, "mem-mib %u\n", st->mem_mib);
+	fprintf(f, "cpus %u\n", st->cpus);
+	for (unsigned int i = 0; i < st->n_nodes; i++) {
+		const struct om_node_state *n = &st->nodes[i];
+
+		fprintf(f, "node %u %d %llu %s\n", n->node, (int)n->qemu.pid, n->qemu.start,
+			n->dir);
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int om_state_save(const struct om_cluster_state *st)
+{
+	char path[PATH_MAX + 32], tmp[PATH_MAX + 32];
+	FILE *f;
+	int err;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, STATE_FILE);
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", st->dir, STATE_FILE);
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	err = om_state_write(f, st);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path) < 0)
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+static int bad(char *err, size_t errlen, unsigned int line, const char *fmt, ...)
+{
+	char what[200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "line %u: %s", line, what);
+	return -EBADMSG;
+}
+
+static int copy_value(char *dst, size_t cap, const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n >= cap)
+		return -1;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errlen)
+{
+	char line[PATH_MAX + 128];
+	unsigned int lineno = 0;
+	bool seen_accel = false;
+
+	memset(st, 0, sizeof(*st));
+	if (!fgets(line, sizeof(line), f) || strcmp(line, STATE_MAGIC "\n") != 0)
+		return bad(err, errlen, 1, "not an omcluster state file");
+	lineno = 1;
+	while (fgets(line, sizeof(line), f)) {
+		char *nl = strchr(line, '\n'), *sp, *value;
+
+		lineno++;
+		if (!nl)
+			return bad(err, errlen, lineno, "line too long or unterminated");
+		*nl = '\0';
+		sp = strchr(line, ' ');
+		if (!sp)
+			return bad(err, errlen, lineno, "no value");
+		*sp = '\0';
+		value = sp + 1;
+		if (strcmp(line, "name") == 0) {
+			if (copy_value(st->name, sizeof(st->name), value))
+				return bad(err, errlen, lineno, "name too long");
+		} else if (strcmp(line, "dir") == 0) {
+			if (copy_value(st->dir, sizeof(st->dir), value))
+				return bad(err, errlen, lineno, "dir too long");
+		} else if (strcmp(line, "accel") == 0) {
+			if (strcmp(value, "kvm") == 0)
+				st->accel = OM_ACCEL_KVM;
+			else if (strcmp(value, "tcg") == 0)
+				st->accel = OM_ACCEL_TCG;
+			else
+				return bad(err, errlen, lineno, "accel '%s'", value);
+			seen_accel = true;
+		} else if (strcmp(line, "accel-reason") == 0) {
+			if (copy_value(st->accel_reason, sizeof(st->accel_reason), value))
+				return bad(err, errlen, lineno, "accel-reason too long");
+		} else if (strcmp(line, "created") == 0) {
+			char *end;
+
+			st->created = strtoll(value, &end, 10);
+			if (*end || end == value)
+				return bad(err, errlen, lineno, "created '%s'", value);
+		} else if (strcmp(line, "mem-mib") == 0) {
+			if (om_parse_uint(value, 1, 1u << 20, 10, &st->mem_mib))
+				return bad(err, errlen, lineno, "mem-mib '%s'", value);
+		} else if (strcmp(line, "cpus") == 0) {
+			if (om_parse_uint(value, 1, 1024, 10, &st->cpus))
+				return bad(err, errlen, lineno, "cpus '%s'", value);
+		} else if (strcmp(line, "node") == 0) {
+			struct om_node_state *n;
+			int pid, used = 0;
+			unsigned int id;
+			unsigned long long start;
+
+			if (st->n_nodes == OM_MAX_NODES)
+				return bad(err, errlen, lineno, "more than %d nodes", OM_MAX_NODES);
+			if (sscanf(value, "%u %d %llu %n", &id, &pid, &start, &used) != 3 || !used ||
+			    id < 1 || id > OM_MAX_NODES || pid < 0 || value[used] != '/')
+				return bad(err, errlen, lineno, "node entry '%s'", value);
+			if (om_state_node(st, id))
+				return bad(err, errlen, lineno, "node %u listed twice", id);
+			n = &st->nodes[st->n_nodes++];
+			n->node = id;
+			n->qemu.pid = pid;
+			n->qemu.start = start;
+			if (copy_value(n->dir, sizeof(n->dir), value + used))
+				return bad(err, errlen, lineno, "node dir too long");
+		} else {
+			return bad(err, errlen, lineno, "unknown key '%s'", line);
+		}
+	}
+	if (!st->name[0] || !st->dir[0] || !seen_accel)
+		return bad(err, errlen, lineno, "incomplete: name, dir and accel are required");
+	return 0;
+}
+
+int om_state_load(const char *dir, struct om_cluster_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX + 32];
+	FILE *f;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, STATE_FILE);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	r = om_state_parse(f, st, err, errlen);
+	fclose(f);
+	return r;
+}
+
+const struct om_node_state *om_state_node(const struct om_cluster_state *st, unsigned int node)
+{
+	for (unsigned int i = 0; i < st->n_nodes; i++)
+		if (st->nodes[i].node == node)
+			return &st->nodes[i];
+	return NULL;
+}

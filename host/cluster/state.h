@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A cluster's persistent state: which guests it has and which processes it
+ * started, so that later commands (exec, status, down) find them and down
+ * stops exactly those processes. Kept in RUN_DIR/NAME/cluster.state.
+ */
+#ifndef OM_CLUSTER_STATE_H
+#define OM_CLUSTER_STATE_H
+
+#include <limits.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "cli.h"
+
+struct om_proc_id {
+	pid_t pid;
+	unsigned long long start; /* start time in clock ticks after boot: tells pid reuse apart */
+};
+
+struct om_node_state {
+	unsigned int node;
+	struct om_proc_id qemu;
+	char dir[PATH_MAX];
+};
+
+struct om_cluster_state {
+	char name[64];
+	char dir[PATH_MAX];
+	enum om_accel accel;
+	char accel_reason[256];
+	long long created; /* seconds since the epoch */
+	unsigned int mem_mib, cpus;
+	unsigned int n_nodes;
+	struct om_node_state nodes[OM_MAX_NODES];
+};
+
+/* RUN_DIR/NAME: the cluster's directory. */
+int om_state_dir(const char *run_dir, const char *name, char *out, size_t cap);
+
+/* Writes the state atomically (temp file + rename) into st->dir. */
+int om_state_save(const struct om_cluster_state *st);
+
+/*
+ * Reads the state from dir. -ENOENT when there is no cluster; -EBADMSG for
+ * a file that does not parse (the message says where, in err).
+ */
+int om_state_load(const char *dir, struct om_cluster_state *st, char *err, size_t errlen);
+
+/* The same, from an open stream (what load uses; tests feed text). */
+int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errlen);
+int om_state_write(FILE *f, const struct om_cluster_state *st);
+
+/* The node's entry, or NULL when the cluster has no such node. */
+const struct om_node_state *om_state_node(const struct om_cluster_state *st, unsigned int node);
+
+#endif /* OM_CLUSTER_STATE_H */

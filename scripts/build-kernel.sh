@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Builds the guest kernel: Debian's linux-source-6.12 + guest-kernel/patches,
+# with the engine (guest-kernel/om, arch/x86/om) and the virtio-om UAPI
+# header synced in, configured from tinyconfig + guest-kernel/config.
+#
+# usage: build-kernel.sh BZIMAGE_OUT RELEASE_OUT
+#
+# The tree is keyed by the source version, the patch series and the config
+# fragment; engine files are synced so a change to one rebuilds incrementally.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+OM_LOG_TAG=kernel
+
+[ $# -eq 2 ] || om_die "usage: $0 BZIMAGE_OUT RELEASE_OUT"
+out_image=$1
+out_release=$2
+
+tarball=/usr/src/linux-source-6.12.tar.xz
+[ -f "$tarball" ] || om_die "$tarball missing: run scripts/setup-host.sh"
+src_version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
+fragment=$OM_TOP/guest-kernel/config/guest.config
+recipe=1 # bump when this script changes how a tree is prepared
+
+mapfile -t patches < <(om_series_files "$OM_TOP/guest-kernel/patches")
+key=$(om_hash "recipe $recipe" "linux-source $src_version" "${patches[@]}" \
+	"$OM_TOP/guest-kernel/patches/series" "$fragment")
+base=$OM_CACHE/kernel/$key
+tree=$base/linux
+mkdir -p "$base"
+exec 9>"$base/lock"
+flock 9
+
+if [ ! -f "$base/prepared" ]; then
+	om_log "preparing tree $key from linux-source $src_version"
+	rm -rf "$tree" "$base/tmp"
+	mkdir -p "$base/tmp"
+	tar -C "$base/tmp" -xf "$tarball"
+	mv "$base/tmp/linux-source-6.12" "$tree"
+	rmdir "$base/tmp"
+	om_apply_series "$OM_TOP/guest-kernel/patches" "$tree"
+	touch "$base/prepared"
+fi
+touch "$base" # most recently used, for om_prune
+
+om_sync "$OM_TOP/guest-kernel/om" "$tree/kernel/om"
+om_sync "$OM_TOP/arch/x86/om" "$tree/arch/x86/om"
+om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
+	"$tree/include/uapi/linux/virtio_om.h"
+
+export CCACHE_DIR=${CCACHE_DIR:-$OM_CACHE/ccache}
+export CCACHE_BASEDIR=$tree CCACHE_NOHASHDIR=1
+kmake=(make -C "$tree" ARCH=x86_64 "CC=ccache gcc" -j"$OM_JOBS")
+
+if [ ! -f "$tree/.config" ]; then
+	om_log "configuring (tinyconfig + $(basename "$fragment"))"
+	"${kmake[@]}" -s tinyconfig >/dev/null
+	(cd "$tree" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$tree" \
+		"$tree/.config" "$fragment" >/dev/null)
+	"${kmake[@]}" -s olddefconfig >/dev/null
+	# An option that did not stick (typo, unmet dependency) is an error.
+	bad=0
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*) grep -qxF "$line" "$tree/.config" || { om_log "config: $line did not stick"; bad=1; } ;;
+		"# CONFIG_"*" is not set") grep -qxF "$line" "$tree/.config" || { om_log "config: $line did not stick"; bad=1; } ;;
+		esac
+	done <"$fragment"
+	if [ $bad -ne 0 ]; then
+		rm -f "$tree/.config"
+		om_die "the config fragment does not apply cleanly"
+	fi
+fi
+
+om_log "building bzImage (log: $base/build.log)"
+if ! "${kmake[@]}" bzImage 2>&1 | om_progress kernel "$base/build.log"; then
+	tail -n 30 "$base/build.log" >&2
+	om_die "kernel build failed (full log: $base/build.log)"
+fi
+grep -E '(^|: )(error|warning):' "$base/build.log" | grep -E 'kernel/om/|arch/x86/om/' >&2 && \
+	om_die "the engine builds with warnings (see above)"
+
+om_install_if_changed "$tree/arch/x86/boot/bzImage" "$out_image"
+release=$(cat "$tree/include/config/kernel.release")
+if [ "$(cat "$out_release" 2>/dev/null)" != "$release" ]; then
+	echo "$release" >"$out_release"
+fi
+om_log "ready: $release"
+om_prune kernel 2

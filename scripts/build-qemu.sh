@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Builds QEMU 7.2 (x86_64 system emulator) from Debian's source package with
+# Debian's patches, then qemu-patches/, with the virtio-om UAPI header synced
+# into its standard headers.
+#
+# usage: build-qemu.sh QEMU_OUT
+#
+# QEMU_OUT becomes a symlink to the binary in the cached build tree, which is
+# keyed by the source version, our patch series and the configure flags.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+OM_LOG_TAG=qemu
+
+[ $# -eq 1 ] || om_die "usage: $0 QEMU_OUT"
+out=$1
+
+src_version=$(apt-cache showsrc qemu 2>/dev/null | awk '/^Version:/ { print $2; exit }')
+[ -n "$src_version" ] || om_die "no qemu source package known to apt: run scripts/setup-host.sh"
+recipe=1 # bump when this script changes how a tree is prepared
+configure_flags=(
+	--target-list=x86_64-softmmu --without-default-features
+	--enable-vhost-user --enable-tcg --enable-kvm --enable-slirp
+	--enable-fdt=system --disable-install-blobs --disable-docs --disable-user
+	--disable-werror --python=/usr/bin/python3 --meson=/usr/bin/meson
+	"--cc=ccache gcc"
+)
+mapfile -t patches < <(om_series_files "$OM_TOP/qemu-patches")
+key=$(om_hash "recipe $recipe" "qemu $src_version" "${configure_flags[*]}" \
+	"${patches[@]}" "$OM_TOP/qemu-patches/series")
+base=$OM_CACHE/qemu/$key
+tree=$base/qemu
+mkdir -p "$base"
+exec 9>"$base/lock"
+flock 9
+
+if [ ! -f "$base/prepared" ]; then
+	om_log "preparing tree $key from qemu $src_version"
+	rm -rf "$tree" "$base/dl"
+	mkdir -p "$base/dl" "$OM_CACHE/src/qemu"
+	dsc=$OM_CACHE/src/qemu/qemu_${src_version#*:}.dsc
+	if [ ! -f "$dsc" ]; then
+		(cd "$OM_CACHE/src/qemu" && apt-get source --download-only qemu="$src_version" >/dev/null 2>&1) ||
+			om_die "apt-get source qemu=$src_version failed"
+	fi
+	dpkg-source --no-check -x "$dsc" "$tree" >/dev/null || om_die "dpkg-source -x $dsc failed"
+	rm -rf "$base/dl"
+	om_apply_series "$OM_TOP/qemu-patches" "$tree"
+	touch "$base/prepared"
+fi
+touch "$base"
+
+om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
+	"$tree/include/standard-headers/linux/virtio_om.h"
+
+export CCACHE_DIR=${CCACHE_DIR:-$OM_CACHE/ccache}
+export CCACHE_BASEDIR=$tree CCACHE_NOHASHDIR=1
+if [ ! -f "$tree/build/build.ninja" ]; then
+	om_log "configuring"
+	rm -rf "$tree/build"
+	mkdir -p "$tree/build"
+	(cd "$tree/build" && ../configure "${configure_flags[@]}") >"$base/configure.log" 2>&1 ||
+		{ tail -n 30 "$base/configure.log" >&2; om_die "configure failed (log: $base/configure.log)"; }
+fi
+
+om_log "building qemu-system-x86_64 (log: $base/build.log)"
+if ! ninja -C "$tree/build" -j"$OM_JOBS" qemu-system-x86_64 2>&1 | om_progress qemu "$base/build.log"; then
+	tail -n 30 "$base/build.log" >&2
+	om_die "QEMU build failed (full log: $base/build.log)"
+fi
+
+bin=$tree/build/qemu-system-x86_64
+if [ "$(readlink "$out" 2>/dev/null)" != "$bin" ]; then
+	ln -sfn "$bin" "$out"
+fi
+om_log "ready: $("$bin" --version | head -n 1)"
+om_prune qemu 2

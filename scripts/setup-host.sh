@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything the build, the cluster tool and the tests need on a
+# Debian 12 host, as root. Idempotent: when every package is present it
+# returns at once without touching the network.
+set -euo pipefail
+
+PACKAGES=(
+	# host programs and tests
+	build-essential pkg-config meson ninja-build liburing-dev libcmocka-dev
+	# guest kernel from Debian's source package
+	linux-source-6.12 bc bison flex libelf-dev libssl-dev cpio xz-utils rsync ccache
+	# QEMU 7.2 from Debian's source package
+	dpkg-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev python3-venv
+	# guest firmware (SeaBIOS, linuxboot option ROM) and guest userland
+	seabios qemu-system-data busybox-static
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+src_list=/etc/apt/sources.list.d/debian.sources
+need_src=0
+if [ -f "$src_list" ] && ! grep -q '^Types:.*deb-src' "$src_list"; then
+	need_src=1
+fi
+
+if [ ${#missing[@]} -eq 0 ] && [ $need_src -eq 0 ]; then
+	exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "setup-host: missing packages (${missing[*]}); run as root to install them" >&2
+	exit 1
+fi
+
+if [ $need_src -eq 1 ]; then
+	# QEMU is built from Debian's source package: apt needs deb-src entries.
+	sed -i 's/^Types: deb$/Types: deb deb-src/' "$src_list"
+fi
+
+echo "setup-host: installing ${missing[*]:-(source lists only)}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+if [ ${#missing[@]} -gt 0 ]; then
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The guest description and the QEMU command line made from it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent-proto.h"
+#include "guest.h"
+
+static struct om_artifacts art = {
+	.qemu = "/b/qemu-system-x86_64",
+	.kernel = "/b/bzImage",
+	.initrd = "/b/initramfs.cpio.gz",
+	.firmware = { "/usr/share/seabios", "/usr/share/qemu" },
+};
+
+/* The value following option `opt` (the n-th occurrence), or NULL. */
+static const char *option(const struct om_argv *a, const char *opt, int n)
+{
+	for (size_t i = 0; i + 1 < a->argc; i++)
+		if (strcmp(a->argv[i], opt) == 0 && n-- == 0)
+			return a->argv[i + 1];
+	return NULL;
+}
+
+static bool has_value(const struct om_argv *a, const char *opt, const char *needle)
+{
+	for (int n = 0; option(a, opt, n); n++)
+		if (strstr(option(a, opt, n), needle))
+			return true;
+	return false;
+}
+
+static void tcg_guest_argv(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 2, 512, 1, OM_ACCEL_TCG, "/run/omcluster/t/node2", NULL), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_string_equal(a.argv[0], art.qemu);
+	assert_null(a.argv[a.argc]);
+	assert_string_equal(option(&a, "-accel", 0), "tcg");
+	assert_string_equal(option(&a, "-cpu", 0), "max");
+	assert_string_equal(option(&a, "-m", 0), "512");
+	assert_string_equal(option(&a, "-smp", 0), "1");
+	assert_string_equal(option(&a, "-kernel", 0), art.kernel);
+	assert_string_equal(option(&a, "-initrd", 0), art.initrd);
+	assert_string_equal(option(&a, "-L", 0), "/usr/share/seabios");
+	assert_string_equal(option(&a, "-L", 1), "/usr/share/qemu");
+	/* The node identity reaches the guest, and a panic ends QEMU. */
+	assert_non_null(strstr(option(&a, "-append", 0), "om.node=2"));
+	assert_non_null(strstr(option(&a, "-append", 0), "panic=-1"));
+	assert_null(strstr(option(&a, "-append", 0), "om.probe"));
+	/* Guest RAM is shareable with vhost-user back-ends. */
+	assert_true(has_value(&a, "-object", "memory-backend-memfd,id=ram,size=512M,share=on"));
+	assert_true(has_value(&a, "-chardev", "file,id=console,path=/run/omcluster/t/node2/console.log"));
+	assert_true(has_value(&a, "-chardev", "path=/run/omcluster/t/node2/agent.sock,server=on,wait=off"));
+	assert_true(has_value(&a, "-device", "name=" OMA_PORT_NAME));
+	assert_true(has_value(&a, "-qmp", "/run/omcluster/t/node2/qmp.sock"));
+}
+
+static void kvm_and_append(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 7, 2048, 4, OM_ACCEL_KVM, "/d", "quiet om.x=1"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_string_equal(option(&a, "-accel", 0), "kvm");
+	assert_string_equal(option(&a, "-cpu", 0), "host,-arch-capabilities");
+	assert_string_equal(option(&a, "-smp", 0), "4");
+	assert_non_null(strstr(option(&a, "-append", 0), "om.node=7 quiet om.x=1"));
+}
+
+static void probe_guest_has_no_agent(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 1, 256, 1, OM_ACCEL_KVM, "/p", NULL), 0);
+	g.probe = true;
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_non_null(strstr(option(&a, "-append", 0), "om.probe=1"));
+	assert_false(has_value(&a, "-device", "virtserialport"));
+}
+
+static void devices_are_appended(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 1, 256, 1, OM_ACCEL_TCG, "/d", NULL), 0);
+	assert_int_equal(om_guest_add_device(&g, "socket,id=om,path=/h/om.sock", "vhost-user-om-pci,chardev=om"), 0);
+	assert_int_equal(om_guest_add_device(&g, NULL, "virtio-rng-pci"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_true(has_value(&a, "-chardev", "socket,id=om,path=/h/om.sock"));
+	assert_true(has_value(&a, "-device", "vhost-user-om-pci,chardev=om"));
+	assert_true(has_value(&a, "-device", "virtio-rng-pci"));
+	for (int i = 2; i < OM_GUEST_MAX_DEVICES; i++)
+		assert_int_equal(om_guest_add_device(&g, NULL, "x"), 0);
+	assert_int_equal(om_guest_add_device(&g, NULL, "one-too-many"), -ENOSPC);
+}
+
+static void refusals(void **state)
+{
+	char longdir[200];
+	struct om_guest g;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 0, 256, 1, OM_ACCEL_TCG, "/d", NULL), -EINVAL);
+	assert_int_equal(om_guest_init(&g, OM_MAX_NODES + 1, 256, 1, OM_ACCEL_TCG, "/d", NULL), -EINVAL);
+	/* auto must have been resolved before a guest is described */
+	assert_int_equal(om_guest_init(&g, 1, 256, 1, OM_ACCEL_AUTO, "/d", NULL), -EINVAL);
+	/* A socket path beyond sun_path is refused up front. */
+	memset(longdir, 'x', sizeof(longdir) - 1);
+	longdir[0] = '/';
+	longdir[sizeof(longdir) - 1] = '\0';
+	assert_int_equal(om_guest_init(&g, 1, 256, 1, OM_ACCEL_TCG, longdir, NULL), -ENAMETOOLONG);
+}
+
+static void paths(void **state)
+{
+	struct om_guest g;
+	char p[PATH_MAX];
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 3, 256, 1, OM_ACCEL_TCG, "/c/node3", NULL), 0);
+	assert_int_equal(om_guest_path(&g, OM_GUEST_AGENT_LOCK, p, sizeof(p)), 0);
+	assert_string_equal(p, "/c/node3/agent.lock");
+	assert_int_equal(om_guest_path(&g, OM_GUEST_QEMU_LOG, p, 8), -ENAMETOOLONG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tcg_guest_argv),
+		cmocka_unit_test(kvm_and_append),
+		cmocka_unit_test(probe_guest_has_no_agent),
+		cmocka_unit_test(devices_are_appended),
+		cmocka_unit_test(refusals),
+		cmocka_unit_test(paths),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

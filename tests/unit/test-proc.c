@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Starting, recognising and stopping processes, as up and down do. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proc.h"
+
+static void spawn_alive_stop(void **state)
+{
+	char *argv[] = { "/bin/sleep", "30", NULL };
+	struct om_proc_id id;
+
+	(void)state;
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), 0);
+	assert_true(id.pid > 0);
+	assert_true(om_proc_alive(&id));
+	/* The same pid with another start time is another process. */
+	struct om_proc_id other = { .pid = id.pid, .start = id.start + 1 };
+
+	assert_false(om_proc_alive(&other));
+	assert_int_equal(om_proc_stop(&id, 2000), 0);
+	assert_false(om_proc_alive(&id));
+	/* Stopping what is gone is fine. */
+	assert_int_equal(om_proc_stop(&id, 100), 0);
+}
+
+static void stop_escalates_to_kill(void **state)
+{
+	char *argv[] = { "/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done", NULL };
+	struct om_proc_id id;
+	long long t0;
+
+	(void)state;
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), 0);
+	om_sleep_ms(200); /* let the shell install its trap */
+	t0 = om_now_ms();
+	assert_int_equal(om_proc_stop(&id, 300), 0);
+	assert_false(om_proc_alive(&id));
+	assert_true(om_now_ms() - t0 >= 300);
+}
+
+static void spawn_reports_exec_failure(void **state)
+{
+	char *argv[] = { "/nonexistent/qemu", NULL };
+	struct om_proc_id id;
+
+	(void)state;
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), -ENOENT);
+	assert_int_equal(om_proc_spawn(argv, "/nonexistent/dir/log", &id), -ENOENT);
+}
+
+static void spawn_logs_output(void **state)
+{
+	char log[] = "/tmp/om-log-XXXXXX", buf[64] = "";
+	char *argv[] = { "/bin/sh", "-c", "echo to-out; echo to-err >&2", NULL };
+	struct om_proc_id id;
+	int fd = mkstemp(log);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(om_proc_spawn(argv, log, &id), 0);
+	for (int i = 0; i < 200 && om_proc_alive(&id); i++)
+		om_sleep_ms(10);
+	assert_false(om_proc_alive(&id));
+	assert_true(read(fd, buf, sizeof(buf) - 1) > 0);
+	assert_string_equal(buf, "to-out\nto-err\n");
+	close(fd);
+	unlink(log);
+}
+
+static void dead_pid(void **state)
+{
+	struct om_proc_id none = { .pid = 0 }, self = { .pid = getpid() };
+
+	(void)state;
+	assert_false(om_proc_alive(&none));
+	assert_int_equal(om_proc_start_time(getpid(), &self.start), 0);
+	assert_true(om_proc_alive(&self));
+	assert_true(om_proc_start_time(-1, &self.start) < 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(spawn_alive_stop),
+		cmocka_unit_test(stop_escalates_to_kill),
+		cmocka_unit_test(spawn_reports_exec_failure),
+		cmocka_unit_test(spawn_logs_output),
+		cmocka_unit_test(dead_pid),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
