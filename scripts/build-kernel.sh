@@ -3,7 +3,7 @@
 # with the engine (guest-kernel/om, arch/x86/om) and the virtio-om UAPI
 # header synced in, configured from tinyconfig + guest-kernel/config.
 #
-# usage: build-kernel.sh BZIMAGE_OUT RELEASE_OUT
+# usage: build-kernel.sh BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT
 #
 # The tree is keyed by the source version, the patch series and the config
 # fragment; engine files are synced so a change to one rebuilds incrementally.
@@ -11,9 +11,10 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 OM_LOG_TAG=kernel
 
-[ $# -eq 2 ] || om_die "usage: $0 BZIMAGE_OUT RELEASE_OUT"
+[ $# -eq 3 ] || om_die "usage: $0 BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT"
 out_image=$1
 out_release=$2
+out_tree=$3 # a link to the tree, for tools that need it (checkpatch, KUnit)
 
 tarball=/usr/src/linux-source-6.12.tar.xz
 [ -f "$tarball" ] || om_die "$tarball missing: run scripts/setup-host.sh"
@@ -83,6 +84,9 @@ om_install_if_changed "$tree/arch/x86/boot/bzImage" "$out_image"
 release=$(cat "$tree/include/config/kernel.release")
 if [ "$(cat "$out_release" 2>/dev/null)" != "$release" ]; then
 	echo "$release" >"$out_release"
+fi
+if [ "$(readlink "$out_tree" 2>/dev/null)" != "$tree" ]; then
+	ln -sfn "$tree" "$out_tree"
 fi
 om_log "ready: $release"
 om_prune kernel 2

@@ -14,18 +14,19 @@ OM_LOG_TAG=qemu
 [ $# -eq 1 ] || om_die "usage: $0 QEMU_OUT"
 out=$1
 
-src_version=$(apt-cache showsrc qemu 2>/dev/null | awk '/^Version:/ { print $2; exit }')
-[ -n "$src_version" ] || om_die "no qemu source package known to apt: run scripts/setup-host.sh"
+# The source package apt would fetch now (its .dsc names the exact version).
+dsc_name=$(apt-get source --print-uris qemu 2>/dev/null | awk '$2 ~ /\.dsc$/ { print $2 }')
+[ -n "$dsc_name" ] || om_die "no qemu source package known to apt: run scripts/setup-host.sh"
 recipe=1 # bump when this script changes how a tree is prepared
 configure_flags=(
 	--target-list=x86_64-softmmu --without-default-features
 	--enable-vhost-user --enable-tcg --enable-kvm --enable-slirp
 	--enable-fdt=system --disable-install-blobs --disable-docs --disable-user
-	--disable-werror --python=/usr/bin/python3 --meson=/usr/bin/meson
+	--disable-werror --meson=/usr/bin/meson
 	"--cc=ccache gcc"
 )
 mapfile -t patches < <(om_series_files "$OM_TOP/qemu-patches")
-key=$(om_hash "recipe $recipe" "qemu $src_version" "${configure_flags[*]}" \
+key=$(om_hash "recipe $recipe" "qemu $dsc_name" "${configure_flags[*]}" \
 	"${patches[@]}" "$OM_TOP/qemu-patches/series")
 base=$OM_CACHE/qemu/$key
 tree=$base/qemu
@@ -34,16 +35,16 @@ exec 9>"$base/lock"
 flock 9
 
 if [ ! -f "$base/prepared" ]; then
-	om_log "preparing tree $key from qemu $src_version"
-	rm -rf "$tree" "$base/dl"
-	mkdir -p "$base/dl" "$OM_CACHE/src/qemu"
-	dsc=$OM_CACHE/src/qemu/qemu_${src_version#*:}.dsc
+	om_log "preparing tree $key from $dsc_name"
+	rm -rf "$tree"
+	mkdir -p "$OM_CACHE/src/qemu"
+	dsc=$OM_CACHE/src/qemu/$dsc_name
 	if [ ! -f "$dsc" ]; then
-		(cd "$OM_CACHE/src/qemu" && apt-get source --download-only qemu="$src_version" >/dev/null 2>&1) ||
-			om_die "apt-get source qemu=$src_version failed"
+		(cd "$OM_CACHE/src/qemu" && apt-get source --download-only qemu >/dev/null 2>&1) ||
+			om_die "apt-get source qemu failed"
 	fi
 	dpkg-source --no-check -x "$dsc" "$tree" >/dev/null || om_die "dpkg-source -x $dsc failed"
-	rm -rf "$base/dl"
+	rm -f "$base"/*.orig.tar.* # dpkg-source leaves a copy beside the tree
 	om_apply_series "$OM_TOP/qemu-patches" "$tree"
 	touch "$base/prepared"
 fi
@@ -58,12 +59,14 @@ if [ ! -f "$tree/build/build.ninja" ]; then
 	om_log "configuring"
 	rm -rf "$tree/build"
 	mkdir -p "$tree/build"
-	(cd "$tree/build" && ../configure "${configure_flags[@]}") >"$base/configure.log" 2>&1 ||
+	# Debian's python3 and meson, whatever else is first on PATH.
+	(cd "$tree/build" && PATH=/usr/bin:$PATH ../configure "${configure_flags[@]}") \
+		>"$base/configure.log" 2>&1 ||
 		{ tail -n 30 "$base/configure.log" >&2; om_die "configure failed (log: $base/configure.log)"; }
 fi
 
 om_log "building qemu-system-x86_64 (log: $base/build.log)"
-if ! ninja -C "$tree/build" -j"$OM_JOBS" qemu-system-x86_64 2>&1 | om_progress qemu "$base/build.log"; then
+if ! PATH=/usr/bin:$PATH ninja -C "$tree/build" -j"$OM_JOBS" qemu-system-x86_64 2>&1 | om_progress qemu "$base/build.log"; then
 	tail -n 30 "$base/build.log" >&2
 	om_die "QEMU build failed (full log: $base/build.log)"
 fi

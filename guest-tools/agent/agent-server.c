@@ -23,6 +23,7 @@
 
 #define MAX_ARGS 256
 #define DRAIN_IDLE_MS 200
+#define HOST_GONE_GRACE_MS 500
 
 
 static int64_t now_ms(void)
@@ -31,6 +32,25 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * True when the host has really gone. The port reports the host's connect
+ * and disconnect on the control queue, which is not ordered with data: the
+ * close of the previous connection may be seen after the first bytes of
+ * the next one. A hang-up that clears within the grace was such a late one.
+ */
+static bool host_gone(int fd)
+{
+	for (int waited = 0; waited < HOST_GONE_GRACE_MS; waited += 20) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+		struct timespec ts = { .tv_nsec = 20 * 1000000 };
+
+		if (poll(&pfd, 1, 0) == 1 && !(pfd.revents & POLLHUP))
+			return false;
+		nanosleep(&ts, NULL);
+	}
+	return true;
 }
 
 /* Returns 0, or -EPIPE when the host went away. */
@@ -51,7 +71,7 @@ static int port_write_all(int fd, const uint8_t *p, size_t len)
 
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return -errno;
-			if ((pfd.revents & POLLHUP) && !(pfd.revents & POLLOUT))
+			if ((pfd.revents & POLLHUP) && !(pfd.revents & POLLOUT) && host_gone(fd))
 				return -EPIPE;
 			continue;
 		}
@@ -71,8 +91,11 @@ static int port_read_all(int fd, uint8_t *p, size_t len)
 			len -= (size_t)n;
 			continue;
 		}
-		if (n == 0)
-			return -EPIPE;
+		if (n == 0) {
+			if (host_gone(fd))
+				return -EPIPE;
+			continue;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
@@ -80,7 +103,7 @@ static int port_read_all(int fd, uint8_t *p, size_t len)
 
 			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
 				return -errno;
-			if ((pfd.revents & POLLHUP) && !(pfd.revents & POLLIN))
+			if ((pfd.revents & POLLHUP) && !(pfd.revents & POLLIN) && host_gone(fd))
 				return -EPIPE;
 			continue;
 		}
@@ -285,7 +308,7 @@ static int exec_loop(struct agent *a, struct exec_run *r, uint32_t timeout_ms)
 		if (idx_port >= 0 && pfd[idx_port].revents) {
 			if (pfd[idx_port].revents & POLLIN)
 				err = exec_take_input(a, r);
-			else
+			else if (host_gone(a->port))
 				err = -EPIPE;
 		}
 		if (!err && idx_in >= 0 && pfd[idx_in].revents)

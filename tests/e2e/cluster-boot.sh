@@ -74,7 +74,7 @@ check "status after down says no cluster" '[ "$rc" -eq 1 ]'
 
 echo "# a guest whose kernel panics fails up, with its console"
 set +e
-"$OMC" --run-dir "$E2E_RUN_DIR" -c panic up -n 1 --timeout 120 --append rdinit=/nonexistent \
+"$OMC" --run-dir "$E2E_RUN_DIR" -c panic up -n 1 --timeout 120 --append "rdinit=/nonexistent init=/nonexistent" \
 	2>"$E2E_RUN_DIR/panic.err"
 rc=$?
 set -e
