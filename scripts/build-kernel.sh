@@ -20,13 +20,14 @@ tarball=/usr/src/linux-source-6.12.tar.xz
 [ -f "$tarball" ] || om_die "$tarball missing: run scripts/setup-host.sh"
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 fragment=$OM_TOP/guest-kernel/config/guest.config
-recipe=1 # bump when this script changes how a tree is prepared
+recipe=2 # bump when this script changes how a tree is prepared
 
 mapfile -t patches < <(om_series_files "$OM_TOP/guest-kernel/patches")
 key=$(om_hash "recipe $recipe" "linux-source $src_version" "${patches[@]}" \
 	"$OM_TOP/guest-kernel/patches/series" "$fragment")
 base=$OM_CACHE/kernel/$key
-tree=$base/linux
+tree=$base/linux # sources only: synced files are never mixed with objects
+obj=$base/obj
 mkdir -p "$base"
 exec 9>"$base/lock"
 flock 9
@@ -49,39 +50,54 @@ om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
 	"$tree/include/uapi/linux/virtio_om.h"
 
 export CCACHE_DIR=${CCACHE_DIR:-$OM_CACHE/ccache}
-export CCACHE_BASEDIR=$tree CCACHE_NOHASHDIR=1
-kmake=(make -C "$tree" ARCH=x86_64 "CC=ccache gcc" -j"$OM_JOBS")
+export CCACHE_BASEDIR=$base CCACHE_NOHASHDIR=1
+# The same inputs make the same kernel: no build time, host or counter in it.
+export KBUILD_BUILD_TIMESTAMP="linux-source $src_version" KBUILD_BUILD_VERSION=1
+export KBUILD_BUILD_USER=omvm KBUILD_BUILD_HOST=omvm
+kmake=(make -C "$tree" O="$obj" ARCH=x86_64 "CC=ccache gcc" -j"$OM_JOBS")
+mkdir -p "$obj"
 
-if [ ! -f "$tree/.config" ]; then
+if [ ! -f "$obj/.config" ]; then
 	om_log "configuring (tinyconfig + $(basename "$fragment"))"
 	"${kmake[@]}" -s tinyconfig >/dev/null
-	(cd "$tree" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$tree" \
-		"$tree/.config" "$fragment" >/dev/null)
+	(cd "$tree" && ARCH=x86_64 scripts/kconfig/merge_config.sh -m -O "$obj" \
+		"$obj/.config" "$fragment" >/dev/null)
 	"${kmake[@]}" -s olddefconfig >/dev/null
 	# An option that did not stick (typo, unmet dependency) is an error.
 	bad=0
 	while IFS= read -r line; do
 		case "$line" in
-		CONFIG_*=*) grep -qxF "$line" "$tree/.config" || { om_log "config: $line did not stick"; bad=1; } ;;
-		"# CONFIG_"*" is not set") grep -qxF "$line" "$tree/.config" || { om_log "config: $line did not stick"; bad=1; } ;;
+		CONFIG_*=*) grep -qxF "$line" "$obj/.config" || { om_log "config: $line did not stick"; bad=1; } ;;
+		"# CONFIG_"*" is not set") grep -qxF "$line" "$obj/.config" || { om_log "config: $line did not stick"; bad=1; } ;;
 		esac
 	done <"$fragment"
 	if [ $bad -ne 0 ]; then
-		rm -f "$tree/.config"
+		rm -f "$obj/.config"
 		om_die "the config fragment does not apply cleanly"
 	fi
 fi
 
-om_log "building bzImage (log: $base/build.log)"
-if ! "${kmake[@]}" bzImage 2>&1 | om_progress kernel "$base/build.log"; then
-	tail -n 30 "$base/build.log" >&2
-	om_die "kernel build failed (full log: $base/build.log)"
+# What make would look at that can change without a new tree: when none of
+# it changed since the last good build, make has nothing to do; skip its walk.
+mapfile -t synced < <(find "$OM_TOP/guest-kernel/om" "$OM_TOP/arch/x86/om" -type f | LC_ALL=C sort)
+inputs=$(om_hash "$key" "${synced[@]}" "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
+	"$(env | grep -E '^KBUILD_' | sort)" "gcc $(gcc -dumpfullversion)")
+if [ "$(cat "$base/built" 2>/dev/null)" = "$inputs" ] && [ -f "$obj/arch/x86/boot/bzImage" ]; then
+	om_log "up to date"
+else
+	rm -f "$base/built"
+	om_log "building bzImage (log: $base/build.log)"
+	if ! "${kmake[@]}" bzImage 2>&1 | om_progress kernel "$base/build.log"; then
+		tail -n 30 "$base/build.log" >&2
+		om_die "kernel build failed (full log: $base/build.log)"
+	fi
+	grep -E '(^|: )(error|warning):' "$base/build.log" | grep -E 'kernel/om/|arch/x86/om/' >&2 &&
+		om_die "the engine builds with warnings (see above)"
+	echo "$inputs" >"$base/built"
 fi
-grep -E '(^|: )(error|warning):' "$base/build.log" | grep -E 'kernel/om/|arch/x86/om/' >&2 && \
-	om_die "the engine builds with warnings (see above)"
 
-om_install_if_changed "$tree/arch/x86/boot/bzImage" "$out_image"
-release=$(cat "$tree/include/config/kernel.release")
+om_install_if_changed "$obj/arch/x86/boot/bzImage" "$out_image"
+release=$(cat "$obj/include/config/kernel.release")
 if [ "$(cat "$out_release" 2>/dev/null)" != "$release" ]; then
 	echo "$release" >"$out_release"
 fi

@@ -341,7 +341,7 @@ static int exec_loop(struct agent *a, struct exec_run *r, uint32_t timeout_ms)
 
 static int serve_exec(struct agent *a, size_t len)
 {
-	static struct exec_run r;
+	struct exec_run *r;
 	char *argv[MAX_ARGS];
 	uint32_t timeout_ms, flags;
 	int in[2], out[2], errp[2], status[2], child_errno, err;
@@ -356,14 +356,20 @@ static int serve_exec(struct agent *a, size_t len)
 		close_pipes(in, out, errp, status);
 		return send_error(a, err, "pipe");
 	}
-	memset(&r, 0, sizeof(r));
-	r.pid = fork();
-	if (r.pid < 0) {
+	/* Per command: it holds a whole frame of stdin not yet taken. */
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		close_pipes(in, out, errp, status);
+		return send_error(a, ENOMEM, "exec");
+	}
+	r->pid = fork();
+	if (r->pid < 0) {
 		err = errno;
 		close_pipes(in, out, errp, status);
+		free(r);
 		return send_error(a, err, "fork");
 	}
-	if (r.pid == 0)
+	if (r->pid == 0)
 		exec_child(argv, in[0], out[1], errp[1], status[1]);
 	close(in[0]);
 	close(out[1]);
@@ -371,31 +377,34 @@ static int serve_exec(struct agent *a, size_t len)
 	close(status[1]);
 	n = read(status[0], &child_errno, sizeof(child_errno));
 	close(status[0]);
-	r.in = in[1];
-	r.out = out[0];
-	r.err = errp[0];
-	fcntl(r.in, F_SETFL, O_NONBLOCK);
+	r->in = in[1];
+	r->out = out[0];
+	r->err = errp[0];
+	r->pidfd = -1;
+	fcntl(r->in, F_SETFL, O_NONBLOCK);
 	if (n == (ssize_t)sizeof(child_errno)) {
-		waitpid(r.pid, NULL, 0);
-		close_fd(&r.in);
-		close_fd(&r.out);
-		close_fd(&r.err);
+		/* Not run at all. Its stdin, if any, is dropped by the next read. */
+		waitpid(r->pid, NULL, 0);
 		err = send_error(a, child_errno, argv[0]);
-		/* The host still sends its stdin; it is consumed by the next read. */
-		return err ? err : send_exit(a, OMA_EXITED, 127);
+		if (!err)
+			err = send_exit(a, OMA_EXITED, 127);
+		goto done;
 	}
-	r.pidfd = pidfd_open(r.pid, 0);
-	if (r.pidfd < 0) {
+	r->pidfd = pidfd_open(r->pid, 0);
+	if (r->pidfd < 0) {
 		err = errno;
-		kill(-r.pid, SIGKILL);
-		waitpid(r.pid, NULL, 0);
-		return send_error(a, err, "pidfd_open");
+		kill(-r->pid, SIGKILL);
+		waitpid(r->pid, NULL, 0);
+		err = send_error(a, err, "pidfd_open");
+		goto done;
 	}
-	err = exec_loop(a, &r, timeout_ms);
-	close_fd(&r.pidfd);
-	close_fd(&r.in);
-	close_fd(&r.out);
-	close_fd(&r.err);
+	err = exec_loop(a, r, timeout_ms);
+done:
+	close_fd(&r->pidfd);
+	close_fd(&r->in);
+	close_fd(&r->out);
+	close_fd(&r->err);
+	free(r);
 	return err;
 }
 

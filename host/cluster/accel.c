@@ -77,11 +77,33 @@ static int cache_read(const char *path, struct om_accel_choice *out)
 	return 0;
 }
 
-static void cache_write(const char *path, const struct om_accel_choice *c)
+/* mkdir -p for the cache directory (0 or -errno). */
+static int make_dirs(const char *dir)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(dir);
+
+	if (n >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, dir, n + 1);
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(path, 0755) < 0 && errno != EEXIST ? -errno : 0;
+}
+
+static void cache_write(const char *cache_dir, const char *path, const struct om_accel_choice *c)
 {
 	char tmp[PATH_MAX + 8];
 	FILE *f;
 
+	if (make_dirs(cache_dir))
+		return; /* no cache: the next run probes again, nothing is lost */
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "we");
 	if (!f)
@@ -94,7 +116,8 @@ static void cache_write(const char *path, const struct om_accel_choice *c)
 }
 
 /* Boots the guest once under KVM; 0 if it reached userland, else -errno. */
-static int probe_boot(const struct om_artifacts *art, const char *work_dir, char *why, size_t cap)
+static int probe_boot(const struct om_artifacts *art, const char *work_dir,
+		      unsigned int timeout_ms, char *why, size_t cap)
 {
 	struct om_guest g;
 	struct om_argv *argv = calloc(1, sizeof(*argv));
@@ -125,7 +148,7 @@ static int probe_boot(const struct om_artifacts *art, const char *work_dir, char
 		return err;
 	}
 	err = -ETIMEDOUT;
-	deadline = om_now_ms() + OM_PROBE_TIMEOUT_MS;
+	deadline = om_now_ms() + timeout_ms;
 	while (om_now_ms() < deadline) {
 		char tail[4096];
 
@@ -142,8 +165,8 @@ static int probe_boot(const struct om_artifacts *art, const char *work_dir, char
 	}
 	om_proc_stop(&id, 2000);
 	if (err == -ETIMEDOUT)
-		snprintf(why, cap, "a probe boot under KVM did not reach userland in %d s",
-			 OM_PROBE_TIMEOUT_MS / 1000);
+		snprintf(why, cap, "a probe boot under KVM did not reach userland in %u s",
+			 timeout_ms / 1000);
 	else if (err)
 		snprintf(why, cap, "QEMU exited during a probe boot under KVM (see %.120s)", log);
 	unlink(console);
@@ -154,6 +177,14 @@ static int probe_boot(const struct om_artifacts *art, const char *work_dir, char
 int om_accel_choose(enum om_accel requested, const struct om_artifacts *art,
 		    const char *cache_dir, const char *work_dir, struct om_accel_choice *out)
 {
+	return om_accel_choose_with(requested, art, cache_dir, work_dir, "/dev/kvm",
+				    OM_PROBE_TIMEOUT_MS, out);
+}
+
+int om_accel_choose_with(enum om_accel requested, const struct om_artifacts *art,
+			 const char *cache_dir, const char *work_dir, const char *kvm_dev,
+			 unsigned int probe_timeout_ms, struct om_accel_choice *out)
+{
 	char cache[PATH_MAX];
 	int fd;
 
@@ -163,10 +194,10 @@ int om_accel_choose(enum om_accel requested, const struct om_artifacts *art,
 		snprintf(out->reason, sizeof(out->reason), "requested");
 		return 0;
 	}
-	fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	fd = open(kvm_dev, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		out->accel = OM_ACCEL_TCG;
-		snprintf(out->reason, sizeof(out->reason), "/dev/kvm: %s", strerror(errno));
+		snprintf(out->reason, sizeof(out->reason), "%.200s: %s", kvm_dev, strerror(errno));
 		return requested == OM_ACCEL_KVM ? -ENODEV : 0;
 	}
 	close(fd);
@@ -174,14 +205,14 @@ int om_accel_choose(enum om_accel requested, const struct om_artifacts *art,
 	if (cache_read(cache, out) != 0) {
 		char why[200];
 
-		if (probe_boot(art, work_dir, why, sizeof(why)) == 0) {
+		if (probe_boot(art, work_dir, probe_timeout_ms, why, sizeof(why)) == 0) {
 			out->accel = OM_ACCEL_KVM;
 			snprintf(out->reason, sizeof(out->reason), "a probe boot under KVM worked");
 		} else {
 			out->accel = OM_ACCEL_TCG;
 			snprintf(out->reason, sizeof(out->reason), "%s", why);
 		}
-		cache_write(cache, out);
+		cache_write(cache_dir, cache, out);
 	}
 	if (requested == OM_ACCEL_KVM && out->accel != OM_ACCEL_KVM)
 		return -ENODEV;

@@ -29,6 +29,11 @@ struct om_accel_choice {
 int om_accel_choose(enum om_accel requested, const struct om_artifacts *art,
 		    const char *cache_dir, const char *work_dir, struct om_accel_choice *out);
 
+/* The same with the KVM device and the probe's time limit given (tests). */
+int om_accel_choose_with(enum om_accel requested, const struct om_artifacts *art,
+			 const char *cache_dir, const char *work_dir, const char *kvm_dev,
+			 unsigned int probe_timeout_ms, struct om_accel_choice *out);
+
 const char *om_accel_name(enum om_accel a);
 
 #endif /* OM_CLUSTER_ACCEL_H */

@@ -262,15 +262,14 @@ int om_agent_exec(struct om_agent *a, char *const argv[], unsigned int timeout_m
 		  unsigned int grace_ms, int in_fd, int out_fd, int err_fd,
 		  struct om_exec_result *res)
 {
-	static uint8_t req[OMA_MAX_PAYLOAD];
-	static uint8_t stdin_buf[OMA_HEADER_SIZE + OMA_MAX_PAYLOAD];
+	uint8_t *req = a->out + OMA_HEADER_SIZE, *stdin_buf = a->out;
 	long long deadline = timeout_ms ? om_now_ms() + timeout_ms + grace_ms : 0;
 	size_t pending = 0, pending_off = 0;
 	bool stdin_done = in_fd < 0;
 	int len, err;
 
 	memset(res, 0, sizeof(*res));
-	len = oma_encode_exec(req, sizeof(req), timeout_ms, 0, argv);
+	len = oma_encode_exec(req, OMA_MAX_PAYLOAD, timeout_ms, 0, argv);
 	if (len < 0)
 		return len;
 	err = send_frame(a, OMA_EXEC, req, (size_t)len, deadline);
@@ -337,18 +336,18 @@ int om_agent_exec(struct om_agent *a, char *const argv[], unsigned int timeout_m
 int om_agent_put(struct om_agent *a, int src_fd, const char *path, unsigned int mode,
 		 unsigned int timeout_ms, char *error, size_t error_cap)
 {
-	static uint8_t buf[OMA_MAX_PAYLOAD];
+	uint8_t *buf = a->out + OMA_HEADER_SIZE;
 	long long deadline = om_now_ms() + timeout_ms;
 	struct oma_header hdr;
 	int len, err;
 
 	error[0] = '\0';
-	len = oma_encode_put(buf, sizeof(buf), mode, path);
+	len = oma_encode_put(buf, OMA_MAX_PAYLOAD, mode, path);
 	if (len < 0)
 		return len;
 	err = send_frame(a, OMA_PUT, buf, (size_t)len, deadline);
 	while (!err) {
-		ssize_t n = read(src_fd, buf, sizeof(buf));
+		ssize_t n = read(src_fd, buf, OMA_MAX_PAYLOAD);
 
 		if (n < 0 && errno == EINTR)
 			continue;

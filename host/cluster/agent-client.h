@@ -11,8 +11,9 @@
 struct om_agent {
 	int fd;
 	int lock_fd;
-	uint8_t frame[OMA_HEADER_SIZE + OMA_MAX_PAYLOAD];
+	uint8_t frame[OMA_HEADER_SIZE + OMA_MAX_PAYLOAD]; /* incoming */
 	size_t have; /* bytes of an incoming frame read so far */
+	uint8_t out[OMA_HEADER_SIZE + OMA_MAX_PAYLOAD]; /* outgoing */
 };
 
 /*
