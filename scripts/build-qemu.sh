@@ -50,8 +50,13 @@ if [ ! -f "$base/prepared" ]; then
 fi
 touch "$base"
 
-om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
-	"$tree/include/standard-headers/linux/virtio_om.h"
+# QEMU's standard headers spell kernel types as stdint ones and include
+# each other by their path in QEMU's tree (as QEMU's own header import does).
+sed -e 's/__le\([0-9][0-9]*\)/uint\1_t/g' -e 's/__u\([0-9][0-9]*\)/uint\1_t/g' \
+	-e 's/__s\([0-9][0-9]*\)/int\1_t/g' \
+	-e 's|<linux/\([^>]*\)>|"standard-headers/linux/\1"|' \
+	"$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" >"$base/virtio_om.h"
+om_install_if_changed "$base/virtio_om.h" "$tree/include/standard-headers/linux/virtio_om.h"
 
 export CCACHE_DIR=${CCACHE_DIR:-$OM_CACHE/ccache}
 export CCACHE_BASEDIR=$tree CCACHE_NOHASHDIR=1

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The virtio-om wire layout, as the host compiler sees the UAPI header: the
+ * sizes the protocol document names, at the offsets it names. The guest
+ * kernel and QEMU include the same header; a change that moves a field
+ * fails here first.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <linux/virtio_om.h>
+
+static void sizes_match_the_named_constants(void **state)
+{
+	(void)state;
+	assert_int_equal(sizeof(struct virtio_om_hdr), VIRTIO_OM_HDR_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_node_event), VIRTIO_OM_NODE_EVENT_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_ping), VIRTIO_OM_PING_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_config), 8);
+}
+
+static void header_offsets(void **state)
+{
+	(void)state;
+	assert_int_equal(offsetof(struct virtio_om_hdr, version), 0);
+	assert_int_equal(offsetof(struct virtio_om_hdr, type), 2);
+	assert_int_equal(offsetof(struct virtio_om_hdr, flags), 4);
+	assert_int_equal(offsetof(struct virtio_om_hdr, src_node), 8);
+	assert_int_equal(offsetof(struct virtio_om_hdr, dst_node), 12);
+	assert_int_equal(offsetof(struct virtio_om_hdr, src_pid), 16);
+	assert_int_equal(offsetof(struct virtio_om_hdr, dst_pid), 20);
+	assert_int_equal(offsetof(struct virtio_om_hdr, seq), 24);
+	assert_int_equal(offsetof(struct virtio_om_hdr, reply_to), 32);
+	assert_int_equal(offsetof(struct virtio_om_hdr, len), 40);
+	assert_int_equal(offsetof(struct virtio_om_hdr, reserved), 44);
+}
+
+static void ids_and_ranges(void **state)
+{
+	(void)state;
+	/* virtio-pci device IDs are 0x1040 + ID and stop at 0x107f. */
+	assert_true(VIRTIO_ID_OM <= 63);
+	assert_true(VIRTIO_OM_T_NODE_DOWN < VIRTIO_OM_T_MIGRATION_FIRST);
+	assert_true(VIRTIO_OM_T_MIGRATION_LAST < VIRTIO_OM_T_SYSCALL_FIRST);
+	assert_true(VIRTIO_OM_T_SYSCALL_LAST < VIRTIO_OM_T_MEMORY_FIRST);
+	assert_true(VIRTIO_OM_T_MEMORY_LAST < VIRTIO_OM_T_TEST_DATA);
+	assert_true(VIRTIO_OM_T_TEST_DATA <= 0xffff);
+	assert_int_equal(VIRTIO_OM_F_ALL & VIRTIO_OM_F_REPLY, VIRTIO_OM_F_REPLY);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sizes_match_the_named_constants),
+		cmocka_unit_test(header_offsets),
+		cmocka_unit_test(ids_and_ranges),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
