@@ -25,12 +25,9 @@ recipe=2 # bump when this script changes how a tree is prepared
 mapfile -t patches < <(om_series_files "$OM_TOP/guest-kernel/patches")
 key=$(om_hash "recipe $recipe" "linux-source $src_version" "${patches[@]}" \
 	"$OM_TOP/guest-kernel/patches/series" "$fragment")
-base=$OM_CACHE/kernel/$key
+om_open_tree kernel "$key"
 tree=$base/linux # sources only: synced files are never mixed with objects
 obj=$base/obj
-mkdir -p "$base"
-exec 9>"$base/lock"
-flock 9
 
 if [ ! -f "$base/prepared" ]; then
 	om_log "preparing tree $key from linux-source $src_version"
@@ -42,7 +39,6 @@ if [ ! -f "$base/prepared" ]; then
 	om_apply_series "$OM_TOP/guest-kernel/patches" "$tree"
 	touch "$base/prepared"
 fi
-touch "$base" # most recently used, for om_prune
 
 om_sync "$OM_TOP/guest-kernel/om" "$tree/kernel/om"
 om_sync "$OM_TOP/arch/x86/om" "$tree/arch/x86/om"

@@ -28,11 +28,8 @@ configure_flags=(
 mapfile -t patches < <(om_series_files "$OM_TOP/qemu-patches")
 key=$(om_hash "recipe $recipe" "qemu $dsc_name" "${configure_flags[*]}" \
 	"${patches[@]}" "$OM_TOP/qemu-patches/series")
-base=$OM_CACHE/qemu/$key
+om_open_tree qemu "$key"
 tree=$base/qemu
-mkdir -p "$base"
-exec 9>"$base/lock"
-flock 9
 
 if [ ! -f "$base/prepared" ]; then
 	om_log "preparing tree $key from $dsc_name"
@@ -48,7 +45,6 @@ if [ ! -f "$base/prepared" ]; then
 	om_apply_series "$OM_TOP/qemu-patches" "$tree"
 	touch "$base/prepared"
 fi
-touch "$base"
 
 # QEMU's standard headers spell kernel types as stdint ones and include
 # each other by their path in QEMU's tree (as QEMU's own header import does).

@@ -69,6 +69,16 @@ om_install_if_changed() {
 	fi
 }
 
+# om_open_tree KIND KEY: sets base to KIND's tree folder for KEY, creates it,
+# and holds its lock (fd 9) until the script ends: one build per tree at once.
+om_open_tree() {
+	base=$OM_CACHE/$1/$2
+	mkdir -p "$base"
+	exec 9>"$base/lock"
+	flock 9
+	touch "$base" # most recently used, for om_prune
+}
+
 # om_prune KIND KEEP: keep the KEEP most recently used trees of KIND.
 om_prune() {
 	local kind=$1 keep=$2 d
