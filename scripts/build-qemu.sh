@@ -15,8 +15,7 @@ OM_LOG_TAG=qemu
 out=$1
 
 # The source package apt would fetch now (its .dsc names the exact version).
-dsc_name=$(apt-get source --print-uris qemu 2>/dev/null | awk '$2 ~ /\.dsc$/ { print $2 }')
-[ -n "$dsc_name" ] || om_die "no qemu source package known to apt: run scripts/setup-host.sh"
+dsc_name=$(om_qemu_dsc_name)
 recipe=1 # bump when this script changes how a tree is prepared
 configure_flags=(
 	--target-list=x86_64-softmmu --without-default-features
@@ -34,12 +33,8 @@ tree=$base/qemu
 if [ ! -f "$base/prepared" ]; then
 	om_log "preparing tree $key from $dsc_name"
 	rm -rf "$tree"
-	mkdir -p "$OM_CACHE/src/qemu"
+	om_qemu_fetch "$dsc_name"
 	dsc=$OM_CACHE/src/qemu/$dsc_name
-	if [ ! -f "$dsc" ]; then
-		(cd "$OM_CACHE/src/qemu" && apt-get source --download-only qemu >/dev/null 2>&1) ||
-			om_die "apt-get source qemu failed"
-	fi
 	dpkg-source --no-check -x "$dsc" "$tree" >/dev/null || om_die "dpkg-source -x $dsc failed"
 	rm -f "$base"/*.orig.tar.* # dpkg-source leaves a copy beside the tree
 	om_apply_series "$OM_TOP/qemu-patches" "$tree"

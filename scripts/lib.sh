@@ -79,6 +79,22 @@ om_open_tree() {
 	touch "$base" # most recently used, for om_prune
 }
 
+# om_qemu_dsc_name: the .dsc of the QEMU source package apt would fetch now.
+om_qemu_dsc_name() {
+	local name
+	name=$(apt-get source --print-uris qemu 2>/dev/null | awk '$2 ~ /\.dsc$/ { print $2 }')
+	[ -n "$name" ] || om_die "no qemu source package known to apt: run scripts/setup-host.sh"
+	echo "$name"
+}
+
+# om_qemu_fetch DSC_NAME: download that source package into $OM_CACHE/src/qemu.
+om_qemu_fetch() {
+	mkdir -p "$OM_CACHE/src/qemu"
+	[ -f "$OM_CACHE/src/qemu/$1" ] && return 0
+	(cd "$OM_CACHE/src/qemu" && apt-get source --download-only qemu >/dev/null 2>&1) ||
+		om_die "apt-get source qemu failed"
+}
+
 # om_prune KIND KEEP: keep the KEEP most recently used trees of KIND.
 om_prune() {
 	local kind=$1 keep=$2 d

@@ -98,6 +98,20 @@ enum virtio_om_type {
 	VIRTIO_OM_T_TEST_DATA = 0x7f00,
 };
 
+/*
+ * The same table as data, for every side that checks or names messages
+ * (driver, omhostd, tracing): X(name, value, sender, min_len, max_len).
+ * sender is HOST or GUEST; max_len VIRTIO_OM_LEN_ANY means up to the
+ * device's max_payload. A type missing here is refused by its receiver.
+ */
+#define VIRTIO_OM_LEN_ANY 0xffffffffu
+#define VIRTIO_OM_FOR_EACH_TYPE(X)					\
+	X(NODE_UP, 0x0001, HOST, VIRTIO_OM_NODE_EVENT_SIZE, VIRTIO_OM_NODE_EVENT_SIZE) \
+	X(NODE_DOWN, 0x0002, HOST, VIRTIO_OM_NODE_EVENT_SIZE, VIRTIO_OM_NODE_EVENT_SIZE) \
+	X(PING, 0x0010, GUEST, VIRTIO_OM_PING_SIZE, VIRTIO_OM_PING_SIZE) \
+	X(PONG, 0x0011, GUEST, VIRTIO_OM_PING_SIZE, VIRTIO_OM_PING_SIZE) \
+	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
+
 /* Why a node went down or came up. */
 enum virtio_om_node_reason {
 	VIRTIO_OM_NODE_JOINED = 1,	 /* its device connected to the host */

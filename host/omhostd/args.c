@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "args.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char om_hostd_usage[] =
+	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES]\n"
+	"\n"
+	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
+	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
+	"their messages. DIR/control.sock answers omhostctl.\n"
+	"\n"
+	"  -d, --dir DIR            where the sockets are made (must exist)\n"
+	"  -n, --nodes N|A-B        the node ids served here (1..1024)\n"
+	"  -p, --max-payload BYTES  largest payload accepted (1..65536, default 65536)\n"
+	"  -h, --help               this text\n"
+	"  -V, --version            the version and protocol version\n";
+
+static int om_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int om_parse_node_range(const char *s, uint32_t *first, uint32_t *last)
+{
+	const char *dash = strchr(s, '-');
+	char a[16];
+
+	if (!dash) {
+		*first = 1;
+		return om_parse_u32(s, 1, VIRTIO_OM_MAX_NODES, last);
+	}
+	if ((size_t)(dash - s) >= sizeof(a))
+		return -EINVAL;
+	memcpy(a, s, (size_t)(dash - s));
+	a[dash - s] = '\0';
+	if (om_parse_u32(a, 1, VIRTIO_OM_MAX_NODES, first) ||
+	    om_parse_u32(dash + 1, 1, VIRTIO_OM_MAX_NODES, last) || *first > *last)
+		return -EINVAL;
+	return 0;
+}
+
+int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char *err,
+			size_t errlen)
+{
+	static const struct option opts[] = {
+		{ "dir", required_argument, NULL, 'd' },
+		{ "nodes", required_argument, NULL, 'n' },
+		{ "max-payload", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ 0 },
+	};
+	bool have_nodes = false;
+	int c;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_payload = VIRTIO_OM_MAX_PAYLOAD;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:n:p:hV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (!*optarg || strlen(optarg) >= sizeof(cfg->dir) - 32) {
+				snprintf(err, errlen, "--dir: empty or too long");
+				return -EINVAL;
+			}
+			snprintf(cfg->dir, sizeof(cfg->dir), "%s", optarg);
+			break;
+		case 'n':
+			if (om_parse_node_range(optarg, &cfg->first_node, &cfg->last_node)) {
+				snprintf(err, errlen,
+					 "--nodes '%s': give N or A-B with 1 <= A <= B <= %u", optarg,
+					 VIRTIO_OM_MAX_NODES);
+				return -EINVAL;
+			}
+			have_nodes = true;
+			break;
+		case 'p':
+			if (om_parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &cfg->max_payload)) {
+				snprintf(err, errlen, "--max-payload '%s': give 1..%u", optarg,
+					 VIRTIO_OM_MAX_PAYLOAD);
+				return -EINVAL;
+			}
+			break;
+		case 'h':
+			return OM_HOSTD_HELP;
+		case 'V':
+			return OM_HOSTD_VERSION;
+		case ':':
+			snprintf(err, errlen, "%s needs a value", argv[optind - 1]);
+			return -EINVAL;
+		default:
+			snprintf(err, errlen, "unknown option '%s'", argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return -EINVAL;
+	}
+	if (!cfg->dir[0] || !have_nodes) {
+		snprintf(err, errlen, "--dir and --nodes are required");
+		return -EINVAL;
+	}
+	return OM_HOSTD_RUN;
+}

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The control socket, DIR/control.sock: a client sends one request line
+ * and reads the answer until the server closes. Requests: "status" (one
+ * line about the daemon, then one per node, key=value fields; see
+ * docs/omhostd.md). The answer is small and written without blocking: a
+ * client that does not read loses its answer, the relay never waits.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "omhostd.h"
+
+struct om_control_client {
+	struct om_hostd *d;
+	int fd;
+	struct om_watch *w;
+	char line[128];
+	size_t used;
+};
+
+static const char *om_node_state_name(enum om_node_state s)
+{
+	switch (s) {
+	case OM_NODE_ABSENT:
+		return "absent";
+	case OM_NODE_CONNECTED:
+		return "connected";
+	case OM_NODE_UP:
+		return "up";
+	}
+	return "?";
+}
+
+static int om_appendf(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -ENOSPC;
+	*len += (size_t)n;
+	return 0;
+}
+
+int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
+{
+	int err;
+
+	*len = 0;
+	err = om_appendf(buf, cap, len, "omhostd pid=%ld nodes=%u-%u max_payload=%u\n",
+			 (long)getpid(), d->cfg.first_node, d->cfg.last_node, d->cfg.max_payload);
+	for (uint32_t id = d->cfg.first_node; !err && id <= d->cfg.last_node; id++) {
+		const struct om_node *n = om_hostd_node(d, id);
+		const struct om_node_counters *c;
+		uint64_t refused = 0;
+
+		if (!n)
+			continue;
+		c = &n->c;
+		for (unsigned int v = 0; v < OM_MSG_VERDICT_COUNT; v++)
+			refused += c->refused[v];
+		err = om_appendf(buf, cap, len,
+				 "node=%u state=%s tx_msgs=%llu tx_bytes=%llu rx_msgs=%llu "
+				 "rx_bytes=%llu stalls=%llu undeliverable=%llu refused=%llu "
+				 "connects=%llu disconnects=%llu evictions=%llu waiting=%s\n",
+				 n->id, om_node_state_name(n->state),
+				 (unsigned long long)c->tx_msgs, (unsigned long long)c->tx_bytes,
+				 (unsigned long long)c->rx_msgs, (unsigned long long)c->rx_bytes,
+				 (unsigned long long)c->stalls, (unsigned long long)c->undeliverable,
+				 (unsigned long long)refused, (unsigned long long)c->connects,
+				 (unsigned long long)c->disconnects, (unsigned long long)c->evictions,
+				 n->stalled ? "yes" : "no");
+	}
+	return err;
+}
+
+static void om_control_client_end(struct om_control_client *cl)
+{
+	om_loop_unwatch(cl->d->loop, cl->w);
+	close(cl->fd);
+	free(cl);
+}
+
+static void om_control_answer(struct om_control_client *cl)
+{
+	size_t cap = 256 + 320 * (size_t)cl->d->n_served, len = 0;
+	char *buf = malloc(cap);
+	const char *req = cl->line;
+
+	if (!buf)
+		return;
+	if (!strcmp(req, "status")) {
+		if (om_control_status(cl->d, buf, cap, &len))
+			len = (size_t)snprintf(buf, cap, "error status too long\n");
+	} else {
+		len = (size_t)snprintf(buf, cap, "error unknown request (try: status)\n");
+	}
+	if (send(cl->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		om_log("control: answer not sent: %s", strerror(errno));
+	free(buf);
+}
+
+static void om_control_readable(void *data, int revents)
+{
+	struct om_control_client *cl = data;
+	ssize_t n;
+	char *nl;
+
+	if (revents < 0) {
+		om_control_client_end(cl);
+		return;
+	}
+	n = recv(cl->fd, cl->line + cl->used, sizeof(cl->line) - 1 - cl->used, MSG_DONTWAIT);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		om_control_client_end(cl);
+		return;
+	}
+	cl->used += (size_t)n;
+	cl->line[cl->used] = '\0';
+	nl = strchr(cl->line, '\n');
+	if (!nl && cl->used < sizeof(cl->line) - 1)
+		return;
+	if (nl)
+		*nl = '\0';
+	om_control_answer(cl);
+	om_control_client_end(cl);
+}
+
+static void om_control_accept(void *data, int revents)
+{
+	struct om_hostd *d = data;
+	struct om_control_client *cl;
+	int fd;
+
+	(void)revents;
+	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0)
+		return;
+	cl = calloc(1, sizeof(*cl));
+	if (!cl) {
+		close(fd);
+		return;
+	}
+	cl->d = d;
+	cl->fd = fd;
+	if (om_loop_watch(d->loop, fd, POLLIN, om_control_readable, cl, &cl->w)) {
+		close(fd);
+		free(cl);
+	}
+}
+
+int om_control_open(struct om_hostd *d)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err;
+
+	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", d->cfg.dir) >=
+	    sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	d->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->control_fd < 0)
+		return -errno;
+	unlink(sa.sun_path);
+	if (bind(d->control_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(d->control_fd, 8)) {
+		err = -errno;
+		close(d->control_fd);
+		d->control_fd = -1;
+		return err;
+	}
+	err = om_loop_watch(d->loop, d->control_fd, POLLIN, om_control_accept, d, &d->control_w);
+	if (err) {
+		close(d->control_fd);
+		d->control_fd = -1;
+	}
+	return err;
+}
+
+void om_control_close(struct om_hostd *d)
+{
+	char path[PATH_MAX];
+
+	if (d->control_fd < 0)
+		return;
+	om_loop_unwatch(d->loop, d->control_w);
+	close(d->control_fd);
+	d->control_fd = -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/control.sock", d->cfg.dir) < sizeof(path))
+		unlink(path);
+}

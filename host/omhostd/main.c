@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* omhostd: the virtio-om host relay. See omhostd.h and docs/omhostd.md. */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "omhostd.h"
+
+void om_log(const char *fmt, ...)
+{
+	struct timespec ts;
+	va_list ap;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	fprintf(stderr, "omhostd[%ld.%03ld]: ", (long)ts.tv_sec, ts.tv_nsec / 1000000);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct om_signals {
+	struct om_hostd *d;
+	int fd;
+	struct om_watch *w;
+};
+
+static void om_signal_fired(void *data, int revents)
+{
+	struct om_signals *s = data;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	if (read(s->fd, &si, sizeof(si)) == sizeof(si)) {
+		om_log("signal %u: stopping", si.ssi_signo);
+		s->d->stop = true;
+	}
+}
+
+static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
+{
+	struct stat st;
+	sigset_t set;
+	int err;
+
+	if (stat(d->cfg.dir, &st) || !S_ISDIR(st.st_mode)) {
+		om_log("--dir %s: not a directory", d->cfg.dir);
+		return -ENOTDIR;
+	}
+	err = om_loop_new(&d->loop);
+	if (err) {
+		om_log("io_uring setup failed: %s", strerror(-err));
+		return err;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig->d = d;
+	sig->fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sig->fd < 0)
+		return -errno;
+	err = om_loop_watch(d->loop, sig->fd, POLLIN, om_signal_fired, sig, &sig->w);
+	if (err)
+		return err;
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		err = om_node_open(d, id);
+		if (err) {
+			om_log("node %u: cannot listen in %s: %s", id, d->cfg.dir, strerror(-err));
+			return err;
+		}
+		d->n_served++;
+	}
+	err = om_control_open(d);
+	if (err)
+		om_log("control socket in %s: %s", d->cfg.dir, strerror(-err));
+	return err;
+}
+
+static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
+{
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++)
+		om_node_close(om_hostd_node(d, id));
+	om_control_close(d);
+	if (sig->fd >= 0) {
+		om_loop_unwatch(d->loop, sig->w);
+		close(sig->fd);
+	}
+	om_loop_free(d->loop);
+}
+
+int main(int argc, char **argv)
+{
+	struct om_hostd d = { .control_fd = -1 };
+	struct om_signals sig = { .fd = -1 };
+	char err[256];
+	int rc = 0;
+
+	switch (om_hostd_parse_args(argc, argv, &d.cfg, err, sizeof(err))) {
+	case OM_HOSTD_RUN:
+		break;
+	case OM_HOSTD_HELP:
+		fputs(om_hostd_usage, stdout);
+		return 0;
+	case OM_HOSTD_VERSION:
+		printf("omhostd %s, virtio-om protocol %u\n", OM_VERSION, VIRTIO_OM_PROTOCOL_VERSION);
+		return 0;
+	default:
+		fprintf(stderr, "omhostd: %s\n%s", err, om_hostd_usage);
+		return 2;
+	}
+	if (om_hostd_start(&d, &sig)) {
+		rc = 1;
+	} else {
+		om_log("serving nodes %u-%u in %s", d.cfg.first_node, d.cfg.last_node, d.cfg.dir);
+		while (!d.stop) {
+			int e = om_loop_run_once(d.loop, -1);
+
+			if (e) {
+				om_log("event loop: %s", strerror(-e));
+				rc = 1;
+				break;
+			}
+		}
+	}
+	om_hostd_stop(&d, &sig);
+	return rc;
+}

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A node: its listening socket, the vhost-user connection of its front-end
+ * (libvhost-user does the protocol; we check every message first, since
+ * libvhost-user trusts its master more than we do), and its life cycle.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <linux/virtio_config.h>
+#include <linux/virtio_ring.h>
+
+#include "omhostd.h"
+
+/* The vhost-user protocol features we offer: no others are accepted. */
+#define OM_PROTOCOL_FEATURES \
+	((1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) | (1ull << VHOST_USER_PROTOCOL_F_CONFIG))
+
+static struct om_node *om_node_of(VuDev *dev)
+{
+	return (struct om_node *)dev;
+}
+
+void om_node_evict(struct om_node *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (n->evict)
+		return;
+	n->evict = true;
+	va_start(ap, fmt);
+	vsnprintf(n->evict_why, sizeof(n->evict_why), fmt, ap);
+	va_end(ap);
+}
+
+/* libvhost-user's watches: kick eventfds. */
+static void om_node_watch_fired(void *data, int revents)
+{
+	struct om_vu_watch *vw = data;
+	struct om_node *n = vw->node;
+
+	if (revents < 0) {
+		om_node_evict(n, "watch on fd %d failed: %s", vw->fd, strerror(-revents));
+	} else if (!n->evict) {
+		vw->cb(&n->dev, revents, vw->data);
+	}
+	om_hostd_settle(n->d);
+}
+
+static struct om_vu_watch *om_node_find_watch(struct om_node *n, int fd)
+{
+	for (unsigned int i = 0; i < OM_HOSTD_MAX_WATCHES; i++)
+		if (n->watches[i].w && n->watches[i].fd == fd)
+			return &n->watches[i];
+	return NULL;
+}
+
+static void om_node_remove_watch(VuDev *dev, int fd)
+{
+	struct om_node *n = om_node_of(dev);
+	struct om_vu_watch *vw = om_node_find_watch(n, fd);
+
+	if (!vw)
+		return;
+	om_loop_unwatch(n->d->loop, vw->w);
+	vw->w = NULL;
+}
+
+static void om_node_set_watch(VuDev *dev, int fd, int condition, vu_watch_cb cb, void *data)
+{
+	struct om_node *n = om_node_of(dev);
+	struct om_vu_watch *vw;
+	int err;
+
+	om_node_remove_watch(dev, fd);
+	vw = NULL;
+	for (unsigned int i = 0; !vw && i < OM_HOSTD_MAX_WATCHES; i++)
+		if (!n->watches[i].w)
+			vw = &n->watches[i];
+	if (!vw) {
+		om_node_evict(n, "too many watched fds");
+		return;
+	}
+	*vw = (struct om_vu_watch){ .node = n, .fd = fd, .cb = cb, .data = data };
+	err = om_loop_watch(n->d->loop, fd, (unsigned int)condition, om_node_watch_fired, vw, &vw->w);
+	if (err) {
+		vw->w = NULL;
+		om_node_evict(n, "cannot watch fd %d: %s", fd, strerror(-err));
+	}
+}
+
+static void om_node_panic(VuDev *dev, const char *err)
+{
+	om_node_evict(om_node_of(dev), "vhost-user: %s", err ? err : "error");
+}
+
+static uint64_t om_node_get_features(VuDev *dev)
+{
+	(void)dev;
+	return (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_RING_F_INDIRECT_DESC) |
+	       (1ull << VIRTIO_RING_F_EVENT_IDX);
+}
+
+static void om_node_queue_handler(VuDev *dev, int qidx)
+{
+	struct om_node *n = om_node_of(dev);
+
+	if (qidx == VIRTIO_OM_QUEUE_TX)
+		om_relay_drain_tx(n);
+	else
+		om_relay_rx_ready(n);
+}
+
+static void om_node_queue_set_started(VuDev *dev, int qidx, bool started)
+{
+	struct om_node *n = om_node_of(dev);
+	VuVirtq *vq = &dev->vq[qidx];
+	bool all = true;
+
+	if (qidx < 0 || qidx >= VIRTIO_OM_QUEUE_COUNT)
+		return;
+	if (started) {
+		/* Rings that were in use: the relay or the link came back. */
+		if (vq->last_avail_idx || vq->used_idx)
+			n->resumed = true;
+		vu_set_queue_handler(dev, vq, om_node_queue_handler);
+	} else {
+		vu_set_queue_handler(dev, vq, NULL);
+	}
+	n->started[qidx] = started;
+	for (unsigned int q = 0; q < VIRTIO_OM_QUEUE_COUNT; q++)
+		all = all && n->started[q];
+	if (all && n->state == OM_NODE_CONNECTED) {
+		n->state = OM_NODE_UP;
+		om_log("node %u up%s", n->id, n->resumed ? " (resumed)" : "");
+		om_relay_node_up(n);
+	} else if (!started && n->state == OM_NODE_UP) {
+		/* The driver stopped (guest reset or shut down). */
+		om_log("node %u stopped", n->id);
+		om_relay_node_down(n, VIRTIO_OM_NODE_DISCONNECTED);
+		n->state = OM_NODE_CONNECTED;
+		n->resumed = false;
+	}
+}
+
+static bool om_node_in_order(VuDev *dev, int qidx)
+{
+	(void)dev;
+	(void)qidx;
+	return true; /* see omhostd.h: both rings are used in order */
+}
+
+static int om_node_get_config(VuDev *dev, uint8_t *config, uint32_t len)
+{
+	struct om_node *n = om_node_of(dev);
+	struct virtio_om_config c = {
+		.node_id = htole32(n->id),
+		.max_payload = htole32(n->d->cfg.max_payload),
+	};
+
+	if (len > sizeof(c))
+		len = sizeof(c);
+	memcpy(config, &c, len);
+	return 0;
+}
+
+static int om_node_set_config(VuDev *dev, const uint8_t *data, uint32_t offset, uint32_t size,
+			      uint32_t flags)
+{
+	(void)data;
+	(void)flags;
+	om_node_evict(om_node_of(dev), "wrote %u bytes of read-only config at %u", size, offset);
+	return -1;
+}
+
+/* A range [addr, addr+len) of the front-end's address space lies in one region. */
+static bool om_node_qva_ok(const VuDev *dev, uint64_t addr, uint64_t len)
+{
+	for (uint32_t i = 0; i < dev->nregions; i++) {
+		const VuDevRegion *r = &dev->regions[i];
+
+		if (addr >= r->qva && addr - r->qva <= r->size && len <= r->size - (addr - r->qva))
+			return true;
+	}
+	return false;
+}
+
+static bool om_node_check_mem_table(struct om_node *n, const VhostUserMsg *m)
+{
+	VhostUserMemory mem_copy, *mem = &mem_copy;
+
+	memcpy(mem, &m->payload, sizeof(*mem)); /* the message is packed */
+	if (m->size < offsetof(VhostUserMemory, regions) || mem->nregions == 0 ||
+	    mem->nregions > VHOST_MEMORY_BASELINE_NREGIONS || (int)mem->nregions != m->fd_num ||
+	    m->size < offsetof(VhostUserMemory, regions) + mem->nregions * sizeof(mem->regions[0]))
+		return false;
+	for (uint32_t i = 0; i < mem->nregions; i++) {
+		const VhostUserMemoryRegion *r = &mem->regions[i];
+		struct stat st;
+
+		if (!r->memory_size || r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
+		    r->userspace_addr + r->memory_size < r->userspace_addr ||
+		    r->mmap_offset + r->memory_size < r->mmap_offset)
+			return false;
+		/* A file shorter than the mapping would fault (SIGBUS) when touched. */
+		if (fstat(m->fds[i], &st) || (uint64_t)st.st_size < r->mmap_offset + r->memory_size)
+			return false;
+	}
+	(void)n;
+	return true;
+}
+
+/* Ring sizes as the split virtqueue layout defines them. */
+static bool om_node_check_vring_addr(struct om_node *n, const VhostUserMsg *m)
+{
+	struct vhost_vring_addr addr, *a = &addr;
+	const VuDev *dev = &n->dev;
+	uint64_t num;
+
+	memcpy(a, &m->payload, sizeof(*a)); /* the message is packed */
+	if (m->size != sizeof(*a) || a->index >= VIRTIO_OM_QUEUE_COUNT)
+		return false;
+	num = dev->vq[a->index].vring.num;
+	return num && om_node_qva_ok(dev, a->desc_user_addr, 16 * num) &&
+	       om_node_qva_ok(dev, a->avail_user_addr, 6 + 2 * num) &&
+	       om_node_qva_ok(dev, a->used_user_addr, 6 + 8 * num);
+}
+
+static bool om_node_check_state(const VhostUserMsg *m)
+{
+	return m->size == sizeof(m->payload.state) && m->payload.state.index < VIRTIO_OM_QUEUE_COUNT;
+}
+
+/*
+ * Called by libvhost-user before it handles a message: refuse what we do
+ * not offer and what it would trust blindly. Returns 1 when handled here.
+ */
+static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
+{
+	struct om_node *n = om_node_of(dev);
+	bool ok;
+
+	switch (m->request) {
+	case VHOST_USER_GET_PROTOCOL_FEATURES:
+		m->payload.u64 = OM_PROTOCOL_FEATURES;
+		m->size = sizeof(m->payload.u64);
+		m->fd_num = 0;
+		*do_reply = 1;
+		return 1;
+	case VHOST_USER_SET_PROTOCOL_FEATURES:
+		ok = m->size == sizeof(m->payload.u64) && !(m->payload.u64 & ~OM_PROTOCOL_FEATURES);
+		break;
+	case VHOST_USER_SET_FEATURES:
+		ok = m->size == sizeof(m->payload.u64) &&
+		     !(m->payload.u64 & ~(om_node_get_features(dev) |
+					  (1ull << VHOST_USER_F_PROTOCOL_FEATURES)));
+		break;
+	case VHOST_USER_GET_FEATURES:
+	case VHOST_USER_SET_OWNER:
+	case VHOST_USER_RESET_OWNER:
+	case VHOST_USER_GET_QUEUE_NUM:
+		ok = true;
+		break;
+	case VHOST_USER_SET_MEM_TABLE:
+		ok = om_node_check_mem_table(n, m);
+		if (ok) /* the old mappings go: give back the element we hold */
+			om_relay_unstall(n);
+		break;
+	case VHOST_USER_SET_VRING_NUM:
+		ok = om_node_check_state(m) && m->payload.state.num &&
+		     m->payload.state.num <= OM_HOSTD_QUEUE_SIZE_MAX &&
+		     !(m->payload.state.num & (m->payload.state.num - 1));
+		break;
+	case VHOST_USER_SET_VRING_ADDR:
+		ok = om_node_check_vring_addr(n, m);
+		break;
+	case VHOST_USER_SET_VRING_BASE:
+		ok = om_node_check_state(m) && m->payload.state.num <= 0xffff;
+		break;
+	case VHOST_USER_GET_VRING_BASE:
+		ok = om_node_check_state(m);
+		/* The stalled head is not consumed: the base must say so. */
+		if (ok && m->payload.state.index == VIRTIO_OM_QUEUE_TX)
+			om_relay_unstall(n);
+		break;
+	case VHOST_USER_SET_VRING_ENABLE:
+		ok = om_node_check_state(m);
+		break;
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+		ok = m->size == sizeof(m->payload.u64) &&
+		     (m->payload.u64 & VHOST_USER_VRING_IDX_MASK) < VIRTIO_OM_QUEUE_COUNT &&
+		     m->fd_num <= 1;
+		break;
+	case VHOST_USER_GET_CONFIG:
+	case VHOST_USER_SET_CONFIG:
+		ok = m->size >= offsetof(VhostUserConfig, region) &&
+		     m->payload.config.size <= VHOST_USER_MAX_CONFIG_SIZE &&
+		     m->size == offsetof(VhostUserConfig, region) + m->payload.config.size;
+		break;
+	default:
+		ok = false;
+		break;
+	}
+	if (ok)
+		return 0;
+	om_node_evict(n, "refused vhost-user request %u (%s), size %u, %d fds", m->request,
+		      vu_request_to_string(m->request), m->size, m->fd_num);
+	for (int i = 0; i < m->fd_num; i++)
+		close(m->fds[i]);
+	m->fd_num = 0;
+	*do_reply = 0;
+	return 1;
+}
+
+static const VuDevIface om_node_iface = {
+	.get_features = om_node_get_features,
+	.process_msg = om_node_process_msg,
+	.queue_set_started = om_node_queue_set_started,
+	.queue_is_processed_in_order = om_node_in_order,
+	.get_config = om_node_get_config,
+	.set_config = om_node_set_config,
+};
+
+/* Ends the connection of n's front-end; its socket keeps listening. */
+static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *why)
+{
+	if (n->state == OM_NODE_ABSENT)
+		return;
+	om_log("node %u disconnected: %s", n->id, why);
+	om_relay_node_down(n, reason);
+	om_loop_unwatch(n->d->loop, n->conn_w);
+	n->conn_w = NULL;
+	if (n->vu_ready)
+		vu_deinit(&n->dev); /* closes the socket and the ring fds, unmaps memory */
+	n->vu_ready = false;
+	for (unsigned int i = 0; i < OM_HOSTD_MAX_WATCHES; i++)
+		if (n->watches[i].w)
+			om_loop_unwatch(n->d->loop, n->watches[i].w);
+	memset(n->watches, 0, sizeof(n->watches));
+	memset(n->started, 0, sizeof(n->started));
+	memset(n->notify, 0, sizeof(n->notify));
+	n->state = OM_NODE_ABSENT;
+	n->resumed = false;
+	n->runnable = false;
+	n->evict = false;
+	n->c.disconnects++;
+}
+
+static void om_node_readable(void *data, int revents)
+{
+	struct om_node *n = data;
+
+	if (revents < 0 || ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))) {
+		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "hang-up");
+	} else if (!vu_dispatch(&n->dev) && !n->evict) {
+		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "front-end closed the connection");
+	}
+	om_hostd_settle(n->d);
+}
+
+static void om_node_accept(void *data, int revents)
+{
+	struct om_node *n = data;
+	int fd;
+
+	(void)revents;
+	fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (n->state != OM_NODE_ABSENT) {
+		om_log("node %u: refused a second front-end", n->id);
+		close(fd);
+		return;
+	}
+	memset(&n->dev, 0, sizeof(n->dev));
+	if (!vu_init(&n->dev, VIRTIO_OM_QUEUE_COUNT, fd, om_node_panic, NULL, om_node_set_watch,
+		     om_node_remove_watch, &om_node_iface)) {
+		om_log("node %u: vu_init failed", n->id);
+		close(fd);
+		return;
+	}
+	n->vu_ready = true;
+	if (om_loop_watch(n->d->loop, fd, POLLIN, om_node_readable, n, &n->conn_w)) {
+		vu_deinit(&n->dev);
+		n->vu_ready = false;
+		return;
+	}
+	n->state = OM_NODE_CONNECTED;
+	n->c.connects++;
+	om_log("node %u connected", n->id);
+}
+
+int om_node_open(struct om_hostd *d, uint32_t id)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct om_node *n;
+	int err;
+
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	n->ctl = calloc(d->cfg.last_node - d->cfg.first_node + 1, sizeof(*n->ctl));
+	if (!n->ctl) {
+		free(n);
+		return -ENOMEM;
+	}
+	n->d = d;
+	n->id = id;
+	n->listen_fd = -1;
+	TAILQ_INIT(&n->waiters);
+	if ((size_t)snprintf(n->sock_path, sizeof(n->sock_path), "%s/node-%u.sock", d->cfg.dir, id) >=
+		    sizeof(sa.sun_path)) {
+		err = -ENAMETOOLONG;
+		goto fail;
+	}
+	memcpy(sa.sun_path, n->sock_path, strlen(n->sock_path) + 1);
+	n->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (n->listen_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	unlink(n->sock_path); /* a previous omhostd's: front-ends reconnect to the new one */
+	if (bind(n->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(n->listen_fd, 4)) {
+		err = -errno;
+		goto fail;
+	}
+	err = om_loop_watch(d->loop, n->listen_fd, POLLIN, om_node_accept, n, &n->listen_w);
+	if (err)
+		goto fail;
+	d->nodes[id] = n;
+	return 0;
+fail:
+	if (n->listen_fd >= 0)
+		close(n->listen_fd);
+	free(n->ctl);
+	free(n);
+	return err;
+}
+
+void om_node_close(struct om_node *n)
+{
+	if (!n)
+		return;
+	om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "omhostd stops");
+	om_loop_unwatch(n->d->loop, n->listen_w);
+	close(n->listen_fd);
+	unlink(n->sock_path);
+	n->d->nodes[n->id] = NULL;
+	free(n->ctl);
+	free(n);
+}
+
+void om_hostd_settle(struct om_hostd *d)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+			struct om_node *n = om_hostd_node(d, id);
+
+			if (!n)
+				continue;
+			if (n->evict) {
+				om_log("node %u evicted: %s", n->id, n->evict_why);
+				n->c.evictions++;
+				om_node_disconnect(n, VIRTIO_OM_NODE_EVICTED, "evicted");
+				again = true;
+			} else if (n->runnable) {
+				om_relay_drain_tx(n);
+				again = true;
+			}
+		}
+	}
+	om_relay_flush_notifications(d);
+}

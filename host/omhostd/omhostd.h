@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * omhostd: the host relay of virtio-om. One process serves every guest of
+ * a host: each guest node has its own vhost-user socket (the node id is
+ * the socket's, never the guest's word), and messages taken from one
+ * node's tx ring are written straight into the destination node's rx
+ * buffers (one copy, guest memory to guest memory).
+ *
+ * Order and backpressure: a node's tx ring is drained in order; when the
+ * head message's destination has no rx buffer, that node's tx waits
+ * (stalls) until the destination posts buffers. Nothing is dropped except
+ * messages to a node that is down (counted). Rings are used in order, so
+ * after an omhostd restart the front-ends resume from the used index and
+ * nothing taken but not yet delivered is lost.
+ */
+#ifndef OM_HOSTD_OMHOSTD_H
+#define OM_HOSTD_OMHOSTD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "libvhost-user.h"
+#include "loop.h"
+#include "msg.h"
+
+#define OM_HOSTD_QUEUE_SIZE_MAX 32768u
+#define OM_HOSTD_MAX_WATCHES 4 /* kick fds libvhost-user may watch at once, per node */
+
+struct om_hostd;
+
+enum om_node_state {
+	OM_NODE_ABSENT,	   /* no front-end connected */
+	OM_NODE_CONNECTED, /* connected, queues not (all) started */
+	OM_NODE_UP,	   /* relaying */
+};
+
+struct om_node_counters {
+	uint64_t tx_msgs, tx_bytes;	/* taken from its tx ring */
+	uint64_t rx_msgs, rx_bytes;	/* written into its rx ring (data and control) */
+	uint64_t stalls;		/* times its tx waited for a destination's rx */
+	uint64_t undeliverable;		/* its messages to a node that was down */
+	uint64_t refused[OM_MSG_VERDICT_COUNT]; /* malformed messages it sent */
+	uint64_t connects, disconnects, evictions;
+};
+
+/* A watch libvhost-user asked for (a kick eventfd). */
+struct om_vu_watch {
+	struct om_node *node;
+	int fd;
+	vu_watch_cb cb;
+	void *data;
+	struct om_watch *w;
+};
+
+struct om_ctl_event {
+	uint16_t type;	/* VIRTIO_OM_T_NODE_UP or _DOWN */
+	uint32_t node;
+	uint32_t reason;
+};
+
+struct om_node {
+	VuDev dev; /* first: libvhost-user callbacks get &dev */
+	struct om_hostd *d;
+	uint32_t id;
+	enum om_node_state state;
+	bool vu_ready;		/* vu_init done, vu_deinit owed */
+	bool started[VIRTIO_OM_QUEUE_COUNT];
+	bool resumed;		/* its rings were in use before this connection */
+	char sock_path[PATH_MAX];
+	int listen_fd;
+	struct om_watch *listen_w, *conn_w;
+	struct om_vu_watch watches[OM_HOSTD_MAX_WATCHES];
+
+	/* Set when it broke the protocol; acted on outside libvhost-user. */
+	bool evict;
+	char evict_why[160];
+
+	/* tx: the head message waiting for its destination's rx, if any. */
+	VuVirtqElement *stalled;
+	struct om_msg_hdr stalled_hdr;
+	struct om_node *stalled_on;
+	TAILQ_ENTRY(om_node) wait_link;
+	/* rx: the nodes whose stalled head is for this node, in arrival order. */
+	TAILQ_HEAD(, om_node) waiters;
+
+	/* Control messages for it, one per peer at most (the latest). */
+	struct om_ctl_event *ctl;
+	unsigned int ctl_n;
+	uint64_t ctl_seq;
+
+	bool notify[VIRTIO_OM_QUEUE_COUNT];
+	bool runnable;		/* its tx should be drained again */
+	struct om_node_counters c;
+};
+
+struct om_hostd_config {
+	char dir[PATH_MAX];	 /* node-N.sock and control.sock live here */
+	uint32_t first_node, last_node;
+	uint32_t max_payload;
+};
+
+struct om_hostd {
+	struct om_hostd_config cfg;
+	struct om_loop *loop;
+	struct om_node *nodes[VIRTIO_OM_MAX_NODES + 1]; /* NULL: not served here */
+	int control_fd;
+	struct om_watch *control_w;
+	bool stop;
+	unsigned int n_served;
+};
+
+/* node.c: sockets, the vhost-user side of a node, eviction. */
+int om_node_open(struct om_hostd *d, uint32_t id);
+void om_node_close(struct om_node *n);
+/* Marks n for disconnection (it broke the protocol); done by om_hostd_settle(). */
+void om_node_evict(struct om_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* relay.c: moving messages. */
+void om_relay_drain_tx(struct om_node *src);
+void om_relay_rx_ready(struct om_node *dst);
+void om_relay_node_up(struct om_node *n);
+void om_relay_node_down(struct om_node *n, uint32_t reason);
+/* Puts the stalled head back in its ring (before a queue stops). */
+void om_relay_unstall(struct om_node *n);
+void om_relay_flush_notifications(struct om_hostd *d);
+
+/* Runs what callbacks left to do: evictions, tx drains, notifications. */
+void om_hostd_settle(struct om_hostd *d);
+
+/* The node served here, or NULL. */
+static inline struct om_node *om_hostd_node(struct om_hostd *d, uint32_t id)
+{
+	return id <= VIRTIO_OM_MAX_NODES ? d->nodes[id] : NULL;
+}
+
+/* control.c: the control socket (status for omhostctl). */
+int om_control_open(struct om_hostd *d);
+void om_control_close(struct om_hostd *d);
+/* Writes the status text (docs/omhostd.md) into buf; 0 or -ENOSPC. */
+int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len);
+
+void om_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* OM_HOSTD_OMHOSTD_H */

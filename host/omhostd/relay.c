@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Moving messages between nodes: tx of the source, rx of the destination,
+ * control messages from the host. See omhostd.h for the ordering rules.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "omhostd.h"
+
+static VuVirtq *om_vq(struct om_node *n, unsigned int q)
+{
+	return &n->dev.vq[q];
+}
+
+static bool om_node_usable(const struct om_node *n)
+{
+	return n && n->state == OM_NODE_UP && !n->evict;
+}
+
+/* Returns a tx element to its ring as consumed. */
+static void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
+{
+	vu_queue_push(&src->dev, om_vq(src, VIRTIO_OM_QUEUE_TX), e, 0);
+	free(e);
+	src->notify[VIRTIO_OM_QUEUE_TX] = true;
+}
+
+/*
+ * Takes one rx buffer of dst able to hold a message of len payload bytes.
+ * NULL when dst has none posted, or when dst broke the rules (then it is
+ * marked for eviction).
+ */
+static VuVirtqElement *om_relay_take_rx(struct om_node *dst, uint32_t len)
+{
+	VuVirtqElement *r = vu_queue_pop(&dst->dev, om_vq(dst, VIRTIO_OM_QUEUE_RX), sizeof(*r));
+	size_t cap;
+
+	if (!r) {
+		if (dst->dev.broken)
+			om_node_evict(dst, "its rx ring is malformed");
+		return NULL;
+	}
+	cap = om_iov_size(r->in_sg, r->in_num);
+	if (r->out_num || cap < VIRTIO_OM_HDR_SIZE + (size_t)len) {
+		om_node_evict(dst, "rx buffer of %zu bytes (%u read-only), a message needs %zu",
+			      cap, r->out_num, VIRTIO_OM_HDR_SIZE + (size_t)len);
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+static void om_relay_put_rx(struct om_node *dst, VuVirtqElement *r, size_t len)
+{
+	vu_queue_push(&dst->dev, om_vq(dst, VIRTIO_OM_QUEUE_RX), r, len);
+	free(r);
+	dst->notify[VIRTIO_OM_QUEUE_RX] = true;
+	dst->c.rx_msgs++;
+	dst->c.rx_bytes += len;
+}
+
+/* Writes src's message e (header h, already stamped) into dst's buffer r. */
+static void om_relay_copy(struct om_node *dst, VuVirtqElement *r, const VuVirtqElement *e,
+			  const struct om_msg_hdr *h)
+{
+	unsigned char hdr[VIRTIO_OM_HDR_SIZE];
+
+	om_msg_hdr_encode(h, hdr);
+	om_iov_from_buf(r->in_sg, r->in_num, 0, hdr, sizeof(hdr));
+	om_iov_copy(r->in_sg, r->in_num, VIRTIO_OM_HDR_SIZE, e->out_sg, e->out_num,
+		    VIRTIO_OM_HDR_SIZE, h->len);
+	om_relay_put_rx(dst, r, VIRTIO_OM_HDR_SIZE + (size_t)h->len);
+}
+
+static void om_relay_stall(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
+			   struct om_node *dst)
+{
+	src->stalled = e;
+	src->stalled_hdr = *h;
+	src->stalled_on = dst;
+	TAILQ_INSERT_TAIL(&dst->waiters, src, wait_link);
+	src->c.stalls++;
+}
+
+/* Delivers or drops e; false when it had to stall instead. */
+static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h)
+{
+	struct om_node *dst = om_hostd_node(src->d, h->dst_node);
+	VuVirtqElement *r;
+
+	if (!om_node_usable(dst)) {
+		src->c.undeliverable++;
+		om_relay_complete_tx(src, e);
+		return true;
+	}
+	/* Whoever waits for dst, and dst's control messages, go first. */
+	if (!TAILQ_EMPTY(&dst->waiters) || dst->ctl_n) {
+		om_relay_stall(src, e, h, dst);
+		return false;
+	}
+	r = om_relay_take_rx(dst, h->len);
+	if (!r) {
+		if (!om_node_usable(dst)) {
+			src->c.undeliverable++;
+			om_relay_complete_tx(src, e);
+			return true;
+		}
+		om_relay_stall(src, e, h, dst);
+		return false;
+	}
+	om_relay_copy(dst, r, e, h);
+	om_relay_complete_tx(src, e);
+	return true;
+}
+
+void om_relay_drain_tx(struct om_node *src)
+{
+	VuVirtq *vq;
+
+	src->runnable = false;
+	if (!om_node_usable(src) || !src->started[VIRTIO_OM_QUEUE_TX])
+		return;
+	vq = om_vq(src, VIRTIO_OM_QUEUE_TX);
+	while (!src->stalled && !src->evict) {
+		unsigned char raw[VIRTIO_OM_HDR_SIZE];
+		enum om_msg_verdict v;
+		struct om_msg_hdr h;
+		VuVirtqElement *e;
+		size_t total;
+
+		e = vu_queue_pop(&src->dev, vq, sizeof(*e));
+		if (!e) {
+			if (src->dev.broken)
+				om_node_evict(src, "its tx ring is malformed");
+			return;
+		}
+		total = om_iov_size(e->out_sg, e->out_num);
+		if (e->in_num) {
+			om_node_evict(src, "tx chain with %u device-writable descriptors", e->in_num);
+			free(e);
+			return;
+		}
+		memset(raw, 0, sizeof(raw));
+		om_iov_to_buf(raw, sizeof(raw), e->out_sg, e->out_num, 0);
+		om_msg_hdr_decode(raw, &h); /* read once: the guest may rewrite its copy */
+		v = om_msg_check_from_guest(&h, total, src->id, src->d->cfg.max_payload);
+		if (v != OM_MSG_OK) {
+			src->c.refused[v]++;
+			om_node_evict(src, "message %s (type 0x%04x, len %u, %zu bytes, to %u)",
+				      om_msg_verdict_name(v), h.type, h.len, total, h.dst_node);
+			free(e);
+			return;
+		}
+		h.src_node = src->id;
+		src->c.tx_msgs++;
+		src->c.tx_bytes += total;
+		if (!om_relay_route(src, e, &h))
+			return;
+	}
+}
+
+/* Delivers dst's pending control messages while it has buffers. */
+static void om_relay_flush_ctl(struct om_node *dst)
+{
+	while (dst->ctl_n && om_node_usable(dst)) {
+		struct virtio_om_node_event ev;
+		unsigned char buf[VIRTIO_OM_HDR_SIZE + sizeof(ev)];
+		struct om_msg_hdr h = {
+			.version = VIRTIO_OM_PROTOCOL_VERSION,
+			.type = dst->ctl[0].type,
+			.src_node = VIRTIO_OM_NODE_HOST,
+			.dst_node = dst->id,
+			.seq = dst->ctl_seq + 1,
+			.len = sizeof(ev),
+		};
+		VuVirtqElement *r = om_relay_take_rx(dst, h.len);
+
+		if (!r)
+			return;
+		ev.node = htole32(dst->ctl[0].node);
+		ev.reason = htole32(dst->ctl[0].reason);
+		om_msg_hdr_encode(&h, buf);
+		memcpy(buf + VIRTIO_OM_HDR_SIZE, &ev, sizeof(ev));
+		om_iov_from_buf(r->in_sg, r->in_num, 0, buf, sizeof(buf));
+		om_relay_put_rx(dst, r, sizeof(buf));
+		dst->ctl_seq++;
+		memmove(&dst->ctl[0], &dst->ctl[1], (dst->ctl_n - 1) * sizeof(dst->ctl[0]));
+		dst->ctl_n--;
+	}
+}
+
+void om_relay_rx_ready(struct om_node *dst)
+{
+	struct om_node *src;
+
+	om_relay_flush_ctl(dst);
+	while (!dst->ctl_n && om_node_usable(dst) && (src = TAILQ_FIRST(&dst->waiters))) {
+		VuVirtqElement *r = om_relay_take_rx(dst, src->stalled_hdr.len);
+
+		if (!r)
+			return; /* om_node_down() releases the waiters if dst was evicted */
+		TAILQ_REMOVE(&dst->waiters, src, wait_link);
+		om_relay_copy(dst, r, src->stalled, &src->stalled_hdr);
+		om_relay_complete_tx(src, src->stalled);
+		src->stalled = NULL;
+		src->stalled_on = NULL;
+		/* Back of the line: its next message waits behind the others. */
+		src->runnable = true;
+	}
+}
+
+/* Queues an event for dst about node, replacing an older one about node. */
+static void om_relay_queue_ctl(struct om_node *dst, uint16_t type, uint32_t node, uint32_t reason)
+{
+	unsigned int i;
+
+	for (i = 0; i < dst->ctl_n; i++)
+		if (dst->ctl[i].node == node)
+			break;
+	if (i < dst->ctl_n) {
+		memmove(&dst->ctl[i], &dst->ctl[i + 1], (dst->ctl_n - i - 1) * sizeof(dst->ctl[0]));
+		dst->ctl_n--;
+	}
+	/* ctl holds one entry per served node: there is always room. */
+	dst->ctl[dst->ctl_n++] = (struct om_ctl_event){ .type = type, .node = node, .reason = reason };
+	om_relay_flush_ctl(dst);
+}
+
+void om_relay_node_up(struct om_node *n)
+{
+	uint32_t reason = n->resumed ? VIRTIO_OM_NODE_RECONNECTED : VIRTIO_OM_NODE_JOINED;
+
+	for (uint32_t id = n->d->cfg.first_node; id <= n->d->cfg.last_node; id++) {
+		struct om_node *p = om_hostd_node(n->d, id);
+
+		if (p == n || !om_node_usable(p))
+			continue;
+		om_relay_queue_ctl(p, VIRTIO_OM_T_NODE_UP, n->id, reason);
+		om_relay_queue_ctl(n, VIRTIO_OM_T_NODE_UP, p->id, reason);
+	}
+	n->runnable = true;
+}
+
+void om_relay_unstall(struct om_node *n)
+{
+	if (!n->stalled)
+		return;
+	TAILQ_REMOVE(&n->stalled_on->waiters, n, wait_link);
+	vu_queue_unpop(&n->dev, om_vq(n, VIRTIO_OM_QUEUE_TX), n->stalled, 0);
+	free(n->stalled);
+	n->stalled = NULL;
+	n->stalled_on = NULL;
+}
+
+void om_relay_node_down(struct om_node *n, uint32_t reason)
+{
+	struct om_node *src;
+
+	/* Its own head goes back to its ring: taken again if it returns. */
+	om_relay_unstall(n);
+	/* Messages waiting for it cannot be delivered any more. */
+	while ((src = TAILQ_FIRST(&n->waiters))) {
+		TAILQ_REMOVE(&n->waiters, src, wait_link);
+		src->c.undeliverable++;
+		om_relay_complete_tx(src, src->stalled);
+		src->stalled = NULL;
+		src->stalled_on = NULL;
+		src->runnable = true;
+	}
+	n->ctl_n = 0;
+	if (n->state != OM_NODE_UP)
+		return; /* its peers never heard it was up */
+	for (uint32_t id = n->d->cfg.first_node; id <= n->d->cfg.last_node; id++) {
+		struct om_node *p = om_hostd_node(n->d, id);
+
+		if (p != n && om_node_usable(p))
+			om_relay_queue_ctl(p, VIRTIO_OM_T_NODE_DOWN, n->id, reason);
+	}
+}
+
+void om_relay_flush_notifications(struct om_hostd *d)
+{
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		struct om_node *n = om_hostd_node(d, id);
+
+		if (!n || !n->vu_ready)
+			continue;
+		for (unsigned int q = 0; q < VIRTIO_OM_QUEUE_COUNT; q++) {
+			if (n->notify[q] && n->started[q])
+				vu_queue_notify(&n->dev, om_vq(n, q));
+			n->notify[q] = false;
+		}
+	}
+}
