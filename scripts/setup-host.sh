@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
 	# host programs and tests
 	build-essential pkg-config meson ninja-build liburing-dev libcmocka-dev
+	# fuzzing omhostd (libFuzzer)
+	clang libclang-rt-14-dev
 	# guest kernel from Debian's source package
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev cpio xz-utils rsync ccache
 	# QEMU 7.2 from Debian's source package

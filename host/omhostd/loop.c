@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 struct om_watch {
+	struct om_watch *prev, *next; /* every watch not yet freed, for om_loop_free */
 	int fd;
 	unsigned int events;
 	om_watch_cb cb;
@@ -23,7 +24,27 @@ struct om_watch {
 
 struct om_loop {
 	struct io_uring ring;
+	struct om_watch *watches;
 };
+
+static void om_loop_link(struct om_loop *l, struct om_watch *w)
+{
+	w->next = l->watches;
+	if (w->next)
+		w->next->prev = w;
+	l->watches = w;
+}
+
+static void om_loop_release(struct om_loop *l, struct om_watch *w)
+{
+	if (w->prev)
+		w->prev->next = w->next;
+	else
+		l->watches = w->next;
+	if (w->next)
+		w->next->prev = w->prev;
+	free(w);
+}
 
 /* user_data of requests whose completion carries nothing to do. */
 #define OM_LOOP_IGNORE 0
@@ -48,7 +69,10 @@ void om_loop_free(struct om_loop *l)
 {
 	if (!l)
 		return;
+	/* The ring goes, and with it every request still in it. */
 	io_uring_queue_exit(&l->ring);
+	while (l->watches)
+		om_loop_release(l, l->watches);
 	free(l);
 }
 
@@ -90,6 +114,7 @@ int om_loop_watch(struct om_loop *l, int fd, unsigned int events, om_watch_cb cb
 		free(w);
 		return err;
 	}
+	om_loop_link(l, w);
 	/* Armed before the caller may close fd: the request holds the file. */
 	io_uring_submit(&l->ring);
 	if (out)
@@ -121,7 +146,7 @@ static void om_loop_complete(struct om_loop *l, struct om_watch *w, int res)
 	if (!w->dead && res != -ECANCELED)
 		w->cb(w->data, res);
 	if (w->dead) {
-		free(w);
+		om_loop_release(l, w);
 		return;
 	}
 	if (om_loop_arm(l, w)) {

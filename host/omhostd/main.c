@@ -3,30 +3,15 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "args.h"
 #include "omhostd.h"
-
-void om_log(const char *fmt, ...)
-{
-	struct timespec ts;
-	va_list ap;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	fprintf(stderr, "omhostd[%ld.%03ld]: ", (long)ts.tv_sec, ts.tv_nsec / 1000000);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 struct om_signals {
 	struct om_hostd *d;

@@ -323,6 +323,65 @@ static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 	return 1;
 }
 
+/* Reads exactly len bytes; false on EOF, error or a short stream. */
+static bool om_node_read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = read(fd, (char *)buf + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return false;
+		done += (size_t)n;
+	}
+	return true;
+}
+
+/*
+ * Reads one vhost-user message (header with any passed fds, then the
+ * payload). libvhost-user's own reader asserts on a short payload and
+ * takes end-of-stream for a message; a broken stream must only end the
+ * connection.
+ */
+static bool om_node_read_msg(VuDev *dev, int fd, VhostUserMsg *m)
+{
+	char control[CMSG_SPACE(VHOST_MEMORY_BASELINE_NREGIONS * sizeof(int))];
+	struct iovec iov = { .iov_base = m, .iov_len = VHOST_USER_HDR_SIZE };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+			      .msg_controllen = sizeof(control) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	(void)dev;
+	m->fd_num = 0;
+	do {
+		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
+	} while (n < 0 && errno == EINTR);
+	for (c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
+		size_t bytes;
+
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		bytes = c->cmsg_len - CMSG_LEN(0);
+		m->fd_num = (int)(bytes / sizeof(int));
+		memcpy(m->fds, CMSG_DATA(c), (size_t)m->fd_num * sizeof(int));
+		break;
+	}
+	if (n <= 0 || (msg.msg_flags & MSG_CTRUNC) ||
+	    ((size_t)n < VHOST_USER_HDR_SIZE &&
+	     !om_node_read_full(fd, (char *)m + n, VHOST_USER_HDR_SIZE - (size_t)n)) ||
+	    m->size > sizeof(m->payload) || !om_node_read_full(fd, &m->payload, m->size)) {
+		for (int i = 0; i < m->fd_num; i++)
+			close(m->fds[i]);
+		m->fd_num = 0;
+		return false;
+	}
+	return true;
+}
+
 static const VuDevIface om_node_iface = {
 	.get_features = om_node_get_features,
 	.process_msg = om_node_process_msg,
@@ -357,16 +416,51 @@ static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *w
 	n->c.disconnects++;
 }
 
+void om_node_dispatch(struct om_node *n)
+{
+	if (!vu_dispatch(&n->dev) && !n->evict)
+		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "front-end closed the connection");
+}
+
 static void om_node_readable(void *data, int revents)
 {
 	struct om_node *n = data;
 
-	if (revents < 0 || ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN))) {
+	if (revents < 0 || ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN)))
 		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "hang-up");
-	} else if (!vu_dispatch(&n->dev) && !n->evict) {
-		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "front-end closed the connection");
-	}
+	else
+		om_node_dispatch(n);
 	om_hostd_settle(n->d);
+}
+
+int om_node_attach(struct om_node *n, int fd)
+{
+	int err;
+
+	if (n->state != OM_NODE_ABSENT) {
+		om_log("node %u: refused a second front-end", n->id);
+		close(fd);
+		return -EBUSY;
+	}
+	memset(&n->dev, 0, sizeof(n->dev));
+	if (!vu_init(&n->dev, VIRTIO_OM_QUEUE_COUNT, fd, om_node_panic, om_node_read_msg,
+		     om_node_set_watch,
+		     om_node_remove_watch, &om_node_iface)) {
+		om_log("node %u: vu_init failed", n->id);
+		close(fd);
+		return -ENOMEM;
+	}
+	n->vu_ready = true;
+	err = om_loop_watch(n->d->loop, fd, POLLIN, om_node_readable, n, &n->conn_w);
+	if (err) {
+		vu_deinit(&n->dev); /* closes fd */
+		n->vu_ready = false;
+		return err;
+	}
+	n->state = OM_NODE_CONNECTED;
+	n->c.connects++;
+	om_log("node %u connected", n->id);
+	return 0;
 }
 
 static void om_node_accept(void *data, int revents)
@@ -376,29 +470,8 @@ static void om_node_accept(void *data, int revents)
 
 	(void)revents;
 	fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (n->state != OM_NODE_ABSENT) {
-		om_log("node %u: refused a second front-end", n->id);
-		close(fd);
-		return;
-	}
-	memset(&n->dev, 0, sizeof(n->dev));
-	if (!vu_init(&n->dev, VIRTIO_OM_QUEUE_COUNT, fd, om_node_panic, NULL, om_node_set_watch,
-		     om_node_remove_watch, &om_node_iface)) {
-		om_log("node %u: vu_init failed", n->id);
-		close(fd);
-		return;
-	}
-	n->vu_ready = true;
-	if (om_loop_watch(n->d->loop, fd, POLLIN, om_node_readable, n, &n->conn_w)) {
-		vu_deinit(&n->dev);
-		n->vu_ready = false;
-		return;
-	}
-	n->state = OM_NODE_CONNECTED;
-	n->c.connects++;
-	om_log("node %u connected", n->id);
+	if (fd >= 0)
+		om_node_attach(n, fd);
 }
 
 int om_node_open(struct om_hostd *d, uint32_t id)

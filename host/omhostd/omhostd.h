@@ -114,6 +114,10 @@ struct om_hostd {
 /* node.c: sockets, the vhost-user side of a node, eviction. */
 int om_node_open(struct om_hostd *d, uint32_t id);
 void om_node_close(struct om_node *n);
+/* Serves a connected front-end on fd (accept's job; tests call it). 0 or -errno, fd taken. */
+int om_node_attach(struct om_node *n, int fd);
+/* Handles one vhost-user message from n's front-end (its socket is readable). */
+void om_node_dispatch(struct om_node *n);
 /* Marks n for disconnection (it broke the protocol); done by om_hostd_settle(). */
 void om_node_evict(struct om_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds omhostd's libFuzzer targets with clang (ASan + UBSan) and runs each
+# for a bounded time from the seed corpus (make-seeds.py). A crash, leak or
+# sanitizer report fails; the input that did it is kept in OUT_DIR.
+#
+# usage: run-fuzzers.sh SOURCE_ROOT OUT_DIR SECONDS_PER_TARGET
+set -euo pipefail
+top=$1 out=$2 seconds=$3
+mkdir -p "$out"
+lvu=$("$top/scripts/qemu-source.sh")/subprojects/libvhost-user
+cflags=(-g -O1 -D_GNU_SOURCE -DOM_VERSION='"fuzz"' -fsanitize=fuzzer-no-link,address,undefined
+	-fno-sanitize-recover=undefined -I"$top/host/omhostd" -I"$top/tests/support"
+	-I"$top/virtio-om/include/uapi" -I"$lvu")
+objs=()
+for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg,node,relay}.c \
+	"$top/tests/support/relay-harness.c"; do
+	obj=$out/$(basename "${src%.c}").o
+	clang "${cflags[@]}" -std=gnu11 -w -c "$src" -o "$obj"
+	objs+=("$obj")
+done
+python3 "$top/tests/fuzz/make-seeds.py" "$out/seeds"
+status=0
+for target in rings vhost-user; do
+	clang "${cflags[@]}" -fsanitize=fuzzer "$top/tests/fuzz/fuzz-$target.c" "${objs[@]}" \
+		-luring -lpthread -o "$out/fuzz-$target"
+	mkdir -p "$out/corpus-$target"
+	echo "== fuzz-$target: ${seconds}s from $(ls "$out/seeds/$target" | wc -l) seeds"
+	# omhostd logs every eviction: keep that out of the test's output.
+	if "$out/fuzz-$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$out/crash-$target-" "$out/corpus-$target" "$out/seeds/$target" \
+		>"$out/fuzz-$target.log" 2>&1; then
+		grep -E '^(#[0-9]+ +DONE|Done)' "$out/fuzz-$target.log" | tail -n 1
+		echo "ok - fuzz-$target"
+	else
+		grep -vE '^omhostd\[' "$out/fuzz-$target.log" | tail -n 40
+		echo "not ok - fuzz-$target (log: $out/fuzz-$target.log)"
+		status=1
+	fi
+done
+exit $status
