@@ -21,6 +21,9 @@ static const char usage_main[] =
 	"  status    show the guests of the cluster\n"
 	"  console   show the end of a guest's console log\n"
 	"  down      stop every process of the cluster and remove its files\n"
+	"  stop      stop one guest (it stays in the cluster, shown as dead)\n"
+	"  start     boot a stopped guest again, as up did\n"
+	"  relay     show, stop, start or restart the relay (omhostd)\n"
 	"  help      show the help of a command\n"
 	"\n"
 	"options:\n"
@@ -33,11 +36,12 @@ static const char usage_main[] =
 static const char usage_up[] =
 	"usage: omcluster up [-n N] [--mem MIB] [--cpus N] [--accel auto|kvm|tcg]\n"
 	"                    [--timeout SEC] [--kernel FILE] [--initrd FILE] [--qemu FILE]\n"
-	"                    [--append ARGS]\n"
+	"                    [--omhostd FILE] [--append ARGS]\n"
 	"\n"
-	"Boots N guests (nodes 1..N) and waits until the agent in each answers.\n"
-	"A guest that panics, exits or does not answer in time fails the command,\n"
-	"which then stops every guest it started.\n"
+	"Starts the relay (omhostd), then boots N guests (nodes 1..N), each with a\n"
+	"virtio-om device served by the relay, and waits until the agent in each\n"
+	"answers. A guest that panics, exits or does not answer in time fails the\n"
+	"command, which then stops every process it started.\n"
 	"\n"
 	"  -n, --nodes N     number of guests, 1-64 (default 3)\n"
 	"      --mem MIB     memory per guest, 64-65536 (default 512)\n"
@@ -47,6 +51,7 @@ static const char usage_up[] =
 	"      --kernel FILE guest kernel (default: the build's bzImage)\n"
 	"      --initrd FILE guest initramfs (default: the build's initramfs)\n"
 	"      --qemu FILE   QEMU binary (default: the build's patched QEMU)\n"
+	"      --omhostd FILE the relay (default: the build's omhostd)\n"
 	"      --append ARGS extra kernel command line arguments\n";
 
 static const char usage_exec[] =
@@ -69,8 +74,10 @@ static const char usage_cp[] =
 static const char usage_status[] =
 	"usage: omcluster status\n"
 	"\n"
-	"Shows each guest: node, QEMU pid, state (ready, unresponsive, dead), kernel.\n"
-	"Exits 0 when every guest is ready, 1 otherwise.\n";
+	"Shows the relay (omhostd: pid, running or not) and each guest: node, QEMU\n"
+	"pid, state (ready, busy, unresponsive, dead), the relay's view of it\n"
+	"(absent, connected, up), kernel. Exits 0 when every guest is ready and the\n"
+	"relay runs, 1 otherwise.\n";
 
 static const char usage_console[] =
 	"usage: omcluster console [-n LINES] NODE\n"
@@ -83,6 +90,41 @@ static const char usage_down[] =
 	"Stops every process the cluster started (SIGTERM, then SIGKILL after SEC\n"
 	"seconds, default 10) and removes its sockets, logs and state.\n";
 
+static const char usage_stop[] =
+	"usage: omcluster stop [--kill | --timeout SEC] NODE\n"
+	"\n"
+	"Stops guest NODE's QEMU: SIGTERM, then SIGKILL after SEC seconds (default\n"
+	"10). The node stays in the cluster, shown as dead by status, until\n"
+	"`omcluster start NODE` boots it again.\n"
+	"\n"
+	"      --kill         SIGKILL at once, as in a crash\n"
+	"  -t, --timeout SEC  how long SIGTERM may take, 1-3600 (default 10)\n";
+
+static const char usage_start[] =
+	"usage: omcluster start [--timeout SEC] NODE\n"
+	"\n"
+	"Boots the stopped guest NODE again exactly as up did (same kernel,\n"
+	"initramfs, QEMU, memory, CPUs, accelerator and --append) and waits until\n"
+	"its agent answers. Its previous console log is kept as console.log.1.\n"
+	"The relay must be running. A guest that panics, exits or does not answer\n"
+	"in time fails the command and is stopped again.\n"
+	"\n"
+	"  -t, --timeout SEC  how long to wait for the guest, 1-3600 (default 180)\n";
+
+static const char usage_relay[] =
+	"usage: omcluster relay [--kill] [--timeout SEC] status|stop|start|restart\n"
+	"\n"
+	"The cluster's relay, omhostd, which serves every guest's virtio-om device.\n"
+	"\n"
+	"  status   its pid, and each node as the relay sees it (absent, connected, up)\n"
+	"  stop     SIGTERM (SIGKILL after SEC seconds), or SIGKILL at once with --kill\n"
+	"  start    start it as up did and wait until it serves every node\n"
+	"  restart  stop it, then start it; the guests reconnect by themselves\n"
+	"\n"
+	"      --kill         stop with SIGKILL at once, as in a crash (stop, restart)\n"
+	"  -t, --timeout SEC  how long SIGTERM may take, and how long to wait for a\n"
+	"                     starting relay's sockets, 1-3600 (default 10)\n";
+
 static const struct {
 	const char *name;
 	enum om_command cmd;
@@ -94,6 +136,9 @@ static const struct {
 	{ "status", OM_CMD_STATUS, usage_status },
 	{ "console", OM_CMD_CONSOLE, usage_console },
 	{ "down", OM_CMD_DOWN, usage_down },
+	{ "stop", OM_CMD_STOP, usage_stop },
+	{ "start", OM_CMD_START, usage_start },
+	{ "relay", OM_CMD_RELAY, usage_relay },
 };
 
 const char *om_cli_usage(const char *topic)
@@ -148,6 +193,8 @@ enum {
 	OPT_APPEND,
 	OPT_RUN_DIR,
 	OPT_MODE,
+	OPT_OMHOSTD,
+	OPT_KILL,
 };
 
 static const struct option global_opts[] = {
@@ -168,6 +215,8 @@ static const struct option command_opts[] = {
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "qemu", required_argument, NULL, OPT_QEMU },
 	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "omhostd", required_argument, NULL, OPT_OMHOSTD },
+	{ "kill", no_argument, NULL, OPT_KILL },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "lines", required_argument, NULL, 'l' },
@@ -182,7 +231,7 @@ static int option_allowed(enum om_command cmd, int opt)
 	case OM_CMD_UP:
 		return opt == 'n' || opt == OPT_MEM || opt == OPT_CPUS || opt == OPT_ACCEL ||
 		       opt == 't' || opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_QEMU ||
-		       opt == OPT_APPEND;
+		       opt == OPT_OMHOSTD || opt == OPT_APPEND;
 	case OM_CMD_EXEC:
 		return opt == 'i' || opt == 't';
 	case OM_CMD_CP:
@@ -190,7 +239,11 @@ static int option_allowed(enum om_command cmd, int opt)
 	case OM_CMD_CONSOLE:
 		return opt == 'n' || opt == 'l';
 	case OM_CMD_DOWN:
+	case OM_CMD_START:
 		return opt == 't';
+	case OM_CMD_STOP:
+	case OM_CMD_RELAY:
+		return opt == 't' || opt == OPT_KILL;
 	default:
 		return 0;
 	}
@@ -247,16 +300,28 @@ static int parse_command_option(struct om_cli *cli, int opt, const char *arg, ch
 			return fail(err, errlen, "--timeout takes seconds, 1-%u, not '%s'", max_timeout, arg);
 		return 0;
 	case OPT_KERNEL:
-		cli->kernel = arg;
-		return 0;
 	case OPT_INITRD:
-		cli->initrd = arg;
-		return 0;
 	case OPT_QEMU:
-		cli->qemu = arg;
-		return 0;
+	case OPT_OMHOSTD:
 	case OPT_APPEND:
-		cli->append = arg;
+		/* Kept in the state file, one value per line. */
+		if (strchr(arg, '\n'))
+			return fail(err, errlen, "up: --%s must not contain a newline", option_name(opt));
+		if (opt != OPT_APPEND && !*arg)
+			return fail(err, errlen, "up: --%s needs a file", option_name(opt));
+		if (opt == OPT_KERNEL)
+			cli->kernel = arg;
+		else if (opt == OPT_INITRD)
+			cli->initrd = arg;
+		else if (opt == OPT_QEMU)
+			cli->qemu = arg;
+		else if (opt == OPT_OMHOSTD)
+			cli->omhostd = arg;
+		else
+			cli->append = arg;
+		return 0;
+	case OPT_KILL:
+		cli->kill = true;
 		return 0;
 	case 'i':
 		cli->forward_stdin = true;
@@ -300,12 +365,49 @@ static int parse_operands(struct om_cli *cli, int argc, char **argv, char *err, 
 		cli->argv = argv + 1;
 		return 0;
 	case OM_CMD_CONSOLE:
-		if (argc != 1)
-			return fail(err, errlen, "console: give exactly one node");
+	case OM_CMD_STOP:
+	case OM_CMD_START:
+		if (argc < 1)
+			return fail(err, errlen, "%s: which node? (omcluster %s NODE)", name, name);
+		if (argc > 1)
+			return fail(err, errlen, "%s: give exactly one node, not '%s' too", name,
+				    argv[1]);
 		if (om_parse_node(argv[0], &cli->node))
-			return fail(err, errlen, "console: '%s' is not a node (a number 1-%d, or nodeN)",
-				    argv[0], OM_MAX_NODES);
+			return fail(err, errlen, "%s: '%s' is not a node (a number 1-%d, or nodeN)",
+				    name, argv[0], OM_MAX_NODES);
+		if (cli->cmd == OM_CMD_STOP && cli->kill && cli->timeout_s)
+			return fail(err, errlen, "stop: --kill and --timeout exclude each other");
 		return 0;
+	case OM_CMD_RELAY: {
+		static const struct {
+			const char *name;
+			enum om_relay_action action;
+		} actions[] = {
+			{ "status", OM_RELAY_STATUS },
+			{ "stop", OM_RELAY_STOP },
+			{ "start", OM_RELAY_START },
+			{ "restart", OM_RELAY_RESTART },
+		};
+		size_t i;
+
+		if (argc < 1)
+			return fail(err, errlen, "relay: what? (omcluster relay status|stop|start|restart)");
+		if (argc > 1)
+			return fail(err, errlen, "relay: unexpected argument '%s'", argv[1]);
+		for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
+			if (strcmp(argv[0], actions[i].name) == 0)
+				break;
+		if (i == sizeof(actions) / sizeof(actions[0]))
+			return fail(err, errlen,
+				    "relay: '%s' is not an action (status, stop, start or restart)",
+				    argv[0]);
+		cli->relay_action = actions[i].action;
+		if (cli->kill && cli->relay_action != OM_RELAY_STOP &&
+		    cli->relay_action != OM_RELAY_RESTART)
+			return fail(err, errlen, "relay: --kill applies to stop and restart, not %s",
+				    argv[0]);
+		return 0;
+	}
 	case OM_CMD_CP: {
 		const char *colon;
 		char node[16];
@@ -401,12 +503,16 @@ int om_cli_parse(int argc, char **argv, struct om_cli *cli, char *err, size_t er
 		return fail(err, errlen, "unknown command '%s' (see omcluster --help)", name);
 	cli->cmd = commands[i].cmd;
 
-	/* Command options stop at the first operand: exec's command keeps its own. */
+	/*
+	 * exec's options stop at the first operand: its command keeps its own.
+	 * The other commands take options after operands too (relay stop --kill).
+	 */
 	int sub_argc = argc - optind + 1;
 	char **sub_argv = argv + optind - 1;
+	const char *optstring = cli->cmd == OM_CMD_EXEC ? "+:n:t:il:h" : ":n:t:il:h";
 
 	optind = 0;
-	while ((opt = getopt_long(sub_argc, sub_argv, "+:n:t:il:h", command_opts, NULL)) != -1) {
+	while ((opt = getopt_long(sub_argc, sub_argv, optstring, command_opts, NULL)) != -1) {
 		if (opt == 'h') {
 			cli->help_topic = commands[i].name;
 			cli->cmd = OM_CMD_HELP;

@@ -15,6 +15,9 @@ enum om_command {
 	OM_CMD_STATUS,
 	OM_CMD_CONSOLE,
 	OM_CMD_DOWN,
+	OM_CMD_STOP,
+	OM_CMD_START,
+	OM_CMD_RELAY,
 	OM_CMD_HELP,
 	OM_CMD_VERSION,
 };
@@ -23,6 +26,13 @@ enum om_accel {
 	OM_ACCEL_AUTO,
 	OM_ACCEL_KVM,
 	OM_ACCEL_TCG,
+};
+
+enum om_relay_action {
+	OM_RELAY_STATUS,
+	OM_RELAY_START,
+	OM_RELAY_STOP,
+	OM_RELAY_RESTART,
 };
 
 struct om_cli {
@@ -34,10 +44,14 @@ struct om_cli {
 	unsigned int mem_mib;
 	unsigned int cpus;
 	enum om_accel accel;
-	const char *kernel, *initrd, *qemu, *append;
-	/* up, exec, down: seconds; 0 means the command's default */
+	const char *kernel, *initrd, *qemu, *omhostd, *append;
+	/* up, exec, down, stop, start, relay: seconds; 0 means the command's default */
 	unsigned int timeout_s;
-	/* exec, cp, console */
+	/* stop, relay: SIGKILL at once (a crash) instead of SIGTERM */
+	bool kill;
+	/* relay */
+	enum om_relay_action relay_action;
+	/* exec, cp, console, stop, start */
 	unsigned int node;
 	bool forward_stdin;
 	char **argv; /* exec: the command, NULL-terminated */

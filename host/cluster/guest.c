@@ -65,6 +65,18 @@ int om_guest_add_device(struct om_guest *g, const char *chardev, const char *dev
 	return 0;
 }
 
+int om_guest_add_om_device(struct om_guest *g, const char *relay_dir)
+{
+	char sock[PATH_MAX], chardev[PATH_MAX + 64];
+	int n = snprintf(sock, sizeof(sock), "%s/node-%u.sock", relay_dir, g->node);
+
+	if (n < 0 || (size_t)n >= sizeof(sock) ||
+	    (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	snprintf(chardev, sizeof(chardev), "socket,id=om,path=%s,reconnect=1", sock);
+	return om_guest_add_device(g, chardev, "vhost-user-om-pci,chardev=om");
+}
+
 static int push(struct om_argv *a, const char *fmt, ...)
 {
 	va_list ap;

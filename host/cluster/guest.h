@@ -19,6 +19,7 @@ struct om_artifacts {
 	char qemu[PATH_MAX];
 	char kernel[PATH_MAX];
 	char initrd[PATH_MAX];
+	char omhostd[PATH_MAX];     /* the relay, virtio-om's back-end */
 	char firmware[2][PATH_MAX]; /* -L directories; empty entries are skipped */
 };
 
@@ -56,6 +57,14 @@ int om_guest_init(struct om_guest *g, unsigned int node, unsigned int mem_mib,
 
 /* Appends a device; -ENOSPC when the list is full, -E2BIG when too long. */
 int om_guest_add_device(struct om_guest *g, const char *chardev, const char *device);
+
+/*
+ * Appends the guest's virtio-om device (vhost-user-om-pci), connected to
+ * the relay's socket for its node, relay_dir/node-N.sock, and reconnecting
+ * by itself when the relay restarts. -ENAMETOOLONG when that path does not
+ * fit a unix socket address; else as om_guest_add_device.
+ */
+int om_guest_add_om_device(struct om_guest *g, const char *relay_dir);
 
 /*
  * Builds QEMU's argv for g into argv (at most OM_GUEST_MAX_ARGV entries,

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* omcluster up, down and status: a cluster's life from boot to teardown. */
+/*
+ * omcluster up, down and status: a cluster's life from boot to teardown;
+ * and what start and relay share with up (booting a guest, the relay).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,26 +17,81 @@
 
 #include "accel.h"
 #include "agent-client.h"
+#include "control-client.h"
 #include "omcluster.h"
 #include "proc.h"
 #include "readiness.h"
+#include "relay.h"
 
-/* Set by SIGINT/SIGTERM during up: stop booting and clean up. */
-static volatile sig_atomic_t interrupted;
+/* The device QEMU must offer: virtio-om's front-end (qemu-patches/). */
+#define OM_QEMU_DEVICE "vhost-user-om-pci"
+
+/* Set by SIGINT/SIGTERM during up or start: stop booting and clean up. */
+volatile sig_atomic_t om_interrupted;
 
 static void on_interrupt(int sig)
 {
 	(void)sig;
-	interrupted = 1;
+	om_interrupted = 1;
 }
 
-static int check_artifact(const char *what, const char *path)
+void om_catch_interrupts(void)
 {
-	if (access(path, R_OK) == 0)
-		return 0;
-	om_error("%s not found at %s (%s): build it with `meson compile -C %s`, or say where it is",
-		 what, path, strerror(errno), OM_BUILD_ROOT);
-	return -ENOENT;
+	struct sigaction sa = { .sa_handler = on_interrupt };
+
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int om_lock_cluster(const struct om_ctx *ctx, const char *cmd)
+{
+	char path[PATH_MAX + 16];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cluster.lock", ctx->dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		om_error("cannot open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+		return fd;
+	fprintf(stderr, "[%s] waiting for another omcluster command on cluster '%s' to finish\n",
+		cmd, ctx->cli->cluster);
+	while (flock(fd, LOCK_EX) < 0) {
+		if (errno != EINTR) {
+			om_error("cannot lock %s: %s", path, strerror(errno));
+			close(fd);
+			return -1;
+		}
+	}
+	return fd;
+}
+
+int om_check_artifact(const char *what, const char *path, bool program)
+{
+	if (access(path, R_OK) != 0) {
+		om_error("%s not found at %s (%s): build it with `meson compile -C %s`, or say where it is",
+			 what, path, strerror(errno), OM_BUILD_ROOT);
+		return -ENOENT;
+	}
+	if (program && access(path, X_OK) != 0) {
+		om_error("%s at %s is not executable", what, path);
+		return -EACCES;
+	}
+	return 0;
+}
+
+/* What a guest boots from: kernel, initramfs, QEMU. */
+static int check_guest_artifacts(const struct om_artifacts *art)
+{
+	if (om_check_artifact("guest kernel", art->kernel, false) ||
+	    om_check_artifact("guest initramfs", art->initrd, false) ||
+	    om_check_artifact("QEMU", art->qemu, true))
+		return -ENOENT;
+	return 0;
 }
 
 static const char *pick(const char *option, const char *env, const char *fallback)
@@ -45,33 +103,187 @@ static const char *pick(const char *option, const char *env, const char *fallbac
 	return e && *e ? e : fallback;
 }
 
-static int resolve_artifacts(const struct om_cli *cli, struct om_artifacts *art)
+/*
+ * path as an absolute path (relative to the current directory), so that
+ * later commands, run from elsewhere, find the same file.
+ */
+static int absolute(char *out, size_t cap, const char *path)
 {
-	snprintf(art->kernel, sizeof(art->kernel), "%s",
-		 pick(cli->kernel, "OMCLUSTER_KERNEL", OM_DEFAULT_KERNEL));
-	snprintf(art->initrd, sizeof(art->initrd), "%s",
-		 pick(cli->initrd, "OMCLUSTER_INITRD", OM_DEFAULT_INITRD));
-	snprintf(art->qemu, sizeof(art->qemu), "%s",
-		 pick(cli->qemu, "OMCLUSTER_QEMU", OM_DEFAULT_QEMU));
+	char cwd[PATH_MAX];
+	int n;
+
+	if (path[0] == '/')
+		n = snprintf(out, cap, "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)))
+		n = snprintf(out, cap, "%s/%s", cwd, path);
+	else
+		return -errno;
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+static void firmware_dirs(struct om_artifacts *art)
+{
 	snprintf(art->firmware[0], sizeof(art->firmware[0]), "%s", OM_FIRMWARE_DIR_BIOS);
 	snprintf(art->firmware[1], sizeof(art->firmware[1]), "%s", OM_FIRMWARE_DIR_ROMS);
-	if (check_artifact("guest kernel", art->kernel) ||
-	    check_artifact("guest initramfs", art->initrd) ||
-	    check_artifact("QEMU", art->qemu))
-		return -ENOENT;
-	if (access(art->qemu, X_OK) != 0) {
-		om_error("QEMU at %s is not executable", art->qemu);
-		return -EACCES;
+}
+
+static int resolve_artifacts(const struct om_cli *cli, struct om_artifacts *art)
+{
+	const struct {
+		char *dst;
+		const char *path;
+	} files[] = {
+		{ art->kernel, pick(cli->kernel, "OMCLUSTER_KERNEL", OM_DEFAULT_KERNEL) },
+		{ art->initrd, pick(cli->initrd, "OMCLUSTER_INITRD", OM_DEFAULT_INITRD) },
+		{ art->qemu, pick(cli->qemu, "OMCLUSTER_QEMU", OM_DEFAULT_QEMU) },
+		{ art->omhostd, pick(cli->omhostd, "OMCLUSTER_OMHOSTD", OM_DEFAULT_OMHOSTD) },
+	};
+
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (strchr(files[i].path, '\n') || absolute(files[i].dst, PATH_MAX, files[i].path)) {
+			om_error("unusable path '%s'", files[i].path);
+			return -EINVAL;
+		}
 	}
+	firmware_dirs(art);
+	if (check_guest_artifacts(art) || om_check_artifact("omhostd", art->omhostd, true))
+		return -ENOENT;
 	return 0;
+}
+
+int om_recorded_artifacts(const struct om_cluster_state *st, struct om_artifacts *art)
+{
+	memset(art, 0, sizeof(*art));
+	if (!st->kernel[0] || !st->initrd[0] || !st->qemu[0]) {
+		om_error("the state of cluster '%s' does not say what it was booted with (an older omcluster made it): `omcluster -c %s down`, then up again",
+			 st->name, st->name);
+		return 1;
+	}
+	snprintf(art->kernel, sizeof(art->kernel), "%s", st->kernel);
+	snprintf(art->initrd, sizeof(art->initrd), "%s", st->initrd);
+	snprintf(art->qemu, sizeof(art->qemu), "%s", st->qemu);
+	snprintf(art->omhostd, sizeof(art->omhostd), "%s", st->omhostd);
+	firmware_dirs(art);
+	return check_guest_artifacts(art) ? 1 : 0;
+}
+
+/* QEMU must have virtio-om's front-end, or every guest would fail to start. */
+static int check_qemu_device(const char *qemu)
+{
+	char *argv[] = { (char *)qemu, "-device", "help", NULL };
+	const size_t cap = 1 << 20;
+	char *out = malloc(cap);
+	int r;
+
+	if (!out) {
+		om_error("out of memory");
+		return -ENOMEM;
+	}
+	/* Its list names each device in quotes: name "vhost-user-om-pci", bus PCI */
+	r = om_proc_capture(argv, out, cap, 10000);
+	if (r < 0) {
+		om_error("cannot ask QEMU at %s for its devices: %s", qemu, strerror(-r));
+	} else if (!strstr(out, "\"" OM_QEMU_DEVICE "\"")) {
+		/* A QEMU that failed to list anything says why on its first line. */
+		om_error("QEMU at %s has no " OM_QEMU_DEVICE " device: rebuild (meson compile -C %s)%s%.*s",
+			 qemu, OM_BUILD_ROOT, r ? "; it said: " : "",
+			 r ? (int)strcspn(out, "\n") : 0, out);
+		r = -ENODEV;
+	} else {
+		r = 0;
+	}
+	free(out);
+	return r;
 }
 
 static bool any_alive(const struct om_cluster_state *st)
 {
+	if (om_proc_alive(&st->relay))
+		return true;
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (om_proc_alive(&st->nodes[i].qemu))
 			return true;
 	return false;
+}
+
+unsigned int om_last_node(const struct om_cluster_state *st)
+{
+	unsigned int last = 0;
+
+	for (unsigned int i = 0; i < st->n_nodes; i++)
+		if (st->nodes[i].node > last)
+			last = st->nodes[i].node;
+	return last;
+}
+
+/* The end (at most cap - 1 bytes) of what was appended to path after offset. */
+static void log_since(const char *path, off_t offset, char *out, size_t cap)
+{
+	struct stat sb;
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	out[0] = '\0';
+	if (fd < 0)
+		return;
+	if (fstat(fd, &sb) == 0 && sb.st_size > offset) {
+		if (sb.st_size - offset > (off_t)(cap - 1))
+			offset = sb.st_size - (off_t)(cap - 1);
+		n = pread(fd, out, cap - 1, offset);
+	}
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
+}
+
+int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsigned int last,
+		   unsigned int timeout_ms, const char *cmd)
+{
+	char log[PATH_MAX], tail[2048];
+	struct stat sb;
+	off_t log_start;
+	int err, r;
+
+	if (last == 0) {
+		om_error("cluster '%s' has no nodes to relay for", st->name);
+		return -EINVAL;
+	}
+	om_relay_path(ctx->dir, OM_RELAY_LOG, log, sizeof(log));
+	/* The log is kept across restarts: a failure shows this start's lines. */
+	log_start = stat(log, &sb) == 0 ? sb.st_size : 0;
+	err = om_relay_spawn(st->omhostd, ctx->dir, 1, last, &st->relay);
+	if (err) {
+		om_error("cannot start the relay %s: %s", st->omhostd,
+			 err == -ENAMETOOLONG ? "its socket paths are too long for unix sockets; use a shorter --run-dir" :
+						strerror(-err));
+		return err;
+	}
+	/* Recorded at once: a down finds it even if we die now. */
+	r = om_state_save(st);
+	if (r) {
+		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-r));
+		om_proc_stop(&st->relay, 2000);
+		return r;
+	}
+	err = om_relay_wait(&st->relay, ctx->dir, 1, last, timeout_ms);
+	if (!err) {
+		fprintf(stderr, "[%s] relay: omhostd pid %d serving nodes 1-%u\n", cmd,
+			(int)st->relay.pid, last);
+		return 0;
+	}
+	if (err == -ECHILD)
+		om_error("the relay (omhostd, pid %d) exited before it served nodes 1-%u",
+			 (int)st->relay.pid, last);
+	else
+		om_error("the relay (omhostd, pid %d) did not serve nodes 1-%u within %u s",
+			 (int)st->relay.pid, last, timeout_ms / 1000);
+	log_since(log, log_start, tail, sizeof(tail));
+	if (tail[0])
+		fprintf(stderr, "--- what it wrote to its log (%s):\n%s%s--- end\n", log, tail,
+			tail[strlen(tail) - 1] == '\n' ? "" : "\n");
+	else
+		fprintf(stderr, "--- it wrote nothing to its log (%s)\n", log);
+	om_proc_stop(&st->relay, 2000);
+	return err;
 }
 
 /*
@@ -90,6 +302,9 @@ static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (om_proc_stop(&st->nodes[i].qemu, timeout_ms))
 			left++;
+	/* The relay last, once no guest is left to lose its back-end. */
+	if (om_proc_stop(&st->relay, timeout_ms))
+		left++;
 	snprintf(needle, sizeof(needle), "%s/", dir);
 	proc = opendir("/proc");
 	if (!proc)
@@ -124,16 +339,7 @@ static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 	return left;
 }
 
-struct booting_guest {
-	struct om_agent agent;
-	bool connected;
-	long long console_offset;
-	bool panic;
-	enum om_guest_verdict verdict;
-	char info[128];
-};
-
-static void report_failure(const struct om_node_state *n, const struct booting_guest *b)
+void om_report_failure(const struct om_node_state *n, const struct om_booting_guest *b)
 {
 	char tail[4096], path[PATH_MAX + 16];
 
@@ -151,7 +357,7 @@ static void report_failure(const struct om_node_state *n, const struct booting_g
 }
 
 /* One look at a booting guest: console, process, agent. */
-static void observe(const struct om_node_state *n, struct booting_guest *b, long long elapsed,
+static void observe(const struct om_node_state *n, struct om_booting_guest *b, long long elapsed,
 		    long long timeout)
 {
 	struct om_guest_observation o = { .elapsed_ms = elapsed, .timeout_ms = timeout };
@@ -187,7 +393,7 @@ static void observe(const struct om_node_state *n, struct booting_guest *b, long
 	}
 }
 
-static void info_value(const char *info, const char *key, char *out, size_t cap)
+void om_info_value(const char *info, const char *key, char *out, size_t cap)
 {
 	const char *p = strstr(info, key);
 	size_t n;
@@ -203,9 +409,8 @@ static void info_value(const char *info, const char *key, char *out, size_t cap)
 	out[n] = '\0';
 }
 
-/* Waits for every guest; true when all are ready. */
-static bool wait_ready(const struct om_cluster_state *st, struct booting_guest *b,
-		       unsigned int timeout_s)
+bool om_wait_ready(const char *cmd, const struct om_node_state *nodes, unsigned int count,
+		   struct om_booting_guest *b, unsigned int timeout_s)
 {
 	long long start = om_now_ms(), timeout = (long long)timeout_s * 1000;
 	bool tty = isatty(STDERR_FILENO);
@@ -215,42 +420,58 @@ static bool wait_ready(const struct om_cluster_state *st, struct booting_guest *
 		unsigned int ready = 0, failed = 0;
 		long long elapsed = om_now_ms() - start;
 
-		for (unsigned int i = 0; i < st->n_nodes; i++) {
+		for (unsigned int i = 0; i < count; i++) {
 			if (b[i].verdict == OM_GUEST_BOOTING)
-				observe(&st->nodes[i], &b[i], elapsed, timeout);
+				observe(&nodes[i], &b[i], elapsed, timeout);
 			ready += b[i].verdict == OM_GUEST_READY;
 			failed += b[i].verdict != OM_GUEST_READY && b[i].verdict != OM_GUEST_BOOTING;
 		}
 		if (tty)
-			fprintf(stderr, "\r[up] booting %u guests: %u ready, %lld s ", st->n_nodes,
-				ready, elapsed / 1000);
+			fprintf(stderr, "\r[%s] booting %u guest%s: %u ready, %lld s ", cmd, count,
+				count == 1 ? "" : "s", ready, elapsed / 1000);
 		else if (ready != shown)
-			fprintf(stderr, "[up] booting %u guests: %u ready, %lld s\n", st->n_nodes,
-				ready, elapsed / 1000);
+			fprintf(stderr, "[%s] booting %u guest%s: %u ready, %lld s\n", cmd, count,
+				count == 1 ? "" : "s", ready, elapsed / 1000);
 		shown = ready;
-		if (failed || ready == st->n_nodes || interrupted) {
+		if (failed || ready == count || om_interrupted) {
 			if (tty)
 				fputc('\n', stderr);
-			return !failed && !interrupted;
+			return !failed && !om_interrupted;
 		}
 		om_sleep_ms(100);
 	}
 }
 
+void om_booting_release(struct om_booting_guest *b, unsigned int count)
+{
+	for (unsigned int i = 0; b && i < count; i++)
+		if (b[i].connected) {
+			om_agent_close(&b[i].agent);
+			b[i].connected = false;
+		}
+}
+
 static int prepare_dir(const struct om_ctx *ctx)
 {
-	struct om_cluster_state old;
+	struct om_cluster_state *old = calloc(1, sizeof(*old));
 	char err[256];
 
+	if (!old) {
+		om_error("out of memory");
+		return 1;
+	}
 	if (mkdir(ctx->run_dir, 0755) < 0 && errno != EEXIST) {
 		om_error("cannot create %s: %s", ctx->run_dir, strerror(errno));
+		free(old);
 		return 1;
 	}
-	if (om_state_load(ctx->dir, &old, err, sizeof(err)) == 0 && any_alive(&old)) {
+	if (om_state_load(ctx->dir, old, err, sizeof(err)) == 0 && any_alive(old)) {
 		om_error("cluster '%s' is already up (%u guests): use it, or `omcluster -c %s down` first",
-			 ctx->cli->cluster, old.n_nodes, ctx->cli->cluster);
+			 ctx->cli->cluster, old->n_nodes, ctx->cli->cluster);
+		free(old);
 		return 1;
 	}
+	free(old);
 	/* Leftovers of a cluster whose processes are gone: clear them. */
 	if (access(ctx->dir, F_OK) == 0) {
 		struct om_cluster_state none = { .n_nodes = 0 };
@@ -265,31 +486,27 @@ static int prepare_dir(const struct om_ctx *ctx)
 	return 0;
 }
 
-static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
-		       struct om_cluster_state *st, unsigned int node)
+int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
+		   const struct om_cluster_state *st, unsigned int node, const char *dir,
+		   struct om_proc_id *qemu)
 {
-	const struct om_cli *cli = ctx->cli;
-	struct om_node_state *n = &st->nodes[st->n_nodes];
 	struct om_argv *argv;
-	char dir[PATH_MAX], log[PATH_MAX];
+	char log[PATH_MAX], relay_dir[PATH_MAX];
 	struct om_guest g;
 	int err;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/node%u", ctx->dir, node) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	err = om_guest_init(&g, node, cli->mem_mib, cli->cpus, st->accel, dir, cli->append);
+	err = om_guest_init(&g, node, st->mem_mib, st->cpus, st->accel, dir, st->append);
+	if (!err)
+		err = om_relay_path(ctx->dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir));
+	if (!err)
+		err = om_guest_add_om_device(&g, relay_dir);
 	if (err == -ENAMETOOLONG) {
 		om_error("node %u: socket paths under %s are too long for unix sockets; use a shorter --run-dir",
-			 node, dir);
+			 node, ctx->dir);
 		return err;
 	}
 	if (err) {
 		om_error("node %u: bad guest description: %s", node, strerror(-err));
-		return err;
-	}
-	if (mkdir(dir, 0700) < 0) {
-		err = -errno;
-		om_error("cannot create %s: %s", dir, strerror(errno));
 		return err;
 	}
 	argv = calloc(1, sizeof(*argv));
@@ -302,12 +519,32 @@ static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		return err;
 	}
 	om_guest_path(&g, OM_GUEST_QEMU_LOG, log, sizeof(log));
-	err = om_proc_spawn(argv->argv, log, &n->qemu);
+	err = om_proc_spawn(argv->argv, log, qemu);
 	free(argv);
-	if (err) {
+	if (err)
 		om_error("node %u: cannot start %s: %s", node, art->qemu, strerror(-err));
+	return err;
+}
+
+static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
+		       struct om_cluster_state *st, unsigned int node)
+{
+	struct om_node_state *n = &st->nodes[st->n_nodes];
+	char dir[PATH_MAX];
+	int err;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/node%u", ctx->dir, node) >= sizeof(dir)) {
+		om_error("node %u: the path of its directory is too long", node);
+		return -ENAMETOOLONG;
+	}
+	if (mkdir(dir, 0700) < 0) {
+		err = -errno;
+		om_error("cannot create %s: %s", dir, strerror(errno));
 		return err;
 	}
+	err = om_spawn_guest(ctx, art, st, node, dir, &n->qemu);
+	if (err)
+		return err;
 	n->node = node;
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
 	st->n_nodes++;
@@ -321,23 +558,24 @@ static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 int om_cmd_up(const struct om_ctx *ctx)
 {
 	const struct om_cli *cli = ctx->cli;
-	struct sigaction sa = { .sa_handler = on_interrupt };
 	struct om_cluster_state *st;
-	struct booting_guest *boot;
+	struct om_booting_guest *boot;
 	struct om_accel_choice accel;
 	struct om_artifacts art;
 	long long t0 = om_now_ms();
 	unsigned int timeout_s = cli->timeout_s ? cli->timeout_s : 180;
-	int status = 1, r;
+	int status = 1, lock = -1, r;
 
-	if (resolve_artifacts(cli, &art))
+	if (resolve_artifacts(cli, &art) || check_qemu_device(art.qemu))
 		return 1;
 	if (prepare_dir(ctx))
 		return 1;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	lock = om_lock_cluster(ctx, "up");
+	if (lock < 0) {
+		om_remove_tree(ctx->dir);
+		return 1;
+	}
+	om_catch_interrupts();
 
 	fprintf(stderr, "[up] choosing the accelerator%s\n",
 		cli->accel == OM_ACCEL_TCG ? "" : " (a probe boot under KVM, once per build)");
@@ -345,6 +583,7 @@ int om_cmd_up(const struct om_ctx *ctx)
 	if (r) {
 		om_error("KVM was asked for but does not work here: %s", accel.reason);
 		om_remove_tree(ctx->dir);
+		close(lock);
 		return 1;
 	}
 	fprintf(stderr, "[up] accelerator: %s (%s%s)\n", om_accel_name(accel.accel), accel.reason,
@@ -363,44 +602,57 @@ int om_cmd_up(const struct om_ctx *ctx)
 	st->created = (long long)time(NULL);
 	st->mem_mib = cli->mem_mib;
 	st->cpus = cli->cpus;
-	if (om_state_save(st)) {
-		om_error("cannot write the cluster state in %s", ctx->dir);
-		goto out;
+	snprintf(st->kernel, sizeof(st->kernel), "%s", art.kernel);
+	snprintf(st->initrd, sizeof(st->initrd), "%s", art.initrd);
+	snprintf(st->qemu, sizeof(st->qemu), "%s", art.qemu);
+	snprintf(st->omhostd, sizeof(st->omhostd), "%s", art.omhostd);
+	if ((size_t)snprintf(st->append, sizeof(st->append), "%s", cli->append ? cli->append : "") >=
+	    sizeof(st->append)) {
+		om_error("--append is too long (at most %zu characters)", sizeof(st->append) - 1);
+		goto teardown;
 	}
-	for (unsigned int node = 1; node <= cli->nodes && !interrupted; node++)
+	r = om_state_save(st);
+	if (r) {
+		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-r));
+		goto teardown;
+	}
+	/* The relay first: each guest's virtio-om device connects to it as QEMU starts. */
+	if (om_start_relay(ctx, st, cli->nodes, OM_RELAY_START_TIMEOUT_MS, "up"))
+		goto teardown;
+	for (unsigned int node = 1; node <= cli->nodes && !om_interrupted; node++)
 		if (start_guest(ctx, &art, st, node))
 			goto teardown;
-	if (!interrupted && wait_ready(st, boot, timeout_s)) {
+	if (!om_interrupted && om_wait_ready("up", st->nodes, st->n_nodes, boot, timeout_s)) {
 		printf("cluster '%s' is up: %u guests (%s) in %.1f s\n", st->name, st->n_nodes,
 		       om_accel_name(st->accel), (double)(om_now_ms() - t0) / 1000.0);
 		printf("%-6s %-8s %s\n", "NODE", "PID", "KERNEL");
 		for (unsigned int i = 0; i < st->n_nodes; i++) {
 			char release[80];
 
-			info_value(boot[i].info, "release=", release, sizeof(release));
+			om_info_value(boot[i].info, "release=", release, sizeof(release));
 			printf("%-6u %-8d %s\n", st->nodes[i].node, (int)st->nodes[i].qemu.pid,
 			       release);
 		}
 		status = 0;
 		goto out;
 	}
-	if (interrupted)
+	if (om_interrupted)
 		om_error("interrupted: stopping the guests");
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (boot[i].verdict != OM_GUEST_READY && boot[i].verdict != OM_GUEST_BOOTING)
-			report_failure(&st->nodes[i], &boot[i]);
+			om_report_failure(&st->nodes[i], &boot[i]);
 teardown:
+	om_booting_release(boot, boot ? cli->nodes : 0);
 	if (stop_all(st, ctx->dir, 3000))
 		om_error("some processes of cluster '%s' would not stop; see %s", st->name, ctx->dir);
 	else
 		om_remove_tree(ctx->dir);
 out:
-	if (boot)
-		for (unsigned int i = 0; i < cli->nodes; i++)
-			if (boot[i].connected)
-				om_agent_close(&boot[i].agent);
+	om_booting_release(boot, boot ? cli->nodes : 0);
 	free(boot);
 	free(st);
+	if (lock >= 0)
+		close(lock);
 	return status;
 }
 
@@ -441,7 +693,8 @@ int om_cmd_down(const struct om_ctx *ctx)
 		free(st);
 		return 1;
 	}
-	printf("cluster '%s' is down: %u guests stopped\n", ctx->cli->cluster, st->n_nodes);
+	printf("cluster '%s' is down: %u guests%s stopped\n", ctx->cli->cluster, st->n_nodes,
+	       st->relay.pid > 0 ? " and the relay" : "");
 	free(st);
 	return 0;
 }
@@ -471,39 +724,75 @@ static const char *node_status(const struct om_node_state *n, char *release, siz
 		close(fd);
 	if (r)
 		return "unresponsive";
-	info_value(info, "release=", release, cap);
+	om_info_value(info, "release=", release, cap);
 	return "ready";
+}
+
+bool om_relay_line(const struct om_ctx *ctx, const struct om_cluster_state *st, char *answer,
+		   size_t cap)
+{
+	char log[PATH_MAX];
+	int r;
+
+	answer[0] = '\0';
+	om_relay_path(ctx->dir, OM_RELAY_LOG, log, sizeof(log));
+	if (st->relay.pid <= 0) {
+		printf("relay: none started (start it with: omcluster -c %s relay start)\n",
+		       st->name);
+		return false;
+	}
+	if (!om_proc_alive(&st->relay)) {
+		printf("relay: omhostd pid %d, not running (see %s; omcluster -c %s relay start)\n",
+		       (int)st->relay.pid, log, st->name);
+		return false;
+	}
+	r = om_relay_status(ctx->dir, answer, cap, 3000);
+	if (r) {
+		printf("relay: omhostd pid %d, running, not answering: %s (see %s)\n",
+		       (int)st->relay.pid, strerror(-r), log);
+		answer[0] = '\0';
+		return false;
+	}
+	printf("relay: omhostd pid %d, running, log %s\n", (int)st->relay.pid, log);
+	return true;
 }
 
 int om_cmd_status(const struct om_ctx *ctx)
 {
 	struct om_cluster_state *st = calloc(1, sizeof(*st));
+	char *answer = malloc(64 * 1024);
 	unsigned int ready = 0;
+	bool relay_ok;
 	long long up;
 	int r;
 
-	if (!st) {
+	if (!st || !answer) {
 		om_error("out of memory");
+		free(st);
+		free(answer);
 		return 1;
 	}
 	r = om_load_cluster(ctx, st);
 	if (r) {
 		free(st);
+		free(answer);
 		return r;
 	}
 	up = (long long)time(NULL) - st->created;
 	printf("cluster '%s': %u guests, %s (%s), up %lldm%02llds, in %s\n", st->name, st->n_nodes,
 	       om_accel_name(st->accel), st->accel_reason, up / 60, up % 60, st->dir);
-	printf("%-6s %-8s %-13s %s\n", "NODE", "PID", "STATE", "KERNEL");
+	relay_ok = om_relay_line(ctx, st, answer, 64 * 1024);
+	printf("%-6s %-8s %-13s %-10s %s\n", "NODE", "PID", "STATE", "RELAY", "KERNEL");
 	for (unsigned int i = 0; i < st->n_nodes; i++) {
-		char release[80];
+		char release[80], relay[16];
 		const char *s = node_status(&st->nodes[i], release, sizeof(release));
 
 		ready += strcmp(s, "ready") == 0;
-		printf("%-6u %-8d %-13s %s\n", st->nodes[i].node, (int)st->nodes[i].qemu.pid, s,
-		       release);
+		printf("%-6u %-8d %-13s %-10s %s\n", st->nodes[i].node, (int)st->nodes[i].qemu.pid, s,
+		       om_ctl_node_state(answer, st->nodes[i].node, relay, sizeof(relay)), release);
 	}
-	r = ready == st->n_nodes ? 0 : 1;
+	r = ready == st->n_nodes && relay_ok ? 0 : 1;
+	free(answer);
 	free(st);
 	return r;
 }

@@ -141,6 +141,12 @@ int main(int argc, char **argv)
 		return om_cmd_cp(&ctx);
 	case OM_CMD_CONSOLE:
 		return om_cmd_console(&ctx);
+	case OM_CMD_STOP:
+		return om_cmd_stop(&ctx);
+	case OM_CMD_START:
+		return om_cmd_start(&ctx);
+	case OM_CMD_RELAY:
+		return om_cmd_relay(&ctx);
 	default:
 		return 2;
 	}

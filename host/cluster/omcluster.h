@@ -4,9 +4,13 @@
 #define OM_CLUSTER_OMCLUSTER_H
 
 #include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 
+#include "agent-client.h"
 #include "cli.h"
 #include "guest.h"
+#include "readiness.h"
 #include "state.h"
 
 struct om_ctx {
@@ -23,6 +27,9 @@ int om_cmd_status(const struct om_ctx *ctx);
 int om_cmd_exec(const struct om_ctx *ctx);
 int om_cmd_cp(const struct om_ctx *ctx);
 int om_cmd_console(const struct om_ctx *ctx);
+int om_cmd_stop(const struct om_ctx *ctx);
+int om_cmd_start(const struct om_ctx *ctx);
+int om_cmd_relay(const struct om_ctx *ctx);
 
 /* Prints "omcluster: <message>" on stderr. */
 void om_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -41,5 +48,91 @@ void om_node_guest(const struct om_node_state *n, struct om_guest *g);
 
 /* Removes dir and everything below it; 0 or -errno. */
 int om_remove_tree(const char *dir);
+
+/*
+ * lifecycle.c: booting guests and the relay, as up does it; start and
+ * relay do it again the same way.
+ */
+
+/* Set by SIGINT, SIGTERM and SIGHUP once om_catch_interrupts() ran. */
+extern volatile sig_atomic_t om_interrupted;
+void om_catch_interrupts(void);
+
+/*
+ * Serialises the commands that change a running cluster (up, start, stop,
+ * relay) with CLUSTERDIR/cluster.lock, waiting for another one to finish.
+ * Returns the lock's fd (closing it releases the lock), or -1 after telling
+ * the user why. down takes no lock: it must be able to end anything.
+ */
+int om_lock_cluster(const struct om_ctx *ctx, const char *cmd);
+
+/*
+ * Checks that a file up needs is there (and executable for a program); a
+ * clear error names what is missing and how to build it. 0 or -errno.
+ */
+int om_check_artifact(const char *what, const char *path, bool program);
+
+/*
+ * The artifacts up recorded in st, those a guest boots from (kernel,
+ * initramfs, QEMU) checked. Returns 0, or 1 after telling the user what
+ * is missing.
+ */
+int om_recorded_artifacts(const struct om_cluster_state *st, struct om_artifacts *art);
+
+/*
+ * Starts node's QEMU as st describes it (memory, CPUs, accelerator,
+ * --append), with its files in dir and its virtio-om device connected to
+ * the relay. Fills qemu; 0 or -errno after telling the user.
+ */
+int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
+		   const struct om_cluster_state *st, unsigned int node, const char *dir,
+		   struct om_proc_id *qemu);
+
+/* A guest being waited for: its agent connection and what was seen. */
+struct om_booting_guest {
+	struct om_agent agent;
+	bool connected;
+	long long console_offset;
+	bool panic;
+	enum om_guest_verdict verdict;
+	char info[128];
+};
+
+/*
+ * Waits until the agent of each of count nodes answers, with a progress
+ * line tagged cmd; true when all are ready. b[i] (zeroed by the caller)
+ * tells how each ended.
+ */
+bool om_wait_ready(const char *cmd, const struct om_node_state *nodes, unsigned int count,
+		   struct om_booting_guest *b, unsigned int timeout_s);
+
+/* Says why node n failed to boot, with its console's last lines. */
+void om_report_failure(const struct om_node_state *n, const struct om_booting_guest *b);
+
+/* Closes what om_wait_ready left open. */
+void om_booting_release(struct om_booting_guest *b, unsigned int count);
+
+/* The value of key ("release=") in an agent's hello, or "?". */
+void om_info_value(const char *info, const char *key, char *out, size_t cap);
+
+/*
+ * Prints the relay's line of status (pid, running or not, its log). True
+ * when it runs and answered, with its status answer (omhostd's key=value
+ * lines, one per node) in answer; else answer is empty.
+ */
+bool om_relay_line(const struct om_ctx *ctx, const struct om_cluster_state *st, char *answer,
+		   size_t cap);
+
+/* The highest node of the cluster: the relay serves 1..that. */
+unsigned int om_last_node(const struct om_cluster_state *st);
+
+/*
+ * Starts the relay for nodes 1..last as up does, records it in st (saved
+ * at once), and waits until it serves them, at most timeout_ms. Prints a
+ * progress line tagged cmd. Returns 0, or -errno after telling the user
+ * (with the tail of omhostd's log) and stopping it.
+ */
+int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsigned int last,
+		   unsigned int timeout_ms, const char *cmd);
 
 #endif /* OM_CLUSTER_OMCLUSTER_H */

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,4 +157,112 @@ int om_proc_stop(const struct om_proc_id *id, unsigned int timeout_ms)
 	if (om_proc_alive(id))
 		kill(id->pid, SIGKILL);
 	return wait_gone(id, om_now_ms() + 5000) ? 0 : -ETIMEDOUT;
+}
+
+int om_proc_kill(const struct om_proc_id *id)
+{
+	if (!om_proc_alive(id))
+		return 0;
+	kill(id->pid, SIGKILL);
+	return wait_gone(id, om_now_ms() + 5000) ? 0 : -ETIMEDOUT;
+}
+
+int om_proc_capture(char *const argv[], char *out, size_t cap, unsigned int timeout_ms)
+{
+	long long deadline = om_now_ms() + timeout_ms;
+	int pipefd[2], status[2], child_errno = 0, wstatus, err = 0;
+	size_t used = 0;
+	ssize_t n;
+	pid_t pid;
+
+	if (cap == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	if (pipe2(pipefd, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(status, O_CLOEXEC) < 0) {
+		err = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return err;
+	}
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		close(status[0]);
+		close(status[1]);
+		return err;
+	}
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+
+		if (in < 0 || dup2(in, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
+			goto fail;
+		execv(argv[0], argv);
+fail:
+		child_errno = errno;
+		if (write(status[1], &child_errno, sizeof(child_errno)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	close(status[1]);
+	n = read(status[0], &child_errno, sizeof(child_errno));
+	close(status[0]);
+	if (n == (ssize_t)sizeof(child_errno)) {
+		close(pipefd[0]);
+		waitpid(pid, NULL, 0);
+		return -child_errno;
+	}
+	for (;;) {
+		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
+		long long left = deadline - om_now_ms();
+		char drop[4096];
+		int r;
+
+		if (left <= 0) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		r = poll(&p, 1, (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? -errno : -ETIMEDOUT;
+			break;
+		}
+		if (used < cap - 1)
+			n = read(pipefd[0], out + used, cap - 1 - used);
+		else
+			n = read(pipefd[0], drop, sizeof(drop));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : 0;
+			break;
+		}
+		if (used < cap - 1)
+			used += (size_t)n;
+	}
+	out[used] = '\0';
+	close(pipefd[0]);
+	/* Its output ended: it should end too, within the same time limit. */
+	while (!err) {
+		pid_t r = waitpid(pid, &wstatus, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (om_now_ms() >= deadline)
+			err = -ETIMEDOUT;
+		else
+			om_sleep_ms(10);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	return err;
 }

@@ -4,6 +4,7 @@
 #define OM_CLUSTER_PROC_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "state.h"
 
@@ -25,6 +26,18 @@ bool om_proc_alive(const struct om_proc_id *id);
  * for it to be gone. Returns 0 (also when it was already gone) or -ETIMEDOUT.
  */
 int om_proc_stop(const struct om_proc_id *id, unsigned int timeout_ms);
+
+/* Stops id's process at once with SIGKILL (a crash) and waits for it to be gone. */
+int om_proc_kill(const struct om_proc_id *id);
+
+/*
+ * Runs argv (stdin from /dev/null) and collects its stdout and stderr into
+ * out (NUL-terminated; what does not fit is read and dropped). Returns its
+ * exit status (0-255, 128+N for a signal), or -errno: -ETIMEDOUT when it
+ * ran longer than timeout_ms (it is killed), -ENOENT etc. when it could not
+ * be started.
+ */
+int om_proc_capture(char *const argv[], char *out, size_t cap, unsigned int timeout_ms);
 
 /* Milliseconds on the monotonic clock. */
 long long om_now_ms(void);

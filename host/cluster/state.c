@@ -22,8 +22,34 @@ static const char *accel_name(enum om_accel a)
 	return a == OM_ACCEL_KVM ? "kvm" : "tcg";
 }
 
+/* Every text value of the state: none may hold a newline. */
+static bool one_line(const struct om_cluster_state *st)
+{
+	const char *values[] = { st->name, st->dir, st->accel_reason, st->kernel, st->initrd,
+				 st->qemu, st->omhostd, st->append };
+
+	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		if (strchr(values[i], '\n'))
+			return false;
+	for (unsigned int i = 0; i < st->n_nodes; i++)
+		if (strchr(st->nodes[i].dir, '\n'))
+			return false;
+	return true;
+}
+
 int om_state_write(FILE *f, const struct om_cluster_state *st)
 {
+	const struct {
+		const char *key, *value;
+	} files[] = {
+		{ "kernel", st->kernel },
+		{ "initrd", st->initrd },
+		{ "qemu", st->qemu },
+		{ "omhostd", st->omhostd },
+	};
+
+	if (!one_line(st))
+		return -EINVAL;
 	fprintf(f, "%s\n", STATE_MAGIC);
 	fprintf(f, "name %s\n", st->name);
 	fprintf(f, "dir %s\n", st->dir);
@@ -32,6 +58,14 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 	fprintf(f, "created %lld\n", st->created);
 	fprintf(f, "mem-mib %u\n", st->mem_mib);
 	fprintf(f, "cpus %u\n", st->cpus);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		if (files[i].value[0])
+			fprintf(f, "%s %s\n", files[i].key, files[i].value);
+	}
+	if (st->append[0])
+		fprintf(f, "append %s\n", st->append);
+	if (st->relay.pid > 0)
+		fprintf(f, "relay %d %llu\n", (int)st->relay.pid, st->relay.start);
 	for (unsigned int i = 0; i < st->n_nodes; i++) {
 		const struct om_node_state *n = &st->nodes[i];
 
@@ -74,6 +108,59 @@ static int bad(char *err, size_t errlen, unsigned int line, const char *fmt, ...
 	return -EBADMSG;
 }
 
+/*
+ * A run of decimal digits worth at most max, ending at a space or the
+ * end; *p moves past it (and the space). Nothing else: no sign, no blanks.
+ */
+static int take_number(const char **p, unsigned long long max, unsigned long long *out)
+{
+	const char *s = *p;
+	unsigned long long v = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (max - (unsigned long long)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (*s == ' ')
+		s++;
+	else if (*s)
+		return -1;
+	*p = s;
+	*out = v;
+	return 0;
+}
+
+/* "PID START": the relay's process. */
+static int parse_proc_id(const char *value, struct om_proc_id *id)
+{
+	unsigned long long pid, start;
+	const char *p = value;
+
+	if (take_number(&p, INT_MAX, &pid) || pid == 0 || p[-1] != ' ' ||
+	    take_number(&p, ULLONG_MAX, &start) || *p || p[-1] == ' ')
+		return -1;
+	id->pid = (pid_t)pid;
+	id->start = start;
+	return 0;
+}
+
+/* Where the value of a file key (kernel, initrd, qemu, omhostd) goes, or NULL. */
+static char *file_value(struct om_cluster_state *st, const char *key)
+{
+	if (strcmp(key, "kernel") == 0)
+		return st->kernel;
+	if (strcmp(key, "initrd") == 0)
+		return st->initrd;
+	if (strcmp(key, "qemu") == 0)
+		return st->qemu;
+	if (strcmp(key, "omhostd") == 0)
+		return st->omhostd;
+	return NULL;
+}
+
 static int copy_value(char *dst, size_t cap, const char *v)
 {
 	size_t n = strlen(v);
@@ -89,13 +176,16 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 	char line[PATH_MAX + 128];
 	unsigned int lineno = 0;
 	bool seen_accel = false;
+	/* Keys added with start and relay are refused when repeated. */
+	const char *once[] = { "kernel", "initrd", "qemu", "omhostd", "append", "relay" };
+	bool seen[sizeof(once) / sizeof(once[0])] = { false };
 
 	memset(st, 0, sizeof(*st));
 	if (!fgets(line, sizeof(line), f) || strcmp(line, STATE_MAGIC "\n") != 0)
 		return bad(err, errlen, 1, "not an omcluster state file");
 	lineno = 1;
 	while (fgets(line, sizeof(line), f)) {
-		char *nl = strchr(line, '\n'), *sp, *value;
+		char *nl = strchr(line, '\n'), *sp, *value, *dst;
 
 		lineno++;
 		if (!nl)
@@ -106,6 +196,13 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 			return bad(err, errlen, lineno, "no value");
 		*sp = '\0';
 		value = sp + 1;
+		for (size_t i = 0; i < sizeof(once) / sizeof(once[0]); i++) {
+			if (strcmp(line, once[i]) != 0)
+				continue;
+			if (seen[i])
+				return bad(err, errlen, lineno, "%s listed twice", line);
+			seen[i] = true;
+		}
 		if (strcmp(line, "name") == 0) {
 			if (copy_value(st->name, sizeof(st->name), value))
 				return bad(err, errlen, lineno, "name too long");
@@ -135,6 +232,19 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 		} else if (strcmp(line, "cpus") == 0) {
 			if (om_parse_uint(value, 1, 1024, 10, &st->cpus))
 				return bad(err, errlen, lineno, "cpus '%s'", value);
+		} else if ((dst = file_value(st, line))) {
+			if (value[0] != '/')
+				return bad(err, errlen, lineno, "%s must be an absolute path, not '%s'",
+					   line, value);
+			if (copy_value(dst, PATH_MAX, value))
+				return bad(err, errlen, lineno, "%s too long", line);
+		} else if (strcmp(line, "append") == 0) {
+			if (!value[0] || copy_value(st->append, sizeof(st->append), value))
+				return bad(err, errlen, lineno, "append empty or too long");
+		} else if (strcmp(line, "relay") == 0) {
+			if (parse_proc_id(value, &st->relay))
+				return bad(err, errlen, lineno, "relay entry '%s' (want: PID START)",
+					   value);
 		} else if (strcmp(line, "node") == 0) {
 			struct om_node_state *n;
 			int pid, used = 0;

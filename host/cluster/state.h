@@ -2,7 +2,9 @@
 /*
  * A cluster's persistent state: which guests it has and which processes it
  * started, so that later commands (exec, status, down) find them and down
- * stops exactly those processes. Kept in RUN_DIR/NAME/cluster.state.
+ * stops exactly those processes, and what up booted them with, so that
+ * start and relay start do it again the same way. Kept in
+ * RUN_DIR/NAME/cluster.state, one "key value" per line.
  */
 #ifndef OM_CLUSTER_STATE_H
 #define OM_CLUSTER_STATE_H
@@ -31,6 +33,10 @@ struct om_cluster_state {
 	char accel_reason[256];
 	long long created; /* seconds since the epoch */
 	unsigned int mem_mib, cpus;
+	/* What up used: absolute paths, and the extra kernel arguments. */
+	char kernel[PATH_MAX], initrd[PATH_MAX], qemu[PATH_MAX], omhostd[PATH_MAX];
+	char append[1024];
+	struct om_proc_id relay; /* omhostd; pid 0 when none was started */
 	unsigned int n_nodes;
 	struct om_node_state nodes[OM_MAX_NODES];
 };
@@ -38,7 +44,10 @@ struct om_cluster_state {
 /* RUN_DIR/NAME: the cluster's directory. */
 int om_state_dir(const char *run_dir, const char *name, char *out, size_t cap);
 
-/* Writes the state atomically (temp file + rename) into st->dir. */
+/*
+ * Writes the state atomically (temp file + rename) into st->dir. -EINVAL
+ * when a value holds a newline (it could not be read back).
+ */
 int om_state_save(const struct om_cluster_state *st);
 
 /*

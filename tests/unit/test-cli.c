@@ -52,6 +52,8 @@ static void up_defaults(void **state)
 	assert_int_equal(cli.accel, OM_ACCEL_AUTO);
 	assert_int_equal(cli.timeout_s, 0);
 	assert_null(cli.kernel);
+	assert_null(cli.omhostd);
+	assert_false(cli.kill);
 }
 
 static void up_options(void **state)
@@ -62,7 +64,8 @@ static void up_options(void **state)
 	(void)state;
 	assert_int_equal(PARSE(&cli, err, "-c", "ci-7", "up", "-n", "5", "--mem", "1024",
 			       "--cpus", "2", "--accel", "tcg", "--timeout", "60", "--kernel",
-			       "/k", "--initrd", "/i", "--qemu", "/q", "--append", "quiet"),
+			       "/k", "--initrd", "/i", "--qemu", "/q", "--omhostd", "/o",
+			       "--append", "quiet"),
 			 0);
 	assert_string_equal(cli.cluster, "ci-7");
 	assert_int_equal(cli.nodes, 5);
@@ -73,6 +76,7 @@ static void up_options(void **state)
 	assert_string_equal(cli.kernel, "/k");
 	assert_string_equal(cli.initrd, "/i");
 	assert_string_equal(cli.qemu, "/q");
+	assert_string_equal(cli.omhostd, "/o");
 	assert_string_equal(cli.append, "quiet");
 }
 
@@ -102,6 +106,123 @@ static void up_refuses_bad_values(void **state)
 	assert_non_null(strstr(err, "does not apply"));
 	assert_int_equal(PARSE(&cli, err, "up", "--bogus"), -EINVAL);
 	assert_non_null(strstr(err, "unknown option '--bogus'"));
+	/* Kept in the state file one per line: a newline cannot be. */
+	assert_int_equal(PARSE(&cli, err, "up", "--append", "a\nrelay 1 2"), -EINVAL);
+	assert_non_null(strstr(err, "--append must not contain a newline"));
+	assert_int_equal(PARSE(&cli, err, "up", "--omhostd", "/o\n"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "up", "--omhostd", ""), -EINVAL);
+	assert_non_null(strstr(err, "--omhostd needs a file"));
+	assert_int_equal(PARSE(&cli, err, "up", "--omhostd"), -EINVAL);
+	assert_non_null(strstr(err, "needs a value"));
+	assert_int_equal(PARSE(&cli, err, "up", "--kill"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+}
+
+static void stop_and_start(void **state)
+{
+	struct om_cli cli;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cli, err, "stop", "2"), 0);
+	assert_int_equal(cli.cmd, OM_CMD_STOP);
+	assert_int_equal(cli.node, 2);
+	assert_false(cli.kill);
+	assert_int_equal(cli.timeout_s, 0);
+	assert_int_equal(PARSE(&cli, err, "stop", "--kill", "node3"), 0);
+	assert_int_equal(cli.cmd, OM_CMD_STOP);
+	assert_int_equal(cli.node, 3);
+	assert_true(cli.kill);
+	/* Options may follow the node. */
+	assert_int_equal(PARSE(&cli, err, "stop", "4", "--kill"), 0);
+	assert_int_equal(cli.node, 4);
+	assert_true(cli.kill);
+	assert_int_equal(PARSE(&cli, err, "stop", "-t", "5", "1"), 0);
+	assert_int_equal(cli.timeout_s, 5);
+	assert_false(cli.kill);
+
+	assert_int_equal(PARSE(&cli, err, "stop"), -EINVAL);
+	assert_non_null(strstr(err, "stop: which node?"));
+	assert_int_equal(PARSE(&cli, err, "stop", "1", "2"), -EINVAL);
+	assert_non_null(strstr(err, "exactly one node"));
+	assert_int_equal(PARSE(&cli, err, "stop", "0"), -EINVAL);
+	assert_non_null(strstr(err, "stop: '0' is not a node"));
+	assert_int_equal(PARSE(&cli, err, "stop", "65"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "stop", "nodex"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "stop", "--kill", "-t", "3", "1"), -EINVAL);
+	assert_non_null(strstr(err, "exclude each other"));
+	assert_int_equal(PARSE(&cli, err, "stop", "-t", "0", "1"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "stop", "--mem", "64", "1"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+
+	assert_int_equal(PARSE(&cli, err, "start", "node2"), 0);
+	assert_int_equal(cli.cmd, OM_CMD_START);
+	assert_int_equal(cli.node, 2);
+	assert_int_equal(cli.timeout_s, 0);
+	assert_int_equal(PARSE(&cli, err, "start", "--timeout", "300", "5"), 0);
+	assert_int_equal(cli.node, 5);
+	assert_int_equal(cli.timeout_s, 300);
+	assert_int_equal(PARSE(&cli, err, "start"), -EINVAL);
+	assert_non_null(strstr(err, "start: which node?"));
+	assert_int_equal(PARSE(&cli, err, "start", "1", "2"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "start", "abc"), -EINVAL);
+	assert_non_null(strstr(err, "start: 'abc' is not a node"));
+	/* start boots as up did: up's own options do not apply. */
+	assert_int_equal(PARSE(&cli, err, "start", "--kill", "1"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+	assert_int_equal(PARSE(&cli, err, "start", "--append", "x", "1"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+	assert_int_equal(PARSE(&cli, err, "start", "--timeout", "3601", "1"), -EINVAL);
+}
+
+static void relay(void **state)
+{
+	static const struct {
+		const char *word;
+		enum om_relay_action action;
+	} actions[] = {
+		{ "status", OM_RELAY_STATUS },
+		{ "stop", OM_RELAY_STOP },
+		{ "start", OM_RELAY_START },
+		{ "restart", OM_RELAY_RESTART },
+	};
+	struct om_cli cli;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		/* A previous parse must not leak into this one. */
+		assert_int_equal(PARSE(&cli, err, "relay", "restart"), 0);
+		assert_int_equal(PARSE(&cli, err, "relay", actions[i].word), 0);
+		assert_int_equal(cli.cmd, OM_CMD_RELAY);
+		assert_int_equal(cli.relay_action, actions[i].action);
+		assert_false(cli.kill);
+	}
+	assert_int_equal(PARSE(&cli, err, "relay", "--kill", "stop"), 0);
+	assert_int_equal(cli.relay_action, OM_RELAY_STOP);
+	assert_true(cli.kill);
+	assert_int_equal(PARSE(&cli, err, "relay", "restart", "--kill"), 0);
+	assert_int_equal(cli.relay_action, OM_RELAY_RESTART);
+	assert_true(cli.kill);
+	assert_int_equal(PARSE(&cli, err, "relay", "-t", "20", "start"), 0);
+	assert_int_equal(cli.relay_action, OM_RELAY_START);
+	assert_int_equal(cli.timeout_s, 20);
+
+	assert_int_equal(PARSE(&cli, err, "relay"), -EINVAL);
+	assert_non_null(strstr(err, "relay: what?"));
+	assert_int_equal(PARSE(&cli, err, "relay", "reload"), -EINVAL);
+	assert_non_null(strstr(err, "'reload' is not an action"));
+	assert_int_equal(PARSE(&cli, err, "relay", "Stop"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "relay", "stop", "start"), -EINVAL);
+	assert_non_null(strstr(err, "unexpected argument 'start'"));
+	assert_int_equal(PARSE(&cli, err, "relay", "--kill", "start"), -EINVAL);
+	assert_non_null(strstr(err, "--kill applies to stop and restart"));
+	assert_int_equal(PARSE(&cli, err, "relay", "--kill", "status"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "relay", "-n", "3", "start"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+	assert_int_equal(PARSE(&cli, err, "relay", "-t", "0", "stop"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "relay", "-t"), -EINVAL);
+	assert_non_null(strstr(err, "needs a value"));
 }
 
 static void exec_parses_node_and_command(void **state)
@@ -196,6 +317,21 @@ static void global_options_and_help(void **state)
 	assert_int_equal(PARSE(&cli, err, "help", "nope"), -EINVAL);
 	assert_non_null(om_cli_usage("down"));
 	assert_null(om_cli_usage("nope"));
+	/* The new commands have their help, and the tool's lists them. */
+	assert_non_null(strstr(om_cli_usage("stop"), "omcluster stop [--kill"));
+	assert_non_null(strstr(om_cli_usage("start"), "omcluster start [--timeout SEC] NODE"));
+	assert_non_null(strstr(om_cli_usage("relay"), "status|stop|start|restart"));
+	assert_non_null(strstr(om_cli_usage("up"), "--omhostd FILE"));
+	assert_non_null(strstr(om_cli_usage(NULL), "\n  relay "));
+	assert_non_null(strstr(om_cli_usage(NULL), "\n  start "));
+	assert_non_null(strstr(om_cli_usage(NULL), "\n  stop "));
+	assert_int_equal(PARSE(&cli, err, "help", "relay"), 0);
+	assert_string_equal(cli.help_topic, "relay");
+	assert_int_equal(PARSE(&cli, err, "relay", "--help"), 0);
+	assert_int_equal(cli.cmd, OM_CMD_HELP);
+	assert_string_equal(cli.help_topic, "relay");
+	assert_int_equal(PARSE(&cli, err, "stop", "-h"), 0);
+	assert_string_equal(cli.help_topic, "stop");
 }
 
 int main(void)
@@ -206,6 +342,8 @@ int main(void)
 		cmocka_unit_test_setup(up_refuses_bad_values, setup),
 		cmocka_unit_test_setup(exec_parses_node_and_command, setup),
 		cmocka_unit_test_setup(exec_refusals, setup),
+		cmocka_unit_test_setup(stop_and_start, setup),
+		cmocka_unit_test_setup(relay, setup),
 		cmocka_unit_test_setup(cp_and_console, setup),
 		cmocka_unit_test_setup(global_options_and_help, setup),
 	};

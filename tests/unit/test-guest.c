@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include "agent-proto.h"
 #include "guest.h"
@@ -112,6 +113,83 @@ static void devices_are_appended(void **state)
 	assert_int_equal(om_guest_add_device(&g, NULL, "one-too-many"), -ENOSPC);
 }
 
+/* The value of the -chardev whose id= is id, or NULL. */
+static const char *chardev(const struct om_argv *a, const char *id)
+{
+	char want[32];
+
+	snprintf(want, sizeof(want), ",id=%s,", id);
+	for (int n = 0; option(a, "-chardev", n); n++)
+		if (strstr(option(a, "-chardev", n), want))
+			return option(a, "-chardev", n);
+	return NULL;
+}
+
+static void om_device_connects_to_the_relay(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+	int devices = 0;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 2, 512, 1, OM_ACCEL_TCG, "/run/omcluster/t/node2", NULL), 0);
+	assert_int_equal(om_guest_add_om_device(&g, "/run/omcluster/t/relay"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	/* Its own node's socket, reconnecting when the relay restarts. */
+	assert_non_null(chardev(&a, "om"));
+	assert_string_equal(chardev(&a, "om"),
+			    "socket,id=om,path=/run/omcluster/t/relay/node-2.sock,reconnect=1");
+	for (int n = 0; option(&a, "-device", n); n++)
+		devices += strcmp(option(&a, "-device", n), "vhost-user-om-pci,chardev=om") == 0;
+	assert_int_equal(devices, 1);
+	/* The chardev comes before the device that names it. */
+	size_t at_chardev = a.argc, at_device = a.argc;
+
+	for (size_t i = 0; i < a.argc; i++) {
+		if (strncmp(a.argv[i], "socket,id=om,", 13) == 0)
+			at_chardev = i;
+		if (strcmp(a.argv[i], "vhost-user-om-pci,chardev=om") == 0)
+			at_device = i;
+	}
+	assert_true(at_chardev < at_device);
+	assert_true(at_device < a.argc);
+	/* Guest RAM is shared, as the vhost-user back-end needs. */
+	assert_true(has_value(&a, "-object", "share=on"));
+
+	/* Another node, another socket. */
+	assert_int_equal(om_guest_init(&g, 17, 512, 1, OM_ACCEL_TCG, "/c/node17", NULL), 0);
+	assert_int_equal(om_guest_add_om_device(&g, "/c/relay"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_string_equal(chardev(&a, "om"), "socket,id=om,path=/c/relay/node-17.sock,reconnect=1");
+}
+
+static void om_device_socket_must_fit(void **state)
+{
+	struct sockaddr_un sa;
+	char relay[sizeof(sa.sun_path) + 8];
+	struct om_guest g;
+	size_t fits;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 1, 256, 1, OM_ACCEL_TCG, "/d", NULL), 0);
+	/* "/node-1.sock" is 12 characters: the longest relay dir that fits leaves the NUL. */
+	fits = sizeof(sa.sun_path) - 1 - strlen("/node-1.sock");
+	memset(relay, 'r', sizeof(relay));
+	relay[0] = '/';
+	relay[fits] = '\0';
+	assert_int_equal(om_guest_add_om_device(&g, relay), 0);
+	assert_int_equal(g.n_devices, 1);
+	relay[fits] = 'r';
+	relay[fits + 1] = '\0';
+	assert_int_equal(om_guest_add_om_device(&g, relay), -ENAMETOOLONG);
+	assert_int_equal(g.n_devices, 1); /* nothing half-added */
+	/* Node 10's socket name is one longer: the same dir no longer fits. */
+	relay[fits] = '\0';
+	assert_int_equal(om_guest_init(&g, 10, 256, 1, OM_ACCEL_TCG, "/d", NULL), 0);
+	assert_int_equal(om_guest_add_om_device(&g, relay), -ENAMETOOLONG);
+	assert_int_equal(g.n_devices, 0);
+}
+
 static void refusals(void **state)
 {
 	char longdir[200];
@@ -148,6 +226,8 @@ int main(void)
 		cmocka_unit_test(kvm_and_append),
 		cmocka_unit_test(probe_guest_has_no_agent),
 		cmocka_unit_test(devices_are_appended),
+		cmocka_unit_test(om_device_connects_to_the_relay),
+		cmocka_unit_test(om_device_socket_must_fit),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(paths),
 	};

@@ -89,6 +89,46 @@ static void dead_pid(void **state)
 	assert_true(om_proc_start_time(-1, &self.start) < 0);
 }
 
+static void kill_is_at_once(void **state)
+{
+	/* A process that ignores SIGTERM still dies at once: no grace is given. */
+	char *argv[] = { "/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done", NULL };
+	struct om_proc_id id;
+	long long t0;
+
+	(void)state;
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), 0);
+	om_sleep_ms(200);
+	t0 = om_now_ms();
+	assert_int_equal(om_proc_kill(&id), 0);
+	assert_false(om_proc_alive(&id));
+	assert_true(om_now_ms() - t0 < 1000);
+	assert_int_equal(om_proc_kill(&id), 0); /* gone already: fine */
+}
+
+static void capture_output_and_status(void **state)
+{
+	char *echo[] = { "/bin/sh", "-c", "echo 'name \"x-pci\"'; echo err >&2; exit 3", NULL };
+	char *big[] = { "/bin/sh", "-c", "yes | head -c 100000; echo done >&2", NULL };
+	char *hang[] = { "/bin/sh", "-c", "exec sleep 30", NULL };
+	char *quiet_hang[] = { "/bin/sh", "-c", "exec sleep 30 >/dev/null 2>&1", NULL };
+	char *missing[] = { "/nonexistent/qemu", "-device", "help", NULL };
+	char out[64];
+	long long t0;
+
+	(void)state;
+	assert_int_equal(om_proc_capture(echo, out, sizeof(out), 5000), 3);
+	assert_string_equal(out, "name \"x-pci\"\nerr\n");
+	/* More than fits: the start is kept, the rest drained, the status still comes. */
+	assert_int_equal(om_proc_capture(big, out, sizeof(out), 5000), 0);
+	assert_int_equal(strlen(out), sizeof(out) - 1);
+	assert_int_equal(om_proc_capture(missing, out, sizeof(out), 5000), -ENOENT);
+	t0 = om_now_ms();
+	assert_int_equal(om_proc_capture(hang, out, sizeof(out), 300), -ETIMEDOUT);
+	assert_int_equal(om_proc_capture(quiet_hang, out, sizeof(out), 300), -ETIMEDOUT);
+	assert_true(om_now_ms() - t0 < 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +137,8 @@ int main(void)
 		cmocka_unit_test(spawn_reports_exec_failure),
 		cmocka_unit_test(spawn_logs_output),
 		cmocka_unit_test(dead_pid),
+		cmocka_unit_test(kill_is_at_once),
+		cmocka_unit_test(capture_output_and_status),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -39,6 +39,13 @@ static void round_trip(void **state)
 	a.created = 1795519572;
 	a.mem_mib = 512;
 	a.cpus = 2;
+	snprintf(a.kernel, sizeof(a.kernel), "/b/guest-kernel/bzImage");
+	snprintf(a.initrd, sizeof(a.initrd), "/b/guest image/initramfs.cpio.gz");
+	snprintf(a.qemu, sizeof(a.qemu), "/b/qemu-patches/qemu-system-x86_64");
+	snprintf(a.omhostd, sizeof(a.omhostd), "/b/host/omhostd/omhostd");
+	snprintf(a.append, sizeof(a.append), "quiet  om.debug=1 rdinit=/sbin/init ");
+	a.relay.pid = 4242;
+	a.relay.start = 987654321012ull;
 	a.n_nodes = 3;
 	for (unsigned int i = 0; i < 3; i++) {
 		a.nodes[i].node = i + 1;
@@ -55,6 +62,14 @@ static void round_trip(void **state)
 	assert_int_equal(b.created, a.created);
 	assert_int_equal(b.mem_mib, 512);
 	assert_int_equal(b.cpus, 2);
+	/* What start and relay start need to do again what up did. */
+	assert_string_equal(b.kernel, a.kernel);
+	assert_string_equal(b.initrd, a.initrd);
+	assert_string_equal(b.qemu, a.qemu);
+	assert_string_equal(b.omhostd, a.omhostd);
+	assert_string_equal(b.append, a.append); /* spaces kept as they were */
+	assert_int_equal(b.relay.pid, 4242);
+	assert_int_equal(b.relay.start, 987654321012ull);
 	assert_int_equal(b.n_nodes, 3);
 	for (unsigned int i = 0; i < 3; i++) {
 		assert_int_equal(b.nodes[i].node, i + 1);
@@ -71,7 +86,46 @@ static void round_trip(void **state)
 	snprintf(path, sizeof(path), "%s/cluster.state", dir);
 	unlink(path);
 	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), -ENOENT);
+
+	/* Without a relay or --append, their lines are absent, and read back as such. */
+	a.relay.pid = 0;
+	a.relay.start = 0;
+	a.append[0] = '\0';
+	assert_int_equal(om_state_save(&a), 0);
+	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.relay.pid, 0);
+	assert_string_equal(b.append, "");
+	assert_string_equal(b.omhostd, a.omhostd);
+
+	/* A value with a newline could not be read back: refused, nothing written. */
+	snprintf(a.append, sizeof(a.append), "quiet\nrelay 1 2");
+	assert_int_equal(om_state_save(&a), -EINVAL);
+	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
+	assert_int_equal(b.relay.pid, 0);
+	assert_string_equal(b.append, "");
+	unlink(path);
 	rmdir(dir);
+}
+
+static void written_relay_line(void **state)
+{
+	static struct om_cluster_state st;
+	char buf[4096] = "";
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	(void)state;
+	assert_non_null(f);
+	snprintf(st.name, sizeof(st.name), "x");
+	snprintf(st.dir, sizeof(st.dir), "/d");
+	st.accel = OM_ACCEL_KVM;
+	st.relay.pid = 77;
+	st.relay.start = 1234;
+	assert_int_equal(om_state_write(f, &st), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nrelay 77 1234\n"));
+	/* Nothing up did not record is written. */
+	assert_null(strstr(buf, "append"));
+	assert_null(strstr(buf, "kernel"));
 }
 
 static void refuses_malformed(void **state)
@@ -106,6 +160,87 @@ static void refuses_malformed(void **state)
 	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\n", head);
 	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
 	assert_int_equal(st.n_nodes, 1);
+	assert_int_equal(st.relay.pid, 0);
+}
+
+static void refuses_malformed_relay(void **state)
+{
+	static struct om_cluster_state st;
+	static const char *const bad_relays[] = {
+		"relay",		/* no value at all */
+		"relay ",		/* empty */
+		"relay 12",		/* no start time */
+		"relay 12 ",		/* no start time, trailing blank */
+		"relay 12 34 ",		/* trailing blank */
+		"relay 12 34 56",	/* a field too many */
+		"relay 12  34",		/* two blanks */
+		"relay  12 34",		/* leading blank */
+		"relay 0 34",		/* pid 0 is not a process */
+		"relay -12 34",
+		"relay +12 34",
+		"relay 12 -34",
+		"relay 12x 34",
+		"relay 12 34x",
+		"relay 0x1f 34",
+		"relay 2147483648 34",	/* beyond pid_t */
+		"relay 12 18446744073709551616", /* beyond 64 bits */
+	};
+	const char *head = "omcluster-state 1\nname x\ndir /d\naccel tcg\n";
+	char err[256], text[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_relays) / sizeof(bad_relays[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, bad_relays[i]);
+		err[0] = '\0';
+		if (parse_text(text, &st, err, sizeof(err)) != -EBADMSG)
+			fail_msg("accepted '%s'", bad_relays[i]);
+		assert_non_null(strstr(err, "line 5"));
+	}
+	snprintf(text, sizeof(text), "%srelay 12 34\nrelay 13 35\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "line 6: relay listed twice"));
+
+	/* The largest values that fit are taken. */
+	snprintf(text, sizeof(text), "%srelay 2147483647 18446744073709551615\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.relay.pid, 2147483647);
+	assert_true(st.relay.start == 18446744073709551615ull);
+	snprintf(text, sizeof(text), "%srelay 9 0\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.relay.pid, 9);
+	assert_true(st.relay.start == 0);
+}
+
+static void refuses_malformed_artifacts(void **state)
+{
+	static struct om_cluster_state st;
+	static const char *const bad_lines[] = {
+		"kernel relative/bzImage", /* later commands run from anywhere */
+		"initrd ",
+		"qemu qemu-system-x86_64",
+		"omhostd ./omhostd",
+		"append ",
+		"kernel /a\nkernel /b", /* listed twice */
+		"omhostd /a\nomhostd /b",
+		"append x\nappend y",
+	};
+	const char *head = "omcluster-state 1\nname x\ndir /d\naccel tcg\n";
+	char err[256], text[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, bad_lines[i]);
+		if (parse_text(text, &st, err, sizeof(err)) != -EBADMSG)
+			fail_msg("accepted '%s'", bad_lines[i]);
+	}
+	snprintf(text, sizeof(text),
+		 "%skernel /k\ninitrd /i\nqemu /q\nomhostd /o\nappend a b\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
+	assert_string_equal(st.kernel, "/k");
+	assert_string_equal(st.initrd, "/i");
+	assert_string_equal(st.qemu, "/q");
+	assert_string_equal(st.omhostd, "/o");
+	assert_string_equal(st.append, "a b");
 }
 
 int main(void)
@@ -113,6 +248,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(round_trip),
 		cmocka_unit_test(refuses_malformed),
+		cmocka_unit_test(written_relay_line),
+		cmocka_unit_test(refuses_malformed_relay),
+		cmocka_unit_test(refuses_malformed_artifacts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

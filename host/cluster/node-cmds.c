@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * omcluster stop, start and relay: one guest, or the relay, within a
+ * running cluster. A stopped guest keeps its entry in the state (status
+ * shows it dead) and start boots it again exactly as up did.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "accel.h"
+#include "control-client.h"
+#include "omcluster.h"
+#include "proc.h"
+#include "relay.h"
+
+#define DEFAULT_STOP_TIMEOUT_S 10
+#define DEFAULT_BOOT_TIMEOUT_S 180
+
+/*
+ * Loads the cluster's state under the cluster lock: loaded once to say
+ * "no such cluster" before making a lock file, again once locked, since
+ * another command may have changed it meanwhile. 0, or 1 after telling.
+ */
+static int load_locked(const struct om_ctx *ctx, const char *cmd, struct om_cluster_state *st,
+		       int *lock)
+{
+	*lock = -1;
+	if (om_load_cluster(ctx, st))
+		return 1;
+	*lock = om_lock_cluster(ctx, cmd);
+	if (*lock < 0)
+		return 1;
+	if (om_load_cluster(ctx, st)) {
+		close(*lock);
+		*lock = -1;
+		return 1;
+	}
+	return 0;
+}
+
+static struct om_node_state *find_node(struct om_cluster_state *st, unsigned int node)
+{
+	return (struct om_node_state *)om_find_node(st, node);
+}
+
+static const char *stop_how(bool kill)
+{
+	return kill ? "SIGKILL" : "SIGTERM";
+}
+
+/* Stops a process as stop and relay stop do: SIGTERM with a grace, or SIGKILL. */
+static int stop_process(const struct om_proc_id *id, bool kill, unsigned int timeout_s)
+{
+	return kill ? om_proc_kill(id) : om_proc_stop(id, timeout_s * 1000);
+}
+
+int om_cmd_stop(const struct om_ctx *ctx)
+{
+	const struct om_cli *cli = ctx->cli;
+	struct om_cluster_state *st = calloc(1, sizeof(*st));
+	unsigned int timeout_s = cli->timeout_s ? cli->timeout_s : DEFAULT_STOP_TIMEOUT_S;
+	struct om_node_state *n;
+	int status = 1, lock = -1;
+
+	if (!st) {
+		om_error("out of memory");
+		return 1;
+	}
+	if (load_locked(ctx, "stop", st, &lock))
+		goto out;
+	n = find_node(st, cli->node);
+	if (!n)
+		goto out;
+	if (!om_proc_alive(&n->qemu)) {
+		om_error("node %u is not running (its QEMU, pid %d, is gone): nothing to stop",
+			 n->node, (int)n->qemu.pid);
+		goto out;
+	}
+	if (stop_process(&n->qemu, cli->kill, timeout_s)) {
+		om_error("node %u: QEMU (pid %d) would not stop", n->node, (int)n->qemu.pid);
+		goto out;
+	}
+	/* Its entry stays: status shows it dead, start boots it again. */
+	printf("node %u stopped (QEMU pid %d, %s)\n", n->node, (int)n->qemu.pid,
+	       stop_how(cli->kill));
+	status = 0;
+out:
+	if (lock >= 0)
+		close(lock);
+	free(st);
+	return status;
+}
+
+/* Keeps the previous boot's console as console.log.1; removes stale sockets. */
+static int prepare_node_dir(const struct om_node_state *n)
+{
+	char path[PATH_MAX], old[PATH_MAX + 2];
+	struct om_guest g;
+
+	om_node_guest(n, &g);
+	if (mkdir(n->dir, 0700) < 0 && errno != EEXIST) {
+		om_error("cannot create %s: %s", n->dir, strerror(errno));
+		return -errno;
+	}
+	if (om_guest_path(&g, OM_GUEST_CONSOLE, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	snprintf(old, sizeof(old), "%s.1", path);
+	if (rename(path, old) < 0 && errno != ENOENT) {
+		om_error("cannot keep %s as %s: %s", path, old, strerror(errno));
+		return -errno;
+	}
+	/* A killed QEMU leaves its listening sockets behind. */
+	if (om_guest_path(&g, OM_GUEST_AGENT, path, sizeof(path)) == 0)
+		unlink(path);
+	if (om_guest_path(&g, OM_GUEST_QMP, path, sizeof(path)) == 0)
+		unlink(path);
+	return 0;
+}
+
+int om_cmd_start(const struct om_ctx *ctx)
+{
+	const struct om_cli *cli = ctx->cli;
+	struct om_cluster_state *st = calloc(1, sizeof(*st));
+	struct om_booting_guest *boot = calloc(1, sizeof(*boot));
+	unsigned int timeout_s = cli->timeout_s ? cli->timeout_s : DEFAULT_BOOT_TIMEOUT_S;
+	long long t0 = om_now_ms();
+	struct om_artifacts art;
+	struct om_node_state *n;
+	int status = 1, lock = -1, err;
+	char release[80];
+
+	if (!st || !boot) {
+		om_error("out of memory");
+		goto out;
+	}
+	if (load_locked(ctx, "start", st, &lock))
+		goto out;
+	n = find_node(st, cli->node);
+	if (!n)
+		goto out;
+	if (om_proc_alive(&n->qemu)) {
+		om_error("node %u is already running (QEMU pid %d): stop it first (omcluster -c %s stop %u)",
+			 n->node, (int)n->qemu.pid, st->name, n->node);
+		goto out;
+	}
+	/* Its virtio-om device waits for the relay: without one it would never boot. */
+	if (!om_proc_alive(&st->relay)) {
+		om_error("the relay (omhostd) of cluster '%s' is not running: start it first (omcluster -c %s relay start)",
+			 st->name, st->name);
+		goto out;
+	}
+	if (om_recorded_artifacts(st, &art) || prepare_node_dir(n))
+		goto out;
+	om_catch_interrupts();
+	err = om_spawn_guest(ctx, &art, st, n->node, n->dir, &n->qemu);
+	if (err)
+		goto out;
+	err = om_state_save(st);
+	if (err) {
+		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-err));
+		om_proc_stop(&n->qemu, 3000);
+		goto out;
+	}
+	/* Recorded: other commands may go on while it boots. */
+	close(lock);
+	lock = -1;
+	fprintf(stderr, "[start] node %u: QEMU pid %d (%s)\n", n->node, (int)n->qemu.pid,
+		om_accel_name(st->accel));
+	if (!om_interrupted && om_wait_ready("start", n, 1, boot, timeout_s)) {
+		om_info_value(boot->info, "release=", release, sizeof(release));
+		printf("node %u is up: QEMU pid %d, kernel %s, in %.1f s\n", n->node,
+		       (int)n->qemu.pid, release, (double)(om_now_ms() - t0) / 1000.0);
+		status = 0;
+		goto out;
+	}
+	if (om_interrupted)
+		om_error("interrupted: stopping node %u", n->node);
+	else
+		om_report_failure(n, boot);
+	om_booting_release(boot, 1);
+	/* As up does with its guests: a guest that did not come up is not left half-booted. */
+	if (om_proc_stop(&n->qemu, 3000))
+		om_error("node %u: QEMU (pid %d) would not stop", n->node, (int)n->qemu.pid);
+out:
+	om_booting_release(boot, boot ? 1 : 0);
+	if (lock >= 0)
+		close(lock);
+	free(boot);
+	free(st);
+	return status;
+}
+
+static int relay_status(const struct om_ctx *ctx)
+{
+	struct om_cluster_state *st = calloc(1, sizeof(*st));
+	const size_t cap = 64 * 1024;
+	char *answer = malloc(cap);
+	int status = 1;
+
+	if (!st || !answer) {
+		om_error("out of memory");
+		goto out;
+	}
+	if (om_load_cluster(ctx, st))
+		goto out;
+	if (om_relay_line(ctx, st, answer, cap)) {
+		om_ctl_print_table(stdout, answer);
+		status = 0;
+	}
+out:
+	free(answer);
+	free(st);
+	return status;
+}
+
+static int relay_stop(struct om_cluster_state *st, bool kill, unsigned int timeout_s)
+{
+	if (stop_process(&st->relay, kill, timeout_s)) {
+		om_error("the relay (omhostd pid %d) would not stop", (int)st->relay.pid);
+		return 1;
+	}
+	/* The record stays, as a stopped node's does: status shows it not running. */
+	printf("relay stopped (omhostd pid %d, %s)\n", (int)st->relay.pid, stop_how(kill));
+	return 0;
+}
+
+static int relay_start(const struct om_ctx *ctx, struct om_cluster_state *st,
+		       unsigned int timeout_s)
+{
+	unsigned int last = om_last_node(st);
+
+	if (!st->omhostd[0]) {
+		om_error("the state of cluster '%s' does not say which omhostd up used (an older omcluster made it): `omcluster -c %s down`, then up again",
+			 st->name, st->name);
+		return 1;
+	}
+	if (om_check_artifact("omhostd", st->omhostd, true))
+		return 1;
+	if (om_start_relay(ctx, st, last, timeout_s * 1000, "relay"))
+		return 1;
+	printf("relay started (omhostd pid %d, nodes 1-%u)\n", (int)st->relay.pid, last);
+	return 0;
+}
+
+int om_cmd_relay(const struct om_ctx *ctx)
+{
+	const struct om_cli *cli = ctx->cli;
+	unsigned int timeout_s = cli->timeout_s ? cli->timeout_s : OM_RELAY_START_TIMEOUT_MS / 1000;
+	struct om_cluster_state *st;
+	int status = 1, lock = -1;
+	bool running;
+
+	if (cli->relay_action == OM_RELAY_STATUS)
+		return relay_status(ctx);
+	st = calloc(1, sizeof(*st));
+	if (!st) {
+		om_error("out of memory");
+		return 1;
+	}
+	if (load_locked(ctx, "relay", st, &lock))
+		goto out;
+	running = om_proc_alive(&st->relay);
+	switch (cli->relay_action) {
+	case OM_RELAY_STOP:
+		if (!running) {
+			if (st->relay.pid > 0)
+				om_error("the relay is not running (omhostd pid %d is gone): nothing to stop",
+					 (int)st->relay.pid);
+			else
+				om_error("cluster '%s' has no relay: nothing to stop", st->name);
+			break;
+		}
+		status = relay_stop(st, cli->kill, timeout_s);
+		break;
+	case OM_RELAY_START:
+		if (running) {
+			om_error("the relay is already running (omhostd pid %d): use `omcluster -c %s relay restart` to restart it",
+				 (int)st->relay.pid, st->name);
+			break;
+		}
+		status = relay_start(ctx, st, timeout_s);
+		break;
+	case OM_RELAY_RESTART:
+		/* Not running: a restart is a start. */
+		if (running && relay_stop(st, cli->kill, timeout_s))
+			break;
+		status = relay_start(ctx, st, timeout_s);
+		break;
+	case OM_RELAY_STATUS:
+		break;
+	}
+out:
+	if (lock >= 0)
+		close(lock);
+	free(st);
+	return status;
+}

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "relay.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "control-client.h"
+#include "proc.h"
+
+#define SUN_PATH_MAX sizeof(((struct sockaddr_un *)0)->sun_path)
+
+static const char *const file_names[] = {
+	[OM_RELAY_DIR] = "",
+	[OM_RELAY_LOG] = "/omhostd.log",
+	[OM_RELAY_CONTROL] = "/control.sock",
+};
+
+int om_relay_path(const char *cluster_dir, enum om_relay_file f, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/relay%s", cluster_dir, file_names[f]);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* CLUSTERDIR/relay/node-N.sock, which must fit a unix socket address. */
+static int node_socket(const char *cluster_dir, unsigned int node, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/relay/node-%u.sock", cluster_dir, node);
+
+	return n < 0 || (size_t)n >= cap || (size_t)n >= SUN_PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int first,
+		   unsigned int last, struct om_proc_id *id)
+{
+	char dir[PATH_MAX], log[PATH_MAX], control[PATH_MAX], sock[PATH_MAX], nodes[32];
+	char *argv[] = { (char *)omhostd, "--dir", dir, "--nodes", nodes, NULL };
+
+	if (first < 1 || first > last)
+		return -EINVAL;
+	if (om_relay_path(cluster_dir, OM_RELAY_DIR, dir, sizeof(dir)) ||
+	    om_relay_path(cluster_dir, OM_RELAY_LOG, log, sizeof(log)) ||
+	    om_relay_path(cluster_dir, OM_RELAY_CONTROL, control, sizeof(control)) ||
+	    strlen(control) >= SUN_PATH_MAX || node_socket(cluster_dir, last, sock, sizeof(sock)))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	/* A killed relay leaves its sockets: they must not pass for the new one's. */
+	unlink(control);
+	for (unsigned int node = first; node <= last; node++)
+		if (node_socket(cluster_dir, node, sock, sizeof(sock)) == 0)
+			unlink(sock);
+	snprintf(nodes, sizeof(nodes), "%u-%u", first, last);
+	return om_proc_spawn(argv, log, id);
+}
+
+int om_relay_status(const char *cluster_dir, char *buf, size_t cap, int timeout_ms)
+{
+	char control[PATH_MAX];
+
+	if (om_relay_path(cluster_dir, OM_RELAY_CONTROL, control, sizeof(control)))
+		return -ENAMETOOLONG;
+	return om_ctl_ask(control, "status\n", timeout_ms, buf, cap);
+}
+
+/* True when every node's socket is there and the control socket answers for id. */
+static bool serving(const struct om_proc_id *id, const char *cluster_dir, unsigned int first,
+		    unsigned int last)
+{
+	char sock[PATH_MAX], answer[512], pid[32], want[32];
+	struct stat sb;
+	int r;
+
+	for (unsigned int node = first; node <= last; node++)
+		if (node_socket(cluster_dir, node, sock, sizeof(sock)) || stat(sock, &sb) < 0 ||
+		    !S_ISSOCK(sb.st_mode))
+			return false;
+	/* The answer has a line per node: only its first line matters here. */
+	r = om_relay_status(cluster_dir, answer, sizeof(answer), 1000);
+	if (r && r != -EMSGSIZE)
+		return false;
+	snprintf(want, sizeof(want), "%d", (int)id->pid);
+	return strncmp(answer, "omhostd ", 8) == 0 &&
+	       strcmp(om_ctl_field(answer, "pid", pid, sizeof(pid)), want) == 0;
+}
+
+int om_relay_wait(const struct om_proc_id *id, const char *cluster_dir, unsigned int first,
+		  unsigned int last, unsigned int timeout_ms)
+{
+	long long deadline = om_now_ms() + timeout_ms;
+
+	for (;;) {
+		if (!om_proc_alive(id))
+			return -ECHILD;
+		if (serving(id, cluster_dir, first, last))
+			return 0;
+		if (om_now_ms() >= deadline)
+			return -ETIMEDOUT;
+		om_sleep_ms(50);
+	}
+}

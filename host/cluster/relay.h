@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The cluster's relay: one omhostd serving every guest's virtio-om device
+ * from CLUSTERDIR/relay (node-N.sock per node, control.sock, omhostd.log).
+ * Started by up and by `omcluster relay start`, in the same way.
+ */
+#ifndef OM_CLUSTER_RELAY_H
+#define OM_CLUSTER_RELAY_H
+
+#include <stddef.h>
+
+#include "state.h"
+
+/* How long a starting relay may take to serve every node. */
+#define OM_RELAY_START_TIMEOUT_MS 10000
+
+enum om_relay_file {
+	OM_RELAY_DIR,     /* CLUSTERDIR/relay: omhostd's --dir */
+	OM_RELAY_LOG,     /* omhostd.log: its output */
+	OM_RELAY_CONTROL, /* control.sock: its status */
+};
+
+/* The path of one of the relay's files; 0 or -ENAMETOOLONG. */
+int om_relay_path(const char *cluster_dir, enum om_relay_file f, char *out, size_t cap);
+
+/*
+ * Starts omhostd for nodes first..last: makes the relay directory, removes
+ * what a dead relay left there (its sockets), and spawns omhostd in its own
+ * session with its output appended to omhostd.log. Does not wait for it to
+ * serve (record id first, then om_relay_wait). 0 or -errno.
+ */
+int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int first,
+		   unsigned int last, struct om_proc_id *id);
+
+/*
+ * Waits until the relay id serves: every node's socket exists and the
+ * control socket answers, naming id's pid. 0; -ECHILD when it exited;
+ * -ETIMEDOUT after timeout_ms.
+ */
+int om_relay_wait(const struct om_proc_id *id, const char *cluster_dir, unsigned int first,
+		  unsigned int last, unsigned int timeout_ms);
+
+/* The relay's status answer (omhostd's key=value lines) into buf; 0 or -errno. */
+int om_relay_status(const char *cluster_dir, char *buf, size_t cap, int timeout_ms);
+
+#endif /* OM_CLUSTER_RELAY_H */
