@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "args.h"
@@ -29,6 +30,31 @@ static void om_signal_fired(void *data, int revents)
 		om_log("signal %u: stopping", si.ssi_signo);
 		s->d->stop = true;
 	}
+}
+
+static void om_grace_over(void *data, int revents)
+{
+	struct om_hostd *d = data;
+
+	(void)revents;
+	om_loop_unwatch(d->loop, d->grace_w);
+	close(d->grace_fd);
+	d->grace_fd = -1;
+	om_relay_grace_over(d);
+	om_hostd_settle(d);
+}
+
+/* Ends the start-up grace (omhostd.h) with a one-shot timer. */
+static int om_grace_start(struct om_hostd *d)
+{
+	struct itimerspec t = { .it_value = { .tv_sec = OM_HOSTD_GRACE_MS / 1000,
+					      .tv_nsec = (OM_HOSTD_GRACE_MS % 1000) * 1000000L } };
+
+	d->grace_until_ms = om_now_ms() + OM_HOSTD_GRACE_MS;
+	d->grace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->grace_fd < 0 || timerfd_settime(d->grace_fd, 0, &t, NULL))
+		return -errno;
+	return om_loop_watch(d->loop, d->grace_fd, POLLIN, om_grace_over, d, &d->grace_w);
 }
 
 static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
@@ -67,8 +93,13 @@ static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 		d->n_served++;
 	}
 	err = om_control_open(d);
-	if (err)
+	if (err) {
 		om_log("control socket in %s: %s", d->cfg.dir, strerror(-err));
+		return err;
+	}
+	err = om_grace_start(d);
+	if (err)
+		om_log("start-up timer: %s", strerror(-err));
 	return err;
 }
 
@@ -77,6 +108,10 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++)
 		om_node_close(om_hostd_node(d, id));
 	om_control_close(d);
+	if (d->grace_fd >= 0) {
+		om_loop_unwatch(d->loop, d->grace_w);
+		close(d->grace_fd);
+	}
 	if (sig->fd >= 0) {
 		om_loop_unwatch(d->loop, sig->w);
 		close(sig->fd);
@@ -86,7 +121,7 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 
 int main(int argc, char **argv)
 {
-	struct om_hostd d = { .control_fd = -1 };
+	struct om_hostd d = { .control_fd = -1, .grace_fd = -1 };
 	struct om_signals sig = { .fd = -1 };
 	char err[256];
 	int rc = 0;

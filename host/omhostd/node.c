@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/virtio_config.h>
@@ -477,6 +478,7 @@ static void om_node_accept(void *data, int revents)
 int om_node_open(struct om_hostd *d, uint32_t id)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct timespec now;
 	struct om_node *n;
 	int err;
 
@@ -492,6 +494,9 @@ int om_node_open(struct om_hostd *d, uint32_t id)
 	n->id = id;
 	n->listen_fd = -1;
 	TAILQ_INIT(&n->waiters);
+	/* Control messages' seq goes on increasing across omhostd restarts. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	n->ctl_seq = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 	if ((size_t)snprintf(n->sock_path, sizeof(n->sock_path), "%s/node-%u.sock", d->cfg.dir, id) >=
 		    sizeof(sa.sun_path)) {
 		err = -ENAMETOOLONG;

@@ -68,6 +68,7 @@ struct om_node {
 	bool vu_ready;		/* vu_init done, vu_deinit owed */
 	bool started[VIRTIO_OM_QUEUE_COUNT];
 	bool resumed;		/* its rings were in use before this connection */
+	bool ever_up;		/* it was up at some time since omhostd started */
 	char sock_path[PATH_MAX];
 	int listen_fd;
 	struct om_watch *listen_w, *conn_w;
@@ -88,7 +89,7 @@ struct om_node {
 	/* Control messages for it, one per peer at most (the latest). */
 	struct om_ctl_event *ctl;
 	unsigned int ctl_n;
-	uint64_t ctl_seq;
+	uint64_t ctl_seq; /* last seq used for it; starts at the relay's start time */
 
 	bool notify[VIRTIO_OM_QUEUE_COUNT];
 	bool runnable;		/* its tx should be drained again */
@@ -109,7 +110,18 @@ struct om_hostd {
 	struct om_watch *control_w;
 	bool stop;
 	unsigned int n_served;
+	/*
+	 * Until then, a message for a node not yet seen up waits for it
+	 * instead of being dropped: after an omhostd restart the front-ends
+	 * come back one by one, and a sender may return before its receiver.
+	 */
+	long long grace_until_ms;
+	int grace_fd;
+	struct om_watch *grace_w;
 };
+
+/* How long after start messages wait for nodes not yet seen up. */
+#define OM_HOSTD_GRACE_MS 10000
 
 /* node.c: sockets, the vhost-user side of a node, eviction. */
 int om_node_open(struct om_hostd *d, uint32_t id);
@@ -126,6 +138,10 @@ void om_relay_drain_tx(struct om_node *src);
 void om_relay_rx_ready(struct om_node *dst);
 void om_relay_node_up(struct om_node *n);
 void om_relay_node_down(struct om_node *n, uint32_t reason);
+/* The grace after start ended: messages for nodes still not up go. */
+void om_relay_grace_over(struct om_hostd *d);
+/* Milliseconds on the monotonic clock. */
+long long om_now_ms(void);
 /* Puts the stalled head back in its ring (before a queue stops). */
 void om_relay_unstall(struct om_node *n);
 void om_relay_flush_notifications(struct om_hostd *d);

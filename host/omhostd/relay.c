@@ -5,6 +5,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "omhostd.h"
 
@@ -16,6 +17,20 @@ static VuVirtq *om_vq(struct om_node *n, unsigned int q)
 static bool om_node_usable(const struct om_node *n)
 {
 	return n && n->state == OM_NODE_UP && !n->evict;
+}
+
+long long om_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A node not up yet that may still come back after an omhostd restart. */
+static bool om_node_awaited(const struct om_node *n)
+{
+	return n && !n->ever_up && !n->evict && om_now_ms() < n->d->grace_until_ms;
 }
 
 /* Returns a tx element to its ring as consumed. */
@@ -89,6 +104,10 @@ static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct 
 	struct om_node *dst = om_hostd_node(src->d, h->dst_node);
 	VuVirtqElement *r;
 
+	if (om_node_awaited(dst) && !om_node_usable(dst)) {
+		om_relay_stall(src, e, h, dst);
+		return false;
+	}
 	if (!om_node_usable(dst)) {
 		src->c.undeliverable++;
 		om_relay_complete_tx(src, e);
@@ -239,7 +258,9 @@ void om_relay_node_up(struct om_node *n)
 		om_relay_queue_ctl(p, VIRTIO_OM_T_NODE_UP, n->id, reason);
 		om_relay_queue_ctl(n, VIRTIO_OM_T_NODE_UP, p->id, reason);
 	}
+	n->ever_up = true;
 	n->runnable = true;
+	om_relay_rx_ready(n); /* messages that waited for it */
 }
 
 void om_relay_unstall(struct om_node *n)
@@ -253,13 +274,11 @@ void om_relay_unstall(struct om_node *n)
 	n->stalled_on = NULL;
 }
 
-void om_relay_node_down(struct om_node *n, uint32_t reason)
+/* Messages waiting for n cannot be delivered: they go, counted. */
+static void om_relay_drop_waiters(struct om_node *n)
 {
 	struct om_node *src;
 
-	/* Its own head goes back to its ring: taken again if it returns. */
-	om_relay_unstall(n);
-	/* Messages waiting for it cannot be delivered any more. */
 	while ((src = TAILQ_FIRST(&n->waiters))) {
 		TAILQ_REMOVE(&n->waiters, src, wait_link);
 		src->c.undeliverable++;
@@ -268,6 +287,23 @@ void om_relay_node_down(struct om_node *n, uint32_t reason)
 		src->stalled_on = NULL;
 		src->runnable = true;
 	}
+}
+
+void om_relay_grace_over(struct om_hostd *d)
+{
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		struct om_node *n = om_hostd_node(d, id);
+
+		if (n && !om_node_usable(n))
+			om_relay_drop_waiters(n);
+	}
+}
+
+void om_relay_node_down(struct om_node *n, uint32_t reason)
+{
+	/* Its own head goes back to its ring: taken again if it returns. */
+	om_relay_unstall(n);
+	om_relay_drop_waiters(n);
 	n->ctl_n = 0;
 	if (n->state != OM_NODE_UP)
 		return; /* its peers never heard it was up */
@@ -287,8 +323,13 @@ void om_relay_flush_notifications(struct om_hostd *d)
 		if (!n || !n->vu_ready)
 			continue;
 		for (unsigned int q = 0; q < VIRTIO_OM_QUEUE_COUNT; q++) {
-			if (n->notify[q] && n->started[q])
-				vu_queue_notify(&n->dev, om_vq(n, q));
+			/*
+			 * A restarted ring gets its call fd after its kick fd:
+			 * the notification waits for it.
+			 */
+			if (!n->notify[q] || om_vq(n, q)->call_fd < 0)
+				continue;
+			vu_queue_notify(&n->dev, om_vq(n, q));
 			n->notify[q] = false;
 		}
 	}

@@ -15,7 +15,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct om_hostd d = { .control_fd = -1 };
+	struct om_hostd d = { .control_fd = -1, .grace_fd = -1 };
 	struct om_node *n;
 	int sv[2];
 

@@ -100,6 +100,7 @@ static int rh_node_init(struct rh *h, uint32_t id, uint16_t num)
 	}
 	n->vu_ready = true;
 	n->state = OM_NODE_UP;
+	n->ever_up = true;
 	h->d.nodes[id] = n;
 	h->d.n_served++;
 	return 0;
@@ -114,6 +115,7 @@ int rh_init(struct rh *h, unsigned int n_nodes, uint16_t num)
 		return -EINVAL;
 	h->n_nodes = n_nodes;
 	h->d.control_fd = -1;
+	h->d.grace_fd = -1;
 	h->d.cfg = (struct om_hostd_config){ .dir = "/nonexistent", .first_node = 1,
 					     .last_node = n_nodes,
 					     .max_payload = VIRTIO_OM_MAX_PAYLOAD };

@@ -140,6 +140,52 @@ static void message_to_a_down_node_is_counted_not_kept(void **state)
 	rh_node(h, 3)->state = OM_NODE_UP;
 }
 
+static void waits_for_a_node_not_yet_back_after_a_restart(void **state)
+{
+	struct rh *h = *state;
+	struct om_msg_hdr hdr = rh_hdr(VIRTIO_OM_T_TEST_DATA, 3, 3), m;
+	unsigned char p[3];
+
+	/* As just after an omhostd restart: node 3 has not come back yet. */
+	h->d.grace_until_ms = om_now_ms() + 60000;
+	rh_node(h, 3)->ever_up = false;
+	rh_node(h, 3)->state = OM_NODE_CONNECTED;
+	rh_send(h, 1, &hdr, "abc", 1);
+	rh_run(h);
+	assert_int_equal(rh_tx_used(h, 1), 0);
+	assert_int_equal(rh_node(h, 1)->c.undeliverable, 0);
+	/* It comes up: told about its peers, then the message that waited. */
+	rh_node(h, 3)->state = OM_NODE_UP;
+	om_relay_node_up(rh_node(h, 3));
+	rh_run(h);
+	expect_node_event(h, 3, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_node_event(h, 3, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+	assert_true(recv_msg(h, 3, &m, p));
+	assert_int_equal(m.src_node, 1);
+	assert_memory_equal(p, "abc", 3);
+	assert_int_equal(rh_tx_used(h, 1), 1);
+}
+
+static void grace_over_drops_what_waits_for_an_absent_node(void **state)
+{
+	struct rh *h = *state;
+	struct om_msg_hdr hdr = rh_hdr(VIRTIO_OM_T_TEST_DATA, 3, 3);
+
+	h->d.grace_until_ms = om_now_ms() + 60000;
+	rh_node(h, 3)->ever_up = false;
+	rh_node(h, 3)->state = OM_NODE_CONNECTED;
+	rh_send(h, 1, &hdr, "abc", 1);
+	rh_run(h);
+	assert_int_equal(rh_tx_used(h, 1), 0);
+	h->d.grace_until_ms = 0;
+	om_relay_grace_over(&h->d);
+	rh_run(h);
+	assert_int_equal(rh_tx_used(h, 1), 1);
+	assert_int_equal(rh_node(h, 1)->c.undeliverable, 1);
+	assert_null(rh_node(h, 1)->stalled);
+	rh_node(h, 3)->state = OM_NODE_UP;
+}
+
 /* After node bad broke a rule: evicted, peers told, the others still relay. */
 static void assert_evicted(struct rh *h, uint32_t bad)
 {
@@ -352,6 +398,8 @@ int main(void)
 		T(relays_intact_and_stamps_the_source),
 		T(waits_for_rx_buffers_in_order),
 		T(message_to_a_down_node_is_counted_not_kept),
+		T(waits_for_a_node_not_yet_back_after_a_restart),
+		T(grace_over_drops_what_waits_for_an_absent_node),
 		T(looped_chain),
 		T(head_index_beyond_the_queue),
 		T(next_index_beyond_the_queue),
