@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 int om_ctl_socket_path(const char *dir, char *out, size_t cap)
@@ -16,6 +17,33 @@ int om_ctl_socket_path(const char *dir, char *out, size_t cap)
 	int n = snprintf(out, cap, "%s/control.sock", dir);
 
 	return n < 0 || (size_t)n >= cap || (size_t)n >= max ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * Connects fd (non-blocking) within timeout_ms (< 0: no limit, as poll).
+ * A daemon that stopped accepting (hung) lets its listen backlog fill up,
+ * and a blocking connect() then waits for ever: against "each wait is at
+ * most timeout_ms", and omhostctl or omcluster would hang with the
+ * daemon. A non-blocking AF_UNIX connect says EAGAIN instead: try again
+ * until the time-out.
+ */
+static int om_ctl_connect(int fd, const struct sockaddr_un *sa, int timeout_ms)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EINTR)
+			return -errno;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (timeout_ms >= 0 &&
+		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+			    timeout_ms)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
 }
 
 int om_ctl_ask(const char *path, const char *req, int timeout_ms, char *buf, size_t cap)
@@ -30,11 +58,14 @@ int om_ctl_ask(const char *path, const char *req, int timeout_ms, char *buf, siz
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+	err = om_ctl_connect(fd, &sa, timeout_ms);
+	if (err)
+		goto out;
+	/* One short line into an empty socket buffer: it does not block. */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
 		err = -errno;
 		goto out;
 	}
@@ -54,7 +85,7 @@ int om_ctl_ask(const char *path, const char *req, int timeout_ms, char *buf, siz
 			break;
 		}
 		n = read(fd, buf + used, cap - 1 - used);
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n < 0) {
 			err = -errno;

@@ -346,6 +346,14 @@ static bool om_node_read_full(int fd, void *buf, size_t len)
  * payload). libvhost-user's own reader asserts on a short payload and
  * takes end-of-stream for a message; a broken stream must only end the
  * connection.
+ *
+ * The end of the stream between two messages is the front-end going away
+ * (a QEMU that stopped or died: its peers hear DISCONNECTED). Anything
+ * else that fails here is the front-end breaking the protocol: a header
+ * announcing more than any request carries, more fds than any request
+ * passes, a message cut short. Those evict it (EVICTED, counted), as a
+ * malformed request does in om_node_process_msg; before this they were
+ * taken for a plain hang-up.
  */
 static bool om_node_read_msg(VuDev *dev, int fd, VhostUserMsg *m)
 {
@@ -353,10 +361,11 @@ static bool om_node_read_msg(VuDev *dev, int fd, VhostUserMsg *m)
 	struct iovec iov = { .iov_base = m, .iov_len = VHOST_USER_HDR_SIZE };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
 			      .msg_controllen = sizeof(control) };
+	struct om_node *node = om_node_of(dev);
+	const char *broken = NULL;
 	struct cmsghdr *c;
 	ssize_t n;
 
-	(void)dev;
 	m->fd_num = 0;
 	do {
 		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
@@ -371,16 +380,27 @@ static bool om_node_read_msg(VuDev *dev, int fd, VhostUserMsg *m)
 		memcpy(m->fds, CMSG_DATA(c), (size_t)m->fd_num * sizeof(int));
 		break;
 	}
-	if (n <= 0 || (msg.msg_flags & MSG_CTRUNC) ||
-	    ((size_t)n < VHOST_USER_HDR_SIZE &&
-	     !om_node_read_full(fd, (char *)m + n, VHOST_USER_HDR_SIZE - (size_t)n)) ||
-	    m->size > sizeof(m->payload) || !om_node_read_full(fd, &m->payload, m->size)) {
-		for (int i = 0; i < m->fd_num; i++)
-			close(m->fds[i]);
-		m->fd_num = 0;
-		return false;
-	}
-	return true;
+	if (n <= 0)
+		; /* end of stream, or an error: gone, not misbehaving */
+	else if (msg.msg_flags & MSG_CTRUNC)
+		broken = "more fds than any request passes";
+	else if ((size_t)n < VHOST_USER_HDR_SIZE &&
+		 !om_node_read_full(fd, (char *)m + n, VHOST_USER_HDR_SIZE - (size_t)n))
+		broken = "header cut short";
+	else if (m->size > sizeof(m->payload))
+		broken = "payload larger than any request's";
+	else if (!om_node_read_full(fd, &m->payload, m->size))
+		broken = "payload cut short";
+	else
+		return true;
+	if (broken)
+		om_node_evict(node, "vhost-user message: %s (request %u, size %u)", broken,
+			      n >= (ssize_t)sizeof(m->request) ? (unsigned int)m->request : 0,
+			      (size_t)n >= VHOST_USER_HDR_SIZE ? m->size : 0);
+	for (int i = 0; i < m->fd_num; i++)
+		close(m->fds[i]);
+	m->fd_num = 0;
+	return false;
 }
 
 static const VuDevIface om_node_iface = {

@@ -15,7 +15,11 @@ objs=()
 for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg,node,relay}.c \
 	"$top/tests/support/relay-harness.c"; do
 	obj=$out/$(basename "${src%.c}").o
-	clang "${cflags[@]}" -std=gnu11 -w -c "$src" -o "$obj"
+	extra=()
+	# libvhost-user reads a guest's indirect table where the guest put it,
+	# unaligned if so: allowed on x86, not a finding (see host/omhostd/meson.build).
+	[ "$src" = "$lvu/libvhost-user.c" ] && extra=(-fno-sanitize=alignment)
+	clang "${cflags[@]}" "${extra[@]}" -std=gnu11 -w -c "$src" -o "$obj"
 	objs+=("$obj")
 done
 python3 "$top/tests/fuzz/make-seeds.py" "$out/seeds"

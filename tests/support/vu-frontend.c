@@ -1091,7 +1091,10 @@ static int connect_path(struct vuf *f)
 
 	memcpy(a.sun_path, f->path, sizeof(a.sun_path));
 	for (;;) {
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		/* Non-blocking: a back-end that stopped accepting (hung) fills
+		 * its backlog, and a blocking connect would wait for ever; this
+		 * one says EAGAIN, retried until the time-out. */
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 		int e;
 
 		if (fd < 0)
