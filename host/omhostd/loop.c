@@ -3,7 +3,10 @@
  * One-shot poll requests, re-armed after each callback: level-triggered,
  * so a callback that consumes only part of what is ready (one vhost-user
  * message of several) is called again. A watch is freed only when no
- * request for it is left in the ring.
+ * request for it is left in the ring. The re-armed requests go to the
+ * kernel with the next wait (one system call a round); requests that must
+ * be there at once (a new watch, whose fd its caller may close, and the
+ * removal of one) are submitted at once.
  */
 #include "loop.h"
 
@@ -181,6 +184,6 @@ int om_loop_run_once(struct om_loop *l, int timeout_ms)
 		if (w)
 			om_loop_complete(l, w, res);
 	}
-	io_uring_submit(&l->ring);
+	/* The re-armed polls are submitted by the next wait. */
 	return 0;
 }
