@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest kernel: Debian's linux-source-6.12 + guest-kernel/patches,
-# with the engine (guest-kernel/om, arch/x86/om) and the virtio-om UAPI
-# header synced in, configured from tinyconfig + guest-kernel/config.
+# with the engine (guest-kernel/om, arch/x86/om), the virtio-om driver
+# (virtio-om/driver) and its headers synced in, configured from tinyconfig +
+# guest-kernel/config.
 #
 # usage: build-kernel.sh BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT
 #
@@ -42,8 +43,13 @@ fi
 
 om_sync "$OM_TOP/guest-kernel/om" "$tree/kernel/om"
 om_sync "$OM_TOP/arch/x86/om" "$tree/arch/x86/om"
+om_sync "$OM_TOP/virtio-om/driver" "$tree/drivers/virtio/om"
 om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
 	"$tree/include/uapi/linux/virtio_om.h"
+om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/om_kcom.h" \
+	"$tree/include/uapi/linux/om_kcom.h"
+om_install_if_changed "$OM_TOP/virtio-om/include/linux/om_kcom.h" \
+	"$tree/include/linux/om_kcom.h"
 
 export CCACHE_DIR=${CCACHE_DIR:-$OM_CACHE/ccache}
 export CCACHE_BASEDIR=$base CCACHE_NOHASHDIR=1
@@ -75,8 +81,10 @@ fi
 
 # What make would look at that can change without a new tree: when none of
 # it changed since the last good build, make has nothing to do; skip its walk.
-mapfile -t synced < <(find "$OM_TOP/guest-kernel/om" "$OM_TOP/arch/x86/om" -type f | LC_ALL=C sort)
+mapfile -t synced < <(find "$OM_TOP/guest-kernel/om" "$OM_TOP/arch/x86/om" \
+	"$OM_TOP/virtio-om/driver" -type f | LC_ALL=C sort)
 inputs=$(om_hash "$key" "${synced[@]}" "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
+	"$OM_TOP/virtio-om/include/uapi/linux/om_kcom.h" "$OM_TOP/virtio-om/include/linux/om_kcom.h" \
 	"$(env | grep -E '^KBUILD_' | sort)" "gcc $(gcc -dumpfullversion)")
 if [ "$(cat "$base/built" 2>/dev/null)" = "$inputs" ] && [ -f "$obj/arch/x86/boot/bzImage" ]; then
 	om_log "up to date"
@@ -87,8 +95,9 @@ else
 		tail -n 30 "$base/build.log" >&2
 		om_die "kernel build failed (full log: $base/build.log)"
 	fi
-	grep -E '(^|: )(error|warning):' "$base/build.log" | grep -E 'kernel/om/|arch/x86/om/' >&2 &&
-		om_die "the engine builds with warnings (see above)"
+	grep -E '(^|: )(error|warning):' "$base/build.log" |
+		grep -E 'kernel/om/|arch/x86/om/|drivers/virtio/om/|include/(uapi/)?linux/om_kcom\.h' >&2 &&
+		om_die "the engine or the virtio-om driver builds with warnings (see above)"
 	echo "$inputs" >"$base/built"
 fi
 

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers of the kcom test tools (om-ping, om-traffic) around /dev/om-kcom:
+ * open and bind a port, send one message, receive one message. The device's
+ * ABI is <linux/om_kcom.h>; messages are <linux/virtio_om.h>'s, whose
+ * header is little-endian on the wire and in host order here.
+ */
+#ifndef OM_KCOM_DEV_H
+#define OM_KCOM_DEV_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/om_kcom.h>
+#include <linux/virtio_om.h>
+
+/* A message header in host byte order. */
+struct kc_hdr {
+	uint16_t type;
+	uint32_t flags;
+	uint32_t src_node, dst_node, src_pid, dst_pid;
+	uint64_t seq, reply_to;
+	uint32_t len;
+};
+
+/* The device path; $OM_KCOM_DEV overrides it (for tests). */
+const char *kc_dev_path(void);
+
+/*
+ * Opens the device (O_RDWR | O_CLOEXEC | extra_flags) and, when port is not
+ * 0, binds that port. Returns the fd or -errno.
+ */
+int kc_open(uint32_t port, int extra_flags);
+
+/* OM_KCOM_IOC_INFO; 0 or -errno. */
+int kc_info(int fd, struct om_kcom_info *info);
+
+/* OM_KCOM_IOC_NODE: enum om_kcom_node_state of node, or -errno. */
+int kc_node_state(int fd, uint32_t node);
+
+/*
+ * Sends one message: h (len is set from the payload) and len payload bytes.
+ * Returns 0 or -errno (-EAGAIN on a non-blocking fd whose queue is full).
+ */
+int kc_send(int fd, struct kc_hdr *h, const void *payload, size_t len);
+
+/*
+ * Receives one message into buf (cap bytes, OM_KCOM_MSG_MAX always enough):
+ * decodes its header into h and returns the payload's offset in buf
+ * (VIRTIO_OM_HDR_SIZE), or -errno (-EAGAIN when none is queued on a
+ * non-blocking fd, -EMSGSIZE when buf is too small).
+ */
+int kc_recv(int fd, struct kc_hdr *h, void *buf, size_t cap);
+
+void kc_hdr_decode(const void *wire, struct kc_hdr *h);
+void kc_hdr_encode(const struct kc_hdr *h, void *wire);
+
+/* "joined", "reconnected", ... for enum virtio_om_node_reason. */
+const char *kc_reason_name(uint32_t reason);
+
+/* Parses a decimal u32 in [min, max]; 0 or -EINVAL. */
+int kc_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+#endif /* OM_KCOM_DEV_H */

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# virtio-om end to end, 3 guests: node identity from the host, a message
+# and its reply, then COUNT messages of random sizes (1 byte to 64 KiB)
+# between every pair in both directions, checked in the receiving guest
+# (intact, in order, none missing, none twice); the relay's counters agree.
+#
+# usage: kcom.sh OMCLUSTER BUILD_ROOT [COUNT]
+. "$(dirname "$0")/lib.sh"
+e2e_init "$1" "$2" kcom
+count=${3:-10000}
+omhostctl=$BUILD/host/omhostd/omhostctl
+
+echo "# booting 3 guests with the relay"
+if ! timeout 600 "$OMC" --run-dir "$E2E_RUN_DIR" -c kcom up -n 3 --timeout 300; then
+	not_ok "up -n 3"
+	e2e_finish
+	exit 1
+fi
+ok "up -n 3"
+
+# Each guest learns its node from the device and sees the others up.
+for n in 1 2 3; do
+	nodes=""
+	for _ in $(seq 1 30); do
+		nodes=$(oc exec -t 30 "$n" -- cat /proc/hpc/nodes)
+		[ "$(grep -cE '^[0-9]+ up ' <<<"$nodes")" -eq 2 ] && break
+		sleep 1
+	done
+	check "node $n is node $n by the host's word" 'grep -qE "^$n self " <<<"$nodes"'
+	check "node $n sees the two others up" '[ "$(grep -cE "^[0-9]+ up " <<<"$nodes")" -eq 2 ]'
+done
+
+out=$(oc exec -t 60 1 -- om-ping -c 3 3 2>&1) && rc=0 || rc=$?
+echo "$out" | sed 's/^/#   /'
+check "a ping from node 1 to node 3 gets its replies" '[ "$rc" -eq 0 ] && [ "$(grep -c "bytes from node 3: seq=" <<<"$out")" -eq 3 ]'
+
+echo "# $count messages of 1 B..64 KiB from every node to every other"
+t0=$(date +%s)
+pids=()
+for n in 1 2 3; do
+	oc exec -t 3000 "$n" -- om-traffic --port 7000 --peers 1,2,3 --count "$count" \
+		--min-size 40 --max-size 65536 --seed "$n" --timeout 300 \
+		>"$E2E_RUN_DIR/traffic.$n" 2>&1 &
+	pids+=($!)
+done
+for i in 0 1 2; do
+	rc=0
+	wait "${pids[$i]}" || rc=$?
+	n=$((i + 1))
+	sed 's/^/#   /' "$E2E_RUN_DIR/traffic.$n"
+	check "node $n: its traffic run passed" '[ "$rc" -eq 0 ] && grep -qx "om-traffic: PASS" "$E2E_RUN_DIR/traffic.$n"'
+	for p in 1 2 3; do
+		[ "$p" = "$n" ] && continue
+		check "node $n got $count intact messages from node $p, in order, once each" \
+			'grep -qx "from $p: $count ok, 0 bad, 0 missing, 0 out-of-order, 0 duplicates" "$E2E_RUN_DIR/traffic.$n"'
+	done
+done
+echo "# traffic took $(($(date +%s) - t0)) s"
+
+relay=$("$omhostctl" -d "$E2E_RUN_DIR/kcom/relay" raw)
+echo "$relay" | sed 's/^/#   /'
+for n in 1 2 3; do
+	line=$(grep "^node=$n " <<<"$relay")
+	field() { sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$line"; }
+	check "relay: node $n sent at least $((2 * count)) messages" '[ "$(field tx_msgs)" -ge $((2 * count)) ]'
+	check "relay: node $n nothing refused, undeliverable or evicted" \
+		'[ "$(field refused)" -eq 0 ] && [ "$(field undeliverable)" -eq 0 ] && [ "$(field evictions)" -eq 0 ]'
+done
+
+oc down
+check "down leaves no process behind" '[ -z "$(e2e_leftovers)" ]'
+e2e_finish
