@@ -166,3 +166,13 @@ const char *tr_verdict_name(enum tr_verdict v)
 	}
 	return "?";
 }
+
+void tr_build_short(void *buf, uint32_t len, uint64_t pattern)
+{
+	tr_fill(buf, len, pattern);
+}
+
+int tr_check_short(const void *buf, size_t len, uint64_t pattern)
+{
+	return len < TR_HDR_SIZE && tr_same(buf, len, pattern);
+}

@@ -10,6 +10,11 @@
  *   24 pattern seed (u64)  32 len (u32, the whole payload)
  *   36 CRC-32 of bytes 0..35
  *   40.. bytes of a xorshift64* stream seeded with the pattern seed
+ *
+ * A payload shorter than the header is a "short" message: just the first
+ * len bytes of the stream of its pattern seed. It describes nothing, so
+ * its receiver checks it against what the sender must send next (same
+ * --seed on both sides: sizes and seeds derive from it).
  */
 #ifndef OM_TRAFFIC_H
 #define OM_TRAFFIC_H
@@ -55,6 +60,11 @@ void tr_build(void *buf, const struct tr_hdr *h);
 enum tr_verdict tr_check(const void *buf, size_t len, struct tr_hdr *h);
 
 const char *tr_verdict_name(enum tr_verdict v);
+
+/* A short message (len < TR_HDR_SIZE): the stream's first len bytes. */
+void tr_build_short(void *buf, uint32_t len, uint64_t pattern);
+/* Whether len bytes are the short message of pattern. */
+int tr_check_short(const void *buf, size_t len, uint64_t pattern);
 
 /* A small deterministic generator for sizes and cookies. */
 uint64_t tr_rand(uint64_t *state);

@@ -56,8 +56,8 @@ bg_grep() {
 
 # traffic NODE NAME PORT PEERS COUNT: om-traffic in the background.
 traffic() {
-	bg "$1" "$2" om-traffic --port "$3" --peers "$4" --count "$5" --min-size 40 \
-		--max-size 65536 --seed "$1" --timeout 120
+	bg "$1" "$2" om-traffic --port "$3" --peers "$4" --count "$5" --min-size 1 \
+		--max-size 65536 --seed 7 --timeout 120
 }
 
 echo "# node 3 killed while nodes 1 and 2 exchange, and while it talks to node 2"

@@ -39,7 +39,7 @@ t0=$(date +%s)
 pids=()
 for n in 1 2 3; do
 	oc exec -t 3000 "$n" -- om-traffic --port 7000 --peers 1,2,3 --count "$count" \
-		--min-size 40 --max-size 65536 --seed "$n" --timeout 300 \
+		--min-size 1 --max-size 65536 --seed 7 --timeout 300 \
 		>"$E2E_RUN_DIR/traffic.$n" 2>&1 &
 	pids+=($!)
 done

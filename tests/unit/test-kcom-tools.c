@@ -53,6 +53,28 @@ static void payload_round_trip(void **state)
 	}
 }
 
+static void short_messages_are_the_stream_prefix(void **state)
+{
+	unsigned char a[TR_HDR_SIZE], b[TR_HDR_SIZE];
+	uint64_t seed = tr_pattern_seed(7, 1, 2, 5);
+
+	(void)state;
+	for (uint32_t len = 1; len < TR_HDR_SIZE; len++) {
+		tr_build_short(a, len, seed);
+		assert_true(tr_check_short(a, len, seed));
+		/* Another message's pattern, or one flipped bit, does not pass. */
+		assert_false(tr_check_short(a, len, tr_pattern_seed(7, 1, 2, 6)));
+		memcpy(b, a, len);
+		b[len - 1] ^= 0x10;
+		assert_false(tr_check_short(b, len, seed));
+	}
+	/* Its bytes are the same stream a long message carries after its header. */
+	tr_build_short(a, 8, seed);
+	tr_build_short(b, 16, seed);
+	assert_memory_equal(a, b, 8);
+	assert_false(tr_check_short(a, TR_HDR_SIZE, seed));
+}
+
 static void every_corruption_is_caught(void **state)
 {
 	struct tr_hdr h = data_hdr(10000, 7), out;
@@ -150,6 +172,7 @@ int main(void)
 		cmocka_unit_test(crc32_known_value),
 		cmocka_unit_test(payload_round_trip),
 		cmocka_unit_test(every_corruption_is_caught),
+		cmocka_unit_test(short_messages_are_the_stream_prefix),
 		cmocka_unit_test(seeds_differ_per_message),
 		cmocka_unit_test(header_codec_is_little_endian),
 		cmocka_unit_test(abi_layout),
