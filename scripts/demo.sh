@@ -16,7 +16,10 @@ trap '"$omc" -c "$cluster" down' EXIT
 for n in 1 2 3; do
 	echo "--- node $n"
 	"$omc" -c "$cluster" exec -t 30 "$n" -- sh -c \
-		'echo "$(hostname): kernel $(uname -r), $(cat /proc/cmdline | grep -o "om.node=[0-9]*")"; cat /proc/hpc/admin/version'
+		'echo "$(hostname): kernel $(uname -r)"; cat /proc/hpc/admin/version; cat /proc/hpc/nodes'
 done
+echo "--- a virtio-om message and its reply, node 1 to node 3, through omhostd"
+"$omc" -c "$cluster" exec -t 60 1 -- om-ping -c 3 3
 echo "---"
 "$omc" -c "$cluster" status
+"$omc" -c "$cluster" relay status
