@@ -44,41 +44,7 @@ int kc_node_state(int fd, uint32_t node)
 	return ioctl(fd, OM_KCOM_IOC_NODE, &n) < 0 ? -errno : (int)n.state;
 }
 
-void kc_hdr_decode(const void *wire, struct kc_hdr *h)
-{
-	struct virtio_om_hdr w;
-
-	memcpy(&w, wire, sizeof(w));
-	h->type = le16toh(w.type);
-	h->flags = le32toh(w.flags);
-	h->src_node = le32toh(w.src_node);
-	h->dst_node = le32toh(w.dst_node);
-	h->src_pid = le32toh(w.src_pid);
-	h->dst_pid = le32toh(w.dst_pid);
-	h->seq = le64toh(w.seq);
-	h->reply_to = le64toh(w.reply_to);
-	h->len = le32toh(w.len);
-}
-
-void kc_hdr_encode(const struct kc_hdr *h, void *wire)
-{
-	struct virtio_om_hdr w = {
-		.version = htole16(VIRTIO_OM_PROTOCOL_VERSION),
-		.type = htole16(h->type),
-		.flags = htole32(h->flags),
-		.src_node = htole32(h->src_node),
-		.dst_node = htole32(h->dst_node),
-		.src_pid = htole32(h->src_pid),
-		.dst_pid = htole32(h->dst_pid),
-		.seq = htole64(h->seq),
-		.reply_to = htole64(h->reply_to),
-		.len = htole32(h->len),
-	};
-
-	memcpy(wire, &w, sizeof(w));
-}
-
-int kc_send(int fd, struct kc_hdr *h, const void *payload, size_t len)
+int kc_send(int fd, struct om_msg_hdr *h, const void *payload, size_t len)
 {
 	unsigned char wire[VIRTIO_OM_HDR_SIZE];
 	struct iovec iov[2] = {
@@ -87,15 +53,16 @@ int kc_send(int fd, struct kc_hdr *h, const void *payload, size_t len)
 	};
 	ssize_t n;
 
+	h->version = VIRTIO_OM_PROTOCOL_VERSION;
 	h->len = (uint32_t)len;
-	kc_hdr_encode(h, wire);
+	om_msg_hdr_encode(h, wire);
 	n = writev(fd, iov, len ? 2 : 1);
 	if (n < 0)
 		return -errno;
 	return (size_t)n == sizeof(wire) + len ? 0 : -EIO;
 }
 
-int kc_recv(int fd, struct kc_hdr *h, void *buf, size_t cap)
+int kc_recv(int fd, struct om_msg_hdr *h, void *buf, size_t cap)
 {
 	ssize_t n = read(fd, buf, cap);
 
@@ -103,7 +70,7 @@ int kc_recv(int fd, struct kc_hdr *h, void *buf, size_t cap)
 		return -errno;
 	if ((size_t)n < VIRTIO_OM_HDR_SIZE)
 		return -EIO;
-	kc_hdr_decode(buf, h);
+	om_msg_hdr_decode(buf, h);
 	if ((size_t)n != VIRTIO_OM_HDR_SIZE + h->len)
 		return -EIO;
 	return VIRTIO_OM_HDR_SIZE;

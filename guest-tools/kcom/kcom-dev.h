@@ -15,14 +15,7 @@
 #include <linux/om_kcom.h>
 #include <linux/virtio_om.h>
 
-/* A message header in host byte order. */
-struct kc_hdr {
-	uint16_t type;
-	uint32_t flags;
-	uint32_t src_node, dst_node, src_pid, dst_pid;
-	uint64_t seq, reply_to;
-	uint32_t len;
-};
+#include "om_hdr.h"
 
 /* The device path; $OM_KCOM_DEV overrides it (for tests). */
 const char *kc_dev_path(void);
@@ -43,7 +36,7 @@ int kc_node_state(int fd, uint32_t node);
  * Sends one message: h (len is set from the payload) and len payload bytes.
  * Returns 0 or -errno (-EAGAIN on a non-blocking fd whose queue is full).
  */
-int kc_send(int fd, struct kc_hdr *h, const void *payload, size_t len);
+int kc_send(int fd, struct om_msg_hdr *h, const void *payload, size_t len);
 
 /*
  * Receives one message into buf (cap bytes, OM_KCOM_MSG_MAX always enough):
@@ -51,10 +44,8 @@ int kc_send(int fd, struct kc_hdr *h, const void *payload, size_t len);
  * (VIRTIO_OM_HDR_SIZE), or -errno (-EAGAIN when none is queued on a
  * non-blocking fd, -EMSGSIZE when buf is too small).
  */
-int kc_recv(int fd, struct kc_hdr *h, void *buf, size_t cap);
+int kc_recv(int fd, struct om_msg_hdr *h, void *buf, size_t cap);
 
-void kc_hdr_decode(const void *wire, struct kc_hdr *h);
-void kc_hdr_encode(const struct kc_hdr *h, void *wire);
 
 /* "joined", "reconnected", ... for enum virtio_om_node_reason. */
 const char *kc_reason_name(uint32_t reason);

@@ -48,7 +48,7 @@ static enum wait_result wait_pong(int fd, uint32_t node, uint64_t cookie, double
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct virtio_om_node_event ev;
-	struct kc_hdr h;
+	struct om_msg_hdr h;
 	uint64_t echoed;
 	int off;
 
@@ -143,7 +143,7 @@ int main(int argc, char **argv)
 		       VIRTIO_OM_PING_SIZE);
 
 	for (uint32_t i = 1; i <= count; i++) {
-		struct kc_hdr h = { .type = VIRTIO_OM_T_PING, .dst_node = node };
+		struct om_msg_hdr h = { .type = VIRTIO_OM_T_PING, .dst_node = node };
 		uint64_t cookie = (tr_rand(&rnd) & ~0xffffffffull) | i, le = htole64(cookie);
 		double t0 = now_ms();
 		enum wait_result r;

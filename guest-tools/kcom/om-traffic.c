@@ -157,7 +157,7 @@ static uint32_t msg_size(uint32_t src, uint32_t dst, uint64_t seq)
 static int send_ctl(int fd, struct peer *p, enum tr_kind kind)
 {
 	struct tr_hdr th = { .kind = kind, .src = t.self, .dst = p->node, .len = TR_HDR_SIZE };
-	struct kc_hdr h = { .type = VIRTIO_OM_T_TEST_DATA, .dst_node = p->node, .dst_pid = t.port };
+	struct om_msg_hdr h = { .type = VIRTIO_OM_T_TEST_DATA, .dst_node = p->node, .dst_pid = t.port };
 	unsigned char b[TR_HDR_SIZE];
 
 	tr_build(b, &th);
@@ -178,7 +178,7 @@ static bool data_left(const struct peer *p)
 /* One message to send: an ACK first, else the next data message. */
 static int send_one(int fd)
 {
-	struct kc_hdr h = { .type = VIRTIO_OM_T_TEST_DATA, .dst_pid = t.port };
+	struct om_msg_hdr h = { .type = VIRTIO_OM_T_TEST_DATA, .dst_pid = t.port };
 	unsigned int i;
 	int rc;
 
@@ -258,7 +258,7 @@ static void on_data(struct peer *p, const struct tr_hdr *th)
 		p->max_seen = seq;
 }
 
-static void on_event(const struct kc_hdr *h, const unsigned char *payload)
+static void on_event(const struct om_msg_hdr *h, const unsigned char *payload)
 {
 	struct virtio_om_node_event ev;
 	bool up = h->type == VIRTIO_OM_T_NODE_UP;
@@ -289,7 +289,7 @@ static void on_event(const struct kc_hdr *h, const unsigned char *payload)
 	}
 }
 
-static void on_message(int fd, const struct kc_hdr *h, const unsigned char *payload)
+static void on_message(int fd, const struct om_msg_hdr *h, const unsigned char *payload)
 {
 	struct tr_hdr th;
 	enum tr_verdict v;
@@ -377,7 +377,7 @@ static int run(int fd)
 {
 	double last_progress = now_ms(), next_hello = 0, now;
 	struct pollfd pfd = { .fd = fd };
-	struct kc_hdr h;
+	struct om_msg_hdr h;
 	unsigned int i;
 	int rc, wait_ms;
 

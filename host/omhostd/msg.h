@@ -13,15 +13,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#include <linux/virtio_om.h>
-
-/* A header in host byte order, read from a message. */
-struct om_msg_hdr {
-	uint16_t version, type;
-	uint32_t flags, src_node, dst_node, src_pid, dst_pid;
-	uint64_t seq, reply_to;
-	uint32_t len, reserved;
-};
+#include "om_hdr.h"
 
 /* Why a message was refused; each has its own counter and log text. */
 enum om_msg_verdict {
@@ -37,11 +29,6 @@ enum om_msg_verdict {
 };
 
 const char *om_msg_verdict_name(enum om_msg_verdict v);
-
-/* Decodes the little-endian header at p (VIRTIO_OM_HDR_SIZE bytes). */
-void om_msg_hdr_decode(const void *p, struct om_msg_hdr *h);
-/* Encodes h into p (VIRTIO_OM_HDR_SIZE bytes), little-endian. */
-void om_msg_hdr_encode(const struct om_msg_hdr *h, void *p);
 
 /*
  * Checks a message a guest sent: total is the bytes of the whole chain

@@ -10,10 +10,10 @@ mkdir -p "$out"
 lvu=$("$top/scripts/qemu-source.sh")/subprojects/libvhost-user
 cflags=(-g -O1 -D_GNU_SOURCE -DOM_VERSION='"fuzz"' -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -I"$top/host/omhostd" -I"$top/tests/support"
-	-I"$top/virtio-om/include/uapi" -I"$lvu")
+	-I"$top/virtio-om/include/uapi" -I"$top/virtio-om/lib" -I"$lvu")
 objs=()
 for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg,node,relay}.c \
-	"$top/tests/support/relay-harness.c"; do
+	"$top/virtio-om/lib/om_hdr.c" "$top/tests/support/relay-harness.c"; do
 	obj=$out/$(basename "${src%.c}").o
 	extra=()
 	# libvhost-user reads a guest's indirect table where the guest put it,

@@ -110,15 +110,16 @@ static void seeds_differ_per_message(void **state)
 
 static void header_codec_is_little_endian(void **state)
 {
-	struct kc_hdr h = {
-		.type = VIRTIO_OM_T_TEST_DATA, .flags = VIRTIO_OM_F_REPLY, .src_node = 1,
+	struct om_msg_hdr h = {
+		.version = VIRTIO_OM_PROTOCOL_VERSION, .type = VIRTIO_OM_T_TEST_DATA,
+		.flags = VIRTIO_OM_F_REPLY, .src_node = 1,
 		.dst_node = 0x0203, .src_pid = 4, .dst_pid = 5, .seq = 0x0102030405060708ull,
 		.reply_to = 9, .len = 10,
 	}, back;
 	unsigned char w[VIRTIO_OM_HDR_SIZE];
 
 	(void)state;
-	kc_hdr_encode(&h, w);
+	om_msg_hdr_encode(&h, w);
 	assert_int_equal(w[0], VIRTIO_OM_PROTOCOL_VERSION);
 	assert_int_equal(w[1], 0);
 	assert_int_equal(w[2], 0x00);
@@ -128,7 +129,7 @@ static void header_codec_is_little_endian(void **state)
 	assert_int_equal(w[24], 0x08);
 	assert_int_equal(w[31], 0x01);
 	assert_int_equal(w[44] | w[45] | w[46] | w[47], 0);
-	kc_hdr_decode(w, &back);
+	om_msg_hdr_decode(w, &back);
 	assert_int_equal(back.type, h.type);
 	assert_int_equal(back.flags, h.flags);
 	assert_int_equal(back.src_node, h.src_node);
