@@ -19,6 +19,7 @@
 #include "omhostd.h"
 
 struct om_control_client {
+	TAILQ_ENTRY(om_control_client) link;
 	struct om_hostd *d;
 	int fd;
 	struct om_watch *w;
@@ -85,8 +86,16 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 	return err;
 }
 
+/*
+ * Clients that connect and say nothing hold an fd each: at most this many;
+ * a new one replaces the oldest, so status stays answerable.
+ */
+#define OM_CONTROL_MAX_CLIENTS 16
+
 static void om_control_client_end(struct om_control_client *cl)
 {
+	TAILQ_REMOVE(&cl->d->control_clients, cl, link);
+	cl->d->n_control_clients--;
 	om_loop_unwatch(cl->d->loop, cl->w);
 	close(cl->fd);
 	free(cl);
@@ -149,6 +158,10 @@ static void om_control_accept(void *data, int revents)
 	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
+	if (d->n_control_clients >= OM_CONTROL_MAX_CLIENTS) {
+		om_log("control: %u clients silent, the oldest dropped", d->n_control_clients);
+		om_control_client_end(TAILQ_FIRST(&d->control_clients));
+	}
 	cl = calloc(1, sizeof(*cl));
 	if (!cl) {
 		close(fd);
@@ -159,7 +172,10 @@ static void om_control_accept(void *data, int revents)
 	if (om_loop_watch(d->loop, fd, POLLIN, om_control_readable, cl, &cl->w)) {
 		close(fd);
 		free(cl);
+		return;
 	}
+	TAILQ_INSERT_TAIL(&d->control_clients, cl, link);
+	d->n_control_clients++;
 }
 
 int om_control_open(struct om_hostd *d)
@@ -170,6 +186,7 @@ int om_control_open(struct om_hostd *d)
 	if ((size_t)snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control.sock", d->cfg.dir) >=
 	    sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
+	TAILQ_INIT(&d->control_clients);
 	d->control_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (d->control_fd < 0)
 		return -errno;
@@ -194,6 +211,8 @@ void om_control_close(struct om_hostd *d)
 
 	if (d->control_fd < 0)
 		return;
+	while (!TAILQ_EMPTY(&d->control_clients))
+		om_control_client_end(TAILQ_FIRST(&d->control_clients));
 	om_loop_unwatch(d->loop, d->control_w);
 	close(d->control_fd);
 	d->control_fd = -1;

@@ -108,6 +108,9 @@ struct om_hostd {
 	struct om_node *nodes[VIRTIO_OM_MAX_NODES + 1]; /* NULL: not served here */
 	int control_fd;
 	struct om_watch *control_w;
+	/* Control clients connected, answer not yet sent, oldest first. */
+	TAILQ_HEAD(, om_control_client) control_clients;
+	unsigned int n_control_clients;
 	bool stop;
 	unsigned int n_served;
 	/*
