@@ -86,41 +86,31 @@ bool om_proc_alive(const struct om_proc_id *id)
 	return start == id->start && state != 'Z' && state != 'X';
 }
 
-int om_proc_spawn(char *const argv[], const char *log_path, struct om_proc_id *id)
+/*
+ * In a forked child: runs argv when ready, else (or when exec fails) tells
+ * the parent errno through status_fd. Never returns.
+ */
+static _Noreturn void exec_or_report(char *const argv[], bool ready, int status_fd)
 {
-	int status[2], child_errno = 0;
-	ssize_t n;
-	pid_t pid;
+	int child_errno;
 
-	if (pipe2(status, O_CLOEXEC) < 0)
-		return -errno;
-	pid = fork();
-	if (pid < 0) {
-		int err = -errno;
-
-		close(status[0]);
-		close(status[1]);
-		return err;
-	}
-	if (pid == 0) {
-		int in = open("/dev/null", O_RDONLY);
-		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		sigset_t none;
-
-		if (in < 0 || log < 0)
-			goto fail;
-		setsid();
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(in, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-			goto fail;
+	if (ready)
 		execv(argv[0], argv);
-fail:
-		child_errno = errno;
-		if (write(status[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(126);
-		_exit(127);
-	}
+	child_errno = errno;
+	if (write(status_fd, &child_errno, sizeof(child_errno)) < 0)
+		_exit(126);
+	_exit(127);
+}
+
+/*
+ * In the parent: 0 once pid's exec succeeded (status closes unwritten), or
+ * the child's -errno after reaping it.
+ */
+static int exec_result(pid_t pid, int status[2])
+{
+	int child_errno = 0;
+	ssize_t n;
+
 	close(status[1]);
 	n = read(status[0], &child_errno, sizeof(child_errno));
 	close(status[0]);
@@ -128,6 +118,40 @@ fail:
 		waitpid(pid, NULL, 0);
 		return -child_errno;
 	}
+	return 0;
+}
+
+int om_proc_spawn(char *const argv[], const char *log_path, struct om_proc_id *id)
+{
+	int status[2], err;
+	pid_t pid;
+
+	if (pipe2(status, O_CLOEXEC) < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		err = -errno;
+		close(status[0]);
+		close(status[1]);
+		return err;
+	}
+	if (pid == 0) {
+		int in = open("/dev/null", O_RDONLY);
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		bool ready = in >= 0 && log >= 0;
+		sigset_t none;
+
+		if (ready) {
+			setsid();
+			sigemptyset(&none);
+			sigprocmask(SIG_SETMASK, &none, NULL);
+			ready = dup2(in, 0) >= 0 && dup2(log, 1) >= 0 && dup2(log, 2) >= 0;
+		}
+		exec_or_report(argv, ready, status[1]);
+	}
+	err = exec_result(pid, status);
+	if (err)
+		return err;
 	id->pid = pid;
 	if (om_proc_start_time(pid, &id->start)) {
 		/* It exited already; its start time is gone with it. */
@@ -170,7 +194,7 @@ int om_proc_kill(const struct om_proc_id *id)
 int om_proc_capture(char *const argv[], char *out, size_t cap, unsigned int timeout_ms)
 {
 	long long deadline = om_now_ms() + timeout_ms;
-	int pipefd[2], status[2], child_errno = 0, wstatus, err = 0;
+	int pipefd[2], status[2], wstatus, err = 0;
 	size_t used = 0;
 	ssize_t n;
 	pid_t pid;
@@ -198,23 +222,15 @@ int om_proc_capture(char *const argv[], char *out, size_t cap, unsigned int time
 	if (pid == 0) {
 		int in = open("/dev/null", O_RDONLY);
 
-		if (in < 0 || dup2(in, 0) < 0 || dup2(pipefd[1], 1) < 0 || dup2(pipefd[1], 2) < 0)
-			goto fail;
-		execv(argv[0], argv);
-fail:
-		child_errno = errno;
-		if (write(status[1], &child_errno, sizeof(child_errno)) < 0)
-			_exit(126);
-		_exit(127);
+		exec_or_report(argv, in >= 0 && dup2(in, 0) >= 0 && dup2(pipefd[1], 1) >= 0 &&
+					     dup2(pipefd[1], 2) >= 0,
+			       status[1]);
 	}
 	close(pipefd[1]);
-	close(status[1]);
-	n = read(status[0], &child_errno, sizeof(child_errno));
-	close(status[0]);
-	if (n == (ssize_t)sizeof(child_errno)) {
+	err = exec_result(pid, status);
+	if (err) {
 		close(pipefd[0]);
-		waitpid(pid, NULL, 0);
-		return -child_errno;
+		return err;
 	}
 	for (;;) {
 		struct pollfd p = { .fd = pipefd[0], .events = POLLIN };
