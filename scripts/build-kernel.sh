@@ -50,6 +50,7 @@ om_install_if_changed "$OM_TOP/virtio-om/include/uapi/linux/om_kcom.h" \
 	"$tree/include/uapi/linux/om_kcom.h"
 om_install_if_changed "$OM_TOP/virtio-om/include/linux/om_kcom.h" \
 	"$tree/include/linux/om_kcom.h"
+om_install_if_changed "$OM_TOP/guest-kernel/include/linux/om.h" "$tree/include/linux/om.h"
 
 export CCACHE_DIR=${CCACHE_DIR:-$OM_CACHE/ccache}
 export CCACHE_BASEDIR=$base CCACHE_NOHASHDIR=1
@@ -85,6 +86,7 @@ mapfile -t synced < <(find "$OM_TOP/guest-kernel/om" "$OM_TOP/arch/x86/om" \
 	"$OM_TOP/virtio-om/driver" -type f | LC_ALL=C sort)
 inputs=$(om_hash "$key" "${synced[@]}" "$OM_TOP/virtio-om/include/uapi/linux/virtio_om.h" \
 	"$OM_TOP/virtio-om/include/uapi/linux/om_kcom.h" "$OM_TOP/virtio-om/include/linux/om_kcom.h" \
+	"$OM_TOP/guest-kernel/include/linux/om.h" \
 	"$(env | grep -E '^KBUILD_' | sort)" "gcc $(gcc -dumpfullversion)")
 if [ "$(cat "$base/built" 2>/dev/null)" = "$inputs" ] && [ -f "$obj/arch/x86/boot/bzImage" ]; then
 	om_log "up to date"
@@ -96,7 +98,7 @@ else
 		om_die "kernel build failed (full log: $base/build.log)"
 	fi
 	grep -E '(^|: )(error|warning):' "$base/build.log" |
-		grep -E 'kernel/om/|arch/x86/om/|drivers/virtio/om/|include/(uapi/)?linux/om_kcom\.h' >&2 &&
+		grep -E 'kernel/om/|arch/x86/om/|drivers/virtio/om/|include/(uapi/)?linux/om(_kcom)?\.h' >&2 &&
 		om_die "the engine or the virtio-om driver builds with warnings (see above)"
 	echo "$inputs" >"$base/built"
 fi

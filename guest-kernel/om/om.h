@@ -1,10 +1,196 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The omvm engine's internal interface. A process that moves keeps a
+ * struct om_proc on each node that holds one of its halves: at home the
+ * process itself (before and after a trip) or its deputy (while it runs
+ * away), and on the node it runs on, the process (called remote there).
+ * docs/engine.md describes the whole.
+ */
 #ifndef _KERNEL_OM_OM_H
 #define _KERNEL_OM_OM_H
 
-#define OM_ENGINE_VERSION "0.1"
+#include <linux/hashtable.h>
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/sched.h>
+#include <linux/spinlock.h>
+#include <linux/task_work.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+#include <linux/xarray.h>
+#include <linux/om_kcom.h>
+#include <uapi/linux/virtio_om.h>
 
-/* Provided by arch/<arch>/om/: the architecture the engine migrates for. */
+#define OM_ENGINE_VERSION "0.2"
+
+/* How long one side of a move waits for the other's next step. */
+#define OM_STEP_TIMEOUT (60 * HZ)
+/* Signals pending at departure that travel with the process, at most. */
+#define OM_MAX_TRAVEL_SIGNALS 64
+
+struct pt_regs;
+struct vm_area_struct;
+
+enum om_role {
+	OM_HOME,	/* the process at home, a move asked or done before */
+	OM_DEPUTY,	/* at home, standing in for the process away */
+	OM_REMOTE,	/* the process, running away from home */
+};
+
+/* Per-half statistics, shown by /proc/PID/hpc/debug. */
+struct om_stats {
+	atomic64_t migrations;	   /* moves this half sent out */
+	atomic64_t syscalls;	   /* forwarded calls (remote: sent, deputy: run) */
+	atomic64_t pages_fetched;  /* deputy: pages read from the process */
+	atomic64_t pages_written;  /* deputy: pages written back */
+	atomic64_t signals;	   /* signals forwarded to the process */
+};
+
+/**
+ * struct om_proc - one half of a process the engine knows
+ * @ref: references; the registry holds one while registered
+ * @task: the local task (reference held)
+ * @role: enum om_role, changed only by @task itself
+ * @home_node: the node the process belongs to
+ * @home_pid: its pid there
+ * @peer_node: where the other half is (0: none, at home)
+ * @target: a move asked through /proc (0: none; home node: come home)
+ * @then_node: deputy: where to go once the process is back
+ * @last_error: the last move's outcome (0 or -errno), for debug and tools
+ * @lock: protects @inbox, @gone, @killed, @then_node
+ * @inbox: received messages (struct om_inmsg) waiting for @task
+ * @wait: @task waits here for @inbox, @gone and @killed
+ * @gone: the other half is lost (its node went down)
+ * @killed: the other half ended; this one must end without a word
+ * @silent: this half ends without telling the other
+ * @running: a remote's arrival is complete: signals go straight to it
+ * @work: task_work that moves the process at its next return to user
+ * @work_queued: @work is queued
+ * @resume_work: a remote's first return to user mode finishes its arrival
+ * @arrival: a process being taken in: its MIG_BEGIN, until applied
+ * @arrival_xstate: and its FPU/vector state
+ * @arrival_signals: and the signals pending when it left
+ * @nr_arrival_signals: their number
+ * @node_by_task: in the registry by task
+ * @node_by_key: in the registry by (role, home node, home pid)
+ * @registered: in the registry
+ * @stats: counters
+ * @fetched: deputy: pages of the process read during the current call
+ */
+struct om_proc {
+	refcount_t ref;
+	struct task_struct *task;
+	enum om_role role;
+	u32 home_node;
+	pid_t home_pid;
+	u32 peer_node;
+	u32 target;
+	u32 then_node;
+	int last_error;
+	spinlock_t lock; /* see @lock above */
+	struct list_head inbox;
+	wait_queue_head_t wait;
+	bool gone;
+	bool killed;
+	bool silent;
+	bool running;
+	struct callback_head work;
+	atomic_t work_queued;
+	struct callback_head resume_work;
+	struct virtio_om_mig_begin *arrival;
+	void *arrival_xstate;
+	kernel_siginfo_t *arrival_signals;
+	unsigned int nr_arrival_signals;
+	struct hlist_node node_by_task;
+	struct hlist_node node_by_key;
+	bool registered;
+	struct om_stats stats;
+	struct xarray fetched;
+};
+
+/* A received message waiting in an inbox. */
+struct om_inmsg {
+	struct list_head list;
+	struct om_kcom_msg *msg;
+};
+
+/* registry.c */
+struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role);
+void om_proc_put(struct om_proc *p);
+int om_proc_register(struct om_proc *p);
+void om_proc_unregister(struct om_proc *p);
+int om_proc_attach(struct om_proc *p, struct task_struct *task);
+bool om_proc_ready(struct om_proc *p);
+struct om_kcom_msg *om_proc_try_next(struct om_proc *p);
+void om_proc_rekey(struct om_proc *p, enum om_role role);
+struct om_proc *om_proc_of_task(struct task_struct *task);
+struct om_proc *om_proc_find(bool deputy, u32 node, pid_t pid);
+typedef void (*om_proc_visit_t)(struct om_proc *p, void *arg);
+void om_proc_for_each(om_proc_visit_t fn, void *arg);
+void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg);
+struct om_kcom_msg *om_proc_next(struct om_proc *p, long timeout, int *err);
+void om_proc_drain(struct om_proc *p);
+
+/* link.c: messages between the two halves */
+int om_link_init(void);
+int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
+	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq);
+int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
+	    long timeout, struct om_kcom_msg **reply);
+int om_reply_error(const struct om_kcom_hdr *req, int err);
+int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info);
+void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
+
+/* where.c: parsing /proc/PID/hpc/where */
+int om_parse_where(const char *buf, size_t len, u32 *node);
+int om_stay_reasons(struct task_struct *task, char *buf, size_t size);
+
+/* migrate.c: sending a process away (the sender is the process itself) */
+int om_send_process(struct om_proc *p, u32 dest, bool home);
+void om_queue_move(struct om_proc *p);
+
+/* receive.c: taking a process in (in the receiving task's own context) */
+int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin);
+int om_spawn_remote(struct om_proc *p);
+void om_finish_arrival(struct om_proc *p);
+bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xstate_size);
+
+/* deputy.c */
+u32 om_deputy_run(struct om_proc *p);
+struct mm_struct *om_deputy_mm(struct om_proc *p);
+void om_deputy_forward_signals(struct om_proc *p);
+
+/* remote.c */
+void om_remote_start(struct om_proc *p);
+int om_go_home(struct om_proc *p, bool redo_syscall);
+
+/* syscall_class.c */
+enum om_syscall_class {
+	OM_SC_HOME_FIRST = 0, /* go home, then run it there (the default) */
+	OM_SC_LOCAL,	      /* run it where the process is */
+	OM_SC_FORWARD,	      /* the deputy runs it at home */
+	OM_SC_PID,	      /* answer the home pid */
+	OM_SC_MMAP,	      /* local when anonymous, else home first */
+};
+
+enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);
+const char *om_syscall_class_name(enum om_syscall_class c);
+
+/* mm.c: address spaces */
+struct mm_struct *om_mm_new(void);
+struct mm_struct *om_mm_swap(struct mm_struct *mm);
+
+/* Provided by arch/<arch>/om/. */
 const char *om_arch_name(void);
+u32 om_arch_id(void);
+size_t om_arch_xstate_size(void);
+int om_arch_save(struct virtio_om_mig_begin *b, void *xstate, size_t size);
+int om_arch_restore(const struct virtio_om_mig_begin *b, const void *xstate, size_t size);
+int om_arch_map_vdso(unsigned long addr);
+bool om_arch_is_vdso(struct vm_area_struct *vma);
+bool om_arch_is_vvar(struct vm_area_struct *vma);
+void om_arch_syscall_args(const struct pt_regs *regs, unsigned long args[6]);
+long om_arch_syscall_run(const struct pt_regs *frozen, long nr, const unsigned long args[6]);
+void om_arch_redo_syscall(struct pt_regs *regs);
 
 #endif /* _KERNEL_OM_OM_H */

@@ -49,6 +49,53 @@ e2e_leftovers() {
 	pgrep -af -- "$E2E_RUN_DIR/" | grep -v pgrep || true
 }
 
+# The agent serves one exec at a time per guest: programs that must run
+# side by side in a guest run there in the background, in their own
+# session, and leave their output and exit status in /tmp/NAME.{out,rc}.
+# bg NODE NAME COMMAND...
+bg() {
+	local node=$1 name=$2
+	shift 2
+	oc exec -t 30 "$node" -- sh -c \
+		"setsid sh -c '$* >/tmp/$name.out 2>&1; echo \$? >/tmp/$name.rc' </dev/null >/dev/null 2>&1 &"
+}
+
+# bg_wait NODE NAME SECONDS: waits for it to end; its output on stdout, its status returned.
+bg_wait() {
+	local i rc
+	for ((i = 0; i < $3; i++)); do
+		rc=$(oc exec -t 30 "$1" -- cat "/tmp/$2.rc" 2>/dev/null) && break
+		sleep 1
+	done
+	oc exec -t 30 "$1" -- cat "/tmp/$2.out" 2>/dev/null || true
+	[ -n "${rc:-}" ] && return "$rc"
+	echo "(still running after $3 s)"
+	return 124
+}
+
+# bg_grep NODE NAME PATTERN SECONDS: until a line of its output matches.
+bg_grep() {
+	local i
+	for ((i = 0; i < $4; i++)); do
+		oc exec -t 30 "$1" -- grep -q "$3" "/tmp/$2.out" 2>/dev/null && return 0
+		sleep 1
+	done
+	return 1
+}
+
+# e2e_wait_nodes N: every guest of an N-guest cluster sees the others up.
+e2e_wait_nodes() {
+	local n i nodes
+	for ((n = 1; n <= $1; n++)); do
+		for ((i = 0; i < 30; i++)); do
+			nodes=$(oc exec -t 30 "$n" -- cat /proc/hpc/nodes)
+			[ "$(grep -cE '^[0-9]+ up ' <<<"$nodes")" -eq $(($1 - 1)) ] && break
+			sleep 1
+		done
+		[ "$(grep -cE '^[0-9]+ up ' <<<"$nodes")" -eq $(($1 - 1)) ] || return 1
+	done
+}
+
 e2e_finish() {
 	echo "1..$E2E_COUNT"
 	[ "$E2E_FAILED" -eq 0 ]

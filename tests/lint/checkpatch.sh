@@ -11,7 +11,7 @@ checkpatch=$tree/scripts/checkpatch.pl
 opts=(--strict --quiet --no-tree --show-types --ignore SPDX_LICENSE_TAG)
 
 status=0
-files=$(cd "$top" && ls guest-kernel/om/*.[ch] arch/*/om/*.[ch] virtio-om/driver/*.[ch] \
+files=$(cd "$top" && ls guest-kernel/om/*.[ch] guest-kernel/include/linux/*.h arch/*/om/*.[ch] virtio-om/driver/*.[ch] \
 	virtio-om/include/linux/*.h virtio-om/include/uapi/linux/*.h 2>/dev/null)
 for f in $files; do
 	extra=()

@@ -63,7 +63,7 @@ static void refuses_each_broken_rule(void **state)
 	h = good_hdr(VIRTIO_OM_T_NODE_DOWN, VIRTIO_OM_NODE_EVENT_SIZE);
 	assert_int_equal(check(&h), OM_MSG_TYPE);
 	h = good_hdr(VIRTIO_OM_T_TEST_DATA, 4);
-	h.flags = 0x2;
+	h.flags = 0x4;
 	assert_int_equal(check(&h), OM_MSG_FLAGS);
 	h = good_hdr(VIRTIO_OM_T_TEST_DATA, 4);
 	h.reserved = 1;
@@ -114,7 +114,8 @@ static void type_table_matches_the_header(void **state)
 	(void)state;
 	assert_true(om_msg_type_known(VIRTIO_OM_T_NODE_UP));
 	assert_true(om_msg_type_known(VIRTIO_OM_T_TEST_DATA));
-	assert_false(om_msg_type_known(VIRTIO_OM_T_MIGRATION_FIRST));
+	assert_false(om_msg_type_known(VIRTIO_OM_T_MIGRATION_LAST));
+	assert_true(om_msg_type_known(VIRTIO_OM_T_MIG_BEGIN));
 	assert_true(om_msg_len_ok(VIRTIO_OM_T_NODE_UP, VIRTIO_OM_NODE_EVENT_SIZE, 65536));
 	assert_false(om_msg_len_ok(VIRTIO_OM_T_NODE_UP, 0, 65536));
 	assert_true(om_msg_len_ok(VIRTIO_OM_T_TEST_DATA, 100, 100));

@@ -59,9 +59,11 @@ static void rx_refuses_bad_headers(struct kunit *test)
 
 	w = rx_hdr(0x1234, 1, 0);
 	KUNIT_EXPECT_EQ(test, kcom_check_rx(&w, 48, MAXP), KCOM_TYPE);
-	/* Engine ranges are refused until the table defines their types. */
-	w = rx_hdr(VIRTIO_OM_T_MIGRATION_FIRST, 1, 0);
+	/* In the engine's ranges only the types the table defines pass. */
+	w = rx_hdr(VIRTIO_OM_T_MIGRATION_LAST, 1, 0);
 	KUNIT_EXPECT_EQ(test, kcom_check_rx(&w, 48, MAXP), KCOM_TYPE);
+	w = rx_hdr(VIRTIO_OM_T_SYSCALL, 1, 0);
+	KUNIT_EXPECT_EQ(test, kcom_check_rx(&w, 48, MAXP), KCOM_LENGTH);
 
 	w = rx_hdr(VIRTIO_OM_T_PING, 0, 8);
 	KUNIT_EXPECT_EQ(test, kcom_check_rx(&w, 56, MAXP), KCOM_SENDER);
@@ -71,7 +73,7 @@ static void rx_refuses_bad_headers(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, kcom_check_rx(&w, 48, MAXP), KCOM_SENDER);
 
 	w = rx_hdr(VIRTIO_OM_T_PING, 1, 8);
-	w.flags = cpu_to_le32(0x2);
+	w.flags = cpu_to_le32(0x4);
 	KUNIT_EXPECT_EQ(test, kcom_check_rx(&w, 56, MAXP), KCOM_FLAGS);
 
 	w = rx_hdr(VIRTIO_OM_T_PING, 1, 8);

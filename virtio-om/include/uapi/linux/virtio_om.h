@@ -64,11 +64,33 @@ enum virtio_om_size {
 	VIRTIO_OM_HDR_SIZE = 48,
 	VIRTIO_OM_NODE_EVENT_SIZE = 8,
 	VIRTIO_OM_PING_SIZE = 8,
+	/* The engine's payloads, defined below. */
+	VIRTIO_OM_MIG_BEGIN_SIZE = 3072,
+	VIRTIO_OM_MIG_VMAS_SIZE = 8,	 /* + count * VIRTIO_OM_MIG_VMA_SIZE */
+	VIRTIO_OM_MIG_VMA_SIZE = 32,
+	VIRTIO_OM_MIG_PAGES_SIZE = 8,	 /* + count * 8 addresses + count pages */
+	VIRTIO_OM_MIG_MARK_SIZE = 16,
+	VIRTIO_OM_MIG_ACK_SIZE = 16,
+	VIRTIO_OM_MIG_GO_SIZE = 8,
+	VIRTIO_OM_COME_HOME_SIZE = 8,
+	VIRTIO_OM_SYSCALL_SIZE = 56,
+	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
+	VIRTIO_OM_SIGNAL_SIZE = 136,
+	VIRTIO_OM_EXIT_SIZE = 24,
+	VIRTIO_OM_KILL_SIZE = 8,
+	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
+	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 };
 
 /* Header flags. */
 #define VIRTIO_OM_F_REPLY 0x1u /* answers the request named by reply_to */
-#define VIRTIO_OM_F_ALL   VIRTIO_OM_F_REPLY
+/*
+ * For the engine's types: addressed to the process's deputy at its home
+ * node (dst_node), not to the process itself. A node can be home to pid P
+ * and host another node's pid P at once; this bit tells them apart.
+ */
+#define VIRTIO_OM_F_HOME  0x2u
+#define VIRTIO_OM_F_ALL   (VIRTIO_OM_F_REPLY | VIRTIO_OM_F_HOME)
 
 /*
  * Message types, one table for both directions, grouped by range. Each
@@ -84,14 +106,36 @@ enum virtio_om_type {
 	VIRTIO_OM_T_PING = 0x0010, /* payload: struct virtio_om_ping */
 	VIRTIO_OM_T_PONG = 0x0011, /* the ping's payload, echoed; F_REPLY */
 
-	/* 0x01xx: migration steps (the engine). */
+	/*
+	 * 0x01xx: migration steps (the engine), in this order: BEGIN, VMAS,
+	 * PAGES (and pending SIGNALs), SYNC now and then, COMMIT; each SYNC and
+	 * the COMMIT is answered by an ACK; after a positive ACK to COMMIT the
+	 * sender ends the transaction with GO (or ABORT). docs/engine.md.
+	 */
 	VIRTIO_OM_T_MIGRATION_FIRST = 0x0100,
+	VIRTIO_OM_T_MIG_BEGIN = 0x0100,	 /* struct virtio_om_mig_begin + xstate */
+	VIRTIO_OM_T_MIG_VMAS = 0x0101,	 /* struct virtio_om_mig_vmas + entries */
+	VIRTIO_OM_T_MIG_PAGES = 0x0102,	 /* struct virtio_om_mig_pages + addrs + pages */
+	VIRTIO_OM_T_MIG_SYNC = 0x0103,	 /* struct virtio_om_mig_mark, answered by ACK */
+	VIRTIO_OM_T_MIG_COMMIT = 0x0104, /* struct virtio_om_mig_mark, answered by ACK */
+	VIRTIO_OM_T_MIG_ACK = 0x0105,	 /* struct virtio_om_mig_ack; F_REPLY */
+	VIRTIO_OM_T_MIG_GO = 0x0106,	 /* struct virtio_om_mig_go: run it */
+	VIRTIO_OM_T_MIG_ABORT = 0x0107,	 /* struct virtio_om_mig_go: drop it */
+	VIRTIO_OM_T_COME_HOME = 0x0108,	 /* struct virtio_om_come_home, deputy to process */
 	VIRTIO_OM_T_MIGRATION_LAST = 0x01ff,
-	/* 0x02xx: forwarded system calls (the engine). */
+	/* 0x02xx: forwarded system calls and the process's life (the engine). */
 	VIRTIO_OM_T_SYSCALL_FIRST = 0x0200,
+	VIRTIO_OM_T_SYSCALL = 0x0200,	  /* struct virtio_om_syscall, to the deputy */
+	VIRTIO_OM_T_SYSCALL_RET = 0x0201, /* struct virtio_om_syscall_ret; F_REPLY */
+	VIRTIO_OM_T_SIGNAL = 0x0202,	  /* struct virtio_om_signal, to the process */
+	VIRTIO_OM_T_EXIT = 0x0203,	  /* struct virtio_om_exit, to the deputy */
+	VIRTIO_OM_T_KILL = 0x0204,	  /* struct virtio_om_kill, to the process */
 	VIRTIO_OM_T_SYSCALL_LAST = 0x02ff,
 	/* 0x03xx: the deputy's access to a process's memory (the engine). */
 	VIRTIO_OM_T_MEMORY_FIRST = 0x0300,
+	VIRTIO_OM_T_MEM_READ = 0x0300,	/* struct virtio_om_mem_req, answered by MEM_DATA */
+	VIRTIO_OM_T_MEM_DATA = 0x0301,	/* struct virtio_om_mem_data + bytes; F_REPLY */
+	VIRTIO_OM_T_MEM_WRITE = 0x0302, /* struct virtio_om_mem_req + bytes */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
 
 	/* 0x7fxx: test traffic: an opaque payload its receiver checks. */
@@ -110,6 +154,23 @@ enum virtio_om_type {
 	X(NODE_DOWN, 0x0002, HOST, VIRTIO_OM_NODE_EVENT_SIZE, VIRTIO_OM_NODE_EVENT_SIZE) \
 	X(PING, 0x0010, GUEST, VIRTIO_OM_PING_SIZE, VIRTIO_OM_PING_SIZE) \
 	X(PONG, 0x0011, GUEST, VIRTIO_OM_PING_SIZE, VIRTIO_OM_PING_SIZE) \
+	X(MIG_BEGIN, 0x0100, GUEST, VIRTIO_OM_MIG_BEGIN_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(MIG_VMAS, 0x0101, GUEST, VIRTIO_OM_MIG_VMAS_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(MIG_PAGES, 0x0102, GUEST, VIRTIO_OM_MIG_PAGES_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(MIG_SYNC, 0x0103, GUEST, VIRTIO_OM_MIG_MARK_SIZE, VIRTIO_OM_MIG_MARK_SIZE) \
+	X(MIG_COMMIT, 0x0104, GUEST, VIRTIO_OM_MIG_MARK_SIZE, VIRTIO_OM_MIG_MARK_SIZE) \
+	X(MIG_ACK, 0x0105, GUEST, VIRTIO_OM_MIG_ACK_SIZE, VIRTIO_OM_MIG_ACK_SIZE) \
+	X(MIG_GO, 0x0106, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
+	X(MIG_ABORT, 0x0107, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
+	X(COME_HOME, 0x0108, GUEST, VIRTIO_OM_COME_HOME_SIZE, VIRTIO_OM_COME_HOME_SIZE) \
+	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE, VIRTIO_OM_SYSCALL_SIZE) \
+	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
+	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
+	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
+	X(KILL, 0x0204, GUEST, VIRTIO_OM_KILL_SIZE, VIRTIO_OM_KILL_SIZE) \
+	X(MEM_READ, 0x0300, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_MEM_REQ_SIZE) \
+	X(MEM_DATA, 0x0301, GUEST, VIRTIO_OM_MEM_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -128,5 +189,203 @@ struct virtio_om_node_event {
 struct virtio_om_ping {
 	__le64 cookie; /* echoed in the pong */
 };
+
+/*
+ * The engine's payloads (types 0x01xx-0x03xx). The process is named by the
+ * header: src_pid and dst_pid both carry its pid at its home node. What each
+ * side does with them: docs/engine.md.
+ */
+
+/* Architectures a process can be migrated for; both ends must match. */
+#define VIRTIO_OM_ARCH_X86_64 1u
+
+/* The general registers of an x86_64 process, in user_regs_struct order. */
+struct virtio_om_regs_x86_64 {
+	__le64 r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	__le64 ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+	__le64 fs_base, gs_base;
+};
+
+struct virtio_om_sigaction {
+	__le64 handler;
+	__le64 flags;
+	__le64 restorer;
+	__le64 mask;
+};
+
+#define VIRTIO_OM_MIG_SIGNALS	64
+#define VIRTIO_OM_MIG_RLIMITS	16
+#define VIRTIO_OM_MIG_GROUPS	32
+
+/* MIG_BEGIN flags. */
+#define VIRTIO_OM_MIG_F_HOME 0x1u /* the process is coming home to its deputy */
+
+/*
+ * The first step: everything but memory. Followed in the same message by
+ * xstate_size bytes of XSAVE-format (standard, uncompacted) FPU/vector state.
+ */
+struct virtio_om_mig_begin {
+	__le32 arch;	      /* VIRTIO_OM_ARCH_* */
+	__le32 flags;	      /* VIRTIO_OM_MIG_F_* */
+	__le64 pages;	      /* pages that will follow, for progress and checks */
+	__le32 vmas;	      /* mappings that will follow */
+	__le32 personality;
+	__le32 nice;	      /* -20..19, biased by 20 */
+	__le32 exit_signal;
+	__u8 comm[16];
+	/* credentials (the initial user namespace) */
+	__le32 uid, euid, suid, fsuid, gid, egid, sgid, fsgid;
+	__le32 securebits;
+	__le32 ngroups;
+	__le32 groups[VIRTIO_OM_MIG_GROUPS];
+	__le64 cap_inheritable, cap_permitted, cap_effective, cap_bset, cap_ambient;
+	/* signals */
+	__le64 blocked;
+	__le64 sas_ss_sp;
+	__le64 sas_ss_size;
+	__le32 sas_ss_flags;
+	__le32 reserved0;
+	struct virtio_om_sigaction action[VIRTIO_OM_MIG_SIGNALS];
+	/* resource limits, RLIMIT_* order */
+	struct {
+		__le64 cur;
+		__le64 max;
+	} rlim[VIRTIO_OM_MIG_RLIMITS];
+	/* memory layout */
+	__le64 start_code, end_code, start_data, end_data;
+	__le64 start_brk, brk, start_stack;
+	__le64 arg_start, arg_end, env_start, env_end;
+	__le64 mmap_base, vdso;
+	__le64 clear_child_tid, robust_list, robust_list_len;
+	/* registers and FPU/vector state */
+	struct virtio_om_regs_x86_64 regs;
+	__le64 xfeatures;     /* the XSAVE features the state uses */
+	__le32 xstate_size;   /* bytes after this struct */
+	__le32 reserved1;
+	__u8 reserved2[152];  /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
+};
+
+/* A mapping: [start, end) with PROT_* bits. */
+#define VIRTIO_OM_VMA_F_GROWSDOWN 0x1u /* a stack that grows down */
+#define VIRTIO_OM_VMA_F_VDSO	  0x2u /* the vDSO: mapped from the receiver's own */
+#define VIRTIO_OM_VMA_F_ALL	  (VIRTIO_OM_VMA_F_GROWSDOWN | VIRTIO_OM_VMA_F_VDSO)
+
+struct virtio_om_mig_vma {
+	__le64 start;
+	__le64 end;
+	__le32 prot;	 /* PROT_READ | PROT_WRITE | PROT_EXEC */
+	__le32 flags;	 /* VIRTIO_OM_VMA_F_* */
+	__le64 reserved;
+};
+
+struct virtio_om_mig_vmas {
+	__le32 count;	 /* struct virtio_om_mig_vma entries that follow */
+	__le32 reserved;
+};
+
+/* count page addresses (__le64 each), then count pages of 4096 bytes. */
+#define VIRTIO_OM_PAGE_SIZE 4096u
+struct virtio_om_mig_pages {
+	__le32 count;
+	__le32 reserved;
+};
+
+/* SYNC and COMMIT: what was sent so far, for the receiver to check. */
+struct virtio_om_mig_mark {
+	__le64 pages;
+	__le32 vmas;
+	__le32 reserved;
+};
+
+struct virtio_om_mig_ack {
+	__le32 error;	 /* 0, or a positive errno: the receiver refuses */
+	__le32 reserved;
+	__le64 pages;	 /* pages the receiver has taken in */
+};
+
+struct virtio_om_mig_go {
+	__le32 error;	 /* ABORT: why (positive errno); GO: 0 */
+	__le32 reserved;
+};
+
+struct virtio_om_come_home {
+	__le32 then_node; /* where to go from home, 0 to stay there */
+	__le32 reserved;
+};
+
+struct virtio_om_syscall {
+	__le32 nr;	 /* x86_64 system call number */
+	__le32 reserved;
+	__le64 args[6];
+};
+
+struct virtio_om_syscall_ret {
+	__le64 ret;	 /* the value, or -errno (restart codes included) */
+};
+
+struct virtio_om_signal {
+	__le32 signo;
+	__le32 reserved;
+	__u8 info[128];	 /* siginfo_t, Linux x86_64 layout */
+};
+
+struct virtio_om_exit {
+	__le32 code;	 /* as for wait(): exit status << 8, or the signal */
+	__le32 reserved;
+	__le64 utime_ns; /* CPU time the process used where it ran */
+	__le64 stime_ns;
+};
+
+#define VIRTIO_OM_KILL_DEPUTY_EXITED 1u /* the process ended at home */
+#define VIRTIO_OM_KILL_BROUGHT_DOWN  2u /* an administrator ended it */
+struct virtio_om_kill {
+	__le32 reason;
+	__le32 reserved;
+};
+
+struct virtio_om_mem_req {
+	__le64 addr;
+	__le32 len;	 /* MEM_READ: at most one page, not across pages */
+	__le32 reserved;
+};
+
+#define VIRTIO_OM_MEM_F_WRITABLE 0x1u /* the process may write there */
+struct virtio_om_mem_data {
+	__le32 error;	 /* 0, or a positive errno (EFAULT: nothing mapped) */
+	__le32 flags;	 /* VIRTIO_OM_MEM_F_* */
+};
+
+/*
+ * Payload fields, for the tools that show messages (omtrace and the
+ * Wireshark dissector generated from this header, host/trace/): one entry
+ * X(type, struct, member, kind) names member of struct virtio_om_<struct>
+ * as a field of type's payload, at the member's offset and of its size (1,
+ * 2, 4 or 8 bytes, little-endian). A type's fields come in order; bytes no
+ * field covers are shown as data, a type with no entry as opaque bytes. A
+ * field must lie within its type's min_len (checked by a unit test).
+ */
+enum virtio_om_field_kind {
+	VIRTIO_OM_FIELD_UINT = 1,	/* unsigned, shown in decimal */
+	VIRTIO_OM_FIELD_SINT = 2,	/* signed, shown in decimal */
+	VIRTIO_OM_FIELD_HEX = 3,	/* unsigned, shown in hex: addresses, cookies, flags */
+	VIRTIO_OM_FIELD_NODE = 4,	/* a node id */
+	VIRTIO_OM_FIELD_PID = 5,	/* a process id (its home pid) */
+	VIRTIO_OM_FIELD_NODE_REASON = 6, /* enum virtio_om_node_reason */
+	VIRTIO_OM_FIELD_SYSCALL = 7,	/* an x86_64 system call number */
+	VIRTIO_OM_FIELD_RESULT = 8,	/* a system call's result: -4095..-1 is -errno */
+	VIRTIO_OM_FIELD_ERRNO = 9,	/* a positive errno value, 0 for none */
+};
+
+#define VIRTIO_OM_FOR_EACH_FIELD(X)				\
+	X(NODE_UP, node_event, node, NODE)			\
+	X(NODE_UP, node_event, reason, NODE_REASON)		\
+	X(NODE_DOWN, node_event, node, NODE)			\
+	X(NODE_DOWN, node_event, reason, NODE_REASON)		\
+	X(PING, ping, cookie, HEX)				\
+	X(PONG, ping, cookie, HEX)
+
+/* The names of enum virtio_om_node_reason, for the same tools. */
+#define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
+	X(JOINED) X(RECONNECTED) X(DISCONNECTED) X(EVICTED)
 
 #endif /* _UAPI_LINUX_VIRTIO_OM_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The omvm engine's hooks in the core kernel (guest-kernel/patches): what
+ * kernel/entry, kernel/exit.c and fs/proc/base.c call. The engine itself is
+ * kernel/om and arch/x86/om.
+ */
+#ifndef _LINUX_OM_H
+#define _LINUX_OM_H
+
+#include <linux/types.h>
+
+struct pt_regs;
+struct task_struct;
+struct seq_file;
+struct pid_namespace;
+struct pid;
+
+#ifdef CONFIG_OM
+/*
+ * For a task with SYSCALL_WORK_OM (a process running away from home): run
+ * the call here (returns @nr, possibly changed) or elsewhere (returns -1
+ * with the result in regs->ax).
+ */
+long om_syscall_enter(struct pt_regs *regs, long nr);
+
+/* @tsk is exiting with @code (do_exit's): tell the other half. */
+void om_task_exit(struct task_struct *tsk, long code);
+
+/* /proc/PID/hpc. */
+extern const struct file_operations om_proc_where_operations;
+int om_proc_stay_show(struct seq_file *m, struct pid_namespace *ns,
+		      struct pid *pid, struct task_struct *task);
+int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns,
+		       struct pid *pid, struct task_struct *task);
+#else
+static inline long om_syscall_enter(struct pt_regs *regs, long nr)
+{
+	return nr;
+}
+
+static inline void om_task_exit(struct task_struct *tsk, long code)
+{
+}
+#endif
+
+#endif /* _LINUX_OM_H */

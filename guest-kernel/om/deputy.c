@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The deputy: what stays at home while the process runs away. It keeps
+ * the process's pid, files, cwd, parent and terminal, runs the system calls
+ * the process forwards, in its own context, and forwards the signals it
+ * receives.
+ *
+ * Its memory: the process's memory is away, so the deputy gets a stand-in
+ * address space, one mapping over all of user space whose pages are fetched
+ * from the process when a system call touches them. After each call, the
+ * pages the call changed are written back and all are dropped. Every
+ * uaccess path works unchanged.
+ */
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/ptrace.h>
+#include <linux/mman.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "om.h"
+
+/* A handler value the deputy never runs: signals are only forwarded. */
+#define OM_DEPUTY_HANDLER ((__sighandler_t)2)
+
+static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writable)
+{
+	struct virtio_om_mem_req req = {
+		.addr = cpu_to_le64(addr),
+		.len = cpu_to_le32(PAGE_SIZE),
+	};
+	struct kvec kv = { &req, sizeof(req) };
+	struct virtio_om_mem_data data;
+	struct om_kcom_msg *reply;
+	int err;
+
+	err = om_call(p, VIRTIO_OM_T_MEM_READ, &kv, 1, OM_STEP_TIMEOUT, &reply);
+	if (err)
+		return err;
+	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MEM_DATA ||
+	    om_kcom_msg_copy(reply, 0, &data, sizeof(data)) != sizeof(data)) {
+		err = -EPROTO;
+	} else if (data.error) {
+		err = -EFAULT;
+	} else if (om_kcom_msg_copy(reply, sizeof(data), buf, PAGE_SIZE) != PAGE_SIZE) {
+		err = -EPROTO;
+	} else {
+		*writable = le32_to_cpu(data.flags) & VIRTIO_OM_MEM_F_WRITABLE;
+		atomic64_inc(&p->stats.pages_fetched);
+	}
+	om_kcom_msg_free(reply);
+	return err;
+}
+
+static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
+{
+	struct om_proc *p = vmf->vma->vm_private_data;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	bool writable = false;
+	struct page *page, *old;
+
+	page = alloc_page(GFP_HIGHUSER);
+	if (!page)
+		return VM_FAULT_OOM;
+	if (om_fetch(p, addr, page_address(page), &writable) ||
+	    ((vmf->flags & FAULT_FLAG_WRITE) && !writable)) {
+		/* What the process has not mapped (or not writable) faults as at home. */
+		put_page(page);
+		return VM_FAULT_SIGBUS;
+	}
+	get_page(page);
+	old = xa_store(&p->fetched, addr >> PAGE_SHIFT, page, GFP_KERNEL);
+	if (xa_is_err(old)) {
+		put_page(page);
+		put_page(page);
+		return VM_FAULT_OOM;
+	}
+	if (old)
+		put_page(old);
+	if (writable)
+		xa_set_mark(&p->fetched, addr >> PAGE_SHIFT, XA_MARK_0);
+	vmf->page = page;
+	return 0;
+}
+
+static const char *om_deputy_vma_name(struct vm_area_struct *vma)
+{
+	return "[omvm deputy]";
+}
+
+static const struct vm_operations_struct om_deputy_vm_ops = {
+	.fault = om_deputy_fault,
+	.name = om_deputy_vma_name,
+};
+
+/**
+ * om_deputy_mm() - the deputy's stand-in address space
+ * @p: the deputy's half
+ *
+ * Return: a new mm with one private mapping over user space, or NULL.
+ */
+struct mm_struct *om_deputy_mm(struct om_proc *p)
+{
+	struct mm_struct *mm = om_mm_new();
+	struct vm_area_struct *vma;
+	vm_flags_t flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_DONTEXPAND |
+			   VM_DONTCOPY | VM_DONTDUMP | VM_NORESERVE;
+
+	if (!mm)
+		return NULL;
+	vma = vm_area_alloc(mm);
+	if (!vma)
+		goto fail;
+	vma->vm_start = PAGE_SIZE;
+	vma->vm_end = TASK_SIZE;
+	vma->vm_pgoff = 0;
+	vm_flags_init(vma, flags);
+	vma->vm_page_prot = vm_get_page_prot(flags);
+	vma->vm_ops = &om_deputy_vm_ops;
+	vma->vm_private_data = p;
+	mmap_write_lock(mm);
+	if (insert_vm_struct(mm, vma)) {
+		mmap_write_unlock(mm);
+		vm_area_free(vma);
+		goto fail;
+	}
+	mmap_write_unlock(mm);
+	return mm;
+fail:
+	mmput(mm);
+	return NULL;
+}
+
+/* After a call: write back what it changed, then forget every page. */
+static int om_deputy_flush(struct om_proc *p)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	struct page *page;
+	unsigned long idx;
+	int err = 0;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, PAGE_SIZE);
+	xa_for_each(&p->fetched, idx, page) {
+		unsigned long addr = idx << PAGE_SHIFT;
+		struct page *now;
+
+		if (!err && xa_get_mark(&p->fetched, idx, XA_MARK_0) &&
+		    get_user_pages(addr, 1, 0, &now) == 1) {
+			/* A write made the mapping private: the page there is a copy. */
+			if (now != page) {
+				struct virtio_om_mem_req req = {
+					.addr = cpu_to_le64(addr),
+					.len = cpu_to_le32(PAGE_SIZE),
+				};
+				struct kvec kv = { &req, sizeof(req) };
+				struct bio_vec bv;
+
+				bvec_set_page(&bv, now, PAGE_SIZE, 0);
+				err = om_send(p, VIRTIO_OM_T_MEM_WRITE, 0, 0, &kv, 1, &bv, 1, NULL);
+				atomic64_inc(&p->stats.pages_written);
+			}
+			put_page(now);
+		}
+		if (vma)
+			zap_page_range_single(vma, addr, PAGE_SIZE, NULL);
+		xa_erase(&p->fetched, idx);
+		put_page(page);
+	}
+	mmap_read_unlock(mm);
+	return err;
+}
+
+/**
+ * om_deputy_forward_signals() - send the deputy's pending signals on
+ * @p: the deputy's half
+ *
+ * SIGKILL stays: it ends the deputy, and with it the process.
+ */
+void om_deputy_forward_signals(struct om_proc *p)
+{
+	kernel_siginfo_t info;
+	enum pid_type type;
+	sigset_t keep;
+	int sig;
+
+	siginitset(&keep, sigmask(SIGKILL));
+	for (;;) {
+		spin_lock_irq(&current->sighand->siglock);
+		sig = dequeue_signal(&keep, &info, &type);
+		spin_unlock_irq(&current->sighand->siglock);
+		if (!sig)
+			break;
+		om_send_signal(p, &info);
+	}
+}
+
+static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_syscall sc;
+	struct virtio_om_syscall_ret r;
+	struct kvec kv = { &r, sizeof(r) };
+	unsigned long args[6];
+	long ret, nr;
+	int i, err;
+
+	om_kcom_msg_copy(msg, 0, &sc, sizeof(sc));
+	nr = le32_to_cpu(sc.nr);
+	for (i = 0; i < 6; i++)
+		args[i] = le64_to_cpu(sc.args[i]);
+	/* Only what a process away forwards runs here: nothing else is asked. */
+	if (om_syscall_class(nr, args) != OM_SC_FORWARD) {
+		ret = -EPROTO;
+	} else {
+		atomic64_inc(&p->stats.syscalls);
+		ret = om_arch_syscall_run(current_pt_regs(), nr, args);
+		/* The restart block lives here, not with the process. */
+		if (ret == -ERESTART_RESTARTBLOCK)
+			ret = -EINTR;
+		err = om_deputy_flush(p);
+		if (err && ret >= 0)
+			ret = -EIO;
+	}
+	/* Signals the call raised reach the process before its result. */
+	om_deputy_forward_signals(p);
+	r.ret = cpu_to_le64(ret);
+	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
+}
+
+static void om_deputy_enter(struct om_proc *p, struct mm_struct *mm)
+{
+	struct sighand_struct *sh = current->sighand;
+	sigset_t none;
+	int i;
+
+	mmput(om_mm_swap(mm));
+	spin_lock_irq(&sh->siglock);
+	for (i = 1; i <= _NSIG; i++) {
+		struct sigaction *sa = &sh->action[i - 1].sa;
+
+		if (i == SIGKILL || i == SIGSTOP)
+			continue;
+		/* An ignored SIGCHLD keeps reaping children here, where they are. */
+		if (i == SIGCHLD && (sa->sa_handler == SIG_IGN || (sa->sa_flags & SA_NOCLDWAIT)))
+			continue;
+		sa->sa_handler = OM_DEPUTY_HANDLER;
+		sa->sa_flags = 0;
+		sigemptyset(&sa->sa_mask);
+	}
+	spin_unlock_irq(&sh->siglock);
+	sigemptyset(&none);
+	set_current_blocked(&none);
+	om_proc_rekey(p, OM_DEPUTY);
+}
+
+static bool om_deputy_woken(struct om_proc *p)
+{
+	return om_proc_ready(p) || signal_pending(current);
+}
+
+/**
+ * om_deputy_run() - be the deputy until the process comes home
+ * @p: the half at home, whose process was just sent to p->peer_node
+ *
+ * Does not return if the process ends away (the deputy exits with its
+ * status) or its node goes down (the deputy dies of SIGKILL).
+ *
+ * Return: where the process should go next (0: stay home).
+ */
+u32 om_deputy_run(struct om_proc *p)
+{
+	struct mm_struct *mm = om_deputy_mm(p);
+	struct om_kcom_msg *msg;
+	u32 next;
+
+	if (!mm) {
+		/* The process runs away already but cannot be served: end it. */
+		struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_DEPUTY_EXITED) };
+		struct kvec kv = { &k, sizeof(k) };
+
+		om_send(p, VIRTIO_OM_T_KILL, 0, 0, &kv, 1, NULL, 0, NULL);
+		p->silent = true;
+		do_group_exit(SIGKILL);
+	}
+	om_deputy_enter(p, mm);
+	for (;;) {
+		const struct om_kcom_hdr *h;
+
+		om_deputy_forward_signals(p);
+		if (fatal_signal_pending(current))
+			do_group_exit(SIGKILL);
+		if (p->gone) {
+			p->silent = true;
+			do_group_exit(SIGKILL);
+		}
+		msg = om_proc_try_next(p);
+		if (!msg) {
+			wait_event_interruptible(p->wait, om_deputy_woken(p));
+			continue;
+		}
+		h = om_kcom_msg_hdr(msg);
+		switch (h->type) {
+		case VIRTIO_OM_T_SYSCALL:
+			om_deputy_syscall(p, msg);
+			break;
+		case VIRTIO_OM_T_EXIT: {
+			struct virtio_om_exit e = {};
+
+			om_kcom_msg_copy(msg, 0, &e, sizeof(e));
+			om_kcom_msg_free(msg);
+			p->silent = true;
+			do_group_exit(le32_to_cpu(e.code) & 0xffff);
+		}
+		case VIRTIO_OM_T_MIG_BEGIN:
+			if (!om_receive_process(p, msg)) {
+				/* Home again: the process runs here on our return. */
+				om_proc_rekey(p, OM_HOME);
+				p->peer_node = 0;
+				om_finish_arrival(p);
+				spin_lock(&p->lock);
+				next = p->then_node;
+				p->then_node = 0;
+				spin_unlock(&p->lock);
+				return next;
+			}
+			/* It stays away; om_receive_process() freed the message. */
+			continue;
+		default:
+			om_reply_error(h, -EBUSY);
+			break;
+		}
+		om_kcom_msg_free(msg);
+	}
+}

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The engine's side of kcom: every engine message arrives here and goes to
+ * the half it is for; node events end the halves whose other half was on
+ * a node that went down.
+ */
+#include <linux/init.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include "om.h"
+
+int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
+	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq)
+{
+	struct om_kcom_out out = {
+		.dst_node = p->peer_node,
+		.type = type,
+		.flags = flags | (p->role == OM_REMOTE ? VIRTIO_OM_F_HOME : 0),
+		.reply_to = reply_to,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = kv,
+		.nr_kvec = nr_kv,
+		.bvec = bv,
+		.nr_bvec = nr_bv,
+	};
+
+	return om_kcom_send(&out, OM_KCOM_KILLABLE, seq);
+}
+
+/* Answer a request no half wants with an error, so its sender does not wait. */
+int om_reply_error(const struct om_kcom_hdr *req, int err)
+{
+	struct virtio_om_mig_ack ack = { .error = cpu_to_le32(-err) };
+	struct virtio_om_syscall_ret ret = { .ret = cpu_to_le64((s64)err) };
+	struct virtio_om_mem_data data = { .error = cpu_to_le32(-err) };
+	struct kvec kv;
+	struct om_kcom_out out = {
+		.dst_node = req->src_node,
+		.flags = VIRTIO_OM_F_REPLY | (req->flags & VIRTIO_OM_F_HOME ? 0 : VIRTIO_OM_F_HOME),
+		.reply_to = req->seq,
+		.src_pid = req->dst_pid,
+		.dst_pid = req->src_pid,
+		.kvec = &kv,
+		.nr_kvec = 1,
+	};
+
+	switch (req->type) {
+	case VIRTIO_OM_T_MIG_SYNC:
+	case VIRTIO_OM_T_MIG_COMMIT:
+		out.type = VIRTIO_OM_T_MIG_ACK;
+		kv = (struct kvec){ &ack, sizeof(ack) };
+		break;
+	case VIRTIO_OM_T_SYSCALL:
+		out.type = VIRTIO_OM_T_SYSCALL_RET;
+		kv = (struct kvec){ &ret, sizeof(ret) };
+		break;
+	case VIRTIO_OM_T_MEM_READ:
+		out.type = VIRTIO_OM_T_MEM_DATA;
+		kv = (struct kvec){ &data, sizeof(data) };
+		break;
+	default:
+		return 0;
+	}
+	return om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
+}
+
+int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info)
+{
+	struct virtio_om_signal s = { .signo = cpu_to_le32(info->si_signo) };
+	struct kvec kv = { &s, sizeof(s) };
+
+	BUILD_BUG_ON(sizeof(kernel_siginfo_t) > sizeof(s.info));
+	memcpy(s.info, info, sizeof(*info));
+	atomic64_inc(&p->stats.signals);
+	return om_send(p, VIRTIO_OM_T_SIGNAL, 0, 0, &kv, 1, NULL, 0, NULL);
+}
+
+/* A forwarded signal, to the process this node runs. */
+void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	struct virtio_om_signal s;
+	kernel_siginfo_t info;
+	int sig;
+
+	if (om_kcom_msg_copy(msg, 0, &s, sizeof(s)) != sizeof(s))
+		return;
+	sig = le32_to_cpu(s.signo);
+	if (!valid_signal(sig) || !sig)
+		return;
+	memcpy(&info, s.info, sizeof(info));
+	info.si_signo = sig;
+	send_sig_info(sig, &info, p->task);
+}
+
+static void om_mark_killed(struct om_proc *p)
+{
+	spin_lock(&p->lock);
+	p->killed = true;
+	p->silent = true;
+	spin_unlock(&p->lock);
+	if (p->role == OM_REMOTE)
+		send_sig(SIGKILL, p->task, 1);
+	wake_up(&p->wait);
+}
+
+static void om_link_recv(struct om_kcom_handler *h, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *hdr = om_kcom_msg_hdr(msg);
+	bool to_deputy = hdr->flags & VIRTIO_OM_F_HOME;
+	struct om_proc *p;
+
+	p = om_proc_find(to_deputy, hdr->src_node, hdr->dst_pid);
+	if (!p && !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN) {
+		p = om_proc_alloc(NULL, OM_REMOTE);
+		if (p) {
+			p->home_node = hdr->src_node;
+			p->home_pid = hdr->dst_pid;
+			p->peer_node = hdr->src_node;
+			if (om_proc_register(p)) {
+				om_proc_put(p);
+				p = NULL;
+			}
+		}
+		if (!p) {
+			om_kcom_msg_free(msg);
+			return;
+		}
+		om_proc_enqueue(p, msg);
+		if (om_spawn_remote(p))
+			om_proc_unregister(p);
+		om_proc_put(p);
+		return;
+	}
+	if (!p) {
+		om_reply_error(hdr, -ESRCH);
+		om_kcom_msg_free(msg);
+		return;
+	}
+	switch (hdr->type) {
+	case VIRTIO_OM_T_SIGNAL:
+		/* Until it runs, the arrival takes its signals from the inbox. */
+		if (p->role == OM_REMOTE && READ_ONCE(p->running)) {
+			om_deliver_signal(p, msg);
+			om_kcom_msg_free(msg);
+		} else {
+			om_proc_enqueue(p, msg);
+		}
+		break;
+	case VIRTIO_OM_T_KILL:
+		om_kcom_msg_free(msg);
+		om_mark_killed(p);
+		break;
+	case VIRTIO_OM_T_COME_HOME:
+		om_kcom_msg_free(msg);
+		if (p->role == OM_REMOTE) {
+			p->target = p->home_node;
+			/* Not yet running: its arrival queues the move when done. */
+			if (READ_ONCE(p->running))
+				om_queue_move(p);
+		}
+		break;
+	default:
+		om_proc_enqueue(p, msg);
+		break;
+	}
+	om_proc_put(p);
+}
+
+static struct om_kcom_handler om_link_handler = {
+	.first = VIRTIO_OM_T_MIGRATION_FIRST,
+	.last = VIRTIO_OM_T_MEMORY_LAST,
+	.recv = om_link_recv,
+};
+
+static void om_node_lost(struct om_proc *p, void *arg)
+{
+	u32 node = *(u32 *)arg;
+
+	if (p->peer_node != node || (p->role != OM_REMOTE && p->role != OM_DEPUTY))
+		return;
+	spin_lock(&p->lock);
+	p->gone = true;
+	p->silent = true;
+	spin_unlock(&p->lock);
+	if (p->role == OM_REMOTE && p->task)
+		send_sig(SIGKILL, p->task, 1);
+	wake_up(&p->wait);
+}
+
+static int om_link_event(struct notifier_block *nb, unsigned long ev, void *data)
+{
+	struct om_kcom_node_event *e = data;
+	u32 node = e->node;
+
+	if (ev == OM_KCOM_EV_NODE_DOWN)
+		om_proc_for_each(om_node_lost, &node);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block om_link_nb = {
+	.notifier_call = om_link_event,
+};
+
+int __init om_link_init(void)
+{
+	int err = om_kcom_register_handler(&om_link_handler);
+
+	if (err)
+		return err;
+	err = om_kcom_register_notifier(&om_link_nb);
+	if (err)
+		om_kcom_unregister_handler(&om_link_handler);
+	return err;
+}
+
+/* A request to the other half and its reply (a MIG_ACK, MEM_DATA ...). */
+int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
+	    long timeout, struct om_kcom_msg **reply)
+{
+	struct om_kcom_out out = {
+		.dst_node = p->peer_node,
+		.type = type,
+		.flags = p->role == OM_REMOTE ? VIRTIO_OM_F_HOME : 0,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = kv,
+		.nr_kvec = nr_kv,
+	};
+
+	return om_kcom_call(&out, OM_KCOM_KILLABLE, timeout, reply);
+}

@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sending a process away: the process itself, in its own context on its
+ * way back to user mode, describes itself to the destination and sends its
+ * pages. It is a transaction: until the destination has accepted the whole
+ * (a positive MIG_ACK to MIG_COMMIT), nothing here has changed, and on any
+ * failure the process goes on where it was.
+ */
+#include <linux/cred.h>
+#include <linux/mutex.h>
+#include <linux/futex.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/personality.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/uio.h>
+#include <linux/vmalloc.h>
+
+#include "om.h"
+
+/* Pages per MIG_PAGES message: what fits 64 KiB with their addresses. */
+#define OM_PAGES_PER_MSG 15
+/* MIG_PAGES messages between two MIG_SYNCs: bounds what the receiver queues. */
+#define OM_MSGS_PER_SYNC 32
+
+struct om_sender {
+	struct om_proc *p;
+	struct virtio_om_mig_vma *vmas;
+	unsigned int nr_vmas;
+	u64 pages;
+	unsigned int since_sync;
+	/* the batch being filled */
+	__le64 addrs[OM_PAGES_PER_MSG];
+	struct bio_vec bv[OM_PAGES_PER_MSG];
+	unsigned int nr;
+	/* signals pending at departure */
+	kernel_siginfo_t *sigs;
+	unsigned int nr_sigs;
+};
+
+static u32 om_prot(vm_flags_t f)
+{
+	return (f & VM_READ ? PROT_READ : 0) | (f & VM_WRITE ? PROT_WRITE : 0) |
+	       (f & VM_EXEC ? PROT_EXEC : 0);
+}
+
+/* The mappings, as they will be rebuilt; vvar comes back with the vDSO. */
+static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm)
+{
+	struct vm_area_struct *vma;
+	unsigned int n = 0;
+
+	VMA_ITERATOR(vmi, mm, 0);
+
+	mmap_read_lock(mm);
+	s->vmas = kvcalloc(mm->map_count, sizeof(*s->vmas), GFP_KERNEL);
+	if (!s->vmas) {
+		mmap_read_unlock(mm);
+		return -ENOMEM;
+	}
+	for_each_vma(vmi, vma) {
+		struct virtio_om_mig_vma *v;
+
+		if (om_arch_is_vvar(vma))
+			continue;
+		if (n == mm->map_count)
+			break;
+		v = &s->vmas[n++];
+		v->start = cpu_to_le64(vma->vm_start);
+		v->end = cpu_to_le64(vma->vm_end);
+		v->prot = cpu_to_le32(om_prot(vma->vm_flags));
+		v->flags = cpu_to_le32((vma->vm_flags & VM_GROWSDOWN ?
+					VIRTIO_OM_VMA_F_GROWSDOWN : 0) |
+				       (om_arch_is_vdso(vma) ? VIRTIO_OM_VMA_F_VDSO : 0));
+	}
+	mmap_read_unlock(mm);
+	s->nr_vmas = n;
+	return 0;
+}
+
+static void om_fill_creds(struct virtio_om_mig_begin *b)
+{
+	const struct cred *c = current_cred();
+	int i;
+
+	b->uid = cpu_to_le32(from_kuid_munged(&init_user_ns, c->uid));
+	b->euid = cpu_to_le32(from_kuid_munged(&init_user_ns, c->euid));
+	b->suid = cpu_to_le32(from_kuid_munged(&init_user_ns, c->suid));
+	b->fsuid = cpu_to_le32(from_kuid_munged(&init_user_ns, c->fsuid));
+	b->gid = cpu_to_le32(from_kgid_munged(&init_user_ns, c->gid));
+	b->egid = cpu_to_le32(from_kgid_munged(&init_user_ns, c->egid));
+	b->sgid = cpu_to_le32(from_kgid_munged(&init_user_ns, c->sgid));
+	b->fsgid = cpu_to_le32(from_kgid_munged(&init_user_ns, c->fsgid));
+	b->securebits = cpu_to_le32(c->securebits);
+	b->ngroups = cpu_to_le32(min_t(int, c->group_info->ngroups, VIRTIO_OM_MIG_GROUPS));
+	for (i = 0; i < c->group_info->ngroups && i < VIRTIO_OM_MIG_GROUPS; i++)
+		b->groups[i] = cpu_to_le32(from_kgid_munged(&init_user_ns, c->group_info->gid[i]));
+	b->cap_inheritable = cpu_to_le64(c->cap_inheritable.val);
+	b->cap_permitted = cpu_to_le64(c->cap_permitted.val);
+	b->cap_effective = cpu_to_le64(c->cap_effective.val);
+	b->cap_bset = cpu_to_le64(c->cap_bset.val);
+	b->cap_ambient = cpu_to_le64(c->cap_ambient.val);
+}
+
+static void om_fill_signals(struct virtio_om_mig_begin *b)
+{
+	struct sighand_struct *sh = current->sighand;
+	int i;
+
+	BUILD_BUG_ON(VIRTIO_OM_MIG_SIGNALS < _NSIG);
+	BUILD_BUG_ON(_NSIG_WORDS != 1);
+	spin_lock_irq(&sh->siglock);
+	b->blocked = cpu_to_le64(current->blocked.sig[0]);
+	for (i = 0; i < _NSIG; i++) {
+		const struct sigaction *sa = &sh->action[i].sa;
+
+		b->action[i].handler = cpu_to_le64((unsigned long)sa->sa_handler);
+		b->action[i].flags = cpu_to_le64(sa->sa_flags);
+		b->action[i].restorer = cpu_to_le64((unsigned long)sa->sa_restorer);
+		b->action[i].mask = cpu_to_le64(sa->sa_mask.sig[0]);
+	}
+	spin_unlock_irq(&sh->siglock);
+	b->sas_ss_sp = cpu_to_le64(current->sas_ss_sp);
+	b->sas_ss_size = cpu_to_le64(current->sas_ss_size);
+	b->sas_ss_flags = cpu_to_le32(current->sas_ss_flags);
+}
+
+static void om_fill_mm(struct virtio_om_mig_begin *b, struct mm_struct *mm)
+{
+	mmap_read_lock(mm);
+	b->start_code = cpu_to_le64(mm->start_code);
+	b->end_code = cpu_to_le64(mm->end_code);
+	b->start_data = cpu_to_le64(mm->start_data);
+	b->end_data = cpu_to_le64(mm->end_data);
+	b->start_brk = cpu_to_le64(mm->start_brk);
+	b->brk = cpu_to_le64(mm->brk);
+	b->start_stack = cpu_to_le64(mm->start_stack);
+	b->arg_start = cpu_to_le64(mm->arg_start);
+	b->arg_end = cpu_to_le64(mm->arg_end);
+	b->env_start = cpu_to_le64(mm->env_start);
+	b->env_end = cpu_to_le64(mm->env_end);
+	b->mmap_base = cpu_to_le64(mm->mmap_base);
+	b->vdso = cpu_to_le64((unsigned long)mm->context.vdso);
+	mmap_read_unlock(mm);
+}
+
+static int om_fill_begin(struct om_sender *s, struct virtio_om_mig_begin *b, bool home,
+			 void *xstate, size_t xsize)
+{
+	struct task_struct *t = current;
+	u64 span = 0;
+	unsigned int i;
+
+	b->arch = cpu_to_le32(om_arch_id());
+	b->flags = cpu_to_le32(home ? VIRTIO_OM_MIG_F_HOME : 0);
+	for (i = 0; i < s->nr_vmas; i++)
+		span += (le64_to_cpu(s->vmas[i].end) - le64_to_cpu(s->vmas[i].start)) >> PAGE_SHIFT;
+	b->pages = cpu_to_le64(span);
+	b->vmas = cpu_to_le32(s->nr_vmas);
+	b->personality = cpu_to_le32(t->personality);
+	b->nice = cpu_to_le32(task_nice(t) + 20);
+	b->exit_signal = cpu_to_le32(t->exit_signal);
+	__get_task_comm((char *)b->comm, sizeof(b->comm), t);
+	om_fill_creds(b);
+	om_fill_signals(b);
+	BUILD_BUG_ON(RLIM_NLIMITS > VIRTIO_OM_MIG_RLIMITS);
+	task_lock(t->group_leader);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		b->rlim[i].cur = cpu_to_le64(t->signal->rlim[i].rlim_cur);
+		b->rlim[i].max = cpu_to_le64(t->signal->rlim[i].rlim_max);
+	}
+	task_unlock(t->group_leader);
+	om_fill_mm(b, t->mm);
+	b->clear_child_tid = cpu_to_le64((unsigned long)t->clear_child_tid);
+#ifdef CONFIG_FUTEX
+	b->robust_list = cpu_to_le64((unsigned long)t->robust_list);
+	b->robust_list_len = cpu_to_le64(sizeof(*t->robust_list));
+#endif
+	return om_arch_save(b, xstate, xsize);
+}
+
+/* Signals pending now travel with the process (put back if it stays). */
+static int om_take_signals(struct om_sender *s)
+{
+	sigset_t keep;
+	enum pid_type type;
+	int sig;
+
+	s->sigs = kcalloc(OM_MAX_TRAVEL_SIGNALS, sizeof(*s->sigs), GFP_KERNEL);
+	if (!s->sigs)
+		return -ENOMEM;
+	/* SIGKILL and SIGSTOP stay: they act here, now. */
+	siginitset(&keep, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	spin_lock_irq(&current->sighand->siglock);
+	while (s->nr_sigs < OM_MAX_TRAVEL_SIGNALS) {
+		sig = dequeue_signal(&keep, &s->sigs[s->nr_sigs], &type);
+		if (!sig)
+			break;
+		s->nr_sigs++;
+	}
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
+	return 0;
+}
+
+static void om_return_signals(struct om_sender *s)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_sigs; i++)
+		send_sig_info(s->sigs[i].si_signo, &s->sigs[i], current);
+	s->nr_sigs = 0;
+}
+
+static int om_wait_ack(struct om_proc *p, u16 type, struct om_sender *s)
+{
+	struct virtio_om_mig_mark mark = {
+		.pages = cpu_to_le64(s->pages),
+		.vmas = cpu_to_le32(s->nr_vmas),
+	};
+	struct kvec kv = { &mark, sizeof(mark) };
+	struct virtio_om_mig_ack ack;
+	struct om_kcom_msg *reply;
+	int err;
+
+	err = om_call(p, type, &kv, 1, OM_STEP_TIMEOUT, &reply);
+	if (err)
+		return err;
+	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MIG_ACK ||
+	    om_kcom_msg_copy(reply, 0, &ack, sizeof(ack)) != sizeof(ack)) {
+		om_kcom_msg_free(reply);
+		return -EPROTO;
+	}
+	om_kcom_msg_free(reply);
+	err = le32_to_cpu(ack.error);
+	if (err)
+		return err > 0 && err < MAX_ERRNO ? -err : -EPROTO;
+	return 0;
+}
+
+static int om_flush_pages(struct om_sender *s)
+{
+	struct virtio_om_mig_pages hdr = { .count = cpu_to_le32(s->nr) };
+	struct kvec kv[2] = {
+		{ &hdr, sizeof(hdr) },
+		{ s->addrs, s->nr * sizeof(s->addrs[0]) },
+	};
+	unsigned int i;
+	int err;
+
+	if (!s->nr)
+		return 0;
+	err = om_send(s->p, VIRTIO_OM_T_MIG_PAGES, 0, 0, kv, 2, s->bv, s->nr, NULL);
+	for (i = 0; i < s->nr; i++)
+		put_page(s->bv[i].bv_page);
+	s->pages += s->nr;
+	s->nr = 0;
+	if (err)
+		return err;
+	if (++s->since_sync == OM_MSGS_PER_SYNC) {
+		s->since_sync = 0;
+		return om_wait_ack(s->p, VIRTIO_OM_T_MIG_SYNC, s);
+	}
+	return 0;
+}
+
+/* Every page that holds something: holes and untouched memory stay behind. */
+static int om_send_pages(struct om_sender *s)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < s->nr_vmas; i++) {
+		unsigned long a, end = le64_to_cpu(s->vmas[i].end);
+
+		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_VDSO)
+			continue;
+		for (a = le64_to_cpu(s->vmas[i].start); a < end; a += PAGE_SIZE) {
+			struct page *page;
+
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			page = get_dump_page(a);
+			if (!page)
+				continue;
+			s->addrs[s->nr] = cpu_to_le64(a);
+			bvec_set_page(&s->bv[s->nr], page, PAGE_SIZE, 0);
+			if (++s->nr == OM_PAGES_PER_MSG) {
+				err = om_flush_pages(s);
+				if (err)
+					return err;
+			}
+			cond_resched();
+		}
+	}
+	return om_flush_pages(s);
+}
+
+static int om_send_vmas(struct om_sender *s)
+{
+	const unsigned int per = (VIRTIO_OM_MAX_PAYLOAD - sizeof(struct virtio_om_mig_vmas)) /
+				 sizeof(struct virtio_om_mig_vma);
+	unsigned int at = 0;
+	int err;
+
+	while (at < s->nr_vmas) {
+		unsigned int n = min(per, s->nr_vmas - at);
+		struct virtio_om_mig_vmas hdr = { .count = cpu_to_le32(n) };
+		struct kvec kv[2] = {
+			{ &hdr, sizeof(hdr) },
+			{ &s->vmas[at], n * sizeof(s->vmas[0]) },
+		};
+
+		err = om_send(s->p, VIRTIO_OM_T_MIG_VMAS, 0, 0, kv, 2, NULL, 0, NULL);
+		if (err)
+			return err;
+		at += n;
+	}
+	return 0;
+}
+
+static void om_end(struct om_proc *p, u16 type, int err)
+{
+	struct virtio_om_mig_go go = { .error = cpu_to_le32(-err) };
+	struct kvec kv = { &go, sizeof(go) };
+
+	/* If this fails the destination times out and drops the process. */
+	om_send(p, type, 0, 0, &kv, 1, NULL, 0, NULL);
+}
+
+/**
+ * om_send_process() - move the current process to @dest
+ * @p: its half here (OM_HOME, or OM_REMOTE going home)
+ * @dest: the destination node
+ * @home: @dest is the process's home, where its deputy waits
+ *
+ * On success the destination runs the process: the caller turns this half
+ * into a deputy (at home) or ends it (away). On failure nothing changed.
+ *
+ * Return: 0 or -errno: -EHOSTDOWN/-ENOTCONN (destination unreachable),
+ * -ETIMEDOUT, -EINTR (fatal signal), -ENOMEM, or what the destination refused
+ * with.
+ */
+int om_send_process(struct om_proc *p, u32 dest, bool home)
+{
+	size_t xsize = om_arch_xstate_size();
+	struct om_sender *s;
+	struct virtio_om_mig_begin *b;
+	void *xstate;
+	u32 old_peer = p->peer_node;
+	unsigned int i;
+	int err;
+
+	if (!om_kcom_node_is_up(dest))
+		return -EHOSTUNREACH;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
+	if (!s || !b) {
+		err = -ENOMEM;
+		goto out;
+	}
+	s->p = p;
+	xstate = b + 1;
+	err = om_collect_vmas(s, current->mm);
+	if (err)
+		goto out;
+	err = om_fill_begin(s, b, home, xstate, xsize);
+	if (err)
+		goto out;
+	err = om_take_signals(s);
+	if (err)
+		goto out;
+
+	p->peer_node = dest;
+	{
+		struct kvec kv[2] = { { b, sizeof(*b) }, { xstate, xsize } };
+
+		err = om_send(p, VIRTIO_OM_T_MIG_BEGIN, 0, 0, kv, 2, NULL, 0, NULL);
+	}
+	if (err)
+		goto undo;
+	err = om_send_vmas(s);
+	for (i = 0; !err && i < s->nr_sigs; i++)
+		err = om_send_signal(p, &s->sigs[i]);
+	if (!err)
+		err = om_send_pages(s);
+	if (!err)
+		err = om_wait_ack(p, VIRTIO_OM_T_MIG_COMMIT, s);
+	if (err) {
+		om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
+		goto undo;
+	}
+	/*
+	 * The point of no return: the destination has all of it. At home we
+	 * are the deputy from now on, before the process can call on us.
+	 */
+	if (!home)
+		om_proc_rekey(p, OM_DEPUTY);
+	om_end(p, VIRTIO_OM_T_MIG_GO, 0);
+	atomic64_inc(&p->stats.migrations);
+	goto out;
+
+undo:
+	p->peer_node = old_peer;
+	om_return_signals(s);
+out:
+	if (s) {
+		kfree(s->sigs);
+		kvfree(s->vmas);
+	}
+	kfree(s);
+	kfree(b);
+	return err;
+}
+
+static void om_move_work(struct callback_head *cb)
+{
+	struct om_proc *p = container_of(cb, struct om_proc, work);
+	u32 target;
+	int err;
+
+	atomic_set(&p->work_queued, 0);
+	/* Pending task work also runs at exit: an exiting process goes nowhere. */
+	if (current->flags & PF_EXITING)
+		goto out;
+	if (p->role == OM_REMOTE) {
+		/* Only a homecoming is asked of a process away. The registry
+		 * keeps our half alive; om_go_home() may not return.
+		 */
+		om_proc_put(p);
+		p->last_error = om_go_home(p, false);
+		return;
+	}
+	target = p->target;
+	while (target && target != om_kcom_self()) {
+		err = om_send_process(p, target, false);
+		p->last_error = err;
+		if (err)
+			break;
+		/* Back here when the process comes home, maybe to go on. */
+		target = om_deputy_run(p);
+	}
+	p->target = 0;
+out:
+	om_proc_put(p);
+}
+
+/* Move at the next return to user mode; the work holds a reference. */
+void om_queue_move(struct om_proc *p)
+{
+	if (atomic_cmpxchg(&p->work_queued, 0, 1))
+		return;
+	refcount_inc(&p->ref);
+	init_task_work(&p->work, om_move_work);
+	if (task_work_add(p->task, &p->work, TWA_RESUME)) {
+		atomic_set(&p->work_queued, 0);
+		om_proc_put(p);
+	}
+}

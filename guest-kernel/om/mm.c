@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Address spaces for a process that arrives, and for its deputy: a fresh,
+ * empty mm, and swapping the current task's mm the way exec does, keeping
+ * the old one (a deputy gets its stand-in back when a homecoming fails).
+ */
+#include <linux/mm.h>
+#include <linux/mmu_context.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <asm/mmu_context.h>
+
+#include "om.h"
+
+struct mm_struct *om_mm_new(void)
+{
+	struct mm_struct *mm = mm_alloc();
+
+	if (!mm)
+		return NULL;
+	mm->task_size = TASK_SIZE;
+	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
+	return mm;
+}
+
+/*
+ * Make @mm (a reference the caller gives) the current task's address space
+ * and return the one it had (a reference the caller now owns, or NULL).
+ * Like exec_mmap() but without ending the old mm's users: the caller
+ * decides what becomes of it.
+ */
+struct mm_struct *om_mm_swap(struct mm_struct *mm)
+{
+	struct task_struct *tsk = current;
+	struct mm_struct *old_mm = tsk->mm, *active_mm;
+
+	/* /proc readers and ptrace look at tsk->mm under this lock. */
+	down_write(&tsk->signal->exec_update_lock);
+	if (old_mm)
+		mmap_read_lock(old_mm);
+	task_lock(tsk);
+	local_irq_disable();
+	active_mm = tsk->active_mm;
+	tsk->active_mm = mm;
+	tsk->mm = mm;
+	mm_init_cid(mm);
+	if (!IS_ENABLED(CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM))
+		local_irq_enable();
+	activate_mm(active_mm, mm);
+	if (IS_ENABLED(CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM))
+		local_irq_enable();
+	task_unlock(tsk);
+	if (old_mm) {
+		mmap_read_unlock(old_mm);
+		/* The old mm stays referenced by the caller (our tsk->mm reference). */
+	} else {
+		mmdrop_lazy_tlb(active_mm);
+	}
+	up_write(&tsk->signal->exec_update_lock);
+	return old_mm;
+}

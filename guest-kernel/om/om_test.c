@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the engine's pure logic: where-writes, the system call
+ * table, and the checks of an arriving process's MIG_BEGIN.
+ */
+#include <kunit/test.h>
+#include <linux/mman.h>
+#include <linux/slab.h>
+#include <asm/unistd.h>
+
+#include "om.h"
+
+static void om_test_where(struct kunit *test)
+{
+	u32 node = 99;
+
+	KUNIT_EXPECT_EQ(test, om_parse_where("home", 4, &node), 0);
+	KUNIT_EXPECT_EQ(test, node, 0u);
+	KUNIT_EXPECT_EQ(test, om_parse_where("home\n", 5, &node), 0);
+	KUNIT_EXPECT_EQ(test, om_parse_where("2\n", 2, &node), 0);
+	KUNIT_EXPECT_EQ(test, node, 2u);
+	KUNIT_EXPECT_EQ(test, om_parse_where("1024", 4, &node), 0);
+	KUNIT_EXPECT_EQ(test, node, 1024u);
+	node = 7;
+	KUNIT_EXPECT_EQ(test, om_parse_where("", 0, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("\n", 1, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("abc", 3, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("-1", 2, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("+2", 2, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("0", 1, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("1025", 4, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("2 ", 2, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("2\n\n", 3, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("homex", 5, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("99999999999999999", 17, &node), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_parse_where("00000000000000002", 17, &node), -EINVAL);
+	/* A refused write changes nothing. */
+	KUNIT_EXPECT_EQ(test, node, 7u);
+}
+
+static void om_test_syscall_class(struct kunit *test)
+{
+	unsigned long anon[6] = { 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1UL, 0 };
+	unsigned long file[6] = { 0, 4096, PROT_READ, MAP_PRIVATE, 3, 0 };
+	unsigned long shared[6] = { 0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1UL, 0 };
+	unsigned long none[6] = {};
+
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_read, none), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_write, none), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_openat, none), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getppid, none), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getpid, none), OM_SC_PID);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_gettid, none), OM_SC_PID);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_brk, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigreturn, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_exit_group, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, anon), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, file), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, shared), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_fork, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_execve, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_ptrace, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setuid, none), OM_SC_HOME_FIRST);
+	/* Numbers the table does not know go home first. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(-1, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_syscalls, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(100000, none), OM_SC_HOME_FIRST);
+}
+
+static void om_test_begin(struct kunit *test)
+{
+	size_t xs = 1024, len = sizeof(struct virtio_om_mig_begin) + xs;
+	struct virtio_om_mig_begin *b = kunit_kzalloc(test, len, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	BUILD_BUG_ON(sizeof(*b) != VIRTIO_OM_MIG_BEGIN_SIZE);
+	b->arch = cpu_to_le32(om_arch_id());
+	b->xstate_size = cpu_to_le32(xs);
+	b->nice = cpu_to_le32(20);
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len - 1, xs));
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs + 64));
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, 0));
+	b->arch = cpu_to_le32(77);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	b->arch = cpu_to_le32(om_arch_id());
+	b->flags = cpu_to_le32(0x80);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	b->flags = 0;
+	b->ngroups = cpu_to_le32(VIRTIO_OM_MIG_GROUPS + 1);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	b->ngroups = 0;
+	memset(b->comm, 'x', sizeof(b->comm));
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	b->comm[15] = '\0';
+	b->reserved2[3] = 1;
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	b->reserved2[3] = 0;
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+}
+
+static struct kunit_case om_test_cases[] = {
+	KUNIT_CASE(om_test_where),
+	KUNIT_CASE(om_test_syscall_class),
+	KUNIT_CASE(om_test_begin),
+	{}
+};
+
+static struct kunit_suite om_test_suite = {
+	.name = "omvm-engine",
+	.test_cases = om_test_cases,
+};
+
+kunit_test_suite(om_test_suite);

@@ -1,0 +1,195 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * /proc/PID/hpc: where (read: "home" or the node the process runs on;
+ * write: a node id or "home"), stay (why it cannot move, a reason a line)
+ * and debug (the engine's view of it). fs/proc/base.c lists the entries.
+ */
+#include <linux/fs.h>
+#include <linux/pid_namespace.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/om.h>
+
+#include "../../fs/proc/internal.h"
+#include "om.h"
+
+static ssize_t om_where_read(struct file *file, char __user *buf, size_t count, loff_t *ppos)
+{
+	struct task_struct *task = get_proc_task(file_inode(file));
+	struct om_proc *p;
+	char s[24] = "home\n";
+
+	if (!task)
+		return -ESRCH;
+	p = om_proc_of_task(task);
+	if (p && p->role == OM_DEPUTY)
+		scnprintf(s, sizeof(s), "%u\n", p->peer_node);
+	else if (p && p->role == OM_REMOTE)
+		scnprintf(s, sizeof(s), "%u\n", om_kcom_self());
+	om_proc_put(p);
+	put_task_struct(task);
+	return simple_read_from_buffer(buf, count, ppos, s, strlen(s));
+}
+
+static int om_send_come_home(struct om_proc *p, u32 then_node)
+{
+	struct virtio_om_come_home c = { .then_node = cpu_to_le32(then_node) };
+	struct kvec kv = { &c, sizeof(c) };
+
+	return om_send(p, VIRTIO_OM_T_COME_HOME, 0, 0, &kv, 1, NULL, 0, NULL);
+}
+
+/* A move asked of a process at home. */
+static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 node)
+{
+	char *why;
+	int n;
+
+	if (!node) {
+		p->target = 0; /* cancels a move not yet begun */
+		return 0;
+	}
+	why = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!why)
+		return -ENOMEM;
+	n = om_stay_reasons(task, why, PAGE_SIZE);
+	kfree(why);
+	if (n)
+		return -EBUSY;
+	p->target = node;
+	om_queue_move(p);
+	return 0;
+}
+
+static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t count,
+			      loff_t *ppos)
+{
+	struct task_struct *task;
+	struct om_proc *p;
+	char buf[32];
+	u32 node, self = om_kcom_self();
+	int err;
+
+	if (count > sizeof(buf) - 1)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	err = om_parse_where(buf, count, &node);
+	if (err)
+		return err;
+	task = get_proc_task(file_inode(file));
+	if (!task)
+		return -ESRCH;
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)) {
+		err = -EPERM;
+		goto out_task;
+	}
+	if (!self) {
+		err = -ENOTCONN; /* this guest is in no cluster (yet) */
+		goto out_task;
+	}
+	if (node == self)
+		node = 0;
+	if (node && !om_kcom_node_is_up(node)) {
+		err = -EHOSTUNREACH;
+		goto out_task;
+	}
+	p = om_proc_of_task(task);
+	if (!p) {
+		if (!node)
+			goto out_task; /* home already */
+		p = om_proc_alloc(task, OM_HOME);
+		if (!p) {
+			err = -ENOMEM;
+			goto out_task;
+		}
+		p->home_node = self;
+		p->home_pid = task_tgid_nr(task);
+		err = om_proc_register(p);
+		if (err) {
+			om_proc_put(p);
+			goto out_task;
+		}
+	}
+	switch (p->role) {
+	case OM_HOME:
+		err = om_where_at_home(task, p, node);
+		break;
+	case OM_DEPUTY:
+		if (node == p->peer_node)
+			break;
+		spin_lock(&p->lock);
+		p->then_node = node;
+		spin_unlock(&p->lock);
+		err = om_send_come_home(p, node);
+		break;
+	case OM_REMOTE:
+		/* Away from home, a process can only be sent home from here. */
+		if (node && node != p->home_node) {
+			err = -EOPNOTSUPP;
+			break;
+		}
+		p->target = p->home_node;
+		om_queue_move(p);
+		break;
+	}
+	om_proc_put(p);
+out_task:
+	put_task_struct(task);
+	return err ? err : count;
+}
+
+const struct file_operations om_proc_where_operations = {
+	.read = om_where_read,
+	.write = om_where_write,
+	.llseek = default_llseek,
+};
+
+int om_proc_stay_show(struct seq_file *m, struct pid_namespace *ns, struct pid *pid,
+		      struct task_struct *task)
+{
+	char *why = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	int n;
+
+	if (!why)
+		return -ENOMEM;
+	n = om_stay_reasons(task, why, PAGE_SIZE);
+	seq_write(m, why, n);
+	kfree(why);
+	return 0;
+}
+
+static const char *om_role_name(enum om_role r)
+{
+	switch (r) {
+	case OM_HOME:
+		return "home";
+	case OM_DEPUTY:
+		return "deputy";
+	default:
+		return "remote";
+	}
+}
+
+int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid *pid,
+		       struct task_struct *task)
+{
+	struct om_proc *p = om_proc_of_task(task);
+
+	if (!p) {
+		seq_puts(m, "role: home\nmigrations: 0\n");
+		return 0;
+	}
+	seq_printf(m, "role: %s\nhome: node %u pid %d\npeer: %u\ntarget: %u\n",
+		   om_role_name(p->role), p->home_node, p->home_pid, p->peer_node, p->target);
+	seq_printf(m, "last_error: %d\nmigrations: %lld\nsyscalls: %lld\n", p->last_error,
+		   atomic64_read(&p->stats.migrations), atomic64_read(&p->stats.syscalls));
+	seq_printf(m, "pages_fetched: %lld\npages_written: %lld\nsignals: %lld\n",
+		   atomic64_read(&p->stats.pages_fetched), atomic64_read(&p->stats.pages_written),
+		   atomic64_read(&p->stats.signals));
+	om_proc_put(p);
+	return 0;
+}

@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Taking a process in: the task that will run it (a new task on the
+ * destination, or the deputy when the process comes home) reads the steps
+ * from its inbox and rebuilds the process in itself. Until the sender says
+ * GO, nothing of the receiving task is changed but a new, unused mm.
+ */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mman.h>
+#include <linux/personality.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "om.h"
+
+struct om_receiver {
+	struct om_proc *p;
+	struct virtio_om_mig_begin *b;
+	void *xstate;
+	size_t xsize;
+	u64 pages;
+	u32 vmas;
+	int err;
+	bool committed;
+	kernel_siginfo_t *sigs;
+	unsigned int nr_sigs;
+	void *bounce;
+};
+
+/**
+ * om_begin_valid() - whether a MIG_BEGIN payload can be taken in here
+ * @b: the payload's fixed part
+ * @len: the payload's length
+ * @xstate_size: this node's xstate size
+ *
+ * Context: any.
+ * Return: true when its architecture, sizes and limits fit this node.
+ */
+bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xstate_size)
+{
+	u32 xs = le32_to_cpu(b->xstate_size);
+	unsigned int i;
+
+	if (len < sizeof(*b) || le32_to_cpu(b->arch) != om_arch_id())
+		return false;
+	if (!xstate_size || xs != xstate_size || len != sizeof(*b) + xs)
+		return false;
+	if (le32_to_cpu(b->flags) & ~VIRTIO_OM_MIG_F_HOME)
+		return false;
+	if (le32_to_cpu(b->ngroups) > VIRTIO_OM_MIG_GROUPS || le32_to_cpu(b->nice) > 39)
+		return false;
+	if (!memchr(b->comm, '\0', sizeof(b->comm)))
+		return false;
+	for (i = 0; i < sizeof(b->reserved2); i++)
+		if (b->reserved2[i])
+			return false;
+	return true;
+}
+
+static int om_ack(struct om_receiver *r, const struct om_kcom_hdr *req)
+{
+	struct virtio_om_mig_ack ack = {
+		.error = cpu_to_le32(-r->err),
+		.pages = cpu_to_le64(r->pages),
+	};
+	struct kvec kv = { &ack, sizeof(ack) };
+
+	return om_send(r->p, VIRTIO_OM_T_MIG_ACK, VIRTIO_OM_F_REPLY, req->seq, &kv, 1,
+		       NULL, 0, NULL);
+}
+
+static int om_map_one(const struct virtio_om_mig_vma *v)
+{
+	unsigned long start = le64_to_cpu(v->start), end = le64_to_cpu(v->end);
+	u32 prot = le32_to_cpu(v->prot), flags = le32_to_cpu(v->flags);
+	unsigned long mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+	unsigned long got;
+
+	if (start >= end || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || end > TASK_SIZE)
+		return -EINVAL;
+	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) || flags & ~VIRTIO_OM_VMA_F_ALL)
+		return -EINVAL;
+	if (flags & VIRTIO_OM_VMA_F_VDSO) {
+		int err = om_arch_map_vdso(start);
+
+		if (err)
+			return err;
+		return (unsigned long)current->mm->context.vdso == start ? 0 : -EADDRINUSE;
+	}
+	if (flags & VIRTIO_OM_VMA_F_GROWSDOWN)
+		mflags |= MAP_GROWSDOWN;
+	got = vm_mmap(NULL, start, end - start, prot, mflags, 0);
+	if (IS_ERR_VALUE(got))
+		return (int)got;
+	return got == start ? 0 : -EADDRINUSE;
+}
+
+static int om_take_vmas(struct om_receiver *r, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_mig_vmas hdr;
+	struct virtio_om_mig_vma v;
+	u32 n, i;
+	int err;
+
+	if (om_kcom_msg_copy(msg, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return -EPROTO;
+	n = le32_to_cpu(hdr.count);
+	if (h->len != sizeof(hdr) + (u64)n * sizeof(v) || r->vmas + n > le32_to_cpu(r->b->vmas))
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		om_kcom_msg_copy(msg, sizeof(hdr) + i * sizeof(v), &v, sizeof(v));
+		err = om_map_one(&v);
+		if (err)
+			return err;
+		r->vmas++;
+	}
+	return 0;
+}
+
+/* Write one page of the arriving process, read-only mappings included. */
+static int om_put_page(unsigned long addr, const void *data)
+{
+	struct page *page;
+	int got;
+
+	if (!copy_to_user((void __user *)addr, data, PAGE_SIZE))
+		return 0;
+	/* Not writable by the process: write it as ptrace would. */
+	mmap_read_lock(current->mm);
+	got = get_user_pages(addr, 1, FOLL_WRITE | FOLL_FORCE, &page);
+	mmap_read_unlock(current->mm);
+	if (got != 1)
+		return got < 0 ? got : -EFAULT;
+	memcpy_to_page(page, 0, data, PAGE_SIZE);
+	set_page_dirty_lock(page);
+	put_page(page);
+	return 0;
+}
+
+static int om_take_pages(struct om_receiver *r, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_mig_pages hdr;
+	size_t data;
+	u32 n, i;
+	int err;
+
+	if (om_kcom_msg_copy(msg, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
+		return -EPROTO;
+	n = le32_to_cpu(hdr.count);
+	data = sizeof(hdr) + (size_t)n * sizeof(__le64);
+	if (!n || h->len != data + (u64)n * VIRTIO_OM_PAGE_SIZE)
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		__le64 a;
+		unsigned long addr;
+
+		om_kcom_msg_copy(msg, sizeof(hdr) + i * sizeof(a), &a, sizeof(a));
+		addr = le64_to_cpu(a);
+		if (!PAGE_ALIGNED(addr) || addr >= TASK_SIZE)
+			return -EPROTO;
+		om_kcom_msg_copy(msg, data + (size_t)i * PAGE_SIZE, r->bounce, PAGE_SIZE);
+		err = om_put_page(addr, r->bounce);
+		if (err)
+			return err;
+		r->pages++;
+	}
+	return 0;
+}
+
+static void om_take_signal(struct om_receiver *r, struct om_kcom_msg *msg)
+{
+	struct virtio_om_signal s;
+	int sig;
+
+	if (om_kcom_msg_copy(msg, 0, &s, sizeof(s)) != sizeof(s) ||
+	    r->nr_sigs == OM_MAX_TRAVEL_SIGNALS)
+		return;
+	sig = le32_to_cpu(s.signo);
+	if (!valid_signal(sig) || !sig)
+		return;
+	memcpy(&r->sigs[r->nr_sigs], s.info, sizeof(r->sigs[0]));
+	r->sigs[r->nr_sigs++].si_signo = sig;
+}
+
+static int om_check_mark(struct om_receiver *r, struct om_kcom_msg *msg)
+{
+	struct virtio_om_mig_mark m;
+
+	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
+		return -EPROTO;
+	if (le64_to_cpu(m.pages) != r->pages || le32_to_cpu(m.vmas) != r->vmas)
+		return -EPROTO;
+	return 0;
+}
+
+static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
+{
+	struct mm_struct *mm = current->mm;
+
+	mmap_write_lock(mm);
+	mm->start_code = le64_to_cpu(b->start_code);
+	mm->end_code = le64_to_cpu(b->end_code);
+	mm->start_data = le64_to_cpu(b->start_data);
+	mm->end_data = le64_to_cpu(b->end_data);
+	mm->start_brk = le64_to_cpu(b->start_brk);
+	mm->brk = le64_to_cpu(b->brk);
+	mm->start_stack = le64_to_cpu(b->start_stack);
+	mm->arg_start = le64_to_cpu(b->arg_start);
+	mm->arg_end = le64_to_cpu(b->arg_end);
+	mm->env_start = le64_to_cpu(b->env_start);
+	mm->env_end = le64_to_cpu(b->env_end);
+	mm->mmap_base = le64_to_cpu(b->mmap_base);
+	mmap_write_unlock(mm);
+}
+
+static int om_apply_creds(const struct virtio_om_mig_begin *b)
+{
+	struct user_namespace *ns = &init_user_ns;
+	struct group_info *gi;
+	struct cred *c;
+	u32 i, n = le32_to_cpu(b->ngroups);
+
+	c = prepare_creds();
+	if (!c)
+		return -ENOMEM;
+	c->uid = make_kuid(ns, le32_to_cpu(b->uid));
+	c->euid = make_kuid(ns, le32_to_cpu(b->euid));
+	c->suid = make_kuid(ns, le32_to_cpu(b->suid));
+	c->fsuid = make_kuid(ns, le32_to_cpu(b->fsuid));
+	c->gid = make_kgid(ns, le32_to_cpu(b->gid));
+	c->egid = make_kgid(ns, le32_to_cpu(b->egid));
+	c->sgid = make_kgid(ns, le32_to_cpu(b->sgid));
+	c->fsgid = make_kgid(ns, le32_to_cpu(b->fsgid));
+	c->securebits = le32_to_cpu(b->securebits);
+	c->cap_inheritable.val = le64_to_cpu(b->cap_inheritable) & CAP_VALID_MASK;
+	c->cap_permitted.val = le64_to_cpu(b->cap_permitted) & CAP_VALID_MASK;
+	c->cap_effective.val = le64_to_cpu(b->cap_effective) & CAP_VALID_MASK;
+	c->cap_bset.val = le64_to_cpu(b->cap_bset) & CAP_VALID_MASK;
+	c->cap_ambient.val = le64_to_cpu(b->cap_ambient) & CAP_VALID_MASK;
+	gi = groups_alloc(n);
+	if (!gi) {
+		abort_creds(c);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+		gi->gid[i] = make_kgid(ns, le32_to_cpu(b->groups[i]));
+	groups_sort(gi);
+	set_groups(c, gi);
+	put_group_info(gi);
+	commit_creds(c);
+	return 0;
+}
+
+static void om_apply_signals(const struct virtio_om_mig_begin *b)
+{
+	struct sighand_struct *sh = current->sighand;
+	const u64 never = sigmask(SIGKILL) | sigmask(SIGSTOP);
+	int i;
+
+	spin_lock_irq(&sh->siglock);
+	for (i = 0; i < _NSIG; i++) {
+		struct sigaction *sa = &sh->action[i].sa;
+
+		sa->sa_handler = (__sighandler_t)(unsigned long)le64_to_cpu(b->action[i].handler);
+		sa->sa_flags = le64_to_cpu(b->action[i].flags);
+		sa->sa_restorer = (__sigrestore_t)(unsigned long)le64_to_cpu(b->action[i].restorer);
+		sa->sa_mask.sig[0] = le64_to_cpu(b->action[i].mask) & ~never;
+		if (i + 1 == SIGKILL || i + 1 == SIGSTOP)
+			sa->sa_handler = SIG_DFL;
+	}
+	spin_unlock_irq(&sh->siglock);
+	current->sas_ss_sp = le64_to_cpu(b->sas_ss_sp);
+	current->sas_ss_size = le64_to_cpu(b->sas_ss_size);
+	current->sas_ss_flags = le32_to_cpu(b->sas_ss_flags);
+}
+
+/* Everything but the blocked mask and pending signals (see om_finish_arrival()). */
+static int om_apply(struct om_receiver *r)
+{
+	const struct virtio_om_mig_begin *b = r->b;
+	struct task_struct *t = current;
+	char comm[TASK_COMM_LEN];
+	int err, i;
+
+	err = om_apply_creds(b);
+	if (err)
+		return err;
+	om_apply_signals(b);
+	task_lock(t->group_leader);
+	for (i = 0; i < RLIM_NLIMITS; i++) {
+		u64 cur = le64_to_cpu(b->rlim[i].cur), max = le64_to_cpu(b->rlim[i].max);
+
+		t->signal->rlim[i].rlim_max = max;
+		t->signal->rlim[i].rlim_cur = min(cur, max);
+	}
+	task_unlock(t->group_leader);
+	memcpy(comm, b->comm, sizeof(comm));
+	comm[sizeof(comm) - 1] = '\0';
+	set_task_comm(t, comm);
+	t->personality = le32_to_cpu(b->personality);
+	set_user_nice(t, (int)le32_to_cpu(b->nice) - 20);
+	t->clear_child_tid = (int __user *)(unsigned long)le64_to_cpu(b->clear_child_tid);
+#ifdef CONFIG_FUTEX
+	t->robust_list = (struct robust_list_head __user *)
+			 (unsigned long)le64_to_cpu(b->robust_list);
+#endif
+	return om_arch_restore(b, r->xstate, r->xsize);
+}
+
+/**
+ * om_finish_arrival() - the last of an arrival, on the way to user mode
+ * @p: the half that took the process in
+ *
+ * Sets the blocked mask and queues the signals that were pending when the
+ * process left: only now, so that no signal frame is built before the
+ * registers are final.
+ */
+void om_finish_arrival(struct om_proc *p)
+{
+	sigset_t blocked;
+	unsigned int i;
+
+	if (!p->arrival)
+		return;
+	siginitset(&blocked, le64_to_cpu(p->arrival->blocked) &
+			     ~(sigmask(SIGKILL) | sigmask(SIGSTOP)));
+	set_current_blocked(&blocked);
+	for (i = 0; i < p->nr_arrival_signals; i++)
+		send_sig_info(p->arrival_signals[i].si_signo, &p->arrival_signals[i], current);
+	kfree(p->arrival_signals);
+	p->arrival_signals = NULL;
+	p->nr_arrival_signals = 0;
+	kfree(p->arrival);
+	p->arrival = NULL;
+}
+
+/* Read steps until GO (0) or the end of the attempt (-errno). */
+static int om_receive_steps(struct om_receiver *r)
+{
+	struct om_kcom_msg *msg;
+	int err;
+
+	for (;;) {
+		const struct om_kcom_hdr *h;
+
+		msg = om_proc_next(r->p, OM_STEP_TIMEOUT, &err);
+		if (!msg)
+			return err;
+		h = om_kcom_msg_hdr(msg);
+		switch (h->type) {
+		case VIRTIO_OM_T_MIG_VMAS:
+			if (!r->err && !r->committed)
+				r->err = om_take_vmas(r, msg);
+			break;
+		case VIRTIO_OM_T_MIG_PAGES:
+			if (!r->err && !r->committed)
+				r->err = om_take_pages(r, msg);
+			break;
+		case VIRTIO_OM_T_SIGNAL:
+			om_take_signal(r, msg);
+			break;
+		case VIRTIO_OM_T_MIG_SYNC:
+		case VIRTIO_OM_T_MIG_COMMIT:
+			if (!r->err)
+				r->err = om_check_mark(r, msg);
+			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err) {
+				r->committed = true;
+				om_set_mm_layout(r->b);
+			}
+			err = om_ack(r, h);
+			if (err && !r->err)
+				r->err = err;
+			break;
+		case VIRTIO_OM_T_MIG_GO:
+			om_kcom_msg_free(msg);
+			return r->committed && !r->err ? 0 : -EPROTO;
+		case VIRTIO_OM_T_MIG_ABORT:
+			om_kcom_msg_free(msg);
+			return r->err ?: -ECANCELED;
+		default:
+			/* Nothing else belongs in a move: a request gets an error. */
+			om_reply_error(h, -EBUSY);
+			break;
+		}
+		om_kcom_msg_free(msg);
+	}
+}
+
+/**
+ * om_receive_process() - take in the process whose MIG_BEGIN is @begin
+ * @p: the receiving half (a new remote, or the deputy)
+ * @begin: the MIG_BEGIN message; freed here
+ *
+ * On success the current task is the process (registers, memory, state):
+ * it runs it on its return to user mode. The caller still calls
+ * om_finish_arrival() on that way. On failure the current task's mm is as
+ * before.
+ *
+ * Return: 0 or -errno.
+ */
+int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(begin);
+	struct om_receiver r = { .p = p, .xsize = om_arch_xstate_size() };
+	struct mm_struct *old_mm = NULL, *mm;
+	bool swapped = false;
+	int err;
+
+	if (h->type != VIRTIO_OM_T_MIG_BEGIN) {
+		om_kcom_msg_free(begin);
+		return -EPROTO;
+	}
+	r.b = kzalloc(sizeof(*r.b) + r.xsize, GFP_KERNEL);
+	r.sigs = kcalloc(OM_MAX_TRAVEL_SIGNALS, sizeof(*r.sigs), GFP_KERNEL);
+	r.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!r.b || !r.sigs || !r.bounce) {
+		r.err = -ENOMEM;
+	} else if (h->len != sizeof(*r.b) + r.xsize ||
+		   om_kcom_msg_copy(begin, 0, r.b, h->len) != h->len ||
+		   !om_begin_valid(r.b, h->len, r.xsize)) {
+		r.err = -EPROTO;
+	}
+	om_kcom_msg_free(begin);
+	r.xstate = r.b ? (void *)(r.b + 1) : NULL;
+
+	if (!r.err) {
+		mm = om_mm_new();
+		if (!mm) {
+			r.err = -ENOMEM;
+		} else {
+			old_mm = om_mm_swap(mm);
+			swapped = true;
+		}
+	}
+	err = om_receive_steps(&r);
+	if (!err)
+		err = om_apply(&r);
+	if (err) {
+		if (swapped && old_mm)
+			mmput(om_mm_swap(old_mm));
+		kfree(r.b);
+		kfree(r.sigs);
+		kfree(r.bounce);
+		return err;
+	}
+	if (old_mm)
+		mmput(old_mm);
+	kfree(r.bounce);
+	p->arrival = r.b;
+	p->arrival_signals = r.sigs;
+	p->nr_arrival_signals = r.nr_sigs;
+	return 0;
+}

@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A process away from home: the task that runs it here, its system calls
+ * (run here, at home through the deputy, or after going home first), and
+ * its answers to the deputy's reads and writes of its memory.
+ */
+#include <linux/cpumask.h>
+#include <linux/mm.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/task_work.h>
+#include <linux/uaccess.h>
+#include <linux/om.h>
+
+#include "om.h"
+
+/* The first return to user mode: after ret_from_fork has cleared ax. */
+static void om_remote_resume(struct callback_head *cb)
+{
+	struct om_proc *p = container_of(cb, struct om_proc, resume_work);
+
+	struct om_kcom_msg *msg;
+
+	current_pt_regs()->ax = le64_to_cpu(p->arrival->regs.ax);
+	om_finish_arrival(p);
+	WRITE_ONCE(p->running, true);
+	/* Signals forwarded while it was arriving. */
+	while ((msg = om_proc_try_next(p))) {
+		if (om_kcom_msg_hdr(msg)->type == VIRTIO_OM_T_SIGNAL)
+			om_deliver_signal(p, msg);
+		om_kcom_msg_free(msg);
+	}
+	if (p->target == p->home_node)
+		om_queue_move(p);
+	om_proc_put(p);
+}
+
+static int om_remote_main(void *arg)
+{
+	struct om_proc *p = arg;
+	struct om_kcom_msg *begin;
+	int err;
+
+	/* Run anywhere, like the process did, not where the receive worker was. */
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
+	err = om_proc_attach(p, current);
+	if (!err) {
+		begin = om_proc_next(p, OM_STEP_TIMEOUT, &err);
+		if (begin)
+			err = om_receive_process(p, begin);
+	}
+	if (err) {
+		p->silent = true;
+		om_proc_unregister(p);
+		om_proc_put(p);
+		/* Never seen by anyone: kthreadd reaps it. */
+		do_exit(0);
+	}
+	set_task_syscall_work(current, OM);
+	init_task_work(&p->resume_work, om_remote_resume);
+	/* The reference we hold passes to the resume work. */
+	if (task_work_add(current, &p->resume_work, TWA_RESUME)) {
+		om_proc_put(p);
+		do_exit(SIGKILL);
+	}
+	/* ret_from_fork takes us to user mode with the process's registers. */
+	return 0;
+}
+
+/**
+ * om_spawn_remote() - start the task that takes in an arriving process
+ * @p: its registered half, whose inbox holds the MIG_BEGIN
+ *
+ * The task is a child of kthreadd (which reaps it), as a usermode helper is.
+ *
+ * Return: 0 or -errno.
+ */
+int om_spawn_remote(struct om_proc *p)
+{
+	pid_t pid;
+
+	refcount_inc(&p->ref);
+	pid = user_mode_thread(om_remote_main, p, CLONE_PARENT | SIGCHLD);
+	if (pid < 0) {
+		om_proc_put(p);
+		return pid;
+	}
+	return 0;
+}
+
+/**
+ * om_go_home() - send the current process home
+ * @p: its half here
+ * @redo_syscall: it is in a system call that must run at home: it resumes
+ *	there at the call's instruction, so the call runs again, at home
+ *
+ * Return: does not return on success (this half ends); -errno if the
+ * process stays.
+ */
+int om_go_home(struct om_proc *p, bool redo_syscall)
+{
+	struct pt_regs *regs = current_pt_regs();
+	struct pt_regs saved = *regs;
+	int err;
+
+	if (redo_syscall)
+		om_arch_redo_syscall(regs);
+	err = om_send_process(p, p->home_node, true);
+	if (err) {
+		*regs = saved;
+		return err;
+	}
+	p->silent = true;
+	do_exit(0);
+}
+
+static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_mem_req req;
+	struct virtio_om_mem_data data = {};
+	struct vm_area_struct *vma;
+	unsigned long addr;
+	u32 len;
+	struct kvec kv[2] = { { &data, sizeof(data) }, { buf, 0 } };
+
+	om_kcom_msg_copy(msg, 0, &req, sizeof(req));
+	addr = le64_to_cpu(req.addr);
+	len = le32_to_cpu(req.len);
+	if (!len || len > PAGE_SIZE || (addr & ~PAGE_MASK) + len > PAGE_SIZE) {
+		data.error = cpu_to_le32(EINVAL);
+	} else if (copy_from_user(buf, (const void __user *)addr, len)) {
+		data.error = cpu_to_le32(EFAULT);
+	} else {
+		kv[1].iov_len = len;
+		mmap_read_lock(current->mm);
+		vma = vma_lookup(current->mm, addr);
+		if (vma && (vma->vm_flags & VM_WRITE))
+			data.flags = cpu_to_le32(VIRTIO_OM_MEM_F_WRITABLE);
+		mmap_read_unlock(current->mm);
+	}
+	return om_send(p, VIRTIO_OM_T_MEM_DATA, VIRTIO_OM_F_REPLY, h->seq, kv,
+		       kv[1].iov_len ? 2 : 1, NULL, 0, NULL);
+}
+
+static void om_serve_write(struct om_kcom_msg *msg, void *buf)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_mem_req req;
+	unsigned long addr;
+	u32 len;
+
+	om_kcom_msg_copy(msg, 0, &req, sizeof(req));
+	addr = le64_to_cpu(req.addr);
+	len = le32_to_cpu(req.len);
+	if (!len || len > PAGE_SIZE || h->len != sizeof(req) + len)
+		return;
+	om_kcom_msg_copy(msg, sizeof(req), buf, len);
+	/* The deputy only writes back what the process may write. */
+	if (copy_to_user((void __user *)addr, buf, len))
+		pr_debug("omvm: write-back to %lx failed\n", addr);
+}
+
+/* Forward a call to the deputy and serve its memory accesses until it answers. */
+static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
+{
+	struct virtio_om_syscall sc = { .nr = cpu_to_le32(nr) };
+	struct kvec kv = { &sc, sizeof(sc) };
+	struct om_kcom_msg *msg;
+	void *buf;
+	long ret = -EIO;
+	u64 seq;
+	int i, err;
+
+	for (i = 0; i < 6; i++)
+		sc.args[i] = cpu_to_le64(args[i]);
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, &kv, 1, NULL, 0, &seq);
+	if (err) {
+		kfree(buf);
+		return err == -ERESTARTSYS ? -EINTR : -EIO;
+	}
+	atomic64_inc(&p->stats.syscalls);
+	for (;;) {
+		const struct om_kcom_hdr *h;
+
+		msg = om_proc_next(p, MAX_SCHEDULE_TIMEOUT, &err);
+		if (!msg) {
+			/* Fatal signal or lost home: the exit path ends us. */
+			ret = err == -EINTR ? -EINTR : -EIO;
+			break;
+		}
+		h = om_kcom_msg_hdr(msg);
+		if (h->type == VIRTIO_OM_T_MEM_READ) {
+			om_serve_read(p, msg, buf);
+		} else if (h->type == VIRTIO_OM_T_MEM_WRITE) {
+			om_serve_write(msg, buf);
+		} else if (h->type == VIRTIO_OM_T_SIGNAL) {
+			om_deliver_signal(p, msg);
+		} else if (h->type == VIRTIO_OM_T_SYSCALL_RET && h->reply_to == seq) {
+			struct virtio_om_syscall_ret r;
+
+			if (om_kcom_msg_copy(msg, 0, &r, sizeof(r)) == sizeof(r))
+				ret = (long)le64_to_cpu(r.ret);
+			om_kcom_msg_free(msg);
+			break;
+		}
+		if (h->type != VIRTIO_OM_T_MEM_READ && h->type != VIRTIO_OM_T_MEM_WRITE &&
+		    h->type != VIRTIO_OM_T_SIGNAL)
+			om_reply_error(h, -EBUSY);
+		om_kcom_msg_free(msg);
+	}
+	kfree(buf);
+	return ret;
+}
+
+long om_syscall_enter(struct pt_regs *regs, long nr)
+{
+	struct om_proc *p = om_proc_of_task(current);
+	unsigned long args[6];
+
+	if (!p)
+		return nr;
+	/* The registry keeps our own half alive until we exit. */
+	om_proc_put(p);
+	if (p->role != OM_REMOTE)
+		return nr;
+	om_arch_syscall_args(regs, args);
+	switch (om_syscall_class(nr, args)) {
+	case OM_SC_LOCAL:
+		break;
+	case OM_SC_PID:
+		regs->ax = p->home_pid;
+		nr = -1;
+		break;
+	case OM_SC_FORWARD:
+		regs->ax = om_forward(p, nr, args);
+		nr = -1;
+		break;
+	default:
+		/* Returns only if the process cannot go home. */
+		regs->ax = om_go_home(p, true);
+		nr = -1;
+		break;
+	}
+	return nr;
+}

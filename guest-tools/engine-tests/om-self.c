@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * om-self: engine tests a process runs on itself. Each moves itself by
+ * writing /proc/self/hpc/where and checks what it sees.
+ *
+ *   om-self file NODE PATH        a file opened at home, used away; a new one
+ *   om-self pipe NODE             a read that blocks at home, plain and signalled
+ *   om-self threads               a second thread forbids moving
+ *   om-self badwhere              refused writes change nothing
+ *   om-self ids NODE              pid, ppid and tid stay home's
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                         \
+	do {                                                     \
+		if (!(cond)) {                                   \
+			printf("FAIL %s:%d: ", __func__, __LINE__); \
+			printf(__VA_ARGS__);                     \
+			printf("\n");                            \
+			failures++;                              \
+		}                                                \
+	} while (0)
+
+static int where_write(const char *s, size_t len)
+{
+	int fd = open("/proc/self/hpc/where", O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, len) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void where_read(char *buf, size_t size)
+{
+	int fd = open("/proc/self/hpc/where", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Move to node (or "home") and check we got there. */
+static void go(const char *node)
+{
+	char now[32];
+	int err = where_write(node, strlen(node));
+
+	CHECK(!err, "write %s to where: %s", node, strerror(-err));
+	where_read(now, sizeof(now));
+	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	printf("at %s\n", now);
+}
+
+static int test_file(const char *node, const char *path)
+{
+	char buf[64] = "", newpath[256];
+	int fd = open(path, O_RDWR), fd2;
+
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	CHECK(read(fd, buf, 6) == 6 && !memcmp(buf, "first ", 6), "first read: %s", buf);
+	go(node);
+	CHECK(read(fd, buf, 7) == 7 && !memcmp(buf, "second\n", 7), "read away: %.7s", buf);
+	CHECK(write(fd, "written away\n", 13) == 13, "write away: %s", strerror(errno));
+	CHECK(lseek(fd, 0, SEEK_SET) == 0, "lseek away");
+	memset(buf, 0, sizeof(buf));
+	CHECK(read(fd, buf, sizeof(buf) - 1) == 26, "reread: '%s'", buf);
+	CHECK(!strcmp(buf, "first second\nwritten away\n"), "content: '%s'", buf);
+	snprintf(newpath, sizeof(newpath), "%s.new", path);
+	fd2 = open(newpath, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	CHECK(fd2 >= 0, "create %s away: %s", newpath, strerror(errno));
+	CHECK(write(fd2, "made away\n", 10) == 10, "write new file");
+	close(fd2);
+	close(fd);
+	go("home");
+	return 0;
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+static int test_pipe(const char *node)
+{
+	struct sigaction sa = { .sa_handler = on_alarm };
+	char buf[16] = "";
+	int p[2], status;
+	ssize_t n;
+	pid_t child;
+
+	CHECK(!pipe(p), "pipe");
+	child = fork();
+	if (!child) {
+		/* At home: write twice, late enough that the reads block. */
+		sleep(3);
+		(void)!write(p[1], "hello", 5);
+		sleep(4);
+		(void)!write(p[1], "again", 5);
+		_exit(0);
+	}
+	close(p[1]);
+	go(node);
+	/* Blocks at home until the child writes. */
+	n = read(p[0], buf, sizeof(buf));
+	CHECK(n == 5 && !memcmp(buf, "hello", 5), "blocked read got %zd '%.5s'", n, buf);
+	printf("read: %.5s\n", buf);
+	/* A signal during the block, no SA_RESTART: EINTR. */
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	n = read(p[0], buf, sizeof(buf));
+	CHECK(n == -1 && errno == EINTR, "interrupted read: %zd errno %d", n, errno);
+	printf("interrupted: %s\n", n < 0 ? strerror(errno) : "no");
+	/* With SA_RESTART the read restarts and gets the second write. */
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(1);
+	n = read(p[0], buf, sizeof(buf));
+	CHECK(n == 5 && !memcmp(buf, "again", 5), "restarted read: %zd '%.5s'", n, buf);
+	printf("restarted read: %.5s\n", buf);
+	go("home");
+	CHECK(waitpid(child, &status, 0) == child && WIFEXITED(status), "child");
+	return 0;
+}
+
+static void *idle_thread(void *arg)
+{
+	pause();
+	return arg;
+}
+
+static int test_threads(void)
+{
+	char stay[512] = "";
+	pthread_t t;
+	int fd, err;
+
+	CHECK(!pthread_create(&t, NULL, idle_thread, NULL), "pthread_create");
+	err = where_write("2", 1);
+	CHECK(err == -EBUSY, "moving a threaded process: %s", strerror(-err));
+	printf("where: %s\n", strerror(-err));
+	fd = open("/proc/self/hpc/stay", O_RDONLY);
+	CHECK(fd >= 0 && read(fd, stay, sizeof(stay) - 1) > 0, "read stay");
+	CHECK(strstr(stay, "threads") != NULL, "stay: '%s'", stay);
+	printf("stay: %s", stay);
+	return 0;
+}
+
+static int test_badwhere(void)
+{
+	static const struct {
+		const char *s;
+		int err;
+	} bad[] = {
+		{ "abc", EINVAL }, { "", EINVAL }, { "-1", EINVAL }, { "0", EINVAL },
+		{ "1025", EINVAL }, { "99", EHOSTUNREACH },
+		{ "2222222222222222222222222222222222222222", EINVAL },
+	};
+	char now[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int err = where_write(bad[i].s, strlen(bad[i].s));
+
+		CHECK(err == -bad[i].err, "'%s': %s, not %s", bad[i].s, strerror(-err),
+		      strerror(bad[i].err));
+		printf("'%s': %s\n", bad[i].s, strerror(-err));
+		where_read(now, sizeof(now));
+		CHECK(!strcmp(now, "home"), "after '%s' where is %s", bad[i].s, now);
+	}
+	return 0;
+}
+
+static int test_ids(const char *node)
+{
+	pid_t pid = getpid(), ppid = getppid(), tid = (pid_t)syscall(SYS_gettid);
+
+	go(node);
+	CHECK(getpid() == pid, "getpid %d away, %d at home", getpid(), pid);
+	CHECK(getppid() == ppid, "getppid %d away, %d at home", getppid(), ppid);
+	CHECK((pid_t)syscall(SYS_gettid) == tid, "gettid away");
+	printf("ids: pid %d ppid %d\n", getpid(), getppid());
+	go("home");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 4 && !strcmp(argv[1], "file"))
+		test_file(argv[2], argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "pipe"))
+		test_pipe(argv[2]);
+	else if (argc == 2 && !strcmp(argv[1], "threads"))
+		test_threads();
+	else if (argc == 2 && !strcmp(argv[1], "badwhere"))
+		test_badwhere();
+	else if (argc == 3 && !strcmp(argv[1], "ids"))
+		test_ids(argv[2]);
+	else {
+		fprintf(stderr, "usage: see the comment at the top of om-self.c\n");
+		return 2;
+	}
+	printf("%s: %d failures\n", argv[1], failures);
+	return failures ? 1 : 0;
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# The engine end to end, 3 guests: processes moved with /proc/PID/hpc/where
+# keep computing elsewhere while their deputy at home runs their system
+# calls; results, files, pipes, signals, FPU/vector state and TLS are as if
+# they never moved. Also the engine's KUnit suite, booted in every guest.
+#
+# usage: engine.sh OMCLUSTER BUILD_ROOT [MOVE_ROUNDS]
+. "$(dirname "$0")/lib.sh"
+e2e_init "$1" "$2" engine
+rounds=${3:-20}
+libexec=/usr/libexec/omvm
+
+echo "# booting 3 guests (KUnit on)"
+# shellcheck disable=SC2086 # extra arguments for development runs
+if ! timeout 600 "$OMC" --run-dir "$E2E_RUN_DIR" -c engine up -n 3 --timeout 300 \
+	--append kunit.enable=1 ${OM_E2E_UP_ARGS:-}; then
+	not_ok "up -n 3"
+	e2e_finish
+	exit 1
+fi
+ok "up -n 3"
+check "every node sees the others up" 'e2e_wait_nodes 3'
+
+console=$(oc console -n 100000 1)
+check "KUnit: the engine's suite passed" 'grep -qE "^ *ok [0-9]+ omvm-engine" <<<"$console"'
+check "KUnit: no test failed" '! grep -qE "^ *not ok " <<<"$console"'
+grep -E "^ *(not )?ok [0-9]+ " <<<"$console" | sed 's/^/#   /' || true
+
+# run NODE DESCRIPTION COMMAND...: a program in a guest must pass.
+run() {
+	local node=$1 what=$2 out rc
+	shift 2
+	out=$(oc exec -t 300 "$node" -- "$@" 2>&1) && rc=0 || rc=$?
+	sed 's/^/#   /' <<<"$out"
+	check "$what" '[ "$rc" -eq 0 ]'
+}
+
+version=$(oc exec -t 30 1 -- cat /proc/hpc/admin/version)
+check "the engine answers at /proc/hpc/admin/version" 'grep -q "^engine " <<<"$version"'
+
+run 1 "bad writes to where: a clear errno each, nothing changes" "$libexec/om-self" badwhere
+run 1 "a threaded process cannot move: EBUSY, and stay names threads" "$libexec/om-self" threads
+run 1 "away, getpid/getppid/gettid answer home's ids" "$libexec/om-self" ids 2
+
+echo "# a file only node 1 has, opened at home, used at node 2"
+oc exec -t 30 1 -- sh -c 'printf "first second\n" >/tmp/only1; rm -f /tmp/only1.new'
+oc exec -t 30 2 -- rm -f /tmp/only1 /tmp/only1.new
+run 1 "a file opened at home is read and written away, a new one is created at home" \
+	"$libexec/om-self" file 2 /tmp/only1
+check "the file's content at node 1 is what the process wrote" \
+	'[ "$(oc exec -t 30 1 -- cat /tmp/only1)" = "$(printf "first second\nwritten away")" ]'
+check "the file created away exists at node 1" '[ "$(oc exec -t 30 1 -- cat /tmp/only1.new)" = "made away" ]'
+check "and not at node 2" '! oc exec -t 30 2 -- test -e /tmp/only1.new'
+
+run 1 "away, a pipe read blocks at home until written; a signal interrupts it (EINTR) or restarts it" \
+	"$libexec/om-self" pipe 2
+
+echo "# a computation, never moved, for reference"
+ref=$(oc exec -t 900 1 -- "$libexec/om-compute" 1500 10 /tmp/ref.file)
+check "the reference run ends with a result" 'grep -q "^result " <<<"$ref"'
+
+# compute NAME STEPS EVERY: om-compute at node 1 writing to a pipe and a file; prints its pid.
+compute() {
+	bg 1 "$1" "$libexec/om-compute $2 $3 /tmp/$1.file | cat"
+	local i pid=""
+	for ((i = 0; i < 30; i++)); do
+		pid=$(oc exec -t 30 1 -- pidof om-compute 2>/dev/null) && break
+		sleep 1
+	done
+	echo "$pid"
+}
+
+# cputime NODE PID: utime+stime in ticks.
+cputime() {
+	oc exec -t 30 "$1" -- cat "/proc/$2/stat" | awk '{ print $14 + $15 }'
+}
+
+echo "# the same computation, moved to node 2 while it runs"
+pid=$(compute moved 1500 10)
+check "it started" '[ -n "$pid" ] && bg_grep 1 moved "^step 10 " 60'
+out=$(oc exec -t 120 1 -- om-migrate "$pid" 2 2>&1) && rc=0 || rc=$?
+echo "#   $out"
+check "om-migrate moves it to node 2" '[ "$rc" -eq 0 ]'
+check "where says 2" '[ "$(oc exec -t 30 1 -- cat /proc/$pid/hpc/where)" = 2 ]'
+remote=$(oc exec -t 30 2 -- cat /proc/hpc/remote)
+sed 's/^/#   /' <<<"$remote"
+check "node 2 runs it for node 1" 'awk -v p="$pid" "\$1 == 1 && \$2 == p" <<<"$remote" | grep -q .'
+rpid=$(awk -v p="$pid" '$1 == 1 && $2 == p { print $3 }' <<<"$remote")
+d0=$(cputime 1 "$pid")
+r0=$(cputime 2 "$rpid")
+sleep 5
+d1=$(cputime 1 "$pid")
+r1=$(cputime 2 "$rpid" || echo "$r0")
+echo "# CPU ticks in 5 s: deputy at node 1 $((d1 - d0)), process at node 2 $((r1 - r0))"
+check "node 2 accounts its CPU time" '[ $((r1 - r0)) -ge 100 ]'
+check "the deputy at node 1 stays near zero" '[ $((d1 - d0)) -le 10 ]'
+bg_wait 1 moved 900 >"$E2E_RUN_DIR/moved.out" && rc=0 || rc=$?
+check "the moved run ends well" '[ "$rc" -eq 0 ]'
+check "its output through the pipe at home is the reference's, in order" \
+	'diff <(echo "$ref") "$E2E_RUN_DIR/moved.out" >/dev/null'
+check "its file at home is the reference's" \
+	'[ "$(oc exec -t 30 1 -- md5sum /tmp/moved.file | cut -d" " -f1)" = "$(oc exec -t 30 1 -- md5sum /tmp/ref.file | cut -d" " -f1)" ]'
+
+echo "# moves 1->2->home->3->home, $rounds times, while it computes"
+# About 20 ms a step under TCG: long enough for every move, with room.
+oc exec -t 1800 1 -- "$libexec/om-compute" 4000 100 >"$E2E_RUN_DIR/ref2" 2>&1
+pid=$(compute many 4000 100)
+moves=0
+fail=""
+for ((r = 0; r < rounds; r++)); do
+	for to in 2 home 3 home; do
+		if oc exec -t 120 1 -- om-migrate "$pid" "$to" >/dev/null 2>"$E2E_RUN_DIR/mig.err"; then
+			moves=$((moves + 1))
+		else
+			fail="$to: $(cat "$E2E_RUN_DIR/mig.err")"
+			break 2
+		fi
+	done
+done
+echo "# $moves moves${fail:+, then failed: $fail}"
+check "$((rounds * 4)) moves, each one arrived" '[ "$moves" -eq $((rounds * 4)) ]'
+bg_wait 1 many 1800 | grep -E "^(step|result)" >"$E2E_RUN_DIR/many.out" || true
+check "after the moves, output and result are the reference's" \
+	'diff "$E2E_RUN_DIR/ref2" "$E2E_RUN_DIR/many.out" >/dev/null'
+tail -n 1 "$E2E_RUN_DIR/many.out" | sed 's/^/#   /'
+
+check "no process of node 1 is left away" '[ "$(oc exec -t 30 1 -- om-ps | sed -n 2p)" = "" ]'
+e2e_finish
