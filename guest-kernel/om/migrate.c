@@ -348,6 +348,7 @@ static void om_end(struct om_proc *p, u16 type, int err)
 int om_send_process(struct om_proc *p, u32 dest, bool home)
 {
 	size_t xsize = om_arch_xstate_size();
+	u64 stopped = ktime_get_ns();
 	struct om_sender *s;
 	struct virtio_om_mig_begin *b;
 	void *xstate;
@@ -402,6 +403,10 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		om_proc_rekey(p, OM_DEPUTY);
 	om_end(p, VIRTIO_OM_T_MIG_GO, 0);
 	atomic64_inc(&p->stats.migrations);
+	p->last_freeze_ns = ktime_get_ns() - stopped;
+	p->last_total_ns = p->asked_ns ? ktime_get_ns() - p->asked_ns : p->last_freeze_ns;
+	p->last_pages = s->pages;
+	p->asked_ns = 0;
 	goto out;
 
 undo:

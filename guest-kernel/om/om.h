@@ -76,6 +76,10 @@ struct om_stats {
  * @registered: in the registry
  * @stats: counters
  * @fetched: deputy: pages of the process read during the current call
+ * @asked_ns: when the last move was asked (ktime_get_ns())
+ * @last_freeze_ns: the last move, from the process stopping to GO
+ * @last_total_ns: the last move, from its asking to GO
+ * @last_pages: pages the last move carried
  */
 struct om_proc {
 	refcount_t ref;
@@ -106,6 +110,10 @@ struct om_proc {
 	bool registered;
 	struct om_stats stats;
 	struct xarray fetched;
+	u64 asked_ns;
+	u64 last_freeze_ns;
+	u64 last_total_ns;
+	u64 last_pages;
 };
 
 /* A received message waiting in an inbox. */

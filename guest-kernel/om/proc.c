@@ -60,6 +60,7 @@ static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 nod
 	if (n)
 		return -EBUSY;
 	p->target = node;
+	p->asked_ns = ktime_get_ns();
 	om_queue_move(p);
 	return 0;
 }
@@ -190,6 +191,8 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 	seq_printf(m, "pages_fetched: %lld\npages_written: %lld\nsignals: %lld\n",
 		   atomic64_read(&p->stats.pages_fetched), atomic64_read(&p->stats.pages_written),
 		   atomic64_read(&p->stats.signals));
+	seq_printf(m, "last_move_pages: %llu\nlast_freeze_ns: %llu\nlast_total_ns: %llu\n",
+		   p->last_pages, p->last_freeze_ns, p->last_total_ns);
 	om_proc_put(p);
 	return 0;
 }

@@ -8,6 +8,9 @@
  *   om-self threads               a second thread forbids moving
  *   om-self badwhere              refused writes change nothing
  *   om-self ids NODE              pid, ppid and tid stay home's
+ *   om-self fork NODE             a call that runs only at home takes it home
+ *   om-self vanish NODE MIB       a move whose destination dies midway: the
+ *                                 process goes on at home, memory intact
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -199,6 +202,64 @@ static int test_ids(const char *node)
 	return 0;
 }
 
+static int test_fork(const char *node)
+{
+	char now[32];
+	int status;
+	pid_t child;
+
+	go(node);
+	child = fork();
+	if (!child)
+		_exit(7);
+	where_read(now, sizeof(now));
+	CHECK(!strcmp(now, "home"), "after fork the parent is at %s", now);
+	CHECK(child > 0 && waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "child status %x", status);
+	printf("forked at %s, child exited %d\n", now, WEXITSTATUS(status));
+	return 0;
+}
+
+static unsigned long long last_error(void)
+{
+	char buf[1024] = "", *at;
+	int fd = open("/proc/self/hpc/debug", O_RDONLY);
+
+	if (fd >= 0) {
+		(void)!read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+	}
+	at = strstr(buf, "last_error: ");
+	return at ? (unsigned long long)-atoll(at + 12) : 0;
+}
+
+static int test_vanish(const char *node, long mib)
+{
+	size_t len = (size_t)mib << 20, i;
+	unsigned long long *mem = malloc(len);
+	char now[32];
+	int err;
+
+	CHECK(mem != NULL, "malloc %ld MiB", mib);
+	if (!mem)
+		return 0;
+	for (i = 0; i < len / 8; i++)
+		mem[i] = i ^ 0x5a5a5a5a5a5a5a5aull;
+	printf("moving %ld MiB to node %s\n", mib, node);
+	err = where_write(node, strlen(node));
+	CHECK(!err, "write %s: %s", node, strerror(-err));
+	/* Here once the move is over, whatever its outcome. */
+	where_read(now, sizeof(now));
+	CHECK(!strcmp(now, "home"), "where says %s after the destination died", now);
+	printf("still at %s, the move failed with: %s\n", now, strerror((int)last_error()));
+	CHECK(last_error() != 0, "the failed move left no error");
+	for (i = 0; i < len / 8; i++)
+		if (mem[i] != (i ^ 0x5a5a5a5a5a5a5a5aull))
+			break;
+	CHECK(i == len / 8, "memory differs at byte %zu", i * 8);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -212,6 +273,10 @@ int main(int argc, char **argv)
 		test_badwhere();
 	else if (argc == 3 && !strcmp(argv[1], "ids"))
 		test_ids(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "fork"))
+		test_fork(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "vanish"))
+		test_vanish(argv[2], atol(argv[3]));
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-self.c\n");
 		return 2;

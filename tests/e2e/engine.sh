@@ -21,10 +21,12 @@ fi
 ok "up -n 3"
 check "every node sees the others up" 'e2e_wait_nodes 3'
 
-console=$(oc console -n 100000 1)
-check "KUnit: the engine's suite passed" 'grep -qE "^ *ok [0-9]+ omvm-engine" <<<"$console"'
-check "KUnit: no test failed" '! grep -qE "^ *not ok " <<<"$console"'
-grep -E "^ *(not )?ok [0-9]+ " <<<"$console" | sed 's/^/#   /' || true
+# KUnit reports through the kernel log (below the console's log level).
+klog=$(oc exec -t 30 1 -- dmesg)
+check "KUnit: the engine's suite passed" 'grep -qE "^ *ok [0-9]+ omvm-engine" <<<"$klog"'
+check "KUnit: the driver's suite passed" 'grep -qE "^ *ok [0-9]+ virtio-om" <<<"$klog"'
+check "KUnit: no test failed" '! grep -qE "not ok " <<<"$klog"'
+grep -E "^ *(not )?ok [0-9]+ [a-z]" <<<"$klog" | sed 's/^/#   /' || true
 
 # run NODE DESCRIPTION COMMAND...: a program in a guest must pass.
 run() {
@@ -41,6 +43,7 @@ check "the engine answers at /proc/hpc/admin/version" 'grep -q "^engine " <<<"$v
 run 1 "bad writes to where: a clear errno each, nothing changes" "$libexec/om-self" badwhere
 run 1 "a threaded process cannot move: EBUSY, and stay names threads" "$libexec/om-self" threads
 run 1 "away, getpid/getppid/gettid answer home's ids" "$libexec/om-self" ids 2
+run 1 "away, fork takes the process home first and runs there" "$libexec/om-self" fork 2
 
 echo "# a file only node 1 has, opened at home, used at node 2"
 oc exec -t 30 1 -- sh -c 'printf "first second\n" >/tmp/only1; rm -f /tmp/only1.new'
@@ -56,7 +59,8 @@ run 1 "away, a pipe read blocks at home until written; a signal interrupts it (E
 	"$libexec/om-self" pipe 2
 
 echo "# a computation, never moved, for reference"
-ref=$(oc exec -t 900 1 -- "$libexec/om-compute" 1500 10 /tmp/ref.file)
+# About 1 ms a step under TCG.
+ref=$(oc exec -t 900 1 -- "$libexec/om-compute" 15000 100 /tmp/ref.file)
 check "the reference run ends with a result" 'grep -q "^result " <<<"$ref"'
 
 # compute NAME STEPS EVERY: om-compute at node 1 writing to a pipe and a file; prints its pid.
@@ -76,8 +80,8 @@ cputime() {
 }
 
 echo "# the same computation, moved to node 2 while it runs"
-pid=$(compute moved 1500 10)
-check "it started" '[ -n "$pid" ] && bg_grep 1 moved "^step 10 " 60'
+pid=$(compute moved 15000 100)
+check "it started" '[ -n "$pid" ] && bg_grep 1 moved "^step 100 " 60'
 out=$(oc exec -t 120 1 -- om-migrate "$pid" 2 2>&1) && rc=0 || rc=$?
 echo "#   $out"
 check "om-migrate moves it to node 2" '[ "$rc" -eq 0 ]'
@@ -93,7 +97,9 @@ d1=$(cputime 1 "$pid")
 r1=$(cputime 2 "$rpid" || echo "$r0")
 echo "# CPU ticks in 5 s: deputy at node 1 $((d1 - d0)), process at node 2 $((r1 - r0))"
 check "node 2 accounts its CPU time" '[ $((r1 - r0)) -ge 100 ]'
-check "the deputy at node 1 stays near zero" '[ $((d1 - d0)) -le 10 ]'
+# The deputy only runs the process's system calls (a line to a pipe and a
+# file every ~0.1 s here): near zero is under 5% of the process's time.
+check "the deputy at node 1 stays near zero" '[ $((d1 - d0)) -le 5 ] || [ $(((d1 - d0) * 20)) -le $((r1 - r0)) ]'
 bg_wait 1 moved 900 >"$E2E_RUN_DIR/moved.out" && rc=0 || rc=$?
 check "the moved run ends well" '[ "$rc" -eq 0 ]'
 check "its output through the pipe at home is the reference's, in order" \
@@ -102,9 +108,9 @@ check "its file at home is the reference's" \
 	'[ "$(oc exec -t 30 1 -- md5sum /tmp/moved.file | cut -d" " -f1)" = "$(oc exec -t 30 1 -- md5sum /tmp/ref.file | cut -d" " -f1)" ]'
 
 echo "# moves 1->2->home->3->home, $rounds times, while it computes"
-# About 20 ms a step under TCG: long enough for every move, with room.
-oc exec -t 1800 1 -- "$libexec/om-compute" 4000 100 >"$E2E_RUN_DIR/ref2" 2>&1
-pid=$(compute many 4000 100)
+# Long enough for every move, with room to spare.
+oc exec -t 1800 1 -- "$libexec/om-compute" 100000 1000 >"$E2E_RUN_DIR/ref2" 2>&1
+pid=$(compute many 100000 1000)
 moves=0
 fail=""
 for ((r = 0; r < rounds; r++)); do
@@ -125,4 +131,13 @@ check "after the moves, output and result are the reference's" \
 tail -n 1 "$E2E_RUN_DIR/many.out" | sed 's/^/#   /'
 
 check "no process of node 1 is left away" '[ "$(oc exec -t 30 1 -- om-ps | sed -n 2p)" = "" ]'
+
+echo "# a move whose destination dies midway"
+bg 1 vanish "$libexec/om-self" vanish 3 300
+bg_grep 1 vanish "^moving" 60 || true
+sleep 1
+oc stop --kill 3 >/dev/null
+bg_wait 1 vanish 300 >"$E2E_RUN_DIR/vanish.out" && rc=0 || rc=$?
+sed 's/^/#   /' "$E2E_RUN_DIR/vanish.out"
+check "the process goes on at home, its memory intact, the failure reported" '[ "$rc" -eq 0 ]'
 e2e_finish

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * om-bench: the engine's measurements, run by bench/engine-bench.sh.
+ *
+ *   om-bench move NODE MIB       freeze and total time of a move to NODE with
+ *                                MIB of resident memory (and of the way back)
+ *   om-bench syscall NODE COUNT  a no-op system call run here, then
+ *                                forwarded home from NODE
+ *
+ * Times of a move come from the engine (/proc/self/hpc/debug): from the
+ * process stopping (freeze) or the move being asked (total) to the
+ * destination being told to run it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int where(const char *node)
+{
+	int fd = open("/proc/self/hpc/where", O_WRONLY), err = 0;
+
+	if (fd < 0 || write(fd, node, strlen(node)) < 0)
+		err = errno;
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		fprintf(stderr, "om-bench: move to %s: %s\n", node, strerror(err));
+	return err ? -1 : 0;
+}
+
+/* A field of /proc/self/hpc/debug (read at home, or forwarded there). */
+static unsigned long long debug_field(const char *name)
+{
+	char buf[2048], *at;
+	int fd = open("/proc/self/hpc/debug", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	at = strstr(buf, name);
+	return at ? strtoull(at + strlen(name) + 2, NULL, 10) : 0;
+}
+
+static int bench_move(const char *node, long mib)
+{
+	size_t len = (size_t)mib << 20, i;
+	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned long long freeze, total, pages;
+	double t0, back;
+
+	if (mem == MAP_FAILED) {
+		perror("om-bench: mmap");
+		return 1;
+	}
+	for (i = 0; i < len / 8; i++)
+		mem[i] = i * 0x9e3779b97f4a7c15ull;
+	if (where(node))
+		return 1;
+	freeze = debug_field("last_freeze_ns");
+	total = debug_field("last_total_ns");
+	pages = debug_field("last_move_pages");
+	t0 = now_us();
+	if (where("home"))
+		return 1;
+	back = now_us() - t0;
+	for (i = 0; i < len / 8; i++)
+		if (mem[i] != i * 0x9e3779b97f4a7c15ull) {
+			printf("om-bench: memory differs at byte %zu after the round trip\n", i * 8);
+			return 1;
+		}
+	printf("move %ld MiB: %llu pages, freeze %.1f ms, total %.1f ms, way back %.1f ms\n",
+	       mib, pages, freeze / 1e6, total / 1e6, back / 1e3);
+	return 0;
+}
+
+static int bench_syscall(const char *node, long count)
+{
+	double t0, local, away;
+	long i;
+
+	t0 = now_us();
+	for (i = 0; i < count; i++)
+		getppid();
+	local = (now_us() - t0) / count;
+	if (where(node))
+		return 1;
+	t0 = now_us();
+	for (i = 0; i < count; i++)
+		getppid();
+	away = (now_us() - t0) / count;
+	if (where("home"))
+		return 1;
+	printf("syscall getppid x%ld: local %.2f us, forwarded %.1f us, ratio %.0f\n",
+	       count, local, away, away / local);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc == 4 ? atol(argv[3]) : 0;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 4 && n > 0 && !strcmp(argv[1], "move"))
+		return bench_move(argv[2], n);
+	if (argc == 4 && n > 0 && !strcmp(argv[1], "syscall"))
+		return bench_syscall(argv[2], n);
+	fprintf(stderr, "usage: om-bench move NODE MIB | om-bench syscall NODE COUNT\n");
+	return 2;
+}
