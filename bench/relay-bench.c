@@ -17,6 +17,10 @@
  *     node 2, each in its own thread, buffers laid out as the guest driver
  *     does. The sender fills its tx ring and kicks once; the receiver keeps
  *     its rx ring stocked; EVENT_IDX is on.
+ *  D. the cost of tracing: C again, by turns, with omhostd's tap compiled
+ *     out (omhostd-notrace, built from the same sources), with the tap idle
+ *     (omhostd, no listener), and with one trace listener reading every
+ *     record in a thread as omtrace does; ratios of the same rounds.
  *
  * Every message received (B, B' and C) is checked: its length, header fields,
  * sequence (in order, none lost), stamps of its seq at both ends of the
@@ -48,8 +52,13 @@
 
 #include <linux/virtio_om.h>
 
+#include "attach.h"
+#include "omhostd.h"
 #include "vu-frontend.h"
 
+#ifndef OMHOSTD_NOTRACE_PATH
+#define OMHOSTD_NOTRACE_PATH "omhostd-notrace"
+#endif
 #ifndef OMHOSTD_PATH
 #define OMHOSTD_PATH "omhostd"
 #endif
@@ -70,6 +79,10 @@
 /* Targets (docs/benchmarks.md). */
 #define TARGET_MEMCPY_RATIO 0.5
 #define TARGET_SMALL_MSGS 2000000.0
+#define TARGET_TAP_IDLE 0.99	 /* tap idle / tap compiled out */
+#define TARGET_TAP_LISTENER 0.90 /* one listener / tap idle */
+#define TRACE_VARIANTS 3
+#define MAX_TRACE_ROUNDS 20
 
 struct opts {
 	double seconds;
@@ -81,6 +94,8 @@ struct opts {
 	bool flat;
 	bool quick;
 	bool no_stream;
+	const char *omhostd_notrace;
+	unsigned int trace_rounds; /* 0: no D */
 };
 
 static struct opts o = {
@@ -89,6 +104,7 @@ static struct opts o = {
 	.sizes = { 64, 4096, 65536 },
 	.nsizes = 3,
 	.queue = 1024, /* libvhost-user's VIRTQUEUE_MAX_SIZE; the QEMU device's queue-size */
+	.trace_rounds = 9,
 };
 
 /* ---- failures: the first one is reported, every thread stops ---- */
@@ -709,6 +725,7 @@ struct hd {
 	atomic_bool sender_done;
 	_Atomic uint64_t sent;	   /* messages of this phase, valid once sender_done */
 	uint64_t received;	   /* receiver's, read after the end barrier */
+	uint64_t received_all;	   /* over every phase of one omhostd, warm-ups too */
 	_Atomic int64_t cpu_ends;  /* CPU ns of the sender and receiver threads */
 	char dir[64];
 };
@@ -998,7 +1015,7 @@ static bool omhostd_dead(void)
 	return false;
 }
 
-static int omhostd_start(void)
+static int omhostd_start(const char *bin)
 {
 	char log[128];
 	pid_t pid;
@@ -1022,8 +1039,8 @@ static int omhostd_start(void)
 			dup2(fd, 1);
 			dup2(fd, 2);
 		}
-		execl(o.omhostd, o.omhostd, "--dir", g_hd.dir, "--nodes", "2", (char *)NULL);
-		dprintf(2, "exec %s: %s\n", o.omhostd, strerror(errno));
+		execl(bin, bin, "--dir", g_hd.dir, "--nodes", "2", (char *)NULL);
+		dprintf(2, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
 	g_omhostd = pid;
@@ -1148,6 +1165,7 @@ static int hd_phase(uint32_t size, double seconds, struct result *res)
 	cpu = (struct cpu){ omhostd_cpu_ns() - relay0, atomic_load(&g_hd.cpu_ends) };
 	if (omhostd_dead() || failed())
 		return -1;
+	g_hd.received_all += g_hd.received;
 	if (g_hd.received != atomic_load(&g_hd.sent)) {
 		fail("omhostd: %" PRIu64 " messages sent, %" PRIu64 " received",
 		     atomic_load(&g_hd.sent), g_hd.received);
@@ -1166,22 +1184,90 @@ static int hd_phase(uint32_t size, double seconds, struct result *res)
  */
 static double g_mc_interleaved;
 
-static int bench_omhostd(struct result *res)
-{
-	pthread_t ts, tr;
-	int rc = 0;
+/* A trace listener: reads omhostd's records in a thread, as omtrace does. */
+struct tracer {
+	struct om_trace_conn c;
+	pthread_t t;
+	uint64_t records, missed;
+	bool started;
+};
 
-	if (access(o.omhostd, X_OK)) {
-		fail("omhostd: %s: %s", o.omhostd, strerror(errno));
+static void *tracer_main(void *arg)
+{
+	struct tracer *tr = arg;
+	struct om_trace_rec r;
+	int rc;
+
+	while ((rc = om_trace_conn_next(&tr->c, &r)) == 1 || rc == -EINTR) {
+		if (rc != 1)
+			continue;
+		if (r.kind == OM_TRACE_REC_MSG && r.h.src_node == SENDER_NODE)
+			tr->records++; /* the benchmark's messages, not the relay's NODE_UPs */
+		else if (r.kind == OM_TRACE_REC_MISSED)
+			tr->missed += r.missed;
+	}
+	return NULL; /* omhostd stopped: end of stream */
+}
+
+static int tracer_start(struct tracer *tr)
+{
+	int64_t end = now_ns() + secs_ns(STALL_MS / 1000.0);
+	char path[128], err[256] = "";
+	int rc = -ENOENT;
+
+	memset(tr, 0, sizeof(*tr));
+	snprintf(path, sizeof(path), "%s/control.sock", g_hd.dir);
+	while (rc && now_ns() < end && !omhostd_dead()) {
+		rc = om_trace_conn_open(&tr->c, path, OM_TRACE_SNAPLEN_DEFAULT,
+					OM_TRACE_BUFFER_DEFAULT, STALL_MS, err, sizeof(err));
+		if (rc)
+			usleep(5000);
+	}
+	if (rc || pthread_create(&tr->t, NULL, tracer_main, tr)) {
+		fail("trace listener: %s", err[0] ? err : "cannot start");
+		if (!rc)
+			om_trace_conn_close(&tr->c);
 		return -1;
 	}
-	if (omhostd_start() || omhostd_wait_ready()) {
+	tr->started = true;
+	return 0;
+}
+
+/* After omhostd stopped: the listener read to the end of its stream. */
+static void tracer_join(struct tracer *tr)
+{
+	if (!tr->started)
+		return;
+	pthread_join(tr->t, NULL);
+	om_trace_conn_close(&tr->c);
+	tr->started = false;
+}
+
+/*
+ * Runs omhostd binary bin with the two front-ends over sizes (a warm-up
+ * and reps measurements each, the best kept in res[]); at 64 KiB memcpy by
+ * turns when with_memcpy; with a trace listener when tr.
+ */
+static int bench_omhostd(const char *bin, const uint32_t *sizes, unsigned int nsizes,
+			 unsigned int reps, bool with_memcpy, struct tracer *tr,
+			 struct result *res)
+{
+	pthread_t ts, tr_thread;
+	int rc = 0;
+
+	if (access(bin, X_OK)) {
+		fail("omhostd: %s: %s", bin, strerror(errno));
+		return -1;
+	}
+	g_hd.quit = false;
+	g_hd.received_all = 0;
+	if (omhostd_start(bin) || omhostd_wait_ready() || (tr && tracer_start(tr))) {
 		omhostd_stop();
 		return -1;
 	}
 	pthread_barrier_init(&g_hd.start, NULL, 3);
 	pthread_barrier_init(&g_hd.end, NULL, 3);
-	if (pthread_create(&tr, NULL, hd_receiver, NULL) ||
+	if (pthread_create(&tr_thread, NULL, hd_receiver, NULL) ||
 	    pthread_create(&ts, NULL, hd_sender, NULL)) {
 		fail("pthread_create failed");
 		omhostd_stop();
@@ -1190,25 +1276,205 @@ static int bench_omhostd(struct result *res)
 	pthread_barrier_wait(&g_hd.start); /* both front-ends up (or failed) */
 	if (omhostd_dead() || failed())
 		rc = -1;
-	for (unsigned int s = 0; rc == 0 && s < o.nsizes; s++) {
+	for (unsigned int s = 0; rc == 0 && s < nsizes; s++) {
 		/* Warm-up: guest memory faulted in on omhostd's side, caches. */
-		rc = hd_phase(o.sizes[s], o.seconds < 1 ? o.seconds / 4 : 0.25, NULL);
-		for (unsigned int r = 0; rc == 0 && r < o.reps; r++) {
-			if (o.sizes[s] == 64 * KIB && bench_memcpy(&g_mc_interleaved, 1))
+		rc = hd_phase(sizes[s], o.seconds < 1 ? o.seconds / 4 : 0.25, NULL);
+		for (unsigned int r = 0; rc == 0 && r < reps; r++) {
+			if (with_memcpy && sizes[s] == 64 * KIB &&
+			    bench_memcpy(&g_mc_interleaved, 1))
 				rc = -1;
 			if (rc == 0)
-				rc = hd_phase(o.sizes[s], o.seconds, &res[s]);
+				rc = hd_phase(sizes[s], o.seconds, &res[s]);
 		}
 	}
 	g_hd.quit = true;
 	pthread_barrier_wait(&g_hd.start);
 	pthread_join(ts, NULL);
-	pthread_join(tr, NULL);
+	pthread_join(tr_thread, NULL);
 	pthread_barrier_destroy(&g_hd.start);
 	pthread_barrier_destroy(&g_hd.end);
 	omhostd_dead();
 	omhostd_stop();
+	if (tr) {
+		tracer_join(tr);
+		/* Every message relayed is a record the listener got or was told it missed. */
+		if (rc == 0 && !failed() && tr->records + tr->missed != g_hd.received_all)
+			fail("trace listener: %" PRIu64 " records and %" PRIu64 " missed, %" PRIu64
+			     " messages relayed", tr->records, tr->missed, g_hd.received_all);
+	}
 	return failed() ? -1 : rc;
+}
+
+/* ================= D. the cost of tracing ================= */
+
+static void print_target(const char *what, double value, const char *fmt_target, bool have,
+			 bool pass);
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The q-quantile (0..1) of n values, by linear interpolation; sorts v. */
+static double quantile(double *v, unsigned int n, double q)
+{
+	double pos = q * (n - 1);
+	unsigned int i = (unsigned int)pos;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
+/* One target line: the median of the rounds' ratios, and their spread. */
+static void print_trace_target(const char *what, double *ratios, unsigned int n,
+			       const char *target_text, double target)
+{
+	double m = quantile(ratios, n, 0.5);
+
+	print_target(what, m, target_text, true, m >= target);
+	printf("  %-40s %12s  rounds: quartiles %.3f..%.3f, all %.3f..%.3f\n", "", "",
+	       quantile(ratios, n, 0.25), quantile(ratios, n, 0.75), ratios[0], ratios[n - 1]);
+}
+
+/*
+ * The tap's own CPU per message with one listener, alone on one thread:
+ * omhostd's om_trace_msg() on a 64-byte message, and the send of the
+ * records once per batch of 1024 (as the relay sends after each event-loop
+ * callback); the listener's reading is not counted. Steadier than the
+ * by-turns ratios on a loaded machine.
+ */
+static double tap_ns_per_msg(void)
+{
+	static unsigned char payload[64], sink[1 << 20];
+	struct om_hostd d = { .control_fd = -1, .grace_fd = -1,
+			      .cfg = { .first_node = 1, .last_node = 2 } };
+	struct om_msg_hdr h = { .version = VIRTIO_OM_PROTOCOL_VERSION,
+				.type = VIRTIO_OM_T_TEST_DATA, .src_node = 1, .dst_node = 2,
+				.len = sizeof(payload) };
+	struct iovec iov = { .iov_base = payload, .iov_len = sizeof(payload) };
+	unsigned char raw[VIRTIO_OM_HDR_SIZE];
+	int64_t cpu = 0, end;
+	uint64_t msgs = 0;
+	int sv[2], err_fd = dup(2), null_fd = open("/dev/null", O_WRONLY);
+	char err[200];
+
+	if (om_loop_new(&d.loop) || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return 0;
+	dup2(null_fd, 2); /* omhostd's code logs the attach: not this benchmark's output */
+	if (om_trace_attach(&d, sv[0], "trace snaplen=128 buffer=4194304", err, sizeof(err))) {
+		close(sv[0]);
+		msgs = 0;
+	} else {
+		end = now_ns() + secs_ns(o.seconds);
+		while (now_ns() < end) {
+			int64_t t0 = thread_cpu_ns();
+
+			for (unsigned int i = 0; i < 1024; i++) {
+				h.seq = ++msgs;
+				om_msg_hdr_encode(&h, raw); /* the relay encodes it anyway */
+				om_trace_msg(&d, OM_TRACE_RELAYED, &h, raw, &iov, 1, 0);
+			}
+			om_trace_flush(&d);
+			cpu += thread_cpu_ns() - t0;
+			while (recv(sv[1], sink, sizeof(sink), MSG_DONTWAIT) > 0)
+				;
+		}
+		om_trace_close_all(&d);
+	}
+	dup2(err_fd, 2);
+	close(err_fd);
+	close(null_fd);
+	close(sv[1]);
+	om_loop_free(d.loop);
+	return msgs ? (double)cpu / (double)msgs : 0;
+}
+
+/*
+ * Rounds of the three variants by turns (the machine's load drifts over a
+ * run: each round's ratios compare runs made within seconds of each
+ * other); the median of the rounds' ratios is the result.
+ */
+static int bench_trace_cost(void)
+{
+	static const uint32_t sizes[] = { 64, 65536 };
+	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+	static struct result res[MAX_TRACE_ROUNDS][TRACE_VARIANTS][NS];
+	double idle[NS][MAX_TRACE_ROUNDS], listen[NS][MAX_TRACE_ROUNDS];
+	double cpu_idle[NS][MAX_TRACE_ROUNDS], cpu_listen[NS][MAX_TRACE_ROUNDS];
+	double cpu_sum[NS][TRACE_VARIANTS] = { { 0 } }, tap;
+	uint64_t got = 0, missed = 0;
+	const char *bins[TRACE_VARIANTS] = { o.omhostd_notrace, o.omhostd, o.omhostd };
+	double seconds = o.seconds;
+
+	/* Many short rounds: the median of many by-turns ratios beats a few long runs. */
+	if (o.seconds > 1)
+		o.seconds = 1;
+
+	printf("D. the cost of tracing: C by turns with omhostd's tap compiled out (%s),\n"
+	       "   idle (no listener) and with one listener (snaplen %u, a thread reading every\n"
+	       "   record); %u rounds, each variant %.2f s per size in each\n",
+	       o.omhostd_notrace, OM_TRACE_SNAPLEN_DEFAULT, o.trace_rounds, o.seconds);
+	printf("  %8s %5s %12s %12s %12s %7s %7s %16s\n", "payload", "round", "compiled out",
+	       "idle", "1 listener", "idle/", "listen/", "relay CPU ns/msg");
+	printf("  %8s %5s %12s %12s %12s %7s %7s %16s\n", "bytes", "", "msgs/s", "msgs/s", "msgs/s",
+	       "out", "idle", "out/idle/listen");
+	for (unsigned int r = 0; r < o.trace_rounds; r++) {
+		for (unsigned int v = 0; v < TRACE_VARIANTS; v++) {
+			struct tracer tr;
+
+			if (bench_omhostd(bins[v], sizes, NS, 1, false, v == 2 ? &tr : NULL,
+					  res[r][v]))
+				return -1;
+			if (v == 2) {
+				got += tr.records;
+				missed += tr.missed;
+			}
+		}
+		for (unsigned int s = 0; s < NS; s++) {
+			const struct result *a = &res[r][0][s], *b = &res[r][1][s], *c = &res[r][2][s];
+
+			idle[s][r] = b->msgs_s / a->msgs_s;
+			listen[s][r] = c->msgs_s / b->msgs_s;
+			cpu_idle[s][r] = a->relay_cpu / b->relay_cpu;
+			cpu_listen[s][r] = b->relay_cpu / c->relay_cpu;
+			for (unsigned int v = 0; v < TRACE_VARIANTS; v++)
+				cpu_sum[s][v] += res[r][v][s].relay_cpu;
+			printf("  %8u %5u %12.0f %12.0f %12.0f %7.3f %7.3f %5.0f/%4.0f/%5.0f\n", sizes[s],
+			       r + 1, a->msgs_s, b->msgs_s, c->msgs_s, idle[s][r], listen[s][r],
+			       a->relay_cpu, b->relay_cpu, c->relay_cpu);
+		}
+	}
+	printf("  the listener got %" PRIu64 " records and was told it missed %" PRIu64
+	       " (all %" PRIu64 " messages relayed accounted for)\n", got, missed, got + missed);
+	for (unsigned int s = 0; s < NS; s++)
+		printf("  %u B: relay CPU ns/msg, mean of the rounds: compiled out %.0f, idle %.0f, "
+		       "one listener %.0f\n", sizes[s], cpu_sum[s][0] / o.trace_rounds,
+		       cpu_sum[s][1] / o.trace_rounds, cpu_sum[s][2] / o.trace_rounds);
+	tap = tap_ns_per_msg();
+	printf("  the tap alone (om_trace_msg, one listener, 64 B, one thread): %.1f ns/msg;\n"
+	       "  against the relay CPU of the tap-idle rounds at 64 B that is a ratio of %.3f\n",
+	       tap, cpu_sum[0][1] / (cpu_sum[0][1] + tap * o.trace_rounds));
+	printf("\nTracing targets (medians of the rounds' ratios; CPU: relay CPU per message,\n"
+	       "inverted so that 1 means no cost and less is slower; a spread of the rounds\n"
+	       "wider than the target's margin means this machine cannot resolve it):\n");
+	for (unsigned int s = 0; s < NS; s++) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "tap idle / compiled out, %u B, msgs/s", sizes[s]);
+		print_trace_target(what, idle[s], o.trace_rounds, ">= 0.99", TARGET_TAP_IDLE);
+		snprintf(what, sizeof(what), "  same, relay CPU");
+		print_trace_target(what, cpu_idle[s], o.trace_rounds, ">= 0.99", TARGET_TAP_IDLE);
+		snprintf(what, sizeof(what), "1 listener / tap idle, %u B, msgs/s", sizes[s]);
+		print_trace_target(what, listen[s], o.trace_rounds, ">= 0.90", TARGET_TAP_LISTENER);
+		snprintf(what, sizeof(what), "  same, relay CPU");
+		print_trace_target(what, cpu_listen[s], o.trace_rounds, ">= 0.90",
+				   TARGET_TAP_LISTENER);
+	}
+	printf("\n");
+	o.seconds = seconds;
+	return 0;
 }
 
 /* ================= main ================= */
@@ -1231,8 +1497,12 @@ static void usage(FILE *fp)
 		"                   libvhost-user's largest; the QEMU device's default is 256)\n"
 		"  --flat           one descriptor per buffer, instead of the guest driver's\n"
 		"                   header + 4 KiB pages (indirect)\n"
-		"  --no-stream      skip the byte-stream socket relay (B', for reference)\n",
-		OMHOSTD_PATH);
+		"  --no-stream      skip the byte-stream socket relay (B', for reference)\n"
+		"  --trace-rounds N rounds of D, the cost of tracing (default 9, each at most\n"
+		"                   1 s a measurement; 0: no D)\n"
+		"  --omhostd-notrace PATH  omhostd built with the tap compiled out, D's baseline\n"
+		"                   (default $OMHOSTD_NOTRACE or %s)\n",
+		OMHOSTD_PATH, OMHOSTD_NOTRACE_PATH);
 }
 
 static int parse_sizes(const char *s)
@@ -1266,6 +1536,8 @@ static int parse_args(int argc, char **argv)
 		{ "queue-size", required_argument, NULL, 'Q' },
 		{ "flat", no_argument, NULL, 'f' },
 		{ "no-stream", no_argument, NULL, 'S' },
+		{ "trace-rounds", required_argument, NULL, 'T' },
+		{ "omhostd-notrace", required_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0, 0, 0, 0 },
 	};
@@ -1274,7 +1546,9 @@ static int parse_args(int argc, char **argv)
 	int c;
 
 	o.omhostd = getenv("OMHOSTD") ? getenv("OMHOSTD") : OMHOSTD_PATH;
-	while ((c = getopt_long(argc, argv, "s:o:z:qr:Q:fSh", longopts, NULL)) != -1) {
+	o.omhostd_notrace = getenv("OMHOSTD_NOTRACE") ? getenv("OMHOSTD_NOTRACE")
+						       : OMHOSTD_NOTRACE_PATH;
+	while ((c = getopt_long(argc, argv, "s:o:z:qr:Q:fST:N:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			o.seconds = strtod(optarg, &end);
@@ -1307,6 +1581,14 @@ static int parse_args(int argc, char **argv)
 			break;
 		case 'S':
 			o.no_stream = true;
+			break;
+		case 'T':
+			o.trace_rounds = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end || o.trace_rounds > MAX_TRACE_ROUNDS)
+				return -1;
+			break;
+		case 'N':
+			o.omhostd_notrace = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -1427,7 +1709,7 @@ int main(int argc, char **argv)
 	/* C. */
 	if (rc == 0) {
 		printf("C. omhostd: node 1 -> node 2, two synthetic front-ends (threads)\n");
-		if (bench_omhostd(hd))
+		if (bench_omhostd(o.omhostd, o.sizes, o.nsizes, o.reps, true, NULL, hd))
 			rc = 1;
 		print_head();
 		for (unsigned int s = 0; s < o.nsizes; s++)
@@ -1469,6 +1751,9 @@ int main(int argc, char **argv)
 		}
 		printf("\n");
 	}
+	/* D. */
+	if (rc == 0 && o.trace_rounds && bench_trace_cost())
+		rc = 1;
 	print_loadavg("at end");
 	if (failed()) {
 		fprintf(stderr, "relay-bench: FAILED: %s\n",

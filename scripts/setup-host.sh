@@ -9,6 +9,8 @@ PACKAGES=(
 	build-essential pkg-config meson ninja-build liburing-dev libcmocka-dev
 	# fuzzing omhostd (libFuzzer)
 	clang libclang-rt-14-dev
+	# omtrace's Wireshark dissector is tested with Debian's tshark
+	tshark
 	# guest kernel from Debian's source package
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev cpio xz-utils rsync ccache
 	# QEMU 7.2 from Debian's source package
@@ -44,6 +46,8 @@ fi
 
 echo "setup-host: installing ${missing[*]:-(source lists only)}" >&2
 export DEBIAN_FRONTEND=noninteractive
+# wireshark-common (tshark's) asks whether non-root users may capture: no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

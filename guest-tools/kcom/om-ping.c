@@ -4,15 +4,26 @@
  * PING carries a cookie; the receiving kernel answers with a PONG that
  * echoes it, addressed to this process's port.
  *
- * usage: om-ping [-c COUNT] [-i INTERVAL_MS] [-t TIMEOUT_MS] [-q] NODE
+ * With -p PORT the echo comes from a process instead: the request is a
+ * TEST_DATA message to PORT at NODE, where `om-ping -s -p PORT` sends it
+ * back to its sender's port. That is the shape of a UDP ping-pong between
+ * two processes (om-udp-ping), for comparing the two transports like for
+ * like; the payload is the same 8-byte cookie either way.
+ *
+ * usage: om-ping [-c COUNT] [-i INTERVAL_MS] [-t TIMEOUT_MS] [-p PORT] [-q] NODE
+ *        om-ping -s -p PORT
+ * Prints each round trip, then the summary om-udp-ping prints too
+ * (rtt-stats.h), so the two transports compare line for line.
  * Exit: 0 when every ping was answered, 1 when one was not (timeout, node
- * down), 2 on a usage or setup error.
+ * down), 2 on a usage or setup error. The server runs until killed; 2 when
+ * it cannot start, 1 when it cannot go on.
  */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +31,7 @@
 #include <unistd.h>
 
 #include "kcom-dev.h"
+#include "rtt-stats.h"
 #include "traffic.h"
 
 static unsigned char buf[OM_KCOM_MSG_MAX];
@@ -34,17 +46,25 @@ static double now_ms(void)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: om-ping [-c COUNT] [-i INTERVAL_MS] [-t TIMEOUT_MS] [-q] NODE\n"
+	fprintf(f, "usage: om-ping [-c COUNT] [-i INTERVAL_MS] [-t TIMEOUT_MS] [-p PORT] [-q] NODE\n"
+		   "       om-ping -s -p PORT\n"
 		   "  -c COUNT       pings to send (default 1)\n"
 		   "  -i INTERVAL_MS time between pings (default 1000)\n"
 		   "  -t TIMEOUT_MS  how long to wait for each pong (default 1000)\n"
+		   "  -p PORT        the echo comes from `om-ping -s -p PORT` at NODE,\n"
+		   "                 not from NODE's kernel\n"
+		   "  -s             serve: send every 8-byte TEST_DATA to PORT back\n"
 		   "  -q             print the summary only\n");
 }
 
 enum wait_result { GOT_PONG, TIMED_OUT, NODE_DOWN, FAILED };
 
-/* Waits for the pong carrying cookie, until deadline (ms). */
-static enum wait_result wait_pong(int fd, uint32_t node, uint64_t cookie, double deadline)
+/*
+ * Waits for the echo of cookie from node, until deadline (ms): a PONG from
+ * its kernel, or with port set, a TEST_DATA from that port.
+ */
+static enum wait_result wait_pong(int fd, uint32_t node, uint32_t port, uint64_t cookie,
+				  double deadline)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct virtio_om_node_event ev;
@@ -64,8 +84,10 @@ static enum wait_result wait_pong(int fd, uint32_t node, uint64_t cookie, double
 			return FAILED;
 		}
 		while ((off = kc_recv(fd, &h, buf, sizeof(buf))) >= 0) {
-			if (h.type == VIRTIO_OM_T_PONG && h.src_node == node &&
-			    h.len == sizeof(echoed)) {
+			bool echo = port ? h.type == VIRTIO_OM_T_TEST_DATA && h.src_pid == port :
+					   h.type == VIRTIO_OM_T_PONG;
+
+			if (echo && h.src_node == node && h.len == sizeof(echoed)) {
 				memcpy(&echoed, buf + off, sizeof(echoed));
 				if (le64toh(echoed) == cookie)
 					return GOT_PONG;
@@ -85,15 +107,52 @@ static enum wait_result wait_pong(int fd, uint32_t node, uint64_t cookie, double
 	}
 }
 
+/* -s: sends every ping-sized TEST_DATA to port back where it came from. */
+static int serve(uint32_t port)
+{
+	int fd = kc_open(port, 0), rc;
+
+	if (fd < 0) {
+		fprintf(stderr, "om-ping: %s, port %u: %s\n", kc_dev_path(), port, strerror(-fd));
+		return 2;
+	}
+	printf("om-ping: echoing on port %u\n", port);
+	fflush(stdout);
+	for (;;) {
+		struct om_msg_hdr h, reply = { .type = VIRTIO_OM_T_TEST_DATA };
+
+		rc = kc_recv(fd, &h, buf, sizeof(buf));
+		if (rc == -EINTR)
+			continue;
+		if (rc < 0) {
+			fprintf(stderr, "om-ping: read: %s\n", strerror(-rc));
+			close(fd);
+			return 1;
+		}
+		/* Node events arrive on every port: only requests are answered. */
+		if (h.type != VIRTIO_OM_T_TEST_DATA || h.len != VIRTIO_OM_PING_SIZE)
+			continue;
+		reply.dst_node = h.src_node;
+		reply.dst_pid = h.src_pid;
+		/*
+		 * An echo that cannot go is lost, as a datagram would be: the
+		 * sender's time-out counts it. Said here, so it is not silent.
+		 */
+		rc = kc_send(fd, &reply, buf + rc, h.len);
+		if (rc)
+			fprintf(stderr, "om-ping: echo to node %u: %s\n", h.src_node, strerror(-rc));
+	}
+}
+
 int main(int argc, char **argv)
 {
-	uint32_t count = 1, interval = 1000, timeout = 1000, node, sent = 0, got = 0;
-	double rtt_min = 0, rtt_max = 0, rtt_sum = 0;
+	uint32_t count = 1, interval = 1000, timeout = 1000, port = 0, node, sent = 0;
+	struct rtt_samples rtts;
 	struct om_kcom_info info;
 	uint64_t rnd;
-	int opt, fd, rc, quiet = 0;
+	int opt, fd, rc, quiet = 0, server = 0;
 
-	while ((opt = getopt(argc, argv, "c:i:t:qh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:i:t:p:qsh")) != -1) {
 		switch (opt) {
 		case 'c':
 			rc = kc_parse_u32(optarg, 1, UINT32_MAX, &count);
@@ -104,8 +163,15 @@ int main(int argc, char **argv)
 		case 't':
 			rc = kc_parse_u32(optarg, 1, 3600000, &timeout);
 			break;
+		case 'p':
+			rc = kc_parse_u32(optarg, 1, UINT32_MAX, &port);
+			break;
 		case 'q':
 			quiet = 1;
+			rc = 0;
+			break;
+		case 's':
+			server = 1;
 			rc = 0;
 			break;
 		case 'h':
@@ -120,12 +186,24 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (server) {
+		if (optind != argc || !port) {
+			usage(stderr);
+			return 2;
+		}
+		return serve(port);
+	}
 	if (optind != argc - 1 ||
 	    kc_parse_u32(argv[optind], 1, VIRTIO_OM_MAX_NODES, &node)) {
 		usage(stderr);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Every time is kept: the median and p99 need them all. */
+	if (rtt_samples_init(&rtts, count)) {
+		fprintf(stderr, "om-ping: no memory to keep %u round-trip times\n", count);
+		return 2;
+	}
 
 	fd = kc_open(0, O_NONBLOCK);
 	if (fd < 0) {
@@ -138,12 +216,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-	if (!quiet)
+	if (!quiet && port)
+		printf("PING node %u port %u from node %u: %d data bytes\n", node, port,
+		       info.node_id, VIRTIO_OM_PING_SIZE);
+	else if (!quiet)
 		printf("PING node %u from node %u: %d data bytes\n", node, info.node_id,
 		       VIRTIO_OM_PING_SIZE);
 
 	for (uint32_t i = 1; i <= count; i++) {
-		struct om_msg_hdr h = { .type = VIRTIO_OM_T_PING, .dst_node = node };
+		struct om_msg_hdr h = {
+			.type = port ? VIRTIO_OM_T_TEST_DATA : VIRTIO_OM_T_PING,
+			.dst_node = node,
+			.dst_pid = port,
+		};
 		uint64_t cookie = (tr_rand(&rnd) & ~0xffffffffull) | i, le = htole64(cookie);
 		double t0 = now_ms();
 		enum wait_result r;
@@ -160,16 +245,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		sent++;
-		r = wait_pong(fd, node, cookie, t0 + timeout);
+		r = wait_pong(fd, node, port, cookie, t0 + timeout);
 		if (r == GOT_PONG) {
 			double rtt = now_ms() - t0;
 
-			got++;
-			rtt_sum += rtt;
-			if (got == 1 || rtt < rtt_min)
-				rtt_min = rtt;
-			if (rtt > rtt_max)
-				rtt_max = rtt;
+			rtt_samples_add(&rtts, rtt); /* one per ping: never beyond count */
 			if (!quiet)
 				printf("%d bytes from node %u: seq=%u time=%.3f ms\n",
 				       VIRTIO_OM_PING_SIZE, node, i, rtt);
@@ -189,11 +269,9 @@ int main(int argc, char **argv)
 	}
 
 	printf("--- node %u ping statistics ---\n", node);
-	printf("%u transmitted, %u received, %u%% loss", sent, got,
-	       sent ? (sent - got) * 100 / sent : 0);
-	if (got)
-		printf(", rtt min/avg/max = %.3f/%.3f/%.3f ms", rtt_min, rtt_sum / got, rtt_max);
-	printf("\n");
+	rtt_print_summary(stdout, sent, &rtts);
+	rc = rtts.n == count ? 0 : 1;
+	rtt_samples_free(&rtts);
 	close(fd);
-	return got == count ? 0 : 1;
+	return rc;
 }

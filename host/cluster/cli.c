@@ -36,7 +36,7 @@ static const char usage_main[] =
 static const char usage_up[] =
 	"usage: omcluster up [-n N] [--mem MIB] [--cpus N] [--accel auto|kvm|tcg]\n"
 	"                    [--timeout SEC] [--kernel FILE] [--initrd FILE] [--qemu FILE]\n"
-	"                    [--omhostd FILE] [--append ARGS]\n"
+	"                    [--omhostd FILE] [--append ARGS] [--net]\n"
 	"\n"
 	"Starts the relay (omhostd), then boots N guests (nodes 1..N), each with a\n"
 	"virtio-om device served by the relay, and waits until the agent in each\n"
@@ -52,7 +52,9 @@ static const char usage_up[] =
 	"      --initrd FILE guest initramfs (default: the build's initramfs)\n"
 	"      --qemu FILE   QEMU binary (default: the build's patched QEMU)\n"
 	"      --omhostd FILE the relay (default: the build's omhostd)\n"
-	"      --append ARGS extra kernel command line arguments\n";
+	"      --append ARGS extra kernel command line arguments\n"
+	"      --net         a virtio-net link between every pair of guests (at most 8),\n"
+	"                    over unix datagram sockets: node N is 10.77.0.N\n";
 
 static const char usage_exec[] =
 	"usage: omcluster exec [-i] [-t SEC] NODE [--] COMMAND [ARG...]\n"
@@ -195,6 +197,7 @@ enum {
 	OPT_MODE,
 	OPT_OMHOSTD,
 	OPT_KILL,
+	OPT_NET,
 };
 
 static const struct option global_opts[] = {
@@ -217,6 +220,7 @@ static const struct option command_opts[] = {
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "omhostd", required_argument, NULL, OPT_OMHOSTD },
 	{ "kill", no_argument, NULL, OPT_KILL },
+	{ "net", no_argument, NULL, OPT_NET },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "lines", required_argument, NULL, 'l' },
@@ -231,7 +235,7 @@ static int option_allowed(enum om_command cmd, int opt)
 	case OM_CMD_UP:
 		return opt == 'n' || opt == OPT_MEM || opt == OPT_CPUS || opt == OPT_ACCEL ||
 		       opt == 't' || opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_QEMU ||
-		       opt == OPT_OMHOSTD || opt == OPT_APPEND;
+		       opt == OPT_OMHOSTD || opt == OPT_APPEND || opt == OPT_NET;
 	case OM_CMD_EXEC:
 		return opt == 'i' || opt == 't';
 	case OM_CMD_CP:
@@ -323,6 +327,9 @@ static int parse_command_option(struct om_cli *cli, int opt, const char *arg, ch
 	case OPT_KILL:
 		cli->kill = true;
 		return 0;
+	case OPT_NET:
+		cli->net = true;
+		return 0;
 	case 'i':
 		cli->forward_stdin = true;
 		return 0;
@@ -345,6 +352,12 @@ static int parse_operands(struct om_cli *cli, int argc, char **argv, char *err, 
 
 	switch (cli->cmd) {
 	case OM_CMD_UP:
+		/* Checked once every option is known: -n and --net come in any order. */
+		if (cli->net && cli->nodes > OM_NET_MAX_NODES)
+			return fail(err, errlen,
+				    "up: --net gives each guest a NIC per other guest: at most %d guests, not %u",
+				    OM_NET_MAX_NODES, cli->nodes);
+		/* fall through */
 	case OM_CMD_STATUS:
 	case OM_CMD_DOWN:
 		if (argc > 0)

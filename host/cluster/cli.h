@@ -7,6 +7,11 @@
 #include <stddef.h>
 
 #define OM_MAX_NODES 64
+/*
+ * up --net links every pair of guests point to point, one NIC per peer in
+ * each guest: the guest's device list (guest.h) bounds the cluster.
+ */
+#define OM_NET_MAX_NODES 8
 
 enum om_command {
 	OM_CMD_UP,
@@ -44,6 +49,7 @@ struct om_cli {
 	unsigned int mem_mib;
 	unsigned int cpus;
 	enum om_accel accel;
+	bool net; /* a virtio-net link between every pair of guests */
 	const char *kernel, *initrd, *qemu, *omhostd, *append;
 	/* up, exec, down, stop, start, relay: seconds; 0 means the command's default */
 	unsigned int timeout_s;

@@ -2,7 +2,8 @@
 /*
  * A guest's description and the QEMU command line made from it. Devices
  * beyond the fixed ones (console, agent port) are entries in a list, so a
- * new device (virtio-om) is one more entry, not a new code path.
+ * new device (virtio-om, a network link) is one more entry, not a new code
+ * path.
  */
 #ifndef OM_CLUSTER_GUEST_H
 #define OM_CLUSTER_GUEST_H
@@ -15,6 +16,13 @@
 #define OM_GUEST_MAX_DEVICES 8
 #define OM_GUEST_MAX_ARGV 96
 
+/* The address the guest's init gives node N on its links (--net). */
+#define OM_NET_ADDRESS_PATTERN "10.77.0.N"
+
+/* With --net, a guest has virtio-om and a NIC for each of the others. */
+_Static_assert(1 + (OM_NET_MAX_NODES - 1) <= OM_GUEST_MAX_DEVICES,
+	       "the device list must hold virtio-om and a link to every peer");
+
 struct om_artifacts {
 	char qemu[PATH_MAX];
 	char kernel[PATH_MAX];
@@ -23,9 +31,17 @@ struct om_artifacts {
 	char firmware[2][PATH_MAX]; /* -L directories; empty entries are skipped */
 };
 
-/* One extra device: its -chardev (optional) and -device option values. */
+/* What feeds a device: nothing, a -chardev or a -netdev. */
+enum om_guest_backend {
+	OM_BACKEND_NONE,
+	OM_BACKEND_CHARDEV,
+	OM_BACKEND_NETDEV,
+};
+
+/* One extra device: its back-end's and its own (-device) option values. */
 struct om_guest_device {
-	char chardev[512];
+	enum om_guest_backend backend_kind;
+	char backend[512];
 	char device[512];
 };
 
@@ -55,8 +71,14 @@ int om_guest_path(const struct om_guest *g, enum om_guest_file f, char *out, siz
 int om_guest_init(struct om_guest *g, unsigned int node, unsigned int mem_mib,
 		  unsigned int cpus, enum om_accel accel, const char *dir, const char *append);
 
-/* Appends a device; -ENOSPC when the list is full, -E2BIG when too long. */
+/*
+ * Appends a device fed by a chardev (none when chardev is NULL); -ENOSPC
+ * when the list is full, -E2BIG when a value is too long.
+ */
 int om_guest_add_device(struct om_guest *g, const char *chardev, const char *device);
+
+/* The same with a -netdev as its back-end. */
+int om_guest_add_net_device(struct om_guest *g, const char *netdev, const char *device);
 
 /*
  * Appends the guest's virtio-om device (vhost-user-om-pci), connected to
@@ -65,6 +87,23 @@ int om_guest_add_device(struct om_guest *g, const char *chardev, const char *dev
  * fit a unix socket address; else as om_guest_add_device.
  */
 int om_guest_add_om_device(struct om_guest *g, const char *relay_dir);
+
+/*
+ * Appends the guest's end of its network link to peer: a virtio-net NIC
+ * whose frames go, as datagrams on a unix socket, straight to the peer's
+ * QEMU (QEMU's dgram netdev: no host network, no root, no port to pick).
+ * This end binds g->dir/net-PEER.sock and sends to peer_dir/net-NODE.sock,
+ * which the peer binds. The NIC's MAC, 52:54:00:77:NN:PP (the node and
+ * the peer, in hex), tells the guest which peer the NIC leads to; its init
+ * gives node N the address 10.77.0.N and a route to each peer through its
+ * NIC (guest-image/rootfs/etc/init.d/rcS).
+ * -EINVAL when peer is the node itself or not a node; -ENAMETOOLONG when a
+ * socket path does not fit a unix socket address; else as om_guest_add_device.
+ */
+int om_guest_add_net_link(struct om_guest *g, unsigned int peer, const char *peer_dir);
+
+/* The MAC address of node's NIC on its link to peer. */
+void om_net_link_mac(unsigned int node, unsigned int peer, char out[18]);
 
 /*
  * Builds QEMU's argv for g into argv (at most OM_GUEST_MAX_ARGV entries,

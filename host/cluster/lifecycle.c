@@ -486,9 +486,33 @@ static int prepare_dir(const struct om_ctx *ctx)
 	return 0;
 }
 
+/* The directory of node's files: CLUSTERDIR/nodeN. */
+static int node_dir(const struct om_ctx *ctx, unsigned int node, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s/node%u", ctx->dir, node);
+
+	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
+}
+
+/* With --net: node's NICs, one per other node of 1..last. */
+static int add_net_links(const struct om_ctx *ctx, struct om_guest *g, unsigned int last)
+{
+	char peer_dir[PATH_MAX];
+	int err = 0;
+
+	for (unsigned int peer = 1; peer <= last && !err; peer++) {
+		if (peer == g->node)
+			continue;
+		err = node_dir(ctx, peer, peer_dir, sizeof(peer_dir));
+		if (!err)
+			err = om_guest_add_net_link(g, peer, peer_dir);
+	}
+	return err;
+}
+
 int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
-		   const struct om_cluster_state *st, unsigned int node, const char *dir,
-		   struct om_proc_id *qemu)
+		   const struct om_cluster_state *st, unsigned int node, unsigned int last,
+		   const char *dir, struct om_proc_id *qemu)
 {
 	struct om_argv *argv;
 	char log[PATH_MAX], relay_dir[PATH_MAX];
@@ -500,6 +524,8 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		err = om_relay_path(ctx->dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir));
 	if (!err)
 		err = om_guest_add_om_device(&g, relay_dir);
+	if (!err && st->net)
+		err = add_net_links(ctx, &g, last);
 	if (err == -ENAMETOOLONG) {
 		om_error("node %u: socket paths under %s are too long for unix sockets; use a shorter --run-dir",
 			 node, ctx->dir);
@@ -527,13 +553,13 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 }
 
 static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
-		       struct om_cluster_state *st, unsigned int node)
+		       struct om_cluster_state *st, unsigned int node, unsigned int last)
 {
 	struct om_node_state *n = &st->nodes[st->n_nodes];
 	char dir[PATH_MAX];
 	int err;
 
-	if ((size_t)snprintf(dir, sizeof(dir), "%s/node%u", ctx->dir, node) >= sizeof(dir)) {
+	if (node_dir(ctx, node, dir, sizeof(dir))) {
 		om_error("node %u: the path of its directory is too long", node);
 		return -ENAMETOOLONG;
 	}
@@ -542,7 +568,7 @@ static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		om_error("cannot create %s: %s", dir, strerror(errno));
 		return err;
 	}
-	err = om_spawn_guest(ctx, art, st, node, dir, &n->qemu);
+	err = om_spawn_guest(ctx, art, st, node, last, dir, &n->qemu);
 	if (err)
 		return err;
 	n->node = node;
@@ -602,6 +628,7 @@ int om_cmd_up(const struct om_ctx *ctx)
 	st->created = (long long)time(NULL);
 	st->mem_mib = cli->mem_mib;
 	st->cpus = cli->cpus;
+	st->net = cli->net;
 	snprintf(st->kernel, sizeof(st->kernel), "%s", art.kernel);
 	snprintf(st->initrd, sizeof(st->initrd), "%s", art.initrd);
 	snprintf(st->qemu, sizeof(st->qemu), "%s", art.qemu);
@@ -620,7 +647,7 @@ int om_cmd_up(const struct om_ctx *ctx)
 	if (om_start_relay(ctx, st, cli->nodes, OM_RELAY_START_TIMEOUT_MS, "up"))
 		goto teardown;
 	for (unsigned int node = 1; node <= cli->nodes && !om_interrupted; node++)
-		if (start_guest(ctx, &art, st, node))
+		if (start_guest(ctx, &art, st, node, cli->nodes))
 			goto teardown;
 	if (!om_interrupted && om_wait_ready("up", st->nodes, st->n_nodes, boot, timeout_s)) {
 		printf("cluster '%s' is up: %u guests (%s) in %.1f s\n", st->name, st->n_nodes,
@@ -633,6 +660,8 @@ int om_cmd_up(const struct om_ctx *ctx)
 			printf("%-6u %-8d %s\n", st->nodes[i].node, (int)st->nodes[i].qemu.pid,
 			       release);
 		}
+		if (st->net)
+			printf("net: a virtio-net link between every pair of guests; node N is " OM_NET_ADDRESS_PATTERN "\n");
 		status = 0;
 		goto out;
 	}
@@ -781,6 +810,8 @@ int om_cmd_status(const struct om_ctx *ctx)
 	up = (long long)time(NULL) - st->created;
 	printf("cluster '%s': %u guests, %s (%s), up %lldm%02llds, in %s\n", st->name, st->n_nodes,
 	       om_accel_name(st->accel), st->accel_reason, up / 60, up % 60, st->dir);
+	if (st->net)
+		printf("net: a virtio-net link between every pair of guests; node N is " OM_NET_ADDRESS_PATTERN "\n");
 	relay_ok = om_relay_line(ctx, st, answer, 64 * 1024);
 	printf("%-6s %-8s %-13s %-10s %s\n", "NODE", "PID", "STATE", "RELAY", "KERNEL");
 	for (unsigned int i = 0; i < st->n_nodes; i++) {

@@ -64,6 +64,8 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 	}
 	if (st->append[0])
 		fprintf(f, "append %s\n", st->append);
+	if (st->net)
+		fprintf(f, "net mesh\n");
 	if (st->relay.pid > 0)
 		fprintf(f, "relay %d %llu\n", (int)st->relay.pid, st->relay.start);
 	for (unsigned int i = 0; i < st->n_nodes; i++) {
@@ -177,7 +179,7 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 	unsigned int lineno = 0;
 	bool seen_accel = false;
 	/* Keys added with start and relay are refused when repeated. */
-	const char *once[] = { "kernel", "initrd", "qemu", "omhostd", "append", "relay" };
+	const char *once[] = { "kernel", "initrd", "qemu", "omhostd", "append", "relay", "net" };
 	bool seen[sizeof(once) / sizeof(once[0])] = { false };
 
 	memset(st, 0, sizeof(*st));
@@ -241,6 +243,11 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 		} else if (strcmp(line, "append") == 0) {
 			if (!value[0] || copy_value(st->append, sizeof(st->append), value))
 				return bad(err, errlen, lineno, "append empty or too long");
+		} else if (strcmp(line, "net") == 0) {
+			/* The one topology there is; the value leaves room for others. */
+			if (strcmp(value, "mesh") != 0)
+				return bad(err, errlen, lineno, "net '%s' (want: mesh)", value);
+			st->net = true;
 		} else if (strcmp(line, "relay") == 0) {
 			if (parse_proc_id(value, &st->relay))
 				return bad(err, errlen, lineno, "relay entry '%s' (want: PID START)",

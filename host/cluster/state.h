@@ -10,6 +10,7 @@
 #define OM_CLUSTER_STATE_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -36,6 +37,7 @@ struct om_cluster_state {
 	/* What up used: absolute paths, and the extra kernel arguments. */
 	char kernel[PATH_MAX], initrd[PATH_MAX], qemu[PATH_MAX], omhostd[PATH_MAX];
 	char append[1024];
+	bool net; /* up --net: a virtio-net link between every pair of nodes */
 	struct om_proc_id relay; /* omhostd; pid 0 when none was started */
 	unsigned int n_nodes;
 	struct om_node_state nodes[OM_MAX_NODES];

@@ -5,6 +5,9 @@
  * line about the daemon, then one per node, key=value fields; see
  * docs/omhostd.md). The answer is small and written without blocking: a
  * client that does not read loses its answer, the relay never waits.
+ * "trace ..." turns the connection into a trace listener (trace.c): one
+ * socket, one access rule and one request syntax for everything an
+ * operator asks omhostd.
  */
 #include <errno.h>
 #include <poll.h>
@@ -97,7 +100,8 @@ static void om_control_client_end(struct om_control_client *cl)
 	TAILQ_REMOVE(&cl->d->control_clients, cl, link);
 	cl->d->n_control_clients--;
 	om_loop_unwatch(cl->d->loop, cl->w);
-	close(cl->fd);
+	if (cl->fd >= 0)
+		close(cl->fd);
 	free(cl);
 }
 
@@ -112,8 +116,17 @@ static void om_control_answer(struct om_control_client *cl)
 	if (!strcmp(req, "status")) {
 		if (om_control_status(cl->d, buf, cap, &len))
 			len = (size_t)snprintf(buf, cap, "error status too long\n");
+	} else if (om_trace_is_request(req)) {
+		char err[200];
+
+		if (!om_trace_attach(cl->d, cl->fd, req, err, sizeof(err))) {
+			cl->fd = -1; /* the listener's now */
+			free(buf);
+			return;
+		}
+		len = (size_t)snprintf(buf, cap, "error trace: %s\n", err);
 	} else {
-		len = (size_t)snprintf(buf, cap, "error unknown request (try: status)\n");
+		len = (size_t)snprintf(buf, cap, "error unknown request (try: status, trace)\n");
 	}
 	if (send(cl->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		om_log("control: answer not sent: %s", strerror(errno));
@@ -209,6 +222,7 @@ void om_control_close(struct om_hostd *d)
 {
 	char path[PATH_MAX];
 
+	om_trace_close_all(d);
 	if (d->control_fd < 0)
 		return;
 	while (!TAILQ_EMPTY(&d->control_clients))

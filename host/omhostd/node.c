@@ -582,4 +582,6 @@ void om_hostd_settle(struct om_hostd *d)
 		}
 	}
 	om_relay_flush_notifications(d);
+	if (om_trace_on(d))
+		om_trace_flush(d);
 }

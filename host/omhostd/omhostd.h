@@ -24,6 +24,7 @@
 #include "libvhost-user.h"
 #include "loop.h"
 #include "msg.h"
+#include "trace-wire.h"
 
 #define OM_HOSTD_QUEUE_SIZE_MAX 32768u
 #define OM_HOSTD_MAX_WATCHES 4 /* kick fds libvhost-user may watch at once, per node */
@@ -121,6 +122,14 @@ struct om_hostd {
 	long long grace_until_ms;
 	int grace_fd;
 	struct om_watch *grace_w;
+	/*
+	 * Trace listeners (trace.c), packed at the front; the relay's tap
+	 * looks only at n_trace_listeners while there are none.
+	 */
+	struct om_trace_listener *trace[OM_TRACE_MAX_LISTENERS];
+	unsigned int n_trace_listeners;
+	uint64_t trace_clock_ns;     /* the time last read for a record */
+	unsigned int trace_clock_age; /* records stamped with it */
 };
 
 /* How long after start messages wait for nodes not yet seen up. */
@@ -163,6 +172,44 @@ int om_control_open(struct om_hostd *d);
 void om_control_close(struct om_hostd *d);
 /* Writes the status text (docs/omhostd.md) into buf; 0 or -ENOSPC. */
 int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len);
+
+/*
+ * trace.c: listeners of the relayed traffic (docs/tracing.md). The tap
+ * costs one predictable branch while no one listens; a slow listener
+ * misses records, counted, and never holds the relay up.
+ */
+static inline bool om_trace_on(const struct om_hostd *d)
+{
+#ifdef OM_HOSTD_NO_TRACE
+	(void)d;
+	return false; /* the tap compiled out: relay-bench's baseline */
+#else
+	return __builtin_expect(d->n_trace_listeners != 0, 0);
+#endif
+}
+/*
+ * Records a message for every listener: its header h as relayed, raw the
+ * same encoded (or NULL), its payload at byte off of the iovec array.
+ * Call only when om_trace_on().
+ */
+void om_trace_msg(struct om_hostd *d, enum om_trace_event event, const struct om_msg_hdr *h,
+		  const unsigned char *raw, const struct iovec *iov, unsigned int n, size_t off);
+/* Whether a control request line asks for a trace ("trace" and options). */
+bool om_trace_is_request(const char *line);
+/*
+ * Parses "trace [snaplen=BYTES] [buffer=BYTES]": 0, or -EINVAL with a
+ * message for the client in err.
+ */
+int om_trace_parse_request(const char *line, uint32_t *snaplen, uint32_t *buffer, char *err,
+			   size_t errlen);
+/*
+ * Makes the control connection fd a listener for the request line. 0 (fd
+ * taken), or -errno with a message for the client in err (fd not taken).
+ */
+int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, size_t errlen);
+/* Sends what listeners have waiting, as far as their sockets take it. */
+void om_trace_flush(struct om_hostd *d);
+void om_trace_close_all(struct om_hostd *d);
 
 void om_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

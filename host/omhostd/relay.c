@@ -86,6 +86,19 @@ static void om_relay_copy(struct om_node *dst, VuVirtqElement *r, const VuVirtqE
 	om_iov_copy(r->in_sg, r->in_num, VIRTIO_OM_HDR_SIZE, e->out_sg, e->out_num,
 		    VIRTIO_OM_HDR_SIZE, h->len);
 	om_relay_put_rx(dst, r, VIRTIO_OM_HDR_SIZE + (size_t)h->len);
+	if (om_trace_on(dst->d))
+		om_trace_msg(dst->d, OM_TRACE_RELAYED, h, hdr, e->out_sg, e->out_num,
+			     VIRTIO_OM_HDR_SIZE);
+}
+
+/* src's message e goes nowhere: its destination is down. Counted, and traced. */
+static void om_relay_drop(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h)
+{
+	src->c.undeliverable++;
+	if (om_trace_on(src->d))
+		om_trace_msg(src->d, OM_TRACE_UNDELIVERABLE, h, NULL, e->out_sg, e->out_num,
+			     VIRTIO_OM_HDR_SIZE);
+	om_relay_complete_tx(src, e);
 }
 
 static void om_relay_stall(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
@@ -109,8 +122,7 @@ static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct 
 		return false;
 	}
 	if (!om_node_usable(dst)) {
-		src->c.undeliverable++;
-		om_relay_complete_tx(src, e);
+		om_relay_drop(src, e, h);
 		return true;
 	}
 	/* Whoever waits for dst, and dst's control messages, go first. */
@@ -121,8 +133,7 @@ static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct 
 	r = om_relay_take_rx(dst, h->len);
 	if (!r) {
 		if (!om_node_usable(dst)) {
-			src->c.undeliverable++;
-			om_relay_complete_tx(src, e);
+			om_relay_drop(src, e, h);
 			return true;
 		}
 		om_relay_stall(src, e, h, dst);
@@ -203,6 +214,11 @@ static void om_relay_flush_ctl(struct om_node *dst)
 		memcpy(buf + VIRTIO_OM_HDR_SIZE, &ev, sizeof(ev));
 		om_iov_from_buf(r->in_sg, r->in_num, 0, buf, sizeof(buf));
 		om_relay_put_rx(dst, r, sizeof(buf));
+		if (om_trace_on(dst->d)) {
+			struct iovec flat = { .iov_base = buf, .iov_len = sizeof(buf) };
+
+			om_trace_msg(dst->d, OM_TRACE_RELAYED, &h, buf, &flat, 1, VIRTIO_OM_HDR_SIZE);
+		}
 		dst->ctl_seq++;
 		memmove(&dst->ctl[0], &dst->ctl[1], (dst->ctl_n - 1) * sizeof(dst->ctl[0]));
 		dst->ctl_n--;
@@ -281,8 +297,7 @@ static void om_relay_drop_waiters(struct om_node *n)
 
 	while ((src = TAILQ_FIRST(&n->waiters))) {
 		TAILQ_REMOVE(&n->waiters, src, wait_link);
-		src->c.undeliverable++;
-		om_relay_complete_tx(src, src->stalled);
+		om_relay_drop(src, src->stalled, &src->stalled_hdr);
 		src->stalled = NULL;
 		src->stalled_on = NULL;
 		src->runnable = true;

@@ -45,7 +45,11 @@ run 1 "a threaded process cannot move: EBUSY, and stay names threads" "$libexec/
 run 1 "away, getpid/getppid/gettid answer home's ids" "$libexec/om-self" ids 2
 run 1 "away, fork takes the process home first and runs there" "$libexec/om-self" fork 2
 
-echo "# a file only node 1 has, opened at home, used at node 2"
+echo "# a file only node 1 has, opened at home, used at node 2 (traced on the host)"
+omtrace=$BUILD/host/trace/omtrace
+"$omtrace" -d "$E2E_RUN_DIR/engine/relay" -q --node 1,2 >"$E2E_RUN_DIR/trace.txt" 2>&1 &
+tracer=$!
+sleep 1
 oc exec -t 30 1 -- sh -c 'printf "first second\n" >/tmp/only1; rm -f /tmp/only1.new'
 oc exec -t 30 2 -- rm -f /tmp/only1 /tmp/only1.new
 run 1 "a file opened at home is read and written away, a new one is created at home" \
@@ -54,13 +58,23 @@ check "the file's content at node 1 is what the process wrote" \
 	'[ "$(oc exec -t 30 1 -- cat /tmp/only1)" = "$(printf "first second\nwritten away")" ]'
 check "the file created away exists at node 1" '[ "$(oc exec -t 30 1 -- cat /tmp/only1.new)" = "made away" ]'
 check "and not at node 2" '! oc exec -t 30 2 -- test -e /tmp/only1.new'
+sleep 1
+kill -INT "$tracer" 2>/dev/null || true
+wait "$tracer" 2>/dev/null || true
+grep -E "MIG_|SYSCALL" "$E2E_RUN_DIR/trace.txt" | sed -n '1,12s/^/#   /p'
+trace=$(cat "$E2E_RUN_DIR/trace.txt")
+for step in MIG_BEGIN MIG_VMAS MIG_PAGES MIG_COMMIT MIG_ACK MIG_GO; do
+	check "the host's trace shows the move's step $step" 'grep -q " $step " <<<"$trace"'
+done
+check "the host's trace names a forwarded call (write) and its result" \
+	'grep -qE " SYSCALL .*nr=write" <<<"$trace" && grep -qE " SYSCALL_RET .*ret=13" <<<"$trace"'
 
 run 1 "away, a pipe read blocks at home until written; a signal interrupts it (EINTR) or restarts it" \
 	"$libexec/om-self" pipe 2
 
 echo "# a computation, never moved, for reference"
 # About 1 ms a step under TCG.
-ref=$(oc exec -t 900 1 -- "$libexec/om-compute" 15000 100 /tmp/ref.file)
+ref=$(oc exec -t 900 1 -- "$libexec/om-compute" 30000 100 /tmp/ref.file)
 check "the reference run ends with a result" 'grep -q "^result " <<<"$ref"'
 
 # compute NAME STEPS EVERY: om-compute at node 1 writing to a pipe and a file; prints its pid.
@@ -80,7 +94,7 @@ cputime() {
 }
 
 echo "# the same computation, moved to node 2 while it runs"
-pid=$(compute moved 15000 100)
+pid=$(compute moved 30000 100)
 check "it started" '[ -n "$pid" ] && bg_grep 1 moved "^step 100 " 60'
 out=$(oc exec -t 120 1 -- om-migrate "$pid" 2 2>&1) && rc=0 || rc=$?
 echo "#   $out"
@@ -100,6 +114,12 @@ check "node 2 accounts its CPU time" '[ $((r1 - r0)) -ge 100 ]'
 # The deputy only runs the process's system calls (a line to a pipe and a
 # file every ~0.1 s here): near zero is under 5% of the process's time.
 check "the deputy at node 1 stays near zero" '[ $((d1 - d0)) -le 5 ] || [ $(((d1 - d0) * 20)) -le $((r1 - r0)) ]'
+oc exec -t 30 1 -- sh -c 'echo 1 >/proc/hpc/admin/bring'
+for ((i = 0; i < 30; i++)); do
+	[ "$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/where")" = home ] && break
+	sleep 1
+done
+check "/proc/hpc/admin/bring brings it home" '[ "$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/where")" = home ]'
 bg_wait 1 moved 900 >"$E2E_RUN_DIR/moved.out" && rc=0 || rc=$?
 check "the moved run ends well" '[ "$rc" -eq 0 ]'
 check "its output through the pipe at home is the reference's, in order" \

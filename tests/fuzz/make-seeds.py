@@ -81,9 +81,41 @@ def vhost_user():
     yield "protocol-features-not-offered", vu(16, u64(0xFFFF))
 
 
+def pcapng_block(type_, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", type_, len(body) + 12) + body + struct.pack("<I", len(body) + 12)
+
+
+def trace_msg(type_, payload, event=1, src=1, dst=2):
+    return struct.pack("<HHII", 1, 16, event, len(payload)) + b"\0" * 4 + \
+        hdr(type_, dst, len(payload), src=src) + payload
+
+
+def trace():
+    """fuzz-trace: 0 + a capture, 1 + a trace stream, 2 + a request line."""
+    def u64(v):
+        return struct.pack("<Q", v)
+    shb = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + b"\0" * 4)
+    idb = pcapng_block(1, struct.pack("<HHI", 147, 0, 65536) +
+                       struct.pack("<HHB", 9, 1, 9) + b"\0" * 3 + b"\0" * 4)
+
+    def epb(data):
+        return pcapng_block(6, struct.pack("<IIIII", 0, 1, 2, len(data), len(data)) + data)
+    yield "capture", b"\0" + shb + idb + epb(trace_msg(0x10, u64(1234))) + \
+        epb(trace_msg(0x1, struct.pack("<II", 2, 1), src=0)) + \
+        epb(struct.pack("<HHIII", 1, 16, 3, 0, 0) + u64(5) + u64(5))
+    yield "capture-ethernet", b"\0" + shb + pcapng_block(1, struct.pack("<HHI", 1, 0, 0)) + \
+        epb(b"x" * 60)
+    head = struct.pack("<HHIQ", 1, 0, 72 + 8, 10)
+    yield "stream", b"\1" + head + struct.pack("<II", 1, 8) + hdr(0x10, 2, 8, src=1) + u64(7) + \
+        struct.pack("<HHIQ", 2, 0, 32, 11) + u64(3) + u64(3)
+    yield "request", b"\2trace snaplen=64 buffer=65536"
+    yield "request-bad", b"\2trace snaplen=99999999999999999999"
+
+
 def main():
     out = sys.argv[1]
-    for name, gen in (("rings", rings), ("vhost-user", vhost_user)):
+    for name, gen in (("rings", rings), ("vhost-user", vhost_user), ("trace", trace)):
         os.makedirs(os.path.join(out, name), exist_ok=True)
         for seed, data in gen():
             with open(os.path.join(out, name, seed), "wb") as f:

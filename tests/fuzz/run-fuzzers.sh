@@ -10,10 +10,13 @@ mkdir -p "$out"
 lvu=$("$top/scripts/qemu-source.sh")/subprojects/libvhost-user
 cflags=(-g -O1 -D_GNU_SOURCE -DOM_VERSION='"fuzz"' -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -I"$top/host/omhostd" -I"$top/tests/support"
-	-I"$top/virtio-om/include/uapi" -I"$top/virtio-om/lib" -I"$lvu")
+	-I"$top/virtio-om/include/uapi" -I"$top/virtio-om/lib" -I"$lvu" -I"$top/host/trace")
 objs=()
-for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg,node,relay}.c \
-	"$top/virtio-om/lib/om_hdr.c" "$top/tests/support/relay-harness.c"; do
+# omtrace's decoder names system calls from a table generated at build time.
+python3 "$top/host/trace/gen-syscall-names.py" "$out/syscall-names.c" clang
+for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg,node,relay,trace,trace-buf}.c \
+	"$top/virtio-om/lib/om_hdr.c" "$top/tests/support/relay-harness.c" \
+	"$top"/host/trace/{decode,pcapng,print,record}.c "$out/syscall-names.c"; do
 	obj=$out/$(basename "${src%.c}").o
 	extra=()
 	# libvhost-user reads a guest's indirect table where the guest put it,
@@ -24,7 +27,7 @@ for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg
 done
 python3 "$top/tests/fuzz/make-seeds.py" "$out/seeds"
 status=0
-for target in rings vhost-user; do
+for target in rings vhost-user trace; do
 	clang "${cflags[@]}" -fsanitize=fuzzer "$top/tests/fuzz/fuzz-$target.c" "${objs[@]}" \
 		-luring -lpthread -o "$out/fuzz-$target"
 	mkdir -p "$out/corpus-$target"

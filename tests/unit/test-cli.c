@@ -54,6 +54,7 @@ static void up_defaults(void **state)
 	assert_null(cli.kernel);
 	assert_null(cli.omhostd);
 	assert_false(cli.kill);
+	assert_false(cli.net);
 }
 
 static void up_options(void **state)
@@ -116,6 +117,35 @@ static void up_refuses_bad_values(void **state)
 	assert_non_null(strstr(err, "needs a value"));
 	assert_int_equal(PARSE(&cli, err, "up", "--kill"), -EINVAL);
 	assert_non_null(strstr(err, "does not apply"));
+}
+
+static void up_net(void **state)
+{
+	struct om_cli cli;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "2", "--net"), 0);
+	assert_true(cli.net);
+	assert_int_equal(cli.nodes, 2);
+	/* The default cluster (3) has links too; the limit holds in either order. */
+	assert_int_equal(PARSE(&cli, err, "up", "--net"), 0);
+	assert_true(cli.net);
+	assert_int_equal(PARSE(&cli, err, "up", "--net", "-n", "8"), 0);
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "8", "--net"), 0);
+	assert_int_equal(PARSE(&cli, err, "up", "--net", "-n", "9"), -EINVAL);
+	assert_non_null(strstr(err, "at most 8 guests, not 9"));
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "9", "--net"), -EINVAL);
+	assert_non_null(strstr(err, "at most 8 guests"));
+	/* Without --net, the usual limit. */
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "9"), 0);
+	assert_false(cli.net);
+	/* A flag: no value, and not an option of other commands. */
+	assert_int_equal(PARSE(&cli, err, "up", "--net=yes"), -EINVAL);
+	assert_int_equal(PARSE(&cli, err, "start", "--net", "1"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+	assert_int_equal(PARSE(&cli, err, "exec", "--net", "1", "ls"), -EINVAL);
+	assert_non_null(strstr(om_cli_usage("up"), "--net"));
 }
 
 static void stop_and_start(void **state)
@@ -340,6 +370,7 @@ int main(void)
 		cmocka_unit_test_setup(up_defaults, setup),
 		cmocka_unit_test_setup(up_options, setup),
 		cmocka_unit_test_setup(up_refuses_bad_values, setup),
+		cmocka_unit_test_setup(up_net, setup),
 		cmocka_unit_test_setup(exec_parses_node_and_command, setup),
 		cmocka_unit_test_setup(exec_refusals, setup),
 		cmocka_unit_test_setup(stop_and_start, setup),

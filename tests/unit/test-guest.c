@@ -190,6 +190,96 @@ static void om_device_socket_must_fit(void **state)
 	assert_int_equal(g.n_devices, 0);
 }
 
+static void net_link_reaches_the_peer(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+	size_t at_netdev = 0, at_device = 0;
+	char mac[18];
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 1, 512, 1, OM_ACCEL_TCG, "/c/node1", NULL), 0);
+	assert_int_equal(om_guest_add_om_device(&g, "/c/relay"), 0);
+	assert_int_equal(om_guest_add_net_link(&g, 2, "/c/node2"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	/* This end binds its own socket and sends to the one the peer binds. */
+	assert_string_equal(option(&a, "-netdev", 0),
+			    "dgram,id=link2,local.type=unix,local.path=/c/node1/net-2.sock,"
+			    "remote.type=unix,remote.path=/c/node2/net-1.sock");
+	/* The MAC names node and peer: the guest's init reads it. */
+	assert_true(has_value(&a, "-device",
+			      "virtio-net-pci,netdev=link2,mac=52:54:00:77:01:02,romfile="));
+	/* virtio-om is still fed by a chardev, not a netdev. */
+	assert_string_equal(chardev(&a, "om"), "socket,id=om,path=/c/relay/node-1.sock,reconnect=1");
+	assert_null(option(&a, "-netdev", 1));
+	/* The netdev comes before the device that names it. */
+	for (size_t i = 0; i < a.argc; i++) {
+		if (strncmp(a.argv[i], "dgram,id=link2,", 15) == 0)
+			at_netdev = i;
+		if (strncmp(a.argv[i], "virtio-net-pci,netdev=link2,", 28) == 0)
+			at_device = i;
+	}
+	assert_true(at_netdev > 0 && at_netdev < at_device);
+	assert_string_equal(a.argv[at_netdev - 1], "-netdev");
+
+	/* The peer's end mirrors it; hex in the MAC from node 10 on. */
+	om_net_link_mac(2, 1, mac);
+	assert_string_equal(mac, "52:54:00:77:02:01");
+	om_net_link_mac(12, 64, mac);
+	assert_string_equal(mac, "52:54:00:77:0c:40");
+}
+
+static void net_links_fill_the_device_list(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+	char dir[32];
+
+	(void)state;
+	/* A cluster of OM_NET_MAX_NODES: virtio-om and a link to each peer fit. */
+	assert_int_equal(om_guest_init(&g, 3, 512, 1, OM_ACCEL_TCG, "/c/node3", NULL), 0);
+	assert_int_equal(om_guest_add_om_device(&g, "/c/relay"), 0);
+	for (unsigned int peer = 1; peer <= OM_NET_MAX_NODES; peer++) {
+		if (peer == 3)
+			continue;
+		snprintf(dir, sizeof(dir), "/c/node%u", peer);
+		assert_int_equal(om_guest_add_net_link(&g, peer, dir), 0);
+	}
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	for (int i = 0; i < OM_NET_MAX_NODES - 1; i++)
+		assert_non_null(option(&a, "-netdev", i));
+	assert_null(option(&a, "-netdev", OM_NET_MAX_NODES - 1));
+	assert_true(has_value(&a, "-netdev", "id=link8,local.type=unix,local.path=/c/node3/net-8.sock,"));
+	assert_true(has_value(&a, "-device", "netdev=link8,mac=52:54:00:77:03:08,"));
+	assert_int_equal(om_guest_add_net_link(&g, 9, "/c/node9"), -ENOSPC);
+}
+
+static void net_link_refusals(void **state)
+{
+	struct sockaddr_un sa;
+	char peer_dir[sizeof(sa.sun_path) + 8];
+	struct om_guest g;
+	size_t fits;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 4, 256, 1, OM_ACCEL_TCG, "/c/node4", NULL), 0);
+	/* Not to itself, and only to a node. */
+	assert_int_equal(om_guest_add_net_link(&g, 4, "/c/node4"), -EINVAL);
+	assert_int_equal(om_guest_add_net_link(&g, 0, "/c/node0"), -EINVAL);
+	assert_int_equal(om_guest_add_net_link(&g, OM_MAX_NODES + 1, "/c/x"), -EINVAL);
+	assert_int_equal(g.n_devices, 0);
+	/* The peer's socket, peer_dir/net-4.sock, must fit sun_path too. */
+	fits = sizeof(sa.sun_path) - 1 - strlen("/net-4.sock");
+	memset(peer_dir, 'p', sizeof(peer_dir));
+	peer_dir[0] = '/';
+	peer_dir[fits] = '\0';
+	assert_int_equal(om_guest_add_net_link(&g, 5, peer_dir), 0);
+	peer_dir[fits] = 'p';
+	peer_dir[fits + 1] = '\0';
+	assert_int_equal(om_guest_add_net_link(&g, 6, peer_dir), -ENAMETOOLONG);
+	assert_int_equal(g.n_devices, 1); /* nothing half-added */
+}
+
 static void refusals(void **state)
 {
 	char longdir[200];
@@ -228,6 +318,9 @@ int main(void)
 		cmocka_unit_test(devices_are_appended),
 		cmocka_unit_test(om_device_connects_to_the_relay),
 		cmocka_unit_test(om_device_socket_must_fit),
+		cmocka_unit_test(net_link_reaches_the_peer),
+		cmocka_unit_test(net_links_fill_the_device_list),
+		cmocka_unit_test(net_link_refusals),
 		cmocka_unit_test(refusals),
 		cmocka_unit_test(paths),
 	};

@@ -44,6 +44,7 @@ static void round_trip(void **state)
 	snprintf(a.qemu, sizeof(a.qemu), "/b/qemu-patches/qemu-system-x86_64");
 	snprintf(a.omhostd, sizeof(a.omhostd), "/b/host/omhostd/omhostd");
 	snprintf(a.append, sizeof(a.append), "quiet  om.debug=1 rdinit=/sbin/init ");
+	a.net = true;
 	a.relay.pid = 4242;
 	a.relay.start = 987654321012ull;
 	a.n_nodes = 3;
@@ -68,6 +69,7 @@ static void round_trip(void **state)
 	assert_string_equal(b.qemu, a.qemu);
 	assert_string_equal(b.omhostd, a.omhostd);
 	assert_string_equal(b.append, a.append); /* spaces kept as they were */
+	assert_true(b.net);
 	assert_int_equal(b.relay.pid, 4242);
 	assert_int_equal(b.relay.start, 987654321012ull);
 	assert_int_equal(b.n_nodes, 3);
@@ -87,14 +89,16 @@ static void round_trip(void **state)
 	unlink(path);
 	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), -ENOENT);
 
-	/* Without a relay or --append, their lines are absent, and read back as such. */
+	/* Without a relay, --append or --net, their lines are absent, and read back as such. */
 	a.relay.pid = 0;
 	a.relay.start = 0;
 	a.append[0] = '\0';
+	a.net = false;
 	assert_int_equal(om_state_save(&a), 0);
 	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.relay.pid, 0);
 	assert_string_equal(b.append, "");
+	assert_false(b.net);
 	assert_string_equal(b.omhostd, a.omhostd);
 
 	/* A value with a newline could not be read back: refused, nothing written. */
@@ -126,6 +130,38 @@ static void written_relay_line(void **state)
 	/* Nothing up did not record is written. */
 	assert_null(strstr(buf, "append"));
 	assert_null(strstr(buf, "kernel"));
+	assert_null(strstr(buf, "net"));
+}
+
+static void net_line(void **state)
+{
+	static struct om_cluster_state st;
+	static const char *const bad_lines[] = {
+		"net ",		/* empty */
+		"net star",	/* no such topology */
+		"net mesh ",
+		"net Mesh",
+		"net mesh\nnet mesh", /* listed twice */
+	};
+	const char *head = "omcluster-state 1\nname x\ndir /d\naccel tcg\n";
+	char err[256], text[1024], buf[4096] = "";
+	FILE *f;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad_lines) / sizeof(bad_lines[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, bad_lines[i]);
+		if (parse_text(text, &st, err, sizeof(err)) != -EBADMSG)
+			fail_msg("accepted '%s'", bad_lines[i]);
+	}
+	snprintf(text, sizeof(text), "%snet mesh\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
+	assert_true(st.net);
+	/* Written as read. */
+	f = fmemopen(buf, sizeof(buf) - 1, "w");
+	assert_non_null(f);
+	assert_int_equal(om_state_write(f, &st), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nnet mesh\n"));
 }
 
 static void refuses_malformed(void **state)
@@ -251,6 +287,7 @@ int main(void)
 		cmocka_unit_test(written_relay_line),
 		cmocka_unit_test(refuses_malformed_relay),
 		cmocka_unit_test(refuses_malformed_artifacts),
+		cmocka_unit_test(net_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

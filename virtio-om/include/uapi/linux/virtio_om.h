@@ -360,9 +360,9 @@ struct virtio_om_mem_data {
  * Wireshark dissector generated from this header, host/trace/): one entry
  * X(type, struct, member, kind) names member of struct virtio_om_<struct>
  * as a field of type's payload, at the member's offset and of its size (1,
- * 2, 4 or 8 bytes, little-endian). A type's fields come in order; bytes no
- * field covers are shown as data, a type with no entry as opaque bytes. A
- * field must lie within its type's min_len (checked by a unit test).
+ * 2, 4 or 8 bytes, little-endian; any for STRING). A type's fields are
+ * shown in the order listed; a type with no entry as opaque bytes. A field
+ * must lie within its type's min_len (checked by a unit test).
  */
 enum virtio_om_field_kind {
 	VIRTIO_OM_FIELD_UINT = 1,	/* unsigned, shown in decimal */
@@ -374,15 +374,54 @@ enum virtio_om_field_kind {
 	VIRTIO_OM_FIELD_SYSCALL = 7,	/* an x86_64 system call number */
 	VIRTIO_OM_FIELD_RESULT = 8,	/* a system call's result: -4095..-1 is -errno */
 	VIRTIO_OM_FIELD_ERRNO = 9,	/* a positive errno value, 0 for none */
+	VIRTIO_OM_FIELD_SIGNAL = 10,	/* a signal number */
+	VIRTIO_OM_FIELD_STRING = 11,	/* bytes of any size: text up to the first NUL */
 };
 
+/* member may be an array element (args[0]): the field is then named so. */
 #define VIRTIO_OM_FOR_EACH_FIELD(X)				\
 	X(NODE_UP, node_event, node, NODE)			\
 	X(NODE_UP, node_event, reason, NODE_REASON)		\
 	X(NODE_DOWN, node_event, node, NODE)			\
 	X(NODE_DOWN, node_event, reason, NODE_REASON)		\
 	X(PING, ping, cookie, HEX)				\
-	X(PONG, ping, cookie, HEX)
+	X(PONG, ping, cookie, HEX)				\
+	X(MIG_BEGIN, mig_begin, comm, STRING)			\
+	X(MIG_BEGIN, mig_begin, flags, HEX)			\
+	X(MIG_BEGIN, mig_begin, pages, UINT)			\
+	X(MIG_BEGIN, mig_begin, vmas, UINT)			\
+	X(MIG_BEGIN, mig_begin, uid, UINT)			\
+	X(MIG_BEGIN, mig_begin, xstate_size, UINT)		\
+	X(MIG_VMAS, mig_vmas, count, UINT)			\
+	X(MIG_PAGES, mig_pages, count, UINT)			\
+	X(MIG_SYNC, mig_mark, pages, UINT)			\
+	X(MIG_SYNC, mig_mark, vmas, UINT)			\
+	X(MIG_COMMIT, mig_mark, pages, UINT)			\
+	X(MIG_COMMIT, mig_mark, vmas, UINT)			\
+	X(MIG_ACK, mig_ack, error, ERRNO)			\
+	X(MIG_ACK, mig_ack, pages, UINT)			\
+	X(MIG_GO, mig_go, error, ERRNO)				\
+	X(MIG_ABORT, mig_go, error, ERRNO)			\
+	X(COME_HOME, come_home, then_node, NODE)		\
+	X(SYSCALL, syscall, nr, SYSCALL)			\
+	X(SYSCALL, syscall, args[0], HEX)			\
+	X(SYSCALL, syscall, args[1], HEX)			\
+	X(SYSCALL, syscall, args[2], HEX)			\
+	X(SYSCALL, syscall, args[3], HEX)			\
+	X(SYSCALL, syscall, args[4], HEX)			\
+	X(SYSCALL, syscall, args[5], HEX)			\
+	X(SYSCALL_RET, syscall_ret, ret, RESULT)		\
+	X(SIGNAL, signal, signo, SIGNAL)			\
+	X(EXIT, exit, code, HEX)				\
+	X(EXIT, exit, utime_ns, UINT)				\
+	X(EXIT, exit, stime_ns, UINT)				\
+	X(KILL, kill, reason, UINT)				\
+	X(MEM_READ, mem_req, addr, HEX)				\
+	X(MEM_READ, mem_req, len, UINT)				\
+	X(MEM_DATA, mem_data, error, ERRNO)			\
+	X(MEM_DATA, mem_data, flags, HEX)			\
+	X(MEM_WRITE, mem_req, addr, HEX)			\
+	X(MEM_WRITE, mem_req, len, UINT)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\

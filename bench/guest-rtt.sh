@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# guest-rtt: the round trip of a small message between two guests of one
+# cluster, over virtio-om (kcom, relayed by omhostd) and over UDP on a
+# virtio-net link between the same two guests, in the same run
+# (docs/benchmarks.md, "Guest to guest round trip").
+#
+# Boots 2 guests with `omcluster up --net`, then from node 1 to node 2, in
+# rounds, each round running every path once in a rotating order (the
+# machine's load drifts; each path gets every position):
+#   kcom          om-ping 2: PING to node 2, PONG from node 2's kernel
+#   kcom-process  om-ping -p PORT 2: echoed by a process on node 2
+#   udp           om-udp-ping 10.77.0.2: echoed by a process on node 2
+# every request an 8-byte payload, each sent when the previous reply is in
+# (or --interval MS after the previous request). Prints each round, the
+# times of all rounds together, the ratios kcom/udp and omhostd's CPU time
+# per round trip; always takes the cluster down.
+#
+# usage: guest-rtt.sh [--omcluster FILE] [--rounds N] [--count N] [--interval MS]
+#                     [--accel auto|kvm|tcg]
+#   --omcluster FILE  default: the build's (build/host/cluster/omcluster)
+#   --rounds N        rounds (default 9: each path 3 times in each position)
+#   --count N         round trips per path and round (default 1000)
+#   --interval MS     from one request to the next; 0 (default): at once
+#   --accel A         as omcluster up (default auto)
+# Exit: 0 when every request was answered; 1 when the cluster did not come
+# up, a tool failed or a reply was missing; 2 on a usage error.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+omcluster=$top/build/host/cluster/omcluster
+rounds=9
+count=1000
+interval=0
+accel=auto
+kcom_port=7100
+udp_port=7777
+
+usage() {
+	sed -n '/^# usage:/,/^# Exit/p' "$0" | sed 's/^# \{0,1\}//' | grep -v '^Exit'
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--omcluster) omcluster=${2:?--omcluster needs a file}; shift 2 ;;
+	--rounds) rounds=${2:?--rounds needs a number}; shift 2 ;;
+	--count) count=${2:?--count needs a number}; shift 2 ;;
+	--interval) interval=${2:?--interval needs milliseconds}; shift 2 ;;
+	--accel) accel=${2:?--accel needs auto, kvm or tcg}; shift 2 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "guest-rtt: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+for v in rounds count; do
+	[[ ${!v} =~ ^[1-9][0-9]{0,5}$ ]] || { echo "guest-rtt: --$v takes 1-999999, not '${!v}'" >&2; exit 2; }
+done
+[[ $interval =~ ^[0-9]{1,5}$ ]] || { echo "guest-rtt: --interval takes 0-99999 ms, not '$interval'" >&2; exit 2; }
+[ -x "$omcluster" ] || { echo "guest-rtt: no omcluster at $omcluster (meson compile -C build)" >&2; exit 1; }
+
+# A cluster of its own, in a directory of its own: nothing shared with
+# tests or other clusters, and down on any exit.
+run_dir=$(mktemp -d /tmp/om-guest-rtt.XXXXXX)
+cluster=rtt
+oc() {
+	"$omcluster" --run-dir "$run_dir" -c "$cluster" "$@"
+}
+cleanup() {
+	timeout 60 "$omcluster" --run-dir "$run_dir" -c "$cluster" down -t 5 >/dev/null 2>&1 || true
+	rm -rf "$run_dir"
+}
+trap cleanup EXIT
+# A signal ends the command under way at once (bash would wait for it).
+child=
+on_signal() {
+	[ -z "$child" ] || kill "$child" 2>/dev/null || true
+	exit "$1"
+}
+trap 'on_signal 130' INT
+trap 'on_signal 143' TERM
+
+# on_node1 SECONDS CMD...: runs CMD on node 1, killed after SECONDS.
+on_node1() {
+	local seconds=$1 rc=0
+	shift
+	oc exec -t "$seconds" 1 -- "$@" &
+	child=$!
+	wait "$child" || rc=$?
+	child=
+	return "$rc"
+}
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+echo "guest-rtt: $(date -u '+%Y-%m-%d %H:%M UTC'), host $(nproc) CPUs, load average $(load)"
+if ! up=$(timeout 600 "$omcluster" --run-dir "$run_dir" -c "$cluster" up -n 2 --net \
+	--accel "$accel" --timeout 300); then
+	echo "guest-rtt: the cluster did not come up" >&2
+	exit 1
+fi
+echo "$up" | sed -n 's/^cluster .* is up: /guests: /p'
+# The times are the guest's CLOCK_MONOTONIC: say what it counts with.
+echo "guest clock source: $(oc exec -t 30 1 -- cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+
+# Node 1 must see node 2 up over virtio-om before pinging it.
+for _ in $(seq 1 30); do
+	oc exec -t 30 1 -- cat /proc/hpc/nodes | grep -qE '^2 up ' && break
+	sleep 1
+done
+
+# The echo servers on node 2, outliving the exec that starts them; they end
+# with the guest.
+oc exec -t 30 2 -- sh -c "
+	setsid om-ping -s -p $kcom_port </dev/null >/tmp/echo-kcom.out 2>&1 &
+	setsid om-udp-ping -s -p $udp_port </dev/null >/tmp/echo-udp.out 2>&1 &"
+
+# set_cmd PATH COUNT [-q]: cmd, the command of PATH to run on node 1.
+set_cmd() {
+	local n=$2
+	case $1 in
+	kcom) cmd=(om-ping -c "$n" -i "$interval" -t 2000 2) ;;
+	kcom-process) cmd=(om-ping -c "$n" -i "$interval" -t 2000 -p "$kcom_port" 2) ;;
+	udp) cmd=(om-udp-ping -c "$n" -i "$interval" -t 2000 -p "$udp_port" 10.77.0.2) ;;
+	esac
+	[ $# -lt 3 ] || cmd=("${cmd[0]}" "$3" "${cmd[@]:1}")
+}
+paths=(kcom kcom-process udp)
+
+# Warm-up, not counted: code translated (under TCG), caches and queues
+# filled, and the servers shown to answer (they may need a moment to start).
+for path in "${paths[@]}"; do
+	ok=
+	for _ in 1 2 3 4 5; do
+		set_cmd "$path" 50 -q
+		if on_node1 120 "${cmd[@]}" >/dev/null; then ok=1; break; fi
+		sleep 1
+	done
+	[ -n "$ok" ] || { echo "guest-rtt: $path: no answer from node 2" >&2; exit 1; }
+done
+
+# omhostd's CPU time (ns, all its threads): it relays kcom's messages and
+# nothing of the network links'.
+relay_pid=$(sed -n 's/^relay \([0-9]*\) .*/\1/p' "$run_dir/$cluster/cluster.state")
+relay_cpu_ns() {
+	local f on_cpu sum=0
+	for f in /proc/"$relay_pid"/task/*/schedstat; do
+		read -r on_cpu _ <"$f" && sum=$((sum + on_cpu))
+	done
+	echo "$sum"
+}
+declare -A relay_ns
+
+# Each path's round-trip times (ms), one a line, over all rounds.
+for path in "${paths[@]}"; do
+	: >"$run_dir/$path.times"
+	relay_ns[$path]=0
+done
+exec_timeout=$((120 + count * (interval + 50) / 1000))
+echo "$rounds rounds of $count round trips per path, node 1 to node 2, interval $interval ms"
+for r in $(seq 1 "$rounds"); do
+	# Rotate the order: in round r, path (r-1) mod 3 goes first.
+	for k in 0 1 2; do
+		path=${paths[$(((r - 1 + k) % 3))]}
+		out=$run_dir/$path.$r
+		set_cmd "$path" "$count"
+		relay_before=$(relay_cpu_ns)
+		if ! on_node1 "$exec_timeout" "${cmd[@]}" >"$out" 2>&1; then
+			echo "guest-rtt: round $r, $path failed:" >&2
+			tail -n 5 "$out" >&2
+			exit 1
+		fi
+		relay_ns[$path]=$((relay_ns[$path] + $(relay_cpu_ns) - relay_before))
+		sed -n 's/.* bytes from .* time=\([0-9.]*\) ms$/\1/p' "$out" >>"$run_dir/$path.times"
+		printf 'round %d  %-13s %s\n' "$r" "$path" "$(grep '^rtt min/median/p99/mean' "$out")"
+	done
+done
+
+# min, median, p99 (nearest rank) and mean of a file of times, as the tools
+# compute them (guest-tools/rtt/rtt-stats.h); then max and count.
+summary() {
+	sort -g "$1" | awk '
+		{ t[NR] = $1; sum += $1 }
+		END {
+			n = NR; r = int((n * 99 + 99) / 100)
+			med = n % 2 ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2
+			printf "%.3f %.3f %.3f %.3f %.3f %d\n", t[1], med, t[r], sum / n, t[n], n
+		}'
+}
+
+echo
+echo "all rounds (ms):"
+printf '%-13s %8s %8s %8s %8s %8s %7s\n' path min median p99 mean max count
+declare -A stat
+for path in "${paths[@]}"; do
+	read -r min med p99 mean max n < <(summary "$run_dir/$path.times")
+	printf '%-13s %8s %8s %8s %8s %8s %7s\n' "$path" "$min" "$med" "$p99" "$mean" "$max" "$n"
+	stat[$path]="$min $med $p99 $mean"
+done
+echo
+echo "ratios (below 1: kcom is faster):"
+printf '%-20s %8s %8s %8s %8s\n' "" min median p99 mean
+for pair in kcom:udp kcom-process:udp; do
+	a=${pair%%:*} b=${pair#*:}
+	printf '%-20s ' "$a/$b"
+	awk -v a="${stat[$a]}" -v b="${stat[$b]}" 'BEGIN {
+		split(a, x); split(b, y)
+		printf "%8.2f %8.2f %8.2f %8.2f\n", x[1] / y[1], x[2] / y[2], x[3] / y[3], x[4] / y[4]
+	}'
+done
+echo
+printf 'omhostd CPU per round trip (us):'
+for path in "${paths[@]}"; do
+	awk -v p="$path" -v ns="${relay_ns[$path]}" -v n="$((rounds * count))" \
+		'BEGIN { printf "  %s %.1f", p, ns / n / 1000 }'
+done
+echo
+echo
+echo "load average at the end: $(load)"

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "print.h"
+
+#include <inttypes.h>
+#include <string.h>
+#include <time.h>
+
+#include "decode.h"
+
+static const char *om_event_name(uint32_t event)
+{
+	return event == OM_TRACE_UNDELIVERABLE ? "undeliverable" : "relayed";
+}
+
+/* Local wall-clock time of day, to the nanosecond. */
+static const char *om_clock(uint64_t ns, char *buf, size_t cap)
+{
+	time_t s = (time_t)(ns / 1000000000u);
+	struct tm tm;
+
+	localtime_r(&s, &tm);
+	snprintf(buf, cap, "%02d:%02d:%02d.%09u", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned int)(ns % 1000000000u));
+	return buf;
+}
+
+void om_print_text(FILE *out, const struct om_trace_rec *r, const struct om_reply_info *ri)
+{
+	const struct om_msg_hdr *h = &r->h;
+	char t[32], name[32], fields[512];
+
+	if (r->kind == OM_TRACE_REC_MISSED) {
+		fprintf(out, "%s *** missed %" PRIu64 " messages here (%" PRIu64
+			" in all): this listener fell behind\n",
+			om_clock(r->time_ns, t, sizeof(t)), r->missed, r->missed_total);
+		return;
+	}
+	om_fields_text(h->type, r->payload, r->caplen, fields, sizeof(fields));
+	fprintf(out, "%s %u -> %u pid %u -> %u %s len %u seq %" PRIu64,
+		om_clock(r->time_ns, t, sizeof(t)), h->src_node, h->dst_node, h->src_pid,
+		h->dst_pid, om_type_label(h->type, name, sizeof(name)), h->len, h->seq);
+	if (h->flags & VIRTIO_OM_F_REPLY)
+		fprintf(out, " reply_to %" PRIu64, h->reply_to);
+	if (fields[0])
+		fprintf(out, " %s", fields);
+	if (ri && ri->known)
+		fprintf(out, " latency %.1fus", (double)ri->ns / 1e3);
+	if (r->event == OM_TRACE_UNDELIVERABLE)
+		fputs(" UNDELIVERABLE", out);
+	fputc('\n', out);
+}
+
+/* Field values are strings: names, 0x-hex, and 64-bit numbers a double cannot hold. */
+static void om_json_fields(FILE *out, const struct om_trace_rec *r)
+{
+	bool first = true;
+
+	fputs("\"fields\":{", out);
+	for (size_t i = 0; i < om_fields_count; i++) {
+		const struct om_field_info *f = &om_fields[i];
+		char v[128];
+
+		if (f->type != r->h.type || f->offset + f->size > r->caplen)
+			continue;
+		fprintf(out, "%s\"%s\":\"%s\"", first ? "" : ",", f->name,
+			om_field_text(f, r->payload, v, sizeof(v)));
+		first = false;
+	}
+	fputc('}', out);
+}
+
+void om_print_json(FILE *out, const struct om_trace_rec *r, const struct om_reply_info *ri)
+{
+	const struct om_msg_hdr *h = &r->h;
+	char name[32];
+
+	if (r->kind == OM_TRACE_REC_MISSED) {
+		fprintf(out, "{\"time_ns\":%" PRIu64 ",\"event\":\"missed\",\"missed\":%" PRIu64
+			",\"missed_total\":%" PRIu64 "}\n", r->time_ns, r->missed, r->missed_total);
+		return;
+	}
+	fprintf(out, "{\"time_ns\":%" PRIu64 ",\"event\":\"%s\",\"src\":%u,\"dst\":%u,"
+		"\"src_pid\":%u,\"dst_pid\":%u,\"type\":\"%s\",\"type_value\":%u,\"flags\":%u,"
+		"\"seq\":%" PRIu64 ",\"reply_to\":%" PRIu64 ",\"len\":%u,\"caplen\":%u,",
+		r->time_ns, om_event_name(r->event), h->src_node, h->dst_node, h->src_pid,
+		h->dst_pid, om_type_label(h->type, name, sizeof(name)), h->type, h->flags, h->seq,
+		h->reply_to, h->len, r->caplen);
+	om_json_fields(out, r);
+	if (ri && ri->known)
+		fprintf(out, ",\"latency_ns\":%" PRIu64 ",\"request_type\":\"%s\"", ri->ns,
+			om_type_label(ri->req_type, name, sizeof(name)));
+	fputs(",\"head\":\"", out);
+	for (uint32_t i = 0; i < r->caplen; i++)
+		fprintf(out, "%02x", r->payload[i]);
+	fputs("\"}\n", out);
+}

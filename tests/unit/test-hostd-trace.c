@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * omhostd's tap, in-process (tests/support/relay-harness): a listener
+ * attached on one end of a socket pair gets a record of every message the
+ * relay delivers or drops, with the stamped header and the payload's head;
+ * a listener that does not read misses records, is told how many, and
+ * never holds the relay up; one that goes away is dropped; bad requests
+ * are refused with a reason.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "record.h"
+#include "relay-harness.h"
+
+#define RING 16
+
+struct fx {
+	struct rh h;
+	int peer; /* the listener's end */
+	unsigned char *in;
+	size_t have;
+};
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx || rh_init(&fx->h, 3, RING))
+		return -1;
+	fx->peer = -1;
+	fx->in = malloc(1 << 22);
+	*state = fx;
+	return fx->in ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	om_trace_close_all(&fx->h.d);
+	rh_free(&fx->h);
+	if (fx->peer >= 0)
+		close(fx->peer);
+	free(fx->in);
+	free(fx);
+	return 0;
+}
+
+/* Attaches a listener with request req; 0 or the -errno of the refusal. */
+static int attach(struct fx *fx, const char *req, int sndbuf)
+{
+	char err[200];
+	int sv[2], rc;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	if (sndbuf)
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	rc = om_trace_attach(&fx->h.d, sv[0], req, err, sizeof(err));
+	if (rc) {
+		close(sv[0]);
+		close(sv[1]);
+		return rc;
+	}
+	fx->peer = sv[1];
+	fx->have = 0;
+	return 0;
+}
+
+/* Reads what the listener's end has now (non-blocking). */
+static void drain_peer(struct fx *fx)
+{
+	for (;;) {
+		ssize_t n = recv(fx->peer, fx->in + fx->have, (1 << 22) - fx->have, MSG_DONTWAIT);
+
+		if (n <= 0)
+			break;
+		fx->have += (size_t)n;
+	}
+}
+
+/* The answer line, then the offset of the first record. */
+static size_t expect_ok(struct fx *fx, const char *prefix)
+{
+	unsigned char *nl;
+
+	drain_peer(fx);
+	nl = memchr(fx->in, '\n', fx->have);
+	assert_non_null(nl);
+	assert_memory_equal(fx->in, prefix, strlen(prefix));
+	return (size_t)(nl + 1 - fx->in);
+}
+
+/* Sends count messages of len bytes from src to dst, in ring-sized batches, receiving them. */
+static void traffic(struct fx *fx, uint32_t src, uint32_t dst, unsigned int count, uint32_t len,
+		    bool deliverable)
+{
+	static unsigned char p[VIRTIO_OM_MAX_PAYLOAD], buf[VIRTIO_OM_HDR_SIZE + VIRTIO_OM_MAX_PAYLOAD];
+	unsigned int sent = 0, got = 0;
+
+	while (sent < count) {
+		/* 3 descriptors a message (header, 2 pieces): a batch fits the ring. */
+		unsigned int batch = count - sent < RING / 4 ? count - sent : RING / 4;
+
+		for (unsigned int i = 0; i < batch; i++) {
+			struct om_msg_hdr h = rh_hdr(VIRTIO_OM_T_TEST_DATA, dst, len);
+
+			h.seq = sent + i + 1;
+			h.src_node = 77; /* the relay stamps the real one */
+			for (uint32_t b = 0; b < len; b++)
+				p[b] = (unsigned char)(h.seq + b);
+			if (deliverable)
+				rh_post_rx(&fx->h, dst, VIRTIO_OM_HDR_SIZE + len);
+			rh_send(&fx->h, src, &h, p, 2);
+		}
+		rh_run(&fx->h);
+		sent += batch;
+		while (deliverable && rh_recv(&fx->h, dst, buf, sizeof(buf)))
+			got++;
+	}
+	if (deliverable)
+		assert_int_equal(got, count); /* whatever the listener did, all arrived */
+}
+
+static void no_listener_no_cost(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_false(om_trace_on(&fx->h.d));
+	traffic(fx, 1, 2, 4, 32, true);
+	assert_int_equal(fx->h.d.n_trace_listeners, 0);
+}
+
+static void records_carry_stamped_header_and_payload_head(void **state)
+{
+	struct fx *fx = *state;
+	struct om_trace_rec r;
+	uint64_t last_t = 0;
+	size_t off;
+
+	assert_int_equal(attach(fx, "trace snaplen=20", 0), 0);
+	assert_true(om_trace_on(&fx->h.d));
+	off = expect_ok(fx, "ok trace version=1 pid=");
+	assert_non_null(strstr((char *)fx->in, " snaplen=20 buffer=4194304"));
+	traffic(fx, 1, 3, 10, 100, true);
+	traffic(fx, 2, 1, 3, 8, true);
+	drain_peer(fx);
+	for (unsigned int i = 0; i < 13; i++) {
+		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+		bool first = i < 10;
+
+		assert_true(n > 0);
+		off += (size_t)n;
+		assert_int_equal(r.kind, OM_TRACE_REC_MSG);
+		assert_int_equal(r.event, OM_TRACE_RELAYED);
+		assert_true(r.time_ns >= last_t);
+		last_t = r.time_ns;
+		assert_int_equal(r.h.src_node, first ? 1 : 2);
+		assert_int_equal(r.h.dst_node, first ? 3 : 1);
+		assert_int_equal(r.h.type, VIRTIO_OM_T_TEST_DATA);
+		assert_int_equal(r.h.seq, first ? i + 1 : i - 9);
+		assert_int_equal(r.h.len, first ? 100 : 8);
+		assert_int_equal(r.caplen, first ? 20 : 8);
+		for (uint32_t b = 0; b < r.caplen; b++)
+			assert_int_equal(r.payload[b], (unsigned char)(r.h.seq + b));
+	}
+	assert_int_equal(off, fx->have); /* nothing more, nothing less */
+}
+
+static void undeliverable_messages_are_traced(void **state)
+{
+	struct fx *fx = *state;
+	struct om_trace_rec r;
+	size_t off;
+
+	assert_int_equal(attach(fx, "trace", 0), 0);
+	off = expect_ok(fx, "ok trace ");
+	/* Node 3 goes away: what node 1 sends it is dropped, and counted. */
+	rh_node(&fx->h, 3)->evict = true;
+	fx->h.g[3].gone = true;
+	om_hostd_settle(&fx->h.d);
+	traffic(fx, 1, 3, 2, 16, false);
+	drain_peer(fx);
+	for (unsigned int seen = 0; seen < 2;) {
+		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+
+		assert_true(n > 0);
+		off += (size_t)n;
+		if (r.h.src_node == 0)
+			continue; /* NODE_DOWN about node 3, to node 2 */
+		assert_int_equal(r.event, OM_TRACE_UNDELIVERABLE);
+		assert_int_equal(r.h.dst_node, 3);
+		seen++;
+	}
+	assert_int_equal(rh_node(&fx->h, 1)->c.undeliverable, 2);
+}
+
+static void control_messages_are_traced(void **state)
+{
+	struct fx *fx = *state;
+	struct om_trace_rec r;
+	size_t off;
+
+	assert_int_equal(attach(fx, "trace", 0), 0);
+	off = expect_ok(fx, "ok trace ");
+	rh_post_rx(&fx->h, 1, 256);
+	rh_post_rx(&fx->h, 3, 256);
+	rh_node(&fx->h, 2)->evict = true;
+	fx->h.g[2].gone = true;
+	om_hostd_settle(&fx->h.d);
+	drain_peer(fx);
+	/* Nodes 1 and 3 hear that node 2 went down (evicted). */
+	for (uint32_t to = 1; to <= 3; to += 2) {
+		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+
+		assert_true(n > 0);
+		off += (size_t)n;
+		assert_int_equal(r.h.type, VIRTIO_OM_T_NODE_DOWN);
+		assert_int_equal(r.h.src_node, VIRTIO_OM_NODE_HOST);
+		assert_int_equal(r.h.dst_node, to);
+		assert_int_equal(r.caplen, VIRTIO_OM_NODE_EVENT_SIZE);
+		assert_int_equal(r.payload[0], 2);
+		assert_int_equal(r.payload[4], VIRTIO_OM_NODE_EVICTED);
+	}
+}
+
+static void slow_listener_misses_counted_relay_unharmed(void **state)
+{
+	struct fx *fx = *state;
+	struct om_trace_rec r;
+	uint64_t msgs = 0, missed = 0, missed_records = 0, last_seq = 0, total_reported = 0;
+	const unsigned int count = 2000;
+	size_t off;
+
+	/* A small buffer and socket: it cannot keep 2000 records without reading. */
+	assert_int_equal(attach(fx, "trace snaplen=16 buffer=4096", 4096), 0);
+	traffic(fx, 1, 2, count, 64, true); /* all delivered: traffic() checks */
+	assert_int_equal(fx->h.d.n_trace_listeners, 1);
+	/* It reads again: its socket drains, and the MISSED record owed goes out. */
+	for (int i = 0; i < 100; i++) {
+		size_t before = fx->have;
+
+		drain_peer(fx);
+		om_loop_run_once(fx->h.d.loop, 10);
+		drain_peer(fx);
+		if (fx->have == before)
+			break; /* nothing more came: its buffer is empty */
+	}
+	off = expect_ok(fx, "ok trace ");
+	while (off < fx->have) {
+		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+
+		assert_true(n > 0);
+		off += (size_t)n;
+		if (r.kind == OM_TRACE_REC_MISSED) {
+			missed_records++;
+			missed += r.missed;
+			total_reported = r.missed_total;
+			assert_int_equal(total_reported, missed);
+			continue;
+		}
+		/* In order; a gap only where a MISSED record says so. */
+		assert_true(r.h.seq > last_seq);
+		last_seq = r.h.seq;
+		msgs++;
+	}
+	assert_true(missed > 0);
+	assert_true(missed_records > 0);
+	assert_int_equal(msgs + missed, count);
+}
+
+static void gone_listener_is_dropped(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(attach(fx, "trace", 0), 0);
+	assert_int_equal(fx->h.d.n_trace_listeners, 1);
+	close(fx->peer);
+	fx->peer = -1;
+	traffic(fx, 1, 2, 4, 32, true);
+	/* Its send failed (EPIPE) or its hang-up shows in the loop. */
+	for (int i = 0; i < 10 && fx->h.d.n_trace_listeners; i++)
+		om_loop_run_once(fx->h.d.loop, 10);
+	assert_int_equal(fx->h.d.n_trace_listeners, 0);
+	assert_false(om_trace_on(&fx->h.d));
+}
+
+static void bad_requests_refused_with_a_reason(void **state)
+{
+	static const char *const bad[] = {
+		"trace snaplen=x", "trace snaplen=70000", "trace buffer=10", "trace buffer=99999999999",
+		"trace color=red", "trace snaplen=", "trace snaplen=-1",
+		"trace snaplen=65536 buffer=4096", /* cannot hold two records */
+	};
+	struct fx *fx = *state;
+	uint32_t snap, buf;
+	char err[200];
+
+	(void)fx;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(om_trace_parse_request(bad[i], &snap, &buf, err, sizeof(err)), -EINVAL);
+		assert_true(strlen(err) > 10);
+	}
+	assert_false(om_trace_is_request("tracer"));
+	assert_false(om_trace_is_request("status"));
+	assert_int_equal(om_trace_parse_request("trace", &snap, &buf, err, sizeof(err)), 0);
+	assert_int_equal(snap, OM_TRACE_SNAPLEN_DEFAULT);
+	assert_int_equal(buf, OM_TRACE_BUFFER_DEFAULT);
+	assert_int_equal(om_trace_parse_request("trace snaplen=0 buffer=1048576", &snap, &buf, err,
+						sizeof(err)), 0);
+	assert_int_equal(snap, VIRTIO_OM_MAX_PAYLOAD); /* 0: whole payloads */
+	assert_int_equal(buf, 1048576);
+}
+
+static void listeners_are_bounded(void **state)
+{
+	struct fx *fx = *state;
+	int peers[OM_TRACE_MAX_LISTENERS];
+
+	for (int i = 0; i < OM_TRACE_MAX_LISTENERS; i++) {
+		assert_int_equal(attach(fx, "trace buffer=65536", 0), 0);
+		peers[i] = fx->peer;
+	}
+	assert_int_equal(attach(fx, "trace", 0), -EBUSY);
+	fx->peer = -1;
+	assert_int_equal(fx->h.d.n_trace_listeners, OM_TRACE_MAX_LISTENERS);
+	for (int i = 0; i < OM_TRACE_MAX_LISTENERS; i++)
+		close(peers[i]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(no_listener_no_cost, setup, teardown),
+		cmocka_unit_test_setup_teardown(records_carry_stamped_header_and_payload_head, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(undeliverable_messages_are_traced, setup, teardown),
+		cmocka_unit_test_setup_teardown(control_messages_are_traced, setup, teardown),
+		cmocka_unit_test_setup_teardown(slow_listener_misses_counted_relay_unharmed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(gone_listener_is_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_requests_refused_with_a_reason, setup, teardown),
+		cmocka_unit_test_setup_teardown(listeners_are_bounded, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
