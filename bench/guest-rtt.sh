@@ -12,8 +12,9 @@
 #   udp           om-udp-ping 10.77.0.2: echoed by a process on node 2
 # every request an 8-byte payload, each sent when the previous reply is in
 # (or --interval MS after the previous request). Prints each round, the
-# times of all rounds together, the ratios kcom/udp and omhostd's CPU time
-# per round trip; always takes the cluster down.
+# times of all rounds together, the ratios kcom/udp, and the host CPU time
+# per round trip of omhostd and of each guest's QEMU; always takes the
+# cluster down.
 #
 # usage: guest-rtt.sh [--omcluster FILE] [--rounds N] [--count N] [--interval MS]
 #                     [--accel auto|kvm|tcg]
@@ -136,22 +137,45 @@ for path in "${paths[@]}"; do
 	[ -n "$ok" ] || { echo "guest-rtt: $path: no answer from node 2" >&2; exit 1; }
 done
 
-# omhostd's CPU time (ns, all its threads): it relays kcom's messages and
-# nothing of the network links'.
-relay_pid=$(sed -n 's/^relay \([0-9]*\) .*/\1/p' "$run_dir/$cluster/cluster.state")
-relay_cpu_ns() {
-	local f on_cpu sum=0
-	for f in /proc/"$relay_pid"/task/*/schedstat; do
-		read -r on_cpu _ <"$f" && sum=$((sum + on_cpu))
+# Host CPU time (ns) of the processes a round trip crosses, from their
+# threads' schedstat: omhostd (it relays kcom's messages, nothing of the
+# links'), and each guest's QEMU split into its main thread (under TCG:
+# device emulation, virtio-net's included, and interrupt delivery, the
+# vhost-user call eventfds' too) and its other threads (mostly the vCPU
+# running the guest's code, emulated).
+state=$run_dir/$cluster/cluster.state
+relay_pid=$(sed -n 's/^relay \([0-9]*\) .*/\1/p' "$state")
+qemu1=$(sed -n 's/^node 1 \([0-9]*\) .*/\1/p' "$state")
+qemu2=$(sed -n 's/^node 2 \([0-9]*\) .*/\1/p' "$state")
+# cpu_sample: omhostd, node 1 main, node 1 others, node 2 main, node 2 others.
+cpu_sample() {
+	local pid f tid on_cpu main others
+	for pid in "$relay_pid" "$qemu1" "$qemu2"; do
+		main=0 others=0
+		for f in /proc/"$pid"/task/*/schedstat; do
+			read -r on_cpu _ <"$f" || continue
+			tid=${f%/schedstat}
+			tid=${tid##*/}
+			if [ "$tid" = "$pid" ]; then
+				main=$((main + on_cpu))
+			else
+				others=$((others + on_cpu))
+			fi
+		done
+		if [ "$pid" = "$relay_pid" ]; then
+			printf '%d ' $((main + others))
+		else
+			printf '%d %d ' "$main" "$others"
+		fi
 	done
-	echo "$sum"
+	echo
 }
-declare -A relay_ns
 
 # Each path's round-trip times (ms), one a line, over all rounds.
+# Its CPU samples around each round: 5 before, 5 after, one round a line.
 for path in "${paths[@]}"; do
 	: >"$run_dir/$path.times"
-	relay_ns[$path]=0
+	: >"$run_dir/$path.cpu"
 done
 exec_timeout=$((120 + count * (interval + 50) / 1000))
 echo "$rounds rounds of $count round trips per path, node 1 to node 2, interval $interval ms"
@@ -161,13 +185,13 @@ for r in $(seq 1 "$rounds"); do
 		path=${paths[$(((r - 1 + k) % 3))]}
 		out=$run_dir/$path.$r
 		set_cmd "$path" "$count"
-		relay_before=$(relay_cpu_ns)
+		cpu_before=$(cpu_sample)
 		if ! on_node1 "$exec_timeout" "${cmd[@]}" >"$out" 2>&1; then
 			echo "guest-rtt: round $r, $path failed:" >&2
 			tail -n 5 "$out" >&2
 			exit 1
 		fi
-		relay_ns[$path]=$((relay_ns[$path] + $(relay_cpu_ns) - relay_before))
+		echo "$cpu_before $(cpu_sample)" >>"$run_dir/$path.cpu"
 		sed -n 's/.* bytes from .* time=\([0-9.]*\) ms$/\1/p' "$out" >>"$run_dir/$path.times"
 		printf 'round %d  %-13s %s\n' "$r" "$path" "$(grep '^rtt min/median/p99/mean' "$out")"
 	done
@@ -206,11 +230,18 @@ for pair in kcom:udp kcom-process:udp; do
 	}'
 done
 echo
-printf 'omhostd CPU per round trip (us):'
+echo "host CPU per round trip (us); node 1's main thread also carries the"
+echo "agent's exec of the tool and its output, alike for every path:"
+printf '%-13s %8s %11s %11s %11s %11s %8s\n' path omhostd node1-main node1-vcpu \
+	node2-main node2-vcpu total
 for path in "${paths[@]}"; do
-	awk -v p="$path" -v ns="${relay_ns[$path]}" -v n="$((rounds * count))" \
-		'BEGIN { printf "  %s %.1f", p, ns / n / 1000 }'
+	printf '%-13s ' "$path"
+	awk -v n="$((rounds * count))" '
+		{ for (i = 1; i <= 5; i++) d[i] += $(i + 5) - $i }
+		END {
+			for (i = 1; i <= 5; i++) { t += d[i]; printf "%*.1f ", i == 1 ? 8 : 11, d[i] / n / 1000 }
+			printf "%8.1f\n", t / n / 1000
+		}' "$run_dir/$path.cpu"
 done
-echo
 echo
 echo "load average at the end: $(load)"
