@@ -38,13 +38,11 @@ static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writ
 	struct om_kcom_msg *reply;
 	int err;
 
-	err = om_call(p, VIRTIO_OM_T_MEM_READ, &kv, 1, OM_STEP_TIMEOUT, &reply);
+	err = om_call_expect(p, VIRTIO_OM_T_MEM_READ, &kv, 1, VIRTIO_OM_T_MEM_DATA, &data,
+			     sizeof(data), &reply);
 	if (err)
 		return err;
-	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MEM_DATA ||
-	    om_kcom_msg_copy(reply, 0, &data, sizeof(data)) != sizeof(data)) {
-		err = -EPROTO;
-	} else if (data.error) {
+	if (data.error) {
 		err = -EFAULT;
 	} else if (om_kcom_msg_copy(reply, sizeof(data), buf, PAGE_SIZE) != PAGE_SIZE) {
 		err = -EPROTO;

@@ -12,18 +12,10 @@
 /* A dying task cannot wait for room: retry for a while, without signals. */
 static void om_send_last(struct om_proc *p, u16 type, const void *payload, size_t len)
 {
-	struct om_kcom_out out = {
-		.dst_node = p->peer_node,
-		.type = type,
-		.flags = p->role == OM_REMOTE ? VIRTIO_OM_F_HOME : 0,
-		.src_pid = p->home_pid,
-		.dst_pid = p->home_pid,
-	};
 	struct kvec kv = { (void *)payload, len };
+	struct om_kcom_out out = om_out(p, type, 0, &kv, 1);
 	int tries;
 
-	out.kvec = &kv;
-	out.nr_kvec = 1;
 	for (tries = 0; tries < 10000; tries++) {
 		if (om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL) != -EAGAIN)
 			return;

@@ -12,22 +12,32 @@
 
 #include "om.h"
 
-int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
-	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq)
+/*
+ * A message from this half to the other: both halves name the process by
+ * its home pid; what the process sends goes to its deputy (F_HOME).
+ */
+struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const struct kvec *kv,
+			  unsigned int nr_kv)
 {
-	struct om_kcom_out out = {
+	return (struct om_kcom_out){
 		.dst_node = p->peer_node,
 		.type = type,
 		.flags = flags | (p->role == OM_REMOTE ? VIRTIO_OM_F_HOME : 0),
-		.reply_to = reply_to,
 		.src_pid = p->home_pid,
 		.dst_pid = p->home_pid,
 		.kvec = kv,
 		.nr_kvec = nr_kv,
-		.bvec = bv,
-		.nr_bvec = nr_bv,
 	};
+}
 
+int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
+	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq)
+{
+	struct om_kcom_out out = om_out(p, type, flags, kv, nr_kv);
+
+	out.reply_to = reply_to;
+	out.bvec = bv;
+	out.nr_bvec = nr_bv;
 	return om_kcom_send(&out, OM_KCOM_KILLABLE, seq);
 }
 
@@ -221,15 +231,32 @@ int __init om_link_init(void)
 int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
 	    long timeout, struct om_kcom_msg **reply)
 {
-	struct om_kcom_out out = {
-		.dst_node = p->peer_node,
-		.type = type,
-		.flags = p->role == OM_REMOTE ? VIRTIO_OM_F_HOME : 0,
-		.src_pid = p->home_pid,
-		.dst_pid = p->home_pid,
-		.kvec = kv,
-		.nr_kvec = nr_kv,
-	};
+	struct om_kcom_out out = om_out(p, type, 0, kv, nr_kv);
 
 	return om_kcom_call(&out, OM_KCOM_KILLABLE, timeout, reply);
+}
+
+/*
+ * om_call() for a reply of @reply_type whose payload starts with @len bytes
+ * copied to @fixed. With @rest the reply is kept for the caller (who frees
+ * it), else freed here. -EPROTO for a reply of another type or too short.
+ */
+int om_call_expect(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
+		   u16 reply_type, void *fixed, size_t len, struct om_kcom_msg **rest)
+{
+	struct om_kcom_msg *reply;
+	int err = om_call(p, type, kv, nr_kv, OM_STEP_TIMEOUT, &reply);
+
+	if (err)
+		return err;
+	if (om_kcom_msg_hdr(reply)->type != reply_type ||
+	    om_kcom_msg_copy(reply, 0, fixed, len) != len) {
+		om_kcom_msg_free(reply);
+		return -EPROTO;
+	}
+	if (rest)
+		*rest = reply;
+	else
+		om_kcom_msg_free(reply);
+	return 0;
 }

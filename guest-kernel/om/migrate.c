@@ -224,18 +224,11 @@ static int om_wait_ack(struct om_proc *p, u16 type, struct om_sender *s)
 	};
 	struct kvec kv = { &mark, sizeof(mark) };
 	struct virtio_om_mig_ack ack;
-	struct om_kcom_msg *reply;
 	int err;
 
-	err = om_call(p, type, &kv, 1, OM_STEP_TIMEOUT, &reply);
+	err = om_call_expect(p, type, &kv, 1, VIRTIO_OM_T_MIG_ACK, &ack, sizeof(ack), NULL);
 	if (err)
 		return err;
-	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MIG_ACK ||
-	    om_kcom_msg_copy(reply, 0, &ack, sizeof(ack)) != sizeof(ack)) {
-		om_kcom_msg_free(reply);
-		return -EPROTO;
-	}
-	om_kcom_msg_free(reply);
 	err = le32_to_cpu(ack.error);
 	if (err)
 		return err > 0 && err < MAX_ERRNO ? -err : -EPROTO;

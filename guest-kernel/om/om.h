@@ -140,11 +140,15 @@ struct om_kcom_msg *om_proc_next(struct om_proc *p, long timeout, int *err);
 void om_proc_drain(struct om_proc *p);
 
 /* link.c: messages between the two halves */
+struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const struct kvec *kv,
+			  unsigned int nr_kv);
 int om_link_init(void);
 int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
 	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq);
 int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
 	    long timeout, struct om_kcom_msg **reply);
+int om_call_expect(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
+		   u16 reply_type, void *fixed, size_t len, struct om_kcom_msg **rest);
 int om_reply_error(const struct om_kcom_hdr *req, int err);
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info);
 void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);

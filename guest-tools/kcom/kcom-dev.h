@@ -50,7 +50,4 @@ int kc_recv(int fd, struct om_msg_hdr *h, void *buf, size_t cap);
 /* "joined", "reconnected", ... for enum virtio_om_node_reason. */
 const char *kc_reason_name(uint32_t reason);
 
-/* Parses a decimal u32 in [min, max]; 0 or -EINVAL. */
-int kc_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
-
 #endif /* OM_KCOM_DEV_H */

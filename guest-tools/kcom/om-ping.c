@@ -12,8 +12,9 @@
  *
  * usage: om-ping [-c COUNT] [-i INTERVAL_MS] [-t TIMEOUT_MS] [-p PORT] [-q] NODE
  *        om-ping -s -p PORT
- * Prints each round trip, then the summary om-udp-ping prints too
- * (rtt-stats.h), so the two transports compare line for line.
+ * Prints each round trip, then the summary om-udp-ping prints too: the two
+ * share their options and the run itself (ping-run.h), so the two
+ * transports compare line for line.
  * Exit: 0 when every ping was answered, 1 when one was not (timeout, node
  * down), 2 on a usage or setup error. The server runs until killed; 2 when
  * it cannot start, 1 when it cannot go on.
@@ -21,28 +22,20 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "kcom-dev.h"
-#include "rtt-stats.h"
+#include "mono-time.h"
+#include "parse-u32.h"
+#include "ping-run.h"
 #include "traffic.h"
 
 static unsigned char buf[OM_KCOM_MSG_MAX];
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void usage(FILE *f)
 {
@@ -57,52 +50,89 @@ static void usage(FILE *f)
 		   "  -q             print the summary only\n");
 }
 
-enum wait_result { GOT_PONG, TIMED_OUT, NODE_DOWN, FAILED };
+/* The node pinged, through this process's port on /dev/om-kcom. */
+struct kcom_peer {
+	int fd;
+	uint32_t node;
+	uint32_t port;	     /* with -p, the echoing process's; 0: node's kernel */
+	uint32_t timeout_ms; /* also how long a full send queue is waited on */
+	uint64_t cookie;     /* of the ping waiting for its echo */
+	uint64_t rnd;
+};
+
+static enum ping_step send_ping(void *ctx, uint32_t seq)
+{
+	struct kcom_peer *p = ctx;
+	struct om_msg_hdr h = {
+		.type = p->port ? VIRTIO_OM_T_TEST_DATA : VIRTIO_OM_T_PING,
+		.dst_node = p->node,
+		.dst_pid = p->port,
+	};
+	uint64_t le;
+	int rc;
+
+	p->cookie = (tr_rand(&p->rnd) & ~0xffffffffull) | seq;
+	le = htole64(p->cookie);
+	rc = kc_send(p->fd, &h, &le, sizeof(le));
+	if (rc == -EAGAIN) {
+		struct pollfd pfd = { .fd = p->fd, .events = POLLOUT };
+
+		poll(&pfd, 1, (int)p->timeout_ms);
+		rc = kc_send(p->fd, &h, &le, sizeof(le));
+	}
+	if (rc) {
+		fprintf(stderr, "om-ping: send to node %u: %s\n", p->node, strerror(-rc));
+		return PING_FATAL;
+	}
+	return PING_DONE;
+}
 
 /*
- * Waits for the echo of cookie from node, until deadline (ms): a PONG from
- * its kernel, or with port set, a TEST_DATA from that port.
+ * Waits for the echo of the cookie from the node, until deadline (ms): a
+ * PONG from its kernel, or with a port, a TEST_DATA from that port.
  */
-static enum wait_result wait_pong(int fd, uint32_t node, uint32_t port, uint64_t cookie,
-				  double deadline)
+static enum ping_step wait_pong(void *ctx, uint32_t seq, double deadline)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	const struct kcom_peer *p = ctx;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
 	struct virtio_om_node_event ev;
 	struct om_msg_hdr h;
 	uint64_t echoed;
 	int off;
 
+	(void)seq; /* the cookie carries it */
 	for (;;) {
-		double left = deadline - now_ms();
+		double left = deadline - mono_now_ms();
 
 		if (left <= 0)
-			return TIMED_OUT;
-		if (poll(&p, 1, (int)left + 1) < 0) {
+			return PING_TIMEOUT;
+		if (poll(&pfd, 1, (int)left + 1) < 0) {
 			if (errno == EINTR)
 				continue;
 			perror("om-ping: poll");
-			return FAILED;
+			return PING_STOP;
 		}
-		while ((off = kc_recv(fd, &h, buf, sizeof(buf))) >= 0) {
-			bool echo = port ? h.type == VIRTIO_OM_T_TEST_DATA && h.src_pid == port :
-					   h.type == VIRTIO_OM_T_PONG;
+		while ((off = kc_recv(p->fd, &h, buf, sizeof(buf))) >= 0) {
+			bool echo = p->port ?
+				h.type == VIRTIO_OM_T_TEST_DATA && h.src_pid == p->port :
+				h.type == VIRTIO_OM_T_PONG;
 
-			if (echo && h.src_node == node && h.len == sizeof(echoed)) {
+			if (echo && h.src_node == p->node && h.len == sizeof(echoed)) {
 				memcpy(&echoed, buf + off, sizeof(echoed));
-				if (le64toh(echoed) == cookie)
-					return GOT_PONG;
+				if (le64toh(echoed) == p->cookie)
+					return PING_DONE;
 			} else if (h.type == VIRTIO_OM_T_NODE_DOWN && h.len == sizeof(ev)) {
 				memcpy(&ev, buf + off, sizeof(ev));
-				if (le32toh(ev.node) == node) {
-					fprintf(stderr, "om-ping: node %u went down (%s)\n", node,
+				if (le32toh(ev.node) == p->node) {
+					fprintf(stderr, "om-ping: node %u went down (%s)\n", p->node,
 						kc_reason_name(le32toh(ev.reason)));
-					return NODE_DOWN;
+					return PING_STOP;
 				}
 			}
 		}
 		if (off != -EAGAIN) {
 			fprintf(stderr, "om-ping: read: %s\n", strerror(-off));
-			return FAILED;
+			return PING_STOP;
 		}
 	}
 }
@@ -146,132 +176,60 @@ static int serve(uint32_t port)
 
 int main(int argc, char **argv)
 {
-	uint32_t count = 1, interval = 1000, timeout = 1000, port = 0, node, sent = 0;
-	struct rtt_samples rtts;
+	struct ping_run run = {
+		.prog = "om-ping",
+		.what = "ping",
+		.out = stdout,
+		.opt = PING_OPTIONS_DEFAULTS,
+	};
+	struct kcom_peer peer = { 0 };
+	const struct ping_transport kcom = { send_ping, wait_pong, &peer };
 	struct om_kcom_info info;
-	uint64_t rnd;
-	int opt, fd, rc, quiet = 0, server = 0;
+	char peer_name[sizeof("node 4294967295")];
+	int rc;
 
-	while ((opt = getopt(argc, argv, "c:i:t:p:qsh")) != -1) {
-		switch (opt) {
-		case 'c':
-			rc = kc_parse_u32(optarg, 1, UINT32_MAX, &count);
-			break;
-		case 'i':
-			rc = kc_parse_u32(optarg, 0, 3600000, &interval);
-			break;
-		case 't':
-			rc = kc_parse_u32(optarg, 1, 3600000, &timeout);
-			break;
-		case 'p':
-			rc = kc_parse_u32(optarg, 1, UINT32_MAX, &port);
-			break;
-		case 'q':
-			quiet = 1;
-			rc = 0;
-			break;
-		case 's':
-			server = 1;
-			rc = 0;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
+	rc = ping_parse_options(argc, argv, run.prog, UINT32_MAX, usage, &run.opt);
+	if (rc != PING_OPTIONS_PARSED)
+		return rc;
+	peer.port = run.opt.port;
+	peer.timeout_ms = run.opt.timeout_ms;
+	if (run.opt.serve) {
+		if (optind != argc || !peer.port) {
 			usage(stderr);
 			return 2;
 		}
-		if (rc) {
-			fprintf(stderr, "om-ping: bad value for -%c: %s\n", opt, optarg);
-			return 2;
-		}
+		return serve(peer.port);
 	}
-	if (server) {
-		if (optind != argc || !port) {
-			usage(stderr);
-			return 2;
-		}
-		return serve(port);
-	}
-	if (optind != argc - 1 ||
-	    kc_parse_u32(argv[optind], 1, VIRTIO_OM_MAX_NODES, &node)) {
+	if (optind != argc - 1 || parse_u32(argv[optind], 1, VIRTIO_OM_MAX_NODES, &peer.node)) {
 		usage(stderr);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* Every time is kept: the median and p99 need them all. */
-	if (rtt_samples_init(&rtts, count)) {
-		fprintf(stderr, "om-ping: no memory to keep %u round-trip times\n", count);
-		return 2;
-	}
+	rc = ping_run_prepare(&run);
+	if (rc)
+		return rc;
 
-	fd = kc_open(0, O_NONBLOCK);
-	if (fd < 0) {
-		fprintf(stderr, "om-ping: %s: %s\n", kc_dev_path(), strerror(-fd));
+	peer.fd = kc_open(0, O_NONBLOCK);
+	if (peer.fd < 0) {
+		fprintf(stderr, "om-ping: %s: %s\n", kc_dev_path(), strerror(-peer.fd));
 		return 2;
 	}
-	rc = kc_info(fd, &info);
+	rc = kc_info(peer.fd, &info);
 	if (rc || !info.port) {
 		fprintf(stderr, "om-ping: %s\n", rc ? strerror(-rc) : "no port bound");
 		return 2;
 	}
-	rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
-	if (!quiet && port)
-		printf("PING node %u port %u from node %u: %d data bytes\n", node, port,
+	peer.rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	if (!run.opt.quiet && peer.port)
+		printf("PING node %u port %u from node %u: %d data bytes\n", peer.node, peer.port,
 		       info.node_id, VIRTIO_OM_PING_SIZE);
-	else if (!quiet)
-		printf("PING node %u from node %u: %d data bytes\n", node, info.node_id,
+	else if (!run.opt.quiet)
+		printf("PING node %u from node %u: %d data bytes\n", peer.node, info.node_id,
 		       VIRTIO_OM_PING_SIZE);
 
-	for (uint32_t i = 1; i <= count; i++) {
-		struct om_msg_hdr h = {
-			.type = port ? VIRTIO_OM_T_TEST_DATA : VIRTIO_OM_T_PING,
-			.dst_node = node,
-			.dst_pid = port,
-		};
-		uint64_t cookie = (tr_rand(&rnd) & ~0xffffffffull) | i, le = htole64(cookie);
-		double t0 = now_ms();
-		enum wait_result r;
-
-		rc = kc_send(fd, &h, &le, sizeof(le));
-		if (rc == -EAGAIN) {
-			struct pollfd p = { .fd = fd, .events = POLLOUT };
-
-			poll(&p, 1, (int)timeout);
-			rc = kc_send(fd, &h, &le, sizeof(le));
-		}
-		if (rc) {
-			fprintf(stderr, "om-ping: send to node %u: %s\n", node, strerror(-rc));
-			return 2;
-		}
-		sent++;
-		r = wait_pong(fd, node, port, cookie, t0 + timeout);
-		if (r == GOT_PONG) {
-			double rtt = now_ms() - t0;
-
-			rtt_samples_add(&rtts, rtt); /* one per ping: never beyond count */
-			if (!quiet)
-				printf("%d bytes from node %u: seq=%u time=%.3f ms\n",
-				       VIRTIO_OM_PING_SIZE, node, i, rtt);
-		} else if (r == TIMED_OUT) {
-			if (!quiet)
-				printf("no reply from node %u: seq=%u (timeout %u ms)\n", node, i,
-				       timeout);
-		} else {
-			break;
-		}
-		if (i < count && interval) {
-			double until = t0 + interval;
-
-			while (now_ms() < until)
-				usleep((useconds_t)((until - now_ms()) * 1000) + 1);
-		}
-	}
-
-	printf("--- node %u ping statistics ---\n", node);
-	rtt_print_summary(stdout, sent, &rtts);
-	rc = rtts.n == count ? 0 : 1;
-	rtt_samples_free(&rtts);
-	close(fd);
+	snprintf(peer_name, sizeof(peer_name), "node %u", peer.node);
+	run.peer = peer_name;
+	rc = ping_run(&run, &kcom);
+	close(peer.fd);
 	return rc;
 }

@@ -32,10 +32,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "kcom-dev.h"
+#include "mono-time.h"
+#include "parse-u32.h"
 #include "traffic.h"
 
 #define HELLO_INTERVAL_MS 200
@@ -74,14 +75,6 @@ static unsigned char rbuf[OM_KCOM_MSG_MAX];
 static unsigned char sbuf[VIRTIO_OM_MAX_PAYLOAD];
 static volatile sig_atomic_t stop_signal;
 
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void on_signal(int sig)
 {
 	stop_signal = sig;
@@ -115,7 +108,7 @@ static int parse_peers(char *list)
 	if (!t.peers)
 		return -ENOMEM;
 	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		if (kc_parse_u32(tok, 1, VIRTIO_OM_MAX_NODES, &node))
+		if (parse_u32(tok, 1, VIRTIO_OM_MAX_NODES, &node))
 			return -EINVAL;
 		if (t.by_node[node])
 			continue;
@@ -277,7 +270,7 @@ static void on_event(const struct om_msg_hdr *h, const unsigned char *payload)
 		return;
 	if (!up && !p->down) {
 		p->down = true;
-		p->down_at = now_ms();
+		p->down_at = mono_now_ms();
 		fprintf(stderr, "om-traffic: peer %u went down (%s)\n", node,
 			kc_reason_name(reason));
 	} else if (up && p->down) {
@@ -375,14 +368,14 @@ static bool want_send(void)
 
 static int run(int fd)
 {
-	double last_progress = now_ms(), next_hello = 0, now;
+	double last_progress = mono_now_ms(), next_hello = 0, now;
 	struct pollfd pfd = { .fd = fd };
 	struct om_msg_hdr h;
 	unsigned int i;
 	int rc, wait_ms;
 
 	while (!finished() && !stop_signal) {
-		now = now_ms();
+		now = mono_now_ms();
 		if (now >= next_hello) {
 			for (i = 0; i < t.npeers; i++)
 				if (!t.peers[i].acked && !t.peers[i].down && !t.peers[i].lost)
@@ -422,7 +415,7 @@ static int run(int fd)
 			}
 			on_message(fd, &h, rbuf + rc);
 			if (t.npeers)
-				last_progress = now_ms();
+				last_progress = mono_now_ms();
 		}
 		for (i = 0; i < SEND_BUDGET; i++) {
 			rc = send_one(fd);
@@ -430,7 +423,7 @@ static int run(int fd)
 				break;
 			if (rc < 0)
 				return rc;
-			last_progress = now_ms();
+			last_progress = mono_now_ms();
 		}
 	}
 	return 0;
@@ -487,19 +480,19 @@ int main(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'p':
-			rc = kc_parse_u32(optarg, 1, UINT32_MAX, &t.port);
+			rc = parse_u32(optarg, 1, UINT32_MAX, &t.port);
 			break;
 		case 'P':
 			peers = optarg;
 			break;
 		case 'c':
-			rc = kc_parse_u32(optarg, 0, 1u << 30, &t.count);
+			rc = parse_u32(optarg, 0, 1u << 30, &t.count);
 			break;
 		case 'M':
-			rc = kc_parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &t.max_size);
+			rc = parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &t.max_size);
 			break;
 		case 'm':
-			rc = kc_parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &t.min_size);
+			rc = parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &t.min_size);
 			break;
 		case 's':
 			errno = 0;
@@ -507,11 +500,11 @@ int main(int argc, char **argv)
 			rc = errno || !*optarg || *end ? -EINVAL : 0;
 			break;
 		case 't':
-			rc = kc_parse_u32(optarg, 0, 86400, &t.timeout_s);
+			rc = parse_u32(optarg, 0, 86400, &t.timeout_s);
 			t.timeout_set = true;
 			break;
 		case 'g':
-			rc = kc_parse_u32(optarg, 0, 86400, &t.down_grace_s);
+			rc = parse_u32(optarg, 0, 86400, &t.down_grace_s);
 			break;
 		case 'e':
 			t.events = true;

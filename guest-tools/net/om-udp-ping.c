@@ -6,7 +6,8 @@
  * between the same guests (omcluster up --net: virtio-net, each guest's IP
  * stack, a user process at each end). Each request carries what om-ping's
  * PING carries, an 8-byte cookie (VIRTIO_OM_PING_SIZE); the server sends
- * every datagram back to where it came from.
+ * every datagram back to where it came from. The options and the run
+ * itself are om-ping's too (ping-run.h).
  *
  * usage: om-udp-ping [-c COUNT] [-i INTERVAL_MS] [-t TIMEOUT_MS] [-p PORT] [-q] ADDRESS
  *        om-udp-ping -s [-p PORT] [ADDRESS]
@@ -19,12 +20,10 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <errno.h>
-#include <getopt.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -32,20 +31,13 @@
 
 #include <linux/virtio_om.h>
 
-#include "rtt-stats.h"
+#include "mono-time.h"
+#include "ping-run.h"
 
 #define DEFAULT_PORT 7777
 
 /* The server echoes datagrams of any size; the client's replies are this. */
 static unsigned char buf[65536];
-
-static double now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
 
 static void usage(FILE *f)
 {
@@ -58,22 +50,6 @@ static void usage(FILE *f)
 		   "  -p PORT        the server's UDP port (default %d)\n"
 		   "  -q             print the summary only\n",
 		   DEFAULT_PORT);
-}
-
-/* Decimal in [min, max], nothing else; 0 or -EINVAL. */
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
 }
 
 /* A numeric IPv4 or IPv6 address and a port; 0 or -EINVAL. */
@@ -133,42 +109,14 @@ static int serve(const struct sockaddr_storage *addr, socklen_t len, const char 
 	}
 }
 
-enum wait_result { GOT_REPLY, TIMED_OUT, NO_SERVER, FAILED };
-
-/* Waits for the reply carrying cookie, until deadline (ms); older ones are skipped. */
-static enum wait_result wait_reply(int fd, uint64_t cookie, double deadline)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	for (;;) {
-		double left = deadline - now_ms();
-		uint64_t echoed;
-		ssize_t n;
-
-		if (left <= 0)
-			return TIMED_OUT;
-		if (poll(&p, 1, (int)left + 1) < 0) {
-			if (errno == EINTR)
-				continue;
-			perror("om-udp-ping: poll");
-			return FAILED;
-		}
-		while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
-			if (n != sizeof(echoed))
-				continue;
-			memcpy(&echoed, buf, sizeof(echoed));
-			if (le64toh(echoed) == cookie)
-				return GOT_REPLY;
-		}
-		/* The peer's ICMP "port unreachable", reported on a connected socket. */
-		if (errno == ECONNREFUSED)
-			return NO_SERVER;
-		if (errno != EAGAIN && errno != EINTR) {
-			perror("om-udp-ping: receive");
-			return FAILED;
-		}
-	}
-}
+/* The server the requests go to, over a connected socket. */
+struct udp_peer {
+	int fd;
+	const char *name;
+	uint32_t port;
+	uint64_t cookie; /* of the request waiting for its echo */
+	uint64_t rnd;
+};
 
 /* xorshift64*: the high half of each cookie, so a stale reply never matches. */
 static uint64_t next_random(uint64_t *state)
@@ -179,122 +127,118 @@ static uint64_t next_random(uint64_t *state)
 	return *state * 0x2545f4914f6cdd1dull;
 }
 
-int main(int argc, char **argv)
+/* The peer's ICMP "port unreachable", reported on the connected socket. */
+static enum ping_step nothing_listens(const struct udp_peer *p)
 {
-	uint32_t count = 1, interval = 1000, timeout = 1000, port = DEFAULT_PORT, sent = 0;
-	int opt, fd, rc, quiet = 0, server = 0;
-	const char *name;
-	struct sockaddr_storage addr;
-	struct rtt_samples rtts;
-	socklen_t addr_len;
-	uint64_t rnd;
+	fprintf(stderr, "om-udp-ping: nothing listens on %s port %u\n", p->name, p->port);
+	return PING_STOP;
+}
 
-	while ((opt = getopt(argc, argv, "c:i:t:p:qsh")) != -1) {
-		rc = 0;
-		switch (opt) {
-		case 'c':
-			rc = parse_u32(optarg, 1, UINT32_MAX, &count);
-			break;
-		case 'i':
-			rc = parse_u32(optarg, 0, 3600000, &interval);
-			break;
-		case 't':
-			rc = parse_u32(optarg, 1, 3600000, &timeout);
-			break;
-		case 'p':
-			rc = parse_u32(optarg, 1, 65535, &port);
-			break;
-		case 'q':
-			quiet = 1;
-			break;
-		case 's':
-			server = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
+static enum ping_step send_request(void *ctx, uint32_t seq)
+{
+	struct udp_peer *p = ctx;
+	uint64_t le;
+	ssize_t n;
+
+	p->cookie = (next_random(&p->rnd) & ~0xffffffffull) | seq;
+	le = htole64(p->cookie);
+	while ((n = send(p->fd, &le, sizeof(le), 0)) < 0 && errno == EINTR)
+		;
+	if (n < 0 && errno == ECONNREFUSED)
+		return nothing_listens(p);
+	if (n < 0) {
+		fprintf(stderr, "om-udp-ping: send to %s: %s\n", p->name, strerror(errno));
+		return PING_FATAL;
+	}
+	return PING_DONE;
+}
+
+/* Waits for the reply carrying the cookie until deadline (ms); older ones are skipped. */
+static enum ping_step wait_reply(void *ctx, uint32_t seq, double deadline)
+{
+	struct udp_peer *p = ctx;
+	struct pollfd pfd = { .fd = p->fd, .events = POLLIN };
+
+	(void)seq; /* the cookie carries it */
+	for (;;) {
+		double left = deadline - mono_now_ms();
+		uint64_t echoed;
+		ssize_t n;
+
+		if (left <= 0)
+			return PING_TIMEOUT;
+		if (poll(&pfd, 1, (int)left + 1) < 0) {
+			if (errno == EINTR)
+				continue;
+			perror("om-udp-ping: poll");
+			return PING_STOP;
 		}
-		if (rc) {
-			fprintf(stderr, "om-udp-ping: bad value for -%c: %s\n", opt, optarg);
-			return 2;
+		while ((n = recv(p->fd, buf, sizeof(buf), MSG_DONTWAIT)) >= 0) {
+			if (n != sizeof(echoed))
+				continue;
+			memcpy(&echoed, buf, sizeof(echoed));
+			if (le64toh(echoed) == p->cookie)
+				return PING_DONE;
+		}
+		if (errno == ECONNREFUSED)
+			return nothing_listens(p);
+		if (errno != EAGAIN && errno != EINTR) {
+			perror("om-udp-ping: receive");
+			return PING_STOP;
 		}
 	}
-	if (optind < argc - 1 || (!server && optind != argc - 1)) {
+}
+
+int main(int argc, char **argv)
+{
+	struct ping_run run = {
+		.prog = "om-udp-ping",
+		.what = "udp ping",
+		.out = stdout,
+		.opt = PING_OPTIONS_DEFAULTS,
+	};
+	struct udp_peer peer = { 0 };
+	const struct ping_transport udp = { send_request, wait_reply, &peer };
+	struct sockaddr_storage addr;
+	socklen_t addr_len;
+	int rc;
+
+	run.opt.port = DEFAULT_PORT;
+	rc = ping_parse_options(argc, argv, run.prog, 65535, usage, &run.opt);
+	if (rc != PING_OPTIONS_PARSED)
+		return rc;
+	if (optind < argc - 1 || (!run.opt.serve && optind != argc - 1)) {
 		usage(stderr);
 		return 2;
 	}
-	name = optind < argc ? argv[optind] : "0.0.0.0";
-	if (parse_address(name, (uint16_t)port, &addr, &addr_len)) {
-		fprintf(stderr, "om-udp-ping: '%s' is not a numeric IPv4 or IPv6 address\n", name);
+	peer.name = optind < argc ? argv[optind] : "0.0.0.0";
+	peer.port = run.opt.port;
+	if (parse_address(peer.name, (uint16_t)peer.port, &addr, &addr_len)) {
+		fprintf(stderr, "om-udp-ping: '%s' is not a numeric IPv4 or IPv6 address\n",
+			peer.name);
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (server)
-		return serve(&addr, addr_len, name, port);
+	if (run.opt.serve)
+		return serve(&addr, addr_len, peer.name, peer.port);
 
-	/* Every time is kept: the median and p99 need them all. */
-	if (rtt_samples_init(&rtts, count)) {
-		fprintf(stderr, "om-udp-ping: no memory to keep %u round-trip times\n", count);
-		return 2;
-	}
+	rc = ping_run_prepare(&run);
+	if (rc)
+		return rc;
 	/* Connected: only the server's datagrams arrive, and its ICMP errors. */
-	fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, addr_len) < 0) {
-		fprintf(stderr, "om-udp-ping: %s port %u: %s\n", name, port, strerror(errno));
+	peer.fd = socket(addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (peer.fd < 0 || connect(peer.fd, (struct sockaddr *)&addr, addr_len) < 0) {
+		fprintf(stderr, "om-udp-ping: %s port %u: %s\n", peer.name, peer.port,
+			strerror(errno));
 		return 2;
 	}
-	rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ 0x9e3779b97f4a7c15ull;
-	if (!quiet)
-		printf("PING %s port %u (udp): %d data bytes\n", name, port, VIRTIO_OM_PING_SIZE);
+	peer.rnd = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL) ^ 0x9e3779b97f4a7c15ull;
+	if (!run.opt.quiet)
+		printf("PING %s port %u (udp): %d data bytes\n", peer.name, peer.port,
+		       VIRTIO_OM_PING_SIZE);
 
-	for (uint32_t i = 1; i <= count; i++) {
-		uint64_t cookie = (next_random(&rnd) & ~0xffffffffull) | i, le = htole64(cookie);
-		double t0 = now_ms();
-		enum wait_result r;
-		ssize_t n;
-
-		while ((n = send(fd, &le, sizeof(le), 0)) < 0 && errno == EINTR)
-			;
-		if (n < 0 && errno == ECONNREFUSED) {
-			r = NO_SERVER;
-		} else if (n < 0) {
-			fprintf(stderr, "om-udp-ping: send to %s: %s\n", name, strerror(errno));
-			return 2;
-		} else {
-			sent++;
-			r = wait_reply(fd, cookie, t0 + timeout);
-		}
-		if (r == GOT_REPLY) {
-			double rtt = now_ms() - t0;
-
-			rtt_samples_add(&rtts, rtt); /* one per request: never beyond count */
-			if (!quiet)
-				printf("%d bytes from %s: seq=%u time=%.3f ms\n", VIRTIO_OM_PING_SIZE,
-				       name, i, rtt);
-		} else if (r == TIMED_OUT) {
-			if (!quiet)
-				printf("no reply from %s: seq=%u (timeout %u ms)\n", name, i, timeout);
-		} else {
-			if (r == NO_SERVER)
-				fprintf(stderr, "om-udp-ping: nothing listens on %s port %u\n", name,
-					port);
-			break;
-		}
-		if (i < count && interval) {
-			double until = t0 + interval;
-
-			while (now_ms() < until)
-				usleep((useconds_t)((until - now_ms()) * 1000) + 1);
-		}
-	}
-
-	printf("--- %s udp ping statistics ---\n", name);
-	rtt_print_summary(stdout, sent, &rtts);
-	rc = rtts.n == count ? 0 : 1;
-	rtt_samples_free(&rtts);
-	close(fd);
+	run.peer = peer.name;
+	rc = ping_run(&run, &udp);
+	close(peer.fd);
 	return rc;
 }

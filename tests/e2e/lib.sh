@@ -96,6 +96,21 @@ e2e_wait_nodes() {
 	done
 }
 
+# e2e_traffic_start COUNT SEED DIR: om-traffic on guests 1, 2 and 3 at once,
+# each sending COUNT messages of 1 B..64 KiB to the two others, in the
+# background: guest N's output goes to DIR/traffic.N, the pid of the
+# omcluster exec that runs it to E2E_TRAFFIC_PIDS[N-1], for the caller to wait on.
+e2e_traffic_start() {
+	local n
+	E2E_TRAFFIC_PIDS=()
+	for n in 1 2 3; do
+		oc exec -t 3000 "$n" -- om-traffic --port 7000 --peers 1,2,3 --count "$1" \
+			--min-size 1 --max-size 65536 --seed "$2" --timeout 300 \
+			>"$3/traffic.$n" 2>&1 &
+		E2E_TRAFFIC_PIDS+=($!)
+	done
+}
+
 e2e_finish() {
 	echo "1..$E2E_COUNT"
 	[ "$E2E_FAILED" -eq 0 ]

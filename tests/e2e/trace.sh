@@ -39,13 +39,9 @@ if ! timeout 600 "$OMC" --run-dir "$E2E_RUN_DIR" -c trace up -n 3 --timeout 300;
 fi
 ok "up -n 3"
 relay=$E2E_RUN_DIR/trace/relay
-# Every node sees the others up: the NODE_UP messages are behind us.
-for n in 1 2 3; do
-	for _ in $(seq 1 30); do
-		[ "$(oc exec -t 30 "$n" -- cat /proc/hpc/nodes | grep -cE '^[0-9]+ up ')" -eq 2 ] && break
-		sleep 1
-	done
-done
+# Every node sees the others up: the NODE_UP messages are behind us. If
+# one does not, the checks of the traffic below say so.
+e2e_wait_nodes 3 || true
 
 # attached NAME ARGS...: starts a listener, waits until omhostd accepted it.
 attached() {
@@ -74,17 +70,12 @@ check "a ping from node 1 to node 3 gets its replies" '[ "$rc" -eq 0 ]'
 
 echo "# $count messages of 1 B..64 KiB from every node to every other, listeners coming and going"
 t0=$(date +%s)
-pids=()
-for n in 1 2 3; do
-	oc exec -t 3000 "$n" -- om-traffic --port 7000 --peers 1,2,3 --count "$count" \
-		--min-size 1 --max-size 65536 --seed 11 --timeout 300 \
-		>"$out/traffic.$n" 2>&1 &
-	pids+=($!)
-done
+e2e_traffic_start "$count" 11 "$out"
 # Attach, take a few messages or a moment, detach; again and again while traffic flows.
 churn=0 churn_bad=0
-while kill -0 "${pids[0]}" 2>/dev/null || kill -0 "${pids[1]}" 2>/dev/null ||
-	kill -0 "${pids[2]}" 2>/dev/null; do
+while kill -0 "${E2E_TRAFFIC_PIDS[0]}" 2>/dev/null ||
+	kill -0 "${E2E_TRAFFIC_PIDS[1]}" 2>/dev/null ||
+	kill -0 "${E2E_TRAFFIC_PIDS[2]}" 2>/dev/null; do
 	rc=0
 	timeout -s INT 2 "$omtrace" -d "$relay" -q -c 20 --json >"$out/churn.json" 2>"$out/churn.err" || rc=$?
 	churn=$((churn + 1))
@@ -95,7 +86,7 @@ while kill -0 "${pids[0]}" 2>/dev/null || kill -0 "${pids[1]}" 2>/dev/null ||
 done
 for i in 0 1 2; do
 	rc=0
-	wait "${pids[$i]}" || rc=$?
+	wait "${E2E_TRAFFIC_PIDS[$i]}" || rc=$?
 	n=$((i + 1))
 	sed 's/^/#   /' "$out/traffic.$n"
 	check "node $n: its traffic run passed (nothing lost, doubled or damaged)" \

@@ -4,7 +4,6 @@
  * catch any corruption, loss or reordering the transport could cause, the
  * tools' header codec, and the layout of the /dev/om-kcom ABI.
  */
-#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,20 +152,6 @@ static void abi_layout(void **state)
 	assert_int_equal(OM_KCOM_IOC_NODE, 0xc008be02u);
 }
 
-static void parse_u32_bounds(void **state)
-{
-	uint32_t v;
-
-	(void)state;
-	assert_int_equal(kc_parse_u32("5", 1, 10, &v), 0);
-	assert_int_equal(v, 5);
-	assert_int_equal(kc_parse_u32("0", 1, 10, &v), -EINVAL);
-	assert_int_equal(kc_parse_u32("11", 1, 10, &v), -EINVAL);
-	assert_int_equal(kc_parse_u32("-1", 0, 10, &v), -EINVAL);
-	assert_int_equal(kc_parse_u32("3x", 0, 10, &v), -EINVAL);
-	assert_int_equal(kc_parse_u32("", 0, 10, &v), -EINVAL);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,7 +162,6 @@ int main(void)
 		cmocka_unit_test(seeds_differ_per_message),
 		cmocka_unit_test(header_codec_is_little_endian),
 		cmocka_unit_test(abi_layout),
-		cmocka_unit_test(parse_u32_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
