@@ -9,8 +9,8 @@ int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	unsigned long long v;
 	char *end;
 
-	/* strtoull would take a sign, and negate a '-' into a large value. */
-	if (!s || !*s || *s == '-' || *s == '+')
+	/* strtoull would skip blanks and take a sign (negating '-' into a large value). */
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
 	errno = 0;
 	v = strtoull(s, &end, 10);

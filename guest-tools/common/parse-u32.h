@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The guest tools' numeric arguments (counts, ports, node ids, times).
- * Also built for the host (tests/unit/test-guest-common.c).
+ * Numeric arguments (counts, ports, node ids, times) of the guest tools,
+ * and of omhostd's options and trace requests. Built for both.
  */
 #ifndef OM_PARSE_U32_H
 #define OM_PARSE_U32_H

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "args.h"
+#include "parse-u32.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -20,21 +21,6 @@ const char om_hostd_usage[] =
 	"  -h, --help               this text\n"
 	"  -V, --version            the version and protocol version\n";
 
-static int om_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (!s || *s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 int om_parse_node_range(const char *s, uint32_t *first, uint32_t *last)
 {
 	const char *dash = strchr(s, '-');
@@ -42,14 +28,14 @@ int om_parse_node_range(const char *s, uint32_t *first, uint32_t *last)
 
 	if (!dash) {
 		*first = 1;
-		return om_parse_u32(s, 1, VIRTIO_OM_MAX_NODES, last);
+		return parse_u32(s, 1, VIRTIO_OM_MAX_NODES, last);
 	}
 	if ((size_t)(dash - s) >= sizeof(a))
 		return -EINVAL;
 	memcpy(a, s, (size_t)(dash - s));
 	a[dash - s] = '\0';
-	if (om_parse_u32(a, 1, VIRTIO_OM_MAX_NODES, first) ||
-	    om_parse_u32(dash + 1, 1, VIRTIO_OM_MAX_NODES, last) || *first > *last)
+	if (parse_u32(a, 1, VIRTIO_OM_MAX_NODES, first) ||
+	    parse_u32(dash + 1, 1, VIRTIO_OM_MAX_NODES, last) || *first > *last)
 		return -EINVAL;
 	return 0;
 }
@@ -91,7 +77,7 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 			have_nodes = true;
 			break;
 		case 'p':
-			if (om_parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &cfg->max_payload)) {
+			if (parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &cfg->max_payload)) {
 				snprintf(err, errlen, "--max-payload '%s': give 1..%u", optarg,
 					 VIRTIO_OM_MAX_PAYLOAD);
 				return -EINVAL;

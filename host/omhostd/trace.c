@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "omhostd.h"
+#include "parse-u32.h"
 #include "trace-buf.h"
 
 struct om_trace_listener {
@@ -183,21 +184,6 @@ bool om_trace_is_request(const char *line)
 	return !strncmp(line, "trace", 5) && (line[5] == '\0' || line[5] == ' ');
 }
 
-static int om_trace_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
-
 int om_trace_parse_request(const char *line, uint32_t *snaplen, uint32_t *buffer, char *err,
 			   size_t errlen)
 {
@@ -212,13 +198,13 @@ int om_trace_parse_request(const char *line, uint32_t *snaplen, uint32_t *buffer
 	strcpy(copy, line + 5);
 	for (tok = strtok_r(copy, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		if (!strncmp(tok, "snaplen=", 8)) {
-			if (om_trace_parse_u32(tok + 8, 0, VIRTIO_OM_MAX_PAYLOAD, snaplen)) {
+			if (parse_u32(tok + 8, 0, VIRTIO_OM_MAX_PAYLOAD, snaplen)) {
 				snprintf(err, errlen, "snaplen takes 0..%u bytes (0: whole payloads)",
 					 VIRTIO_OM_MAX_PAYLOAD);
 				return -EINVAL;
 			}
 		} else if (!strncmp(tok, "buffer=", 7)) {
-			if (om_trace_parse_u32(tok + 7, OM_TRACE_BUFFER_MIN, OM_TRACE_BUFFER_MAX,
+			if (parse_u32(tok + 7, OM_TRACE_BUFFER_MIN, OM_TRACE_BUFFER_MAX,
 					       buffer)) {
 				snprintf(err, errlen, "buffer takes %u..%u bytes", OM_TRACE_BUFFER_MIN,
 					 OM_TRACE_BUFFER_MAX);
