@@ -101,7 +101,7 @@ static const struct vm_operations_struct om_deputy_vm_ops = {
  *
  * Return: a new mm with one private mapping over user space, or NULL.
  */
-struct mm_struct *om_deputy_mm(struct om_proc *p)
+static struct mm_struct *om_deputy_mm(struct om_proc *p)
 {
 	struct mm_struct *mm = om_mm_new();
 	struct vm_area_struct *vma;

@@ -169,11 +169,9 @@ bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xsta
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);
-struct mm_struct *om_deputy_mm(struct om_proc *p);
 void om_deputy_forward_signals(struct om_proc *p);
 
 /* remote.c */
-void om_remote_start(struct om_proc *p);
 int om_go_home(struct om_proc *p, bool redo_syscall);
 
 /* syscall_class.c */
@@ -186,7 +184,6 @@ enum om_syscall_class {
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);
-const char *om_syscall_class_name(enum om_syscall_class c);
 
 /* mm.c: address spaces */
 struct mm_struct *om_mm_new(void);

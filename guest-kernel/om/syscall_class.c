@@ -213,19 +213,3 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 		       OM_SC_LOCAL : OM_SC_HOME_FIRST;
 	return c;
 }
-
-const char *om_syscall_class_name(enum om_syscall_class c)
-{
-	switch (c) {
-	case OM_SC_LOCAL:
-		return "local";
-	case OM_SC_FORWARD:
-		return "forward";
-	case OM_SC_PID:
-		return "pid";
-	case OM_SC_MMAP:
-		return "mmap";
-	default:
-		return "home-first";
-	}
-}

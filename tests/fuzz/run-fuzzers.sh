@@ -10,12 +10,12 @@ mkdir -p "$out"
 lvu=$("$top/scripts/qemu-source.sh")/subprojects/libvhost-user
 cflags=(-g -O1 -D_GNU_SOURCE -DOM_VERSION='"fuzz"' -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -I"$top/host/omhostd" -I"$top/tests/support"
-	-I"$top/virtio-om/include/uapi" -I"$top/virtio-om/lib" -I"$lvu" -I"$top/host/trace")
+	-I"$top/virtio-om/include/uapi" -I"$top/virtio-om/lib" -I"$lvu" -I"$top/host/trace" -I"$top/guest-tools/common")
 objs=()
 # omtrace's decoder names system calls from a table generated at build time.
 python3 "$top/host/trace/gen-syscall-names.py" "$out/syscall-names.c" clang
 for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{args,control,log,loop,msg,node,relay,trace,trace-buf}.c \
-	"$top/virtio-om/lib/om_hdr.c" "$top/tests/support/relay-harness.c" \
+	"$top/virtio-om/lib/om_hdr.c" "$top/guest-tools/common/parse-u32.c" "$top/tests/support/relay-harness.c" \
 	"$top"/host/trace/{decode,pcapng,print,record}.c "$out/syscall-names.c"; do
 	obj=$out/$(basename "${src%.c}").o
 	extra=()
