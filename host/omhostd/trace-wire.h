@@ -1,12 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The trace stream: what omhostd sends a trace listener (omtrace) on the
- * control socket after it answered "trace ..." with "ok trace ...\n".
- * Shared by omhostd (trace.c) and its readers (host/trace/); described in
- * docs/tracing.md.
+ * A trace listener's ring: what omhostd shares with a trace listener
+ * (omtrace) after it asked "trace ..." on the control socket. Shared by
+ * omhostd (trace.c, trace-ring.c) and its readers (host/trace/); described
+ * in docs/tracing.md.
  *
- * A stream of records, little-endian, each starting with the same 16-byte
- * head and OM_TRACE_ALIGN-aligned in size:
+ * omhostd answers "ok trace ...\n" and passes, with that line (SCM_RIGHTS),
+ * a memory file sealed against resizing: a control page (struct
+ * om_trace_ring_ctl), then the ring, ring_size bytes (a power of two).
+ * omhostd writes records into the ring and moves head; the listener reads
+ * them in place and moves tail. Both count bytes since the attach (u64,
+ * never wrapping); a position's place in the ring is pos & (ring_size - 1).
+ * A record never crosses the ring's end: where the next one would, omhostd
+ * writes a PAD record to the end (of which only kind and size count).
+ * After the answer the socket carries one byte from omhostd for each time
+ * the listener said it sleeps and the records it waits for came; omhostd
+ * closing it ends the trace (the records before head are still to be read).
+ *
+ * Records, little-endian, each starting with the same 16-byte head and
+ * OM_TRACE_ALIGN-aligned in size:
  *   0 kind (u16)  2 reserved (u16, 0)  4 size (u32, the whole record)
  *   8 time (u64, ns since the epoch, CLOCK_REALTIME, when omhostd relayed
  *     it; read at most 16 records apart within one event-loop callback, the
@@ -15,19 +27,57 @@
  *   16 event (u32, enum om_trace_event)  20 caplen (u32: payload bytes here)
  *   24 the message's 48-byte virtio-om header, as relayed (src_node stamped)
  *   72 the first caplen bytes of its payload, zero padding to the size
- * and for OM_TRACE_REC_MISSED (records this listener lost, its buffer full):
+ * and for OM_TRACE_REC_MISSED (records this listener lost, its ring full):
  *   16 count (u64, lost since the previous record)  24 total (u64, since attach)
+ * A PAD record (OM_TRACE_REC_PAD) may be 8 bytes: kind, reserved and size.
  */
 #ifndef OM_HOSTD_TRACE_WIRE_H
 #define OM_HOSTD_TRACE_WIRE_H
 
 #include <linux/virtio_om.h>
 
-#define OM_TRACE_VERSION 1
+#include <stdint.h>
+
+#define OM_TRACE_VERSION 2
+
+/* The shared memory's first page; the ring follows at data_off. */
+#define OM_TRACE_RING_MAGIC 0x52544d4fu /* "OMTR" */
+#define OM_TRACE_RING_CTL_SIZE 4096u
+
+/*
+ * Each side writes only its own fields, on cache lines of their own, so
+ * that neither side's stores slow the other's reads of its own line.
+ */
+struct om_trace_ring_ctl {
+	/* Written by omhostd before the listener sees it, then constant. */
+	uint32_t magic;
+	uint32_t version;
+	uint32_t data_off;  /* OM_TRACE_RING_CTL_SIZE */
+	uint32_t ring_size; /* bytes, a power of two */
+	uint8_t reserved0[48];
+	/* omhostd's: bytes written since attach, stored with release order. */
+	uint64_t head;
+	uint8_t reserved1[56];
+	/* The listener's: bytes read since attach (omhostd checks it: tail <= head). */
+	uint64_t tail;
+	/*
+	 * The listener's: 0 while it runs; before it sleeps in poll() on the
+	 * socket, wake_head (wake me once head reaches it), then a new nonzero
+	 * number here, then head read again (seq_cst). omhostd, after moving
+	 * head to wake_head or past it, sends one byte for each number it sees.
+	 */
+	uint32_t sleeping;
+	uint32_t reserved2;
+	uint64_t wake_head;
+	uint8_t reserved3[40];
+};
+
+_Static_assert(sizeof(struct om_trace_ring_ctl) == 192, "om_trace_ring_ctl layout");
 
 enum om_trace_rec_kind {
 	OM_TRACE_REC_MSG = 1,
 	OM_TRACE_REC_MISSED = 2,
+	OM_TRACE_REC_PAD = 3, /* to the ring's end */
 };
 
 /* What happened to a message. */
@@ -41,9 +91,13 @@ enum om_trace_wire_size {
 	OM_TRACE_HEAD_SIZE = 16,
 	OM_TRACE_MSG_FIXED = OM_TRACE_HEAD_SIZE + 8 + VIRTIO_OM_HDR_SIZE, /* 72 */
 	OM_TRACE_MISSED_SIZE = OM_TRACE_HEAD_SIZE + 16,
+	OM_TRACE_PAD_MIN = 8,
 };
 
-/* A listener's request: "trace [snaplen=BYTES] [buffer=BYTES]\n". */
+/*
+ * A listener's request: "trace [snaplen=BYTES] [buffer=BYTES]\n"; the ring
+ * is the buffer rounded up to a power of two.
+ */
 #define OM_TRACE_SNAPLEN_DEFAULT 128u
 #define OM_TRACE_BUFFER_DEFAULT (4u << 20)
 #define OM_TRACE_BUFFER_MIN (4u << 10)

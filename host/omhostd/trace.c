@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Trace listeners: a control connection that asked "trace ..." stays open
- * and receives a record of every message the relay writes into a guest's
- * rx ring or drops as undeliverable (trace-wire.h). Each listener has its
- * own bounded buffer (trace-buf.h): the relay appends and moves on; the
- * buffer goes out with non-blocking sends after each event-loop callback,
- * or at once when half full. A listener that does not read fills its socket,
- * then its buffer; then its records are counted as missed and it is told
- * how many. Nothing here ever waits.
+ * Trace listeners: a control connection that asked "trace ..." gets a
+ * ring in shared memory (trace-wire.h, trace-ring.h) and from then on
+ * reads a record of every message the relay writes into a guest's rx ring
+ * or drops as undeliverable, in place, with no copy through the kernel.
+ * The relay writes records and moves on; after each event-loop callback
+ * (or a quarter of a ring on) the records are published, and a listener
+ * that said it sleeps gets one byte on its socket. A listener that does
+ * not read fills its ring; then its records are counted as missed and it
+ * is told how many. Nothing here ever waits.
  */
 #include <errno.h>
 #include <poll.h>
@@ -15,21 +16,28 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "omhostd.h"
 #include "parse-u32.h"
-#include "trace-buf.h"
+#include "trace-ring.h"
+
+/* A listener owed a MISSED record and silent: how soon omhostd looks whether it caught up. */
+#define OM_TRACE_MISSED_RETRY_MS 20
 
 struct om_trace_listener {
 	struct om_hostd *d;
-	int fd;
+	int fd; /* the control connection: hang-up, wake-up bytes */
 	uint32_t snaplen;
-	struct om_trace_buf buf;
-	struct om_watch *in_w;	/* hang-up */
-	struct om_watch *out_w; /* armed while its socket is full */
-	bool dead;		/* its socket failed: freed by the next flush */
+	struct om_trace_ring ring;
+	uint64_t published; /* ring.head as last published */
+	struct om_watch *in_w;
+	int retry_fd;		   /* timerfd: a MISSED record owed */
+	struct om_watch *retry_w;
+	bool retry_armed;
+	bool dead;		   /* its socket failed or its ring broke: freed by the next flush */
 };
 
 static uint64_t om_trace_now_ns(void)
@@ -38,6 +46,16 @@ static uint64_t om_trace_now_ns(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void om_trace_listener_free(struct om_trace_listener *l)
+{
+	om_loop_unwatch(l->d->loop, l->in_w);
+	om_loop_unwatch(l->d->loop, l->retry_w);
+	if (l->retry_fd >= 0)
+		close(l->retry_fd);
+	om_trace_ring_destroy(&l->ring);
+	free(l);
 }
 
 static void om_trace_end(struct om_trace_listener *l)
@@ -51,59 +69,53 @@ static void om_trace_end(struct om_trace_listener *l)
 		return;
 	memmove(&d->trace[i], &d->trace[i + 1], (d->n_trace_listeners - i - 1) * sizeof(d->trace[0]));
 	d->trace[--d->n_trace_listeners] = NULL;
-	om_loop_unwatch(d->loop, l->in_w);
-	om_loop_unwatch(d->loop, l->out_w);
-	close(l->fd);
+	if (l->ring.broken)
+		om_log("trace: a listener wrote an impossible ring tail: dropping it");
 	om_log("trace: listener detached (%llu records, %llu missed)",
-	       (unsigned long long)l->buf.records, (unsigned long long)l->buf.missed_total);
-	om_trace_buf_free(&l->buf);
-	free(l);
+	       (unsigned long long)l->ring.records, (unsigned long long)l->ring.missed_total);
+	close(l->fd);
+	om_trace_listener_free(l);
 }
 
-static void om_trace_writable(void *data, int revents);
-
-/* Sends what l has waiting, without blocking; arms a POLLOUT watch when its socket is full. */
-static void om_trace_send(struct om_trace_listener *l)
+/* Makes l's records visible, and wakes it if it sleeps. */
+static void om_trace_publish(struct om_trace_listener *l)
 {
-	while (!l->dead) {
-		struct iovec iov[2];
-		struct msghdr m = { .msg_iov = iov };
-		ssize_t n;
-
-		if (!l->buf.used)
-			om_trace_buf_put_missed(&l->buf, om_trace_now_ns());
-		m.msg_iovlen = om_trace_buf_peek(&l->buf, iov);
-		if (!m.msg_iovlen)
-			break;
-		n = sendmsg(l->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (n > 0) {
-			om_trace_buf_consume(&l->buf, (size_t)n);
-		} else if (n < 0 && errno == EINTR) {
-			continue;
-		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (!l->out_w && om_loop_watch(l->d->loop, l->fd, POLLOUT, om_trace_writable, l,
-						       &l->out_w))
-				l->dead = true; /* cannot wait for it: let it go */
-			return;
-		} else {
-			l->dead = true;
-		}
+	l->published = l->ring.head;
+	if (!om_trace_ring_publish(&l->ring)) {
+		l->dead |= l->ring.broken;
+		return;
 	}
-	if (l->out_w && !l->buf.used) {
-		om_loop_unwatch(l->d->loop, l->out_w);
-		l->out_w = NULL;
-	}
+	/* Full (EAGAIN): it has wake-up bytes it has not read, and will wake for those. */
+	if (send(l->fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
+	    errno != EWOULDBLOCK && errno != EINTR)
+		l->dead = true;
 }
 
-static void om_trace_writable(void *data, int revents)
+/* Writes the MISSED record l is owed if it has room now; else looks again later. */
+static void om_trace_settle_missed(struct om_trace_listener *l)
+{
+	struct itimerspec its = { .it_value = { .tv_nsec = OM_TRACE_MISSED_RETRY_MS * 1000000L } };
+
+	om_trace_ring_put_missed(&l->ring, om_trace_now_ns());
+	if (l->ring.missed && !l->retry_armed && !l->ring.broken)
+		l->retry_armed = !timerfd_settime(l->retry_fd, 0, &its, NULL);
+}
+
+static void om_trace_retry(void *data, int revents)
 {
 	struct om_trace_listener *l = data;
+	uint64_t expirations;
 
-	if (revents < 0)
+	if (revents < 0 || (read(l->retry_fd, &expirations, sizeof(expirations)) < 0 &&
+			    errno != EAGAIN && errno != EINTR)) {
 		l->dead = true;
-	else
-		om_trace_send(l);
-	if (l->dead)
+	} else {
+		l->retry_armed = false;
+		om_trace_settle_missed(l);
+		if (l->ring.head != l->published)
+			om_trace_publish(l);
+	}
+	if (l->dead || l->ring.broken)
 		om_trace_end(l);
 }
 
@@ -155,10 +167,10 @@ void om_trace_msg(struct om_hostd *d, enum om_trace_event event, const struct om
 
 		if (l->dead)
 			continue;
-		om_trace_buf_put_msg(&l->buf, now, event, raw, iov, n, off, caplen);
-		/* Half full: send now rather than after the callback, unless it is slow. */
-		if (!l->out_w && l->buf.used >= l->buf.cap / 2)
-			om_trace_send(l);
+		om_trace_ring_put_msg(&l->ring, now, event, raw, iov, n, off, caplen);
+		/* A long callback: a quarter of a ring is not kept from the listener until its end. */
+		if (l->ring.head - l->published >= l->ring.size / 4)
+			om_trace_publish(l);
 	}
 }
 
@@ -170,9 +182,11 @@ void om_trace_flush(struct om_hostd *d)
 	while (i < d->n_trace_listeners) {
 		struct om_trace_listener *l = d->trace[i];
 
-		if (!l->out_w)
-			om_trace_send(l);
-		if (l->dead)
+		if (!l->dead && l->ring.missed)
+			om_trace_settle_missed(l);
+		if (!l->dead && l->ring.head != l->published)
+			om_trace_publish(l);
+		if (l->dead || l->ring.broken)
 			om_trace_end(l); /* the next one moved into slot i */
 		else
 			i++;
@@ -227,12 +241,38 @@ int om_trace_parse_request(const char *line, uint32_t *snaplen, uint32_t *buffer
 	return 0;
 }
 
+/* The answer line, with the ring's memory file attached. 0 or -errno. */
+static int om_trace_send_answer(int fd, const char *line, size_t len, int memfd)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { .iov_base = (void *)line, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	ssize_t n;
+
+	memset(&u, 0, sizeof(u));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &memfd, sizeof(int));
+	do
+		n = sendmsg(fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	return (size_t)n == len ? 0 : -EMSGSIZE; /* a fresh connection takes a line whole */
+}
+
 int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, size_t errlen)
 {
 	struct om_trace_listener *l;
 	uint32_t snaplen, buffer;
+	int rc, n, memfd = -1;
 	char ok[160];
-	int rc, n;
 
 	rc = om_trace_parse_request(line, &snaplen, &buffer, err, errlen);
 	if (rc)
@@ -243,31 +283,47 @@ int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, siz
 		return -EBUSY;
 	}
 	l = calloc(1, sizeof(*l));
-	if (!l)
-		goto nomem;
-	*l = (struct om_trace_listener){ .d = d, .fd = fd, .snaplen = snaplen };
-	if (om_trace_buf_init(&l->buf, buffer)) {
-		free(l);
-		goto nomem;
+	if (!l) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
-	n = snprintf(ok, sizeof(ok), "ok trace version=%u pid=%ld nodes=%u-%u snaplen=%u buffer=%u\n",
-		     OM_TRACE_VERSION, (long)getpid(), d->cfg.first_node, d->cfg.last_node, snaplen,
-		     buffer);
-	om_trace_buf_put_bytes(&l->buf, ok, (size_t)n); /* the buffer holds 256 bytes and more */
-	rc = om_loop_watch(d->loop, fd, POLLIN, om_trace_readable, l, &l->in_w);
+	*l = (struct om_trace_listener){ .d = d, .fd = fd, .snaplen = snaplen, .retry_fd = -1 };
+	rc = om_trace_ring_create(&l->ring, buffer, &memfd);
 	if (rc) {
-		om_trace_buf_free(&l->buf);
-		free(l);
-		snprintf(err, errlen, "cannot watch the connection: %s", strerror(-rc));
-		return rc;
+		snprintf(err, errlen, "cannot make a ring of %u bytes: %s", buffer, strerror(-rc));
+		goto fail;
 	}
+	l->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (l->retry_fd < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "cannot make a timer: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = om_loop_watch(d->loop, fd, POLLIN, om_trace_readable, l, &l->in_w);
+	if (!rc)
+		rc = om_loop_watch(d->loop, l->retry_fd, POLLIN, om_trace_retry, l, &l->retry_w);
+	if (rc) {
+		snprintf(err, errlen, "cannot watch the connection: %s", strerror(-rc));
+		goto fail;
+	}
+	n = snprintf(ok, sizeof(ok), "ok trace version=%u pid=%ld nodes=%u-%u snaplen=%u buffer=%llu\n",
+		     OM_TRACE_VERSION, (long)getpid(), d->cfg.first_node, d->cfg.last_node, snaplen,
+		     (unsigned long long)l->ring.size);
+	rc = om_trace_send_answer(fd, ok, (size_t)n, memfd);
+	if (rc) {
+		snprintf(err, errlen, "cannot pass the ring: %s", strerror(-rc));
+		goto fail;
+	}
+	close(memfd);
 	d->trace[d->n_trace_listeners++] = l;
-	om_log("trace: listener attached (snaplen %u, buffer %u)", snaplen, buffer);
-	om_trace_send(l);
+	om_log("trace: listener attached (snaplen %u, ring %llu bytes)", snaplen,
+	       (unsigned long long)l->ring.size);
 	return 0;
-nomem:
-	snprintf(err, errlen, "out of memory");
-	return -ENOMEM;
+fail:
+	if (memfd >= 0)
+		close(memfd);
+	om_trace_listener_free(l);
+	return rc;
 }
 
 void om_trace_close_all(struct om_hostd *d)
@@ -275,7 +331,11 @@ void om_trace_close_all(struct om_hostd *d)
 	while (d->n_trace_listeners) {
 		struct om_trace_listener *l = d->trace[0];
 
-		om_trace_send(l); /* the last records, if its socket takes them */
+		/* Its last records and what it missed: it reads them after the hang-up. */
+		if (!l->dead) {
+			om_trace_ring_put_missed(&l->ring, om_trace_now_ns());
+			om_trace_publish(l);
+		}
 		om_trace_end(l);
 	}
 }

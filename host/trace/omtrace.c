@@ -42,7 +42,7 @@ static const char usage[] =
 	"      --syscall LIST    only forwarded system calls of these names or numbers,\n"
 	"                        and their replies\n"
 	"      --snaplen BYTES   payload bytes kept per message (default 128; 0: all)\n"
-	"      --buffer BYTES    omhostd's buffer for this listener (default 4194304)\n"
+	"      --buffer BYTES    the ring omhostd shares with it (default 4194304)\n"
 	"  -t, --timeout MS      give up connecting after MS milliseconds (default 5000)\n"
 	"  -q, --quiet           no attach and end-of-run notes on stderr\n"
 	"\n"
@@ -259,7 +259,7 @@ static int omtrace_live(struct omtrace *t)
 	if (!t->quiet)
 		fprintf(stderr, "omtrace: attached: %s\n", c.ok + 3);
 	while (!g_stop) {
-		rc = om_trace_conn_next(&c, &r);
+		rc = om_trace_conn_next(&c, &r, -1);
 		if (rc == -EINTR)
 			continue;
 		if (rc <= 0)

@@ -3,7 +3,8 @@
  * libFuzzer target: what omtrace reads from files and sockets, and what
  * omhostd reads from a trace listener. The input's first byte picks the
  * reader: a capture file (host/trace/pcapng.c, anyone's file), a trace
- * stream (record.c), or a control request line (omhostd's trace.c). Every
+ * ring as omhostd shares it (ring-reader.c: the input gives its tail, head
+ * and bytes), or a control request line (omhostd's trace.c). Every
  * record read is decoded and printed as omtrace would. Nothing may crash,
  * read out of bounds or leak.
  */
@@ -16,6 +17,7 @@
 #include "omhostd.h"
 #include "pcapng.h"
 #include "print.h"
+#include "ring-reader.h"
 
 static void fz_show(FILE *sink, const struct om_trace_rec *r)
 {
@@ -47,14 +49,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (f)
 			fclose(f);
-	} else if (size && data[0] % 3 == 1) {
-		size_t off = 1;
-		long n;
+	} else if (size > 16 && data[0] % 3 == 1) {
+		static _Alignas(64) unsigned char mem[OM_TRACE_RING_CTL_SIZE + OM_TRACE_BUFFER_MIN];
+		struct om_trace_ring_ctl *ctl = (struct om_trace_ring_ctl *)mem;
+		size_t n = size - 17 < OM_TRACE_BUFFER_MIN ? size - 17 : OM_TRACE_BUFFER_MIN;
+		struct om_trace_ring_reader rr;
 
-		while ((n = om_trace_rec_parse(data + off, size - off, &r)) > 0) {
+		memset(mem, 0, sizeof(mem));
+		*ctl = (struct om_trace_ring_ctl){ .magic = OM_TRACE_RING_MAGIC,
+						   .version = OM_TRACE_VERSION,
+						   .data_off = OM_TRACE_RING_CTL_SIZE,
+						   .ring_size = OM_TRACE_BUFFER_MIN };
+		memcpy(&ctl->tail, data + 1, 8);
+		memcpy(&ctl->head, data + 9, 8);
+		memcpy(mem + OM_TRACE_RING_CTL_SIZE, data + 17, n);
+		if (om_trace_ring_reader_init(&rr, mem, sizeof(mem)))
+			abort();
+		/* At most a ring's worth of records: the head never moves here. */
+		for (int i = 0; i < 1024 && om_trace_ring_reader_next(&rr, &r) == 1; i++)
 			fz_show(sink, &r);
-			off += (size_t)n;
-		}
 	} else if (size) {
 		size_t n = size - 1 < sizeof(line) - 1 ? size - 1 : sizeof(line) - 1;
 

@@ -92,7 +92,7 @@ def trace_msg(type_, payload, event=1, src=1, dst=2):
 
 
 def trace():
-    """fuzz-trace: 0 + a capture, 1 + a trace stream, 2 + a request line."""
+    """fuzz-trace: 0 + a capture, 1 + a trace ring (tail, head, bytes), 2 + a request line."""
     def u64(v):
         return struct.pack("<Q", v)
     shb = pcapng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + b"\0" * 4)
@@ -107,8 +107,13 @@ def trace():
     yield "capture-ethernet", b"\0" + shb + pcapng_block(1, struct.pack("<HHI", 1, 0, 0)) + \
         epb(b"x" * 60)
     head = struct.pack("<HHIQ", 1, 0, 72 + 8, 10)
-    yield "stream", b"\1" + head + struct.pack("<II", 1, 8) + hdr(0x10, 2, 8, src=1) + u64(7) + \
+    ring = head + struct.pack("<II", 1, 8) + hdr(0x10, 2, 8, src=1) + u64(7) + \
         struct.pack("<HHIQ", 2, 0, 32, 11) + u64(3) + u64(3)
+    yield "ring", b"\1" + u64(0) + u64(len(ring)) + ring
+    # Wrapped: a record at the ring's end, then a PAD, then one at its start.
+    wrapped = ring[:80].ljust(4096 - 112, b"\0") + ring[:80] + struct.pack("<HHI", 3, 0, 32) + \
+        b"\0" * 24
+    yield "ring-wrapped", b"\1" + u64(4096 - 112) + u64(4096 + 80) + wrapped
     yield "request", b"\2trace snaplen=64 buffer=65536"
     yield "request-bad", b"\2trace snaplen=99999999999999999999"
 

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * omhostd's tap, in-process (tests/support/relay-harness): a listener
- * attached on one end of a socket pair gets a record of every message the
- * relay delivers or drops, with the stamped header and the payload's head;
- * a listener that does not read misses records, is told how many, and
- * never holds the relay up; one that goes away is dropped; bad requests
- * are refused with a reason.
+ * attached on one end of a socket pair, reading its ring with omtrace's
+ * own code (host/trace/attach.c), gets a record of every message the relay
+ * delivers or drops, with the stamped header and the payload's head; a
+ * listener that does not read misses records, is told how many, and never
+ * holds the relay up; one that goes away or breaks its ring is dropped;
+ * bad requests are refused with a reason.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,16 +21,25 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "attach.h"
 #include "record.h"
 #include "relay-harness.h"
 
 #define RING 16
+#define MAX_GOT 4096
+
+/* A record the listener read, its payload copied (the ring's is lent until the next read). */
+struct got {
+	struct om_trace_rec r;
+	unsigned char payload[256];
+};
 
 struct fx {
 	struct rh h;
-	int peer; /* the listener's end */
-	unsigned char *in;
-	size_t have;
+	struct om_trace_conn conn; /* the listener's end */
+	bool listening;
+	struct got *got;
+	size_t n_got, next; /* records read; the next one a test looks at */
 };
 
 static int setup(void **state)
@@ -38,10 +48,9 @@ static int setup(void **state)
 
 	if (!fx || rh_init(&fx->h, 3, RING))
 		return -1;
-	fx->peer = -1;
-	fx->in = malloc(1 << 22);
+	fx->got = calloc(MAX_GOT, sizeof(*fx->got));
 	*state = fx;
-	return fx->in ? 0 : -1;
+	return fx->got ? 0 : -1;
 }
 
 static int teardown(void **state)
@@ -50,14 +59,17 @@ static int teardown(void **state)
 
 	om_trace_close_all(&fx->h.d);
 	rh_free(&fx->h);
-	if (fx->peer >= 0)
-		close(fx->peer);
-	free(fx->in);
+	if (fx->listening)
+		om_trace_conn_close(&fx->conn);
+	free(fx->got);
 	free(fx);
 	return 0;
 }
 
-/* Attaches a listener with request req; 0 or the -errno of the refusal. */
+/*
+ * Attaches a listener with request req, its end of the socket given
+ * sndbuf bytes of buffer (0: the default): 0 or the -errno of the refusal.
+ */
 static int attach(struct fx *fx, const char *req, int sndbuf)
 {
 	char err[200];
@@ -72,33 +84,41 @@ static int attach(struct fx *fx, const char *req, int sndbuf)
 		close(sv[1]);
 		return rc;
 	}
-	fx->peer = sv[1];
-	fx->have = 0;
+	assert_int_equal(om_trace_conn_start(&fx->conn, sv[1], 1000, err, sizeof(err)), 0);
+	fx->listening = true;
+	fx->n_got = fx->next = 0;
 	return 0;
 }
 
-/* Reads what the listener's end has now (non-blocking). */
+/* Reads what the listener has been given so far (without waiting). */
 static void drain_peer(struct fx *fx)
 {
-	for (;;) {
-		ssize_t n = recv(fx->peer, fx->in + fx->have, (1 << 22) - fx->have, MSG_DONTWAIT);
+	struct om_trace_rec r;
+	int rc;
 
-		if (n <= 0)
-			break;
-		fx->have += (size_t)n;
+	while ((rc = om_trace_conn_next(&fx->conn, &r, 0)) == 1) {
+		struct got *g = &fx->got[fx->n_got++];
+
+		assert_true(fx->n_got <= MAX_GOT);
+		assert_true(r.caplen <= sizeof(g->payload));
+		g->r = r;
+		memcpy(g->payload, r.payload, r.caplen);
+		g->r.payload = g->payload;
 	}
+	assert_true(rc == -ETIMEDOUT || rc == 0);
 }
 
-/* The answer line, then the offset of the first record. */
-static size_t expect_ok(struct fx *fx, const char *prefix)
+/* The next record read (there must be one). */
+static const struct om_trace_rec *next_rec(struct fx *fx)
 {
-	unsigned char *nl;
+	assert_true(fx->next < fx->n_got);
+	return &fx->got[fx->next++].r;
+}
 
-	drain_peer(fx);
-	nl = memchr(fx->in, '\n', fx->have);
-	assert_non_null(nl);
-	assert_memory_equal(fx->in, prefix, strlen(prefix));
-	return (size_t)(nl + 1 - fx->in);
+/* omhostd's answer line starts with prefix. */
+static void expect_ok(struct fx *fx, const char *prefix)
+{
+	assert_memory_equal(fx->conn.ok, prefix, strlen(prefix));
 }
 
 /* Sends count messages of len bytes from src to dst, in ring-sized batches, receiving them. */
@@ -144,23 +164,19 @@ static void no_listener_no_cost(void **state)
 static void records_carry_stamped_header_and_payload_head(void **state)
 {
 	struct fx *fx = *state;
-	struct om_trace_rec r;
 	uint64_t last_t = 0;
-	size_t off;
 
 	assert_int_equal(attach(fx, "trace snaplen=20", 0), 0);
 	assert_true(om_trace_on(&fx->h.d));
-	off = expect_ok(fx, "ok trace version=1 pid=");
-	assert_non_null(strstr((char *)fx->in, " snaplen=20 buffer=4194304"));
+	expect_ok(fx, "ok trace version=2 pid=");
+	assert_non_null(strstr(fx->conn.ok, " snaplen=20 buffer=4194304"));
 	traffic(fx, 1, 3, 10, 100, true);
 	traffic(fx, 2, 1, 3, 8, true);
 	drain_peer(fx);
 	for (unsigned int i = 0; i < 13; i++) {
-		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+		const struct om_trace_rec *rp = next_rec(fx), r = *rp;
 		bool first = i < 10;
 
-		assert_true(n > 0);
-		off += (size_t)n;
 		assert_int_equal(r.kind, OM_TRACE_REC_MSG);
 		assert_int_equal(r.event, OM_TRACE_RELAYED);
 		assert_true(r.time_ns >= last_t);
@@ -174,17 +190,14 @@ static void records_carry_stamped_header_and_payload_head(void **state)
 		for (uint32_t b = 0; b < r.caplen; b++)
 			assert_int_equal(r.payload[b], (unsigned char)(r.h.seq + b));
 	}
-	assert_int_equal(off, fx->have); /* nothing more, nothing less */
+	assert_int_equal(fx->next, fx->n_got); /* nothing more, nothing less */
 }
 
 static void undeliverable_messages_are_traced(void **state)
 {
 	struct fx *fx = *state;
-	struct om_trace_rec r;
-	size_t off;
-
 	assert_int_equal(attach(fx, "trace", 0), 0);
-	off = expect_ok(fx, "ok trace ");
+	expect_ok(fx, "ok trace ");
 	/* Node 3 goes away: what node 1 sends it is dropped, and counted. */
 	rh_node(&fx->h, 3)->evict = true;
 	fx->h.g[3].gone = true;
@@ -192,10 +205,8 @@ static void undeliverable_messages_are_traced(void **state)
 	traffic(fx, 1, 3, 2, 16, false);
 	drain_peer(fx);
 	for (unsigned int seen = 0; seen < 2;) {
-		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+		struct om_trace_rec r = *next_rec(fx);
 
-		assert_true(n > 0);
-		off += (size_t)n;
 		if (r.h.src_node == 0)
 			continue; /* NODE_DOWN about node 3, to node 2 */
 		assert_int_equal(r.event, OM_TRACE_UNDELIVERABLE);
@@ -208,11 +219,8 @@ static void undeliverable_messages_are_traced(void **state)
 static void control_messages_are_traced(void **state)
 {
 	struct fx *fx = *state;
-	struct om_trace_rec r;
-	size_t off;
-
 	assert_int_equal(attach(fx, "trace", 0), 0);
-	off = expect_ok(fx, "ok trace ");
+	expect_ok(fx, "ok trace ");
 	rh_post_rx(&fx->h, 1, 256);
 	rh_post_rx(&fx->h, 3, 256);
 	rh_node(&fx->h, 2)->evict = true;
@@ -221,10 +229,8 @@ static void control_messages_are_traced(void **state)
 	drain_peer(fx);
 	/* Nodes 1 and 3 hear that node 2 went down (evicted). */
 	for (uint32_t to = 1; to <= 3; to += 2) {
-		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+		struct om_trace_rec r = *next_rec(fx);
 
-		assert_true(n > 0);
-		off += (size_t)n;
 		assert_int_equal(r.h.type, VIRTIO_OM_T_NODE_DOWN);
 		assert_int_equal(r.h.src_node, VIRTIO_OM_NODE_HOST);
 		assert_int_equal(r.h.dst_node, to);
@@ -237,42 +243,35 @@ static void control_messages_are_traced(void **state)
 static void slow_listener_misses_counted_relay_unharmed(void **state)
 {
 	struct fx *fx = *state;
-	struct om_trace_rec r;
-	uint64_t msgs = 0, missed = 0, missed_records = 0, last_seq = 0, total_reported = 0;
+	uint64_t msgs = 0, missed = 0, missed_records = 0, last_seq = 0;
 	const unsigned int count = 2000;
-	size_t off;
 
-	/* A small buffer and socket: it cannot keep 2000 records without reading. */
-	assert_int_equal(attach(fx, "trace snaplen=16 buffer=4096", 4096), 0);
+	/* A small ring: it cannot keep 2000 records without reading. */
+	assert_int_equal(attach(fx, "trace snaplen=16 buffer=4096", 0), 0);
 	traffic(fx, 1, 2, count, 64, true); /* all delivered: traffic() checks */
 	assert_int_equal(fx->h.d.n_trace_listeners, 1);
-	/* It reads again: its socket drains, and the MISSED record owed goes out. */
-	for (int i = 0; i < 100; i++) {
-		size_t before = fx->have;
-
+	/*
+	 * It reads again: its ring empties, and the MISSED record owed is
+	 * written when omhostd next looks (after a callback, or its timer).
+	 */
+	for (int i = 0; i < 200 && msgs + missed < count; i++) {
 		drain_peer(fx);
-		om_loop_run_once(fx->h.d.loop, 10);
-		drain_peer(fx);
-		if (fx->have == before)
-			break; /* nothing more came: its buffer is empty */
-	}
-	off = expect_ok(fx, "ok trace ");
-	while (off < fx->have) {
-		long n = om_trace_rec_parse(fx->in + off, fx->have - off, &r);
+		while (fx->next < fx->n_got) {
+			const struct om_trace_rec *r = next_rec(fx);
 
-		assert_true(n > 0);
-		off += (size_t)n;
-		if (r.kind == OM_TRACE_REC_MISSED) {
-			missed_records++;
-			missed += r.missed;
-			total_reported = r.missed_total;
-			assert_int_equal(total_reported, missed);
-			continue;
+			if (r->kind == OM_TRACE_REC_MISSED) {
+				missed_records++;
+				missed += r->missed;
+				assert_int_equal(r->missed_total, missed);
+				continue;
+			}
+			/* In order; a gap only where a MISSED record says so. */
+			assert_int_equal(r->kind, OM_TRACE_REC_MSG);
+			assert_true(r->h.seq > last_seq);
+			last_seq = r->h.seq;
+			msgs++;
 		}
-		/* In order; a gap only where a MISSED record says so. */
-		assert_true(r.h.seq > last_seq);
-		last_seq = r.h.seq;
-		msgs++;
+		om_loop_run_once(fx->h.d.loop, 10);
 	}
 	assert_true(missed > 0);
 	assert_true(missed_records > 0);
@@ -285,14 +284,49 @@ static void gone_listener_is_dropped(void **state)
 
 	assert_int_equal(attach(fx, "trace", 0), 0);
 	assert_int_equal(fx->h.d.n_trace_listeners, 1);
-	close(fx->peer);
-	fx->peer = -1;
+	om_trace_conn_close(&fx->conn);
+	fx->listening = false;
 	traffic(fx, 1, 2, 4, 32, true);
-	/* Its send failed (EPIPE) or its hang-up shows in the loop. */
+	/* Its hang-up shows in the loop, or its wake-up byte fails (EPIPE). */
 	for (int i = 0; i < 10 && fx->h.d.n_trace_listeners; i++)
 		om_loop_run_once(fx->h.d.loop, 10);
 	assert_int_equal(fx->h.d.n_trace_listeners, 0);
 	assert_false(om_trace_on(&fx->h.d));
+}
+
+/* A listener that writes a tail it cannot have is let go; the relay goes on. */
+static void listener_breaking_its_ring_is_dropped(void **state)
+{
+	struct fx *fx = *state;
+	struct om_trace_ring_ctl *ctl;
+
+	assert_int_equal(attach(fx, "trace snaplen=16 buffer=4096", 0), 0);
+	ctl = fx->conn.map;
+	ctl->tail = 12345; /* past head, and not a record's start */
+	traffic(fx, 1, 2, 200, 64, true); /* all delivered: traffic() checks */
+	assert_int_equal(fx->h.d.n_trace_listeners, 0);
+}
+
+/* Records keep coming to a listener that reads as they come, around its ring many times. */
+static void listener_reading_along_gets_everything(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t seq = 0;
+
+	assert_int_equal(attach(fx, "trace snaplen=64 buffer=4096", 0), 0);
+	for (int round = 0; round < 50; round++) {
+		traffic(fx, 1, 2, 8, 64, true);
+		drain_peer(fx);
+		while (fx->next < fx->n_got) {
+			const struct om_trace_rec *r = next_rec(fx);
+
+			assert_int_equal(r->kind, OM_TRACE_REC_MSG);
+			seq++;
+			assert_int_equal(r->h.seq, (seq - 1) % 8 + 1); /* each batch is seqs 1..8 */
+		}
+		fx->n_got = fx->next = 0;
+	}
+	assert_int_equal(seq, 400); /* 400 x 136 bytes: the 4 KiB ring went around 13 times */
 }
 
 static void bad_requests_refused_with_a_reason(void **state)
@@ -326,17 +360,17 @@ static void bad_requests_refused_with_a_reason(void **state)
 static void listeners_are_bounded(void **state)
 {
 	struct fx *fx = *state;
-	int peers[OM_TRACE_MAX_LISTENERS];
+	struct om_trace_conn conns[OM_TRACE_MAX_LISTENERS];
 
 	for (int i = 0; i < OM_TRACE_MAX_LISTENERS; i++) {
 		assert_int_equal(attach(fx, "trace buffer=65536", 0), 0);
-		peers[i] = fx->peer;
+		conns[i] = fx->conn;
 	}
+	fx->listening = false;
 	assert_int_equal(attach(fx, "trace", 0), -EBUSY);
-	fx->peer = -1;
 	assert_int_equal(fx->h.d.n_trace_listeners, OM_TRACE_MAX_LISTENERS);
 	for (int i = 0; i < OM_TRACE_MAX_LISTENERS; i++)
-		close(peers[i]);
+		om_trace_conn_close(&conns[i]);
 }
 
 int main(void)
@@ -350,6 +384,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(slow_listener_misses_counted_relay_unharmed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(gone_listener_is_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(listener_breaking_its_ring_is_dropped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(listener_reading_along_gets_everything, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_refused_with_a_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(listeners_are_bounded, setup, teardown),
 	};
