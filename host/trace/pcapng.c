@@ -212,30 +212,6 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
-static uint16_t get16(const unsigned char *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, 2);
-	return le16toh(v);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return le32toh(v);
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return le64toh(v);
-}
-
 /*
  * Reads a whole block into r->block: 1 (type and total length out), 0 at
  * a clean end of file, or an error.
@@ -250,8 +226,8 @@ static int read_block(struct om_pcapng_reader *r, uint32_t *type, uint32_t *len,
 		return 0;
 	if (got != sizeof(head))
 		return fail(err, errlen, -EPROTO, "file ends inside a block header");
-	*type = get32(head);
-	*len = get32(head + 4);
+	*type = om_trace_le32(head);
+	*len = om_trace_le32(head + 4);
 	if (*len < 12 || *len % 4 || *len > (16u << 20))
 		return fail(err, errlen, -EPROTO, "block of %u bytes", *len);
 	if (*len > r->cap) {
@@ -265,7 +241,7 @@ static int read_block(struct om_pcapng_reader *r, uint32_t *type, uint32_t *len,
 	memcpy(r->block, head, sizeof(head));
 	if (fread(r->block + 8, 1, *len - 8, r->f) != *len - 8)
 		return fail(err, errlen, -EPROTO, "file ends inside a block");
-	if (get32(r->block + *len - 4) != *len)
+	if (om_trace_le32(r->block + *len - 4) != *len)
 		return fail(err, errlen, -EPROTO, "block lengths disagree");
 	return 1;
 }
@@ -274,11 +250,11 @@ static int parse_shb(struct om_pcapng_reader *r, uint32_t len, char *err, size_t
 {
 	if (len < 28)
 		return fail(err, errlen, -EPROTO, "section header too short");
-	if (get32(r->block + 8) != PCAPNG_BOM)
+	if (om_trace_le32(r->block + 8) != PCAPNG_BOM)
 		return fail(err, errlen, -EPROTO,
 			    "not a little-endian pcapng section (only those are read)");
-	if (get16(r->block + 12) != 1)
-		return fail(err, errlen, -EPROTO, "pcapng version %u.x", get16(r->block + 12));
+	if (om_trace_le16(r->block + 12) != 1)
+		return fail(err, errlen, -EPROTO, "pcapng version %u.x", om_trace_le16(r->block + 12));
 	r->n_ifaces = 0; /* interfaces belong to their section */
 	return 0;
 }
@@ -289,9 +265,9 @@ static void parse_idb(struct om_pcapng_reader *r, uint32_t len)
 	struct om_pcapng_iface *i = &r->ifaces[r->n_ifaces++];
 	size_t off = 16, end = len - 4;
 
-	*i = (struct om_pcapng_iface){ .linktype = get16(r->block + 8), .tsres = 6 };
+	*i = (struct om_pcapng_iface){ .linktype = om_trace_le16(r->block + 8), .tsres = 6 };
 	while (off + 4 <= end) {
-		uint16_t code = get16(r->block + off), olen = get16(r->block + off + 2);
+		uint16_t code = om_trace_le16(r->block + off), olen = om_trace_le16(r->block + off + 2);
 
 		if (code == OPT_END || off + 4 + olen > end)
 			break;
@@ -308,14 +284,14 @@ static void parse_isb(struct om_pcapng_reader *r, uint32_t len)
 	size_t off = 20, end = len - 4;
 
 	while (off + 4 <= end) {
-		uint16_t code = get16(r->block + off), olen = get16(r->block + off + 2);
+		uint16_t code = om_trace_le16(r->block + off), olen = om_trace_le16(r->block + off + 2);
 
 		if (code == OPT_END || off + 4 + olen > end)
 			break;
 		if (code == OPT_ISB_IFRECV && olen == 8)
-			r->stats_received = get64(r->block + off + 4);
+			r->stats_received = om_trace_le64(r->block + off + 4);
 		if (code == OPT_ISB_IFDROP && olen == 8)
-			r->stats_missed = get64(r->block + off + 4);
+			r->stats_missed = om_trace_le64(r->block + off + 4);
 		r->have_stats = true;
 		off += 4 + ((olen + 3u) & ~3u);
 	}
@@ -343,8 +319,8 @@ static int parse_epb(struct om_pcapng_reader *r, uint32_t len, struct om_trace_r
 
 	if (len < 32)
 		return fail(err, errlen, -EPROTO, "packet block too short");
-	ifid = get32(b + 8);
-	caplen = get32(b + 20);
+	ifid = om_trace_le32(b + 8);
+	caplen = om_trace_le32(b + 20);
 	if (ifid >= r->n_ifaces)
 		return fail(err, errlen, -EPROTO, "packet of interface %u, not described", ifid);
 	i = &r->ifaces[ifid];
@@ -353,18 +329,18 @@ static int parse_epb(struct om_pcapng_reader *r, uint32_t len, struct om_trace_r
 			    i->linktype, OM_PCAPNG_LINKTYPE);
 	if (caplen > len - 32)
 		return fail(err, errlen, -EPROTO, "packet larger than its block");
-	if (caplen < OM_PCAPNG_PSEUDO_SIZE || get16(d) != OM_PCAPNG_PSEUDO_VERSION ||
-	    (psize = get16(d + 2)) < OM_PCAPNG_PSEUDO_SIZE || psize > caplen)
+	if (caplen < OM_PCAPNG_PSEUDO_SIZE || om_trace_le16(d) != OM_PCAPNG_PSEUDO_VERSION ||
+	    (psize = om_trace_le16(d + 2)) < OM_PCAPNG_PSEUDO_SIZE || psize > caplen)
 		return fail(err, errlen, -EPROTO, "packet without an omvm pseudo-header");
 	memset(rec, 0, sizeof(*rec));
-	rec->time_ns = ts_to_ns(i, ((uint64_t)get32(b + 12) << 32) | get32(b + 16));
-	event = get32(d + 4);
+	rec->time_ns = ts_to_ns(i, ((uint64_t)om_trace_le32(b + 12) << 32) | om_trace_le32(b + 16));
+	event = om_trace_le32(d + 4);
 	if (event == OM_PCAPNG_MISSED) {
 		if (caplen - psize < 16)
 			return fail(err, errlen, -EPROTO, "missed-records packet too short");
 		rec->kind = OM_TRACE_REC_MISSED;
-		rec->missed = get64(d + psize);
-		rec->missed_total = get64(d + psize + 8);
+		rec->missed = om_trace_le64(d + psize);
+		rec->missed_total = om_trace_le64(d + psize + 8);
 		return 1;
 	}
 	if (event != OM_TRACE_RELAYED && event != OM_TRACE_UNDELIVERABLE)
@@ -377,7 +353,7 @@ static int parse_epb(struct om_pcapng_reader *r, uint32_t len, struct om_trace_r
 	om_msg_hdr_decode(rec->raw_hdr, &rec->h);
 	rec->caplen = caplen - psize - VIRTIO_OM_HDR_SIZE;
 	rec->payload = d + psize + VIRTIO_OM_HDR_SIZE;
-	if (rec->caplen > rec->h.len || rec->caplen != get32(d + 8))
+	if (rec->caplen > rec->h.len || rec->caplen != om_trace_le32(d + 8))
 		return fail(err, errlen, -EPROTO, "payload of %u bytes captured, len %u", rec->caplen,
 			    rec->h.len);
 	return 1;

@@ -1,33 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "record.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <string.h>
-
-static uint16_t get16(const unsigned char *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le16toh(v);
-}
-
-static uint32_t get32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
-}
-
-static uint64_t get64(const unsigned char *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le64toh(v);
-}
 
 long om_trace_rec_parse(const unsigned char *p, size_t avail, struct om_trace_rec *r)
 {
@@ -35,21 +10,21 @@ long om_trace_rec_parse(const unsigned char *p, size_t avail, struct om_trace_re
 
 	if (avail < OM_TRACE_HEAD_SIZE)
 		return 0;
-	size = get32(p + 4);
+	size = om_trace_le32(p + 4);
 	if (size < OM_TRACE_HEAD_SIZE || size % OM_TRACE_ALIGN || size > OM_TRACE_REC_MAX ||
-	    get16(p + 2))
+	    om_trace_le16(p + 2))
 		return -EPROTO;
 	if (avail < size)
 		return 0;
 	memset(r, 0, sizeof(*r));
-	r->kind = get16(p);
-	r->time_ns = get64(p + 8);
+	r->kind = om_trace_le16(p);
+	r->time_ns = om_trace_le64(p + 8);
 	switch (r->kind) {
 	case OM_TRACE_REC_MSG:
 		if (size < OM_TRACE_MSG_FIXED)
 			return -EPROTO;
-		r->event = get32(p + 16);
-		r->caplen = get32(p + 20);
+		r->event = om_trace_le32(p + 16);
+		r->caplen = om_trace_le32(p + 20);
 		memcpy(r->raw_hdr, p + 24, VIRTIO_OM_HDR_SIZE);
 		om_msg_hdr_decode(r->raw_hdr, &r->h);
 		if ((uint64_t)OM_TRACE_MSG_FIXED + r->caplen > size || r->caplen > r->h.len ||
@@ -60,8 +35,8 @@ long om_trace_rec_parse(const unsigned char *p, size_t avail, struct om_trace_re
 	case OM_TRACE_REC_MISSED:
 		if (size != OM_TRACE_MISSED_SIZE)
 			return -EPROTO;
-		r->missed = get64(p + 16);
-		r->missed_total = get64(p + 24);
+		r->missed = om_trace_le64(p + 16);
+		r->missed_total = om_trace_le64(p + 24);
 		break;
 	default:
 		return -EPROTO;

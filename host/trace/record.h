@@ -7,8 +7,10 @@
 #ifndef OM_TRACE_RECORD_H
 #define OM_TRACE_RECORD_H
 
+#include <endian.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "om_hdr.h"
 #include "trace-wire.h"
@@ -25,6 +27,31 @@ struct om_trace_rec {
 	/* OM_TRACE_REC_MISSED */
 	uint64_t missed, missed_total;
 };
+
+/* Little-endian fields of records, at any alignment. */
+static inline uint16_t om_trace_le16(const unsigned char *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le16toh(v);
+}
+
+static inline uint32_t om_trace_le32(const unsigned char *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le32toh(v);
+}
+
+static inline uint64_t om_trace_le64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return le64toh(v);
+}
 
 /*
  * Parses the record at p (avail bytes of a trace stream): its size in

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "ring-reader.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -23,22 +22,6 @@ int om_trace_ring_reader_init(struct om_trace_ring_reader *rd, void *mem, size_t
 	rd->size = size;
 	rd->pos = rd->head = rd->released = tail;
 	return 0;
-}
-
-static uint16_t om_get16(const unsigned char *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le16toh(v);
-}
-
-static uint32_t om_get32(const unsigned char *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return le32toh(v);
 }
 
 int om_trace_ring_reader_next(struct om_trace_ring_reader *rd, struct om_trace_rec *r)
@@ -63,8 +46,8 @@ int om_trace_ring_reader_next(struct om_trace_ring_reader *rd, struct om_trace_r
 			return -EPROTO; /* head impossible */
 		if (avail > to_end)
 			avail = to_end; /* records never cross the end */
-		if (avail >= OM_TRACE_PAD_MIN && om_get16(p) == OM_TRACE_REC_PAD) {
-			if (om_get32(p + 4) != to_end)
+		if (avail >= OM_TRACE_PAD_MIN && om_trace_le16(p) == OM_TRACE_REC_PAD) {
+			if (om_trace_le32(p + 4) != to_end)
 				return -EPROTO; /* a PAD goes to the end exactly */
 			rd->pos += to_end;
 			continue;
