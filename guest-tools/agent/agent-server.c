@@ -255,21 +255,28 @@ static void exec_feed_stdin(struct exec_run *r)
 
 static int exec_loop(struct agent *a, struct exec_run *r, uint32_t timeout_ms)
 {
-	int64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+	int64_t started = now_ms(), deadline = timeout_ms ? started + timeout_ms : 0;
 	int64_t drain_until = 0;
 	int err = 0;
 
 	while (!err) {
 		struct pollfd pfd[5];
-		int n = 0, idx_port = -1, idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
+		int n = 0, idx_port, idx_in = -1, idx_out = -1, idx_err = -1, idx_pid = -1;
 		int wait_ms = -1;
 
 		if (r->exited && r->out < 0 && r->err < 0)
 			break;
-		if (!r->pending_len && !r->stdin_eof) {
-			idx_port = n;
-			pfd[n++] = (struct pollfd){ .fd = a->port, .events = POLLIN };
-		}
+		/*
+		 * The port always: for input while the command takes it, and
+		 * for the host's hang-up (reported whatever the events) always,
+		 * so that a command whose caller went away does not outlive it.
+		 * Only a hang-up within the grace of the start can be the
+		 * previous connection's, seen late (host_gone()); one after it
+		 * is this host's, even if the next host connects at once.
+		 */
+		idx_port = n;
+		pfd[n++] = (struct pollfd){ .fd = a->port,
+					    .events = !r->pending_len && !r->stdin_eof ? POLLIN : 0 };
 		if (r->pending_len && r->in >= 0) {
 			idx_in = n;
 			pfd[n++] = (struct pollfd){ .fd = r->in, .events = POLLOUT };
@@ -305,10 +312,11 @@ static int exec_loop(struct agent *a, struct exec_run *r, uint32_t timeout_ms)
 			err = -errno;
 			break;
 		}
-		if (idx_port >= 0 && pfd[idx_port].revents) {
+		if (pfd[idx_port].revents) {
 			if (pfd[idx_port].revents & POLLIN)
 				err = exec_take_input(a, r);
-			else if (host_gone(a->port))
+			else if (pfd[idx_port].revents & (POLLHUP | POLLERR) &&
+				 (now_ms() - started >= HOST_GONE_GRACE_MS || host_gone(a->port)))
 				err = -EPIPE;
 		}
 		if (!err && idx_in >= 0 && pfd[idx_in].revents)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Boots a 3-guest cluster with omcluster and checks each guest answers with
 # our kernel and its own node identity; the agent's exec and cp; refusals;
+# a command whose caller is killed;
 # a guest that panics and one that never answers fail `up` cleanly; `down`
 # leaves nothing behind.
 #
@@ -59,6 +60,26 @@ check "a command that runs out of time is killed (124)" '[ "$rc" -eq 124 ]'
 check "a missing program is reported (255)" '[ "$rc_missing" -eq 255 ] && grep -q '\''No such file'\'' "$E2E_RUN_DIR/err"'
 check "an unknown node is refused" '[ "$rc_unknown" -eq 255 ] && grep -q '\''unknown node 4'\'' "$E2E_RUN_DIR/err4"'
 check "a command killed by a signal gives 128+N" '[ "$rc_signal" -eq 137 ]'
+
+# A caller that goes away (SIGTERM) takes its command with it: the agent
+# sees the host's hang-up, kills the command and serves the next one.
+# (omcluster itself in the background, not a subshell running oc: its pid is the one killed)
+"$OMC" --run-dir "$E2E_RUN_DIR" -c "$E2E_CLUSTER" exec -t 300 2 -- \
+	sh -c 'echo started; exec sleep 271' >"$E2E_RUN_DIR/gone.out" 2>&1 &
+gone_pid=$!
+for ((i = 0; i < 150; i++)); do
+	grep -q started "$E2E_RUN_DIR/gone.out" && break
+	sleep 0.2
+done
+kill -TERM "$gone_pid"
+wait "$gone_pid" || true
+left=gone
+for ((i = 0; i < 20; i++)); do
+	# [s]leep: the pattern does not match the shell that runs the grep.
+	left=$(oc exec -t 30 2 -- sh -c "ps | grep '[s]leep 271'; true" 2>&1) && [ -z "$left" ] && break
+	sleep 0.5
+done
+check "a command whose caller is killed ends with it, and the agent serves the next" '[ -z "$left" ]'
 
 oc status >"$E2E_RUN_DIR/status"
 check "status shows 3 ready guests" '[ "$(grep -c '\'' ready '\'' "$E2E_RUN_DIR/status")" -eq 3 ]'
