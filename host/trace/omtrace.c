@@ -15,6 +15,7 @@
 #include "attach.h"
 #include "control-client.h"
 #include "filter.h"
+#include "parse-u32.h"
 #include "pcapng.h"
 #include "print.h"
 #include "stats.h"
@@ -72,21 +73,6 @@ struct omtrace {
 	uint64_t records, shown, missed; /* message records received, passed, missed */
 	bool opened; /* attached, or the capture opened: the end-of-run note is due */
 };
-
-static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
-{
-	unsigned long long v;
-	char *end;
-
-	if (*s < '0' || *s > '9')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v < min || v > max)
-		return -EINVAL;
-	*out = (uint32_t)v;
-	return 0;
-}
 
 enum { OPT_NODE = 256, OPT_PID, OPT_TYPE, OPT_SYSCALL, OPT_SNAPLEN, OPT_BUFFER };
 

@@ -24,6 +24,7 @@
 #include "attach.h"
 #include "record.h"
 #include "relay-harness.h"
+#include "trace-ring.h"
 
 #define RING 16
 #define MAX_GOT 4096
@@ -307,6 +308,29 @@ static void listener_breaking_its_ring_is_dropped(void **state)
 	assert_int_equal(fx->h.d.n_trace_listeners, 0);
 }
 
+/* A listener that sleeps is woken by one byte, once what it waits for came, and not before. */
+static void sleeping_listener_is_woken_once(void **state)
+{
+	struct fx *fx = *state;
+	struct pollfd p;
+	char bytes[8];
+
+	assert_int_equal(attach(fx, "trace snaplen=16 buffer=65536", 0), 0);
+	/* Asleep until four records' bytes came: three are not enough. */
+	assert_true(om_trace_ring_reader_sleep(&fx->conn.rd, 4 * om_trace_msg_size(16)));
+	traffic(fx, 1, 2, 3, 16, true);
+	p = (struct pollfd){ .fd = fx->conn.fd, .events = POLLIN };
+	assert_int_equal(poll(&p, 1, 0), 0);
+	traffic(fx, 1, 2, 3, 16, true);
+	assert_int_equal(poll(&p, 1, 0), 1);
+	assert_int_equal(recv(fx->conn.fd, bytes, sizeof(bytes), MSG_DONTWAIT), 1);
+	traffic(fx, 1, 2, 3, 16, true); /* still the same sleep: no second byte */
+	assert_int_equal(recv(fx->conn.fd, bytes, sizeof(bytes), MSG_DONTWAIT), -1);
+	om_trace_ring_reader_wake(&fx->conn.rd);
+	drain_peer(fx);
+	assert_int_equal(fx->n_got, 9);
+}
+
 /* Records keep coming to a listener that reads as they come, around its ring many times. */
 static void listener_reading_along_gets_everything(void **state)
 {
@@ -388,6 +412,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(listener_reading_along_gets_everything, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(sleeping_listener_is_woken_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_requests_refused_with_a_reason, setup, teardown),
 		cmocka_unit_test_setup_teardown(listeners_are_bounded, setup, teardown),
 	};
