@@ -81,10 +81,8 @@ static void om_trace_end(struct om_trace_listener *l)
 static void om_trace_publish(struct om_trace_listener *l)
 {
 	l->published = l->ring.head;
-	if (!om_trace_ring_publish(&l->ring)) {
-		l->dead |= l->ring.broken;
-		return;
-	}
+	if (!om_trace_ring_publish(&l->ring))
+		return; /* not asleep, or its ring broke: ended by the caller's flush or retry */
 	/* Full (EAGAIN): it has wake-up bytes it has not read, and will wake for those. */
 	if (send(l->fd, "w", 1, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 && errno != EAGAIN &&
 	    errno != EWOULDBLOCK && errno != EINTR)
