@@ -81,8 +81,15 @@ for ((i = 0; i < 20; i++)); do
 done
 check "a command whose caller is killed ends with it, and the agent serves the next" '[ -z "$left" ]'
 
-oc status >"$E2E_RUN_DIR/status"
-check "status shows 3 ready guests" '[ "$(grep -c '\'' ready '\'' "$E2E_RUN_DIR/status")" -eq 3 ]'
+# A loaded machine may keep an agent from answering status's hello in its
+# 3 s: a few tries, then the answer is shown if it still is not all ready.
+for _ in 1 2 3 4 5; do
+	oc status >"$E2E_RUN_DIR/status" 2>&1 && break
+	sleep 2
+done
+ready=$(grep -c ' ready ' "$E2E_RUN_DIR/status" || true)
+[ "$ready" -eq 3 ] || sed 's/^/#   status: /' "$E2E_RUN_DIR/status"
+check "status shows 3 ready guests" '[ "$ready" -eq 3 ]'
 
 oc down
 check "down removes the cluster's directory" '[ ! -e "$E2E_RUN_DIR/boot" ]'
