@@ -35,7 +35,9 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -54,10 +56,17 @@
 
 #include "attach.h"
 #include "omhostd.h"
+#include "trace-ring.h"
 #include "vu-frontend.h"
 
 #ifndef OMHOSTD_NOTRACE_PATH
 #define OMHOSTD_NOTRACE_PATH "omhostd-notrace"
+#endif
+#ifndef TAP_INSTRUCTIONS_PATH
+#define TAP_INSTRUCTIONS_PATH "tap-instructions"
+#endif
+#ifndef TAP_INSTRUCTIONS_NOTRACE_PATH
+#define TAP_INSTRUCTIONS_NOTRACE_PATH "tap-instructions-notrace"
 #endif
 #ifndef OMHOSTD_PATH
 #define OMHOSTD_PATH "omhostd"
@@ -81,7 +90,7 @@
 #define TARGET_SMALL_MSGS 2000000.0
 #define TARGET_TAP_IDLE 0.99	 /* tap idle / tap compiled out */
 #define TARGET_TAP_LISTENER 0.90 /* one listener / tap idle */
-#define TRACE_VARIANTS 3
+#define TRACE_VARIANTS 2 /* by turns: the tap compiled out, idle */
 #define MAX_TRACE_ROUNDS 20
 
 struct opts {
@@ -95,6 +104,7 @@ struct opts {
 	bool quick;
 	bool no_stream;
 	const char *omhostd_notrace;
+	const char *tap_instructions, *tap_instructions_notrace;
 	unsigned int trace_rounds; /* 0: no D */
 };
 
@@ -1184,11 +1194,16 @@ static int hd_phase(uint32_t size, double seconds, struct result *res)
  */
 static double g_mc_interleaved;
 
-/* A trace listener: reads omhostd's records in a thread, as omtrace does. */
+/*
+ * A trace listener: reads omhostd's records in a thread, as omtrace does,
+ * attached for one phase of one omhostd and detached after it.
+ */
 struct tracer {
 	struct om_trace_conn c;
 	pthread_t t;
-	uint64_t records, missed;
+	atomic_uint_fast64_t records, missed; /* the benchmark's messages; MISSED counts */
+	atomic_bool stop;
+	int64_t cpu; /* the thread's CPU ns, once joined */
 	bool started;
 };
 
@@ -1196,17 +1211,21 @@ static void *tracer_main(void *arg)
 {
 	struct tracer *tr = arg;
 	struct om_trace_rec r;
+	int64_t cpu0 = thread_cpu_ns();
 	int rc;
 
-	while ((rc = om_trace_conn_next(&tr->c, &r, -1)) == 1 || rc == -EINTR) {
+	/* Until told to stop and then quiet for a moment, or omhostd's hang-up. */
+	while ((rc = om_trace_conn_next(&tr->c, &r, 20)) == 1 || rc == -EINTR ||
+	       (rc == -ETIMEDOUT && !atomic_load(&tr->stop))) {
 		if (rc != 1)
 			continue;
 		if (r.kind == OM_TRACE_REC_MSG && r.h.src_node == SENDER_NODE)
-			tr->records++; /* the benchmark's messages, not the relay's NODE_UPs */
+			atomic_fetch_add(&tr->records, 1); /* not the relay's NODE_UPs */
 		else if (r.kind == OM_TRACE_REC_MISSED)
-			tr->missed += r.missed;
+			atomic_fetch_add(&tr->missed, r.missed);
 	}
-	return NULL; /* omhostd stopped: end of stream */
+	tr->cpu = thread_cpu_ns() - cpu0;
+	return NULL;
 }
 
 static int tracer_start(struct tracer *tr)
@@ -1233,23 +1252,79 @@ static int tracer_start(struct tracer *tr)
 	return 0;
 }
 
-/* After omhostd stopped: the listener read to the end of its stream. */
-static void tracer_join(struct tracer *tr)
+/*
+ * After a phase of relayed messages: once the listener got a record of
+ * each or was told it missed it (a MISSED record may come up to omhostd's
+ * retry later), it detaches. -1 when the records do not add up. Without
+ * relayed (a failed phase), it only detaches.
+ */
+static int tracer_detach(struct tracer *tr, const uint64_t *relayed)
 {
+	int64_t end = now_ns() + secs_ns(STALL_MS / 1000.0);
+	uint64_t got;
+
 	if (!tr->started)
-		return;
+		return 0;
+	while (relayed && (got = atomic_load(&tr->records) + atomic_load(&tr->missed)) < *relayed &&
+	       now_ns() < end)
+		usleep(1000);
+	atomic_store(&tr->stop, true);
 	pthread_join(tr->t, NULL);
 	om_trace_conn_close(&tr->c);
 	tr->started = false;
+	got = atomic_load(&tr->records) + atomic_load(&tr->missed);
+	if (relayed && got != *relayed) {
+		fail("trace listener: %" PRIu64 " records and %" PRIu64 " missed, %" PRIu64
+		     " messages relayed", (uint64_t)atomic_load(&tr->records),
+		     (uint64_t)atomic_load(&tr->missed), *relayed);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * D's listener rounds, in one omhostd: per size and round, a phase with
+ * no listener and one with a listener attached for it, in alternating
+ * order.
+ */
+struct listen_rounds {
+	unsigned int rounds;
+	struct result idle[2][MAX_TRACE_ROUNDS], listen[2][MAX_TRACE_ROUNDS];
+	uint64_t records, missed;
+	int64_t listener_cpu;
+};
+
+static int listen_round(uint32_t size, unsigned int s, unsigned int r, struct listen_rounds *lr)
+{
+	for (unsigned int i = 0; i < 2; i++) {
+		bool with = (r % 2) ^ i; /* even rounds: idle first */
+		struct tracer tr;
+		int rc;
+
+		if (with && tracer_start(&tr))
+			return -1;
+		rc = hd_phase(size, o.seconds, with ? &lr->listen[s][r] : &lr->idle[s][r]);
+		if (with) {
+			if (tracer_detach(&tr, rc ? NULL : &g_hd.received))
+				rc = -1;
+			lr->records += atomic_load(&tr.records);
+			lr->missed += atomic_load(&tr.missed);
+			lr->listener_cpu += tr.cpu;
+		}
+		if (rc)
+			return -1;
+	}
+	return 0;
 }
 
 /*
  * Runs omhostd binary bin with the two front-ends over sizes (a warm-up
  * and reps measurements each, the best kept in res[]); at 64 KiB memcpy by
- * turns when with_memcpy; with a trace listener when tr.
+ * turns when with_memcpy; then, with lr, D's rounds of phases without and
+ * with a trace listener.
  */
 static int bench_omhostd(const char *bin, const uint32_t *sizes, unsigned int nsizes,
-			 unsigned int reps, bool with_memcpy, struct tracer *tr,
+			 unsigned int reps, bool with_memcpy, struct listen_rounds *lr,
 			 struct result *res)
 {
 	pthread_t ts, tr_thread;
@@ -1261,7 +1336,7 @@ static int bench_omhostd(const char *bin, const uint32_t *sizes, unsigned int ns
 	}
 	g_hd.quit = false;
 	g_hd.received_all = 0;
-	if (omhostd_start(bin) || omhostd_wait_ready() || (tr && tracer_start(tr))) {
+	if (omhostd_start(bin) || omhostd_wait_ready()) {
 		omhostd_stop();
 		return -1;
 	}
@@ -1286,6 +1361,8 @@ static int bench_omhostd(const char *bin, const uint32_t *sizes, unsigned int ns
 			if (rc == 0)
 				rc = hd_phase(sizes[s], o.seconds, &res[s]);
 		}
+		for (unsigned int r = 0; rc == 0 && lr && r < lr->rounds; r++)
+			rc = listen_round(sizes[s], s, r, lr);
 	}
 	g_hd.quit = true;
 	pthread_barrier_wait(&g_hd.start);
@@ -1295,13 +1372,6 @@ static int bench_omhostd(const char *bin, const uint32_t *sizes, unsigned int ns
 	pthread_barrier_destroy(&g_hd.end);
 	omhostd_dead();
 	omhostd_stop();
-	if (tr) {
-		tracer_join(tr);
-		/* Every message relayed is a record the listener got or was told it missed. */
-		if (rc == 0 && !failed() && tr->records + tr->missed != g_hd.received_all)
-			fail("trace listener: %" PRIu64 " records and %" PRIu64 " missed, %" PRIu64
-			     " messages relayed", tr->records, tr->missed, g_hd.received_all);
-	}
 	return failed() ? -1 : rc;
 }
 
@@ -1341,38 +1411,45 @@ static void print_trace_target(const char *what, double *ratios, unsigned int n,
 }
 
 /*
- * The tap's own CPU per message with one listener, alone on one thread:
- * omhostd's om_trace_msg() on a 64-byte message, and the publishing of
- * the records once per batch of 1024 (as the relay does after each
- * event-loop callback); the listener's reading, between batches, is not
- * counted. Steadier than the by-turns ratios on a loaded machine.
+ * The tap's own CPU per message with one listener: omhostd's
+ * om_trace_msg() on 64-byte messages in batches of 1024, each published
+ * as the relay does after an event-loop callback, while a listener reads
+ * them on another thread as omtrace does (on the other CPU when one is
+ * free: its reads pull the ring's lines away from the writer, as in
+ * omhostd). The writer runs at full speed, held back only (not counted)
+ * when half the ring is unread, so that nothing is missed. Steadier than
+ * the by-turns ratios on a loaded machine: only the tap's thread is timed.
  */
-static double tap_ns_per_msg(void)
+static double tap_ns_per_msg(double *listener_ns)
 {
 	static unsigned char payload[64];
 	struct om_hostd d = { .control_fd = -1, .grace_fd = -1,
 			      .cfg = { .first_node = 1, .last_node = 2 } };
 	struct om_msg_hdr h = { .version = VIRTIO_OM_PROTOCOL_VERSION,
-				.type = VIRTIO_OM_T_TEST_DATA, .src_node = 1, .dst_node = 2,
-				.len = sizeof(payload) };
+				.type = VIRTIO_OM_T_TEST_DATA, .src_node = SENDER_NODE,
+				.dst_node = RECEIVER_NODE, .len = sizeof(payload) };
 	struct iovec iov = { .iov_base = payload, .iov_len = sizeof(payload) };
 	static unsigned char raw[1024][VIRTIO_OM_HDR_SIZE];
-	struct om_trace_conn conn;
-	struct om_trace_rec rec;
+	static struct tracer tl;
+	pthread_t t;
 	int64_t cpu = 0, end;
-	uint64_t msgs = 0, read = 0;
+	uint64_t msgs = 0, missed = 0, ring_records = (4u << 20) / om_trace_msg_size(64);
 	int sv[2], err_fd = dup(2), null_fd = open("/dev/null", O_WRONLY);
 	char err[200];
+	bool started = false;
 
+	*listener_ns = 0;
+	memset(&tl, 0, sizeof(tl));
 	if (om_loop_new(&d.loop) || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
 		return 0;
 	dup2(null_fd, 2); /* omhostd's code logs the attach: not this benchmark's output */
 	if (om_trace_attach(&d, sv[0], "trace snaplen=128 buffer=4194304", err, sizeof(err))) {
 		close(sv[0]);
 		close(sv[1]);
-	} else if (om_trace_conn_start(&conn, sv[1], 1000, err, sizeof(err)) == 0) {
+	} else if (om_trace_conn_start(&tl.c, sv[1], 1000, err, sizeof(err)) == 0) {
+		started = !pthread_create(&t, NULL, tracer_main, &tl);
 		end = now_ns() + secs_ns(o.seconds);
-		while (now_ns() < end) {
+		while (started && now_ns() < end) {
 			int64_t t0;
 
 			/* Headers encoded first: the relay encodes them for delivery anyway. */
@@ -1387,93 +1464,242 @@ static double tap_ns_per_msg(void)
 			}
 			om_trace_flush(&d);
 			cpu += thread_cpu_ns() - t0;
-			/* The listener's part, not counted: every record read, none missed. */
-			while (om_trace_conn_next(&conn, &rec, 0) == 1)
-				read += rec.kind == OM_TRACE_REC_MSG;
+			/* Waiting for the listener is not counted; missing records would be cheaper. */
+			while (msgs - atomic_load(&tl.records) >
+				       ring_records / 2 && now_ns() < end + secs_ns(5))
+				sched_yield();
 		}
-		om_trace_close_all(&d);
-		om_trace_conn_close(&conn);
+		om_trace_close_all(&d); /* the listener reads to the end and returns */
+		if (started)
+			pthread_join(t, NULL);
+		missed = atomic_load(&tl.missed);
+		om_trace_conn_close(&tl.c);
 	}
 	dup2(err_fd, 2);
 	close(err_fd);
 	close(null_fd);
 	om_loop_free(d.loop);
-	if (read != msgs) {
-		fail("the tap alone: %" PRIu64 " records read of %" PRIu64, read, msgs);
+	if (!started || atomic_load(&tl.records) != msgs || missed) {
+		fail("the tap alone: %" PRIu64 " records read of %" PRIu64 ", %" PRIu64 " missed",
+		     (uint64_t)atomic_load(&tl.records), msgs, missed);
 		return 0;
 	}
+	*listener_ns = (double)tl.cpu / (double)msgs;
 	return msgs ? (double)cpu / (double)msgs : 0;
 }
 
 /*
- * Rounds of the three variants by turns (the machine's load drifts over a
- * run: each round's ratios compare runs made within seconds of each
- * other, in the reverse order every other round); the median of the
- * rounds' ratios is the result.
+ * The relay's instructions per message, counted by callgrind inside
+ * rh_run() of bench/tap-instructions (the relay in-process, its guests
+ * simulated): bin with args, under valgrind. 0 when it could not be
+ * measured (*why says why), else instructions per message.
+ */
+#define TAP_INSTR_MESSAGES 20000
+
+static double relay_instructions(const char *valgrind, const char *bin, bool listen,
+				 const char **why)
+{
+	char count[16], line[256];
+	unsigned long long collected = 0;
+	int fds[2], status;
+	FILE *err;
+	pid_t pid;
+
+	snprintf(count, sizeof(count), "%u", TAP_INSTR_MESSAGES);
+	if (access(bin, X_OK)) {
+		*why = "the tap-instructions binaries are not built";
+		return 0;
+	}
+	if (pipe(fds)) {
+		*why = strerror(errno);
+		return 0;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int null_fd = open("/dev/null", O_WRONLY);
+
+		dup2(null_fd, 1);
+		dup2(fds[1], 2);
+		close(fds[0]);
+		execl(valgrind, valgrind, "--tool=callgrind", "--toggle-collect=rh_run",
+		      "--callgrind-out-file=/dev/null", bin, listen ? "--listen" : count,
+		      listen ? count : (char *)NULL, (char *)NULL);
+		dprintf(2, "exec %s: %s\n", valgrind, strerror(errno));
+		_exit(127);
+	}
+	close(fds[1]);
+	if (pid < 0) {
+		close(fds[0]);
+		*why = strerror(errno);
+		return 0;
+	}
+	err = fdopen(fds[0], "r");
+	while (err && fgets(line, sizeof(line), err)) {
+		const char *c = strstr(line, "Collected : ");
+
+		if (c)
+			collected = strtoull(c + 12, NULL, 10);
+	}
+	if (err)
+		fclose(err);
+	else
+		close(fds[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		*why = "a run under callgrind failed";
+		return 0;
+	}
+	if (!collected) {
+		*why = "callgrind said no count";
+		return 0;
+	}
+	return (double)collected / TAP_INSTR_MESSAGES;
+}
+
+/* valgrind's path from PATH, or NULL. */
+static const char *find_valgrind(char *buf, size_t cap)
+{
+	const char *path = getenv("PATH");
+
+	while (path && *path) {
+		size_t n = strcspn(path, ":");
+
+		snprintf(buf, cap, "%.*s/valgrind", (int)n, path);
+		if (n && !access(buf, X_OK))
+			return buf;
+		path += n + (path[n] == ':');
+	}
+	return NULL;
+}
+
+/*
+ * Instructions per message of the relay, compiled out / idle / one
+ * listener: the same in every run, whatever the machine's load (they do
+ * not see what memory costs, which the timed rounds do).
+ */
+static void tap_instruction_targets(void)
+{
+	const char *why = "valgrind is not installed (apt-get install valgrind)";
+	char vg[PATH_MAX];
+	const char *valgrind = find_valgrind(vg, sizeof(vg));
+	double out = 0, idle = 0, listen = 0;
+
+	if (valgrind)
+		out = relay_instructions(valgrind, o.tap_instructions_notrace, false, &why);
+	if (out)
+		idle = relay_instructions(valgrind, o.tap_instructions, false, &why);
+	if (idle)
+		listen = relay_instructions(valgrind, o.tap_instructions, true, &why);
+	if (!listen) {
+		printf("  %-40s %12s  %-12s n/a (not measured: %s)\n",
+		       "tracing's cost in instructions", "-", "", why);
+		return;
+	}
+	printf("  the relay's instructions per 64-byte message (callgrind, %u messages, in\n"
+	       "  process): compiled out %.1f, idle %.1f, one listener %.1f\n",
+	       TAP_INSTR_MESSAGES, out, idle, listen);
+	print_target("tap idle / compiled out, instructions", out / idle, ">= 0.99", true,
+		     out / idle >= TARGET_TAP_IDLE);
+	print_target("1 listener / tap idle, instructions", idle / listen, ">= 0.90", true,
+		     idle / listen >= TARGET_TAP_LISTENER);
+}
+
+/*
+ * D asks two questions, answered by two designs. The idle tap against the
+ * tap compiled out: two binaries, so rounds of separate omhostd runs by
+ * turns (the machine's load drifts over a run: each round compares runs
+ * made within seconds of each other, in the reverse order every other
+ * round). One listener against none: one omhostd, phases without and with
+ * a listener alternating, so that what differs from one omhostd start to
+ * the next (where its threads run, how its memory lies: ±10-20 % here)
+ * is the same for both. The median of the rounds' ratios is the result.
  */
 static int bench_trace_cost(void)
 {
 	static const uint32_t sizes[] = { 64, 65536 };
 	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
 	static struct result res[MAX_TRACE_ROUNDS][TRACE_VARIANTS][NS];
+	static struct listen_rounds lr;
 	double idle[NS][MAX_TRACE_ROUNDS], listen[NS][MAX_TRACE_ROUNDS];
 	double cpu_idle[NS][MAX_TRACE_ROUNDS], cpu_listen[NS][MAX_TRACE_ROUNDS];
-	double cpu_sum[NS][TRACE_VARIANTS] = { { 0 } }, tap, tap_ratio;
-	uint64_t got = 0, missed = 0;
-	const char *bins[TRACE_VARIANTS] = { o.omhostd_notrace, o.omhostd, o.omhostd };
+	double cpu_sum[NS][TRACE_VARIANTS] = { { 0 } }, lcpu_sum[NS][2] = { { 0 } };
+	double all_sum[NS][2] = { { 0 } }, tap, tap_listener, tap_ratio, listener_ns;
+	const char *bins[TRACE_VARIANTS] = { o.omhostd_notrace, o.omhostd };
 	double seconds = o.seconds;
 
 	/* Many short rounds: the median of many by-turns ratios beats a few long runs. */
 	if (o.seconds > 1)
 		o.seconds = 1;
 
-	printf("D. the cost of tracing: C by turns with omhostd's tap compiled out (%s),\n"
-	       "   idle (no listener) and with one listener (snaplen %u, a thread reading every\n"
-	       "   record); %u rounds, each variant %.2f s per size in each\n",
-	       o.omhostd_notrace, OM_TRACE_SNAPLEN_DEFAULT, o.trace_rounds, o.seconds);
-	printf("  %8s %5s %12s %12s %12s %7s %7s %16s\n", "payload", "round", "compiled out",
-	       "idle", "1 listener", "idle/", "listen/", "relay CPU ns/msg");
-	printf("  %8s %5s %12s %12s %12s %7s %7s %16s\n", "bytes", "", "msgs/s", "msgs/s", "msgs/s",
-	       "out", "idle", "out/idle/listen");
+	printf("D. the cost of tracing, %u rounds, each measurement %.2f s per size:\n"
+	       "   by turns, omhostd with its tap compiled out (%s) and idle (no listener)\n",
+	       o.trace_rounds, o.seconds, o.omhostd_notrace);
+	printf("  %8s %5s %12s %12s %7s %16s\n", "payload", "round", "compiled out", "idle",
+	       "idle/", "relay CPU ns/msg");
+	printf("  %8s %5s %12s %12s %7s %16s\n", "bytes", "", "msgs/s", "msgs/s", "out",
+	       "out/idle");
 	for (unsigned int r = 0; r < o.trace_rounds; r++) {
 		for (unsigned int i = 0; i < TRACE_VARIANTS; i++) {
 			/* Odd rounds in reverse: a drift over a round favours no variant. */
 			unsigned int v = r % 2 ? TRACE_VARIANTS - 1 - i : i;
-			struct tracer tr;
 
-			if (bench_omhostd(bins[v], sizes, NS, 1, false, v == 2 ? &tr : NULL,
-					  res[r][v]))
+			if (bench_omhostd(bins[v], sizes, NS, 1, false, NULL, res[r][v]))
 				return -1;
-			if (v == 2) {
-				got += tr.records;
-				missed += tr.missed;
-			}
 		}
 		for (unsigned int s = 0; s < NS; s++) {
-			const struct result *a = &res[r][0][s], *b = &res[r][1][s], *c = &res[r][2][s];
+			const struct result *a = &res[r][0][s], *b = &res[r][1][s];
 
 			idle[s][r] = b->msgs_s / a->msgs_s;
-			listen[s][r] = c->msgs_s / b->msgs_s;
 			cpu_idle[s][r] = a->relay_cpu / b->relay_cpu;
-			cpu_listen[s][r] = b->relay_cpu / c->relay_cpu;
 			for (unsigned int v = 0; v < TRACE_VARIANTS; v++)
 				cpu_sum[s][v] += res[r][v][s].relay_cpu;
-			printf("  %8u %5u %12.0f %12.0f %12.0f %7.3f %7.3f %5.0f/%4.0f/%5.0f\n", sizes[s],
-			       r + 1, a->msgs_s, b->msgs_s, c->msgs_s, idle[s][r], listen[s][r],
-			       a->relay_cpu, b->relay_cpu, c->relay_cpu);
+			printf("  %8u %5u %12.0f %12.0f %7.3f %7.0f/%5.0f\n", sizes[s], r + 1, a->msgs_s,
+			       b->msgs_s, idle[s][r], a->relay_cpu, b->relay_cpu);
 		}
 	}
-	printf("  the listener got %" PRIu64 " records and was told it missed %" PRIu64
-	       " (all %" PRIu64 " messages relayed accounted for)\n", got, missed, got + missed);
 	for (unsigned int s = 0; s < NS; s++)
-		printf("  %u B: relay CPU ns/msg, mean of the rounds: compiled out %.0f, idle %.0f, "
-		       "one listener %.0f\n", sizes[s], cpu_sum[s][0] / o.trace_rounds,
-		       cpu_sum[s][1] / o.trace_rounds, cpu_sum[s][2] / o.trace_rounds);
-	tap = tap_ns_per_msg();
-	tap_ratio = cpu_sum[0][1] / (cpu_sum[0][1] + tap * o.trace_rounds);
-	printf("  the tap alone (om_trace_msg, one listener, 64 B, one thread): %.1f ns/msg;\n"
-	       "  against the relay CPU of the tap-idle rounds at 64 B that is a ratio of %.3f\n",
-	       tap, tap_ratio);
+		printf("  %u B: relay CPU ns/msg, mean of the rounds: compiled out %.0f, idle %.0f\n",
+		       sizes[s], cpu_sum[s][0] / o.trace_rounds, cpu_sum[s][1] / o.trace_rounds);
+
+	printf("   one omhostd (%s), phases with no listener and with one (snaplen %u,\n"
+	       "   a thread reading every record) alternating\n", o.omhostd,
+	       OM_TRACE_SNAPLEN_DEFAULT);
+	printf("  %8s %5s %12s %12s %7s %16s\n", "payload", "round", "idle", "1 listener",
+	       "listen/", "relay CPU ns/msg");
+	printf("  %8s %5s %12s %12s %7s %16s\n", "bytes", "", "msgs/s", "msgs/s", "idle",
+	       "idle/listen");
+	memset(&lr, 0, sizeof(lr));
+	lr.rounds = o.trace_rounds;
+	if (bench_omhostd(o.omhostd, sizes, NS, 0, false, &lr, NULL))
+		return -1;
+	for (unsigned int s = 0; s < NS; s++) {
+		for (unsigned int r = 0; r < o.trace_rounds; r++) {
+			const struct result *b = &lr.idle[s][r], *c = &lr.listen[s][r];
+
+			listen[s][r] = c->msgs_s / b->msgs_s;
+			cpu_listen[s][r] = b->relay_cpu / c->relay_cpu;
+			lcpu_sum[s][0] += b->relay_cpu;
+			lcpu_sum[s][1] += c->relay_cpu;
+			all_sum[s][0] += b->total_cpu;
+			all_sum[s][1] += c->total_cpu;
+			printf("  %8u %5u %12.0f %12.0f %7.3f %7.0f/%5.0f\n", sizes[s], r + 1, b->msgs_s,
+			       c->msgs_s, listen[s][r], b->relay_cpu, c->relay_cpu);
+		}
+	}
+	listener_ns = lr.records ? (double)lr.listener_cpu / (double)lr.records : 0;
+	printf("  the listener got %" PRIu64 " records and was told it missed %" PRIu64
+	       " (every message relayed while it listened accounted for);\n"
+	       "  its thread's CPU: %.1f ns a record\n", lr.records, lr.missed, listener_ns);
+	for (unsigned int s = 0; s < NS; s++)
+		printf("  %u B: mean of the rounds, relay CPU ns/msg: idle %.0f, one listener %.0f;\n"
+		       "    all CPU (relay, sender, receiver): idle %.0f, one listener %.0f\n",
+		       sizes[s], lcpu_sum[s][0] / o.trace_rounds, lcpu_sum[s][1] / o.trace_rounds,
+		       all_sum[s][0] / o.trace_rounds, all_sum[s][1] / o.trace_rounds);
+	tap = tap_ns_per_msg(&tap_listener);
+	tap_ratio = lcpu_sum[0][0] / (lcpu_sum[0][0] + tap * o.trace_rounds);
+	printf("  the tap alone (om_trace_msg, 64 B, its listener reading on another thread):\n"
+	       "  %.1f ns/msg (the listener %.1f ns/record); against the relay CPU of the\n"
+	       "  idle phases at 64 B that is a ratio of %.3f\n",
+	       tap, tap_listener, tap_ratio);
 	printf("\nTracing targets (medians of the rounds' ratios; CPU: relay CPU per message,\n"
 	       "inverted so that 1 means no cost and less is slower; a spread of the rounds\n"
 	       "wider than the target's margin means this machine cannot resolve it):\n");
@@ -1493,6 +1719,7 @@ static int bench_trace_cost(void)
 	/* Without the listener's thread competing for this machine's CPUs: steadier. */
 	print_target("1 listener, the tap's own CPU, 64 B", tap_ratio, ">= 0.90", tap > 0,
 		     tap_ratio >= TARGET_TAP_LISTENER);
+	tap_instruction_targets();
 	printf("\n");
 	o.seconds = seconds;
 	return 0;
@@ -1569,6 +1796,8 @@ static int parse_args(int argc, char **argv)
 	o.omhostd = getenv("OMHOSTD") ? getenv("OMHOSTD") : OMHOSTD_PATH;
 	o.omhostd_notrace = getenv("OMHOSTD_NOTRACE") ? getenv("OMHOSTD_NOTRACE")
 						       : OMHOSTD_NOTRACE_PATH;
+	o.tap_instructions = TAP_INSTRUCTIONS_PATH;
+	o.tap_instructions_notrace = TAP_INSTRUCTIONS_NOTRACE_PATH;
 	while ((c = getopt_long(argc, argv, "s:o:z:qr:Q:fST:N:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':

@@ -11,6 +11,8 @@ PACKAGES=(
 	clang libclang-rt-14-dev
 	# omtrace's Wireshark dissector is tested with Debian's tshark
 	tshark
+	# relay-bench counts the tap's instructions under callgrind
+	valgrind
 	# guest kernel from Debian's source package
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev cpio xz-utils rsync ccache
 	# QEMU 7.2 from Debian's source package

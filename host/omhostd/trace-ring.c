@@ -187,27 +187,55 @@ static void om_trace_copy_payload(unsigned char *dst, const struct iovec *iov, u
 		memset(dst, 0, len);
 }
 
+/*
+ * Where a message record of size bytes goes when the fast path of
+ * om_trace_ring_put_msg() does not apply: after the MISSED record owed, a
+ * PAD to the end, or the tail read again. NULL when it does not fit: the
+ * record is counted as missed.
+ */
+static unsigned char *om_trace_ring_reserve_slow(struct om_trace_ring *r, size_t size,
+						 uint64_t time_ns)
+{
+	if (!om_trace_ring_fits(r, r->missed ? OM_TRACE_MISSED_SIZE : 0, size)) {
+		r->missed++;
+		r->missed_total++;
+		return NULL;
+	}
+	if (r->missed)
+		om_trace_ring_write_missed(r, time_ns);
+	return om_trace_ring_claim(r, size);
+}
+
 bool om_trace_ring_put_msg(struct om_trace_ring *r, uint64_t time_ns, uint32_t event,
 			   const unsigned char hdr[VIRTIO_OM_HDR_SIZE], const struct iovec *payload,
 			   unsigned int n, size_t off, uint32_t caplen)
 {
 	size_t size = om_trace_msg_size(caplen);
+	uint64_t at = r->head & (r->size - 1);
 	uint32_t fields[2] = { htole32(event), htole32(caplen) };
 	unsigned char *p;
 
-	if (!om_trace_ring_fits(r, r->missed ? OM_TRACE_MISSED_SIZE : 0, size)) {
-		r->missed++;
-		r->missed_total++;
-		return false;
+	/*
+	 * Nearly always, at full speed: nothing owed, room as the tail was
+	 * last seen, short of the ring's end. Once for every message relayed
+	 * while one listens: the checks of om_trace_ring_fits() would be a
+	 * seventh of the tap's instructions.
+	 */
+	if (__builtin_expect(!r->missed && !r->broken && size <= r->size - at &&
+			     om_trace_ring_unread(r) + size <= r->size, 1)) {
+		p = r->data + at;
+		r->head += size;
+	} else {
+		p = om_trace_ring_reserve_slow(r, size, time_ns);
+		if (!p)
+			return false;
 	}
-	if (r->missed)
-		om_trace_ring_write_missed(r, time_ns);
-	p = om_trace_ring_claim(r, size);
 	om_trace_head(p, OM_TRACE_REC_MSG, (uint32_t)size, time_ns);
 	memcpy(p + OM_TRACE_HEAD_SIZE, fields, sizeof(fields));
 	memcpy(p + OM_TRACE_HEAD_SIZE + sizeof(fields), hdr, VIRTIO_OM_HDR_SIZE);
 	om_trace_copy_payload(p + OM_TRACE_MSG_FIXED, payload, n, off, caplen);
-	memset(p + OM_TRACE_MSG_FIXED + caplen, 0, size - OM_TRACE_MSG_FIXED - caplen);
+	if (size > OM_TRACE_MSG_FIXED + caplen)
+		memset(p + OM_TRACE_MSG_FIXED + caplen, 0, size - OM_TRACE_MSG_FIXED - caplen);
 	r->records++;
 	return true;
 }

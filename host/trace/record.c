@@ -16,9 +16,15 @@ long om_trace_rec_parse(const unsigned char *p, size_t avail, struct om_trace_re
 		return -EPROTO;
 	if (avail < size)
 		return 0;
-	memset(r, 0, sizeof(*r));
+	/*
+	 * Each field set, rather than the whole record cleared first: at full
+	 * speed clearing it was a third of a listener's cost per record.
+	 */
 	r->kind = om_trace_le16(p);
 	r->time_ns = om_trace_le64(p + 8);
+	r->missed = r->missed_total = 0;
+	r->event = r->caplen = 0;
+	r->payload = NULL;
 	switch (r->kind) {
 	case OM_TRACE_REC_MSG:
 		if (size < OM_TRACE_MSG_FIXED)
@@ -35,6 +41,8 @@ long om_trace_rec_parse(const unsigned char *p, size_t avail, struct om_trace_re
 	case OM_TRACE_REC_MISSED:
 		if (size != OM_TRACE_MISSED_SIZE)
 			return -EPROTO;
+		memset(r->raw_hdr, 0, sizeof(r->raw_hdr));
+		memset(&r->h, 0, sizeof(r->h));
 		r->missed = om_trace_le64(p + 16);
 		r->missed_total = om_trace_le64(p + 24);
 		break;
