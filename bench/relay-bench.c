@@ -17,10 +17,11 @@
  *     node 2, each in its own thread, buffers laid out as the guest driver
  *     does. The sender fills its tx ring and kicks once; the receiver keeps
  *     its rx ring stocked; EVENT_IDX is on.
- *  D. the cost of tracing: C again, by turns, with omhostd's tap compiled
- *     out (omhostd-notrace, built from the same sources), with the tap idle
- *     (omhostd, no listener), and with one trace listener reading every
- *     record in a thread as omtrace does; ratios of the same rounds.
+ *  D. the cost of tracing: C by turns with omhostd's tap compiled out
+ *     (omhostd-notrace, built from the same sources) and idle; one omhostd
+ *     with phases without and with a trace listener reading every record
+ *     in a thread as omtrace does; the tap alone; and the relay's
+ *     instructions per message under callgrind (bench/tap-instructions).
  *
  * Every message received (B, B' and C) is checked: its length, header fields,
  * sequence (in order, none lost), stamps of its seq at both ends of the
@@ -36,6 +37,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1095,6 +1097,23 @@ static void omhostd_log_tail(void)
 	fclose(fp);
 }
 
+/* Lines of omhostd's log that contain what. */
+static unsigned int omhostd_log_count(const char *what)
+{
+	char path[128], line[512];
+	unsigned int n = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/omhostd.log", g_hd.dir);
+	fp = fopen(path, "r");
+	if (!fp)
+		return 0;
+	while (fgets(line, sizeof(line), fp))
+		n += strstr(line, what) != NULL;
+	fclose(fp);
+	return n;
+}
+
 static void omhostd_stop(void)
 {
 	char path[128];
@@ -1204,6 +1223,7 @@ struct tracer {
 	atomic_uint_fast64_t records, missed; /* the benchmark's messages; MISSED counts */
 	atomic_bool stop;
 	int64_t cpu; /* the thread's CPU ns, once joined */
+	int rc;	     /* how its reading ended: 0, or -errno (a broken ring: -EPROTO) */
 	bool started;
 };
 
@@ -1225,6 +1245,7 @@ static void *tracer_main(void *arg)
 			atomic_fetch_add(&tr->missed, r.missed);
 	}
 	tr->cpu = thread_cpu_ns() - cpu0;
+	tr->rc = rc == -ETIMEDOUT ? 0 : rc;
 	return NULL;
 }
 
@@ -1261,6 +1282,7 @@ static int tracer_start(struct tracer *tr)
 static int tracer_detach(struct tracer *tr, const uint64_t *relayed)
 {
 	int64_t end = now_ns() + secs_ns(STALL_MS / 1000.0);
+	unsigned int detached = omhostd_log_count("trace: listener detached");
 	uint64_t got;
 
 	if (!tr->started)
@@ -1272,6 +1294,18 @@ static int tracer_detach(struct tracer *tr, const uint64_t *relayed)
 	pthread_join(tr->t, NULL);
 	om_trace_conn_close(&tr->c);
 	tr->started = false;
+	/* Gone from omhostd too before the next phase, which must not pay for its teardown. */
+	while (omhostd_log_count("trace: listener detached") == detached && now_ns() < end &&
+	       !omhostd_dead())
+		usleep(1000);
+	if (omhostd_log_count("trace: listener detached") == detached) {
+		fail("omhostd: did not drop a trace listener that hung up, in %d ms", STALL_MS);
+		return -1;
+	}
+	if (tr->rc) {
+		fail("trace listener: its reading ended with %s", strerror(-tr->rc));
+		return -1;
+	}
 	got = atomic_load(&tr->records) + atomic_load(&tr->missed);
 	if (relayed && got != *relayed) {
 		fail("trace listener: %" PRIu64 " records and %" PRIu64 " missed, %" PRIu64
@@ -1287,9 +1321,11 @@ static int tracer_detach(struct tracer *tr, const uint64_t *relayed)
  * no listener and one with a listener attached for it, in alternating
  * order.
  */
+#define TRACE_SIZES 2 /* D's payload sizes: 64 B and 64 KiB */
+
 struct listen_rounds {
 	unsigned int rounds;
-	struct result idle[2][MAX_TRACE_ROUNDS], listen[2][MAX_TRACE_ROUNDS];
+	struct result idle[TRACE_SIZES][MAX_TRACE_ROUNDS], listen[TRACE_SIZES][MAX_TRACE_ROUNDS];
 	uint64_t records, missed;
 	int64_t listener_cpu;
 };
@@ -1434,19 +1470,30 @@ static double tap_ns_per_msg(double *listener_ns)
 	pthread_t t;
 	int64_t cpu = 0, end;
 	uint64_t msgs = 0, missed = 0, ring_records = (4u << 20) / om_trace_msg_size(64);
-	int sv[2], err_fd = dup(2), null_fd = open("/dev/null", O_WRONLY);
-	char err[200];
-	bool started = false;
+	int sv[2], err_fd, null_fd;
+	char err[200] = "cannot start";
+	bool connected = false, started = false;
 
 	*listener_ns = 0;
 	memset(&tl, 0, sizeof(tl));
-	if (om_loop_new(&d.loop) || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+	if (om_loop_new(&d.loop)) {
+		fail("the tap alone: out of memory");
 		return 0;
-	dup2(null_fd, 2); /* omhostd's code logs the attach: not this benchmark's output */
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+		fail("the tap alone: socketpair: %s", strerror(errno));
+		om_loop_free(d.loop);
+		return 0;
+	}
+	err_fd = dup(2);
+	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (null_fd >= 0)
+		dup2(null_fd, 2); /* omhostd's code logs the attach: not this benchmark's output */
 	if (om_trace_attach(&d, sv[0], "trace snaplen=128 buffer=4194304", err, sizeof(err))) {
 		close(sv[0]);
 		close(sv[1]);
 	} else if (om_trace_conn_start(&tl.c, sv[1], 1000, err, sizeof(err)) == 0) {
+		connected = true;
 		started = !pthread_create(&t, NULL, tracer_main, &tl);
 		end = now_ns() + secs_ns(o.seconds);
 		while (started && now_ns() < end) {
@@ -1469,19 +1516,28 @@ static double tap_ns_per_msg(double *listener_ns)
 				       ring_records / 2 && now_ns() < end + secs_ns(5))
 				sched_yield();
 		}
-		om_trace_close_all(&d); /* the listener reads to the end and returns */
-		if (started)
-			pthread_join(t, NULL);
-		missed = atomic_load(&tl.missed);
-		om_trace_conn_close(&tl.c);
 	}
-	dup2(err_fd, 2);
-	close(err_fd);
-	close(null_fd);
+	om_trace_close_all(&d); /* the listener reads to the end and returns */
+	if (started)
+		pthread_join(t, NULL);
+	missed = atomic_load(&tl.missed);
+	if (connected)
+		om_trace_conn_close(&tl.c);
+	if (err_fd >= 0) {
+		dup2(err_fd, 2);
+		close(err_fd);
+	}
+	if (null_fd >= 0)
+		close(null_fd);
 	om_loop_free(d.loop);
-	if (!started || atomic_load(&tl.records) != msgs || missed) {
-		fail("the tap alone: %" PRIu64 " records read of %" PRIu64 ", %" PRIu64 " missed",
-		     (uint64_t)atomic_load(&tl.records), msgs, missed);
+	if (!started) {
+		fail("the tap alone: its listener: %s", err);
+		return 0;
+	}
+	if (tl.rc || atomic_load(&tl.records) != msgs || missed) {
+		fail("the tap alone: %" PRIu64 " records read of %" PRIu64 ", %" PRIu64
+		     " missed%s%s", (uint64_t)atomic_load(&tl.records), msgs, missed,
+		     tl.rc ? "; the listener's reading ended with " : "", tl.rc ? strerror(-tl.rc) : "");
 		return 0;
 	}
 	*listener_ns = (double)tl.cpu / (double)msgs;
@@ -1495,14 +1551,18 @@ static double tap_ns_per_msg(double *listener_ns)
  * measured (*why says why), else instructions per message.
  */
 #define TAP_INSTR_MESSAGES 20000
+#define TAP_INSTR_TIMEOUT_S 300 /* a run takes a few seconds */
 
 static double relay_instructions(const char *valgrind, const char *bin, bool listen,
 				 const char **why)
 {
-	char count[16], line[256];
+	/* What the run printed last, not valgrind's own lines: why it failed. */
+	static char last[256];
+	char count[16], out[8192];
 	unsigned long long collected = 0;
+	int64_t end = now_ns() + secs_ns(TAP_INSTR_TIMEOUT_S);
+	size_t have = 0;
 	int fds[2], status;
-	FILE *err;
 	pid_t pid;
 
 	snprintf(count, sizeof(count), "%u", TAP_INSTR_MESSAGES);
@@ -1510,7 +1570,7 @@ static double relay_instructions(const char *valgrind, const char *bin, bool lis
 		*why = "the tap-instructions binaries are not built";
 		return 0;
 	}
-	if (pipe(fds)) {
+	if (pipe2(fds, O_CLOEXEC)) {
 		*why = strerror(errno);
 		return 0;
 	}
@@ -1520,7 +1580,6 @@ static double relay_instructions(const char *valgrind, const char *bin, bool lis
 
 		dup2(null_fd, 1);
 		dup2(fds[1], 2);
-		close(fds[0]);
 		execl(valgrind, valgrind, "--tool=callgrind", "--toggle-collect=rh_run",
 		      "--callgrind-out-file=/dev/null", bin, listen ? "--listen" : count,
 		      listen ? count : (char *)NULL, (char *)NULL);
@@ -1533,19 +1592,49 @@ static double relay_instructions(const char *valgrind, const char *bin, bool lis
 		*why = strerror(errno);
 		return 0;
 	}
-	err = fdopen(fds[0], "r");
-	while (err && fgets(line, sizeof(line), err)) {
-		const char *c = strstr(line, "Collected : ");
+	last[0] = '\0';
+	/* Its stderr line by line until it closes, within the time-out. */
+	for (;;) {
+		struct pollfd p = { .fd = fds[0], .events = POLLIN };
+		int64_t left_ms = (end - now_ns()) / 1000000;
+		int ready = left_ms > 0 ? poll(&p, 1, (int)left_ms) : 0;
+		char *nl;
+		ssize_t n;
 
-		if (c)
-			collected = strtoull(c + 12, NULL, 10);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready <= 0) {
+			kill(pid, SIGKILL);
+			snprintf(last, sizeof(last), "no end in %d s", TAP_INSTR_TIMEOUT_S);
+			break;
+		}
+		n = read(fds[0], out + have, sizeof(out) - 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+		out[have] = '\0';
+		while ((nl = strchr(out, '\n')) || have == sizeof(out) - 1) {
+			const char *c = strstr(out, "Collected : ");
+
+			if (nl)
+				*nl = '\0';
+			if (c)
+				collected = strtoull(c + 12, NULL, 10);
+			else if (out[0] && strncmp(out, "==", 2))
+				snprintf(last, sizeof(last), "%.255s", out);
+			if (!nl) {
+				have = 0; /* a line longer than the buffer: its start was looked at */
+				break;
+			}
+			have -= (size_t)(nl + 1 - out);
+			memmove(out, nl + 1, have + 1);
+		}
 	}
-	if (err)
-		fclose(err);
-	else
-		close(fds[0]);
+	close(fds[0]);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		*why = "a run under callgrind failed";
+		*why = last[0] ? last : "a run under callgrind failed";
 		return 0;
 	}
 	if (!collected) {
@@ -1615,8 +1704,8 @@ static void tap_instruction_targets(void)
  */
 static int bench_trace_cost(void)
 {
-	static const uint32_t sizes[] = { 64, 65536 };
-	enum { NS = sizeof(sizes) / sizeof(sizes[0]) };
+	static const uint32_t sizes[TRACE_SIZES] = { 64, 65536 };
+	enum { NS = TRACE_SIZES };
 	static struct result res[MAX_TRACE_ROUNDS][TRACE_VARIANTS][NS];
 	static struct listen_rounds lr;
 	double idle[NS][MAX_TRACE_ROUNDS], listen[NS][MAX_TRACE_ROUNDS];
@@ -1716,7 +1805,7 @@ static int bench_trace_cost(void)
 		print_trace_target(what, cpu_listen[s], o.trace_rounds, ">= 0.90",
 				   TARGET_TAP_LISTENER);
 	}
-	/* Without the listener's thread competing for this machine's CPUs: steadier. */
+	/* Only the tap's thread timed: steadier than the rounds on a loaded machine. */
 	print_target("1 listener, the tap's own CPU, 64 B", tap_ratio, ">= 0.90", tap > 0,
 		     tap_ratio >= TARGET_TAP_LISTENER);
 	tap_instruction_targets();
