@@ -36,8 +36,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <limits.h>
-#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -1469,9 +1467,10 @@ static double tap_ns_per_msg(double *listener_ns)
 	static struct tracer tl;
 	pthread_t t;
 	int64_t cpu = 0, end;
-	uint64_t msgs = 0, missed = 0, ring_records = (4u << 20) / om_trace_msg_size(64);
+	uint64_t msgs = 0, missed = 0;
+	uint64_t ring_records = OM_TRACE_BUFFER_DEFAULT / om_trace_msg_size(sizeof(payload));
 	int sv[2], err_fd, null_fd;
-	char err[200] = "cannot start";
+	char err[200] = "cannot start", req[64];
 	bool connected = false, started = false;
 
 	*listener_ns = 0;
@@ -1489,7 +1488,9 @@ static double tap_ns_per_msg(double *listener_ns)
 	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (null_fd >= 0)
 		dup2(null_fd, 2); /* omhostd's code logs the attach: not this benchmark's output */
-	if (om_trace_attach(&d, sv[0], "trace snaplen=128 buffer=4194304", err, sizeof(err))) {
+	snprintf(req, sizeof(req), "trace snaplen=%u buffer=%u", OM_TRACE_SNAPLEN_DEFAULT,
+		 OM_TRACE_BUFFER_DEFAULT);
+	if (om_trace_attach(&d, sv[0], req, err, sizeof(err))) {
 		close(sv[0]);
 		close(sv[1]);
 	} else if (om_trace_conn_start(&tl.c, sv[1], 1000, err, sizeof(err)) == 0) {
@@ -1553,24 +1554,23 @@ static double tap_ns_per_msg(double *listener_ns)
 #define TAP_INSTR_MESSAGES 20000
 #define TAP_INSTR_TIMEOUT_S 300 /* a run takes a few seconds */
 
-static double relay_instructions(const char *valgrind, const char *bin, bool listen,
-				 const char **why)
+static double relay_instructions(const char *bin, bool listen, const char **why)
 {
 	/* What the run printed last, not valgrind's own lines: why it failed. */
 	static char last[256];
-	char count[16], out[8192];
+	char count[16], line[512];
 	unsigned long long collected = 0;
 	int64_t end = now_ns() + secs_ns(TAP_INSTR_TIMEOUT_S);
-	size_t have = 0;
-	int fds[2], status;
-	pid_t pid;
+	FILE *err = tmpfile(); /* valgrind's report goes to stderr */
+	int status = 0;
+	pid_t pid, got;
 
 	snprintf(count, sizeof(count), "%u", TAP_INSTR_MESSAGES);
 	if (access(bin, X_OK)) {
 		*why = "the tap-instructions binaries are not built";
 		return 0;
 	}
-	if (pipe2(fds, O_CLOEXEC)) {
+	if (!err) {
 		*why = strerror(errno);
 		return 0;
 	}
@@ -1579,61 +1579,45 @@ static double relay_instructions(const char *valgrind, const char *bin, bool lis
 		int null_fd = open("/dev/null", O_WRONLY);
 
 		dup2(null_fd, 1);
-		dup2(fds[1], 2);
-		execl(valgrind, valgrind, "--tool=callgrind", "--toggle-collect=rh_run",
-		      "--callgrind-out-file=/dev/null", bin, listen ? "--listen" : count,
-		      listen ? count : (char *)NULL, (char *)NULL);
-		dprintf(2, "exec %s: %s\n", valgrind, strerror(errno));
+		dup2(fileno(err), 2);
+		execlp("valgrind", "valgrind", "--tool=callgrind", "--toggle-collect=rh_run",
+		       "--callgrind-out-file=/dev/null", bin, listen ? "--listen" : count,
+		       listen ? count : (char *)NULL, (char *)NULL);
 		_exit(127);
 	}
-	close(fds[1]);
 	if (pid < 0) {
-		close(fds[0]);
 		*why = strerror(errno);
+		fclose(err);
+		return 0;
+	}
+	while ((got = waitpid(pid, &status, WNOHANG)) == 0 && now_ns() < end)
+		usleep(10000);
+	if (got == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		fclose(err);
+		snprintf(last, sizeof(last), "a run under callgrind did not end in %d s",
+			 TAP_INSTR_TIMEOUT_S);
+		*why = last;
 		return 0;
 	}
 	last[0] = '\0';
-	/* Its stderr line by line until it closes, within the time-out. */
-	for (;;) {
-		struct pollfd p = { .fd = fds[0], .events = POLLIN };
-		int64_t left_ms = (end - now_ns()) / 1000000;
-		int ready = left_ms > 0 ? poll(&p, 1, (int)left_ms) : 0;
-		char *nl;
-		ssize_t n;
+	rewind(err);
+	while (fgets(line, sizeof(line), err)) {
+		const char *c = strstr(line, "Collected : ");
 
-		if (ready < 0 && errno == EINTR)
-			continue;
-		if (ready <= 0) {
-			kill(pid, SIGKILL);
-			snprintf(last, sizeof(last), "no end in %d s", TAP_INSTR_TIMEOUT_S);
-			break;
-		}
-		n = read(fds[0], out + have, sizeof(out) - 1 - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		have += (size_t)n;
-		out[have] = '\0';
-		while ((nl = strchr(out, '\n')) || have == sizeof(out) - 1) {
-			const char *c = strstr(out, "Collected : ");
-
-			if (nl)
-				*nl = '\0';
-			if (c)
-				collected = strtoull(c + 12, NULL, 10);
-			else if (out[0] && strncmp(out, "==", 2))
-				snprintf(last, sizeof(last), "%.255s", out);
-			if (!nl) {
-				have = 0; /* a line longer than the buffer: its start was looked at */
-				break;
-			}
-			have -= (size_t)(nl + 1 - out);
-			memmove(out, nl + 1, have + 1);
-		}
+		line[strcspn(line, "\n")] = '\0';
+		if (c)
+			collected = strtoull(c + 12, NULL, 10);
+		else if (line[0] && strncmp(line, "==", 2))
+			snprintf(last, sizeof(last), "%.255s", line);
 	}
-	close(fds[0]);
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+	fclose(err);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+		*why = "valgrind is not installed (apt-get install valgrind)";
+		return 0;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		*why = last[0] ? last : "a run under callgrind failed";
 		return 0;
 	}
@@ -1644,22 +1628,6 @@ static double relay_instructions(const char *valgrind, const char *bin, bool lis
 	return (double)collected / TAP_INSTR_MESSAGES;
 }
 
-/* valgrind's path from PATH, or NULL. */
-static const char *find_valgrind(char *buf, size_t cap)
-{
-	const char *path = getenv("PATH");
-
-	while (path && *path) {
-		size_t n = strcspn(path, ":");
-
-		snprintf(buf, cap, "%.*s/valgrind", (int)n, path);
-		if (n && !access(buf, X_OK))
-			return buf;
-		path += n + (path[n] == ':');
-	}
-	return NULL;
-}
-
 /*
  * Instructions per message of the relay, compiled out / idle / one
  * listener: the same in every run, whatever the machine's load (they do
@@ -1667,17 +1635,14 @@ static const char *find_valgrind(char *buf, size_t cap)
  */
 static void tap_instruction_targets(void)
 {
-	const char *why = "valgrind is not installed (apt-get install valgrind)";
-	char vg[PATH_MAX];
-	const char *valgrind = find_valgrind(vg, sizeof(vg));
-	double out = 0, idle = 0, listen = 0;
+	const char *why = "";
+	double out, idle = 0, listen = 0;
 
-	if (valgrind)
-		out = relay_instructions(valgrind, o.tap_instructions_notrace, false, &why);
+	out = relay_instructions(o.tap_instructions_notrace, false, &why);
 	if (out)
-		idle = relay_instructions(valgrind, o.tap_instructions, false, &why);
+		idle = relay_instructions(o.tap_instructions, false, &why);
 	if (idle)
-		listen = relay_instructions(valgrind, o.tap_instructions, true, &why);
+		listen = relay_instructions(o.tap_instructions, true, &why);
 	if (!listen) {
 		printf("  %-40s %12s  %-12s n/a (not measured: %s)\n",
 		       "tracing's cost in instructions", "-", "", why);
@@ -1711,7 +1676,7 @@ static int bench_trace_cost(void)
 	double idle[NS][MAX_TRACE_ROUNDS], listen[NS][MAX_TRACE_ROUNDS];
 	double cpu_idle[NS][MAX_TRACE_ROUNDS], cpu_listen[NS][MAX_TRACE_ROUNDS];
 	double cpu_sum[NS][TRACE_VARIANTS] = { { 0 } }, lcpu_sum[NS][2] = { { 0 } };
-	double all_sum[NS][2] = { { 0 } }, tap, tap_listener, tap_ratio, listener_ns;
+	double all_sum[NS][2] = { { 0 } }, tap, tap_listener, tap_ratio, listener_ns, idle_64;
 	const char *bins[TRACE_VARIANTS] = { o.omhostd_notrace, o.omhostd };
 	double seconds = o.seconds;
 
@@ -1775,6 +1740,7 @@ static int bench_trace_cost(void)
 		}
 	}
 	listener_ns = lr.records ? (double)lr.listener_cpu / (double)lr.records : 0;
+	idle_64 = lcpu_sum[0][0] / o.trace_rounds;
 	printf("  the listener got %" PRIu64 " records and was told it missed %" PRIu64
 	       " (every message relayed while it listened accounted for);\n"
 	       "  its thread's CPU: %.1f ns a record\n", lr.records, lr.missed, listener_ns);
@@ -1784,7 +1750,7 @@ static int bench_trace_cost(void)
 		       sizes[s], lcpu_sum[s][0] / o.trace_rounds, lcpu_sum[s][1] / o.trace_rounds,
 		       all_sum[s][0] / o.trace_rounds, all_sum[s][1] / o.trace_rounds);
 	tap = tap_ns_per_msg(&tap_listener);
-	tap_ratio = lcpu_sum[0][0] / (lcpu_sum[0][0] + tap * o.trace_rounds);
+	tap_ratio = idle_64 / (idle_64 + tap); /* against the idle phases at 64 B */
 	printf("  the tap alone (om_trace_msg, 64 B, its listener reading on another thread):\n"
 	       "  %.1f ns/msg (the listener %.1f ns/record); against the relay CPU of the\n"
 	       "  idle phases at 64 B that is a ratio of %.3f\n",
