@@ -3,6 +3,7 @@
  * Moving messages between nodes: tx of the source, rx of the destination,
  * control messages from the host. See omhostd.h for the ordering rules.
  */
+#include <endian.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -33,6 +34,83 @@ static bool om_node_awaited(const struct om_node *n)
 	return n && !n->ever_up && !n->evict && om_now_ms() < n->d->grace_until_ms;
 }
 
+/* Copies len bytes at guest-physical gpa, across regions; false if any lies outside. */
+static bool om_guest_read(VuDev *dev, uint64_t gpa, void *buf, size_t len)
+{
+	while (len) {
+		uint64_t plen = len;
+		const void *p = vu_gpa_to_va(dev, &plen, gpa);
+
+		if (!p || !plen)
+			return false;
+		memcpy(buf, p, plen);
+		buf = (char *)buf + plen;
+		gpa += plen;
+		len -= plen;
+	}
+	return true;
+}
+
+/*
+ * What libvhost-user's pop does not check in the next available chain of
+ * queue q (virtio 1.1, 2.6.5.3.1 and 2.6.6): the avail index may run at
+ * most a ring ahead (it would take stale entries again); an indirect head
+ * has no NEXT, its table is no longer than the ring and holds no indirect
+ * descriptor. libvhost-user reads the table again after this: a guest
+ * rewriting it meanwhile only changes how its own chain is read, each
+ * descriptor still checked against guest memory. Evicts n and returns
+ * false when a rule is broken.
+ */
+static bool om_relay_ring_ok(struct om_node *n, unsigned int q)
+{
+	VuVirtq *vq = om_vq(n, q);
+	unsigned int num = vq->vring.num;
+	uint16_t avail_idx, ahead, head;
+	struct vring_desc d;
+	uint64_t entries;
+
+	if (!vq->vring.avail || !num)
+		return true;
+	avail_idx = le16toh(((volatile struct vring_avail *)vq->vring.avail)->idx);
+	ahead = (uint16_t)(avail_idx - vq->last_avail_idx);
+	if (ahead > num) {
+		om_node_evict(n, "queue %u: avail index %u runs %u entries ahead of %u, "
+			      "past its %u-entry ring", q, avail_idx, ahead, vq->last_avail_idx, num);
+		return false;
+	}
+	if (!ahead)
+		return true;
+	head = le16toh(((volatile struct vring_avail *)vq->vring.avail)
+			       ->ring[vq->last_avail_idx % num]);
+	if (head >= num)
+		return true; /* libvhost-user refuses it */
+	memcpy(&d, (const void *)&vq->vring.desc[head], sizeof(d));
+	if (!(le16toh(d.flags) & VRING_DESC_F_INDIRECT))
+		return true;
+	if (le16toh(d.flags) & VRING_DESC_F_NEXT) {
+		om_node_evict(n, "queue %u: indirect descriptor %u also has NEXT", q, head);
+		return false;
+	}
+	entries = le32toh(d.len) / sizeof(struct vring_desc);
+	if (entries > num) {
+		om_node_evict(n, "queue %u: indirect table of %llu descriptors, "
+			      "longer than its %u-entry ring", q, (unsigned long long)entries, num);
+		return false;
+	}
+	for (uint64_t i = 0; i < entries; i++) {
+		struct vring_desc t;
+
+		if (!om_guest_read(&n->dev, le64toh(d.addr) + i * sizeof(t), &t, sizeof(t)))
+			return true; /* outside guest memory: libvhost-user refuses it */
+		if (le16toh(t.flags) & VRING_DESC_F_INDIRECT) {
+			om_node_evict(n, "queue %u: nested indirect table (entry %llu "
+				      "of descriptor %u's)", q, (unsigned long long)i, head);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Returns a tx element to its ring as consumed. */
 static void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
 {
@@ -48,9 +126,12 @@ static void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
  */
 static VuVirtqElement *om_relay_take_rx(struct om_node *dst, uint32_t len)
 {
-	VuVirtqElement *r = vu_queue_pop(&dst->dev, om_vq(dst, VIRTIO_OM_QUEUE_RX), sizeof(*r));
+	VuVirtqElement *r;
 	size_t cap;
 
+	if (!om_relay_ring_ok(dst, VIRTIO_OM_QUEUE_RX))
+		return NULL;
+	r = vu_queue_pop(&dst->dev, om_vq(dst, VIRTIO_OM_QUEUE_RX), sizeof(*r));
 	if (!r) {
 		if (dst->dev.broken)
 			om_node_evict(dst, "its rx ring is malformed");
@@ -159,6 +240,8 @@ void om_relay_drain_tx(struct om_node *src)
 		VuVirtqElement *e;
 		size_t total;
 
+		if (!om_relay_ring_ok(src, VIRTIO_OM_QUEUE_TX))
+			return;
 		e = vu_queue_pop(&src->dev, vq, sizeof(*e));
 		if (!e) {
 			if (src->dev.broken)
