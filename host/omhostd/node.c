@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -183,62 +184,206 @@ static int om_node_set_config(VuDev *dev, const uint8_t *data, uint32_t offset, 
 	return -1;
 }
 
-/* A range [addr, addr+len) of the front-end's address space lies in one region. */
-static bool om_node_qva_ok(const VuDev *dev, uint64_t addr, uint64_t len)
+static bool om_node_check_state(const VhostUserMsg *m)
+{
+	return m->size == sizeof(m->payload.state) && m->payload.state.index < VIRTIO_OM_QUEUE_COUNT;
+}
+
+/*
+ * Where [addr, addr+len) of the front-end's address space is mapped here,
+ * or NULL unless it lies wholly in one region.
+ */
+static void *om_node_qva_to_va(const VuDev *dev, uint64_t addr, uint64_t len)
 {
 	for (uint32_t i = 0; i < dev->nregions; i++) {
 		const VuDevRegion *r = &dev->regions[i];
 
 		if (addr >= r->qva && addr - r->qva <= r->size && len <= r->size - (addr - r->qva))
-			return true;
+			return (void *)(uintptr_t)(r->mmap_addr + r->mmap_offset + (addr - r->qva));
 	}
-	return false;
+	return NULL;
 }
 
-static bool om_node_check_mem_table(struct om_node *n, const VhostUserMsg *m)
+/*
+ * Points a ring at its addresses in the current memory table, num entries
+ * each part (the split virtqueue layout, with the event index words).
+ * False, the ring unset, when a part does not lie wholly in one region:
+ * libvhost-user checks only where each part starts, and writes used
+ * entries anywhere up to used->ring[num - 1].
+ */
+static bool om_node_map_ring(VuDev *dev, VuVirtq *vq, const struct vhost_vring_addr *a,
+			     uint64_t num)
 {
+	void *desc = om_node_qva_to_va(dev, a->desc_user_addr, 16 * num);
+	void *avail = om_node_qva_to_va(dev, a->avail_user_addr, 6 + 2 * num);
+	void *used = om_node_qva_to_va(dev, a->used_user_addr, 6 + 8 * num);
+
+	if (!num || !desc || !avail || !used) {
+		vq->vring.desc = NULL;
+		vq->vring.avail = NULL;
+		vq->vring.used = NULL;
+		return false;
+	}
+	vq->vring.desc = desc;
+	vq->vring.avail = avail;
+	vq->vring.used = used;
+	return true;
+}
+
+/*
+ * Guest memory a front-end may have mapped here, all regions together:
+ * each node's costs omhostd address space, and a front-end names the size.
+ */
+#define OM_HOSTD_MEM_MAX (64ull << 30)
+
+/*
+ * Why region r, passed as fd, cannot be mapped safely, or NULL. The file
+ * must be a regular file (a memfd) at least as long as the mapping and
+ * sealed against shrinking: memory past a file's end raises SIGBUS when
+ * touched, and omhostd touches guest memory everywhere; the seal keeps the
+ * size checked here from changing later. QEMU's memory-backend-memfd seals
+ * so by default (seal=on).
+ */
+static const char *om_node_region_unsafe(const VhostUserMemoryRegion *r, int fd, uint64_t *total)
+{
+	uint64_t len = r->mmap_offset + r->memory_size;
+	struct stat st;
+	int seals;
+
+	if (!r->memory_size || r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
+	    r->userspace_addr + r->memory_size < r->userspace_addr || len < r->mmap_offset)
+		return "empty or wraps around";
+	if (len > OM_HOSTD_MEM_MAX - *total)
+		return "more guest memory than omhostd maps for a node";
+	*total += len;
+	if (fstat(fd, &st))
+		return "fstat failed";
+	if (!S_ISREG(st.st_mode))
+		return "not a regular file";
+	if ((uint64_t)st.st_size < len)
+		return "file shorter than the mapping";
+	seals = fcntl(fd, F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return "file not sealed against shrinking (F_SEAL_SHRINK)";
+	return NULL;
+}
+
+static void om_node_unmap_regions(VuDevRegion *r, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		munmap((void *)(uintptr_t)r[i].mmap_addr, r[i].mmap_offset + r[i].size);
+}
+
+/*
+ * SET_MEM_TABLE, done here rather than by libvhost-user, which keeps a
+ * failed mapping's old address to unmap later with the new size, and
+ * re-points the rings without checking they still fit. The new table is
+ * mapped whole before the old one goes; every ring set is checked against
+ * it. Takes the message's fds; evicts n when any of it fails.
+ */
+static void om_node_set_mem_table(struct om_node *n, VhostUserMsg *m)
+{
+	VuDevRegion regions[VHOST_MEMORY_BASELINE_NREGIONS];
 	VhostUserMemory mem_copy, *mem = &mem_copy;
+	VuDev *dev = &n->dev;
+	const char *why = NULL;
+	uint64_t total = 0;
+	uint32_t i, mapped = 0;
+	int err = 0;
 
 	memcpy(mem, &m->payload, sizeof(*mem)); /* the message is packed */
 	if (m->size < offsetof(VhostUserMemory, regions) || mem->nregions == 0 ||
 	    mem->nregions > VHOST_MEMORY_BASELINE_NREGIONS || (int)mem->nregions != m->fd_num ||
-	    m->size < offsetof(VhostUserMemory, regions) + mem->nregions * sizeof(mem->regions[0]))
-		return false;
-	for (uint32_t i = 0; i < mem->nregions; i++) {
-		const VhostUserMemoryRegion *r = &mem->regions[i];
-		struct stat st;
-
-		if (!r->memory_size || r->guest_phys_addr + r->memory_size < r->guest_phys_addr ||
-		    r->userspace_addr + r->memory_size < r->userspace_addr ||
-		    r->mmap_offset + r->memory_size < r->mmap_offset)
-			return false;
-		/* A file shorter than the mapping would fault (SIGBUS) when touched. */
-		if (fstat(m->fds[i], &st) || (uint64_t)st.st_size < r->mmap_offset + r->memory_size)
-			return false;
+	    m->size != offsetof(VhostUserMemory, regions) + mem->nregions * sizeof(mem->regions[0])) {
+		om_node_evict(n, "SET_MEM_TABLE: %u regions with %d fds in %u bytes", mem->nregions,
+			      m->fd_num, m->size);
+		goto out;
 	}
-	(void)n;
-	return true;
+	for (i = 0; i < mem->nregions && !why; i++)
+		why = om_node_region_unsafe(&mem->regions[i], m->fds[i], &total);
+	if (why) {
+		om_node_evict(n, "SET_MEM_TABLE: region %u: %s", i - 1, why);
+		goto out;
+	}
+	for (mapped = 0; mapped < mem->nregions; mapped++) {
+		const VhostUserMemoryRegion *r = &mem->regions[mapped];
+		/* From the file's start, as libvhost-user lays regions out (vu_deinit unmaps them). */
+		void *p = mmap(NULL, r->mmap_offset + r->memory_size, PROT_READ | PROT_WRITE,
+			       MAP_SHARED, m->fds[mapped], 0);
+
+		if (p == MAP_FAILED) {
+			err = errno;
+			break;
+		}
+		regions[mapped] = (VuDevRegion){ .gpa = r->guest_phys_addr, .size = r->memory_size,
+						 .qva = r->userspace_addr,
+						 .mmap_offset = r->mmap_offset,
+						 .mmap_addr = (uint64_t)(uintptr_t)p };
+	}
+	if (err) {
+		om_node_unmap_regions(regions, mapped);
+		om_node_evict(n, "SET_MEM_TABLE: region %u: cannot map it: %s", mapped,
+			      strerror(err));
+		goto out;
+	}
+	/* The old mappings go: give back the element we hold in them. */
+	om_relay_unstall(n);
+	om_node_unmap_regions(dev->regions, dev->nregions);
+	memcpy(dev->regions, regions, mapped * sizeof(regions[0]));
+	dev->nregions = mapped;
+	for (unsigned int q = 0; q < VIRTIO_OM_QUEUE_COUNT; q++) {
+		VuVirtq *vq = &dev->vq[q];
+
+		if (vq->vring.desc && !om_node_map_ring(dev, vq, &vq->vra, vq->vring.num))
+			om_node_evict(n, "SET_MEM_TABLE: queue %u's ring no longer lies in guest memory",
+				      q);
+	}
+out:
+	for (int f = 0; f < m->fd_num; f++)
+		close(m->fds[f]);
+	m->fd_num = 0;
 }
 
-/* Ring sizes as the split virtqueue layout defines them. */
+/* SET_VRING_ADDR: the ring must fit at its new addresses. */
 static bool om_node_check_vring_addr(struct om_node *n, const VhostUserMsg *m)
 {
 	struct vhost_vring_addr addr, *a = &addr;
-	const VuDev *dev = &n->dev;
-	uint64_t num;
+	VuVirtq probe;
 
 	memcpy(a, &m->payload, sizeof(*a)); /* the message is packed */
 	if (m->size != sizeof(*a) || a->index >= VIRTIO_OM_QUEUE_COUNT)
 		return false;
-	num = dev->vq[a->index].vring.num;
-	return num && om_node_qva_ok(dev, a->desc_user_addr, 16 * num) &&
-	       om_node_qva_ok(dev, a->avail_user_addr, 6 + 2 * num) &&
-	       om_node_qva_ok(dev, a->used_user_addr, 6 + 8 * num);
+	if (!om_node_map_ring(&n->dev, &probe, a, n->dev.vq[a->index].vring.num)) {
+		om_node_evict(n, "SET_VRING_ADDR: queue %u's ring of %u entries does not lie in "
+			      "guest memory", a->index, n->dev.vq[a->index].vring.num);
+		return false;
+	}
+	return true;
 }
 
-static bool om_node_check_state(const VhostUserMsg *m)
+/*
+ * SET_VRING_NUM: a power of two up to 32768, and a ring whose addresses
+ * are set must still fit with it (libvhost-user just takes the new size).
+ */
+static bool om_node_check_vring_num(struct om_node *n, const VhostUserMsg *m)
 {
-	return m->size == sizeof(m->payload.state) && m->payload.state.index < VIRTIO_OM_QUEUE_COUNT;
+	uint32_t num = m->payload.state.num;
+	VuVirtq *vq;
+
+	if (!om_node_check_state(m))
+		return false;
+	if (!num || num > OM_HOSTD_QUEUE_SIZE_MAX || (num & (num - 1))) {
+		om_node_evict(n, "SET_VRING_NUM: %u entries, not a power of two up to %u", num,
+			      OM_HOSTD_QUEUE_SIZE_MAX);
+		return false;
+	}
+	vq = &n->dev.vq[m->payload.state.index];
+	if (vq->vring.desc && !om_node_map_ring(&n->dev, vq, &vq->vra, num)) {
+		om_node_evict(n, "SET_VRING_NUM: queue %u's ring of %u entries does not lie in "
+			      "guest memory", m->payload.state.index, num);
+		return false;
+	}
+	return true;
 }
 
 /*
@@ -272,14 +417,11 @@ static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 		ok = true;
 		break;
 	case VHOST_USER_SET_MEM_TABLE:
-		ok = om_node_check_mem_table(n, m);
-		if (ok) /* the old mappings go: give back the element we hold */
-			om_relay_unstall(n);
-		break;
+		om_node_set_mem_table(n, m);
+		*do_reply = 0; /* acked by libvhost-user if asked, unless evicted */
+		return 1;
 	case VHOST_USER_SET_VRING_NUM:
-		ok = om_node_check_state(m) && m->payload.state.num &&
-		     m->payload.state.num <= OM_HOSTD_QUEUE_SIZE_MAX &&
-		     !(m->payload.state.num & (m->payload.state.num - 1));
+		ok = om_node_check_vring_num(n, m);
 		break;
 	case VHOST_USER_SET_VRING_ADDR:
 		ok = om_node_check_vring_addr(n, m);

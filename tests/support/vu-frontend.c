@@ -242,10 +242,38 @@ int vuf_region(const struct vuf *f, unsigned int i, uint64_t *gpa, uint64_t *siz
 	return 0;
 }
 
+int vuf_region_fd(const struct vuf *f, unsigned int i, uint64_t *mmap_offset)
+{
+	if (!f || i >= f->nregions)
+		return -EINVAL;
+	if (mmap_offset)
+		*mmap_offset = f->r[i].mmap_offset;
+	return f->shared_map ? f->r[0].fd : f->r[i].fd;
+}
+
 /* The user address QEMU would send: ours is simply our own mapping. */
 static uint64_t uva_of(const void *p)
 {
 	return (uint64_t)(uintptr_t)p;
+}
+
+/*
+ * A memfd of size bytes sealed as QEMU's memory-backend-memfd seals its
+ * own (seal=on, the default): it can neither shrink nor grow. -errno.
+ */
+static int mem_fd(uint64_t size)
+{
+	int fd = memfd_create("vuf-guest-mem", MFD_CLOEXEC | MFD_ALLOW_SEALING), e;
+
+	if (fd < 0)
+		return -errno;
+	if (ftruncate(fd, (off_t)size) < 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) < 0) {
+		e = -errno;
+		close(fd);
+		return e;
+	}
+	return fd;
 }
 
 static int mem_setup(struct vuf *f)
@@ -253,17 +281,12 @@ static int mem_setup(struct vuf *f)
 	uint64_t size = f->o.region_size;
 
 	if (f->o.flags & VUF_O_SHARED_MEMFD) {
-		int fd = memfd_create("vuf-guest-mem", MFD_CLOEXEC);
+		int fd;
 
-		if (fd < 0)
-			return -errno;
 		f->shared_len = size * f->nregions;
-		if (ftruncate(fd, (off_t)f->shared_len) < 0) {
-			int e = -errno;
-
-			close(fd);
-			return e;
-		}
+		fd = mem_fd(f->shared_len);
+		if (fd < 0)
+			return fd;
 		f->shared_map = mmap(NULL, f->shared_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 		if (f->shared_map == MAP_FAILED) {
 			int e = -errno;
@@ -281,11 +304,9 @@ static int mem_setup(struct vuf *f)
 		for (unsigned int i = 0; i < f->nregions; i++) {
 			struct vuf_region_s *r = &f->r[i];
 
-			r->fd = memfd_create("vuf-guest-mem", MFD_CLOEXEC);
+			r->fd = mem_fd(size);
 			if (r->fd < 0)
-				return -errno;
-			if (ftruncate(r->fd, (off_t)size) < 0)
-				return -errno;
+				return r->fd;
 			r->ptr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 			if (r->ptr == MAP_FAILED) {
 				r->ptr = NULL;

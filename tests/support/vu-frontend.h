@@ -222,6 +222,11 @@ uint16_t vuf_vring_base(const struct vuf *f, unsigned int q);
 
 /* Guest memory. */
 int vuf_region(const struct vuf *f, unsigned int i, uint64_t *gpa, uint64_t *size, void **ptr);
+/*
+ * The memfd behind region i (still ours: do not close it) and where in it
+ * the region starts: for hostile memory tables. -EINVAL for no region i.
+ */
+int vuf_region_fd(const struct vuf *f, unsigned int i, uint64_t *mmap_offset);
 /* Bump allocation, in the first region with room; NULL when none has. */
 void *vuf_alloc(struct vuf *f, size_t size, size_t align, uint64_t *gpa);
 void *vuf_alloc_in(struct vuf *f, unsigned int region, size_t size, size_t align, uint64_t *gpa);

@@ -207,6 +207,45 @@ static void dump_log(const struct fx *fx)
 	fclose(f);
 }
 
+/* omhostd's log as it is now: what it logs next is looked for after this. */
+static long log_mark(const struct fx *fx)
+{
+	struct stat st;
+
+	return stat(fx->log, &st) ? 0 : (long)st.st_size;
+}
+
+/*
+ * Waits (bounded) for omhostd to log that it evicted node, after mark, and
+ * checks the reason names the rule the test broke, not another one.
+ */
+static void expect_evicted_for(const struct fx *fx, long mark, uint32_t node, const char *why)
+{
+	int64_t deadline = mono_ms() + STATE_TIMEOUT_MS;
+	char want[32], line[512];
+
+	snprintf(want, sizeof(want), "node %u evicted: ", node);
+	for (;;) {
+		FILE *f = fopen(fx->log, "re");
+		const char *at = NULL;
+
+		if (f && fseek(f, mark, SEEK_SET) == 0)
+			while (!at && fgets(line, sizeof(line), f))
+				at = strstr(line, want);
+		if (f)
+			fclose(f);
+		if (at) {
+			if (!strstr(at, why))
+				fail_msg("%.*s: not for \"%s\"", (int)strcspn(at, "\n"), at, why);
+			return;
+		}
+		if (mono_ms() > deadline)
+			fail_msg("omhostd did not log the eviction of node %u (for \"%s\")", node,
+				 why);
+		usleep(2000);
+	}
+}
+
 /* ---- payloads ---- */
 
 static uint64_t mix64(uint64_t x)
@@ -1263,17 +1302,139 @@ static void config_write(struct vuf *f)
 			     0));
 }
 
+/* A memfd of size bytes (sparse) with seals, as QEMU's memory-backend-memfd makes. */
+static int test_memfd(uint64_t size, unsigned int seals)
+{
+	int fd = memfd_create("omhf-mem", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)size), 0);
+	if (seals)
+		assert_int_equal(fcntl(fd, F_ADD_SEALS, seals), 0);
+	return fd;
+}
+
+#define QEMU_SEALS (F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL)
+
+/* SET_MEM_TABLE of one region at f's region 0 addresses: size bytes of fd from offset. */
+static void send_table(struct vuf *f, int fd, uint64_t offset, uint64_t size)
+{
+	struct vuf_mem_table t = { .nregions = 1 };
+	uint64_t gpa;
+	void *p;
+
+	assert_int_equal(vuf_region(f, 0, &gpa, NULL, &p), 0);
+	t.regions[0] = (struct vuf_mem_region){ .gpa = gpa, .size = size,
+						.uva = (uint64_t)(uintptr_t)p,
+						.mmap_offset = offset };
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_MEM_TABLE, &t, 8 + sizeof(t.regions[0]), &fd, 1));
+}
+
+/* f's own memory table again, region 0 only, cut to size bytes. */
+static void send_own_table(struct vuf *f, uint64_t size)
+{
+	uint64_t offset;
+	int fd = vuf_region_fd(f, 0, &offset);
+
+	assert_true(fd >= 0);
+	send_table(f, fd, offset, size);
+}
+
+/*
+ * Rx ring of num entries: descriptors and avail at the start of region 0,
+ * its used ring at byte used_off of it.
+ */
+static void send_rx_ring(struct vuf *f, uint32_t num, uint64_t used_off)
+{
+	struct vuf_vring_state s = { VUF_RX, num };
+	struct vuf_vring_addr a;
+	char *p;
+
+	assert_int_equal(vuf_region(f, 0, NULL, NULL, (void **)&p), 0);
+	a = (struct vuf_vring_addr){ VUF_RX, 0, (uint64_t)(uintptr_t)p,
+				     (uint64_t)(uintptr_t)(p + used_off),
+				     (uint64_t)(uintptr_t)(p + 16 * num), 0 };
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_NUM, &s, sizeof(s), NULL, 0));
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_ADDR, &a, sizeof(a), NULL, 0));
+}
+
+#define USED_BYTES(num) (6u + 8u * (num))
+
+/* A ring that fits, its used ring at the very end of memory; then 32768 entries. */
+static void ring_grown_past_memory(struct vuf *f)
+{
+	struct vuf_vring_state s = { VUF_RX, 32768 };
+	uint64_t size;
+
+	assert_int_equal(vuf_region(f, 0, NULL, &size, NULL), 0);
+	send_own_table(f, size);
+	send_rx_ring(f, 256, (size - USED_BYTES(256)) & ~3ull);
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_NUM, &s, sizeof(s), NULL, 0));
+}
+
+/* A ring that fits; then a memory table where its used ring starts but does not end. */
+static void memory_shrunk_under_a_ring(struct vuf *f)
+{
+	uint64_t size;
+
+	assert_int_equal(vuf_region(f, 0, NULL, &size, NULL), 0);
+	send_own_table(f, size);
+	send_rx_ring(f, 256, size - 8192);
+	send_own_table(f, size - 8192 + USED_BYTES(256) / 2);
+}
+
 /* Mapping all of it would raise SIGBUS in omhostd when touched. */
 static void mem_table_file_too_short(struct vuf *f)
 {
-	struct vuf_mem_table t = { .nregions = 1 };
-	int fd = memfd_create("omhf-short", MFD_CLOEXEC);
+	int fd = test_memfd(1 << 20, QEMU_SEALS);
 
-	assert_true(fd >= 0);
-	assert_int_equal(ftruncate(fd, 1 << 20), 0);
-	t.regions[0] = (struct vuf_mem_region){ .gpa = 1 << 20, .size = 2 << 20,
-						.uva = 0x7f0000000000ull, .mmap_offset = 0 };
-	send_ok(vuf_send_raw(f, VUF_REQ_SET_MEM_TABLE, &t, 8 + sizeof(t.regions[0]), &fd, 1));
+	send_table(f, fd, 0, 2 << 20);
+	close(fd);
+}
+
+/* Long enough now, but it could be cut short later (SIGBUS). */
+static void mem_table_file_not_sealed(struct vuf *f)
+{
+	int fd = test_memfd(4 << 20, F_SEAL_GROW);
+
+	send_table(f, fd, 0, 4 << 20);
+	close(fd);
+}
+
+static void mem_table_not_a_file(struct vuf *f)
+{
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	send_table(f, p[0], 0, 4 << 20);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* 128 GiB (sparse): more than omhostd maps for one node. */
+static void mem_table_too_large(struct vuf *f)
+{
+	int fd = test_memfd(128ull << 30, QEMU_SEALS);
+
+	send_table(f, fd, 0, 128ull << 30);
+	close(fd);
+}
+
+/*
+ * A file that passes every check but cannot be mapped writable (opened
+ * read-only); 4 GiB of it: a stale mapping unmapped with that size would
+ * take much of omhostd's address space with it.
+ */
+static void mem_table_mapping_fails(struct vuf *f)
+{
+	char path[64];
+	int fd = test_memfd(4ull << 30, QEMU_SEALS), ro;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	assert_true(ro >= 0);
+	send_table(f, ro, 0, 4ull << 30);
+	close(ro);
 	close(fd);
 }
 
@@ -1304,19 +1465,39 @@ static void header_cut_short_then_eof(struct vuf *f)
 static const struct hostile {
 	const char *name;
 	void (*send)(struct vuf *f);
-	bool closes; /* the front-end hangs up itself */
+	bool closes;	 /* the front-end hangs up itself */
+	const char *why; /* in the eviction omhostd logs: the rule that fired */
 } hostiles[] = {
-	{ "SET_VRING_NUM for queue 7", bad_queue_index, false },
-	{ "SET_VRING_NUM of 100", ring_size_not_a_power_of_two, false },
-	{ "SET_VRING_ADDR outside the memory table", ring_outside_memory, false },
-	{ "request 0 (VHOST_USER_NONE)", request_none, false },
-	{ "request 999", request_unknown, false },
-	{ "SET_PROTOCOL_FEATURES not offered", protocol_features_not_offered, false },
-	{ "SET_CONFIG", config_write, false },
-	{ "SET_MEM_TABLE with a short memfd", mem_table_file_too_short, false },
-	{ "a payload bigger than any", payload_bigger_than_any, false },
-	{ "a payload cut short, then EOF", payload_cut_short_then_eof, true },
-	{ "a header cut short, then EOF", header_cut_short_then_eof, true },
+	{ "SET_VRING_NUM for queue 7", bad_queue_index, false,
+	  "refused vhost-user request 8 (VHOST_USER_SET_VRING_NUM)" },
+	{ "SET_VRING_NUM of 100", ring_size_not_a_power_of_two, false,
+	  "SET_VRING_NUM: 100 entries, not a power of two" },
+	{ "SET_VRING_ADDR outside the memory table", ring_outside_memory, false,
+	  "SET_VRING_ADDR: queue 0's ring of 256 entries does not lie in guest memory" },
+	{ "SET_VRING_NUM growing a ring past the end of memory", ring_grown_past_memory, false,
+	  "SET_VRING_NUM: queue 0's ring of 32768 entries does not lie in guest memory" },
+	{ "SET_MEM_TABLE cutting a ring short", memory_shrunk_under_a_ring, false,
+	  "SET_MEM_TABLE: queue 0's ring no longer lies in guest memory" },
+	{ "request 0 (VHOST_USER_NONE)", request_none, false,
+	  "refused vhost-user request 0 (VHOST_USER_NONE)" },
+	{ "request 999", request_unknown, false, "refused vhost-user request 999" },
+	{ "SET_PROTOCOL_FEATURES not offered", protocol_features_not_offered, false,
+	  "refused vhost-user request 16 (VHOST_USER_SET_PROTOCOL_FEATURES)" },
+	{ "SET_CONFIG", config_write, false, "of read-only config" },
+	{ "SET_MEM_TABLE with a short memfd", mem_table_file_too_short, false,
+	  "SET_MEM_TABLE: region 0: file shorter than the mapping" },
+	{ "SET_MEM_TABLE with a memfd not sealed", mem_table_file_not_sealed, false,
+	  "SET_MEM_TABLE: region 0: file not sealed against shrinking" },
+	{ "SET_MEM_TABLE with a pipe", mem_table_not_a_file, false,
+	  "SET_MEM_TABLE: region 0: not a regular file" },
+	{ "SET_MEM_TABLE of 128 GiB", mem_table_too_large, false,
+	  "SET_MEM_TABLE: region 0: more guest memory than omhostd maps" },
+	{ "SET_MEM_TABLE that cannot be mapped", mem_table_mapping_fails, false,
+	  "SET_MEM_TABLE: region 0: cannot map it" },
+	{ "a payload bigger than any", payload_bigger_than_any, false,
+	  "payload larger than any request's" },
+	{ "a payload cut short, then EOF", payload_cut_short_then_eof, true, "payload cut short" },
+	{ "a header cut short, then EOF", header_cut_short_then_eof, true, "header cut short" },
 };
 
 /*
@@ -1328,6 +1509,7 @@ static void hostile_one(struct fx *fx, const struct hostile *c, bool up)
 {
 	struct vuf_opts small = fe_default_opts();
 	struct nstat before, after;
+	long mark;
 
 	print_message("hostile front-end: %s, %s\n", c->name,
 		      up ? "once up" : "before the handshake");
@@ -1343,11 +1525,13 @@ static void hostile_one(struct fx *fx, const struct hostile *c, bool up)
 		fe_open(fx, 3, &small);
 		wait_state(fx, 3, "connected");
 	}
+	mark = log_mark(fx);
 	c->send(fx->f[3]);
 	if (!c->closes)
 		assert_int_equal(vuf_wait_disconnect(fx->f[3], FE_TIMEOUT_MS), 0);
 	fe_drop(fx, 3);
 	wait_state(fx, 3, "absent");
+	expect_evicted_for(fx, mark, 3, c->why);
 	get_nstat(fx, 3, &after);
 	assert_int_equal(after.connects, before.connects + 1);
 	assert_int_equal(after.disconnects, before.disconnects + 1);
@@ -1453,10 +1637,13 @@ static void hostile_rings(void **state)
 		const char *name;
 		void (*inject)(struct vuf *f);
 		unsigned int refused; /* a malformed message, not a broken ring */
+		const char *why;      /* in the eviction omhostd logs */
 	} cases[] = {
-		{ "a looped chain", looped_chain, 0 },
-		{ "a descriptor outside guest memory", descriptor_outside_memory, 0 },
-		{ "a NODE_DOWN from a guest", control_type_from_the_guest, 1 },
+		{ "a looped chain", looped_chain, 0, "Looped descriptor" },
+		{ "a descriptor outside guest memory", descriptor_outside_memory, 0,
+		  "invalid address for buffers" },
+		{ "a NODE_DOWN from a guest", control_type_from_the_guest, 1,
+		  "type unknown or not for guests" },
 	};
 	uint64_t refused = 0;
 
@@ -1464,6 +1651,7 @@ static void hostile_rings(void **state)
 	up_all(fx, NULL);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct nstat s;
+		long mark;
 
 		print_message("hostile ring: %s\n", cases[i].name);
 		if (i > 0) { /* a new guest on node 1 */
@@ -1474,8 +1662,10 @@ static void hostile_rings(void **state)
 			expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
 			check_relay(fx, 1, 2, 10);
 		}
+		mark = log_mark(fx);
 		cases[i].inject(fx->f[1]);
 		assert_int_equal(vuf_wait_disconnect(fx->f[1], FE_TIMEOUT_MS), 0);
+		expect_evicted_for(fx, mark, 1, cases[i].why);
 		fe_drop(fx, 1);
 		wait_state(fx, 1, "absent");
 		expect_event(fx, 2, VIRTIO_OM_T_NODE_DOWN, 1, VIRTIO_OM_NODE_EVICTED);
