@@ -387,14 +387,59 @@ static bool om_node_check_vring_num(struct om_node *n, const VhostUserMsg *m)
 }
 
 /*
+ * Whether fd is an eventfd. Kick and call fds are polled and written as
+ * eventfds (a pipe would fill, and a socket or file is something else);
+ * their inodes are anonymous, told apart only by the name /proc gives.
+ */
+static bool om_node_is_eventfd(int fd)
+{
+	static const char want[] = "anon_inode:[eventfd]";
+	char path[48], target[sizeof(want) + 1];
+	ssize_t len;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, target, sizeof(target));
+	return len == (ssize_t)sizeof(want) - 1 && !memcmp(target, want, sizeof(want) - 1);
+}
+
+/*
+ * Why the fds passed with m are not what its request takes, or NULL: each
+ * fd is then owned by whoever handles the request (libvhost-user keeps the
+ * ring fds, SET_MEM_TABLE closes its own), and none is left over.
+ */
+static const char *om_node_fds_wrong(const VhostUserMsg *m)
+{
+	switch (m->request) {
+	case VHOST_USER_SET_MEM_TABLE:
+		return NULL; /* one per region: om_node_set_mem_table checks */
+	case VHOST_USER_SET_VRING_KICK:
+	case VHOST_USER_SET_VRING_CALL:
+	case VHOST_USER_SET_VRING_ERR:
+		if (m->size == sizeof(m->payload.u64) && (m->payload.u64 & VHOST_USER_VRING_NOFD_MASK))
+			return m->fd_num ? "an fd with the no-fd flag" : NULL;
+		if (m->fd_num != 1)
+			return "not exactly one fd";
+		return om_node_is_eventfd(m->fds[0]) ? NULL : "an fd that is not an eventfd";
+	default:
+		return m->fd_num ? "fds with a request that takes none" : NULL;
+	}
+}
+
+/*
  * Called by libvhost-user before it handles a message: refuse what we do
  * not offer and what it would trust blindly. Returns 1 when handled here.
  */
 static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 {
 	struct om_node *n = om_node_of(dev);
+	const char *fds_wrong = om_node_fds_wrong(m);
 	bool ok;
 
+	if (fds_wrong) {
+		om_node_evict(n, "vhost-user request %u (%s): %s (%d fds)", m->request,
+			      vu_request_to_string(m->request), fds_wrong, m->fd_num);
+		goto refuse;
+	}
 	switch (m->request) {
 	case VHOST_USER_GET_PROTOCOL_FEATURES:
 		m->payload.u64 = OM_PROTOCOL_FEATURES;
@@ -442,8 +487,7 @@ static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 	case VHOST_USER_SET_VRING_CALL:
 	case VHOST_USER_SET_VRING_ERR:
 		ok = m->size == sizeof(m->payload.u64) &&
-		     (m->payload.u64 & VHOST_USER_VRING_IDX_MASK) < VIRTIO_OM_QUEUE_COUNT &&
-		     m->fd_num <= 1;
+		     (m->payload.u64 & VHOST_USER_VRING_IDX_MASK) < VIRTIO_OM_QUEUE_COUNT;
 		break;
 	case VHOST_USER_GET_CONFIG:
 	case VHOST_USER_SET_CONFIG:
@@ -459,6 +503,7 @@ static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 		return 0;
 	om_node_evict(n, "refused vhost-user request %u (%s), size %u, %d fds", m->request,
 		      vu_request_to_string(m->request), m->size, m->fd_num);
+refuse:
 	for (int i = 0; i < m->fd_num; i++)
 		close(m->fds[i]);
 	m->fd_num = 0;

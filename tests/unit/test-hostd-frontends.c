@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -1462,6 +1463,38 @@ static void header_cut_short_then_eof(struct vuf *f)
 	vuf_disconnect(f);
 }
 
+/* An fd with a request that takes none: it would stay open in omhostd. */
+static void fd_with_get_features(struct vuf *f)
+{
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	send_ok(vuf_send_raw(f, VUF_REQ_GET_FEATURES, NULL, 0, &fd, 1));
+	close(fd);
+}
+
+/* A call "eventfd" that is a pipe: omhostd would write into a pipe no one reads. */
+static void call_fd_a_pipe(struct vuf *f)
+{
+	uint64_t q = VUF_TX;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_CALL, &q, sizeof(q), &p[1], 1));
+	close(p[0]);
+	close(p[1]);
+}
+
+static void kick_nofd_with_an_fd(struct vuf *f)
+{
+	uint64_t q = VUF_RX | VUF_VRING_NOFD;
+	int fd = eventfd(0, EFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_KICK, &q, sizeof(q), &fd, 1));
+	close(fd);
+}
+
 static const struct hostile {
 	const char *name;
 	void (*send)(struct vuf *f);
@@ -1494,6 +1527,12 @@ static const struct hostile {
 	  "SET_MEM_TABLE: region 0: more guest memory than omhostd maps" },
 	{ "SET_MEM_TABLE that cannot be mapped", mem_table_mapping_fails, false,
 	  "SET_MEM_TABLE: region 0: cannot map it" },
+	{ "GET_FEATURES with an fd", fd_with_get_features, false,
+	  "VHOST_USER_GET_FEATURES): fds with a request that takes none (1 fds)" },
+	{ "SET_VRING_CALL with a pipe", call_fd_a_pipe, false,
+	  "VHOST_USER_SET_VRING_CALL): an fd that is not an eventfd" },
+	{ "SET_VRING_KICK with the no-fd flag and an fd", kick_nofd_with_an_fd, false,
+	  "VHOST_USER_SET_VRING_KICK): an fd with the no-fd flag" },
 	{ "a payload bigger than any", payload_bigger_than_any, false,
 	  "payload larger than any request's" },
 	{ "a payload cut short, then EOF", payload_cut_short_then_eof, true, "payload cut short" },
