@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -511,83 +512,170 @@ refuse:
 	return 1;
 }
 
-/* Reads exactly len bytes; false on EOF, error or a short stream. */
-static bool om_node_read_full(int fd, void *buf, size_t len)
+/* The front-end's socket: ready for it, and what to call. */
+static int om_node_watch_conn(struct om_node *n, unsigned int events);
+
+static void om_node_in_reset(struct om_node *n)
 {
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t n = read(fd, (char *)buf + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		done += (size_t)n;
-	}
-	return true;
+	for (int i = 0; i < n->in.nfds; i++)
+		close(n->in.fds[i]);
+	n->in.nfds = 0;
+	n->in.have = 0;
+	n->in.ready = false;
 }
 
 /*
- * Reads one vhost-user message (header with any passed fds, then the
- * payload). libvhost-user's own reader asserts on a short payload and
- * takes end-of-stream for a message; a broken stream must only end the
- * connection.
- *
- * The end of the stream between two messages is the front-end going away
- * (a QEMU that stopped or died: its peers hear DISCONNECTED). Anything
- * else that fails here is the front-end breaking the protocol: a header
- * announcing more than any request carries, more fds than any request
- * passes, a message cut short. Those evict it (EVICTED, counted), as a
- * malformed request does in om_node_process_msg; before this they were
- * taken for a plain hang-up.
+ * Arms the connection's timer for the earliest wait on the front-end (a
+ * message begun, a reply not taken), or disarms it.
  */
-static bool om_node_read_msg(VuDev *dev, int fd, VhostUserMsg *m)
+static void om_node_rearm(struct om_node *n)
 {
-	char control[CMSG_SPACE(VHOST_MEMORY_BASELINE_NREGIONS * sizeof(int))];
-	struct iovec iov = { .iov_base = m, .iov_len = VHOST_USER_HDR_SIZE };
-	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
-			      .msg_controllen = sizeof(control) };
-	struct om_node *node = om_node_of(dev);
-	const char *broken = NULL;
-	struct cmsghdr *c;
-	ssize_t n;
+	long long due = 0, left;
+	struct itimerspec t = { 0 };
 
-	m->fd_num = 0;
-	do {
-		n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-	} while (n < 0 && errno == EINTR);
-	for (c = n > 0 ? CMSG_FIRSTHDR(&msg) : NULL; c; c = CMSG_NXTHDR(&msg, c)) {
-		size_t bytes;
+	if (n->in.have)
+		due = n->in.since_ms + OM_HOSTD_FRONTEND_WAIT_MS;
+	if (n->out_len && (!due || n->out_since_ms + OM_HOSTD_FRONTEND_WAIT_MS < due))
+		due = n->out_since_ms + OM_HOSTD_FRONTEND_WAIT_MS;
+	if (!due && !n->timer_armed)
+		return;
+	if (due) {
+		left = due - om_now_ms();
+		if (left < 1)
+			left = 1;
+		t.it_value.tv_sec = left / 1000;
+		t.it_value.tv_nsec = (left % 1000) * 1000000L;
+	}
+	if (timerfd_settime(n->timer_fd, 0, &t, NULL) == 0)
+		n->timer_armed = due != 0;
+}
+
+static void om_node_timer_fired(void *data, int revents)
+{
+	struct om_node *n = data;
+	long long now = om_now_ms();
+	uint64_t ticks;
+
+	(void)revents;
+	if (read(n->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		om_node_evict(n, "timer: %s", strerror(errno));
+	n->timer_armed = false;
+	if (n->in.have && now - n->in.since_ms >= OM_HOSTD_FRONTEND_WAIT_MS)
+		om_node_evict(n, "vhost-user message incomplete for %d ms (%zu bytes of it came)",
+			      OM_HOSTD_FRONTEND_WAIT_MS, n->in.have);
+	else if (n->out_len && now - n->out_since_ms >= OM_HOSTD_FRONTEND_WAIT_MS)
+		om_node_evict(n, "did not take a reply for %d ms (%zu bytes left)",
+			      OM_HOSTD_FRONTEND_WAIT_MS, n->out_len - n->out_off);
+	else
+		om_node_rearm(n);
+	om_hostd_settle(n->d);
+}
+
+/* Keeps the fds of one received chunk; false when there are more than any request passes. */
+static bool om_node_take_fds(struct om_node *n, struct msghdr *msg)
+{
+	bool fit = true;
+
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		int fds[VHOST_MEMORY_BASELINE_NREGIONS + 1];
+		size_t k;
 
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
-		bytes = c->cmsg_len - CMSG_LEN(0);
-		m->fd_num = (int)(bytes / sizeof(int));
-		memcpy(m->fds, CMSG_DATA(c), (size_t)m->fd_num * sizeof(int));
-		break;
+		k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (k > sizeof(fds) / sizeof(fds[0]))
+			k = sizeof(fds) / sizeof(fds[0]); /* cannot be: the buffer holds no more */
+		memcpy(fds, CMSG_DATA(c), k * sizeof(int));
+		for (size_t i = 0; i < k; i++) {
+			if (n->in.nfds < VHOST_MEMORY_BASELINE_NREGIONS) {
+				n->in.fds[n->in.nfds++] = fds[i];
+			} else {
+				close(fds[i]);
+				fit = false;
+			}
+		}
 	}
-	if (n <= 0)
-		; /* end of stream, or an error: gone, not misbehaving */
-	else if (msg.msg_flags & MSG_CTRUNC)
-		broken = "more fds than any request passes";
-	else if ((size_t)n < VHOST_USER_HDR_SIZE &&
-		 !om_node_read_full(fd, (char *)m + n, VHOST_USER_HDR_SIZE - (size_t)n))
-		broken = "header cut short";
-	else if (m->size > sizeof(m->payload))
-		broken = "payload larger than any request's";
-	else if (!om_node_read_full(fd, &m->payload, m->size))
-		broken = "payload cut short";
-	else
-		return true;
-	if (broken)
-		om_node_evict(node, "vhost-user message: %s (request %u, size %u)", broken,
-			      n >= (ssize_t)sizeof(m->request) ? (unsigned int)m->request : 0,
-			      (size_t)n >= VHOST_USER_HDR_SIZE ? m->size : 0);
-	for (int i = 0; i < m->fd_num; i++)
-		close(m->fds[i]);
-	m->fd_num = 0;
-	return false;
+	return fit && !(msg->msg_flags & MSG_CTRUNC);
+}
+
+/*
+ * Reads what the front-end sent of its next message, never past it and
+ * never waiting: 1 once the message is whole (n->in.ready), 0 while part
+ * of it has yet to come, -1 when the front-end went away between two
+ * messages (a QEMU that stopped or died: its peers hear DISCONNECTED).
+ * Anything else is the front-end breaking the protocol (a header announcing
+ * more than any request carries, more fds than any request passes, a
+ * message cut short by the end of the stream): n is evicted, -1. Unlike
+ * libvhost-user's reader, which blocks until a message is whole, a partial
+ * message here holds up no one (docs/omhostd.md); the timer ends one that
+ * stays partial.
+ */
+static int om_node_read_some(struct om_node *n)
+{
+	char control[CMSG_SPACE((VHOST_MEMORY_BASELINE_NREGIONS + 1) * sizeof(int))];
+	const char *broken = NULL;
+	VhostUserMsg *m = &n->in.m;
+
+	while (!n->in.ready) {
+		size_t want = n->in.have < VHOST_USER_HDR_SIZE ? VHOST_USER_HDR_SIZE - n->in.have :
+			      VHOST_USER_HDR_SIZE + m->size - n->in.have;
+		struct iovec iov = { .iov_base = (char *)m + n->in.have, .iov_len = want };
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
+				      .msg_controllen = sizeof(control) };
+		ssize_t r;
+
+		if (!want) {
+			n->in.ready = true;
+			break;
+		}
+		r = recvmsg(n->sock_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return 0;
+		if (r <= 0 && n->in.have == 0)
+			return -1; /* end of stream, or an error: gone, not misbehaving */
+		if (r <= 0) {
+			broken = n->in.have < VHOST_USER_HDR_SIZE ? "header cut short" :
+								    "payload cut short";
+			break;
+		}
+		if (!n->in.have)
+			n->in.since_ms = om_now_ms();
+		n->in.have += (size_t)r;
+		if (!om_node_take_fds(n, &msg)) {
+			broken = "more fds than any request passes";
+			break;
+		}
+		if (n->in.have == VHOST_USER_HDR_SIZE && m->size > sizeof(m->payload)) {
+			broken = "payload larger than any request's";
+			break;
+		}
+	}
+	if (!broken)
+		return 1;
+	om_node_evict(n, "vhost-user message: %s (request %u, size %u)", broken,
+		      n->in.have >= sizeof(m->request) ? (unsigned int)m->request : 0,
+		      n->in.have >= VHOST_USER_HDR_SIZE ? m->size : 0);
+	om_node_in_reset(n);
+	return -1;
+}
+
+/* libvhost-user's reader: hands over the message om_node_read_some made whole. */
+static bool om_node_read_msg(VuDev *dev, int fd, VhostUserMsg *m)
+{
+	struct om_node *n = om_node_of(dev);
+
+	(void)fd;
+	if (!n->in.ready)
+		return false;
+	memcpy(m, &n->in.m, VHOST_USER_HDR_SIZE + n->in.m.size);
+	memcpy(m->fds, n->in.fds, (size_t)n->in.nfds * sizeof(int));
+	m->fd_num = n->in.nfds;
+	m->data = NULL;
+	n->in.nfds = 0; /* libvhost-user's now */
+	om_node_in_reset(n);
+	return true;
 }
 
 static const VuDevIface om_node_iface = {
@@ -599,7 +687,55 @@ static const VuDevIface om_node_iface = {
 	.set_config = om_node_set_config,
 };
 
-/* Ends the connection of n's front-end; its socket keeps listening. */
+/*
+ * Sends what replies wait, as far as the front-end's socket takes them:
+ * 0, or -1 when the front-end is gone. A front-end that does not read
+ * stops being read (its requests wait behind its replies), so at most one
+ * reply is ever held here; the timer ends one that never reads.
+ */
+static int om_node_flush_out(struct om_node *n)
+{
+	bool was_pending = n->out_off < n->out_len;
+
+	for (;;) {
+		ssize_t r;
+
+		if (n->out_off == n->out_len) {
+			n->out_off = n->out_len = 0;
+			r = recv(n->reply_fd, n->out, sizeof(n->out), MSG_DONTWAIT);
+			if (r <= 0)
+				break; /* EAGAIN: libvhost-user wrote nothing more */
+			n->out_len = (size_t)r;
+		}
+		r = send(n->sock_fd, n->out + n->out_off, n->out_len - n->out_off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!was_pending)
+				n->out_since_ms = om_now_ms();
+			return om_node_watch_conn(n, POLLOUT) ? -1 : 0;
+		}
+		if (r < 0)
+			return -1;
+		n->out_off += (size_t)r;
+	}
+	if (was_pending)
+		return om_node_watch_conn(n, POLLIN) ? -1 : 0;
+	return 0;
+}
+
+static void om_close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/*
+ * Ends the connection of n's front-end; its socket keeps listening. The
+ * replies still waiting go with it.
+ */
 static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *why)
 {
 	if (n->state == OM_NODE_ABSENT)
@@ -608,9 +744,17 @@ static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *w
 	om_relay_node_down(n, reason);
 	om_loop_unwatch(n->d->loop, n->conn_w);
 	n->conn_w = NULL;
+	om_loop_unwatch(n->d->loop, n->timer_w);
+	n->timer_w = NULL;
 	if (n->vu_ready)
-		vu_deinit(&n->dev); /* closes the socket and the ring fds, unmaps memory */
+		vu_deinit(&n->dev); /* closes the reply socket, the ring fds, unmaps memory */
 	n->vu_ready = false;
+	om_node_in_reset(n);
+	om_close_fd(&n->sock_fd);
+	om_close_fd(&n->reply_fd);
+	om_close_fd(&n->timer_fd);
+	n->out_len = n->out_off = 0;
+	n->timer_armed = false;
 	for (unsigned int i = 0; i < OM_HOSTD_MAX_WATCHES; i++)
 		if (n->watches[i].w)
 			om_loop_unwatch(n->d->loop, n->watches[i].w);
@@ -626,49 +770,107 @@ static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *w
 
 void om_node_dispatch(struct om_node *n)
 {
-	if (!vu_dispatch(&n->dev) && !n->evict)
+	int r;
+
+	if (n->state == OM_NODE_ABSENT || n->out_len)
+		return; /* its requests wait until it took its replies */
+	r = om_node_read_some(n);
+	if (r > 0) {
+		/* libvhost-user answers into the reply socket; sent on from there. */
+		if (!vu_dispatch(&n->dev) && !n->evict)
+			om_node_evict(n, "vhost-user: request not handled");
+		if (!n->evict && om_node_flush_out(n) < 0)
+			r = -1;
+	}
+	if (r < 0 && !n->evict)
 		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "front-end closed the connection");
+	else if (n->state != OM_NODE_ABSENT)
+		om_node_rearm(n);
 }
 
-static void om_node_readable(void *data, int revents)
+static void om_node_conn_ready(void *data, int revents)
 {
 	struct om_node *n = data;
 
-	if (revents < 0 || ((revents & (POLLHUP | POLLERR)) && !(revents & POLLIN)))
+	if (revents < 0 || ((revents & (POLLHUP | POLLERR)) && !(revents & (POLLIN | POLLOUT))))
 		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "hang-up");
+	else if (n->out_len && om_node_flush_out(n) < 0)
+		om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "hang-up");
+	else if (n->out_len)
+		om_node_rearm(n);
 	else
 		om_node_dispatch(n);
 	om_hostd_settle(n->d);
 }
 
+static int om_node_watch_conn(struct om_node *n, unsigned int events)
+{
+	om_loop_unwatch(n->d->loop, n->conn_w);
+	n->conn_w = NULL;
+	return om_loop_watch(n->d->loop, n->sock_fd, events, om_node_conn_ready, n, &n->conn_w);
+}
+
 int om_node_attach(struct om_node *n, int fd)
 {
-	int err;
+	int pair[2] = { -1, -1 }, err;
 
 	if (n->state != OM_NODE_ABSENT) {
 		om_log("node %u: refused a second front-end", n->id);
 		close(fd);
 		return -EBUSY;
 	}
+	n->sock_fd = fd;
+	n->reply_fd = -1;
+	n->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (n->timer_fd < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	/*
+	 * libvhost-user writes each reply whole, waiting (or spinning) while
+	 * the socket is full: it writes into a socket pair of ours instead,
+	 * and omhostd passes the replies on without waiting.
+	 */
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	n->reply_fd = pair[1];
+	if (fcntl(n->reply_fd, F_SETFL, O_NONBLOCK) < 0) {
+		err = -errno;
+		goto fail;
+	}
 	memset(&n->dev, 0, sizeof(n->dev));
-	if (!vu_init(&n->dev, VIRTIO_OM_QUEUE_COUNT, fd, om_node_panic, om_node_read_msg,
-		     om_node_set_watch,
-		     om_node_remove_watch, &om_node_iface)) {
-		om_log("node %u: vu_init failed", n->id);
-		close(fd);
-		return -ENOMEM;
+	if (!vu_init(&n->dev, VIRTIO_OM_QUEUE_COUNT, pair[0], om_node_panic, om_node_read_msg,
+		     om_node_set_watch, om_node_remove_watch, &om_node_iface)) {
+		err = -ENOMEM;
+		goto fail;
 	}
+	pair[0] = -1; /* libvhost-user's */
 	n->vu_ready = true;
-	err = om_loop_watch(n->d->loop, fd, POLLIN, om_node_readable, n, &n->conn_w);
-	if (err) {
-		vu_deinit(&n->dev); /* closes fd */
-		n->vu_ready = false;
-		return err;
-	}
+	err = om_loop_watch(n->d->loop, fd, POLLIN, om_node_conn_ready, n, &n->conn_w);
+	if (!err)
+		err = om_loop_watch(n->d->loop, n->timer_fd, POLLIN, om_node_timer_fired, n,
+				    &n->timer_w);
+	if (err)
+		goto fail;
 	n->state = OM_NODE_CONNECTED;
 	n->c.connects++;
 	om_log("node %u connected", n->id);
 	return 0;
+fail:
+	om_log("node %u: cannot serve its front-end: %s", n->id, strerror(-err));
+	om_loop_unwatch(n->d->loop, n->conn_w);
+	om_loop_unwatch(n->d->loop, n->timer_w);
+	n->conn_w = n->timer_w = NULL;
+	if (n->vu_ready)
+		vu_deinit(&n->dev);
+	n->vu_ready = false;
+	om_close_fd(&pair[0]);
+	om_close_fd(&n->reply_fd);
+	om_close_fd(&n->timer_fd);
+	om_close_fd(&n->sock_fd);
+	return err;
 }
 
 static void om_node_accept(void *data, int revents)
@@ -700,6 +902,7 @@ int om_node_open(struct om_hostd *d, uint32_t id)
 	n->d = d;
 	n->id = id;
 	n->listen_fd = -1;
+	n->sock_fd = n->reply_fd = n->timer_fd = -1;
 	TAILQ_INIT(&n->waiters);
 	/* Control messages' seq goes on increasing across omhostd restarts. */
 	clock_gettime(CLOCK_REALTIME, &now);

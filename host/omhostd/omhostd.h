@@ -77,7 +77,29 @@ struct om_node {
 
 	/* Set when it broke the protocol; acted on outside libvhost-user. */
 	bool evict;
-	char evict_why[160];
+	char evict_why[160]; /* kept after the eviction (tests read it) */
+
+	/*
+	 * The front-end's socket is never waited on: the message it is sending
+	 * is gathered as it comes, libvhost-user's replies wait in out for
+	 * room in the socket (node.c).
+	 */
+	int sock_fd;	/* the front-end's socket */
+	int reply_fd;	/* where libvhost-user's replies come out */
+	int timer_fd;	/* ends a wait on the front-end longer than OM_HOSTD_FRONTEND_WAIT_MS */
+	struct om_watch *timer_w;
+	bool timer_armed;
+	struct {
+		VhostUserMsg m;	/* header and payload as far as read */
+		size_t have;	/* bytes of them read */
+		int fds[VHOST_MEMORY_BASELINE_NREGIONS];
+		int nfds;
+		bool ready;	/* whole, for libvhost-user to take */
+		long long since_ms; /* when its first bytes came */
+	} in;
+	unsigned char out[512]; /* one reply at most (the largest, GET_CONFIG, is 280 B) */
+	size_t out_len, out_off;
+	long long out_since_ms;	/* since when a reply waits */
 
 	/* tx: the head message waiting for its destination's rx, if any. */
 	VuVirtqElement *stalled;
@@ -132,6 +154,12 @@ struct om_hostd {
 	unsigned int trace_clock_age; /* records stamped with it */
 };
 
+/*
+ * How long a front-end may take to finish a vhost-user message it began,
+ * or to take a reply: QEMU writes and reads whole messages at once.
+ */
+#define OM_HOSTD_FRONTEND_WAIT_MS 3000
+
 /* How long after start messages wait for nodes not yet seen up. */
 #define OM_HOSTD_GRACE_MS 10000
 
@@ -140,7 +168,10 @@ int om_node_open(struct om_hostd *d, uint32_t id);
 void om_node_close(struct om_node *n);
 /* Serves a connected front-end on fd (accept's job; tests call it). 0 or -errno, fd taken. */
 int om_node_attach(struct om_node *n, int fd);
-/* Handles one vhost-user message from n's front-end (its socket is readable). */
+/*
+ * Reads what n's front-end sent, without waiting; handles its message once
+ * whole (one a call). Its socket is readable, or the stream has ended.
+ */
 void om_node_dispatch(struct om_node *n);
 /* Marks n for disconnection (it broke the protocol); done by om_hostd_settle(). */
 void om_node_evict(struct om_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -28,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n->d = &d;
 	n->id = 1;
 	n->listen_fd = -1;
+	n->sock_fd = n->reply_fd = n->timer_fd = -1;
 	TAILQ_INIT(&n->waiters);
 	d.nodes[1] = n;
 	if (size && write(sv[1], data, size) != (ssize_t)size)

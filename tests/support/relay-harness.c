@@ -60,6 +60,7 @@ static int rh_node_init(struct rh *h, uint32_t id, uint16_t num)
 	n->d = &h->d;
 	n->id = id;
 	n->listen_fd = -1;
+	n->sock_fd = n->reply_fd = n->timer_fd = -1; /* no socket: rings wired in */
 	TAILQ_INIT(&n->waiters);
 	dev = &n->dev;
 	dev->sock = -1;

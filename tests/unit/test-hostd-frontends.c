@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,6 +37,7 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -1721,7 +1723,93 @@ static void hostile_rings(void **state)
 }
 
 /* ------------------------------------------------------------------ */
-/* 9. omhostd restarted mid-traffic                                    */
+/* 9. A front-end that stops mid-message, or does not read its replies */
+
+/* Nodes 1 and 2 relay both ways, and the control socket answers, while node 3 holds on. */
+static void others_served(struct fx *fx, const char *state3)
+{
+	struct nstat s;
+
+	for (int i = 0; i < 5; i++) {
+		check_relay(fx, 1, 2, 100);
+		check_relay(fx, 2, 1, VIRTIO_OM_MAX_PAYLOAD);
+	}
+	get_nstat(fx, 3, &s);
+	assert_string_equal(s.state, state3);
+}
+
+static void a_stalled_front_end_holds_up_no_one(void **state)
+{
+	struct fx *fx = *state;
+	struct vuf_msg_hdr h = { VUF_REQ_GET_FEATURES, VUF_MSG_VERSION, 0 };
+	struct vuf_opts small = fe_default_opts();
+	unsigned int requests = 0;
+	struct nstat s;
+	long mark;
+
+	hostd_start(fx);
+	fe_up(fx, 1, NULL);
+	fe_up(fx, 2, NULL);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+	small.region_size = 4u << 20;
+	small.rx_bufs = 4;
+	small.tx_slots = 4;
+
+	/* 3 bytes of a header, and the connection held open: it waits, nobody else does. */
+	fe_open(fx, 3, &small);
+	wait_state(fx, 3, "connected");
+	mark = log_mark(fx);
+	send_ok(vuf_send_bytes(fx->f[3], &h, 3, NULL, 0));
+	others_served(fx, "connected");
+	/* Held longer than a front-end may take: dropped, and told why. */
+	assert_int_equal(vuf_wait_disconnect(fx->f[3], FE_TIMEOUT_MS), 0);
+	expect_evicted_for(fx, mark, 3, "vhost-user message incomplete for 3000 ms (3 bytes");
+	fe_drop(fx, 3);
+	wait_state(fx, 3, "absent");
+
+	/*
+	 * Requests, and never a reply read: once its socket is full omhostd
+	 * stops reading it, and the others go on.
+	 */
+	fe_open(fx, 3, &small);
+	wait_state(fx, 3, "connected");
+	mark = log_mark(fx);
+	h.flags |= VUF_MSG_F_NEED_REPLY;
+	for (;;) {
+		struct pollfd p = { .fd = vuf_socket(fx->f[3]), .events = POLLOUT };
+
+		if (send(p.fd, &h, sizeof(h), MSG_DONTWAIT | MSG_NOSIGNAL) == (ssize_t)sizeof(h)) {
+			requests++;
+			continue;
+		}
+		assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		assert_true(requests < 1000000);
+		/* Full: until omhostd has stopped taking requests for a while. */
+		if (poll(&p, 1, 500) == 0)
+			break;
+	}
+	print_message("a front-end not reading: omhostd stopped reading it after %u requests\n",
+		      requests);
+	others_served(fx, "connected");
+	/* Its replies stay unread: watch for omhostd's hang-up without reading them. */
+	{
+		struct pollfd p = { .fd = vuf_socket(fx->f[3]), .events = POLLRDHUP };
+
+		assert_int_equal(poll(&p, 1, FE_TIMEOUT_MS), 1);
+		assert_true(p.revents & (POLLRDHUP | POLLHUP));
+	}
+	expect_evicted_for(fx, mark, 3, "did not take a reply for 3000 ms");
+	fe_drop(fx, 3);
+	wait_state(fx, 3, "absent");
+	get_nstat(fx, 3, &s);
+	assert_int_equal(s.evictions, 2);
+	others_served(fx, "absent");
+	finish(fx);
+}
+
+/* ------------------------------------------------------------------ */
+/* 10. omhostd restarted mid-traffic                                   */
 
 #define FLOW_MSGS 2000u
 #define FLOW_MAX_LEN 2048u
@@ -1881,6 +1969,7 @@ int main(void)
 		T(stop_and_start_on_one_connection),
 		T(hostile_vhost_user_messages),
 		T(hostile_rings),
+		T(a_stalled_front_end_holds_up_no_one),
 		T(restart_mid_traffic_sender_first),
 		T(restart_mid_traffic_receiver_first),
 	};
