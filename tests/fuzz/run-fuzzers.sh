@@ -7,6 +7,20 @@
 set -euo pipefail
 top=$1 out=$2 seconds=$3
 mkdir -p "$out"
+# Missing tools fail the run: a fuzz test that cannot run must not pass.
+if ! command -v clang >/dev/null; then
+	echo "not ok - fuzz: clang not found; the fuzz tests need clang and its libFuzzer runtime" \
+		"(Debian: clang libclang-rt-14-dev; scripts/setup-host.sh installs both)"
+	exit 1
+fi
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }\n' \
+	>"$out/probe.c"
+if ! clang -fsanitize=fuzzer,address,undefined "$out/probe.c" -o "$out/probe" >"$out/probe.log" 2>&1; then
+	tail -n 5 "$out/probe.log"
+	echo "not ok - fuzz: clang cannot link a libFuzzer target: its runtime is missing" \
+		"(Debian: libclang-rt-14-dev; scripts/setup-host.sh installs it)"
+	exit 1
+fi
 lvu=$("$top/scripts/qemu-source.sh")/subprojects/libvhost-user
 cflags=(-g -O1 -D_GNU_SOURCE -DOM_VERSION='"fuzz"' -fsanitize=fuzzer-no-link,address,undefined
 	-fno-sanitize-recover=undefined -I"$top/host/omhostd" -I"$top/tests/support"
