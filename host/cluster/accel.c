@@ -141,7 +141,7 @@ static int probe_boot(const struct om_artifacts *art, const char *work_dir,
 	om_guest_path(&g, OM_GUEST_CONSOLE, console, sizeof(console));
 	om_guest_path(&g, OM_GUEST_QEMU_LOG, log, sizeof(log));
 	unlink(console);
-	err = om_proc_spawn(argv->argv, log, &id);
+	err = om_proc_spawn(argv->argv, log, NULL, &id);
 	free(argv);
 	if (err) {
 		snprintf(why, cap, "could not start QEMU: %s", strerror(-err));

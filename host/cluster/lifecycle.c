@@ -288,16 +288,13 @@ int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsign
 
 /*
  * Stops every process of the cluster: those recorded in the state, then any
- * other whose command line names the cluster's directory (one started by an
- * up that was killed before it could record it). Returns how many remain.
+ * other omcluster started for it (one started by an up that was killed
+ * before it could record it). Returns how many remain.
  */
 static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 			     unsigned int timeout_ms)
 {
 	unsigned int left = 0;
-	char needle[PATH_MAX + 2];
-	struct dirent *de;
-	DIR *proc;
 
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (om_proc_stop(&st->nodes[i].qemu, timeout_ms))
@@ -305,38 +302,7 @@ static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 	/* The relay last, once no guest is left to lose its back-end. */
 	if (om_proc_stop(&st->relay, timeout_ms))
 		left++;
-	snprintf(needle, sizeof(needle), "%s/", dir);
-	proc = opendir("/proc");
-	if (!proc)
-		return left;
-	while ((de = readdir(proc))) {
-		char path[64], cmd[8192];
-		struct om_proc_id id;
-		ssize_t n;
-		int fd;
-
-		id.pid = (pid_t)atoi(de->d_name);
-		if (id.pid <= 0 || id.pid == getpid())
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)id.pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, cmd, sizeof(cmd) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		for (ssize_t i = 0; i < n; i++)
-			if (cmd[i] == '\0')
-				cmd[i] = ' ';
-		cmd[n] = '\0';
-		if (!strstr(cmd, needle) || om_proc_start_time(id.pid, &id.start))
-			continue;
-		if (om_proc_stop(&id, timeout_ms))
-			left++;
-	}
-	closedir(proc);
-	return left;
+	return left + om_proc_stop_strays(dir, timeout_ms);
 }
 
 void om_report_failure(const struct om_node_state *n, const struct om_booting_guest *b)
@@ -545,7 +511,7 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		return err;
 	}
 	om_guest_path(&g, OM_GUEST_QEMU_LOG, log, sizeof(log));
-	err = om_proc_spawn(argv->argv, log, qemu);
+	err = om_proc_spawn(argv->argv, log, ctx->dir, qemu);
 	free(argv);
 	if (err)
 		om_error("node %u: cannot start %s: %s", node, art->qemu, strerror(-err));

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "proc.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,7 +124,8 @@ static int exec_result(pid_t pid, int status[2])
 	return 0;
 }
 
-int om_proc_spawn(char *const argv[], const char *log_path, struct om_proc_id *id)
+int om_proc_spawn(char *const argv[], const char *log_path, const char *owner,
+		  struct om_proc_id *id)
 {
 	int status[2], err;
 	pid_t pid;
@@ -141,6 +145,8 @@ int om_proc_spawn(char *const argv[], const char *log_path, struct om_proc_id *i
 		bool ready = in >= 0 && log >= 0;
 		sigset_t none;
 
+		if (ready && owner)
+			ready = setenv(OM_PROC_OWNER_ENV, owner, 1) == 0;
 		if (ready) {
 			setsid();
 			sigemptyset(&none);
@@ -281,4 +287,77 @@ int om_proc_capture(char *const argv[], char *out, size_t cap, unsigned int time
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
 	return err;
+}
+
+/*
+ * Whether pid was started by om_proc_spawn for owner: its environment at
+ * exec holds OMCLUSTER_OWNER=owner, which only omcluster puts there. Its
+ * command line proves nothing: any `tail -f` names a cluster's files.
+ */
+static bool owned_by(pid_t pid, const char *owner)
+{
+	char path[64], want[PATH_MAX + 32];
+	size_t cap = 1 << 16, used = 0, wlen;
+	char *env = NULL;
+	bool found = false;
+	int fd;
+
+	wlen = (size_t)snprintf(want, sizeof(want), OM_PROC_OWNER_ENV "=%s", owner) + 1;
+	if (wlen > sizeof(want))
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false; /* gone, or another user's: not ours */
+	for (;;) {
+		char *grown;
+		ssize_t n;
+
+		if (used == cap || !env) {
+			grown = realloc(env, env ? cap *= 2 : cap);
+			if (!grown || cap > (1u << 24))
+				break;
+			env = grown;
+		}
+		n = read(fd, env + used, cap - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	/* Entries are NUL-terminated: compare each whole, the NUL included. */
+	for (size_t at = 0; env && at < used && !found;) {
+		size_t len = strnlen(env + at, used - at);
+
+		found = len + 1 == wlen && !memcmp(env + at, want, wlen);
+		at += len + 1;
+	}
+	free(env);
+	return found;
+}
+
+unsigned int om_proc_stop_strays(const char *owner, unsigned int timeout_ms)
+{
+	unsigned int left = 0;
+	struct dirent *de;
+	DIR *proc;
+
+	proc = opendir("/proc");
+	if (!proc)
+		return left;
+	while ((de = readdir(proc))) {
+		struct om_proc_id id;
+
+		id.pid = (pid_t)atoi(de->d_name);
+		if (id.pid <= 0 || id.pid == getpid())
+			continue;
+		if (om_proc_start_time(id.pid, &id.start) || !owned_by(id.pid, owner))
+			continue;
+		if (om_proc_stop(&id, timeout_ms))
+			left++;
+	}
+	closedir(proc);
+	return left;
 }

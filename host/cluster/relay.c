@@ -56,7 +56,7 @@ int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int fi
 		if (node_socket(cluster_dir, node, sock, sizeof(sock)) == 0)
 			unlink(sock);
 	snprintf(nodes, sizeof(nodes), "%u-%u", first, last);
-	return om_proc_spawn(argv, log, id);
+	return om_proc_spawn(argv, log, cluster_dir, id);
 }
 
 int om_relay_status(const char *cluster_dir, char *buf, size_t cap, int timeout_ms)

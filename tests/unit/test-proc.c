@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,7 @@ static void spawn_alive_stop(void **state)
 	struct om_proc_id id;
 
 	(void)state;
-	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), 0);
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", NULL, &id), 0);
 	assert_true(id.pid > 0);
 	assert_true(om_proc_alive(&id));
 	/* The same pid with another start time is another process. */
@@ -41,7 +42,7 @@ static void stop_escalates_to_kill(void **state)
 	long long t0;
 
 	(void)state;
-	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), 0);
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", NULL, &id), 0);
 	om_sleep_ms(200); /* let the shell install its trap */
 	t0 = om_now_ms();
 	assert_int_equal(om_proc_stop(&id, 300), 0);
@@ -55,8 +56,8 @@ static void spawn_reports_exec_failure(void **state)
 	struct om_proc_id id;
 
 	(void)state;
-	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), -ENOENT);
-	assert_int_equal(om_proc_spawn(argv, "/nonexistent/dir/log", &id), -ENOENT);
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", NULL, &id), -ENOENT);
+	assert_int_equal(om_proc_spawn(argv, "/nonexistent/dir/log", NULL, &id), -ENOENT);
 }
 
 static void spawn_logs_output(void **state)
@@ -68,7 +69,7 @@ static void spawn_logs_output(void **state)
 
 	(void)state;
 	assert_true(fd >= 0);
-	assert_int_equal(om_proc_spawn(argv, log, &id), 0);
+	assert_int_equal(om_proc_spawn(argv, log, NULL, &id), 0);
 	for (int i = 0; i < 200 && om_proc_alive(&id); i++)
 		om_sleep_ms(10);
 	assert_false(om_proc_alive(&id));
@@ -97,7 +98,7 @@ static void kill_is_at_once(void **state)
 	long long t0;
 
 	(void)state;
-	assert_int_equal(om_proc_spawn(argv, "/dev/null", &id), 0);
+	assert_int_equal(om_proc_spawn(argv, "/dev/null", NULL, &id), 0);
 	om_sleep_ms(200);
 	t0 = om_now_ms();
 	assert_int_equal(om_proc_kill(&id), 0);
@@ -129,6 +130,46 @@ static void capture_output_and_status(void **state)
 	assert_true(om_now_ms() - t0 < 3000);
 }
 
+/*
+ * down's sweep for processes not in the state stops only what omcluster
+ * started for that cluster: a user's `tail -f` on a file of the cluster's
+ * directory names that directory on its command line, and must survive;
+ * so must a process of another cluster.
+ */
+static void strays_are_only_what_we_started(void **state)
+{
+	char dir[] = "/tmp/omproc-XXXXXX", file[64], other[64];
+	struct om_proc_id decoy, ours, theirs;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/omhostd.log", dir);
+	snprintf(other, sizeof(other), "%s-other", dir);
+	FILE *f = fopen(file, "w");
+
+	assert_non_null(f);
+	fclose(f);
+	char *tail[] = { "/usr/bin/tail", "-f", file, NULL };
+	char *sleeper[] = { "/bin/sleep", "30", NULL };
+
+	/* Started as a user would, not by omcluster. */
+	assert_int_equal(om_proc_spawn(tail, "/dev/null", NULL, &decoy), 0);
+	assert_int_equal(om_proc_spawn(sleeper, "/dev/null", dir, &ours), 0);
+	assert_int_equal(om_proc_spawn(sleeper, "/dev/null", other, &theirs), 0);
+	assert_int_equal(om_proc_stop_strays(dir, 2000), 0);
+	bool decoy_survived = om_proc_alive(&decoy), ours_gone = !om_proc_alive(&ours),
+	     theirs_survived = om_proc_alive(&theirs);
+
+	om_proc_kill(&decoy);
+	om_proc_kill(&ours);
+	om_proc_kill(&theirs);
+	unlink(file);
+	rmdir(dir);
+	assert_true(decoy_survived);
+	assert_true(ours_gone);
+	assert_true(theirs_survived);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +180,7 @@ int main(void)
 		cmocka_unit_test(dead_pid),
 		cmocka_unit_test(kill_is_at_once),
 		cmocka_unit_test(capture_output_and_status),
+		cmocka_unit_test(strays_are_only_what_we_started),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
