@@ -1490,7 +1490,7 @@ static double tap_ns_per_msg(double *listener_ns)
 		dup2(null_fd, 2); /* omhostd's code logs the attach: not this benchmark's output */
 	snprintf(req, sizeof(req), "trace snaplen=%u buffer=%u", OM_TRACE_SNAPLEN_DEFAULT,
 		 OM_TRACE_BUFFER_DEFAULT);
-	if (om_trace_attach(&d, sv[0], req, err, sizeof(err))) {
+	if (om_trace_attach(&d, sv[0], req, true, err, sizeof(err))) {
 		close(sv[0]);
 		close(sv[1]);
 	} else if (om_trace_conn_start(&tl.c, sv[1], 1000, err, sizeof(err)) == 0) {

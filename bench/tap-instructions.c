@@ -47,7 +47,8 @@ static int listener_attach(struct rh *h, struct listener *l)
 	null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (null_fd >= 0)
 		dup2(null_fd, 2);
-	rc = om_trace_attach(&h->d, sv[0], "trace snaplen=128 buffer=4194304", err, sizeof(err));
+	rc = om_trace_attach(&h->d, sv[0], "trace snaplen=128 buffer=4194304", true, err,
+			     sizeof(err));
 	if (err_fd >= 0) {
 		dup2(err_fd, 2);
 		close(err_fd);

@@ -7,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char om_hostd_usage[] =
-	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES]\n"
+	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES] [--allow-uid UID]\n"
+	"               [--trace-group GID] [--evict-backoff-ms MS]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
 	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
@@ -18,6 +20,13 @@ const char om_hostd_usage[] =
 	"  -d, --dir DIR            where the sockets are made (must exist)\n"
 	"  -n, --nodes N|A-B        the node ids served here (1..1024)\n"
 	"  -p, --max-payload BYTES  largest payload accepted (1..65536, default 65536)\n"
+	"  -u, --allow-uid UID      the user whose front-ends (QEMU) may connect to node\n"
+	"                           sockets, besides root (default: omhostd's own uid)\n"
+	"  -g, --trace-group GID    a group whose members get trace payloads, as root\n"
+	"                           and omhostd's own user do (others: headers only)\n"
+	"  -b, --evict-backoff-ms MS  refuse an evicted node's reconnects for MS, doubling\n"
+	"                           with each eviction in a row up to 60 s (default 1000;\n"
+	"                           0: no back-off)\n"
 	"  -h, --help               this text\n"
 	"  -V, --version            the version and protocol version\n";
 
@@ -47,18 +56,24 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		{ "dir", required_argument, NULL, 'd' },
 		{ "nodes", required_argument, NULL, 'n' },
 		{ "max-payload", required_argument, NULL, 'p' },
+		{ "allow-uid", required_argument, NULL, 'u' },
+		{ "trace-group", required_argument, NULL, 'g' },
+		{ "evict-backoff-ms", required_argument, NULL, 'b' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
 	};
 	bool have_nodes = false;
+	uint32_t v;
 	int c;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_payload = VIRTIO_OM_MAX_PAYLOAD;
+	cfg->allow_uid = geteuid();
+	cfg->backoff_ms = OM_HOSTD_BACKOFF_MS_DEFAULT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:n:p:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg || strlen(optarg) >= sizeof(cfg->dir) - 32) {
@@ -80,6 +95,29 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 			if (parse_u32(optarg, 1, VIRTIO_OM_MAX_PAYLOAD, &cfg->max_payload)) {
 				snprintf(err, errlen, "--max-payload '%s': give 1..%u", optarg,
 					 VIRTIO_OM_MAX_PAYLOAD);
+				return -EINVAL;
+			}
+			break;
+		case 'u':
+			/* (uid_t)-1 means "unchanged" to the kernel, never a user. */
+			if (parse_u32(optarg, 0, UINT32_MAX - 1, &v)) {
+				snprintf(err, errlen, "--allow-uid '%s': give a numeric uid", optarg);
+				return -EINVAL;
+			}
+			cfg->allow_uid = (uid_t)v;
+			break;
+		case 'g':
+			if (parse_u32(optarg, 0, UINT32_MAX - 1, &v)) {
+				snprintf(err, errlen, "--trace-group '%s': give a numeric gid", optarg);
+				return -EINVAL;
+			}
+			cfg->trace_gid = (gid_t)v;
+			cfg->trace_gid_set = true;
+			break;
+		case 'b':
+			if (parse_u32(optarg, 0, OM_HOSTD_BACKOFF_MAX_MS, &cfg->backoff_ms)) {
+				snprintf(err, errlen, "--evict-backoff-ms '%s': give 0..%u", optarg,
+					 OM_HOSTD_BACKOFF_MAX_MS);
 				return -EINVAL;
 			}
 			break;

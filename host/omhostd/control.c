@@ -62,8 +62,12 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 	int err;
 
 	*len = 0;
-	err = om_appendf(buf, cap, len, "omhostd pid=%ld nodes=%u-%u max_payload=%u\n",
-			 (long)getpid(), d->cfg.first_node, d->cfg.last_node, d->cfg.max_payload);
+	err = om_appendf(buf, cap, len,
+			 "omhostd pid=%ld nodes=%u-%u max_payload=%u trace_payloads_refused=%llu "
+			 "log_suppressed=%llu\n",
+			 (long)getpid(), d->cfg.first_node, d->cfg.last_node, d->cfg.max_payload,
+			 (unsigned long long)d->trace_payloads_refused,
+			 (unsigned long long)d->control_log_suppressed);
 	for (uint32_t id = d->cfg.first_node; !err && id <= d->cfg.last_node; id++) {
 		const struct om_node *n = om_hostd_node(d, id);
 		const struct om_node_counters *c;
@@ -77,14 +81,17 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 		err = om_appendf(buf, cap, len,
 				 "node=%u state=%s tx_msgs=%llu tx_bytes=%llu rx_msgs=%llu "
 				 "rx_bytes=%llu stalls=%llu undeliverable=%llu refused=%llu "
-				 "connects=%llu disconnects=%llu evictions=%llu waiting=%s\n",
+				 "connects=%llu disconnects=%llu evictions=%llu unauthorized=%llu "
+				 "backoff_refused=%llu log_suppressed=%llu waiting=%s\n",
 				 n->id, om_node_state_name(n->state),
 				 (unsigned long long)c->tx_msgs, (unsigned long long)c->tx_bytes,
 				 (unsigned long long)c->rx_msgs, (unsigned long long)c->rx_bytes,
 				 (unsigned long long)c->stalls, (unsigned long long)c->undeliverable,
 				 (unsigned long long)refused, (unsigned long long)c->connects,
 				 (unsigned long long)c->disconnects, (unsigned long long)c->evictions,
-				 n->stalled ? "yes" : "no");
+				 (unsigned long long)c->unauthorized,
+				 (unsigned long long)c->backoff_refused,
+				 (unsigned long long)c->log_suppressed, n->stalled ? "yes" : "no");
 	}
 	return err;
 }
@@ -105,9 +112,40 @@ static void om_control_client_end(struct om_control_client *cl)
 	free(cl);
 }
 
+/*
+ * Whether the client may have trace payloads: what guests send each other
+ * is theirs, and anyone who can reach the directory can reach the socket.
+ * Root, omhostd's own user (it maps the guests' memory: nothing is hidden
+ * from it), or a member of --trace-group; others get headers only.
+ */
+static bool om_control_may_see_payloads(struct om_control_client *cl)
+{
+	const struct om_hostd_config *cfg = &cl->d->cfg;
+	gid_t groups[256];
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || len != sizeof(cred))
+		return false;
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	if (!cfg->trace_gid_set)
+		return false;
+	if (cred.gid == cfg->trace_gid)
+		return true;
+	len = sizeof(groups);
+	/* More groups than fit: refused (ERANGE), not guessed. */
+	if (getsockopt(cl->fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false;
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == cfg->trace_gid)
+			return true;
+	return false;
+}
+
 static void om_control_answer(struct om_control_client *cl)
 {
-	size_t cap = 256 + 320 * (size_t)cl->d->n_served, len = 0;
+	size_t cap = 320 + 400 * (size_t)cl->d->n_served, len = 0;
 	char *buf = malloc(cap);
 	const char *req = cl->line;
 
@@ -119,7 +157,8 @@ static void om_control_answer(struct om_control_client *cl)
 	} else if (om_trace_is_request(req)) {
 		char err[200];
 
-		if (!om_trace_attach(cl->d, cl->fd, req, err, sizeof(err))) {
+		if (!om_trace_attach(cl->d, cl->fd, req, om_control_may_see_payloads(cl), err,
+				     sizeof(err))) {
 			cl->fd = -1; /* the listener's now */
 			free(buf);
 			return;
@@ -129,7 +168,8 @@ static void om_control_answer(struct om_control_client *cl)
 		len = (size_t)snprintf(buf, cap, "error unknown request (try: status, trace)\n");
 	}
 	if (send(cl->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
-		om_log("control: answer not sent: %s", strerror(errno));
+		om_log_limited(&cl->d->control_log, &cl->d->control_log_suppressed,
+			       "control: answer not sent: %s", strerror(errno));
 	free(buf);
 }
 
@@ -172,7 +212,8 @@ static void om_control_accept(void *data, int revents)
 	if (fd < 0)
 		return;
 	if (d->n_control_clients >= OM_CONTROL_MAX_CLIENTS) {
-		om_log("control: %u clients silent, the oldest dropped", d->n_control_clients);
+		om_log_limited(&d->control_log, &d->control_log_suppressed,
+			       "control: %u clients silent, the oldest dropped", d->n_control_clients);
 		om_control_client_end(TAILQ_FIRST(&d->control_clients));
 	}
 	cl = calloc(1, sizeof(*cl));

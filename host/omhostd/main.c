@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -57,6 +58,42 @@ static int om_grace_start(struct om_hostd *d)
 	return om_loop_watch(d->loop, d->grace_fd, POLLIN, om_grace_over, d, &d->grace_w);
 }
 
+/*
+ * Raises the soft limit on open files to what the nodes served may need
+ * (each holds its sockets, timers, eventfds and the fds of a message in
+ * transit), up to the hard limit; says so when the hard limit is short,
+ * since front-ends would then be refused for want of fds (EMFILE).
+ */
+static void om_hostd_raise_nofile(const struct om_hostd *d)
+{
+	rlim_t need = OM_HOSTD_FDS_BASE +
+		      (rlim_t)OM_HOSTD_FDS_PER_NODE * (d->cfg.last_node - d->cfg.first_node + 1);
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		om_log("RLIMIT_NOFILE: cannot read it: %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		om_log("RLIMIT_NOFILE: hard limit %llu is below the %llu fds %u nodes may need: "
+		       "some front-ends may be refused (raise it: ulimit -Hn, LimitNOFILE=)",
+		       (unsigned long long)rl.rlim_max, (unsigned long long)need,
+		       d->cfg.last_node - d->cfg.first_node + 1);
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur >= need)
+		return;
+	was = rl.rlim_cur;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ? rl.rlim_max : need;
+	if (rl.rlim_cur <= was)
+		return;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		om_log("RLIMIT_NOFILE: cannot raise the soft limit to %llu: %s",
+		       (unsigned long long)rl.rlim_cur, strerror(errno));
+	else
+		om_log("RLIMIT_NOFILE: soft limit raised from %llu to %llu", (unsigned long long)was,
+		       (unsigned long long)rl.rlim_cur);
+}
+
 static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 {
 	struct stat st;
@@ -67,6 +104,7 @@ static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 		om_log("--dir %s: not a directory", d->cfg.dir);
 		return -ENOTDIR;
 	}
+	om_hostd_raise_nofile(d);
 	err = om_loop_new(&d->loop);
 	if (err) {
 		om_log("io_uring setup failed: %s", strerror(-err));

@@ -144,11 +144,11 @@ static void om_node_queue_set_started(VuDev *dev, int qidx, bool started)
 		all = all && n->started[q];
 	if (all && n->state == OM_NODE_CONNECTED) {
 		n->state = OM_NODE_UP;
-		om_log("node %u up%s", n->id, n->resumed ? " (resumed)" : "");
+		om_log_node(n, OM_LOG_CONNECT, "node %u up%s", n->id, n->resumed ? " (resumed)" : "");
 		om_relay_node_up(n);
 	} else if (!started && n->state == OM_NODE_UP) {
 		/* The driver stopped (guest reset or shut down). */
-		om_log("node %u stopped", n->id);
+		om_log_node(n, OM_LOG_CONNECT, "node %u stopped", n->id);
 		om_relay_node_down(n, VIRTIO_OM_NODE_DISCONNECTED);
 		n->state = OM_NODE_CONNECTED;
 		n->resumed = false;
@@ -740,7 +740,7 @@ static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *w
 {
 	if (n->state == OM_NODE_ABSENT)
 		return;
-	om_log("node %u disconnected: %s", n->id, why);
+	om_log_node(n, OM_LOG_CONNECT, "node %u disconnected: %s", n->id, why);
 	om_relay_node_down(n, reason);
 	om_loop_unwatch(n->d->loop, n->conn_w);
 	n->conn_w = NULL;
@@ -815,7 +815,7 @@ int om_node_attach(struct om_node *n, int fd)
 	int pair[2] = { -1, -1 }, err;
 
 	if (n->state != OM_NODE_ABSENT) {
-		om_log("node %u: refused a second front-end", n->id);
+		om_log_node(n, OM_LOG_SECOND, "node %u: refused a second front-end", n->id);
 		close(fd);
 		return -EBUSY;
 	}
@@ -856,10 +856,11 @@ int om_node_attach(struct om_node *n, int fd)
 		goto fail;
 	n->state = OM_NODE_CONNECTED;
 	n->c.connects++;
-	om_log("node %u connected", n->id);
+	om_log_node(n, OM_LOG_CONNECT, "node %u connected", n->id);
 	return 0;
 fail:
-	om_log("node %u: cannot serve its front-end: %s", n->id, strerror(-err));
+	om_log_node(n, OM_LOG_CONNECT, "node %u: cannot serve its front-end: %s", n->id,
+		    strerror(-err));
 	om_loop_unwatch(n->d->loop, n->conn_w);
 	om_loop_unwatch(n->d->loop, n->timer_w);
 	n->conn_w = n->timer_w = NULL;
@@ -873,6 +874,50 @@ fail:
 	return err;
 }
 
+/*
+ * Whether the front-end on fd may be node n's: the socket's path names
+ * the node, so who may connect to it must be checked here (the directory's
+ * permissions are not omhostd's to trust). Its uid must be the one allowed
+ * (--allow-uid) or root's: root can reach omhostd's memory anyway.
+ */
+static bool om_node_peer_allowed(struct om_node *n, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) || len != sizeof(cred)) {
+		n->c.unauthorized++;
+		om_log_node(n, OM_LOG_PEER, "node %u: refused a front-end: no peer credentials: %s",
+			    n->id, strerror(errno));
+		return false;
+	}
+	if (cred.uid == n->d->cfg.allow_uid || cred.uid == 0)
+		return true;
+	n->c.unauthorized++;
+	om_log_node(n, OM_LOG_PEER,
+		    "node %u: refused a front-end of uid %u (pid %d): only uid %u or root may connect",
+		    n->id, (unsigned int)cred.uid, (int)cred.pid, (unsigned int)n->d->cfg.allow_uid);
+	return false;
+}
+
+/*
+ * After an eviction, reconnects are refused for a while (see struct
+ * om_node): a front-end that breaks the rules again at once would
+ * otherwise cost an eviction, and its peers a NODE_UP/NODE_DOWN, per try.
+ */
+static bool om_node_backing_off(struct om_node *n)
+{
+	long long left = n->backoff_until_ms - om_now_ms();
+
+	if (left <= 0)
+		return false;
+	n->c.backoff_refused++;
+	om_log_node(n, OM_LOG_BACKOFF,
+		    "node %u: refused a reconnect: backing off after %u eviction%s in a row, "
+		    "%lld ms left", n->id, n->evict_streak, n->evict_streak == 1 ? "" : "s", left);
+	return true;
+}
+
 static void om_node_accept(void *data, int revents)
 {
 	struct om_node *n = data;
@@ -880,8 +925,37 @@ static void om_node_accept(void *data, int revents)
 
 	(void)revents;
 	fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd >= 0)
+	if (fd < 0)
+		return;
+	if (!om_node_peer_allowed(n, fd) || om_node_backing_off(n))
+		close(fd);
+	else
 		om_node_attach(n, fd);
+}
+
+long long om_backoff_ms(unsigned int first_ms, unsigned int streak)
+{
+	long long ms = first_ms;
+
+	for (unsigned int i = 1; i < streak && ms && ms < OM_HOSTD_BACKOFF_MAX_MS; i++)
+		ms *= 2;
+	return ms < OM_HOSTD_BACKOFF_MAX_MS ? ms : OM_HOSTD_BACKOFF_MAX_MS;
+}
+
+/* Counts an eviction of n and starts its back-off. */
+static void om_node_evicted(struct om_node *n)
+{
+	long long now = om_now_ms(), backoff;
+
+	if (n->evict_streak && now - n->last_evict_ms > OM_HOSTD_BACKOFF_FORGET_MS)
+		n->evict_streak = 0;
+	n->evict_streak++;
+	n->last_evict_ms = now;
+	backoff = om_backoff_ms(n->d->cfg.backoff_ms, n->evict_streak);
+	n->backoff_until_ms = now + backoff;
+	n->c.evictions++;
+	/* Not rate-limited: the back-off bounds how often a node is evicted. */
+	om_log("node %u evicted: %s; reconnects refused for %lld ms", n->id, n->evict_why, backoff);
 }
 
 int om_node_open(struct om_hostd *d, uint32_t id)
@@ -961,8 +1035,7 @@ void om_hostd_settle(struct om_hostd *d)
 			if (!n)
 				continue;
 			if (n->evict) {
-				om_log("node %u evicted: %s", n->id, n->evict_why);
-				n->c.evictions++;
+				om_node_evicted(n);
 				om_node_disconnect(n, VIRTIO_OM_NODE_EVICTED, "evicted");
 				again = true;
 			} else if (n->runnable) {

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/types.h>
 
 #include "libvhost-user.h"
 #include "loop.h"
@@ -44,6 +45,31 @@ struct om_node_counters {
 	uint64_t undeliverable;		/* its messages to a node that was down */
 	uint64_t refused[OM_MSG_VERDICT_COUNT]; /* malformed messages it sent */
 	uint64_t connects, disconnects, evictions;
+	uint64_t unauthorized;		/* front-ends refused for their uid */
+	uint64_t backoff_refused;	/* reconnects refused while backing off after an eviction */
+	uint64_t log_suppressed;	/* log lines about it not written (rate limit) */
+};
+
+/*
+ * A log line a front-end or client can cause at will (one per connection
+ * or message) is rate-limited per node and rule: at most OM_LOG_BURST in
+ * OM_LOG_WINDOW_MS; the next line written says how many were suppressed.
+ */
+#define OM_LOG_BURST 10u
+#define OM_LOG_WINDOW_MS 5000
+
+enum om_log_rule {
+	OM_LOG_CONNECT,		/* connected, up, stopped, disconnected */
+	OM_LOG_SECOND,		/* a second front-end refused */
+	OM_LOG_PEER,		/* a front-end of the wrong uid refused */
+	OM_LOG_BACKOFF,		/* a reconnect refused while backing off */
+	OM_LOG_RULES
+};
+
+struct om_log_limit {
+	long long window_ms;	/* when the current window began */
+	unsigned int lines;	/* written in it */
+	uint64_t pending;	/* suppressed since the last line written */
 };
 
 /* A watch libvhost-user asked for (a kick eventfd). */
@@ -117,13 +143,37 @@ struct om_node {
 	bool notify[VIRTIO_OM_QUEUE_COUNT];
 	bool runnable;		/* its tx should be drained again */
 	struct om_node_counters c;
+	struct om_log_limit log[OM_LOG_RULES];
+
+	/*
+	 * Back-off after an eviction: reconnects are refused until
+	 * backoff_until_ms, for an interval that doubles with each eviction
+	 * in a row (evict_streak), so an evicted front-end that comes back
+	 * at once is not evicted again in a loop.
+	 */
+	unsigned int evict_streak;
+	long long last_evict_ms, backoff_until_ms;
 };
 
 struct om_hostd_config {
 	char dir[PATH_MAX];	 /* node-N.sock and control.sock live here */
 	uint32_t first_node, last_node;
 	uint32_t max_payload;
+	uid_t allow_uid;	  /* whose front-ends may connect (and root's) */
+	bool trace_gid_set;
+	gid_t trace_gid;	  /* who besides root gets trace payloads */
+	unsigned int backoff_ms; /* the first back-off after an eviction; 0: none */
 };
+
+/* The back-off after an eviction: the first, and at most (doubling between). */
+#define OM_HOSTD_BACKOFF_MS_DEFAULT 1000u
+#define OM_HOSTD_BACKOFF_MAX_MS 60000u
+/* An eviction this long after the previous one starts the back-off afresh. */
+#define OM_HOSTD_BACKOFF_FORGET_MS (2 * OM_HOSTD_BACKOFF_MAX_MS)
+
+/* fds omhostd may need: this many for itself, this many more per node served. */
+#define OM_HOSTD_FDS_BASE 64u
+#define OM_HOSTD_FDS_PER_NODE 24u
 
 struct om_hostd {
 	struct om_hostd_config cfg;
@@ -152,6 +202,10 @@ struct om_hostd {
 	unsigned int n_trace_listeners;
 	uint64_t trace_clock_ns;     /* the time last read for a record */
 	unsigned int trace_clock_age; /* records stamped with it */
+	/* The control socket's lines a client can cause at will, rate-limited. */
+	struct om_log_limit control_log;
+	uint64_t control_log_suppressed;
+	uint64_t trace_payloads_refused; /* listeners given headers only */
 };
 
 /*
@@ -173,6 +227,11 @@ int om_node_attach(struct om_node *n, int fd);
  * whole (one a call). Its socket is readable, or the stream has ended.
  */
 void om_node_dispatch(struct om_node *n);
+/*
+ * How long reconnects are refused after the streak-th eviction in a row:
+ * first_ms doubled each time, at most OM_HOSTD_BACKOFF_MAX_MS; 0 when first_ms is.
+ */
+long long om_backoff_ms(unsigned int first_ms, unsigned int streak);
 /* Marks n for disconnection (it broke the protocol); done by om_hostd_settle(). */
 void om_node_evict(struct om_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -234,14 +293,26 @@ bool om_trace_is_request(const char *line);
 int om_trace_parse_request(const char *line, uint32_t *snaplen, uint32_t *buffer, char *err,
 			   size_t errlen);
 /*
- * Makes the control connection fd a listener for the request line. 0 (fd
- * taken), or -errno with a message for the client in err (fd not taken).
+ * Makes the control connection fd a listener for the request line, with
+ * payloads or headers only. 0 (fd taken), or -errno with a message for the
+ * client in err (fd not taken).
  */
-int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, size_t errlen);
+int om_trace_attach(struct om_hostd *d, int fd, const char *line, bool payloads, char *err,
+		    size_t errlen);
 /* Sends what listeners have waiting, as far as their sockets take it. */
 void om_trace_flush(struct om_hostd *d);
 void om_trace_close_all(struct om_hostd *d);
 
 void om_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * The rate limit's verdict for one more line under l at now_ms: true to
+ * write it, with *told the lines suppressed before it (to say so).
+ */
+bool om_log_allow(struct om_log_limit *l, long long now_ms, uint64_t *told);
+/* om_log under l's rate limit; a line not written counts in *suppressed. */
+void om_log_limited(struct om_log_limit *l, uint64_t *suppressed, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* om_log_limited for node n's rule r. */
+#define om_log_node(n, r, ...) om_log_limited(&(n)->log[(r)], &(n)->c.log_suppressed, __VA_ARGS__)
 
 #endif /* OM_HOSTD_OMHOSTD_H */

@@ -69,10 +69,13 @@ static void om_trace_end(struct om_trace_listener *l)
 		return;
 	memmove(&d->trace[i], &d->trace[i + 1], (d->n_trace_listeners - i - 1) * sizeof(d->trace[0]));
 	d->trace[--d->n_trace_listeners] = NULL;
+	/* A client can attach and detach at will: rate-limited, as attaching is. */
 	if (l->ring.broken)
-		om_log("trace: a listener wrote an impossible ring tail: dropping it");
-	om_log("trace: listener detached (%llu records, %llu missed)",
-	       (unsigned long long)l->ring.records, (unsigned long long)l->ring.missed_total);
+		om_log_limited(&d->control_log, &d->control_log_suppressed,
+			       "trace: a listener wrote an impossible ring tail: dropping it");
+	om_log_limited(&d->control_log, &d->control_log_suppressed,
+		       "trace: listener detached (%llu records, %llu missed)",
+		       (unsigned long long)l->ring.records, (unsigned long long)l->ring.missed_total);
 	close(l->fd);
 	om_trace_listener_free(l);
 }
@@ -265,7 +268,8 @@ static int om_trace_send_answer(int fd, const char *line, size_t len, int memfd)
 	return (size_t)n == len ? 0 : -EMSGSIZE; /* a fresh connection takes a line whole */
 }
 
-int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, size_t errlen)
+int om_trace_attach(struct om_hostd *d, int fd, const char *line, bool payloads, char *err,
+		    size_t errlen)
 {
 	struct om_trace_listener *l;
 	uint32_t snaplen, buffer;
@@ -285,6 +289,8 @@ int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, siz
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	if (!payloads)
+		snaplen = 0; /* headers only: every record says so by its caplen */
 	*l = (struct om_trace_listener){ .d = d, .fd = fd, .snaplen = snaplen, .retry_fd = -1 };
 	rc = om_trace_ring_create(&l->ring, buffer, &memfd);
 	if (rc) {
@@ -304,9 +310,9 @@ int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, siz
 		snprintf(err, errlen, "cannot watch the connection: %s", strerror(-rc));
 		goto fail;
 	}
-	n = snprintf(ok, sizeof(ok), "ok trace version=%u pid=%ld nodes=%u-%u snaplen=%u buffer=%llu\n",
+	n = snprintf(ok, sizeof(ok), "ok trace version=%u pid=%ld nodes=%u-%u snaplen=%u buffer=%llu%s\n",
 		     OM_TRACE_VERSION, (long)getpid(), d->cfg.first_node, d->cfg.last_node, snaplen,
-		     (unsigned long long)l->ring.size);
+		     (unsigned long long)l->ring.size, payloads ? "" : " payloads=refused");
 	rc = om_trace_send_answer(fd, ok, (size_t)n, memfd);
 	if (rc) {
 		snprintf(err, errlen, "cannot pass the ring: %s", strerror(-rc));
@@ -314,8 +320,13 @@ int om_trace_attach(struct om_hostd *d, int fd, const char *line, char *err, siz
 	}
 	close(memfd);
 	d->trace[d->n_trace_listeners++] = l;
-	om_log("trace: listener attached (snaplen %u, ring %llu bytes)", snaplen,
-	       (unsigned long long)l->ring.size);
+	if (!payloads)
+		d->trace_payloads_refused++;
+	om_log_limited(&d->control_log, &d->control_log_suppressed,
+		       "trace: listener attached (snaplen %u, ring %llu bytes)%s", snaplen,
+		       (unsigned long long)l->ring.size,
+		       payloads ? "" : ": payloads refused, headers only (neither root nor "
+				       "in --trace-group)");
 	return 0;
 fail:
 	if (memfd >= 0)

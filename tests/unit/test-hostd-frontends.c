@@ -36,10 +36,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <grp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,6 +83,9 @@ struct fx {
 	uint64_t got[NODES + 1][NODES + 1];	/* last seq received, [dst][src] */
 	uint64_t ctl_seq[NODES + 1];		/* last control seq each node got */
 	bool done;				/* the test reached its end */
+	const char *args[6];	/* omhostd's options after --dir and --nodes, NULL-ended */
+	bool set_nofile;
+	struct rlimit nofile;	/* omhostd's RLIMIT_NOFILE, when set_nofile */
 };
 
 /* A received message, header in host byte order. */
@@ -104,7 +110,7 @@ struct out {
 struct nstat {
 	char state[16];
 	uint64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, stalls, undeliverable, refused;
-	uint64_t connects, disconnects, evictions;
+	uint64_t connects, disconnects, evictions, unauthorized, backoff_refused, log_suppressed;
 	bool waiting;
 };
 
@@ -249,6 +255,46 @@ static void expect_evicted_for(const struct fx *fx, long mark, uint32_t node, co
 	}
 }
 
+
+/* Lines of omhostd's log after mark that hold needle. */
+static unsigned int count_logged(const struct fx *fx, long mark, const char *needle)
+{
+	char line[1024];
+	unsigned int n = 0;
+	FILE *f = fopen(fx->log, "re");
+
+	if (!f)
+		return 0;
+	if (fseek(f, mark, SEEK_SET) == 0)
+		while (fgets(line, sizeof(line), f))
+			n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Waits (bounded) until omhostd logged a line holding needle after mark; the line, in line. */
+static void expect_logged(const struct fx *fx, long mark, const char *needle, char *line,
+			  size_t cap)
+{
+	int64_t deadline = mono_ms() + STATE_TIMEOUT_MS;
+
+	for (;;) {
+		FILE *f = fopen(fx->log, "re");
+		bool found = false;
+
+		if (f && fseek(f, mark, SEEK_SET) == 0)
+			while (!found && fgets(line, (int)cap, f))
+				found = strstr(line, needle) != NULL;
+		if (f)
+			fclose(f);
+		if (found)
+			return;
+		if (mono_ms() > deadline)
+			fail_msg("omhostd did not log \"%s\"", needle);
+		usleep(2000);
+	}
+}
+
 /* ---- payloads ---- */
 
 static uint64_t mix64(uint64_t x)
@@ -332,6 +378,14 @@ static uint64_t field_u64(const char *line, const char *key)
 	return x;
 }
 
+/* A counter an older omhostd lacks: UINT64_MAX when absent (its tests then fail on the value). */
+static uint64_t field_u64_new(const char *line, const char *key)
+{
+	char v[32];
+
+	return strcmp(om_ctl_field(line, key, v, sizeof(v)), "-") ? field_u64(line, key) : UINT64_MAX;
+}
+
 static void get_nstat(const struct fx *fx, uint32_t node, struct nstat *s)
 {
 	char buf[4096], v[16];
@@ -352,6 +406,9 @@ static void get_nstat(const struct fx *fx, uint32_t node, struct nstat *s)
 	s->connects = field_u64(line, "connects");
 	s->disconnects = field_u64(line, "disconnects");
 	s->evictions = field_u64(line, "evictions");
+	s->unauthorized = field_u64_new(line, "unauthorized");
+	s->backoff_refused = field_u64_new(line, "backoff_refused");
+	s->log_suppressed = field_u64_new(line, "log_suppressed");
 	s->waiting = !strcmp(om_ctl_field(line, "waiting", v, sizeof(v)), "yes");
 }
 
@@ -392,13 +449,16 @@ static void wait_waiting(const struct fx *fx, uint32_t node, bool waiting)
 static void hostd_start(struct fx *fx)
 {
 	const char *bin = getenv("OMHOSTD");
-	char *argv[] = { "omhostd", "--dir", fx->dir, "--nodes", "1-3", NULL };
+	char *argv[6 + sizeof(fx->args) / sizeof(fx->args[0])] = { "omhostd", "--dir", fx->dir,
+								    "--nodes", "1-3" };
 	char path[128], want[48], buf[4096];
 	pid_t parent = getpid(), pid;
 	int64_t deadline;
 
 	if (!bin || access(bin, X_OK))
 		fail_msg("$OMHOSTD (%s) is not an executable omhostd", bin ? bin : "unset");
+	for (size_t i = 0; i < sizeof(fx->args) / sizeof(fx->args[0]) && fx->args[i]; i++)
+		argv[5 + i] = (char *)fx->args[i];
 	assert_int_equal(fx->pid, 0);
 	if (!fx->first_start_us)
 		fx->first_start_us = wall_us();
@@ -410,6 +470,8 @@ static void hostd_start(struct fx *fx)
 		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(126);
 		close_range(3, ~0u, 0);
+		if (fx->set_nofile && setrlimit(RLIMIT_NOFILE, &fx->nofile))
+			_exit(124);
 		/* Never outlive the test, whatever happens to it. */
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
@@ -833,6 +895,12 @@ static int setup(void **state)
 		return -1;
 	}
 	snprintf(fx->log, sizeof(fx->log), "%s/omhostd.log", fx->dir);
+	/*
+	 * Most tests evict and reconnect at once, to test the rule that fired,
+	 * not the back-off after it (tested on its own, with the default).
+	 */
+	fx->args[0] = "--evict-backoff-ms";
+	fx->args[1] = "0";
 	*state = fx;
 	return 0;
 }
@@ -870,7 +938,9 @@ static void handshake_gives_node_ids_and_features(void **state)
 
 	hostd_start(fx);
 	hostd_status(fx, buf, sizeof(buf));
-	snprintf(want, sizeof(want), "omhostd pid=%d nodes=1-3 max_payload=65536\n", (int)fx->pid);
+	snprintf(want, sizeof(want),
+		 "omhostd pid=%d nodes=1-3 max_payload=65536 trace_payloads_refused=0 "
+		 "log_suppressed=0\n", (int)fx->pid);
 	assert_memory_equal(buf, want, strlen(want));
 
 	variant_opts(o);
@@ -1956,6 +2026,371 @@ static void restart_mid_traffic_receiver_first(void **state)
 	restart_mid_traffic(*state, false);
 }
 
+
+/* ------------------------------------------------------------------ */
+/* 11. Who may connect, what a listener sees, back-off, log, fds       */
+
+#define NOBODY 65534u
+
+/*
+ * Lets another user reach the sockets, as far as the file system goes:
+ * what is tested is omhostd's own check, not the directory's permissions.
+ */
+static void open_up_sockets(const struct fx *fx)
+{
+	char path[128];
+
+	assert_int_equal(chmod(fx->dir, 0755), 0);
+	for (uint32_t n = 1; n <= NODES; n++) {
+		node_path(fx, n, path, sizeof(path));
+		assert_int_equal(chmod(path, 0777), 0);
+	}
+	ctl_path(fx, path, sizeof(path));
+	assert_int_equal(chmod(path, 0777), 0);
+}
+
+/* In a forked child: becomes uid and gid NOBODY, with no other group. */
+static void become_nobody(void)
+{
+	if (setgroups(0, NULL) || setresgid(NOBODY, NOBODY, NOBODY) ||
+	    setresuid(NOBODY, NOBODY, NOBODY))
+		_exit(120);
+}
+
+static int unix_connect(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Whether omhostd closes fd within ms (it read nothing from us). */
+static bool closed_within(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	return poll(&p, 1, ms) == 1 && recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+}
+
+/* The exit status of a child that ran fn(fx) and exited with its result. */
+static int in_child(struct fx *fx, int (*fn)(struct fx *fx))
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(fx));
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* As NOBODY: connects to node 1's socket; 0 when omhostd closes it at once, 1 when not. */
+static int nobody_connects(struct fx *fx)
+{
+	char path[128];
+	int fd;
+
+	become_nobody();
+	node_path(fx, 1, path, sizeof(path));
+	fd = unix_connect(path);
+	if (fd < 0)
+		return 2;
+	return closed_within(fd, 1000) ? 0 : 1;
+}
+
+static void front_ends_of_another_user_refused(void **state)
+{
+	struct fx *fx = *state;
+	char line[1024];
+	struct nstat s;
+	long mark;
+	fx->args[0] = NULL; /* no evictions here */
+
+	hostd_start(fx); /* as root: root's front-ends (and only root's) are allowed */
+	open_up_sockets(fx);
+	mark = log_mark(fx);
+	assert_int_equal(in_child(fx, nobody_connects), 0);
+	expect_logged(fx, mark, "node 1: refused a front-end of uid 65534", line, sizeof(line));
+	assert_non_null(strstr(line, "only uid 0 or root may connect"));
+	get_nstat(fx, 1, &s);
+	assert_int_equal(s.unauthorized, 1);
+	assert_int_equal(s.connects, 0);
+	/* The allowed user's front-end is served as ever. */
+	up_all(fx, NULL);
+	check_relay(fx, 1, 2, 100);
+	finish(fx);
+}
+
+static void front_ends_of_the_allowed_user_served(void **state)
+{
+	struct fx *fx = *state;
+	struct nstat s;
+
+	fx->args[2] = "--allow-uid";
+	fx->args[3] = "65534";
+	hostd_start(fx);
+	open_up_sockets(fx);
+	assert_int_equal(in_child(fx, nobody_connects), 1);
+	wait_state(fx, 1, "absent");
+	get_nstat(fx, 1, &s);
+	assert_int_equal(s.unauthorized, 0);
+	assert_int_equal(s.connects, 1);
+	/* Root's still are. */
+	up_all(fx, NULL);
+	check_relay(fx, 2, 1, 100);
+	finish(fx);
+}
+
+/* Asks for a trace with payloads on fd; the answer line in buf. */
+static int ask_trace(struct fx *fx, char *buf, size_t cap)
+{
+	static const char req[] = "trace snaplen=1000\n";
+	char path[128];
+	size_t have = 0;
+	int fd;
+
+	ctl_path(fx, path, sizeof(path));
+	fd = unix_connect(path);
+	if (fd < 0 || send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL) != (ssize_t)sizeof(req) - 1)
+		return -1;
+	/* The ring's fd comes with the line: recv without room for it discards it. */
+	while (have < cap - 1 && !memchr(buf, '\n', have)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) != 1)
+			break;
+		n = recv(fd, buf + have, cap - 1 - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	buf[have] = '\0';
+	return fd;
+}
+
+/* As NOBODY: 0 when the trace answer gives headers only, 1 when payloads, 2 on error. */
+static int nobody_traces(struct fx *fx)
+{
+	char buf[256];
+	int fd;
+
+	become_nobody();
+	fd = ask_trace(fx, buf, sizeof(buf));
+	if (fd < 0 || strncmp(buf, "ok trace ", 9))
+		return 2;
+	if (strstr(buf, " snaplen=0 ") && strstr(buf, " payloads=refused\n"))
+		return 0;
+	return strstr(buf, " snaplen=1000 ") && !strstr(buf, "payloads=") ? 1 : 2;
+}
+
+static void trace_payloads_only_for_root_or_the_group(void **state)
+{
+	struct fx *fx = *state;
+	char buf[4096], line[1024];
+	long mark;
+	int fd;
+	fx->args[0] = NULL; /* no evictions here */
+
+	hostd_start(fx);
+	open_up_sockets(fx);
+	mark = log_mark(fx);
+	assert_int_equal(in_child(fx, nobody_traces), 0);
+	expect_logged(fx, mark, "trace: listener attached (snaplen 0,", line, sizeof(line));
+	assert_non_null(strstr(line, "payloads refused, headers only"));
+	hostd_status(fx, buf, sizeof(buf));
+	assert_int_equal(field_u64(buf, "trace_payloads_refused"), 1);
+	/* Root gets what it asks for. */
+	fd = ask_trace(fx, buf, sizeof(buf));
+	assert_true(fd >= 0);
+	assert_non_null(strstr(buf, " snaplen=1000 "));
+	assert_null(strstr(buf, "payloads="));
+	close(fd);
+	finish(fx);
+}
+
+static void trace_payloads_for_the_trace_group(void **state)
+{
+	struct fx *fx = *state;
+	char buf[4096];
+
+	fx->args[2] = "--trace-group";
+	fx->args[3] = "65534";
+	hostd_start(fx);
+	open_up_sockets(fx);
+	assert_int_equal(in_child(fx, nobody_traces), 1);
+	hostd_status(fx, buf, sizeof(buf));
+	assert_int_equal(field_u64(buf, "trace_payloads_refused"), 0);
+	finish(fx);
+}
+
+/*
+ * A front-end on node 3 that breaks a rule at once; waits for its eviction.
+ * Returns the log's mark before it.
+ */
+static long evicted_at_once(struct fx *fx)
+{
+	struct vuf_opts small = fe_default_opts();
+	long mark = log_mark(fx);
+
+	small.region_size = 4u << 20;
+	small.rx_bufs = 4;
+	small.tx_slots = 4;
+	fe_open(fx, 3, &small);
+	wait_state(fx, 3, "connected");
+	request_unknown(fx->f[3]);
+	assert_int_equal(vuf_wait_disconnect(fx->f[3], FE_TIMEOUT_MS), 0);
+	fe_drop(fx, 3);
+	expect_evicted_for(fx, mark, 3, "refused vhost-user request 999");
+	return mark;
+}
+
+/* The eviction logged after mark says how long reconnects are refused. */
+static void backoff_logged(const struct fx *fx, long mark, unsigned int ms)
+{
+	char want[96];
+
+	snprintf(want, sizeof(want), "; reconnects refused for %u ms", ms);
+	assert_int_equal(count_logged(fx, mark, want), 1);
+}
+
+/* Whether a front-end on node 3 is turned away now, as backing off after n evictions. */
+static void reconnect_refused(struct fx *fx, unsigned int evictions, uint64_t refused)
+{
+	char path[128], want[96], line[1024];
+	long mark = log_mark(fx);
+	struct nstat s;
+	int fd;
+
+	node_path(fx, 3, path, sizeof(path));
+	fd = unix_connect(path);
+	assert_true(fd >= 0);
+	assert_true(closed_within(fd, 1000));
+	close(fd);
+	snprintf(want, sizeof(want), "node 3: refused a reconnect: backing off after %u eviction",
+		 evictions);
+	expect_logged(fx, mark, want, line, sizeof(line));
+	get_nstat(fx, 3, &s);
+	assert_int_equal(s.backoff_refused, refused);
+	assert_int_equal(s.evictions, evictions);
+	assert_int_equal(s.connects, evictions);
+}
+
+static void reconnects_back_off_after_evictions(void **state)
+{
+	struct fx *fx = *state;
+	int64_t t;
+	long mark;
+
+	fx->args[0] = NULL; /* the default back-off: 1 s, doubling */
+	hostd_start(fx);
+	fe_up(fx, 1, NULL);
+	fe_up(fx, 2, NULL);
+	mark = evicted_at_once(fx);
+	t = mono_ms();
+	reconnect_refused(fx, 1, 1);
+	reconnect_refused(fx, 1, 2);
+	backoff_logged(fx, mark, 1000);
+	usleep((useconds_t)(1000 - (mono_ms() - t) + 100) * 1000);
+	/* Served again once the second is over; evicted again, it waits twice as long. */
+	mark = evicted_at_once(fx);
+	t = mono_ms();
+	usleep(1100 * 1000);
+	reconnect_refused(fx, 2, 3);
+	backoff_logged(fx, mark, 2000);
+	usleep((useconds_t)(2000 - (mono_ms() - t) + 100) * 1000);
+	fe_up(fx, 3, NULL);
+	finish(fx);
+}
+
+/*
+ * A front-end that makes omhostd log a line each time it connects (here:
+ * a second front-end on a node in use) fills no log: 10 lines, then the
+ * rest counted as suppressed.
+ */
+static void log_lines_a_front_end_causes_are_limited(void **state)
+{
+	struct fx *fx = *state;
+	char path[128];
+	struct nstat s;
+	long mark;
+	fx->args[0] = NULL; /* no evictions here */
+
+	hostd_start(fx);
+	fe_up(fx, 1, NULL);
+	node_path(fx, 1, path, sizeof(path));
+	mark = log_mark(fx);
+	for (int i = 0; i < 40; i++) {
+		int fd = unix_connect(path);
+
+		assert_true(fd >= 0);
+		assert_true(closed_within(fd, 1000));
+		close(fd);
+	}
+	get_nstat(fx, 1, &s);
+	assert_int_equal(count_logged(fx, mark, "node 1: refused a second front-end"), 10);
+	assert_int_equal(s.log_suppressed, 30);
+	assert_int_equal(s.connects, 1);
+	finish(fx);
+}
+
+/* omhostd's RLIMIT_NOFILE, soft and hard, from /proc. */
+static void hostd_nofile(const struct fx *fx, unsigned long long *soft, unsigned long long *hard)
+{
+	char path[64], line[256];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)fx->pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	while (!found && fgets(line, sizeof(line), f))
+		found = sscanf(line, "Max open files %llu %llu", soft, hard) == 2;
+	fclose(f);
+	assert_true(found);
+}
+
+/* nodes 1-3: 64 + 3 * 24 fds. */
+#define NOFILE_NEED 136ull
+
+static void open_files_limit_raised(void **state)
+{
+	struct fx *fx = *state;
+	unsigned long long soft, hard;
+	char line[1024];
+	fx->args[0] = NULL; /* no evictions here */
+
+	fx->set_nofile = true;
+	fx->nofile = (struct rlimit){ .rlim_cur = 40, .rlim_max = 4096 };
+	hostd_start(fx);
+	hostd_nofile(fx, &soft, &hard);
+	assert_int_equal(soft, NOFILE_NEED);
+	assert_int_equal(hard, 4096);
+	expect_logged(fx, 0, "RLIMIT_NOFILE: soft limit raised from 40 to 136", line, sizeof(line));
+	assert_int_equal(count_logged(fx, 0, "hard limit"), 0);
+	hostd_stop(fx);
+	/* A hard limit too low: raised to it, and said. */
+	fx->nofile = (struct rlimit){ .rlim_cur = 40, .rlim_max = 100 };
+	hostd_start(fx);
+	hostd_nofile(fx, &soft, &hard);
+	assert_int_equal(soft, 100);
+	assert_int_equal(hard, 100);
+	expect_logged(fx, 0, "RLIMIT_NOFILE: hard limit 100 is below the 136 fds 3 nodes may need",
+		      line, sizeof(line));
+	finish(fx);
+}
+
 int main(void)
 {
 	const char *s = getenv("OMHF_SEED");
@@ -1972,11 +2407,21 @@ int main(void)
 		T(a_stalled_front_end_holds_up_no_one),
 		T(restart_mid_traffic_sender_first),
 		T(restart_mid_traffic_receiver_first),
+		T(front_ends_of_another_user_refused),
+		T(front_ends_of_the_allowed_user_served),
+		T(trace_payloads_only_for_root_or_the_group),
+		T(trace_payloads_for_the_trace_group),
+		T(reconnects_back_off_after_evictions),
+		T(log_lines_a_front_end_causes_are_limited),
+		T(open_files_limit_raised),
 	};
 #undef T
 
 	if (s && *s)
 		seed = strtoull(s, NULL, 0);
+	/* $OMHF_ONLY: the tests whose names match this pattern (* and ?). */
+	if (getenv("OMHF_ONLY"))
+		cmocka_set_test_filter(getenv("OMHF_ONLY"));
 	print_message("seed %#" PRIx64 " (set OMHF_SEED to repeat)\n", seed);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

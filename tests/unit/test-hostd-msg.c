@@ -9,10 +9,12 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "args.h"
 #include "msg.h"
+#include "omhostd.h"
 
 static struct om_msg_hdr good_hdr(uint16_t type, uint32_t len)
 {
@@ -201,9 +203,71 @@ static void arguments(void **state)
 			 -EINVAL);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "extra", NULL), -EINVAL);
 	assert_non_null(strstr(err, "extra"));
+	/* Whose front-ends may connect, who sees trace payloads, the back-off. */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", NULL), OM_HOSTD_RUN);
+	assert_int_equal(cfg.allow_uid, geteuid());
+	assert_false(cfg.trace_gid_set);
+	assert_int_equal(cfg.backoff_ms, OM_HOSTD_BACKOFF_MS_DEFAULT);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--allow-uid", "107",
+			       "--trace-group", "42", "--evict-backoff-ms", "0", NULL),
+			 OM_HOSTD_RUN);
+	assert_int_equal(cfg.allow_uid, 107);
+	assert_true(cfg.trace_gid_set);
+	assert_int_equal(cfg.trace_gid, 42);
+	assert_int_equal(cfg.backoff_ms, 0);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--allow-uid", "qemu",
+			       NULL),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--allow-uid"));
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--allow-uid",
+			       "4294967295", NULL),
+			 -EINVAL);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--trace-group", "",
+			       NULL),
+			 -EINVAL);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--evict-backoff-ms",
+			       "60001", NULL),
+			 -EINVAL);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--bogus", NULL), -EINVAL);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--dir", NULL), -EINVAL);
 	assert_non_null(strstr(err, "needs a value"));
+}
+
+/* The back-off after evictions in a row: doubling, capped, none when off. */
+static void backoff_doubles_up_to_a_cap(void **state)
+{
+	(void)state;
+	assert_int_equal(om_backoff_ms(1000, 1), 1000);
+	assert_int_equal(om_backoff_ms(1000, 2), 2000);
+	assert_int_equal(om_backoff_ms(1000, 6), 32000);
+	assert_int_equal(om_backoff_ms(1000, 7), OM_HOSTD_BACKOFF_MAX_MS);
+	assert_int_equal(om_backoff_ms(1000, 4000000000u), OM_HOSTD_BACKOFF_MAX_MS);
+	assert_int_equal(om_backoff_ms(OM_HOSTD_BACKOFF_MAX_MS, 3), OM_HOSTD_BACKOFF_MAX_MS);
+	assert_int_equal(om_backoff_ms(0, 5), 0);
+}
+
+/*
+ * The log's rate limit: OM_LOG_BURST lines a window, the rest suppressed
+ * and counted; the first line of a later window says how many.
+ */
+static void log_rate_limit_counts_and_tells(void **state)
+{
+	struct om_log_limit l = { 0 };
+	uint64_t told;
+	long long t = 1000000;
+
+	(void)state;
+	for (unsigned int i = 0; i < OM_LOG_BURST; i++) {
+		assert_true(om_log_allow(&l, t + i, &told));
+		assert_int_equal(told, 0);
+	}
+	for (unsigned int i = 0; i < 25; i++)
+		assert_false(om_log_allow(&l, t + OM_LOG_WINDOW_MS - 1, &told));
+	assert_true(om_log_allow(&l, t + OM_LOG_WINDOW_MS, &told));
+	assert_int_equal(told, 25);
+	/* Told once only. */
+	assert_true(om_log_allow(&l, t + OM_LOG_WINDOW_MS + 1, &told));
+	assert_int_equal(told, 0);
 }
 
 int main(void)
@@ -216,6 +280,8 @@ int main(void)
 		cmocka_unit_test(iov_copy_crosses_segments_on_both_sides),
 		cmocka_unit_test(iov_size_reports_overflow),
 		cmocka_unit_test(arguments),
+		cmocka_unit_test(backoff_doubles_up_to_a_cap),
+		cmocka_unit_test(log_rate_limit_counts_and_tells),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

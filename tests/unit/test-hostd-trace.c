@@ -79,7 +79,7 @@ static int attach(struct fx *fx, const char *req, int sndbuf)
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	if (sndbuf)
 		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	rc = om_trace_attach(&fx->h.d, sv[0], req, err, sizeof(err));
+	rc = om_trace_attach(&fx->h.d, sv[0], req, true, err, sizeof(err));
 	if (rc) {
 		close(sv[0]);
 		close(sv[1]);
