@@ -11,7 +11,7 @@
 
 const char om_hostd_usage[] =
 	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES] [--allow-uid UID]\n"
-	"               [--trace-group GID] [--evict-backoff-ms MS]\n"
+	"               [--trace-group GID] [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
 	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
@@ -27,6 +27,10 @@ const char om_hostd_usage[] =
 	"  -b, --evict-backoff-ms MS  refuse an evicted node's reconnects for MS, doubling\n"
 	"                           with each eviction in a row up to 60 s (default 1000;\n"
 	"                           0: no back-off)\n"
+	"  -r, --unresponsive-ms MS a receiver that takes no message for MS while\n"
+	"                           senders wait for it is marked unresponsive: messages\n"
+	"                           to it are dropped until it takes one (default 30000;\n"
+	"                           0: senders wait as long as it takes)\n"
 	"  -h, --help               this text\n"
 	"  -V, --version            the version and protocol version\n";
 
@@ -59,6 +63,7 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		{ "allow-uid", required_argument, NULL, 'u' },
 		{ "trace-group", required_argument, NULL, 'g' },
 		{ "evict-backoff-ms", required_argument, NULL, 'b' },
+		{ "unresponsive-ms", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -71,9 +76,10 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 	cfg->max_payload = VIRTIO_OM_MAX_PAYLOAD;
 	cfg->allow_uid = geteuid();
 	cfg->backoff_ms = OM_HOSTD_BACKOFF_MS_DEFAULT;
+	cfg->unresponsive_ms = OM_HOSTD_UNRESPONSIVE_MS_DEFAULT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg || strlen(optarg) >= sizeof(cfg->dir) - 32) {
@@ -118,6 +124,13 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 			if (parse_u32(optarg, 0, OM_HOSTD_BACKOFF_MAX_MS, &cfg->backoff_ms)) {
 				snprintf(err, errlen, "--evict-backoff-ms '%s': give 0..%u", optarg,
 					 OM_HOSTD_BACKOFF_MAX_MS);
+				return -EINVAL;
+			}
+			break;
+		case 'r':
+			if (parse_u32(optarg, 0, OM_HOSTD_UNRESPONSIVE_MS_MAX, &cfg->unresponsive_ms)) {
+				snprintf(err, errlen, "--unresponsive-ms '%s': give 0..%u", optarg,
+					 OM_HOSTD_UNRESPONSIVE_MS_MAX);
 				return -EINVAL;
 			}
 			break;

@@ -82,7 +82,8 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 "node=%u state=%s tx_msgs=%llu tx_bytes=%llu rx_msgs=%llu "
 				 "rx_bytes=%llu stalls=%llu undeliverable=%llu refused=%llu "
 				 "connects=%llu disconnects=%llu evictions=%llu unauthorized=%llu "
-				 "backoff_refused=%llu log_suppressed=%llu waiting=%s\n",
+				 "backoff_refused=%llu log_suppressed=%llu unresponsive=%llu "
+				 "dropped_unresponsive=%llu responding=%s waiting=%s\n",
 				 n->id, om_node_state_name(n->state),
 				 (unsigned long long)c->tx_msgs, (unsigned long long)c->tx_bytes,
 				 (unsigned long long)c->rx_msgs, (unsigned long long)c->rx_bytes,
@@ -91,7 +92,10 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 (unsigned long long)c->disconnects, (unsigned long long)c->evictions,
 				 (unsigned long long)c->unauthorized,
 				 (unsigned long long)c->backoff_refused,
-				 (unsigned long long)c->log_suppressed, n->stalled ? "yes" : "no");
+				 (unsigned long long)c->log_suppressed,
+				 (unsigned long long)c->unresponsive,
+				 (unsigned long long)c->dropped_unresponsive,
+				 n->unresponsive ? "no" : "yes", n->stalled ? "yes" : "no");
 	}
 	return err;
 }

@@ -45,6 +45,42 @@ static void om_grace_over(void *data, int revents)
 	om_hostd_settle(d);
 }
 
+static void om_responsive_tick(void *data, int revents)
+{
+	struct om_hostd *d = data;
+	uint64_t ticks;
+
+	(void)revents;
+	if (read(d->responsive_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		om_log("unresponsive-receiver timer: %s", strerror(errno));
+	om_relay_check_responsive(d, om_now_ms());
+	om_hostd_settle(d);
+}
+
+/*
+ * Looks for unresponsive receivers a few times per --unresponsive-ms (so
+ * one is marked at most a quarter late), at least once a second.
+ */
+static int om_responsive_start(struct om_hostd *d)
+{
+	unsigned int ms = d->cfg.unresponsive_ms / 4;
+	struct itimerspec t;
+
+	if (!d->cfg.unresponsive_ms)
+		return 0;
+	if (ms < 25)
+		ms = 25;
+	if (ms > 1000)
+		ms = 1000;
+	t.it_value = t.it_interval =
+		(struct timespec){ .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L };
+	d->responsive_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->responsive_fd < 0 || timerfd_settime(d->responsive_fd, 0, &t, NULL))
+		return -errno;
+	return om_loop_watch(d->loop, d->responsive_fd, POLLIN, om_responsive_tick, d,
+			     &d->responsive_w);
+}
+
 /* Ends the start-up grace (omhostd.h) with a one-shot timer. */
 static int om_grace_start(struct om_hostd *d)
 {
@@ -136,8 +172,13 @@ static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 		return err;
 	}
 	err = om_grace_start(d);
-	if (err)
+	if (err) {
 		om_log("start-up timer: %s", strerror(-err));
+		return err;
+	}
+	err = om_responsive_start(d);
+	if (err)
+		om_log("unresponsive-receiver timer: %s", strerror(-err));
 	return err;
 }
 
@@ -150,6 +191,10 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 		om_loop_unwatch(d->loop, d->grace_w);
 		close(d->grace_fd);
 	}
+	if (d->responsive_fd >= 0) {
+		om_loop_unwatch(d->loop, d->responsive_w);
+		close(d->responsive_fd);
+	}
 	if (sig->fd >= 0) {
 		om_loop_unwatch(d->loop, sig->w);
 		close(sig->fd);
@@ -159,7 +204,7 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 
 int main(int argc, char **argv)
 {
-	struct om_hostd d = { .control_fd = -1, .grace_fd = -1 };
+	struct om_hostd d = { .control_fd = -1, .grace_fd = -1, .responsive_fd = -1 };
 	struct om_signals sig = { .fd = -1 };
 	char err[256];
 	int rc = 0;

@@ -9,7 +9,8 @@
  * Order and backpressure: a node's tx ring is drained in order; when the
  * head message's destination has no rx buffer, that node's tx waits
  * (stalls) until the destination posts buffers. Nothing is dropped except
- * messages to a node that is down (counted). Rings are used in order, so
+ * messages to a node that is down, or to one that held its senders up,
+ * taking nothing, for --unresponsive-ms (counted). Rings are used in order, so
  * after an omhostd restart the front-ends resume from the used index and
  * nothing taken but not yet delivered is lost.
  */
@@ -48,6 +49,8 @@ struct om_node_counters {
 	uint64_t unauthorized;		/* front-ends refused for their uid */
 	uint64_t backoff_refused;	/* reconnects refused while backing off after an eviction */
 	uint64_t log_suppressed;	/* log lines about it not written (rate limit) */
+	uint64_t unresponsive;		/* times it was marked unresponsive */
+	uint64_t dropped_unresponsive;	/* messages to it dropped while unresponsive */
 };
 
 /*
@@ -63,6 +66,7 @@ enum om_log_rule {
 	OM_LOG_SECOND,		/* a second front-end refused */
 	OM_LOG_PEER,		/* a front-end of the wrong uid refused */
 	OM_LOG_BACKOFF,		/* a reconnect refused while backing off */
+	OM_LOG_RESPONSIVE,	/* marked unresponsive, or responsive again */
 	OM_LOG_RULES
 };
 
@@ -153,6 +157,16 @@ struct om_node {
 	 */
 	unsigned int evict_streak;
 	long long last_evict_ms, backoff_until_ms;
+
+	/*
+	 * A receiver that takes no message while senders wait for it holds
+	 * them up (their tx is in order): after --unresponsive-ms it is marked
+	 * unresponsive, what waits for it and what comes for it is dropped,
+	 * until it takes a message again (posts rx buffers).
+	 */
+	bool unresponsive;
+	long long waited_since_ms; /* when its first waiter came */
+	long long last_rx_ms;	   /* when it last took a message */
 };
 
 struct om_hostd_config {
@@ -163,7 +177,11 @@ struct om_hostd_config {
 	bool trace_gid_set;
 	gid_t trace_gid;	  /* who besides root gets trace payloads */
 	unsigned int backoff_ms; /* the first back-off after an eviction; 0: none */
+	unsigned int unresponsive_ms; /* a receiver holding senders up this long is dropped; 0: never */
 };
+
+#define OM_HOSTD_UNRESPONSIVE_MS_DEFAULT 30000u
+#define OM_HOSTD_UNRESPONSIVE_MS_MAX 3600000u
 
 /* The back-off after an eviction: the first, and at most (doubling between). */
 #define OM_HOSTD_BACKOFF_MS_DEFAULT 1000u
@@ -194,6 +212,9 @@ struct om_hostd {
 	long long grace_until_ms;
 	int grace_fd;
 	struct om_watch *grace_w;
+	/* Looks for unresponsive receivers (--unresponsive-ms), when on. */
+	int responsive_fd;
+	struct om_watch *responsive_w;
 	/*
 	 * Trace listeners (trace.c), packed at the front; the relay's tap
 	 * looks only at n_trace_listeners while there are none.
@@ -240,6 +261,11 @@ void om_relay_drain_tx(struct om_node *src);
 void om_relay_rx_ready(struct om_node *dst);
 void om_relay_node_up(struct om_node *n);
 void om_relay_node_down(struct om_node *n, uint32_t reason);
+/*
+ * Marks unresponsive every receiver that held senders up, taking no
+ * message, for --unresponsive-ms by now_ms; their waiters' messages go.
+ */
+void om_relay_check_responsive(struct om_hostd *d, long long now_ms);
 /* The grace after start ended: messages for nodes still not up go. */
 void om_relay_grace_over(struct om_hostd *d);
 /* Milliseconds on the monotonic clock. */

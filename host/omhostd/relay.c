@@ -154,6 +154,7 @@ static void om_relay_put_rx(struct om_node *dst, VuVirtqElement *r, size_t len)
 	dst->notify[VIRTIO_OM_QUEUE_RX] = true;
 	dst->c.rx_msgs++;
 	dst->c.rx_bytes += len;
+	dst->last_rx_ms = om_now_ms();
 }
 
 /* Writes src's message e (header h, already stamped) into dst's buffer r. */
@@ -188,6 +189,8 @@ static void om_relay_stall(struct om_node *src, VuVirtqElement *e, const struct 
 	src->stalled = e;
 	src->stalled_hdr = *h;
 	src->stalled_on = dst;
+	if (TAILQ_EMPTY(&dst->waiters))
+		dst->waited_since_ms = om_now_ms();
 	TAILQ_INSERT_TAIL(&dst->waiters, src, wait_link);
 	src->c.stalls++;
 }
@@ -203,6 +206,11 @@ static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct 
 		return false;
 	}
 	if (!om_node_usable(dst)) {
+		om_relay_drop(src, e, h);
+		return true;
+	}
+	if (dst->unresponsive) {
+		dst->c.dropped_unresponsive++;
 		om_relay_drop(src, e, h);
 		return true;
 	}
@@ -312,6 +320,14 @@ void om_relay_rx_ready(struct om_node *dst)
 {
 	struct om_node *src;
 
+	/* It posted buffers (or came up): it takes messages again. */
+	if (dst->unresponsive) {
+		dst->unresponsive = false;
+		om_log_node(dst, OM_LOG_RESPONSIVE,
+			    "node %u responsive again (%llu messages to it dropped so far)", dst->id,
+			    (unsigned long long)dst->c.dropped_unresponsive);
+	}
+
 	om_relay_flush_ctl(dst);
 	while (!dst->ctl_n && om_node_usable(dst) && (src = TAILQ_FIRST(&dst->waiters))) {
 		VuVirtqElement *r = om_relay_take_rx(dst, src->stalled_hdr.len);
@@ -387,6 +403,32 @@ static void om_relay_drop_waiters(struct om_node *n)
 	}
 }
 
+void om_relay_check_responsive(struct om_hostd *d, long long now_ms)
+{
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		struct om_node *n = om_hostd_node(d, id);
+		long long since;
+		unsigned int waiting = 0;
+		struct om_node *src;
+
+		if (!n || n->unresponsive || !om_node_usable(n) || TAILQ_EMPTY(&n->waiters))
+			continue;
+		since = n->last_rx_ms > n->waited_since_ms ? n->last_rx_ms : n->waited_since_ms;
+		if (now_ms - since < d->cfg.unresponsive_ms)
+			continue;
+		TAILQ_FOREACH(src, &n->waiters, wait_link)
+			waiting++;
+		n->unresponsive = true;
+		n->c.unresponsive++;
+		n->c.dropped_unresponsive += waiting;
+		om_log_node(n, OM_LOG_RESPONSIVE,
+			    "node %u unresponsive: took no message for %lld ms while %u sender%s "
+			    "waited; messages to it are dropped until it takes one", n->id,
+			    now_ms - since, waiting, waiting == 1 ? "" : "s");
+		om_relay_drop_waiters(n);
+	}
+}
+
 void om_relay_grace_over(struct om_hostd *d)
 {
 	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
@@ -403,6 +445,7 @@ void om_relay_node_down(struct om_node *n, uint32_t reason)
 	om_relay_unstall(n);
 	om_relay_drop_waiters(n);
 	n->ctl_n = 0;
+	n->unresponsive = false;
 	if (n->state != OM_NODE_UP)
 		return; /* its peers never heard it was up */
 	for (uint32_t id = n->d->cfg.first_node; id <= n->d->cfg.last_node; id++) {

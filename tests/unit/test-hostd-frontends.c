@@ -111,6 +111,7 @@ struct nstat {
 	char state[16];
 	uint64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, stalls, undeliverable, refused;
 	uint64_t connects, disconnects, evictions, unauthorized, backoff_refused, log_suppressed;
+	uint64_t unresponsive, dropped_unresponsive;
 	bool waiting;
 };
 
@@ -409,6 +410,8 @@ static void get_nstat(const struct fx *fx, uint32_t node, struct nstat *s)
 	s->unauthorized = field_u64_new(line, "unauthorized");
 	s->backoff_refused = field_u64_new(line, "backoff_refused");
 	s->log_suppressed = field_u64_new(line, "log_suppressed");
+	s->unresponsive = field_u64_new(line, "unresponsive");
+	s->dropped_unresponsive = field_u64_new(line, "dropped_unresponsive");
 	s->waiting = !strcmp(om_ctl_field(line, "waiting", v, sizeof(v)), "yes");
 }
 
@@ -2391,6 +2394,70 @@ static void open_files_limit_raised(void **state)
 	finish(fx);
 }
 
+
+/*
+ * A receiver that takes nothing holds up a sender only for a while: its
+ * sender's next message, to another node, waits behind the one for it
+ * (tx is in order) until --unresponsive-ms; then the receiver is marked
+ * unresponsive, what is for it is dropped and counted, the rest flows,
+ * and once it posts buffers it is served again.
+ */
+static void an_unresponsive_receiver_holds_up_no_one_for_long(void **state)
+{
+	struct fx *fx = *state;
+	struct vuf_opts ro = fe_default_opts();
+	char line[1024];
+	struct nstat s1, s2;
+	struct msg m;
+	long mark;
+
+	fx->args[2] = "--unresponsive-ms";
+	fx->args[3] = "500";
+	hostd_start(fx);
+	fe_up(fx, 1, NULL);
+	ro.flags = VUF_O_MANUAL_RX; /* node 2 posts no rx buffer until told */
+	ro.rx_bufs = 8;
+	fe_up(fx, 2, &ro);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+	fe_up(fx, 3, NULL);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+
+	mark = log_mark(fx);
+	send_data(fx, 1, 2, 100, NULL);
+	wait_waiting(fx, 1, true);
+	send_data(fx, 1, 3, 100, NULL);
+	/* Node 3's message comes, within the time-out (and a tick) plus slack. */
+	expect_data_from(fx, 3, 1, &m);
+	expect_logged(fx, mark, "node 2 unresponsive: took no message for ", line, sizeof(line));
+	assert_non_null(strstr(line, "while 1 sender waited"));
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.unresponsive, 1);
+	assert_int_equal(s2.dropped_unresponsive, 1);
+	/* What comes for it now is dropped at once; the rest flows. */
+	send_data(fx, 1, 2, 100, NULL);
+	fx->got[3][1] = fx->sent[1][3];
+	check_relay(fx, 1, 3, 100);
+	get_nstat(fx, 1, &s1);
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.dropped_unresponsive, 2);
+	assert_int_equal(s1.undeliverable, 2);
+	assert_false(s1.waiting);
+
+	/* Buffers at last: its events, then it is served again. */
+	mark = log_mark(fx);
+	assert_int_equal(vuf_rx_fill(fx->f[2]), 0);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	expect_logged(fx, mark, "node 2 responsive again (2 messages to it dropped so far)", line,
+		      sizeof(line));
+	fx->got[2][1] = fx->sent[1][2]; /* the two dropped */
+	check_relay(fx, 1, 2, 100);
+	check_relay(fx, 3, 2, 100);
+	finish(fx);
+}
+
 int main(void)
 {
 	const char *s = getenv("OMHF_SEED");
@@ -2414,6 +2481,7 @@ int main(void)
 		T(reconnects_back_off_after_evictions),
 		T(log_lines_a_front_end_causes_are_limited),
 		T(open_files_limit_raised),
+		T(an_unresponsive_receiver_holds_up_no_one_for_long),
 	};
 #undef T
 

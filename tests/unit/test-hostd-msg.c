@@ -208,13 +208,19 @@ static void arguments(void **state)
 	assert_int_equal(cfg.allow_uid, geteuid());
 	assert_false(cfg.trace_gid_set);
 	assert_int_equal(cfg.backoff_ms, OM_HOSTD_BACKOFF_MS_DEFAULT);
+	assert_int_equal(cfg.unresponsive_ms, OM_HOSTD_UNRESPONSIVE_MS_DEFAULT);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--allow-uid", "107",
-			       "--trace-group", "42", "--evict-backoff-ms", "0", NULL),
+			       "--trace-group", "42", "--evict-backoff-ms", "0", "--unresponsive-ms",
+			       "0", NULL),
 			 OM_HOSTD_RUN);
 	assert_int_equal(cfg.allow_uid, 107);
 	assert_true(cfg.trace_gid_set);
 	assert_int_equal(cfg.trace_gid, 42);
 	assert_int_equal(cfg.backoff_ms, 0);
+	assert_int_equal(cfg.unresponsive_ms, 0);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--unresponsive-ms",
+			       "3600001", NULL),
+			 -EINVAL);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--allow-uid", "qemu",
 			       NULL),
 			 -EINVAL);
