@@ -149,7 +149,7 @@ static bool om_control_may_see_payloads(struct om_control_client *cl)
 
 static void om_control_answer(struct om_control_client *cl)
 {
-	size_t cap = 320 + 400 * (size_t)cl->d->n_served, len = 0;
+	size_t cap = 320 + 640 * (size_t)cl->d->n_served, len = 0;
 	char *buf = malloc(cap);
 	const char *req = cl->line;
 
