@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 const char om_hostd_usage[] =
-	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES] [--allow-uid UID]\n"
+	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES] [--allow-uid [A[-B]=]UID]...\n"
 	"               [--trace-group GID] [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
@@ -20,8 +20,10 @@ const char om_hostd_usage[] =
 	"  -d, --dir DIR            where the sockets are made (must exist)\n"
 	"  -n, --nodes N|A-B        the node ids served here (1..1024)\n"
 	"  -p, --max-payload BYTES  largest payload accepted (1..65536, default 65536)\n"
-	"  -u, --allow-uid UID      the user whose front-ends (QEMU) may connect to node\n"
-	"                           sockets, besides root (default: omhostd's own uid)\n"
+	"  -u, --allow-uid [A[-B]=]UID  the user whose front-ends (QEMU) may connect to\n"
+	"                           the sockets of nodes A..B (all without A-B=), besides\n"
+	"                           root; repeatable, the last for a node counts\n"
+	"                           (default: omhostd's own uid)\n"
 	"  -g, --trace-group GID    a group whose members get trace payloads, as root\n"
 	"                           and omhostd's own user do (others: headers only)\n"
 	"  -b, --evict-backoff-ms MS  refuse an evicted node's reconnects for MS, doubling\n"
@@ -53,6 +55,34 @@ int om_parse_node_range(const char *s, uint32_t *first, uint32_t *last)
 	return 0;
 }
 
+/* "UID" (every node), "N=UID" or "A-B=UID": sets cfg's allowed uid for those nodes. */
+static int om_parse_allow_uid(const char *s, struct om_hostd_config *cfg)
+{
+	const char *eq = strchr(s, '=');
+	uint32_t first = 1, last = VIRTIO_OM_MAX_NODES, uid;
+	char range[24];
+
+	if (eq) {
+		if ((size_t)(eq - s) >= sizeof(range))
+			return -EINVAL;
+		memcpy(range, s, (size_t)(eq - s));
+		range[eq - s] = '\0';
+		/* A lone N is node N here, not 1..N as for --nodes. */
+		if (strchr(range, '-') ? om_parse_node_range(range, &first, &last) :
+					 parse_u32(range, 1, VIRTIO_OM_MAX_NODES, &first))
+			return -EINVAL;
+		if (!strchr(range, '-'))
+			last = first;
+		s = eq + 1;
+	}
+	/* (uid_t)-1 means "unchanged" to the kernel, never a user. */
+	if (parse_u32(s, 0, UINT32_MAX - 1, &uid))
+		return -EINVAL;
+	for (uint32_t n = first; n <= last; n++)
+		cfg->allow_uid[n] = (uid_t)uid;
+	return 0;
+}
+
 int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char *err,
 			size_t errlen)
 {
@@ -74,7 +104,8 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->max_payload = VIRTIO_OM_MAX_PAYLOAD;
-	cfg->allow_uid = geteuid();
+	for (size_t i = 0; i < sizeof(cfg->allow_uid) / sizeof(cfg->allow_uid[0]); i++)
+		cfg->allow_uid[i] = geteuid();
 	cfg->backoff_ms = OM_HOSTD_BACKOFF_MS_DEFAULT;
 	cfg->unresponsive_ms = OM_HOSTD_UNRESPONSIVE_MS_DEFAULT;
 	optind = 1;
@@ -105,12 +136,12 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 			}
 			break;
 		case 'u':
-			/* (uid_t)-1 means "unchanged" to the kernel, never a user. */
-			if (parse_u32(optarg, 0, UINT32_MAX - 1, &v)) {
-				snprintf(err, errlen, "--allow-uid '%s': give a numeric uid", optarg);
+			if (om_parse_allow_uid(optarg, cfg)) {
+				snprintf(err, errlen,
+					 "--allow-uid '%s': give UID, NODE=UID or A-B=UID (numeric "
+					 "uid, nodes 1..%u)", optarg, VIRTIO_OM_MAX_NODES);
 				return -EINVAL;
 			}
-			cfg->allow_uid = (uid_t)v;
 			break;
 		case 'g':
 			if (parse_u32(optarg, 0, UINT32_MAX - 1, &v)) {

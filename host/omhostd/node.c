@@ -878,7 +878,8 @@ fail:
  * Whether the front-end on fd may be node n's: the socket's path names
  * the node, so who may connect to it must be checked here (the directory's
  * permissions are not omhostd's to trust). Its uid must be the one allowed
- * (--allow-uid) or root's: root can reach omhostd's memory anyway.
+ * for the node (--allow-uid) or root's: root can reach omhostd's memory
+ * anyway.
  */
 static bool om_node_peer_allowed(struct om_node *n, int fd)
 {
@@ -891,12 +892,12 @@ static bool om_node_peer_allowed(struct om_node *n, int fd)
 			    n->id, strerror(errno));
 		return false;
 	}
-	if (cred.uid == n->d->cfg.allow_uid || cred.uid == 0)
+	if (cred.uid == n->d->cfg.allow_uid[n->id] || cred.uid == 0)
 		return true;
 	n->c.unauthorized++;
 	om_log_node(n, OM_LOG_PEER,
 		    "node %u: refused a front-end of uid %u (pid %d): only uid %u or root may connect",
-		    n->id, (unsigned int)cred.uid, (int)cred.pid, (unsigned int)n->d->cfg.allow_uid);
+		    n->id, (unsigned int)cred.uid, (int)cred.pid, (unsigned int)n->d->cfg.allow_uid[n->id]);
 	return false;
 }
 

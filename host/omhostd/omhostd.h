@@ -173,7 +173,7 @@ struct om_hostd_config {
 	char dir[PATH_MAX];	 /* node-N.sock and control.sock live here */
 	uint32_t first_node, last_node;
 	uint32_t max_payload;
-	uid_t allow_uid;	  /* whose front-ends may connect (and root's) */
+	uid_t allow_uid[VIRTIO_OM_MAX_NODES + 1]; /* whose front-ends may be node i's (and root's) */
 	bool trace_gid_set;
 	gid_t trace_gid;	  /* who besides root gets trace payloads */
 	unsigned int backoff_ms; /* the first back-off after an eviction; 0: none */

@@ -2098,18 +2098,28 @@ static int in_child(struct fx *fx, int (*fn)(struct fx *fx))
 	return WEXITSTATUS(st);
 }
 
-/* As NOBODY: connects to node 1's socket; 0 when omhostd closes it at once, 1 when not. */
-static int nobody_connects(struct fx *fx)
+/* As NOBODY: connects to node's socket; 0 when omhostd closes it at once, 1 when not. */
+static int nobody_connects_to(struct fx *fx, uint32_t node)
 {
 	char path[128];
 	int fd;
 
 	become_nobody();
-	node_path(fx, 1, path, sizeof(path));
+	node_path(fx, node, path, sizeof(path));
 	fd = unix_connect(path);
 	if (fd < 0)
 		return 2;
 	return closed_within(fd, 3000) ? 0 : 1;
+}
+
+static int nobody_connects(struct fx *fx)
+{
+	return nobody_connects_to(fx, 1);
+}
+
+static int nobody_connects_2(struct fx *fx)
+{
+	return nobody_connects_to(fx, 2);
 }
 
 static void front_ends_of_another_user_refused(void **state)
@@ -2140,8 +2150,12 @@ static void front_ends_of_the_allowed_user_served(void **state)
 	struct fx *fx = *state;
 	struct nstat s;
 
+	char line[1024];
+	long mark;
+
+	/* Node 1's front-end is nobody's; the others' stay root's. */
 	fx->args[2] = "--allow-uid";
-	fx->args[3] = "65534";
+	fx->args[3] = "1=65534";
 	hostd_start(fx);
 	open_up_sockets(fx);
 	assert_int_equal(in_child(fx, nobody_connects), 1);
@@ -2149,6 +2163,13 @@ static void front_ends_of_the_allowed_user_served(void **state)
 	get_nstat(fx, 1, &s);
 	assert_int_equal(s.unauthorized, 0);
 	assert_int_equal(s.connects, 1);
+	mark = log_mark(fx);
+	assert_int_equal(in_child(fx, nobody_connects_2), 0);
+	expect_logged(fx, mark, "node 2: refused a front-end of uid 65534", line, sizeof(line));
+	assert_non_null(strstr(line, "only uid 0 or root may connect"));
+	get_nstat(fx, 2, &s);
+	assert_int_equal(s.unauthorized, 1);
+	assert_int_equal(s.connects, 0);
 	/* Root's still are. */
 	up_all(fx, NULL);
 	check_relay(fx, 2, 1, 100);

@@ -205,7 +205,8 @@ static void arguments(void **state)
 	assert_non_null(strstr(err, "extra"));
 	/* Whose front-ends may connect, who sees trace payloads, the back-off. */
 	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", NULL), OM_HOSTD_RUN);
-	assert_int_equal(cfg.allow_uid, geteuid());
+	assert_int_equal(cfg.allow_uid[1], geteuid());
+	assert_int_equal(cfg.allow_uid[VIRTIO_OM_MAX_NODES], geteuid());
 	assert_false(cfg.trace_gid_set);
 	assert_int_equal(cfg.backoff_ms, OM_HOSTD_BACKOFF_MS_DEFAULT);
 	assert_int_equal(cfg.unresponsive_ms, OM_HOSTD_UNRESPONSIVE_MS_DEFAULT);
@@ -213,11 +214,27 @@ static void arguments(void **state)
 			       "--trace-group", "42", "--evict-backoff-ms", "0", "--unresponsive-ms",
 			       "0", NULL),
 			 OM_HOSTD_RUN);
-	assert_int_equal(cfg.allow_uid, 107);
+	assert_int_equal(cfg.allow_uid[1], 107);
+	assert_int_equal(cfg.allow_uid[VIRTIO_OM_MAX_NODES], 107);
 	assert_true(cfg.trace_gid_set);
 	assert_int_equal(cfg.trace_gid, 42);
 	assert_int_equal(cfg.backoff_ms, 0);
 	assert_int_equal(cfg.unresponsive_ms, 0);
+	/* Per node: the last that names a node counts; "N=" is node N alone. */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "5", "--allow-uid", "107",
+			       "--allow-uid", "2-4=108", "--allow-uid", "3=109", NULL),
+			 OM_HOSTD_RUN);
+	assert_int_equal(cfg.allow_uid[1], 107);
+	assert_int_equal(cfg.allow_uid[2], 108);
+	assert_int_equal(cfg.allow_uid[3], 109);
+	assert_int_equal(cfg.allow_uid[4], 108);
+	assert_int_equal(cfg.allow_uid[5], 107);
+	static const char *const bad[] = { "3-2=1", "x=1", "1=", "=1", "0=1", "1025=1", "1=x",
+					   "1-=1", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--allow-uid",
+				       bad[i], NULL),
+				 -EINVAL);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--unresponsive-ms",
 			       "3600001", NULL),
 			 -EINVAL);
