@@ -10,8 +10,9 @@
 #include <unistd.h>
 
 const char om_hostd_usage[] =
-	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES] [--allow-uid [A[-B]=]UID]...\n"
-	"               [--trace-group GID] [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
+	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES]\n"
+	"               [--allow-uid [A[-B]=]UID]... [--trace-group GID]\n"
+	"               [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
 	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
