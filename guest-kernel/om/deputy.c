@@ -21,6 +21,7 @@
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <asm/unistd.h>
 
 #include "om.h"
 
@@ -212,15 +213,24 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	nr = le32_to_cpu(sc.nr);
 	for (i = 0; i < 6; i++)
 		args[i] = le64_to_cpu(sc.args[i]);
-	/* Only what a process away forwards runs here: nothing else is asked. */
-	if (om_syscall_class(nr, args) != OM_SC_FORWARD) {
+	/*
+	 * Only what a process away forwards runs here: nothing else is asked,
+	 * but the restart of a forwarded call, whose block lives here.
+	 */
+	if (om_syscall_class(nr, args) != OM_SC_FORWARD && nr != __NR_restart_syscall) {
 		ret = -EPROTO;
 	} else {
 		atomic64_inc(&p->stats.syscalls);
 		ret = om_arch_syscall_run(current_pt_regs(), nr, args);
-		/* The restart block lives here, not with the process. */
-		if (ret == -ERESTART_RESTARTBLOCK)
-			ret = -EINTR;
+		/*
+		 * A call that takes a signal mask (ppoll, pselect6, epoll_pwait)
+		 * set it here too; the process's own mask is its business
+		 * (om_forward_call()): the deputy's goes back as it was.
+		 */
+		if (test_restore_sigmask()) {
+			clear_restore_sigmask();
+			set_current_blocked(&current->saved_sigmask);
+		}
 		err = om_deputy_flush(p);
 		if (err && ret >= 0)
 			ret = -EIO;
@@ -312,6 +322,8 @@ u32 om_deputy_run(struct om_proc *p)
 
 			om_kcom_msg_copy(msg, 0, &e, sizeof(e));
 			om_kcom_msg_free(msg);
+			/* Its time away is its own: the parent's wait4() sees it. */
+			om_carry_charge(p, le64_to_cpu(e.utime_ns), le64_to_cpu(e.stime_ns));
 			p->silent = true;
 			do_group_exit(le32_to_cpu(e.code) & 0xffff);
 		}

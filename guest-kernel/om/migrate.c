@@ -12,9 +12,11 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/personality.h>
+#include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/task_work.h>
 #include <linux/uio.h>
@@ -75,7 +77,8 @@ static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm)
 		v->prot = cpu_to_le32(om_prot(vma->vm_flags));
 		v->flags = cpu_to_le32((vma->vm_flags & VM_GROWSDOWN ?
 					VIRTIO_OM_VMA_F_GROWSDOWN : 0) |
-				       (om_arch_is_vdso(vma) ? VIRTIO_OM_VMA_F_VDSO : 0));
+				       (om_arch_is_vdso(vma) ? VIRTIO_OM_VMA_F_VDSO : 0) |
+				       (vma->vm_flags & VM_SHARED ? VIRTIO_OM_VMA_F_SHARED : 0));
 	}
 	mmap_read_unlock(mm);
 	s->nr_vmas = n;
@@ -363,6 +366,8 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	if (err)
 		goto out;
 	err = om_fill_begin(s, b, home, xstate, xsize);
+	if (!err)
+		err = om_carry_save(b, p);
 	if (err)
 		goto out;
 	err = om_take_signals(s);
@@ -392,8 +397,10 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	 * The point of no return: the destination has all of it. At home we
 	 * are the deputy from now on, before the process can call on us.
 	 */
-	if (!home)
+	if (!home) {
 		om_proc_rekey(p, OM_DEPUTY);
+		om_carry_left(p, b);
+	}
 	om_end(p, VIRTIO_OM_T_MIG_GO, 0);
 	atomic64_inc(&p->stats.migrations);
 	p->last_freeze_ns = ktime_get_ns() - stopped;
@@ -415,6 +422,20 @@ out:
 	return err;
 }
 
+static int om_may_leave(void)
+{
+	char *why = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	int n;
+
+	if (!why)
+		return -ENOMEM;
+	n = om_stay_reasons(current, why, PAGE_SIZE);
+	if (n)
+		pr_debug("omvm: pid %d stays: %.*s", task_pid_nr(current), n, why);
+	kfree(why);
+	return n ? -EBUSY : 0;
+}
+
 static void om_move_work(struct callback_head *cb)
 {
 	struct om_proc *p = container_of(cb, struct om_proc, work);
@@ -425,6 +446,13 @@ static void om_move_work(struct callback_head *cb)
 	/* Pending task work also runs at exit: an exiting process goes nowhere. */
 	if (current->flags & PF_EXITING)
 		goto out;
+	/* Let it leave the vDSO first: ask again in a tick (the retry holds a ref). */
+	if (om_arch_in_vdso(current_pt_regs())) {
+		refcount_inc(&p->ref);
+		if (!schedule_delayed_work(&p->retry, 1))
+			om_proc_put(p);
+		goto out;
+	}
 	if (p->role == OM_REMOTE) {
 		/* Only a homecoming is asked of a process away. The registry
 		 * keeps our half alive; om_go_home() may not return.
@@ -435,7 +463,10 @@ static void om_move_work(struct callback_head *cb)
 	}
 	target = p->target;
 	while (target && target != om_kcom_self()) {
-		err = om_send_process(p, target, false);
+		/* What holds it now, not only when the move was asked. */
+		err = om_may_leave();
+		if (!err)
+			err = om_send_process(p, target, false);
 		p->last_error = err;
 		if (err)
 			break;
@@ -447,14 +478,26 @@ out:
 	om_proc_put(p);
 }
 
-/* Move at the next return to user mode; the work holds a reference. */
+void om_move_retry(struct work_struct *work)
+{
+	struct om_proc *p = container_of(to_delayed_work(work), struct om_proc, retry);
+
+	om_queue_move(p);
+	om_proc_put(p);
+}
+
+/*
+ * Move at the next return to user mode; the work holds a reference. Like
+ * a signal, it interrupts an interruptible sleep: the call then restarts
+ * where the process arrives, or ends as after a signal with SA_RESTART.
+ */
 void om_queue_move(struct om_proc *p)
 {
 	if (atomic_cmpxchg(&p->work_queued, 0, 1))
 		return;
 	refcount_inc(&p->ref);
 	init_task_work(&p->work, om_move_work);
-	if (task_work_add(p->task, &p->work, TWA_RESUME)) {
+	if (task_work_add(p->task, &p->work, TWA_SIGNAL)) {
 		atomic_set(&p->work_queued, 0);
 		om_proc_put(p);
 	}

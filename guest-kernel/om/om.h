@@ -15,6 +15,7 @@
 #include <linux/sched.h>
 #include <linux/spinlock.h>
 #include <linux/task_work.h>
+#include <linux/workqueue.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <linux/xarray.h>
@@ -80,6 +81,12 @@ struct om_stats {
  * @last_freeze_ns: the last move, from the process stopping to GO
  * @last_total_ns: the last move, from its asking to GO
  * @last_pages: pages the last move carried
+ * @left_utime_ns: deputy: the process's user time when it left, or last heard
+ * @left_stime_ns: and its system time
+ * @arrival_monotonic_delta: an arrival's CLOCK_MONOTONIC less this node's
+ * @arrival_boottime_delta: and its CLOCK_BOOTTIME less this node's
+ * @arrival_nsproxy: an arrival's namespaces (its time namespace), until applied
+ * @retry: asks the move again a little later (the process was in the vDSO)
  */
 struct om_proc {
 	refcount_t ref;
@@ -114,6 +121,12 @@ struct om_proc {
 	u64 last_freeze_ns;
 	u64 last_total_ns;
 	u64 last_pages;
+	u64 left_utime_ns;
+	u64 left_stime_ns;
+	s64 arrival_monotonic_delta;
+	s64 arrival_boottime_delta;
+	struct nsproxy *arrival_nsproxy;
+	struct delayed_work retry;
 };
 
 /* A received message waiting in an inbox. */
@@ -156,10 +169,12 @@ void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
 /* where.c: parsing /proc/PID/hpc/where */
 int om_parse_where(const char *buf, size_t len, u32 *node);
 int om_stay_reasons(struct task_struct *task, char *buf, size_t size);
+bool om_vma_shared_anon_own(struct vm_area_struct *vma);
 
 /* migrate.c: sending a process away (the sender is the process itself) */
 int om_send_process(struct om_proc *p, u32 dest, bool home);
 void om_queue_move(struct om_proc *p);
+void om_move_retry(struct work_struct *work);
 
 /* receive.c: taking a process in (in the receiving task's own context) */
 int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin);
@@ -167,12 +182,25 @@ int om_spawn_remote(struct om_proc *p);
 void om_finish_arrival(struct om_proc *p);
 bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xstate_size);
 
+/* continuity.c: what goes on across a move (clocks, CPU time, a call) */
+int om_carry_save(struct virtio_om_mig_begin *b, struct om_proc *p);
+void om_carry_left(struct om_proc *p, const struct virtio_om_mig_begin *b);
+void om_carry_charge(struct om_proc *p, u64 utime_ns, u64 stime_ns);
+void om_carry_arrived(struct om_proc *p, const struct virtio_om_mig_begin *b);
+int om_carry_prepare(struct om_proc *p, bool home);
+void om_carry_cancel(struct om_proc *p);
+bool om_carry_valid(const struct virtio_om_mig_begin *b);
+int om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool home);
+void om_carry_finish(const struct virtio_om_mig_begin *b);
+bool om_restart_pending(const struct pt_regs *regs);
+
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);
 void om_deputy_forward_signals(struct om_proc *p);
 
 /* remote.c */
 int om_go_home(struct om_proc *p, bool redo_syscall);
+long om_restart_at_home(struct restart_block *rb);
 
 /* syscall_class.c */
 enum om_syscall_class {
@@ -181,6 +209,7 @@ enum om_syscall_class {
 	OM_SC_FORWARD,	      /* the deputy runs it at home */
 	OM_SC_PID,	      /* answer the home pid */
 	OM_SC_MMAP,	      /* local when anonymous, else home first */
+	OM_SC_ITIMER,	      /* ITIMER_REAL forwarded, the CPU-time ones local */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);
@@ -198,6 +227,8 @@ int om_arch_restore(const struct virtio_om_mig_begin *b, const void *xstate, siz
 int om_arch_map_vdso(unsigned long addr);
 bool om_arch_is_vdso(struct vm_area_struct *vma);
 bool om_arch_is_vvar(struct vm_area_struct *vma);
+bool om_arch_in_vdso(const struct pt_regs *regs);
+const char *om_arch_stay_reason(struct task_struct *task);
 void om_arch_syscall_args(const struct pt_regs *regs, unsigned long args[6]);
 long om_arch_syscall_run(const struct pt_regs *frozen, long nr, const unsigned long args[6]);
 void om_arch_redo_syscall(struct pt_regs *regs);

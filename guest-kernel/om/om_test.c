@@ -5,10 +5,14 @@
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
+#include <linux/mutex.h>
+#include <linux/futex.h>
+#include <linux/time.h>
 #include <linux/slab.h>
 #include <asm/unistd.h>
 
 #include "om.h"
+#include "../futex/futex.h"
 
 static void om_test_where(struct kunit *test)
 {
@@ -62,6 +66,16 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_execve, none), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_ptrace, none), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setuid, none), OM_SC_HOME_FIRST);
+	/* ITIMER_REAL counts wall time at home; the CPU-time timers count here. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setitimer, none), OM_SC_FORWARD);
+	none[0] = ITIMER_VIRTUAL;
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setitimer, none), OM_SC_LOCAL);
+	none[0] = ITIMER_PROF;
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getitimer, none), OM_SC_LOCAL);
+	none[0] = 0;
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_restart_syscall, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rseq, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_ppoll, none), OM_SC_FORWARD);
 	/* Numbers the table does not know go home first. */
 	KUNIT_EXPECT_EQ(test, om_syscall_class(-1, none), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_syscalls, none), OM_SC_HOME_FIRST);
@@ -98,12 +112,56 @@ static void om_test_begin(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
 	b->reserved2[3] = 0;
 	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	b->flags = cpu_to_le32(VIRTIO_OM_MIG_F_ALL);
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	b->flags = 0;
+}
+
+/* A restart block from another node: only what this kernel can go on with. */
+static void om_test_restart(struct kunit *test)
+{
+	size_t xs = 1024, len = sizeof(struct virtio_om_mig_begin) + xs;
+	struct virtio_om_mig_begin *b = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct virtio_om_mig_restart *r;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	r = &b->restart;
+	b->arch = cpu_to_le32(om_arch_id());
+	b->xstate_size = cpu_to_le32(xs);
+	b->nice = cpu_to_le32(20);
+	r->kind = cpu_to_le32(VIRTIO_OM_RESTART_NANOSLEEP);
+	r->clockid = cpu_to_le32(CLOCK_MONOTONIC);
+	r->type = cpu_to_le32(TT_NATIVE);
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	r->type = cpu_to_le32(TT_COMPAT);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	r->type = cpu_to_le32(TT_NONE);
+	r->clockid = cpu_to_le32(CLOCK_PROCESS_CPUTIME_ID);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	r->kind = cpu_to_le32(VIRTIO_OM_RESTART_FUTEX);
+	r->clockid = cpu_to_le32(CLOCK_MONOTONIC);
+	r->type = cpu_to_le32(FLAGS_HAS_TIMEOUT | FLAGS_SIZE_32);
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	/* A realtime wait says so in its flags, a monotonic one does not. */
+	r->clockid = cpu_to_le32(CLOCK_REALTIME);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	r->type = cpu_to_le32(FLAGS_HAS_TIMEOUT | FLAGS_CLOCKRT);
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	/* A shared futex's word is not the process's own memory. */
+	r->type = cpu_to_le32(FLAGS_HAS_TIMEOUT | FLAGS_CLOCKRT | FLAGS_SHARED);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	r->kind = cpu_to_le32(VIRTIO_OM_RESTART_AT_HOME + 1);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	r->kind = cpu_to_le32(VIRTIO_OM_RESTART_AT_HOME);
+	r->reserved = cpu_to_le32(1);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
 }
 
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
 	KUNIT_CASE(om_test_begin),
+	KUNIT_CASE(om_test_restart),
 	{}
 };
 

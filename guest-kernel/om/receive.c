@@ -50,7 +50,7 @@ bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xsta
 		return false;
 	if (!xstate_size || xs != xstate_size || len != sizeof(*b) + xs)
 		return false;
-	if (le32_to_cpu(b->flags) & ~VIRTIO_OM_MIG_F_HOME)
+	if (le32_to_cpu(b->flags) & ~VIRTIO_OM_MIG_F_ALL)
 		return false;
 	if (le32_to_cpu(b->ngroups) > VIRTIO_OM_MIG_GROUPS || le32_to_cpu(b->nice) > 39)
 		return false;
@@ -59,7 +59,7 @@ bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xsta
 	for (i = 0; i < sizeof(b->reserved2); i++)
 		if (b->reserved2[i])
 			return false;
-	return true;
+	return om_carry_valid(b);
 }
 
 static int om_ack(struct om_receiver *r, const struct om_kcom_hdr *req)
@@ -94,6 +94,9 @@ static int om_map_one(const struct virtio_om_mig_vma *v)
 	}
 	if (flags & VIRTIO_OM_VMA_F_GROWSDOWN)
 		mflags |= MAP_GROWSDOWN;
+	/* Its own again, as it was: no other process maps it (om_stay_reasons()). */
+	if (flags & VIRTIO_OM_VMA_F_SHARED)
+		mflags = (mflags & ~MAP_PRIVATE) | MAP_SHARED;
 	got = vm_mmap(NULL, start, end - start, prot, mflags, 0);
 	if (IS_ERR_VALUE(got))
 		return (int)got;
@@ -289,10 +292,6 @@ static int om_apply(struct om_receiver *r)
 	char comm[TASK_COMM_LEN];
 	int err, i;
 
-	err = om_apply_creds(b);
-	if (err)
-		return err;
-	om_apply_signals(b);
 	task_lock(t->group_leader);
 	for (i = 0; i < RLIM_NLIMITS; i++) {
 		u64 cur = le64_to_cpu(b->rlim[i].cur), max = le64_to_cpu(b->rlim[i].max);
@@ -301,6 +300,14 @@ static int om_apply(struct om_receiver *r)
 		t->signal->rlim[i].rlim_cur = min(cur, max);
 	}
 	task_unlock(t->group_leader);
+	/* Before the credentials: a time namespace needs the receiver's. */
+	err = om_carry_apply(r->p, b, le32_to_cpu(b->flags) & VIRTIO_OM_MIG_F_HOME);
+	if (err)
+		return err;
+	err = om_apply_creds(b);
+	if (err)
+		return err;
+	om_apply_signals(b);
 	memcpy(comm, b->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
 	set_task_comm(t, comm);
@@ -334,6 +341,7 @@ void om_finish_arrival(struct om_proc *p)
 	set_current_blocked(&blocked);
 	for (i = 0; i < p->nr_arrival_signals; i++)
 		send_sig_info(p->arrival_signals[i].si_signo, &p->arrival_signals[i], current);
+	om_carry_finish(p->arrival);
 	kfree(p->arrival_signals);
 	p->arrival_signals = NULL;
 	p->nr_arrival_signals = 0;
@@ -370,6 +378,9 @@ static int om_receive_steps(struct om_receiver *r)
 		case VIRTIO_OM_T_MIG_COMMIT:
 			if (!r->err)
 				r->err = om_check_mark(r, msg);
+			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err)
+				r->err = om_carry_prepare(r->p, le32_to_cpu(r->b->flags) &
+							  VIRTIO_OM_MIG_F_HOME);
 			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err) {
 				r->committed = true;
 				om_set_mm_layout(r->b);
@@ -429,6 +440,8 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 	}
 	om_kcom_msg_free(begin);
 	r.xstate = r.b ? (void *)(r.b + 1) : NULL;
+	if (!r.err)
+		om_carry_arrived(p, r.b);
 
 	if (!r.err) {
 		mm = om_mm_new();
@@ -443,6 +456,7 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 	if (!err)
 		err = om_apply(&r);
 	if (err) {
+		om_carry_cancel(p);
 		if (swapped && old_mm)
 			mmput(om_mm_swap(old_mm));
 		kfree(r.b);

@@ -9,6 +9,8 @@
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 
+#include <linux/nsproxy.h>
+
 #include "om.h"
 
 #define OM_HASH_BITS 8
@@ -44,6 +46,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	init_waitqueue_head(&p->wait);
 	INIT_HLIST_NODE(&p->node_by_task);
 	INIT_HLIST_NODE(&p->node_by_key);
+	INIT_DELAYED_WORK(&p->retry, om_move_retry);
 	return p;
 }
 
@@ -52,6 +55,8 @@ void om_proc_put(struct om_proc *p)
 	if (!p || !refcount_dec_and_test(&p->ref))
 		return;
 	om_proc_drain(p);
+	if (p->arrival_nsproxy)
+		put_nsproxy(p->arrival_nsproxy);
 	if (p->task)
 		put_task_struct(p->task);
 	kfree(p);

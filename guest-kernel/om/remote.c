@@ -14,6 +14,7 @@
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/om.h>
+#include <asm/unistd.h>
 
 #include "om.h"
 
@@ -219,6 +220,80 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	return ret;
 }
 
+/**
+ * om_restart_at_home() - restart_syscall for a call the deputy ran
+ * @rb: the process's restart block here (its data lives at the deputy)
+ *
+ * A forwarded call that ended with -ERESTART_RESTARTBLOCK left its restart
+ * block with the deputy: the restart runs there, as the call did.
+ *
+ * Return: the restarted call's result.
+ */
+long om_restart_at_home(struct restart_block *rb)
+{
+	struct om_proc *p = om_proc_of_task(current);
+	unsigned long args[6] = {};
+	long ret;
+
+	rb->fn = do_no_restart_syscall;
+	if (!p)
+		return -EINTR;
+	ret = p->role == OM_REMOTE ? om_forward(p, __NR_restart_syscall, args) : -EINTR;
+	om_proc_put(p);
+	return ret;
+}
+
+/*
+ * The signal mask a call takes for its duration (ppoll, pselect6,
+ * epoll_pwait): it rules here, where signals are delivered, as it would at
+ * home. Return: the user's sigset and its size, or NULL.
+ */
+static const sigset_t __user *om_call_sigmask(long nr, const unsigned long args[6], size_t *size)
+{
+	struct {
+		unsigned long p;
+		size_t size;
+	} pselect;
+
+	switch (nr) {
+	case __NR_ppoll:
+	case __NR_epoll_pwait:
+	case __NR_epoll_pwait2:
+		*size = nr == __NR_ppoll ? args[4] : args[5];
+		return (const sigset_t __user *)(nr == __NR_ppoll ? args[3] : args[4]);
+	case __NR_pselect6:
+		if (!args[5] || copy_from_user(&pselect, (void __user *)args[5], sizeof(pselect)))
+			return NULL;
+		*size = pselect.size;
+		return (const sigset_t __user *)pselect.p;
+	}
+	return NULL;
+}
+
+/* A forwarded call, with what it does to the signal mask done here. */
+static long om_forward_call(struct om_proc *p, long nr, const unsigned long args[6])
+{
+	const sigset_t __user *umask;
+	size_t size;
+	long ret;
+
+	umask = om_call_sigmask(nr, args, &size);
+	if (umask) {
+		ret = set_user_sigmask(umask, size);
+		if (ret)
+			return ret;
+	}
+	ret = om_forward(p, nr, args);
+	if (umask)
+		/* As poll_select_finish() and do_epoll_pwait() decide. */
+		restore_saved_sigmask_unless(nr == __NR_epoll_pwait || nr == __NR_epoll_pwait2 ?
+					     ret == -EINTR : ret == -ERESTARTNOHAND);
+	/* The restart block is the deputy's: restart_syscall asks it. */
+	if (ret == -ERESTART_RESTARTBLOCK)
+		set_restart_fn(&current->restart_block, om_restart_at_home);
+	return ret;
+}
+
 long om_syscall_enter(struct pt_regs *regs, long nr)
 {
 	struct om_proc *p = om_proc_of_task(current);
@@ -239,7 +314,7 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		nr = -1;
 		break;
 	case OM_SC_FORWARD:
-		regs->ax = om_forward(p, nr, args);
+		regs->ax = om_forward_call(p, nr, args);
 		nr = -1;
 		break;
 	default:

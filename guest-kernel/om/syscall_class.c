@@ -6,6 +6,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/mman.h>
+#include <linux/time.h>
 #include <asm/unistd.h>
 
 #include "om.h"
@@ -59,6 +60,9 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_personality] = OM_SC_LOCAL,
 	[__NR_exit] = OM_SC_LOCAL,
 	[__NR_exit_group] = OM_SC_LOCAL,
+	/* Runs the restart block: the sleep's here, or one asking the deputy. */
+	[__NR_restart_syscall] = OM_SC_LOCAL,
+	[__NR_rseq] = OM_SC_LOCAL,
 	[__NR_mmap] = OM_SC_MMAP,
 	[__NR_getpid] = OM_SC_PID,
 	[__NR_gettid] = OM_SC_PID,
@@ -172,8 +176,8 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_waitid] = OM_SC_FORWARD,
 	[__NR_uname] = OM_SC_FORWARD,
 	[__NR_alarm] = OM_SC_FORWARD,
-	[__NR_setitimer] = OM_SC_FORWARD,
-	[__NR_getitimer] = OM_SC_FORWARD,
+	[__NR_setitimer] = OM_SC_ITIMER,
+	[__NR_getitimer] = OM_SC_ITIMER,
 	[__NR_sethostname] = OM_SC_FORWARD,
 	[__NR_eventfd] = OM_SC_FORWARD,
 	[__NR_eventfd2] = OM_SC_FORWARD,
@@ -207,6 +211,9 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 	if (nr < 0 || nr >= ARRAY_SIZE(om_syscall_table))
 		return OM_SC_HOME_FIRST;
 	c = om_syscall_table[nr];
+	if (c == OM_SC_ITIMER)
+		/* ITIMER_REAL counts wall time at home; the CPU-time ones count here. */
+		return args[0] == ITIMER_REAL ? OM_SC_FORWARD : OM_SC_LOCAL;
 	if (c == OM_SC_MMAP)
 		/* Anonymous private memory is the process's own; files are at home. */
 		return (args[3] & MAP_ANONYMOUS) && (args[3] & MAP_TYPE) == MAP_PRIVATE ?

@@ -6,6 +6,10 @@
 #include <linux/ctype.h>
 #include <linux/kernel.h>
 #include <linux/mm.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/posix-timers.h>
+#include <linux/shmem_fs.h>
 #include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
@@ -61,6 +65,31 @@ static size_t om_reason(char *buf, size_t size, size_t at, const char *why)
 	return at;
 }
 
+/*
+ * A MAP_SHARED|MAP_ANONYMOUS object no other process maps is the process's
+ * own: it moves as private memory does. No file descriptor can reach one.
+ */
+bool om_vma_shared_anon_own(struct vm_area_struct *vma)
+{
+	struct address_space *mapping;
+	struct vm_area_struct *v;
+	bool own = true;
+
+	if (!(vma->vm_flags & VM_SHARED) || !vma_is_shmem(vma) || !vma->vm_file ||
+	    !IS_PRIVATE(file_inode(vma->vm_file)))
+		return false;
+	mapping = vma->vm_file->f_mapping;
+	i_mmap_lock_read(mapping);
+	vma_interval_tree_foreach(v, &mapping->i_mmap, 0, ULONG_MAX) {
+		if (v->vm_mm != vma->vm_mm) {
+			own = false;
+			break;
+		}
+	}
+	i_mmap_unlock_read(mapping);
+	return own;
+}
+
 static bool om_mm_refuses(struct mm_struct *mm, const char **why)
 {
 	struct vm_area_struct *vma;
@@ -81,8 +110,13 @@ static bool om_mm_refuses(struct mm_struct *mm, const char **why)
 		} else if (vma->vm_flags & (VM_IO | VM_PFNMAP | VM_MIXEDMAP)) {
 			*why = "device memory mapped";
 			refuse = true;
-		} else if (vma->vm_flags & VM_SHARED) {
-			*why = "shared memory mapping (MAP_SHARED)";
+		} else if ((vma->vm_flags & VM_SHARED) && !om_vma_shared_anon_own(vma)) {
+			*why = vma->vm_file && !IS_PRIVATE(file_inode(vma->vm_file)) ?
+			       "shared file mapping (MAP_SHARED of a file, shmem or memfd)" :
+			       "memory shared with another process (MAP_SHARED)";
+			refuse = true;
+		} else if ((vma->vm_flags & VM_SHARED) && !(vma->vm_flags & VM_WRITE)) {
+			*why = "read-only shared memory (MAP_SHARED without PROT_WRITE)";
 			refuse = true;
 		} else if (vma->vm_flags & VM_HUGETLB) {
 			*why = "huge pages (hugetlbfs)";
@@ -93,6 +127,40 @@ static bool om_mm_refuses(struct mm_struct *mm, const char **why)
 	}
 	mmap_read_unlock(mm);
 	return refuse;
+}
+
+/* Namespaces but the initial ones: its ids and view would change (time moves). */
+static bool om_task_namespaced(struct task_struct *task)
+{
+	struct nsproxy *ns;
+	bool other = false;
+
+	task_lock(task);
+	ns = task->nsproxy;
+	if (ns)
+		other = ns->uts_ns != init_nsproxy.uts_ns || ns->ipc_ns != init_nsproxy.ipc_ns ||
+			ns->mnt_ns != init_nsproxy.mnt_ns ||
+			ns->pid_ns_for_children != init_nsproxy.pid_ns_for_children ||
+			ns->net_ns != init_nsproxy.net_ns;
+	task_unlock(task);
+	return other || task_active_pid_ns(task) != &init_pid_ns;
+}
+
+/* A timer_create() timer on a CPU clock counts where the process is. */
+static bool om_task_cpu_timers(struct task_struct *task)
+{
+	bool any = false;
+	unsigned long flags;
+	int i;
+
+	if (!lock_task_sighand(task, &flags))
+		return false;
+	for (i = 0; i < CPUCLOCK_MAX; i++)
+		if (timerqueue_getnext(&task->signal->posix_cputimers.bases[i].tqhead) ||
+		    timerqueue_getnext(&task->posix_cputimers.bases[i].tqhead))
+			any = true;
+	unlock_task_sighand(task, &flags);
+	return any;
 }
 
 /**
@@ -130,6 +198,17 @@ int om_stay_reasons(struct task_struct *task, char *buf, size_t size)
 		at = om_reason(buf, size, at, "signal handlers shared with another process");
 	if (task_cred_xxx(task, group_info)->ngroups > VIRTIO_OM_MIG_GROUPS)
 		at = om_reason(buf, size, at, "more than 32 supplementary groups");
+	if (om_task_namespaced(task))
+		at = om_reason(buf, size, at, "namespaces (mount, UTS, IPC, network or pid)");
+	if (om_task_cpu_timers(task))
+		at = om_reason(buf, size, at, "CPU-time POSIX timers (timer_create)");
+#ifdef CONFIG_IO_URING
+	if (task->io_uring)
+		at = om_reason(buf, size, at, "io_uring");
+#endif
+	why = om_arch_stay_reason(task);
+	if (why)
+		at = om_reason(buf, size, at, why);
 	mm = get_task_mm(task);
 	if (!mm) {
 		at = om_reason(buf, size, at, "no address space");

@@ -72,6 +72,70 @@ check "the host's trace names a forwarded call (write) and its result" \
 run 1 "away, a pipe read blocks at home until written; a signal interrupts it (EINTR) or restarts it" \
 	"$libexec/om-self" pipe 2
 
+echo "# calls interrupted by a move go on as the kernel decides locally (om-continue sleep)"
+# sleeper KIND: om-continue blocked in KIND at node 1, moved to node 2
+# while blocked, then signalled as its phases ask (see om-continue.c).
+oc exec -t 30 1 -- sh -c 'rm -f /tmp/cont.fifo; mkfifo /tmp/cont.fifo'
+sleeper() {
+	local kind=$1 pid out rc t0
+	bg 1 "cont-$kind" "$libexec/om-continue sleep $kind /tmp/cont.fifo"
+	bg_grep 1 "cont-$kind" "^phase 1" 60 || true
+	pid=$(oc exec -t 30 1 -- pidof om-continue)
+	t0=$(date +%s%N)
+	out=$(oc exec -t 120 1 -- om-migrate "$pid" 2 2>&1) && rc=0 || rc=$?
+	echo "#   $kind: $out ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
+	check "$kind: a process asleep in the call moves (om-migrate answers)" '[ "$rc" -eq 0 ]'
+	check "$kind: it runs at node 2" '[ "$(oc exec -t 30 1 -- cat /proc/$pid/hpc/where)" = 2 ]'
+	case $kind in
+	nanosleep)
+		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
+		oc exec -t 30 1 -- kill -USR1 "$pid"
+		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
+		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid" ;;
+	futex)
+		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
+		oc exec -t 30 1 -- kill -USR1 "$pid"; sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid"
+		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
+		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid"
+		sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid" ;;
+	read)
+		sleep 1; oc exec -t 30 1 -- sh -c 'printf a >/tmp/cont.fifo'
+		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
+		oc exec -t 30 1 -- kill -USR1 "$pid"; sleep 1
+		oc exec -t 30 1 -- sh -c 'printf b >/tmp/cont.fifo'
+		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
+		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid"
+		sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid" ;;
+	pause)
+		sleep 1; oc exec -t 30 1 -- kill -USR1 "$pid"
+		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
+		oc exec -t 30 1 -- kill -USR2 "$pid"
+		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
+		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid"
+		sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid" ;;
+	esac
+	bg_wait 1 "cont-$kind" 120 >"$E2E_RUN_DIR/cont-$kind.out" && rc=0 || rc=$?
+	sed 's/^/#   /' "$E2E_RUN_DIR/cont-$kind.out"
+	check "$kind: no restart code reaches the process; each call restarts, ends or times out as at home" \
+		'[ "$rc" -eq 0 ]'
+}
+for kind in nanosleep futex read pause; do
+	sleeper "$kind"
+done
+
+run 1 "CPU time away counts at home: times(), getrusage(), the parent's wait4()" \
+	"$libexec/om-continue" cputime 2
+run 1 "ITIMER_VIRTUAL and ITIMER_PROF count CPU time where the process runs, getitimer agrees" \
+	"$libexec/om-continue" itimer 3
+run 1 "a forwarded ppoll's signal mask rules away; the process's own mask survives, there and home" \
+	"$libexec/om-continue" sigmask 2
+run 1 "MAP_SHARED|MAP_ANONYMOUS memory only it maps moves; shared with a child, it stays" \
+	"$libexec/om-continue" shared 2
+run 1 "no_new_privs travels with the process" "$libexec/om-continue" sandbox 3
+stay=$(oc exec -t 30 1 -- sh -c '/usr/libexec/omvm/om-continue sleep pause >/dev/null & p=$!; sleep 1; cat /proc/$p/hpc/stay; kill -9 $p')
+echo "#   stay: ${stay:-(nothing)}"
+check "a sleeping process has no stay reason" '[ -z "$stay" ]'
+
 echo "# a computation, never moved, for reference"
 # About 1 ms a step under TCG.
 ref=$(oc exec -t 900 1 -- "$libexec/om-compute" 30000 100 /tmp/ref.file)
@@ -162,4 +226,32 @@ oc stop --kill 3 >/dev/null
 bg_wait 1 vanish 300 >"$E2E_RUN_DIR/vanish.out" && rc=0 || rc=$?
 sed 's/^/#   /' "$E2E_RUN_DIR/vanish.out"
 check "the process goes on at home, its memory intact, the failure reported" '[ "$rc" -eq 0 ]'
+
+echo "# clocks never jump: moved 1->2->home->3, node 3 booted minutes after node 1"
+oc start 3 >/dev/null
+check "node 3 is back" 'e2e_wait_nodes 3'
+for n in 1 2 3; do
+	echo "#   node $n up $(oc exec -t 30 $n -- cut -d" " -f1 /proc/uptime) s"
+done
+bg 1 clocks "$libexec/om-continue clocks 40"
+sleep 3
+pid=$(oc exec -t 30 1 -- pidof om-continue)
+longest=0
+for to in 2 home 3 home; do
+	t0=$(date +%s%N)
+	oc exec -t 120 1 -- om-migrate "$pid" "$to" >/dev/null 2>&1 || echo "#   move to $to failed"
+	t=$(( ($(date +%s%N) - t0) ))
+	[ "$t" -gt "$longest" ] && longest=$t
+	sleep 3
+done
+bg_wait 1 clocks 120 >"$E2E_RUN_DIR/clocks.out" || true
+sed 's/^/#   /' "$E2E_RUN_DIR/clocks.out"
+echo "#   the longest move took $longest ns, seen from the host"
+for clk in monotonic boottime; do
+	back=$(awk -v c="$clk:" '$1 == c { print $5 }' "$E2E_RUN_DIR/clocks.out")
+	leap=$(awk -v c="$clk:" '$1 == c { print $10 }' "$E2E_RUN_DIR/clocks.out")
+	check "CLOCK_${clk^^} never goes back" '[ -n "$back" ] && [ "$back" -eq 0 ]'
+	check "CLOCK_${clk^^} steps forward no more than a move took" \
+		'[ -n "$leap" ] && [ "$leap" -le "$longest" ]'
+done
 e2e_finish

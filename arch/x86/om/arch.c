@@ -69,6 +69,7 @@ int om_arch_save(struct virtio_om_mig_begin *b, void *xstate, size_t size)
 	r->dx = cpu_to_le64(regs->dx);
 	r->si = cpu_to_le64(regs->si);
 	r->di = cpu_to_le64(regs->di);
+	/* With ax, whether and how a call it was in restarts (signal code). */
 	r->orig_ax = cpu_to_le64(regs->orig_ax);
 	r->ip = cpu_to_le64(regs->ip);
 	r->cs = cpu_to_le64(regs->cs);
@@ -97,6 +98,7 @@ int om_arch_restore(const struct virtio_om_mig_begin *b, const void *xstate, siz
 	struct pt_regs *regs = current_pt_regs();
 	struct fpu *fpu = &current->thread.fpu;
 	u64 fs = le64_to_cpu(r->fs_base), gs = le64_to_cpu(r->gs_base);
+	long orig_ax;
 	int err;
 
 	if (size != om_arch_xstate_size() || !size)
@@ -134,8 +136,12 @@ int om_arch_restore(const struct virtio_om_mig_begin *b, const void *xstate, siz
 	regs->di = le64_to_cpu(r->di);
 	regs->ip = le64_to_cpu(r->ip);
 	regs->sp = le64_to_cpu(r->sp);
-	/* It resumes in user mode, not inside a system call. */
-	regs->orig_ax = -1;
+	/*
+	 * Inside the call it was in, if any, so that the signal code restarts
+	 * or ends it here as it would have there (om_carry_finish()).
+	 */
+	orig_ax = le64_to_cpu(r->orig_ax);
+	regs->orig_ax = orig_ax >= 0 && orig_ax < NR_syscalls ? orig_ax : -1;
 	regs->cs = __USER_CS;
 	regs->ss = __USER_DS;
 	regs->flags = (le64_to_cpu(r->flags) & OM_USER_FLAGS) | X86_EFLAGS_IF | X86_EFLAGS_FIXED;
@@ -144,7 +150,6 @@ int om_arch_restore(const struct virtio_om_mig_begin *b, const void *xstate, siz
 	if (!err)
 		err = do_arch_prctl_64(current, ARCH_SET_GS, gs);
 	return err;
-	return 0;
 }
 
 int om_arch_map_vdso(unsigned long addr)
@@ -159,11 +164,42 @@ bool om_arch_is_vdso(struct vm_area_struct *vma)
 	       vma->vm_start == (unsigned long)vma->vm_mm->context.vdso;
 }
 
+/*
+ * In the vDSO, a clock read may have chosen its path by the time namespace
+ * it runs in (and hold pointers into vvar): it must not resume elsewhere.
+ */
+bool om_arch_in_vdso(const struct pt_regs *regs)
+{
+	unsigned long text = (unsigned long)current->mm->context.vdso;
+
+	return text && regs->ip >= text && regs->ip < text + vdso_image_64.size;
+}
+
 bool om_arch_is_vvar(struct vm_area_struct *vma)
 {
 	unsigned long text = (unsigned long)vma->vm_mm->context.vdso;
 
 	return text && vma->vm_end == text && (vma->vm_flags & VM_PFNMAP);
+}
+
+/* What x86 state the engine does not carry: an LDT, protection keys. */
+const char *om_arch_stay_reason(struct task_struct *task)
+{
+	const char *why = NULL;
+	struct mm_struct *mm = get_task_mm(task);
+
+	if (!mm)
+		return NULL;
+#ifdef CONFIG_MODIFY_LDT_SYSCALL
+	if (READ_ONCE(mm->context.ldt))
+		why = "a local descriptor table (modify_ldt)";
+#endif
+#ifdef CONFIG_X86_INTEL_MEMORY_PROTECTION_KEYS
+	if (mm->context.pkey_allocation_map != 1)
+		why = "memory protection keys (pkey_alloc)";
+#endif
+	mmput(mm);
+	return why;
 }
 
 void om_arch_syscall_args(const struct pt_regs *regs, unsigned long args[6])

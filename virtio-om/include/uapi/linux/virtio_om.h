@@ -218,7 +218,39 @@ struct virtio_om_sigaction {
 #define VIRTIO_OM_MIG_GROUPS	32
 
 /* MIG_BEGIN flags. */
-#define VIRTIO_OM_MIG_F_HOME 0x1u /* the process is coming home to its deputy */
+#define VIRTIO_OM_MIG_F_HOME		0x1u /* the process is coming home to its deputy */
+#define VIRTIO_OM_MIG_F_RESTORE_SIGMASK	0x2u /* saved_sigmask is restored after the call */
+#define VIRTIO_OM_MIG_F_NO_NEW_PRIVS	0x4u /* prctl(PR_SET_NO_NEW_PRIVS) was set */
+#define VIRTIO_OM_MIG_F_ALL		0x7u
+
+/*
+ * A system call the process was in when it left, to be restarted where it
+ * arrives (its registers hold -ERESTART_RESTARTBLOCK): the restart block.
+ */
+enum virtio_om_restart_kind {
+	VIRTIO_OM_RESTART_NONE = 0,	 /* none pending */
+	VIRTIO_OM_RESTART_INTERRUPT = 1, /* restarting gives EINTR */
+	VIRTIO_OM_RESTART_NANOSLEEP = 2, /* nanosleep/clock_nanosleep goes on */
+	VIRTIO_OM_RESTART_FUTEX = 3,	 /* a futex wait with a time-out goes on */
+	VIRTIO_OM_RESTART_AT_HOME = 4,	 /* the deputy holds it: a forwarded call's */
+};
+
+struct virtio_om_mig_restart {
+	__le32 kind;	 /* enum virtio_om_restart_kind */
+	__le32 clockid;	 /* NANOSLEEP, FUTEX: the clock the time is on */
+	__le64 time_ns;	 /* ns left on MONOTONIC/BOOTTIME; REALTIME/TAI: the absolute time */
+	__le64 addr;	 /* NANOSLEEP: where the time left goes (0: nowhere); FUTEX: the word */
+	__le32 type;	 /* NANOSLEEP: how it goes (1 native, 2 compat); FUTEX: flags */
+	__le32 val;	 /* FUTEX: the value waited on */
+	__le32 bitset;	 /* FUTEX */
+	__le32 reserved;
+};
+
+/* A CPU-time interval timer (ITIMER_PROF, ITIMER_VIRTUAL). */
+struct virtio_om_mig_itimer {
+	__le64 value_ns;    /* CPU time left until it fires, 0: off */
+	__le64 interval_ns; /* then every */
+};
 
 /*
  * The first step: everything but memory. Followed in the same message by
@@ -262,13 +294,26 @@ struct virtio_om_mig_begin {
 	__le64 xfeatures;     /* the XSAVE features the state uses */
 	__le32 xstate_size;   /* bytes after this struct */
 	__le32 reserved1;
-	__u8 reserved2[152];  /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
+	/* what goes on across the move */
+	__le64 saved_sigmask; /* the mask a call restores (F_RESTORE_SIGMASK) */
+	__le64 monotonic_ns;  /* the process's CLOCK_MONOTONIC when it left */
+	__le64 boottime_ns;   /* and its CLOCK_BOOTTIME */
+	__le64 utime_ns;      /* CPU time it has used, in user mode */
+	__le64 stime_ns;      /* and in the kernel */
+	struct virtio_om_mig_itimer itimer_prof, itimer_virt;
+	__le64 rseq;	      /* its registered rseq area, 0: none */
+	__le32 rseq_len;
+	__le32 rseq_sig;
+	struct virtio_om_mig_restart restart;
+	__u8 reserved2[24];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
 };
 
 /* A mapping: [start, end) with PROT_* bits. */
 #define VIRTIO_OM_VMA_F_GROWSDOWN 0x1u /* a stack that grows down */
 #define VIRTIO_OM_VMA_F_VDSO	  0x2u /* the vDSO: mapped from the receiver's own */
-#define VIRTIO_OM_VMA_F_ALL	  (VIRTIO_OM_VMA_F_GROWSDOWN | VIRTIO_OM_VMA_F_VDSO)
+#define VIRTIO_OM_VMA_F_SHARED	  0x4u /* MAP_SHARED|MAP_ANONYMOUS, mapped by it alone */
+#define VIRTIO_OM_VMA_F_ALL	  (VIRTIO_OM_VMA_F_GROWSDOWN | VIRTIO_OM_VMA_F_VDSO | \
+				   VIRTIO_OM_VMA_F_SHARED)
 
 struct virtio_om_mig_vma {
 	__le64 start;

@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * om-continue: what a process was doing goes on across a move, exactly as
+ * if it had not moved. The end-to-end test moves it from outside, signals
+ * it, and reads what it prints; each mode checks what it sees itself and
+ * ends with status 0 only if every check held.
+ *
+ *   om-continue sleep KIND [FIFO]  blocked in a call, moved while blocked,
+ *                                  then signalled, stopped and continued;
+ *                                  KIND: nanosleep, futex, read (FIFO), pause
+ *   om-continue clocks SECONDS     reads CLOCK_MONOTONIC and CLOCK_BOOTTIME
+ *                                  in a loop: the largest step back and forward
+ *   om-continue cputime NODE       a child computes at home and at NODE: its
+ *                                  CPU time in times(), getrusage() and the
+ *                                  parent's wait4()
+ *   om-continue itimer NODE        ITIMER_VIRTUAL and ITIMER_PROF set at home
+ *                                  fire at NODE, and back home
+ *   om-continue sigmask NODE       a ppoll() with a signal mask, interrupted
+ *                                  away, leaves the process's mask intact
+ *   om-continue shared NODE        MAP_SHARED|MAP_ANONYMOUS memory it alone maps
+ *                                  moves; shared with a child, it stays
+ *   om-continue sandbox NODE       no_new_privs travels with it
+ *
+ * The harness waits for the line "phase N" before acting on phase N.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/times.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int failures;
+
+#define CHECK(cond, ...)                                         \
+	do {                                                     \
+		if (!(cond)) {                                   \
+			printf("FAIL %s:%d: ", __func__, __LINE__); \
+			printf(__VA_ARGS__);                     \
+			printf("\n");                            \
+			failures++;                              \
+		}                                                \
+	} while (0)
+
+static volatile sig_atomic_t usr1, usr2, vtalrm, prof;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1++;
+}
+
+static void on_usr2(int sig)
+{
+	(void)sig;
+	usr2++;
+}
+
+static void on_vtalrm(int sig)
+{
+	(void)sig;
+	vtalrm++;
+}
+
+static void on_prof(int sig)
+{
+	(void)sig;
+	prof++;
+}
+
+static void handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa = { .sa_handler = fn, .sa_flags = flags };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL)) {
+		perror("sigaction");
+		exit(2);
+	}
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static double cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int where_write(const char *node)
+{
+	int fd = open("/proc/self/hpc/where", O_WRONLY), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, node, strlen(node)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void where_read(char *buf, size_t size)
+{
+	int fd = open("/proc/self/hpc/where", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* Moves itself and waits until it runs there (the move is at the next return). */
+static int go(const char *node)
+{
+	char now[32];
+	int err = where_write(node), i;
+
+	if (err) {
+		printf("where <- %s: %s\n", node, strerror(-err));
+		return err;
+	}
+	for (i = 0; i < 3000; i++) {
+		where_read(now, sizeof(now));
+		if (!strcmp(now, node))
+			return 0;
+		usleep(10000);
+	}
+	printf("where stays %s, not %s\n", now, node);
+	return -ETIMEDOUT;
+}
+
+static void phase(int n)
+{
+	printf("phase %d\n", n);
+}
+
+/* The errno of a failed call, or 0: restart codes (512..516) must never show. */
+static int err_of(long rc)
+{
+	return rc < 0 ? errno : 0;
+}
+
+static long futex_wait(uint32_t *word, const struct timespec *timeout)
+{
+	return syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, *word, timeout, NULL, 0);
+}
+
+/*
+ * phase 1: blocked in the call; the harness moves it away while it is.
+ * phase 2: the harness sends SIGUSR1 (handler, SA_RESTART), then SIGUSR2
+ *          (handler, no SA_RESTART) where the call restarts on the first.
+ * phase 3: the harness stops and continues it, then sends SIGUSR2.
+ */
+static void sleep_nanosleep(void)
+{
+	struct timespec ts = { 8, 0 }, rem = { 0, 0 };
+	double t0 = mono_now(), took;
+	long rc;
+
+	phase(1);
+	rc = nanosleep(&ts, &rem);
+	took = mono_now() - t0;
+	CHECK(rc == 0, "a sleep moved midway ends normally, got errno %d", err_of(rc));
+	CHECK(took >= 8.0, "it slept its whole 8 s, took %.3f s", took);
+	printf("slept 8 s in %.3f s, moved midway\n", took);
+
+	phase(2);
+	ts.tv_sec = 60;
+	rc = nanosleep(&ts, &rem);
+	CHECK(rc == -1 && errno == EINTR, "a handler ends a sleep with EINTR, got %ld errno %d",
+	      rc, err_of(rc));
+	CHECK(rem.tv_sec > 0 && rem.tv_sec < 60, "the time left is told, got %ld s", (long)rem.tv_sec);
+	CHECK(usr1 == 1, "the handler ran once, ran %d", (int)usr1);
+
+	phase(3);
+	t0 = mono_now();
+	ts.tv_sec = 6;
+	rc = nanosleep(&ts, &rem);
+	took = mono_now() - t0;
+	CHECK(rc == 0, "stopped and continued, the sleep goes on, got errno %d", err_of(rc));
+	CHECK(took >= 6.0, "and lasts its whole 6 s, took %.3f s", took);
+}
+
+static void sleep_futex(void)
+{
+	static uint32_t word;
+	struct timespec ts = { 8, 0 };
+	double t0 = mono_now(), took;
+	long rc;
+
+	phase(1);
+	rc = futex_wait(&word, &ts);
+	took = mono_now() - t0;
+	CHECK(rc == -1 && errno == ETIMEDOUT, "a timed wait moved midway times out, got errno %d",
+	      err_of(rc));
+	CHECK(took >= 8.0, "after its whole 8 s, took %.3f s", took);
+	printf("waited 8 s in %.3f s, moved midway\n", took);
+
+	phase(2);
+	rc = futex_wait(&word, NULL);
+	CHECK(rc == -1 && errno == EINTR, "SIGUSR2 (no SA_RESTART) ends the wait with EINTR, got errno %d",
+	      err_of(rc));
+	CHECK(usr1 == 1 && usr2 == 1, "SIGUSR1 (SA_RESTART) restarted it: handlers ran %d and %d",
+	      (int)usr1, (int)usr2);
+
+	phase(3);
+	rc = futex_wait(&word, NULL);
+	CHECK(rc == -1 && errno == EINTR, "stopped, continued, then SIGUSR2: EINTR, got errno %d",
+	      err_of(rc));
+	CHECK(usr2 == 2, "SIGUSR2's handler ran, %d", (int)usr2);
+}
+
+static void sleep_read(const char *fifo)
+{
+	int fd = open(fifo, O_RDWR);
+	char c = 0;
+	long rc;
+
+	if (fd < 0) {
+		perror(fifo);
+		exit(2);
+	}
+	phase(1);
+	rc = read(fd, &c, 1);
+	CHECK(rc == 1 && c == 'a', "a read moved midway gets what is written later, got %ld '%c' errno %d",
+	      rc, c, err_of(rc));
+
+	phase(2);
+	rc = read(fd, &c, 1);
+	CHECK(rc == 1 && c == 'b', "SIGUSR1 (SA_RESTART) restarts the read, got %ld '%c' errno %d",
+	      rc, c, err_of(rc));
+	CHECK(usr1 == 1, "its handler ran, %d", (int)usr1);
+
+	phase(3);
+	rc = read(fd, &c, 1);
+	CHECK(rc == -1 && errno == EINTR, "stopped, continued, then SIGUSR2: EINTR, got %ld errno %d",
+	      rc, err_of(rc));
+	close(fd);
+}
+
+static void sleep_pause(void)
+{
+	long rc;
+
+	phase(1);
+	rc = pause();
+	CHECK(rc == -1 && errno == EINTR, "pause moved midway ends with EINTR after SIGUSR1, got errno %d",
+	      err_of(rc));
+	CHECK(usr1 == 1, "SIGUSR1's handler ran, %d", (int)usr1);
+
+	phase(2);
+	rc = pause();
+	CHECK(rc == -1 && errno == EINTR, "SIGUSR2 ends the next pause, got errno %d", err_of(rc));
+
+	phase(3);
+	rc = pause();
+	CHECK(rc == -1 && errno == EINTR, "stopped, continued, then SIGUSR2: EINTR, got errno %d",
+	      err_of(rc));
+	CHECK(usr2 == 2, "SIGUSR2's handler ran twice, %d", (int)usr2);
+}
+
+static int mode_sleep(const char *kind, const char *fifo)
+{
+	handle(SIGUSR1, on_usr1, SA_RESTART);
+	handle(SIGUSR2, on_usr2, 0);
+	if (!strcmp(kind, "nanosleep"))
+		sleep_nanosleep();
+	else if (!strcmp(kind, "futex"))
+		sleep_futex();
+	else if (!strcmp(kind, "read") && fifo)
+		sleep_read(fifo);
+	else if (!strcmp(kind, "pause"))
+		sleep_pause();
+	else
+		return 2;
+	return 0;
+}
+
+/* Reads both clocks for SECONDS of CLOCK_MONOTONIC: the steps it saw. */
+static int mode_clocks(int seconds)
+{
+	static const clockid_t ids[2] = { CLOCK_MONOTONIC, CLOCK_BOOTTIME };
+	static const char *const names[2] = { "monotonic", "boottime" };
+	struct timespec ts;
+	int64_t last[2] = { 0, 0 }, back[2] = { 0, 0 }, leap[2] = { 0, 0 }, start = 0, now;
+	int i;
+
+	for (;;) {
+		for (i = 0; i < 2; i++) {
+			clock_gettime(ids[i], &ts);
+			now = ts.tv_sec * 1000000000LL + ts.tv_nsec;
+			if (last[i] && last[i] - now > back[i])
+				back[i] = last[i] - now;
+			if (last[i] && now - last[i] > leap[i])
+				leap[i] = now - last[i];
+			last[i] = now;
+			if (i == 0 && !start)
+				start = now;
+		}
+		if (last[0] - start >= seconds * 1000000000LL)
+			break;
+	}
+	for (i = 0; i < 2; i++)
+		printf("%s: largest step back %lld ns, largest step forward %lld ns\n", names[i],
+		       (long long)back[i], (long long)leap[i]);
+	return 0;
+}
+
+static void spin_cpu(double seconds)
+{
+	double t0 = cpu_now();
+	volatile unsigned long x = 0;
+
+	while (cpu_now() - t0 < seconds)
+		x++;
+}
+
+/* Spins in user mode only (the vDSO reads the clock): what ITIMER_VIRTUAL counts. */
+static void spin_user(volatile sig_atomic_t *until, double seconds)
+{
+	double t0 = mono_now();
+	volatile unsigned long x = 0;
+
+	while (!(until && *until) && mono_now() - t0 < seconds)
+		x++;
+}
+
+static double tv_s(struct timeval tv)
+{
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+/* A child spins 2 s of CPU at home and 3 s at NODE, then ends at home. */
+static int mode_cputime(const char *node)
+{
+	struct rusage ru;
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return 2;
+	if (!pid) {
+		struct tms t;
+		long hz = sysconf(_SC_CLK_TCK);
+		double used;
+
+		spin_cpu(2);
+		if (go(node))
+			_exit(3);
+		spin_cpu(3);
+		if (go("home"))
+			_exit(3);
+		times(&t);
+		used = (double)(t.tms_utime + t.tms_stime) / hz;
+		printf("child: times() says %.2f s of CPU\n", used);
+		CHECK(used >= 4.5, "times() at home counts the time away: %.2f s of 5", used);
+		getrusage(RUSAGE_SELF, &ru);
+		used = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+		CHECK(used >= 4.5, "getrusage() at home counts it: %.2f s of 5", used);
+		/* Away again to end there: the parent's wait4() must see it all. */
+		if (go(node))
+			_exit(3);
+		spin_cpu(1);
+		_exit(failures ? 1 : 0);
+	}
+	if (wait4(pid, &status, 0, &ru) != pid)
+		return 2;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child's checks held (status %#x)",
+	      status);
+	printf("parent: wait4() says the child used %.2f s user, %.2f s system\n",
+	       tv_s(ru.ru_utime), tv_s(ru.ru_stime));
+	CHECK(tv_s(ru.ru_utime) + tv_s(ru.ru_stime) >= 5.4,
+	      "the parent's wait4() counts all 6 s, 4 of them away: %.2f s",
+	      tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
+	return 0;
+}
+
+static double itimer_left(int which)
+{
+	struct itimerval v;
+
+	getitimer(which, &v);
+	return tv_s(v.it_value);
+}
+
+/* ITIMER_VIRTUAL and ITIMER_PROF count CPU time wherever it runs. */
+static int mode_itimer(const char *node)
+{
+	struct itimerval v = { .it_value = { 1, 500000 } };
+	double left, t0;
+
+	handle(SIGVTALRM, on_vtalrm, SA_RESTART);
+	handle(SIGPROF, on_prof, SA_RESTART);
+	setitimer(ITIMER_VIRTUAL, &v, NULL);
+	v.it_value.tv_sec = 2;
+	v.it_interval.tv_sec = 1;
+	setitimer(ITIMER_PROF, &v, NULL);
+	spin_user(NULL, 0.5);
+	if (go(node))
+		return 3;
+	left = itimer_left(ITIMER_VIRTUAL);
+	printf("at %s: ITIMER_VIRTUAL has %.3f s left, ITIMER_PROF %.3f s\n", node, left,
+	       itimer_left(ITIMER_PROF));
+	CHECK(left > 0 && left < 1.5, "getitimer away agrees with setitimer at home: %.3f s left",
+	      left);
+	/* Under TCG a guest's user time is a share of its wall time: bounded by the latter. */
+	spin_user(&vtalrm, 60);
+	CHECK(vtalrm == 1, "ITIMER_VIRTUAL fired away after its CPU time (%d)", (int)vtalrm);
+	t0 = cpu_now();
+	while (prof < 2 && cpu_now() - t0 < 8)
+		;
+	CHECK(prof >= 2, "ITIMER_PROF fired away, and again by its interval (%d)", (int)prof);
+	if (go("home"))
+		return 3;
+	left = itimer_left(ITIMER_PROF);
+	CHECK(left > 0 && left <= 1.05, "back home, ITIMER_PROF goes on: %.3f s left", left);
+	t0 = cpu_now();
+	prof = 0;
+	while (!prof && cpu_now() - t0 < 5)
+		;
+	CHECK(prof == 1, "and fires at home (%d)", (int)prof);
+	return 0;
+}
+
+/*
+ * A ppoll() whose mask lets SIGALRM in, interrupted away by the alarm,
+ * which is set at home (alarm() is forwarded) and goes off there.
+ */
+static int mode_sigmask(const char *node)
+{
+	sigset_t block, during, now;
+	struct timespec ts = { 30, 0 };
+	struct pollfd pfd;
+	int fds[2];
+	long rc;
+
+	handle(SIGALRM, on_usr1, 0);
+	sigemptyset(&block);
+	sigaddset(&block, SIGALRM);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(&during);
+	if (pipe(fds))
+		return 2;
+	pfd.fd = fds[0];
+	pfd.events = POLLIN;
+	if (go(node))
+		return 3;
+	alarm(2);
+	rc = ppoll(&pfd, 1, &ts, &during);
+	CHECK(rc == -1 && errno == EINTR, "SIGALRM, let in by ppoll's mask, ends it with EINTR, got %ld errno %d",
+	      rc, err_of(rc));
+	CHECK(usr1 == 1, "its handler ran away, %d", (int)usr1);
+	sigprocmask(SIG_SETMASK, NULL, &now);
+	CHECK(sigismember(&now, SIGALRM) && sigismember(&now, SIGUSR2),
+	      "after the call the process's own mask is back");
+	if (go("home"))
+		return 3;
+	sigprocmask(SIG_SETMASK, NULL, &now);
+	CHECK(sigismember(&now, SIGALRM) && sigismember(&now, SIGUSR2),
+	      "and back home it is still its own");
+	return 0;
+}
+
+/* MAP_SHARED|MAP_ANONYMOUS: the process's own moves; shared, it stays. */
+static int mode_shared(const char *node)
+{
+	size_t size = 64 * 4096, i;
+	unsigned char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	int fds[2], err;
+	pid_t child;
+	char c;
+
+	if (m == MAP_FAILED || pipe(fds))
+		return 2;
+	for (i = 0; i < size; i++)
+		m[i] = (unsigned char)(i * 7);
+	if (go(node))
+		return 3;
+	for (i = 0; i < size; i++)
+		if (m[i] != (unsigned char)(i * 7))
+			break;
+	CHECK(i == size, "its content arrived intact (first difference at %zu)", i);
+	for (i = 0; i < size; i += 4096)
+		m[i] = 0xaa;
+	if (go("home"))
+		return 3;
+	CHECK(m[0] == 0xaa && m[size - 4096] == 0xaa, "what it wrote away came home");
+	/* Shared with a child now: the mapping is a reason to stay. */
+	child = fork();
+	if (!child) {
+		m[1] = 0x55;
+		(void)!write(fds[1], "x", 1);
+		pause();
+		_exit(0);
+	}
+	CHECK(read(fds[0], &c, 1) == 1 && m[1] == 0x55, "the child's write is seen: it is shared");
+	err = where_write(node);
+	CHECK(err == -EBUSY, "shared with a child, it must stay: %s", strerror(-err));
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
+/* A process that gave up privileges keeps having given them up. */
+static int mode_sandbox(const char *node)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return 2;
+	if (go(node))
+		return 3;
+	CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "no_new_privs holds away");
+	if (go("home"))
+		return 3;
+	CHECK(prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1, "and back home");
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	int rc = 2;
+
+	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc >= 3 && !strcmp(argv[1], "sleep"))
+		rc = mode_sleep(argv[2], argc > 3 ? argv[3] : NULL);
+	else if (argc == 3 && !strcmp(argv[1], "clocks"))
+		rc = mode_clocks(atoi(argv[2]));
+	else if (argc == 3 && !strcmp(argv[1], "cputime"))
+		rc = mode_cputime(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "itimer"))
+		rc = mode_itimer(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "sigmask"))
+		rc = mode_sigmask(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "shared"))
+		rc = mode_shared(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "sandbox"))
+		rc = mode_sandbox(argv[2]);
+	if (rc == 2) {
+		fprintf(stderr, "usage: see the head of om-continue.c\n");
+		return 2;
+	}
+	if (rc || failures) {
+		printf("%d check(s) failed\n", failures);
+		return 1;
+	}
+	printf("ok\n");
+	return 0;
+}
