@@ -138,9 +138,7 @@ static int om_apply_restart(const struct virtio_om_mig_begin *b, bool home)
 		set_restart_fn(rb, hrtimer_nanosleep_restart);
 		return 0;
 	case VIRTIO_OM_RESTART_FUTEX:
-		if ((clk != CLOCK_REALTIME && clk != CLOCK_MONOTONIC) || (type & FLAGS_SHARED) ||
-		    (clk == CLOCK_REALTIME) != !!(type & FLAGS_CLOCKRT))
-			return -EPROTO;
+		/* om_carry_valid() checked the clock and flags. */
 		rb->futex.uaddr = u64_to_user_ptr(le64_to_cpu(r->addr));
 		rb->futex.val = le32_to_cpu(r->val);
 		rb->futex.flags = type;
@@ -366,8 +364,11 @@ bool om_carry_valid(const struct virtio_om_mig_begin *b)
 		return (clk == CLOCK_MONOTONIC || clk == CLOCK_BOOTTIME || clk == CLOCK_REALTIME ||
 			clk == CLOCK_TAI) && (type == TT_NONE || type == TT_NATIVE);
 	case VIRTIO_OM_RESTART_FUTEX:
-		return (clk == CLOCK_REALTIME || clk == CLOCK_MONOTONIC) &&
-		       !(type & FLAGS_SHARED) && (clk == CLOCK_REALTIME) == !!(type & FLAGS_CLOCKRT);
+		if (type & FLAGS_SHARED)
+			return false;
+		if (clk == CLOCK_REALTIME)
+			return type & FLAGS_CLOCKRT;
+		return clk == CLOCK_MONOTONIC && !(type & FLAGS_CLOCKRT);
 	}
 	return false;
 }
