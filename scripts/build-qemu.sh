@@ -14,7 +14,7 @@ OM_LOG_TAG=qemu
 [ $# -eq 1 ] || om_die "usage: $0 QEMU_OUT"
 out=$1
 
-# The source package apt would fetch now (its .dsc names the exact version).
+# The pinned source package (scripts/lib.sh: version and .dsc hash).
 dsc_name=$(om_qemu_dsc_name)
 recipe=1 # bump when this script changes how a tree is prepared
 configure_flags=(
@@ -30,12 +30,13 @@ key=$(om_hash "recipe $recipe" "qemu $dsc_name" "${configure_flags[*]}" \
 om_open_tree qemu "$key"
 tree=$base/qemu
 
+om_qemu_fetch "$dsc_name"
 if [ ! -f "$base/prepared" ]; then
 	om_log "preparing tree $key from $dsc_name"
 	rm -rf "$tree"
-	om_qemu_fetch "$dsc_name"
 	dsc=$OM_CACHE/src/qemu/$dsc_name
-	dpkg-source --no-check -x "$dsc" "$tree" >/dev/null || om_die "dpkg-source -x $dsc failed"
+	# Checks every file against the .dsc's checksums (the .dsc's own is pinned).
+	dpkg-source -x "$dsc" "$tree" >/dev/null 2>&1 || om_die "dpkg-source -x $dsc failed"
 	rm -f "$base"/*.orig.tar.* # dpkg-source leaves a copy beside the tree
 	om_apply_series "$OM_TOP/qemu-patches" "$tree"
 	touch "$base/prepared"

@@ -79,20 +79,29 @@ om_open_tree() {
 	touch "$base" # most recently used, for om_prune
 }
 
-# om_qemu_dsc_name: the .dsc of the QEMU source package apt would fetch now.
+# The QEMU source package the build uses (QEMU and omhostd's libvhost-user),
+# pinned: its version and its .dsc's SHA-256 (which pins every file the .dsc
+# names, checked by dpkg-source). When Debian moves on, update both here.
+OM_QEMU_VERSION=7.2+dfsg-7+deb12u18
+OM_QEMU_DSC_SHA256=6b6bd27b947ec89e40a1d6b26d9c9f3c698ca691da13163e0483f6061bbb20b3
+
+# om_qemu_dsc_name: the pinned QEMU source package's .dsc.
 om_qemu_dsc_name() {
-	local name
-	name=$(apt-get source --print-uris qemu 2>/dev/null | awk '$2 ~ /\.dsc$/ { print $2 }')
-	[ -n "$name" ] || om_die "no qemu source package known to apt: run scripts/setup-host.sh"
-	echo "$name"
+	echo "qemu_${OM_QEMU_VERSION#*:}.dsc"
 }
 
-# om_qemu_fetch DSC_NAME: download that source package into $OM_CACHE/src/qemu.
+# om_qemu_fetch DSC_NAME: download the pinned source package into
+# $OM_CACHE/src/qemu (once) and check its .dsc against the pinned hash.
 om_qemu_fetch() {
-	mkdir -p "$OM_CACHE/src/qemu"
-	[ -f "$OM_CACHE/src/qemu/$1" ] && return 0
-	(cd "$OM_CACHE/src/qemu" && apt-get source --download-only qemu >/dev/null 2>&1) ||
-		om_die "apt-get source qemu failed"
+	local dir=$OM_CACHE/src/qemu sum
+	mkdir -p "$dir"
+	if [ ! -f "$dir/$1" ]; then
+		(cd "$dir" && apt-get source --download-only "qemu=$OM_QEMU_VERSION" >/dev/null 2>&1) ||
+			om_die "apt-get source qemu=$OM_QEMU_VERSION failed: is it still served? (scripts/lib.sh pins it)"
+	fi
+	sum=$(sha256sum "$dir/$1" | cut -d' ' -f1)
+	[ "$sum" = "$OM_QEMU_DSC_SHA256" ] ||
+		om_die "$1 has SHA-256 $sum, not the pinned $OM_QEMU_DSC_SHA256 (scripts/lib.sh)"
 }
 
 # om_prune KIND KEEP: keep the KEEP most recently used trees of KIND.

@@ -14,11 +14,12 @@ tree=$dir/${dsc_name%.dsc}
 mkdir -p "$dir"
 exec 9>"$dir/lock"
 flock 9
+om_qemu_fetch "$dsc_name"
 if [ ! -f "$tree/.om-unpacked" ]; then
 	om_log "unpacking $dsc_name"
-	om_qemu_fetch "$dsc_name"
 	rm -rf "$tree"
-	dpkg-source --no-check -x "$dir/$dsc_name" "$tree" >/dev/null ||
+	# Checks every file against the .dsc's checksums (the .dsc's own is pinned).
+	dpkg-source -x "$dir/$dsc_name" "$tree" >/dev/null 2>&1 ||
 		om_die "dpkg-source -x $dsc_name failed"
 	touch "$tree/.om-unpacked"
 fi
