@@ -85,6 +85,9 @@ sleeper() {
 	out=$(oc exec -t 120 1 -- om-migrate "$pid" 2 2>&1) && rc=0 || rc=$?
 	echo "#   $kind: $out ($(( ($(date +%s%N) - t0) / 1000000 )) ms)"
 	check "$kind: a process asleep in the call moves (om-migrate answers)" '[ "$rc" -eq 0 ]'
+	# Before its call ended: its output has nothing past the phase's line yet.
+	check "$kind: it moved while still asleep in the call" \
+		'[ "$(oc exec -t 30 1 -- cat /tmp/cont-$kind.out)" = "phase 1" ]'
 	check "$kind: it runs at node 2" '[ "$(oc exec -t 30 1 -- cat /proc/$pid/hpc/where)" = 2 ]'
 	case $kind in
 	nanosleep)
