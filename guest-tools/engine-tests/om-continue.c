@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "where.h"
+
 static int failures;
 
 #define CHECK(cond, ...)                                         \
@@ -109,24 +111,13 @@ static double cpu_now(void)
 
 static int where_write(const char *node)
 {
-	int fd = open("/proc/self/hpc/where", O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, node, strlen(node)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
+	return om_where_write(0, node);
 }
 
 static void where_read(char *buf, size_t size)
 {
-	int fd = open("/proc/self/hpc/where", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	if (om_hpc_read(0, "where", buf, size))
+		buf[0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 }
 

@@ -7,13 +7,22 @@
 #include <string.h>
 #include <unistd.h>
 
+/* pid 0 is the caller itself, wherever it runs (its pid there is another). */
+static void om_hpc_path(char *path, size_t size, pid_t pid, const char *file)
+{
+	if (pid)
+		snprintf(path, size, "/proc/%d/hpc/%s", (int)pid, file);
+	else
+		snprintf(path, size, "/proc/self/hpc/%s", file);
+}
+
 int om_hpc_read(pid_t pid, const char *file, char *buf, size_t size)
 {
 	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/hpc/%s", (int)pid, file);
+	om_hpc_path(path, sizeof(path), pid, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -33,7 +42,7 @@ int om_where_write(pid_t pid, const char *s)
 	char path[64];
 	int fd, err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/hpc/where", (int)pid);
+	om_hpc_path(path, sizeof(path), pid, "where");
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Read /proc/PID/hpc/FILE into buf (NUL-terminated); 0 or -errno. */
+/* Read /proc/PID/hpc/FILE into buf (NUL-terminated); 0 or -errno. PID 0: self. */
 int om_hpc_read(pid_t pid, const char *file, char *buf, size_t size);
 /* Write s to /proc/PID/hpc/where; 0 or -errno (the engine's answer). */
 int om_where_write(pid_t pid, const char *s);
