@@ -60,7 +60,7 @@ static s64 om_time_in(clockid_t clockid, s64 t)
 	return om_clock_is_relative(clockid) ? om_host_now(clockid) + t : t;
 }
 
-bool om_restart_pending(const struct pt_regs *regs)
+static bool om_restart_pending(const struct pt_regs *regs)
 {
 	return syscall_get_nr(current, (struct pt_regs *)regs) != -1 &&
 	       syscall_get_error(current, (struct pt_regs *)regs) == -ERESTART_RESTARTBLOCK;

@@ -169,7 +169,6 @@ void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
 /* where.c: parsing /proc/PID/hpc/where */
 int om_parse_where(const char *buf, size_t len, u32 *node);
 int om_stay_reasons(struct task_struct *task, char *buf, size_t size);
-bool om_vma_shared_anon_own(struct vm_area_struct *vma);
 
 /* migrate.c: sending a process away (the sender is the process itself) */
 int om_send_process(struct om_proc *p, u32 dest, bool home);
@@ -192,7 +191,6 @@ void om_carry_cancel(struct om_proc *p);
 bool om_carry_valid(const struct virtio_om_mig_begin *b);
 int om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool home);
 void om_carry_finish(const struct virtio_om_mig_begin *b);
-bool om_restart_pending(const struct pt_regs *regs);
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);

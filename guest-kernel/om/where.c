@@ -69,7 +69,7 @@ static size_t om_reason(char *buf, size_t size, size_t at, const char *why)
  * A MAP_SHARED|MAP_ANONYMOUS object no other process maps is the process's
  * own: it moves as private memory does. No file descriptor can reach one.
  */
-bool om_vma_shared_anon_own(struct vm_area_struct *vma)
+static bool om_vma_shared_anon_own(struct vm_area_struct *vma)
 {
 	struct address_space *mapping;
 	struct vm_area_struct *v;

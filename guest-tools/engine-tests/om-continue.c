@@ -42,19 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "where.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                         \
-	do {                                                     \
-		if (!(cond)) {                                   \
-			printf("FAIL %s:%d: ", __func__, __LINE__); \
-			printf(__VA_ARGS__);                     \
-			printf("\n");                            \
-			failures++;                              \
-		}                                                \
-	} while (0)
 
 static volatile sig_atomic_t usr1, usr2, vtalrm, prof;
 

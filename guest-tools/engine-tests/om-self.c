@@ -23,17 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, ...)                                         \
-	do {                                                     \
-		if (!(cond)) {                                   \
-			printf("FAIL %s:%d: ", __func__, __LINE__); \
-			printf(__VA_ARGS__);                     \
-			printf("\n");                            \
-			failures++;                              \
-		}                                                \
-	} while (0)
+#include "check.h"
 
 static int where_write(const char *s, size_t len)
 {

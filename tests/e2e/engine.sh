@@ -76,6 +76,12 @@ echo "# calls interrupted by a move go on as the kernel decides locally (om-cont
 # sleeper KIND: om-continue blocked in KIND at node 1, moved to node 2
 # while blocked, then signalled as its phases ask (see om-continue.c).
 oc exec -t 30 1 -- sh -c 'rm -f /tmp/cont.fifo; mkfifo /tmp/cont.fifo'
+# stop_cont PID: stops it at home (its deputy passes that on), then continues it.
+stop_cont() {
+	oc exec -t 30 1 -- kill -STOP "$1"
+	sleep 1
+	oc exec -t 30 1 -- kill -CONT "$1"
+}
 sleeper() {
 	local kind=$1 pid out rc t0
 	bg 1 "cont-$kind" "$libexec/om-continue sleep $kind /tmp/cont.fifo"
@@ -94,12 +100,12 @@ sleeper() {
 		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
 		oc exec -t 30 1 -- kill -USR1 "$pid"
 		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
-		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid" ;;
+		stop_cont "$pid" ;;
 	futex)
 		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
 		oc exec -t 30 1 -- kill -USR1 "$pid"; sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid"
 		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
-		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid"
+		stop_cont "$pid"
 		sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid" ;;
 	read)
 		sleep 1; oc exec -t 30 1 -- sh -c 'printf a >/tmp/cont.fifo'
@@ -107,14 +113,14 @@ sleeper() {
 		oc exec -t 30 1 -- kill -USR1 "$pid"; sleep 1
 		oc exec -t 30 1 -- sh -c 'printf b >/tmp/cont.fifo'
 		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
-		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid"
+		stop_cont "$pid"
 		sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid" ;;
 	pause)
 		sleep 1; oc exec -t 30 1 -- kill -USR1 "$pid"
 		bg_grep 1 "cont-$kind" "^phase 2" 60 && sleep 1
 		oc exec -t 30 1 -- kill -USR2 "$pid"
 		bg_grep 1 "cont-$kind" "^phase 3" 60 && sleep 1
-		oc exec -t 30 1 -- kill -STOP "$pid"; sleep 1; oc exec -t 30 1 -- kill -CONT "$pid"
+		stop_cont "$pid"
 		sleep 1; oc exec -t 30 1 -- kill -USR2 "$pid" ;;
 	esac
 	bg_wait 1 "cont-$kind" 120 >"$E2E_RUN_DIR/cont-$kind.out" && rc=0 || rc=$?

@@ -2122,23 +2122,32 @@ static int nobody_connects_2(struct fx *fx)
 	return nobody_connects_to(fx, 2);
 }
 
+/* Node NODE's log says uid 65534 was refused, and counts it; nothing connected. */
+static void expect_nobody_refused(struct fx *fx, unsigned int node, long mark)
+{
+	char want[64], line[1024];
+	struct nstat s;
+
+	snprintf(want, sizeof(want), "node %u: refused a front-end of uid 65534", node);
+	expect_logged(fx, mark, want, line, sizeof(line));
+	assert_non_null(strstr(line, "only uid 0 or root may connect"));
+	get_nstat(fx, node, &s);
+	assert_int_equal(s.unauthorized, 1);
+	assert_int_equal(s.connects, 0);
+}
+
 static void front_ends_of_another_user_refused(void **state)
 {
 	struct fx *fx = *state;
-	char line[1024];
-	struct nstat s;
 	long mark;
+
 	fx->args[0] = NULL; /* no evictions here */
 
 	hostd_start(fx); /* as root: root's front-ends (and only root's) are allowed */
 	open_up_sockets(fx);
 	mark = log_mark(fx);
 	assert_int_equal(in_child(fx, nobody_connects), 0);
-	expect_logged(fx, mark, "node 1: refused a front-end of uid 65534", line, sizeof(line));
-	assert_non_null(strstr(line, "only uid 0 or root may connect"));
-	get_nstat(fx, 1, &s);
-	assert_int_equal(s.unauthorized, 1);
-	assert_int_equal(s.connects, 0);
+	expect_nobody_refused(fx, 1, mark);
 	/* The allowed user's front-end is served as ever. */
 	up_all(fx, NULL);
 	check_relay(fx, 1, 2, 100);
@@ -2149,8 +2158,6 @@ static void front_ends_of_the_allowed_user_served(void **state)
 {
 	struct fx *fx = *state;
 	struct nstat s;
-
-	char line[1024];
 	long mark;
 
 	/* Node 1's front-end is nobody's; the others' stay root's. */
@@ -2165,11 +2172,7 @@ static void front_ends_of_the_allowed_user_served(void **state)
 	assert_int_equal(s.connects, 1);
 	mark = log_mark(fx);
 	assert_int_equal(in_child(fx, nobody_connects_2), 0);
-	expect_logged(fx, mark, "node 2: refused a front-end of uid 65534", line, sizeof(line));
-	assert_non_null(strstr(line, "only uid 0 or root may connect"));
-	get_nstat(fx, 2, &s);
-	assert_int_equal(s.unauthorized, 1);
-	assert_int_equal(s.connects, 0);
+	expect_nobody_refused(fx, 2, mark);
 	/* Root's still are. */
 	up_all(fx, NULL);
 	check_relay(fx, 2, 1, 100);
