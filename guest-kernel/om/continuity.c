@@ -115,7 +115,8 @@ static int om_save_restart(struct virtio_om_mig_begin *b, const struct om_proc *
 	return 0;
 }
 
-static int om_apply_restart(const struct virtio_om_mig_begin *b, bool home)
+/* om_carry_valid() checked the block when MIG_BEGIN came: nothing here can fail. */
+static void om_apply_restart(const struct virtio_om_mig_begin *b, bool home)
 {
 	const struct virtio_om_mig_restart *r = &b->restart;
 	struct restart_block *rb = &current->restart_block;
@@ -124,21 +125,18 @@ static int om_apply_restart(const struct virtio_om_mig_begin *b, bool home)
 
 	switch (le32_to_cpu(r->kind)) {
 	case VIRTIO_OM_RESTART_NONE:
-		return 0;
+		break;
 	case VIRTIO_OM_RESTART_INTERRUPT:
 		set_restart_fn(rb, do_no_restart_syscall);
-		return 0;
+		break;
 	case VIRTIO_OM_RESTART_NANOSLEEP:
-		if (om_host_now(clk) < 0 || (type != TT_NONE && type != TT_NATIVE))
-			return -EPROTO;
 		rb->nanosleep.clockid = clk;
 		rb->nanosleep.type = type;
 		rb->nanosleep.rmtp = u64_to_user_ptr(le64_to_cpu(r->addr));
 		rb->nanosleep.expires = om_time_in(clk, le64_to_cpu(r->time_ns));
 		set_restart_fn(rb, hrtimer_nanosleep_restart);
-		return 0;
+		break;
 	case VIRTIO_OM_RESTART_FUTEX:
-		/* om_carry_valid() checked the clock and flags. */
 		rb->futex.uaddr = u64_to_user_ptr(le64_to_cpu(r->addr));
 		rb->futex.val = le32_to_cpu(r->val);
 		rb->futex.flags = type;
@@ -146,14 +144,13 @@ static int om_apply_restart(const struct virtio_om_mig_begin *b, bool home)
 		rb->futex.time = type & FLAGS_HAS_TIMEOUT ?
 				 om_time_in(clk, le64_to_cpu(r->time_ns)) : 0;
 		set_restart_fn(rb, futex_wait_restart);
-		return 0;
+		break;
 	case VIRTIO_OM_RESTART_AT_HOME:
 		/* At home the block is where the call left it; away it is asked for. */
 		if (!home)
 			set_restart_fn(rb, om_restart_at_home);
-		return 0;
+		break;
 	}
-	return -EPROTO;
 }
 
 /* A CPU-time interval timer, as setitimer() sets it (under siglock). */
@@ -380,18 +377,15 @@ bool om_carry_valid(const struct virtio_om_mig_begin *b)
  * @home: it is coming home (the deputy takes it in)
  *
  * Context: the receiving task, with the process's memory, before its
- * credentials are set (a time namespace needs the receiver's).
- * Return: 0 or -errno.
+ * credentials are set (a time namespace needs the receiver's), after GO:
+ * it cannot fail.
  */
-int om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool home)
+void om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool home)
 {
 	u64 ut = le64_to_cpu(b->utime_ns), st = le64_to_cpu(b->stime_ns);
 	unsigned long cpu_limit;
-	int err;
 
-	err = om_apply_restart(b, home);
-	if (err)
-		return err;
+	om_apply_restart(b, home);
 	if (home) {
 		s64 ahead = max(p->arrival_monotonic_delta, p->arrival_boottime_delta);
 
@@ -425,7 +419,6 @@ int om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool 
 	cpu_limit = READ_ONCE(current->signal->rlim[RLIMIT_CPU].rlim_cur);
 	if (cpu_limit != RLIM_INFINITY)
 		update_rlimit_cpu(current, cpu_limit);
-	return 0;
 }
 
 /**

@@ -195,6 +195,9 @@ void om_deputy_forward_signals(struct om_proc *p)
 		spin_unlock_irq(&current->sighand->siglock);
 		if (!sig)
 			break;
+		/* Counted before it leaves: a STOPPED that crosses it is stale (jobctl.c). */
+		if (sig == SIGCONT)
+			atomic_inc(&p->conts);
 		om_send_signal(p, &info);
 	}
 }
@@ -297,6 +300,10 @@ u32 om_deputy_run(struct om_proc *p)
 		do_group_exit(SIGKILL);
 	}
 	om_deputy_enter(p, mm);
+	atomic_set(&p->conts, 0);
+	spin_lock(&p->lock);
+	p->serving = true;
+	spin_unlock(&p->lock);
 	for (;;) {
 		const struct om_kcom_hdr *h;
 
@@ -317,6 +324,9 @@ u32 om_deputy_run(struct om_proc *p)
 		case VIRTIO_OM_T_SYSCALL:
 			om_deputy_syscall(p, msg);
 			break;
+		case VIRTIO_OM_T_STOPPED:
+			om_deputy_stopped(p, msg);
+			break;
 		case VIRTIO_OM_T_EXIT: {
 			struct virtio_om_exit e = {};
 
@@ -327,8 +337,10 @@ u32 om_deputy_run(struct om_proc *p)
 			p->silent = true;
 			do_group_exit(le32_to_cpu(e.code) & 0xffff);
 		}
-		case VIRTIO_OM_T_MIG_BEGIN:
-			if (!om_receive_process(p, msg)) {
+		case VIRTIO_OM_T_MIG_BEGIN: {
+			int err = om_receive_process(p, msg);
+
+			if (!err) {
 				/* Home again: the process runs here on our return. */
 				om_proc_rekey(p, OM_HOME);
 				p->peer_node = 0;
@@ -339,8 +351,10 @@ u32 om_deputy_run(struct om_proc *p)
 				spin_unlock(&p->lock);
 				return next;
 			}
-			/* It stays away; om_receive_process() freed the message. */
+			/* It stays away (the message is freed): why, for om-migrate. */
+			p->last_error = err;
 			continue;
+		}
 		default:
 			om_reply_error(h, -EBUSY);
 			break;

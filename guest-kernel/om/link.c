@@ -80,7 +80,10 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info)
 {
-	struct virtio_om_signal s = { .signo = cpu_to_le32(info->si_signo) };
+	struct virtio_om_signal s = {
+		.signo = cpu_to_le32(info->si_signo),
+		.flags = cpu_to_le32(om_signal_flags(p, info->si_signo)),
+	};
 	struct kvec kv = { &s, sizeof(s) };
 
 	BUILD_BUG_ON(sizeof(kernel_siginfo_t) > sizeof(s.info));
@@ -103,6 +106,7 @@ void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg)
 		return;
 	memcpy(&info, s.info, sizeof(info));
 	info.si_signo = sig;
+	om_signal_arrived(p, sig, le32_to_cpu(s.flags));
 	send_sig_info(sig, &info, p->task);
 }
 
@@ -112,12 +116,43 @@ static void om_mark_killed(struct om_proc *p)
 	p->killed = true;
 	p->silent = true;
 	spin_unlock(&p->lock);
-	if (p->role == OM_REMOTE)
+	/* A remote still arriving may have no task yet: it sees @killed. */
+	if (p->role == OM_REMOTE && READ_ONCE(p->task))
 		send_sig(SIGKILL, p->task, 1);
 	wake_up(&p->wait);
 }
 
-static void om_link_recv(struct om_kcom_handler *h, struct om_kcom_msg *msg)
+/*
+ * A message for a deputy that is not here: its sender is a copy of a process
+ * with no deputy to serve it (a move that was taken back, a deputy that
+ * ended). It must end, as a process whose deputy dies does.
+ */
+static void om_kill_orphan(const struct om_kcom_hdr *req)
+{
+	struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_NO_DEPUTY) };
+	struct kvec kv = { &k, sizeof(k) };
+	struct om_kcom_out out = {
+		.dst_node = req->src_node,
+		.type = VIRTIO_OM_T_KILL,
+		.src_pid = req->dst_pid,
+		.dst_pid = req->src_pid,
+		.kvec = &kv,
+		.nr_kvec = 1,
+	};
+
+	pr_debug("omvm: pid %d at node %u has no deputy here: ended\n", req->src_pid,
+		 req->src_node);
+	om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
+}
+
+/**
+ * om_link_deliver() - give a received engine message to the half it is for
+ * @msg: the message, validated by kcom for its header and length only;
+ *	consumed
+ *
+ * Context: the kcom receive worker (or a test).
+ */
+void om_link_deliver(struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *hdr = om_kcom_msg_hdr(msg);
 	bool to_deputy = hdr->flags & VIRTIO_OM_F_HOME;
@@ -146,7 +181,10 @@ static void om_link_recv(struct om_kcom_handler *h, struct om_kcom_msg *msg)
 		return;
 	}
 	if (!p) {
-		om_reply_error(hdr, -ESRCH);
+		if (to_deputy)
+			om_kill_orphan(hdr);
+		else
+			om_reply_error(hdr, -ESRCH);
 		om_kcom_msg_free(msg);
 		return;
 	}
@@ -180,6 +218,11 @@ static void om_link_recv(struct om_kcom_handler *h, struct om_kcom_msg *msg)
 	om_proc_put(p);
 }
 
+static void om_link_recv(struct om_kcom_handler *h, struct om_kcom_msg *msg)
+{
+	om_link_deliver(msg);
+}
+
 static struct om_kcom_handler om_link_handler = {
 	.first = VIRTIO_OM_T_MIGRATION_FIRST,
 	.last = VIRTIO_OM_T_MEMORY_LAST,
@@ -193,10 +236,23 @@ static void om_node_lost(struct om_proc *p, void *arg)
 	if (p->peer_node != node || (p->role != OM_REMOTE && p->role != OM_DEPUTY))
 		return;
 	spin_lock(&p->lock);
+	/* A move from home not yet answered is taken back (om_take_back()). */
+	if (p->role == OM_DEPUTY && !p->serving) {
+		spin_unlock(&p->lock);
+		return;
+	}
 	p->gone = true;
 	p->silent = true;
+	p->last_error = -EHOSTDOWN;
 	spin_unlock(&p->lock);
-	if (p->role == OM_REMOTE && p->task)
+	/*
+	 * openMosix's rule: the process dies with the node that held either
+	 * half, as killed by SIGKILL; a deputy blocked in a call for it wakes.
+	 */
+	pr_info("omvm: pid %d (home node %u) killed: node %u, where its %s was, went down\n",
+		p->home_pid, p->home_node, node,
+		p->role == OM_REMOTE ? "deputy" : "process");
+	if (p->task)
 		send_sig(SIGKILL, p->task, 1);
 	wake_up(&p->wait);
 }

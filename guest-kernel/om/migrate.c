@@ -2,9 +2,10 @@
 /*
  * Sending a process away: the process itself, in its own context on its
  * way back to user mode, describes itself to the destination and sends its
- * pages. It is a transaction: until the destination has accepted the whole
- * (a positive MIG_ACK to MIG_COMMIT), nothing here has changed, and on any
- * failure the process goes on where it was.
+ * pages. It is a transaction to its end: until the destination answers GO
+ * with RUNNING, nothing here is given up, and on any failure (a refusal, a
+ * lost message, a time-out, a node or the relay gone) the process goes on
+ * where it was; a copy the destination may have started is ended.
  */
 #include <linux/cred.h>
 #include <linux/mutex.h>
@@ -250,7 +251,10 @@ static int om_flush_pages(struct om_sender *s)
 
 	if (!s->nr)
 		return 0;
-	err = om_send(s->p, VIRTIO_OM_T_MIG_PAGES, 0, 0, kv, 2, s->bv, s->nr, NULL);
+	if (om_fault(OM_FAULT_PAGES))
+		err = -EIO;
+	else
+		err = om_send(s->p, VIRTIO_OM_T_MIG_PAGES, 0, 0, kv, 2, s->bv, s->nr, NULL);
 	for (i = 0; i < s->nr; i++)
 		put_page(s->bv[i].bv_page);
 	s->pages += s->nr;
@@ -319,6 +323,62 @@ static int om_send_vmas(struct om_sender *s)
 	return 0;
 }
 
+/*
+ * GO, and its answer: the process runs at the destination. A lost GO
+ * (injected: it never leaves) waits out the answer as a lost one would.
+ */
+static int om_go(struct om_proc *p)
+{
+	struct virtio_om_mig_go go = {};
+	struct kvec kv = { &go, sizeof(go) };
+	struct virtio_om_mig_go running;
+	struct om_kcom_msg *reply;
+	int err;
+
+	if (om_fault(OM_FAULT_GO_LOST)) {
+		if (schedule_timeout_killable(om_running_timeout()))
+			return -EINTR;
+		return -ETIMEDOUT;
+	}
+	err = om_call(p, VIRTIO_OM_T_MIG_GO, &kv, 1, om_running_timeout(), &reply);
+	if (err)
+		return err;
+	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MIG_RUNNING ||
+	    om_kcom_msg_copy(reply, 0, &running, sizeof(running)) != sizeof(running))
+		err = -EPROTO;
+	else if (running.error)
+		err = le32_to_cpu(running.error) < MAX_ERRNO ? -(int)le32_to_cpu(running.error) :
+							       -EPROTO;
+	om_kcom_msg_free(reply);
+	return err;
+}
+
+/*
+ * No RUNNING came: the process stays here, and the copy the destination may
+ * run must end. Away, ABORT tells the deputy; if it took the process after
+ * all, it answers with KILL, and this copy ends. At home, KILL ends the
+ * other copy, wherever it got to; its messages to a deputy that is no more
+ * are answered with KILL too (om_link_recv()).
+ */
+static void om_take_back(struct om_proc *p, bool home, int err)
+{
+	struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_NO_DEPUTY) };
+	struct kvec kv = { &k, sizeof(k) };
+	struct virtio_om_mig_go abort = { .error = cpu_to_le32(-err) };
+
+	pr_info("omvm: pid %d: no answer to GO from node %u (%d): it goes on here\n",
+		p->home_pid, p->peer_node, err);
+	if (home) {
+		kv = (struct kvec){ &abort, sizeof(abort) };
+		om_send(p, VIRTIO_OM_T_MIG_ABORT, 0, 0, &kv, 1, NULL, 0, NULL);
+		return;
+	}
+	om_proc_rekey(p, OM_HOME);
+	om_send(p, VIRTIO_OM_T_KILL, 0, 0, &kv, 1, NULL, 0, NULL);
+	/* What the other copy sent its deputy meanwhile is answered by its end. */
+	om_proc_drain(p);
+}
+
 static void om_end(struct om_proc *p, u16 type, int err)
 {
 	struct virtio_om_mig_go go = { .error = cpu_to_le32(-err) };
@@ -354,6 +414,9 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 
 	if (!om_kcom_node_is_up(dest))
 		return -EHOSTUNREACH;
+	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */
+	if (!home)
+		om_proc_drain(p);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
 	if (!s || !b) {
@@ -394,14 +457,19 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		goto undo;
 	}
 	/*
-	 * The point of no return: the destination has all of it. At home we
-	 * are the deputy from now on, before the process can call on us.
+	 * The destination holds all of it and can no longer fail. At home we
+	 * are the deputy from GO on, before the process can call on us; until
+	 * RUNNING, this copy is kept.
 	 */
-	if (!home) {
+	if (!home)
 		om_proc_rekey(p, OM_DEPUTY);
-		om_carry_left(p, b);
+	err = om_go(p);
+	if (err) {
+		om_take_back(p, home, err);
+		goto undo;
 	}
-	om_end(p, VIRTIO_OM_T_MIG_GO, 0);
+	if (!home)
+		om_carry_left(p, b);
 	atomic64_inc(&p->stats.migrations);
 	p->last_freeze_ns = ktime_get_ns() - stopped;
 	p->last_total_ns = p->asked_ns ? ktime_get_ns() - p->asked_ns : p->last_freeze_ns;

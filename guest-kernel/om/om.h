@@ -10,6 +10,7 @@
 #define _KERNEL_OM_OM_H
 
 #include <linux/hashtable.h>
+#include <linux/jiffies.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
 #include <linux/sched.h>
@@ -26,6 +27,8 @@
 
 /* How long one side of a move waits for the other's next step. */
 #define OM_STEP_TIMEOUT (60 * HZ)
+/* How long a sender waits for RUNNING after GO before it takes the process back. */
+#define OM_RUNNING_TIMEOUT_MS 10000
 /* Signals pending at departure that travel with the process, at most. */
 #define OM_MAX_TRAVEL_SIGNALS 64
 
@@ -58,13 +61,15 @@ struct om_stats {
  * @target: a move asked through /proc (0: none; home node: come home)
  * @then_node: deputy: where to go once the process is back
  * @last_error: the last move's outcome (0 or -errno), for debug and tools
- * @lock: protects @inbox, @gone, @killed, @then_node
+ * @lock: protects @inbox, @gone, @killed, @serving, @then_node
  * @inbox: received messages (struct om_inmsg) waiting for @task
  * @wait: @task waits here for @inbox, @gone and @killed
  * @gone: the other half is lost (its node went down)
  * @killed: the other half ended; this one must end without a word
  * @silent: this half ends without telling the other
  * @running: a remote's arrival is complete: signals go straight to it
+ * @serving: a deputy stands in for a process away (from its first call
+ *	until the process runs at home again)
  * @work: task_work that moves the process at its next return to user
  * @work_queued: @work is queued
  * @resume_work: a remote's first return to user mode finishes its arrival
@@ -87,6 +92,11 @@ struct om_stats {
  * @arrival_boottime_delta: and its CLOCK_BOOTTIME less this node's
  * @arrival_nsproxy: an arrival's namespaces (its time namespace), until applied
  * @retry: asks the move again a little later (the process was in the vDSO)
+ * @stop_work: a remote: tells the deputy it stopped (jobctl.c)
+ * @stop_signr: the signal it stopped with
+ * @stop_conts: @conts when it stopped
+ * @conts: SIGCONTs a remote received from its deputy, or the deputy sent
+ * @home_orphaned: a remote: its process group at home is orphaned
  */
 struct om_proc {
 	refcount_t ref;
@@ -105,6 +115,7 @@ struct om_proc {
 	bool killed;
 	bool silent;
 	bool running;
+	bool serving;
 	struct callback_head work;
 	atomic_t work_queued;
 	struct callback_head resume_work;
@@ -127,6 +138,11 @@ struct om_proc {
 	s64 arrival_boottime_delta;
 	struct nsproxy *arrival_nsproxy;
 	struct delayed_work retry;
+	struct work_struct stop_work;
+	int stop_signr;
+	u32 stop_conts;
+	atomic_t conts;
+	bool home_orphaned;
 };
 
 /* A received message waiting in an inbox. */
@@ -156,6 +172,7 @@ void om_proc_drain(struct om_proc *p);
 struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const struct kvec *kv,
 			  unsigned int nr_kv);
 int om_link_init(void);
+void om_link_deliver(struct om_kcom_msg *msg);
 int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
 	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq);
 int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
@@ -189,8 +206,38 @@ void om_carry_arrived(struct om_proc *p, const struct virtio_om_mig_begin *b);
 int om_carry_prepare(struct om_proc *p, bool home);
 void om_carry_cancel(struct om_proc *p);
 bool om_carry_valid(const struct virtio_om_mig_begin *b);
-int om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool home);
+void om_carry_apply(struct om_proc *p, const struct virtio_om_mig_begin *b, bool home);
 void om_carry_finish(const struct virtio_om_mig_begin *b);
+
+/* fault.c: failures injected into moves, for tests (CONFIG_OM_FAULT_INJECTION) */
+enum om_fault_step {
+	OM_FAULT_PAGES,		/* the sender fails while sending pages, then aborts */
+	OM_FAULT_COMMIT,	/* the receiver refuses COMMIT, as out of memory */
+	OM_FAULT_GO_LOST,	/* GO never leaves the sender */
+	OM_FAULT_RUNNING_LOST,	/* the receiver runs the process, RUNNING never leaves */
+	OM_FAULT_STEPS
+};
+
+#ifdef CONFIG_OM_FAULT_INJECTION
+bool om_fault(enum om_fault_step step);
+long om_running_timeout(void);
+#else
+static inline bool om_fault(enum om_fault_step step)
+{
+	return false;
+}
+
+static inline long om_running_timeout(void)
+{
+	return msecs_to_jiffies(OM_RUNNING_TIMEOUT_MS);
+}
+#endif
+
+/* jobctl.c: stops and SIGCONT of a process away */
+void om_jobctl_init(struct om_proc *p);
+u32 om_signal_flags(struct om_proc *p, int sig);
+void om_signal_arrived(struct om_proc *p, int sig, u32 flags);
+void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg);
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);

@@ -61,6 +61,8 @@ static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 nod
 		return -EBUSY;
 	p->target = node;
 	p->asked_ns = ktime_get_ns();
+	/* last_error is the outcome of this move from now on. */
+	p->last_error = 0;
 	om_queue_move(p);
 	return 0;
 }
@@ -125,6 +127,7 @@ static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t
 		spin_lock(&p->lock);
 		p->then_node = node;
 		spin_unlock(&p->lock);
+		p->last_error = 0;
 		err = om_send_come_home(p, node);
 		break;
 	case OM_REMOTE:

@@ -2,8 +2,10 @@
 /*
  * Taking a process in: the task that will run it (a new task on the
  * destination, or the deputy when the process comes home) reads the steps
- * from its inbox and rebuilds the process in itself. Until the sender says
- * GO, nothing of the receiving task is changed but a new, unused mm.
+ * from its inbox and rebuilds the process in itself. At COMMIT everything
+ * that can fail is done (memory, registers, credentials prepared, time
+ * namespace made), and undone if the move ends there; after GO only what
+ * cannot fail is left, and then RUNNING tells the sender it may let go.
  */
 #include <linux/capability.h>
 #include <linux/cred.h>
@@ -11,8 +13,10 @@
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/personality.h>
+#include <linux/ptrace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task_stack.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -27,6 +31,8 @@ struct om_receiver {
 	u32 vmas;
 	int err;
 	bool committed;
+	struct cred *cred;	/* prepared at COMMIT, committed at GO */
+	struct pt_regs regs;	/* the receiver's own, until GO */
 	kernel_siginfo_t *sigs;
 	unsigned int nr_sigs;
 	void *bounce;
@@ -190,6 +196,8 @@ static void om_take_signal(struct om_receiver *r, struct om_kcom_msg *msg)
 		return;
 	memcpy(&r->sigs[r->nr_sigs], s.info, sizeof(r->sigs[0]));
 	r->sigs[r->nr_sigs++].si_signo = sig;
+	if (sig_kernel_stop(sig) && sig != SIGSTOP)
+		r->p->home_orphaned = le32_to_cpu(s.flags) & VIRTIO_OM_SIGNAL_F_ORPHANED;
 }
 
 static int om_check_mark(struct om_receiver *r, struct om_kcom_msg *msg)
@@ -223,7 +231,8 @@ static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
 	mmap_write_unlock(mm);
 }
 
-static int om_apply_creds(const struct virtio_om_mig_begin *b)
+/* The process's credentials, for commit_creds() once it may run here. */
+static struct cred *om_prepare_creds(const struct virtio_om_mig_begin *b)
 {
 	struct user_namespace *ns = &init_user_ns;
 	struct group_info *gi;
@@ -232,7 +241,7 @@ static int om_apply_creds(const struct virtio_om_mig_begin *b)
 
 	c = prepare_creds();
 	if (!c)
-		return -ENOMEM;
+		return NULL;
 	c->uid = make_kuid(ns, le32_to_cpu(b->uid));
 	c->euid = make_kuid(ns, le32_to_cpu(b->euid));
 	c->suid = make_kuid(ns, le32_to_cpu(b->suid));
@@ -250,15 +259,14 @@ static int om_apply_creds(const struct virtio_om_mig_begin *b)
 	gi = groups_alloc(n);
 	if (!gi) {
 		abort_creds(c);
-		return -ENOMEM;
+		return NULL;
 	}
 	for (i = 0; i < n; i++)
 		gi->gid[i] = make_kgid(ns, le32_to_cpu(b->groups[i]));
 	groups_sort(gi);
 	set_groups(c, gi);
 	put_group_info(gi);
-	commit_creds(c);
-	return 0;
+	return c;
 }
 
 static void om_apply_signals(const struct virtio_om_mig_begin *b)
@@ -284,14 +292,60 @@ static void om_apply_signals(const struct virtio_om_mig_begin *b)
 	current->sas_ss_flags = le32_to_cpu(b->sas_ss_flags);
 }
 
-/* Everything but the blocked mask and pending signals (see om_finish_arrival()). */
-static int om_apply(struct om_receiver *r)
+/*
+ * At COMMIT: all that can fail, while the sender still holds the process.
+ * The receiving task's registers are the process's from here; a move that
+ * ends before GO gives them back (om_unprepare()).
+ */
+static int om_prepare(struct om_receiver *r)
+{
+	const struct virtio_om_mig_begin *b = r->b;
+	int err;
+
+	if (om_fault(OM_FAULT_COMMIT))
+		return -ENOMEM;
+	err = om_carry_prepare(r->p, le32_to_cpu(b->flags) & VIRTIO_OM_MIG_F_HOME);
+	if (err)
+		return err;
+	r->cred = om_prepare_creds(b);
+	if (!r->cred)
+		return -ENOMEM;
+	r->regs = *current_pt_regs();
+	err = om_arch_restore(b, r->xstate, r->xsize);
+	if (err) {
+		*current_pt_regs() = r->regs;
+		return err;
+	}
+	om_set_mm_layout(b);
+	r->committed = true;
+	return 0;
+}
+
+static void om_unprepare(struct om_receiver *r)
+{
+	if (r->cred)
+		abort_creds(r->cred);
+	r->cred = NULL;
+	if (r->committed)
+		*current_pt_regs() = r->regs;
+	om_carry_cancel(r->p);
+}
+
+/*
+ * At GO: the rest, which cannot fail (the blocked mask and the pending
+ * signals come later: om_finish_arrival()).
+ */
+static void om_install(struct om_receiver *r)
 {
 	const struct virtio_om_mig_begin *b = r->b;
 	struct task_struct *t = current;
 	char comm[TASK_COMM_LEN];
-	int err, i;
+	int i;
 
+	/* A deputy runs the process from here: its node going down no longer ends it. */
+	spin_lock(&r->p->lock);
+	r->p->serving = false;
+	spin_unlock(&r->p->lock);
 	task_lock(t->group_leader);
 	for (i = 0; i < RLIM_NLIMITS; i++) {
 		u64 cur = le64_to_cpu(b->rlim[i].cur), max = le64_to_cpu(b->rlim[i].max);
@@ -301,12 +355,9 @@ static int om_apply(struct om_receiver *r)
 	}
 	task_unlock(t->group_leader);
 	/* Before the credentials: a time namespace needs the receiver's. */
-	err = om_carry_apply(r->p, b, le32_to_cpu(b->flags) & VIRTIO_OM_MIG_F_HOME);
-	if (err)
-		return err;
-	err = om_apply_creds(b);
-	if (err)
-		return err;
+	om_carry_apply(r->p, b, le32_to_cpu(b->flags) & VIRTIO_OM_MIG_F_HOME);
+	commit_creds(r->cred);
+	r->cred = NULL;
 	om_apply_signals(b);
 	memcpy(comm, b->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
@@ -318,7 +369,18 @@ static int om_apply(struct om_receiver *r)
 	t->robust_list = (struct robust_list_head __user *)
 			 (unsigned long)le64_to_cpu(b->robust_list);
 #endif
-	return om_arch_restore(b, r->xstate, r->xsize);
+}
+
+/* GO's answer: the process runs here, the sender may let its copy go. */
+static int om_running(struct om_receiver *r, const struct om_kcom_hdr *go, int err)
+{
+	struct virtio_om_mig_go running = { .error = cpu_to_le32(-err) };
+	struct kvec kv = { &running, sizeof(running) };
+
+	if (!err && om_fault(OM_FAULT_RUNNING_LOST))
+		return 0;
+	return om_send(r->p, VIRTIO_OM_T_MIG_RUNNING, VIRTIO_OM_F_REPLY, go->seq, &kv, 1,
+		       NULL, 0, NULL);
 }
 
 /**
@@ -347,6 +409,18 @@ void om_finish_arrival(struct om_proc *p)
 	p->nr_arrival_signals = 0;
 	kfree(p->arrival);
 	p->arrival = NULL;
+}
+
+/* Why the sender gave up, as it says (-ECANCELED if it does not). */
+static int om_abort_reason(struct om_kcom_msg *msg)
+{
+	struct virtio_om_mig_go a;
+	u32 err;
+
+	if (om_kcom_msg_copy(msg, 0, &a, sizeof(a)) != sizeof(a))
+		return -ECANCELED;
+	err = le32_to_cpu(a.error);
+	return err && err < MAX_ERRNO ? -(int)err : -ECANCELED;
 }
 
 /* Read steps until GO (0) or the end of the attempt (-errno). */
@@ -378,23 +452,27 @@ static int om_receive_steps(struct om_receiver *r)
 		case VIRTIO_OM_T_MIG_COMMIT:
 			if (!r->err)
 				r->err = om_check_mark(r, msg);
-			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err)
-				r->err = om_carry_prepare(r->p, le32_to_cpu(r->b->flags) &
-							  VIRTIO_OM_MIG_F_HOME);
-			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err) {
-				r->committed = true;
-				om_set_mm_layout(r->b);
-			}
+			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err && !r->committed)
+				r->err = om_prepare(r);
 			err = om_ack(r, h);
 			if (err && !r->err)
 				r->err = err;
 			break;
 		case VIRTIO_OM_T_MIG_GO:
+			if (!r->committed || r->err) {
+				/* Out of order: the sender keeps the process. */
+				om_running(r, h, -EPROTO);
+				om_kcom_msg_free(msg);
+				return -EPROTO;
+			}
+			om_install(r);
+			om_running(r, h, 0);
 			om_kcom_msg_free(msg);
-			return r->committed && !r->err ? 0 : -EPROTO;
+			return 0;
 		case VIRTIO_OM_T_MIG_ABORT:
+			err = om_abort_reason(msg);
 			om_kcom_msg_free(msg);
-			return r->err ?: -ECANCELED;
+			return r->err ?: err;
 		default:
 			/* Nothing else belongs in a move: a request gets an error. */
 			om_reply_error(h, -EBUSY);
@@ -409,9 +487,10 @@ static int om_receive_steps(struct om_receiver *r)
  * @p: the receiving half (a new remote, or the deputy)
  * @begin: the MIG_BEGIN message; freed here
  *
- * On success the current task is the process (registers, memory, state):
- * it runs it on its return to user mode. The caller still calls
- * om_finish_arrival() on that way. On failure the current task's mm is as
+ * On success the current task is the process (registers, memory, state),
+ * the sender has been told (RUNNING), and the task runs the process on its
+ * return to user mode. The caller still calls om_finish_arrival() on that
+ * way. On failure the current task's mm, registers and credentials are as
  * before.
  *
  * Return: 0 or -errno.
@@ -453,10 +532,8 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 		}
 	}
 	err = om_receive_steps(&r);
-	if (!err)
-		err = om_apply(&r);
 	if (err) {
-		om_carry_cancel(p);
+		om_unprepare(&r);
 		if (swapped && old_mm)
 			mmput(om_mm_swap(old_mm));
 		kfree(r.b);

@@ -47,6 +47,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	INIT_HLIST_NODE(&p->node_by_task);
 	INIT_HLIST_NODE(&p->node_by_key);
 	INIT_DELAYED_WORK(&p->retry, om_move_retry);
+	om_jobctl_init(p);
 	return p;
 }
 

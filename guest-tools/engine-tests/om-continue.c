@@ -20,6 +20,9 @@
  *   om-continue shared NODE        MAP_SHARED|MAP_ANONYMOUS memory it alone maps
  *                                  moves; shared with a child, it stays
  *   om-continue sandbox NODE       no_new_privs travels with it
+ *   om-continue jobctl NODE        a child away is stopped and continued from
+ *                                  home: its parent's waitpid(WUNTRACED /
+ *                                  WCONTINUED) and /proc at home see it
  *
  * The harness waits for the line "phase N" before acting on phase N.
  */
@@ -517,6 +520,151 @@ static int mode_sandbox(const char *node)
 	return 0;
 }
 
+/* The state letter of /proc/PID/stat (R, S, T...), '?' if unreadable. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return '?';
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = '\0';
+	fclose(f);
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* waitpid() with a deadline: 0 if nothing was reported in time. */
+static pid_t wait_for(pid_t pid, int *status, int flags, double seconds)
+{
+	double end = mono_now() + seconds;
+	pid_t got;
+
+	do {
+		got = waitpid(pid, status, flags | WNOHANG);
+		if (got)
+			return got;
+		usleep(20000);
+	} while (mono_now() < end);
+	return 0;
+}
+
+/*
+ * The last count the child wrote within @seconds (or, with @first, as soon
+ * as one comes), or -1 if it wrote none.
+ */
+static long progress(int fd, double seconds, int first)
+{
+	double end = mono_now() + seconds;
+	char buf[4096], *nl;
+	long last = -1;
+	ssize_t n;
+
+	while (mono_now() < end && !(first && last >= 0)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+		if (poll(&pfd, 1, 50) != 1)
+			continue;
+		n = read(fd, buf, sizeof(buf) - 1);
+		if (n <= 0)
+			break;
+		while (n > 0 && buf[n - 1] == '\n')
+			n--;
+		buf[n] = '\0';
+		nl = strrchr(buf, '\n');
+		last = atol(nl ? nl + 1 : buf);
+	}
+	return last;
+}
+
+/* A child that computes away and writes a count to @fd every ~50 ms. */
+static void jobctl_child(const char *node, int fd)
+{
+	long n = 0;
+
+	/* Its own group, whose parent is elsewhere in the session: not orphaned. */
+	setpgid(0, 0);
+	if (go(node))
+		_exit(3);
+	for (;;) {
+		spin_cpu(0.05);
+		dprintf(fd, "%ld\n", ++n);
+	}
+}
+
+static int jobctl_stop(pid_t pid, int fd, int sig)
+{
+	int status = 0;
+	pid_t got;
+
+	kill(pid, sig);
+	got = wait_for(pid, &status, WUNTRACED, 20);
+	CHECK(got == pid && WIFSTOPPED(status) && WSTOPSIG(status) == sig,
+	      "%s: the parent's waitpid(WUNTRACED) sees the stop (got %d, status %#x)",
+	      strsignal(sig), (int)got, status);
+	CHECK(proc_state(pid) == 'T', "%s: /proc at home shows it stopped: %c", strsignal(sig),
+	      proc_state(pid));
+	progress(fd, 0.5, 0);
+	CHECK(progress(fd, 1.5, 0) < 0, "%s: stopped, it computes no more", strsignal(sig));
+	kill(pid, SIGCONT);
+	got = wait_for(pid, &status, WCONTINUED, 20);
+	CHECK(got == pid && WIFCONTINUED(status),
+	      "%s: waitpid(WCONTINUED) sees SIGCONT (got %d, status %#x)", strsignal(sig),
+	      (int)got, status);
+	CHECK(progress(fd, 10, 1) > 0, "%s: continued, it computes again", strsignal(sig));
+	return 0;
+}
+
+static int mode_jobctl(const char *node)
+{
+	char where[32];
+	int fds[2], status = 0, i;
+	pid_t pid, got;
+
+	if (pipe(fds))
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 2;
+	if (!pid) {
+		close(fds[0]);
+		jobctl_child(node, fds[1]);
+	}
+	close(fds[1]);
+	for (i = 0; i < 300; i++) {
+		if (!om_hpc_read(pid, "where", where, sizeof(where)) &&
+		    !strncmp(where, node, strlen(node)) && where[strlen(node)] == '\n')
+			break;
+		usleep(100000);
+	}
+	CHECK(i < 300, "the child went to node %s", node);
+	CHECK(progress(fds[0], 10, 1) > 0, "it computes there");
+	phase(1);
+	jobctl_stop(pid, fds[0], SIGSTOP);
+	phase(2);
+	jobctl_stop(pid, fds[0], SIGTSTP);
+	phase(3);
+	/* A stop and a continue that cross: it must end up running. */
+	kill(pid, SIGSTOP);
+	kill(pid, SIGCONT);
+	sleep(2);
+	while (wait_for(pid, &status, WUNTRACED | WCONTINUED, 0.2) > 0)
+		;
+	progress(fds[0], 0.5, 0);
+	CHECK(proc_state(pid) != 'T' && progress(fds[0], 10, 1) > 0,
+	      "after SIGSTOP and SIGCONT at once it runs (state %c)", proc_state(pid));
+	CHECK(!om_hpc_read(pid, "where", where, sizeof(where)) &&
+	      !strncmp(where, node, strlen(node)), "it was away all along (where %s)", where);
+	kill(pid, SIGTERM);
+	got = wait_for(pid, &status, 0, 20);
+	CHECK(got == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+	      "SIGTERM ends it, as the parent's wait() says (status %#x)", status);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int rc = 2;
@@ -536,6 +684,8 @@ int main(int argc, char **argv)
 		rc = mode_shared(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "sandbox"))
 		rc = mode_sandbox(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "jobctl"))
+		rc = mode_jobctl(argv[2]);
 	if (rc == 2) {
 		fprintf(stderr, "usage: see the head of om-continue.c\n");
 		return 2;

@@ -4,10 +4,11 @@
 # calls; results, files, pipes, signals, FPU/vector state and TLS are as if
 # they never moved. Also the engine's KUnit suite, booted in every guest.
 #
-# usage: engine.sh OMCLUSTER BUILD_ROOT [MOVE_ROUNDS]
+# usage: engine.sh OMCLUSTER BUILD_ROOT [MOVE_ROUNDS] [FAULT_ROUNDS]
 . "$(dirname "$0")/lib.sh"
 e2e_init "$1" "$2" engine
 rounds=${3:-20}
+fault_rounds=${4:-4}
 libexec=/usr/libexec/omvm
 
 echo "# booting 3 guests (KUnit on)"
@@ -23,7 +24,9 @@ check "every node sees the others up" 'e2e_wait_nodes 3'
 
 # KUnit reports through the kernel log (below the console's log level).
 klog=$(oc exec -t 30 1 -- dmesg)
-check "KUnit: the engine's suite passed" 'grep -qE "^ *ok [0-9]+ omvm-engine" <<<"$klog"'
+check "KUnit: the engine's suite passed" 'grep -qE "^ *ok [0-9]+ omvm-engine[[:space:]]*$" <<<"$klog"'
+check "KUnit: the engine's receive path takes malformed, duplicated and out-of-order messages" \
+	'grep -qE "^ *ok [0-9]+ omvm-engine-receive[[:space:]]*$" <<<"$klog"'
 check "KUnit: the driver's suite passed" 'grep -qE "^ *ok [0-9]+ virtio-om" <<<"$klog"'
 check "KUnit: no test failed" '! grep -qE "not ok " <<<"$klog"'
 grep -E "^ *(not )?ok [0-9]+ [a-z]" <<<"$klog" | sed 's/^/#   /' || true
@@ -141,6 +144,8 @@ run 1 "a forwarded ppoll's signal mask rules away; the process's own mask surviv
 run 1 "MAP_SHARED|MAP_ANONYMOUS memory only it maps moves; shared with a child, it stays" \
 	"$libexec/om-continue" shared 2
 run 1 "no_new_privs travels with the process" "$libexec/om-continue" sandbox 3
+run 1 "job control: a process away stops and continues at home's word; its parent's waitpid() and /proc at home see it" \
+	"$libexec/om-continue" jobctl 2
 stay=$(oc exec -t 30 1 -- sh -c '/usr/libexec/omvm/om-continue sleep pause >/dev/null & p=$!; sleep 1; cat /proc/$p/hpc/stay; kill -9 $p')
 echo "#   stay: ${stay:-(nothing)}"
 check "a sleeping process has no stay reason" '[ -z "$stay" ]'
@@ -227,6 +232,98 @@ tail -n 1 "$E2E_RUN_DIR/many.out" | sed 's/^/#   /'
 ps=$(oc exec -t 30 1 -- om-ps) || ps=""
 check "no process of node 1 is left away" '[ "$(sed -n 1p <<<"$ps")" = "$(printf "PID\tWHERE\tCOMM")" ] && [ "$(sed -n 2p <<<"$ps")" = "" ]'
 
+echo "# a move is a transaction to its end: a failure injected at each step, $fault_rounds rounds"
+# debugfs fail_om_move/ (guest-kernel/om/fault.c): steps is a mask of
+# pages 1 (the sender fails while sending pages), commit 2 (the receiver
+# refuses COMMIT), go-lost 4 (GO never leaves), running-lost 8 (the receiver
+# runs it, RUNNING never leaves). times 1 arms it for one failure.
+fdir=/sys/kernel/debug/fail_om_move
+for n in 1 2 3; do
+	oc exec -t 30 "$n" -- sh -c "mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug;
+		echo 0 >$fdir/verbose; echo 100 >$fdir/probability; echo 0 >$fdir/times;
+		echo 1500 >$fdir/running_timeout_ms"
+done
+arm() { oc exec -t 30 "$1" -- sh -c "echo $2 >$fdir/steps; echo 1 >$fdir/times"; }
+disarm() { oc exec -t 30 "$1" -- sh -c "echo 0 >$fdir/times"; }
+where_is() { oc exec -t 30 1 -- cat "/proc/$1/hpc/where"; }
+# copies NODE PID: how many tasks at NODE run node 1's PID.
+copies() { oc exec -t 30 "$1" -- cat /proc/hpc/remote | awk -v p="$2" '$1 == 1 && $2 == p' | wc -l; }
+# migrate PID TO SECONDS: om-migrate's status; its message in $mig_out.
+migrate() {
+	mig_out=$(oc exec -t 120 1 -- om-migrate "$1" "$2" --timeout "$3" 2>&1) && return 0
+}
+pid=$(compute faults 100000000 1000)
+check "a long computation started" '[ -n "$pid" ] && bg_grep 1 faults "^step 1000 " 60'
+declare -A fault_mask=([pages]=1 [commit]=2 [go-lost]=4 [running-lost]=8)
+declare -A fault_errno=([pages]="Input/output error" [commit]="Cannot allocate memory"
+	[go-lost]="Connection timed out" [running-lost]="Connection timed out")
+attempts=0
+fault_bad=""
+bad() { fault_bad="$fault_bad${fault_bad:+; }$*"; echo "#   FAIL: $*"; }
+t0=$(date +%s)
+for ((r = 0; r < fault_rounds; r++)); do
+	for d in 2 3; do
+		for step in pages commit go-lost running-lost; do
+			# Away: the sender (node 1) or the receiver (node d) fails.
+			case $step in pages | go-lost) at=1 ;; *) at=$d ;; esac
+			arm "$at" "${fault_mask[$step]}"
+			attempts=$((attempts + 1))
+			if migrate "$pid" "$d" 30; then
+				bad "1->$d $step: the move went through"
+			elif ! grep -q "${fault_errno[$step]}" <<<"$mig_out"; then
+				bad "1->$d $step: $mig_out"
+			fi
+			disarm "$at"
+			[ "$(where_is "$pid")" = home ] || bad "1->$d $step: where $(where_is "$pid")"
+			# A receiver that ran it (running-lost) was told to end it.
+			sleep 0.5
+			[ "$(copies "$d" "$pid")" = 0 ] || bad "1->$d $step: a copy runs at node $d"
+			# Home: the sender (node d) or the receiver (node 1) fails.
+			attempts=$((attempts + 1))
+			migrate "$pid" "$d" 60 || { bad "1->$d clean: $mig_out"; continue; }
+			case $step in pages | go-lost) at=$d ;; *) at=1 ;; esac
+			arm "$at" "${fault_mask[$step]}"
+			attempts=$((attempts + 1))
+			if [ "$step" = running-lost ]; then
+				# The deputy took it in: it is home; the copy left away ends.
+				migrate "$pid" home 60 || bad "$d->1 $step: $mig_out"
+			elif migrate "$pid" home 30; then
+				bad "$d->1 $step: the move went through"
+			elif ! grep -q "${fault_errno[$step]}" <<<"$mig_out"; then
+				bad "$d->1 $step: $mig_out"
+			fi
+			disarm "$at"
+			if [ "$step" != running-lost ]; then
+				[ "$(where_is "$pid")" = "$d" ] || bad "$d->1 $step: where $(where_is "$pid")"
+				[ "$(copies "$d" "$pid")" = 1 ] || bad "$d->1 $step: not one copy at node $d"
+				attempts=$((attempts + 1))
+				migrate "$pid" home 60 || bad "$d->1 clean: $mig_out"
+			fi
+			sleep 2
+			[ "$(copies "$d" "$pid")" = 0 ] || bad "$d->1 $step: a copy is left at node $d"
+			[ "$(where_is "$pid")" = home ] || bad "$d->1 $step: where $(where_is "$pid")"
+		done
+	done
+done
+echo "#   $attempts moves, $((4 * 2 * fault_rounds * 2)) of them with a failure, in $(($(date +%s) - t0)) s"
+check "each injected failure is reported with its errno; the process runs exactly once, where expected ($attempts moves)" \
+	'[ -z "$fault_bad" ] && [ "$attempts" -ge 100 ]'
+oc exec -t 30 1 -- kill "$pid"
+bg_wait 1 faults 60 | grep "^step" >"$E2E_RUN_DIR/faults.out" || true
+steps_seen=$(wc -l <"$E2E_RUN_DIR/faults.out")
+ref_steps=$(grep -c "^step" "$E2E_RUN_DIR/ref2")
+n=$((steps_seen < ref_steps ? steps_seen : ref_steps))
+echo "#   $steps_seen lines of output, $n of them against the reference"
+# Each step once, in order (a second copy would write twice), and what
+# they say is the reference's as far as it goes.
+check "its output has every step once, in order, as the reference computes it" \
+	'[ "$n" -gt 0 ] && awk "\$2 != NR * 1000 { exit 1 }" "$E2E_RUN_DIR/faults.out" &&
+	 diff <(grep "^step" "$E2E_RUN_DIR/ref2" | head -n "$n") <(head -n "$n" "$E2E_RUN_DIR/faults.out") >/dev/null'
+klog=$(oc exec -t 30 1 -- dmesg)
+check "the kernel log names each injected failure" \
+	'grep -q "fault injected: pages" <<<"$klog" && grep -q "fault injected: go-lost" <<<"$klog" &&
+	 grep -q "no answer to GO" <<<"$klog"'
+
 echo "# a move whose destination dies midway"
 bg 1 vanish "$libexec/om-self" vanish 3 300
 bg_grep 1 vanish "^moving" 60 || true
@@ -263,4 +360,40 @@ for clk in monotonic boottime; do
 	check "CLOCK_${clk^^} steps forward no more than a move took" \
 		'[ -n "$leap" ] && [ "$leap" -le "$longest" ]'
 done
+
+echo "# the node a process runs on dies while its deputy is blocked in a call for it"
+# A writer that never writes keeps cat's read blocked, at home, in the deputy.
+oc exec -t 30 1 -- sh -c 'rm -f /tmp/dead.fifo && mkfifo /tmp/dead.fifo &&
+	setsid sh -c "sleep 900 >/tmp/dead.fifo" </dev/null >/dev/null 2>&1 &'
+bg 1 dead "cat /tmp/dead.fifo"
+sleep 2
+pid=$(oc exec -t 30 1 -- pgrep -x cat) || pid=""
+migrate "$pid" 3 60 || echo "#   $mig_out"
+check "cat, blocked in read, moved to node 3" '[ -n "$pid" ] && [ "$(where_is "$pid")" = 3 ]'
+t0=$(date +%s)
+oc stop --kill 3 >/dev/null
+bg_wait 1 dead 60 >/dev/null && rc=0 || rc=$?
+took=$(($(date +%s) - t0))
+echo "#   its status at home: $rc, $took s after node 3 was killed"
+check "the deputy wakes and the process ends at home as killed by SIGKILL, within seconds" \
+	'[ "$rc" -eq 137 ] && [ "$took" -le 30 ]'
+check "the kernel log at home says why" \
+	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid (home node 1) killed: node 3, where its process was, went down"'
+
+echo "# the home node of a process away dies"
+bg 2 orphan "$libexec/om-compute 100000000 1000"
+sleep 2
+pid=$(oc exec -t 30 2 -- pidof om-compute) || pid=""
+oc exec -t 120 2 -- om-migrate "$pid" 1 >/dev/null 2>&1 || true
+remote=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 2 && $2 == p')
+check "om-compute of node 2 runs at node 1" '[ -n "$pid" ] && [ -n "$remote" ]'
+oc stop --kill 2 >/dev/null
+for ((i = 0; i < 30; i++)); do
+	remote=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 2 && $2 == p')
+	[ -z "$remote" ] && break
+	sleep 1
+done
+check "the process away ends with its home, within seconds" '[ -z "$remote" ]'
+check "the kernel log there says why" \
+	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid (home node 2) killed: node 2, where its deputy was, went down"'
 e2e_finish

@@ -20,6 +20,23 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_node_event), VIRTIO_OM_NODE_EVENT_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_ping), VIRTIO_OM_PING_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_config), 8);
+	/* The engine's payloads. */
+	assert_int_equal(sizeof(struct virtio_om_mig_begin), VIRTIO_OM_MIG_BEGIN_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mig_vmas), VIRTIO_OM_MIG_VMAS_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mig_vma), VIRTIO_OM_MIG_VMA_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mig_pages), VIRTIO_OM_MIG_PAGES_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mig_mark), VIRTIO_OM_MIG_MARK_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mig_ack), VIRTIO_OM_MIG_ACK_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mig_go), VIRTIO_OM_MIG_GO_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_come_home), VIRTIO_OM_COME_HOME_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_syscall), VIRTIO_OM_SYSCALL_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_syscall_ret), VIRTIO_OM_SYSCALL_RET_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_signal), VIRTIO_OM_SIGNAL_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_exit), VIRTIO_OM_EXIT_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_kill), VIRTIO_OM_KILL_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_stopped), VIRTIO_OM_STOPPED_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mem_req), VIRTIO_OM_MEM_REQ_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_mem_data), VIRTIO_OM_MEM_DATA_SIZE);
 }
 
 static void header_offsets(void **state)

@@ -57,6 +57,15 @@ struct om_kcom_msg *kcom_msg_build(const struct om_kcom_hdr *h, const void *payl
 	return msg;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+struct om_kcom_msg *om_kcom_msg_build(const struct om_kcom_hdr *h, const void *payload,
+				      gfp_t gfp)
+{
+	return kcom_msg_build(h, payload, gfp);
+}
+EXPORT_SYMBOL_GPL(om_kcom_msg_build);
+#endif
+
 /* A copy of a small message (a node event) for one more receiver. */
 struct om_kcom_msg *kcom_msg_alloc_copy(const struct om_kcom_msg *src, gfp_t gfp)
 {

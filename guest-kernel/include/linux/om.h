@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The omvm engine's hooks in the core kernel (guest-kernel/patches): what
- * kernel/entry, kernel/exit.c and fs/proc/base.c call. The engine itself is
+ * kernel/entry, kernel/exit.c, kernel/signal.c and fs/proc/base.c call. The engine itself is
  * kernel/om and arch/x86/om.
  */
 #ifndef _LINUX_OM_H
@@ -15,6 +15,8 @@ struct seq_file;
 struct pid_namespace;
 struct pid;
 
+int is_current_pgrp_orphaned(void);
+
 #ifdef CONFIG_OM
 /*
  * For a task with SYSCALL_WORK_OM (a process running away from home): run
@@ -25,6 +27,13 @@ long om_syscall_enter(struct pt_regs *regs, long nr);
 
 /* @tsk is exiting with @code (do_exit's): tell the other half. */
 void om_task_exit(struct task_struct *tsk, long code);
+
+/* Job control (kernel/signal.c): the current task just stopped with @signr. */
+void om_task_stopped(int signr);
+/* Whether job-control stops do nothing: away, as its group at home says. */
+bool om_pgrp_orphaned(void);
+/* A deputy stops as its process did (kernel/signal.c). */
+bool om_signal_stop(int signr);
 
 /* /proc/PID/hpc. */
 extern const struct file_operations om_proc_where_operations;
@@ -40,6 +49,15 @@ static inline long om_syscall_enter(struct pt_regs *regs, long nr)
 
 static inline void om_task_exit(struct task_struct *tsk, long code)
 {
+}
+
+static inline void om_task_stopped(int signr)
+{
+}
+
+static inline bool om_pgrp_orphaned(void)
+{
+	return is_current_pgrp_orphaned();
 }
 #endif
 

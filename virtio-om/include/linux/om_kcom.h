@@ -151,6 +151,19 @@ size_t om_kcom_msg_copy(const struct om_kcom_msg *msg, size_t offset, void *buf,
  */
 void om_kcom_msg_free(struct om_kcom_msg *msg);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/**
+ * om_kcom_msg_build() - a message as if it had been received, for tests
+ * @h: its header (not checked: tests feed malformed messages too)
+ * @payload: @h->len bytes
+ * @gfp: allocation flags
+ *
+ * Return: the message, freed with om_kcom_msg_free(), or NULL.
+ */
+struct om_kcom_msg *om_kcom_msg_build(const struct om_kcom_hdr *h, const void *payload,
+				      gfp_t gfp);
+#endif
+
 /**
  * struct om_kcom_handler - receiver of a range of message types
  * @first: first type of the range

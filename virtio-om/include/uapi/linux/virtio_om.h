@@ -78,6 +78,7 @@ enum virtio_om_size {
 	VIRTIO_OM_SIGNAL_SIZE = 136,
 	VIRTIO_OM_EXIT_SIZE = 24,
 	VIRTIO_OM_KILL_SIZE = 8,
+	VIRTIO_OM_STOPPED_SIZE = 8,
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 };
@@ -122,6 +123,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_MIG_GO = 0x0106,	 /* struct virtio_om_mig_go: run it */
 	VIRTIO_OM_T_MIG_ABORT = 0x0107,	 /* struct virtio_om_mig_go: drop it */
 	VIRTIO_OM_T_COME_HOME = 0x0108,	 /* struct virtio_om_come_home, deputy to process */
+	VIRTIO_OM_T_MIG_RUNNING = 0x0109, /* struct virtio_om_mig_go: it runs here; F_REPLY to GO */
 	VIRTIO_OM_T_MIGRATION_LAST = 0x01ff,
 	/* 0x02xx: forwarded system calls and the process's life (the engine). */
 	VIRTIO_OM_T_SYSCALL_FIRST = 0x0200,
@@ -130,6 +132,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_SIGNAL = 0x0202,	  /* struct virtio_om_signal, to the process */
 	VIRTIO_OM_T_EXIT = 0x0203,	  /* struct virtio_om_exit, to the deputy */
 	VIRTIO_OM_T_KILL = 0x0204,	  /* struct virtio_om_kill, to the process */
+	VIRTIO_OM_T_STOPPED = 0x0205,	  /* struct virtio_om_stopped, to the deputy */
 	VIRTIO_OM_T_SYSCALL_LAST = 0x02ff,
 	/* 0x03xx: the deputy's access to a process's memory (the engine). */
 	VIRTIO_OM_T_MEMORY_FIRST = 0x0300,
@@ -163,11 +166,13 @@ enum virtio_om_type {
 	X(MIG_GO, 0x0106, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
 	X(MIG_ABORT, 0x0107, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
 	X(COME_HOME, 0x0108, GUEST, VIRTIO_OM_COME_HOME_SIZE, VIRTIO_OM_COME_HOME_SIZE) \
+	X(MIG_RUNNING, 0x0109, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
 	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE, VIRTIO_OM_SYSCALL_SIZE) \
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
 	X(KILL, 0x0204, GUEST, VIRTIO_OM_KILL_SIZE, VIRTIO_OM_KILL_SIZE) \
+	X(STOPPED, 0x0205, GUEST, VIRTIO_OM_STOPPED_SIZE, VIRTIO_OM_STOPPED_SIZE) \
 	X(MEM_READ, 0x0300, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_MEM_REQ_SIZE) \
 	X(MEM_DATA, 0x0301, GUEST, VIRTIO_OM_MEM_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
@@ -368,10 +373,21 @@ struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 };
 
+/*
+ * The process's group at home is orphaned: job-control stop signals
+ * (SIGTSTP, SIGTTIN, SIGTTOU) with their default action do nothing.
+ */
+#define VIRTIO_OM_SIGNAL_F_ORPHANED 0x1u
 struct virtio_om_signal {
 	__le32 signo;
-	__le32 reserved;
+	__le32 flags;	 /* VIRTIO_OM_SIGNAL_F_* */
 	__u8 info[128];	 /* siginfo_t, Linux x86_64 layout */
+};
+
+/* The process stopped where it runs; its deputy stops at home too. */
+struct virtio_om_stopped {
+	__le32 signo;	 /* the signal that stopped it */
+	__le32 conts;	 /* SIGCONTs it had received from its deputy then */
 };
 
 struct virtio_om_exit {
@@ -383,6 +399,7 @@ struct virtio_om_exit {
 
 #define VIRTIO_OM_KILL_DEPUTY_EXITED 1u /* the process ended at home */
 #define VIRTIO_OM_KILL_BROUGHT_DOWN  2u /* an administrator ended it */
+#define VIRTIO_OM_KILL_NO_DEPUTY     3u /* no deputy answers for it: its move was undone */
 struct virtio_om_kill {
 	__le32 reason;
 	__le32 reserved;
@@ -447,6 +464,7 @@ enum virtio_om_field_kind {
 	X(MIG_ACK, mig_ack, pages, UINT)			\
 	X(MIG_GO, mig_go, error, ERRNO)				\
 	X(MIG_ABORT, mig_go, error, ERRNO)			\
+	X(MIG_RUNNING, mig_go, error, ERRNO)			\
 	X(COME_HOME, come_home, then_node, NODE)		\
 	X(SYSCALL, syscall, nr, SYSCALL)			\
 	X(SYSCALL, syscall, args[0], HEX)			\
@@ -457,10 +475,13 @@ enum virtio_om_field_kind {
 	X(SYSCALL, syscall, args[5], HEX)			\
 	X(SYSCALL_RET, syscall_ret, ret, RESULT)		\
 	X(SIGNAL, signal, signo, SIGNAL)			\
+	X(SIGNAL, signal, flags, HEX)				\
 	X(EXIT, exit, code, HEX)				\
 	X(EXIT, exit, utime_ns, UINT)				\
 	X(EXIT, exit, stime_ns, UINT)				\
 	X(KILL, kill, reason, UINT)				\
+	X(STOPPED, stopped, signo, SIGNAL)			\
+	X(STOPPED, stopped, conts, UINT)			\
 	X(MEM_READ, mem_req, addr, HEX)				\
 	X(MEM_READ, mem_req, len, UINT)				\
 	X(MEM_DATA, mem_data, error, ERRNO)			\

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests of the engine's receive path: what a peer may send in any
+ * order, twice after a relay restart, or malformed, to halves that do not
+ * exist, have no task yet, or are taking a process in. Nothing may crash,
+ * touch a task that is not there, or change the receiving task.
+ */
+#include <kunit/test.h>
+#include <linux/ptrace.h>
+#include <linux/sched/task_stack.h>
+#include <linux/signal.h>
+#include <linux/slab.h>
+
+#include "om.h"
+
+/* A node no test cluster has: what the engine answers there goes nowhere. */
+#define T_NODE 1021
+#define T_PID 0x3ffffff0
+
+/* The shortest payload the type table allows for @type. */
+static u32 t_min_len(u16 type)
+{
+	switch (type) {
+#define X(name, value, sender, min, max) case value: return min;
+	VIRTIO_OM_FOR_EACH_TYPE(X)
+#undef X
+	}
+	return 0;
+}
+
+static struct om_kcom_msg *t_msg(struct kunit *test, u16 type, u32 flags, const void *payload,
+				 u32 len)
+{
+	struct om_kcom_hdr h = {
+		.type = type,
+		.flags = flags,
+		.src_node = T_NODE,
+		.dst_node = om_kcom_self(),
+		.src_pid = T_PID,
+		.dst_pid = T_PID,
+		.seq = 1,
+		.reply_to = flags & VIRTIO_OM_F_REPLY ? 1 : 0,
+		.len = len,
+	};
+	struct om_kcom_msg *m = om_kcom_msg_build(&h, payload, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	return m;
+}
+
+static const u16 t_types[] = {
+	VIRTIO_OM_T_MIG_VMAS,	 VIRTIO_OM_T_MIG_PAGES,	  VIRTIO_OM_T_MIG_SYNC,
+	VIRTIO_OM_T_MIG_COMMIT,	 VIRTIO_OM_T_MIG_ACK,	  VIRTIO_OM_T_MIG_GO,
+	VIRTIO_OM_T_MIG_ABORT,	 VIRTIO_OM_T_COME_HOME,	  VIRTIO_OM_T_MIG_RUNNING,
+	VIRTIO_OM_T_SYSCALL,	 VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_T_SIGNAL,
+	VIRTIO_OM_T_EXIT,	 VIRTIO_OM_T_KILL,	  VIRTIO_OM_T_STOPPED,
+	VIRTIO_OM_T_MEM_READ,	 VIRTIO_OM_T_MEM_DATA,	  VIRTIO_OM_T_MEM_WRITE,
+};
+
+/* Every type, to a process and to a deputy, for halves that do not exist. */
+static void om_test_no_half(struct kunit *test)
+{
+	static const u32 flags[] = { 0, VIRTIO_OM_F_HOME, VIRTIO_OM_F_REPLY,
+				     VIRTIO_OM_F_HOME | VIRTIO_OM_F_REPLY };
+	void *zero = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	unsigned int i, j;
+
+	KUNIT_ASSERT_NOT_NULL(test, zero);
+	for (i = 0; i < ARRAY_SIZE(t_types); i++)
+		for (j = 0; j < ARRAY_SIZE(flags); j++)
+			om_link_deliver(t_msg(test, t_types[i], flags[j], zero,
+					      t_min_len(t_types[i])));
+	KUNIT_EXPECT_NULL(test, om_proc_find(false, T_NODE, T_PID));
+	KUNIT_EXPECT_NULL(test, om_proc_find(true, T_NODE, T_PID));
+}
+
+/* A remote registered for an arrival whose task has not attached yet. */
+static void om_test_unattached(struct kunit *test)
+{
+	struct virtio_om_signal sig = { .signo = cpu_to_le32(SIGUSR1) };
+	void *zero = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	struct om_kcom_msg *m;
+	struct om_proc *p;
+	unsigned int i, n = 0;
+	int err;
+
+	KUNIT_ASSERT_NOT_NULL(test, zero);
+	p = om_proc_alloc(NULL, OM_REMOTE);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->home_node = T_NODE;
+	p->home_pid = T_PID;
+	p->peer_node = T_NODE;
+	KUNIT_ASSERT_EQ(test, om_proc_register(p), 0);
+
+	/* A signal before it runs waits for the arrival. */
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_SIGNAL, 0, &sig, sizeof(sig)));
+	/* A homecoming asked before it runs is remembered, not started. */
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_COME_HOME, 0, zero, VIRTIO_OM_COME_HOME_SIZE));
+	KUNIT_EXPECT_EQ(test, p->target, (u32)T_NODE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->work_queued), 0);
+	/* A MIG_BEGIN again (a duplicate after a relay restart): no second half. */
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_MIG_BEGIN, 0, zero, 64));
+	/* Every type with no payload at all. */
+	for (i = 0; i < ARRAY_SIZE(t_types); i++)
+		if (t_types[i] != VIRTIO_OM_T_KILL)
+			om_link_deliver(t_msg(test, t_types[i], 0, zero, 0));
+	/* KILL before the task attached: it sees @killed when it does. */
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_KILL, 0, zero, VIRTIO_OM_KILL_SIZE));
+	KUNIT_EXPECT_TRUE(test, p->killed);
+	KUNIT_EXPECT_NULL(test, p->task);
+
+	/* Running, with no task: a signal out of range must not reach for it. */
+	WRITE_ONCE(p->running, true);
+	sig.signo = cpu_to_le32(0);
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_SIGNAL, 0, &sig, sizeof(sig)));
+	sig.signo = cpu_to_le32(_NSIG + 1);
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_SIGNAL, 0, &sig, sizeof(sig)));
+	sig.signo = cpu_to_le32(0xffffffff);
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_SIGNAL, 0, &sig, sizeof(sig)));
+
+	m = om_proc_next(p, 0, &err);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_EXPECT_EQ(test, om_kcom_msg_hdr(m)->type, VIRTIO_OM_T_SIGNAL);
+	om_kcom_msg_free(m);
+	m = om_proc_next(p, 0, &err);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_EXPECT_EQ(test, om_kcom_msg_hdr(m)->type, VIRTIO_OM_T_MIG_BEGIN);
+	om_kcom_msg_free(m);
+	while ((m = om_proc_next(p, 0, &err))) {
+		n++;
+		om_kcom_msg_free(m);
+	}
+	/* The empty ones queued after it, then the news of its end. */
+	KUNIT_EXPECT_GT(test, n, 0u);
+	KUNIT_EXPECT_EQ(test, err, -ECONNRESET);
+	om_proc_unregister(p);
+	om_proc_put(p);
+	KUNIT_EXPECT_NULL(test, om_proc_find(false, T_NODE, T_PID));
+}
+
+/* A half taking a process in; its messages queued in the order given. */
+static struct om_proc *t_receiver(struct kunit *test)
+{
+	struct om_proc *p = om_proc_alloc(NULL, OM_REMOTE);
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->home_node = T_NODE;
+	p->home_pid = T_PID;
+	p->peer_node = T_NODE;
+	return p;
+}
+
+static int t_receive(struct kunit *test, struct om_proc *p, struct om_kcom_msg *first)
+{
+	struct pt_regs before = *current_pt_regs();
+	struct mm_struct *mm = current->mm;
+	const struct cred *cred = current_cred();
+	int err = om_receive_process(p, first);
+
+	/* A refused arrival leaves the receiving task as it was. */
+	KUNIT_EXPECT_EQ(test, memcmp(&before, current_pt_regs(), sizeof(before)), 0);
+	KUNIT_EXPECT_PTR_EQ(test, current->mm, mm);
+	KUNIT_EXPECT_PTR_EQ(test, current_cred(), cred);
+	KUNIT_EXPECT_NULL(test, p->arrival);
+	return err;
+}
+
+static void om_test_arrival_out_of_order(struct kunit *test)
+{
+	size_t blen = sizeof(struct virtio_om_mig_begin) + om_arch_xstate_size();
+	struct virtio_om_mig_begin *b = kunit_kzalloc(test, blen, GFP_KERNEL);
+	struct virtio_om_mig_mark mark = {};
+	struct virtio_om_mig_go go = { .error = cpu_to_le32(EIO) };
+	struct om_proc *p;
+
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	/* Valid but for its architecture: refused, whatever follows. */
+	b->arch = cpu_to_le32(om_arch_id() + 1);
+	b->xstate_size = cpu_to_le32(om_arch_xstate_size());
+	b->nice = cpu_to_le32(20);
+
+	/* Not a MIG_BEGIN first. */
+	p = t_receiver(test);
+	KUNIT_EXPECT_EQ(test, t_receive(test, p, t_msg(test, VIRTIO_OM_T_MIG_VMAS, 0, &mark, 8)),
+			-EPROTO);
+	om_proc_put(p);
+
+	/* GO straight after a refused MIG_BEGIN: no process to run. */
+	p = t_receiver(test);
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_MIG_GO, 0, &go, sizeof(go)));
+	KUNIT_EXPECT_EQ(test, t_receive(test, p, t_msg(test, VIRTIO_OM_T_MIG_BEGIN, 0, b, blen)),
+			-EPROTO);
+	om_proc_put(p);
+
+	/* COMMIT with marks that match nothing, pages for no mapping, then GO. */
+	p = t_receiver(test);
+	mark.pages = cpu_to_le64(99);
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_MIG_PAGES, 0, &mark, 8));
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_MIG_COMMIT, 0, &mark, sizeof(mark)));
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_MIG_COMMIT, 0, &mark, sizeof(mark)));
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_SYSCALL, 0, b, VIRTIO_OM_SYSCALL_SIZE));
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_MIG_GO, 0, &go, sizeof(go)));
+	KUNIT_EXPECT_EQ(test, t_receive(test, p, t_msg(test, VIRTIO_OM_T_MIG_BEGIN, 0, b, blen)),
+			-EPROTO);
+	om_proc_put(p);
+
+	/* A MIG_BEGIN too short, then ABORT: the receiver's own reason wins. */
+	p = t_receiver(test);
+	om_proc_enqueue(p, t_msg(test, VIRTIO_OM_T_MIG_ABORT, 0, &go, sizeof(go)));
+	KUNIT_EXPECT_EQ(test, t_receive(test, p, t_msg(test, VIRTIO_OM_T_MIG_BEGIN, 0, b, 100)),
+			-EPROTO);
+	om_proc_put(p);
+
+	/* The other half ended while it arrived. */
+	p = t_receiver(test);
+	p->killed = true;
+	KUNIT_EXPECT_EQ(test, t_receive(test, p, t_msg(test, VIRTIO_OM_T_MIG_BEGIN, 0, b, blen)),
+			-ECONNRESET);
+	om_proc_put(p);
+}
+
+static struct kunit_case om_receive_test_cases[] = {
+	KUNIT_CASE(om_test_no_half),
+	KUNIT_CASE(om_test_unattached),
+	KUNIT_CASE(om_test_arrival_out_of_order),
+	{}
+};
+
+static struct kunit_suite om_receive_test_suite = {
+	.name = "omvm-engine-receive",
+	.test_cases = om_receive_test_cases,
+};
+
+kunit_test_suite(om_receive_test_suite);
