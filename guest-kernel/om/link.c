@@ -158,6 +158,12 @@ void om_link_deliver(struct om_kcom_msg *msg)
 	bool to_deputy = hdr->flags & VIRTIO_OM_F_HOME;
 	struct om_proc *p;
 
+	/* Not for a process: a node asks what this one's CPU offers. */
+	if (hdr->type == VIRTIO_OM_T_CPU_QUERY) {
+		om_cpu_answer(hdr);
+		om_kcom_msg_free(msg);
+		return;
+	}
 	p = om_proc_find(to_deputy, hdr->src_node, hdr->dst_pid);
 	if (!p && !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN) {
 		p = om_proc_alloc(NULL, OM_REMOTE);
@@ -262,6 +268,8 @@ static int om_link_event(struct notifier_block *nb, unsigned long ev, void *data
 	struct om_kcom_node_event *e = data;
 	u32 node = e->node;
 
+	/* Down, or back (maybe on another CPU): ask it again next time. */
+	om_cpu_forget(node);
 	if (ev == OM_KCOM_EV_NODE_DOWN)
 		om_proc_for_each(om_node_lost, &node);
 	return NOTIFY_OK;

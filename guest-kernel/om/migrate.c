@@ -490,6 +490,27 @@ out:
 	return err;
 }
 
+/**
+ * om_move_cpu_check() - whether @dest's CPU can run the process
+ * @p: its half at home
+ * @dest: where it would go
+ *
+ * A refusal says why in the kernel log and in debug (cpu_lacks).
+ * Return: 0 or -errno (om_cpu_check()).
+ */
+int om_move_cpu_check(struct om_proc *p, u32 dest)
+{
+	char why[sizeof(p->cpu_lacks)];
+	int err = om_cpu_check(dest, why, sizeof(why));
+
+	spin_lock(&p->lock);
+	strscpy(p->cpu_lacks, why, sizeof(p->cpu_lacks));
+	spin_unlock(&p->lock);
+	if (err == -ENOEXEC)
+		pr_info("omvm: pid %d stays: node %u's CPU lacks %s\n", p->home_pid, dest, why);
+	return err;
+}
+
 static int om_may_leave(void)
 {
 	char *why = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -533,6 +554,8 @@ static void om_move_work(struct callback_head *cb)
 	while (target && target != om_kcom_self()) {
 		/* What holds it now, not only when the move was asked. */
 		err = om_may_leave();
+		if (!err)
+			err = om_move_cpu_check(p, target);
 		if (!err)
 			err = om_send_process(p, target, false);
 		p->last_error = err;

@@ -61,7 +61,7 @@ struct om_stats {
  * @target: a move asked through /proc (0: none; home node: come home)
  * @then_node: deputy: where to go once the process is back
  * @last_error: the last move's outcome (0 or -errno), for debug and tools
- * @lock: protects @inbox, @gone, @killed, @serving, @then_node
+ * @lock: protects @inbox, @gone, @killed, @serving, @then_node, @cpu_lacks
  * @inbox: received messages (struct om_inmsg) waiting for @task
  * @wait: @task waits here for @inbox, @gone and @killed
  * @gone: the other half is lost (its node went down)
@@ -97,6 +97,7 @@ struct om_stats {
  * @stop_conts: @conts when it stopped
  * @conts: SIGCONTs a remote received from its deputy, or the deputy sent
  * @home_orphaned: a remote: its process group at home is orphaned
+ * @cpu_lacks: what the last destination's CPU lacked (a refused move), for debug
  */
 struct om_proc {
 	refcount_t ref;
@@ -143,6 +144,7 @@ struct om_proc {
 	u32 stop_conts;
 	atomic_t conts;
 	bool home_orphaned;
+	char cpu_lacks[96];
 };
 
 /* A received message waiting in an inbox. */
@@ -191,6 +193,7 @@ int om_stay_reasons(struct task_struct *task, char *buf, size_t size);
 int om_send_process(struct om_proc *p, u32 dest, bool home);
 void om_queue_move(struct om_proc *p);
 void om_move_retry(struct work_struct *work);
+int om_move_cpu_check(struct om_proc *p, u32 dest);
 
 /* receive.c: taking a process in (in the receiving task's own context) */
 int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin);
@@ -232,6 +235,11 @@ static inline long om_running_timeout(void)
 	return msecs_to_jiffies(OM_RUNNING_TIMEOUT_MS);
 }
 #endif
+
+/* cpu_compat.c: a destination's CPU must offer all this one does */
+void om_cpu_forget(u32 node);
+void om_cpu_answer(const struct om_kcom_hdr *req);
+int om_cpu_check(u32 node, char *why, size_t size);
 
 /* jobctl.c: stops and SIGCONT of a process away */
 void om_jobctl_init(struct om_proc *p);
@@ -277,5 +285,8 @@ const char *om_arch_stay_reason(struct task_struct *task);
 void om_arch_syscall_args(const struct pt_regs *regs, unsigned long args[6]);
 long om_arch_syscall_run(const struct pt_regs *frozen, long nr, const unsigned long args[6]);
 void om_arch_redo_syscall(struct pt_regs *regs);
+void om_arch_cpu_info(struct virtio_om_cpu_info *ci);
+int om_arch_cpu_lacks(const struct virtio_om_cpu_info *here,
+		      const struct virtio_om_cpu_info *there, char *buf, size_t size);
 
 #endif /* _KERNEL_OM_OM_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of the engine's pure logic: where-writes, the system call
- * table, and the checks of an arriving process's MIG_BEGIN.
+ * table, the checks of an arriving process's MIG_BEGIN, and what another
+ * node's CPU lacks.
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
@@ -157,11 +158,50 @@ static void om_test_restart(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
 }
 
+/* What a destination's CPU lacks: user instruction sets, XSAVE layout. */
+static void om_test_cpu_lacks(struct kunit *test)
+{
+	struct virtio_om_cpu_info here = {}, there;
+	char why[96];
+
+	here.arch = cpu_to_le32(om_arch_id());
+	here.words[0] = cpu_to_le32(BIT(20));		/* 1.ECX: sse4_2 */
+	here.words[2] = cpu_to_le32(BIT(5) | BIT(8));	/* 7.0.EBX: avx2, bmi2 */
+	here.xfeatures = cpu_to_le64(7);
+	there = here;
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&here, &there, why, sizeof(why)), 0);
+	KUNIT_EXPECT_STREQ(test, why, "");
+	there.words[0] = 0;
+	there.words[2] = cpu_to_le32(BIT(8));
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&here, &there, why, sizeof(why)), 2);
+	KUNIT_EXPECT_STREQ(test, why, "sse4_2 avx2");
+	/* More there is no matter. */
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&there, &here, why, sizeof(why)), 0);
+	/* A bit of no user instruction (1.ECX 31: a hypervisor) is not compared. */
+	there = here;
+	here.words[0] |= cpu_to_le32(BIT(31));
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&here, &there, why, sizeof(why)), 0);
+	/* The XSAVE layouts must agree both ways. */
+	there.xfeatures = cpu_to_le64(3);
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&here, &there, why, sizeof(why)), 1);
+	KUNIT_EXPECT_STREQ(test, why, "xstate:2");
+	there.xfeatures = cpu_to_le64(0xf);
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&here, &there, why, sizeof(why)), 1);
+	KUNIT_EXPECT_STREQ(test, why, "+xstate:3");
+	/* A short buffer is cut; the count is whole. */
+	there = here;
+	there.words[0] = 0;
+	there.words[2] = 0;
+	KUNIT_EXPECT_EQ(test, om_arch_cpu_lacks(&here, &there, why, 8), 3);
+	KUNIT_EXPECT_LT(test, strlen(why), (size_t)8);
+}
+
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
 	KUNIT_CASE(om_test_begin),
 	KUNIT_CASE(om_test_restart),
+	KUNIT_CASE(om_test_cpu_lacks),
 	{}
 };
 

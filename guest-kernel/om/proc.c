@@ -25,7 +25,8 @@ static ssize_t om_where_read(struct file *file, char __user *buf, size_t count, 
 	if (!task)
 		return -ESRCH;
 	p = om_proc_of_task(task);
-	if (p && p->role == OM_DEPUTY)
+	/* Only once it runs there: until RUNNING a move can still be taken back. */
+	if (p && p->role == OM_DEPUTY && READ_ONCE(p->serving))
 		scnprintf(s, sizeof(s), "%u\n", p->peer_node);
 	else if (p && p->role == OM_REMOTE)
 		scnprintf(s, sizeof(s), "%u\n", om_kcom_self());
@@ -59,6 +60,9 @@ static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 nod
 	kfree(why);
 	if (n)
 		return -EBUSY;
+	n = om_move_cpu_check(p, node);
+	if (n)
+		return n;
 	p->target = node;
 	p->asked_ns = ktime_get_ns();
 	/* last_error is the outcome of this move from now on. */
@@ -122,6 +126,11 @@ static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t
 		err = om_where_at_home(task, p, node);
 		break;
 	case OM_DEPUTY:
+		/* On its way out: until it runs there, ask again later. */
+		if (!READ_ONCE(p->serving)) {
+			err = -EAGAIN;
+			break;
+		}
 		if (node == p->peer_node)
 			break;
 		spin_lock(&p->lock);
@@ -196,6 +205,10 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 		   atomic64_read(&p->stats.signals));
 	seq_printf(m, "last_move_pages: %llu\nlast_freeze_ns: %llu\nlast_total_ns: %llu\n",
 		   p->last_pages, p->last_freeze_ns, p->last_total_ns);
+	spin_lock(&p->lock);
+	if (p->cpu_lacks[0])
+		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);
+	spin_unlock(&p->lock);
 	om_proc_put(p);
 	return 0;
 }

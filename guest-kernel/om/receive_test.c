@@ -17,14 +17,30 @@
 #define T_NODE 1021
 #define T_PID 0x3ffffff0
 
-/* The shortest payload the type table allows for @type. */
+#define T_FROM_HOST true
+#define T_FROM_GUEST false
+
+/* The type table's length rules, to build messages just long enough. */
+static const struct {
+	u16 type;
+	bool from_host;
+	u32 min, max;
+} t_rules[] = {
+#define T_RULE(name, value, who, min, max)					\
+	{ VIRTIO_OM_T_##name + BUILD_BUG_ON_ZERO(VIRTIO_OM_T_##name != (value)), \
+	  T_FROM_##who, (min), (max) },
+	VIRTIO_OM_FOR_EACH_TYPE(T_RULE)
+#undef T_RULE
+};
+
+/* The shortest payload a peer may send with @type. */
 static u32 t_min_len(u16 type)
 {
-	switch (type) {
-#define X(name, value, sender, min, max) case value: return min;
-	VIRTIO_OM_FOR_EACH_TYPE(X)
-#undef X
-	}
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(t_rules); i++)
+		if (t_rules[i].type == type && !t_rules[i].from_host)
+			return t_rules[i].min;
 	return 0;
 }
 

@@ -239,7 +239,7 @@ echo "# a move is a transaction to its end: a failure injected at each step, $fa
 # runs it, RUNNING never leaves). times 1 arms it for one failure.
 fdir=/sys/kernel/debug/fail_om_move
 for n in 1 2 3; do
-	oc exec -t 30 "$n" -- sh -c "mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug;
+	oc exec -t 30 "$n" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug;
 		echo 0 >$fdir/verbose; echo 100 >$fdir/probability; echo 0 >$fdir/times;
 		echo 1500 >$fdir/running_timeout_ms"
 done
@@ -367,7 +367,7 @@ oc exec -t 30 1 -- sh -c 'rm -f /tmp/dead.fifo && mkfifo /tmp/dead.fifo &&
 	setsid sh -c "sleep 900 >/tmp/dead.fifo" </dev/null >/dev/null 2>&1 &'
 bg 1 dead "cat /tmp/dead.fifo"
 sleep 2
-pid=$(oc exec -t 30 1 -- pgrep -x cat) || pid=""
+pid=$(oc exec -t 30 1 -- pidof cat) || pid=""
 migrate "$pid" 3 60 || echo "#   $mig_out"
 check "cat, blocked in read, moved to node 3" '[ -n "$pid" ] && [ "$(where_is "$pid")" = 3 ]'
 t0=$(date +%s)
@@ -396,4 +396,30 @@ done
 check "the process away ends with its home, within seconds" '[ -z "$remote" ]'
 check "the kernel log there says why" \
 	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid (home node 2) killed: node 2, where its deputy was, went down"'
+
+echo "# a node whose CPU lacks what home's offers is refused before anything stops"
+# node_up AT N: node AT sees node N up, within 30 s.
+node_up() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		oc exec -t 30 "$1" -- cat /proc/hpc/nodes | grep -qE "^$2 up " && return 0
+		sleep 1
+	done
+	return 1
+}
+oc start --cpu qemu64 2 >/dev/null
+check "node 2 is back, on a qemu64 CPU" 'node_up 1 2'
+bg 1 cpu "$libexec/om-compute 100000000 1000"
+sleep 2
+pid=$(oc exec -t 30 1 -- pidof om-compute) || pid=""
+migrate "$pid" 2 30 && rc=0 || rc=$?
+echo "#   $mig_out"
+check "om-migrate to node 2 fails with ENOEXEC" '[ "$rc" -ne 0 ] && grep -q "Exec format error" <<<"$mig_out"'
+dbg=$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/debug")
+grep "^cpu_lacks" <<<"$dbg" | sed 's/^/#   /'
+check "debug names what node 2 lacks" 'grep -qE "^cpu_lacks: .*sse4_2" <<<"$dbg"'
+check "the kernel log says why it stays" \
+	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid stays: node 2.s CPU lacks .*sse4_2"'
+check "it never left" '[ "$(where_is "$pid")" = home ] && bg_grep 1 cpu "^step" 5'
+oc exec -t 30 1 -- kill "$pid"
 e2e_finish

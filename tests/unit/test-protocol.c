@@ -29,6 +29,8 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_mig_ack), VIRTIO_OM_MIG_ACK_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_mig_go), VIRTIO_OM_MIG_GO_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_come_home), VIRTIO_OM_COME_HOME_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_cpu_query), VIRTIO_OM_CPU_QUERY_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_cpu_info), VIRTIO_OM_CPU_INFO_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_syscall), VIRTIO_OM_SYSCALL_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_syscall_ret), VIRTIO_OM_SYSCALL_RET_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_signal), VIRTIO_OM_SIGNAL_SIZE);

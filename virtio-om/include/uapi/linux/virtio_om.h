@@ -73,6 +73,8 @@ enum virtio_om_size {
 	VIRTIO_OM_MIG_ACK_SIZE = 16,
 	VIRTIO_OM_MIG_GO_SIZE = 8,
 	VIRTIO_OM_COME_HOME_SIZE = 8,
+	VIRTIO_OM_CPU_QUERY_SIZE = 8,
+	VIRTIO_OM_CPU_INFO_SIZE = 48,
 	VIRTIO_OM_SYSCALL_SIZE = 56,
 	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
 	VIRTIO_OM_SIGNAL_SIZE = 136,
@@ -124,6 +126,8 @@ enum virtio_om_type {
 	VIRTIO_OM_T_MIG_ABORT = 0x0107,	 /* struct virtio_om_mig_go: drop it */
 	VIRTIO_OM_T_COME_HOME = 0x0108,	 /* struct virtio_om_come_home, deputy to process */
 	VIRTIO_OM_T_MIG_RUNNING = 0x0109, /* struct virtio_om_mig_go: it runs here; F_REPLY to GO */
+	VIRTIO_OM_T_CPU_QUERY = 0x010a,	 /* struct virtio_om_cpu_query, answered by CPU_INFO */
+	VIRTIO_OM_T_CPU_INFO = 0x010b,	 /* struct virtio_om_cpu_info; F_REPLY */
 	VIRTIO_OM_T_MIGRATION_LAST = 0x01ff,
 	/* 0x02xx: forwarded system calls and the process's life (the engine). */
 	VIRTIO_OM_T_SYSCALL_FIRST = 0x0200,
@@ -167,6 +171,8 @@ enum virtio_om_type {
 	X(MIG_ABORT, 0x0107, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
 	X(COME_HOME, 0x0108, GUEST, VIRTIO_OM_COME_HOME_SIZE, VIRTIO_OM_COME_HOME_SIZE) \
 	X(MIG_RUNNING, 0x0109, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
+	X(CPU_QUERY, 0x010a, GUEST, VIRTIO_OM_CPU_QUERY_SIZE, VIRTIO_OM_CPU_QUERY_SIZE) \
+	X(CPU_INFO, 0x010b, GUEST, VIRTIO_OM_CPU_INFO_SIZE, VIRTIO_OM_CPU_INFO_SIZE) \
 	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE, VIRTIO_OM_SYSCALL_SIZE) \
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
@@ -358,6 +364,26 @@ struct virtio_om_mig_go {
 	__le32 reserved;
 };
 
+struct virtio_om_cpu_query {
+	__le32 arch;	 /* the asker's VIRTIO_OM_ARCH_* */
+	__le32 reserved;
+};
+
+/*
+ * What a node's CPU offers user space, asked before a process is sent
+ * there: a process must not meet an instruction its CPU no longer has.
+ * x86_64 words: CPUID 1.ECX, 1.EDX, 7.0.EBX, 7.0.ECX, 7.0.EDX,
+ * 0x80000001.ECX, 0x80000001.EDX, 0xD.1.EAX, each reduced to the bits of
+ * instructions user space can use.
+ */
+#define VIRTIO_OM_CPU_WORDS 8
+struct virtio_om_cpu_info {
+	__le32 arch;
+	__le32 reserved;
+	__le64 xfeatures; /* XSAVE components enabled for user space (XCR0) */
+	__le32 words[VIRTIO_OM_CPU_WORDS];
+};
+
 struct virtio_om_come_home {
 	__le32 then_node; /* where to go from home, 0 to stay there */
 	__le32 reserved;
@@ -466,6 +492,11 @@ enum virtio_om_field_kind {
 	X(MIG_ABORT, mig_go, error, ERRNO)			\
 	X(MIG_RUNNING, mig_go, error, ERRNO)			\
 	X(COME_HOME, come_home, then_node, NODE)		\
+	X(CPU_QUERY, cpu_query, arch, UINT)			\
+	X(CPU_INFO, cpu_info, arch, UINT)			\
+	X(CPU_INFO, cpu_info, xfeatures, HEX)			\
+	X(CPU_INFO, cpu_info, words[0], HEX)			\
+	X(CPU_INFO, cpu_info, words[2], HEX)			\
 	X(SYSCALL, syscall, nr, SYSCALL)			\
 	X(SYSCALL, syscall, args[0], HEX)			\
 	X(SYSCALL, syscall, args[1], HEX)			\
