@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * /proc/hpc/admin: what an administrator reads and sets on this guest's
- * engine (version; bring: every process of this node that runs away comes
- * home; expel: every process this node runs for another goes home), and
+ * engine (version; stats: what it holds now; bring: every process of this
+ * node that runs away comes home; expel: every process this node runs for
+ * another goes home), and
  * /proc/hpc/remote: the processes this node runs for others. The
  * per-process interface lives under /proc/PID/hpc.
  */
@@ -18,6 +19,13 @@ static int om_version_show(struct seq_file *m, void *v)
 {
 	seq_printf(m, "engine %s\nprotocol %u\narch %s\n", OM_ENGINE_VERSION,
 		   VIRTIO_OM_PROTOCOL_VERSION, om_arch_name());
+	return 0;
+}
+
+/* A half is freed when its process ends: a count that does not come back down leaks. */
+static int om_stats_show(struct seq_file *m, void *v)
+{
+	seq_printf(m, "halves %d\n", om_proc_count());
 	return 0;
 }
 
@@ -117,6 +125,7 @@ static int __init om_admin_init(void)
 	if (!admin)
 		goto err_hpc;
 	if (!proc_create_single("version", 0444, admin, om_version_show) ||
+	    !proc_create_single("stats", 0444, admin, om_stats_show) ||
 	    !proc_create("bring", 0200, admin, &om_bring_ops) ||
 	    !proc_create("expel", 0200, admin, &om_expel_ops) ||
 	    !proc_create_single("remote", 0444, hpc, om_remote_show))

@@ -156,6 +156,7 @@ struct om_inmsg {
 /* registry.c */
 struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role);
 void om_proc_put(struct om_proc *p);
+int om_proc_count(void);
 int om_proc_register(struct om_proc *p);
 void om_proc_unregister(struct om_proc *p);
 int om_proc_attach(struct om_proc *p, struct task_struct *task);

@@ -29,12 +29,21 @@ static bool om_is_deputy_key(const struct om_proc *p)
 	return p->role != OM_REMOTE;
 }
 
+/* Halves allocated and not yet freed, for /proc/hpc/admin/stats. */
+static atomic_t om_halves = ATOMIC_INIT(0);
+
+int om_proc_count(void)
+{
+	return atomic_read(&om_halves);
+}
+
 struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 {
 	struct om_proc *p = kzalloc(sizeof(*p), GFP_KERNEL);
 
 	if (!p)
 		return NULL;
+	atomic_inc(&om_halves);
 	refcount_set(&p->ref, 1);
 	p->task = task;
 	if (task)
@@ -61,6 +70,7 @@ void om_proc_put(struct om_proc *p)
 	if (p->task)
 		put_task_struct(p->task);
 	kfree(p);
+	atomic_dec(&om_halves);
 }
 
 /* Register @p under its task (if set) and key; -EEXIST if taken. */

@@ -422,4 +422,16 @@ check "the kernel log says why it stays" \
 	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid stays: node 2.s CPU lacks .*sse4_2"'
 check "it never left" '[ "$(where_is "$pid")" = home ] && bg_grep 1 cpu "^step" 5'
 oc exec -t 30 1 -- kill "$pid"
+bg_wait 1 cpu 30 >/dev/null || true
+
+# Every process moved in this test has ended: what the engine held for
+# each (its halves, their task references) is freed.
+for ((i = 0; i < 15; i++)); do
+	stats=$(oc exec -t 30 1 -- cat /proc/hpc/admin/stats)
+	[ "$stats" = "halves 0" ] && break
+	sleep 1
+done
+echo "#   node 1: $stats"
+check "nothing leaks: node 1's engine holds no half once its processes ended" \
+	'[ "$stats" = "halves 0" ]'
 e2e_finish
