@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli.h"
+#include "guest.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +37,7 @@ static const char usage_main[] =
 static const char usage_up[] =
 	"usage: omcluster up [-n N] [--mem MIB] [--cpus N] [--accel auto|kvm|tcg]\n"
 	"                    [--timeout SEC] [--kernel FILE] [--initrd FILE] [--qemu FILE]\n"
-	"                    [--omhostd FILE] [--append ARGS] [--net]\n"
+	"                    [--omhostd FILE] [--append ARGS] [--net] [--node-cpu N=MODEL]...\n"
 	"\n"
 	"Starts the relay (omhostd), then boots N guests (nodes 1..N), each with a\n"
 	"virtio-om device served by the relay, and waits until the agent in each\n"
@@ -54,7 +55,9 @@ static const char usage_up[] =
 	"      --omhostd FILE the relay (default: the build's omhostd)\n"
 	"      --append ARGS extra kernel command line arguments\n"
 	"      --net         a virtio-net link between every pair of guests (at most 8),\n"
-	"                    over unix datagram sockets: node N is 10.77.0.N\n";
+	"                    over unix datagram sockets: node N is 10.77.0.N\n"
+	"      --node-cpu N=MODEL  boot node N on QEMU CPU model MODEL (qemu64, Nehalem...)\n"
+	"                    instead of max (TCG) or the host's (KVM); repeatable\n";
 
 static const char usage_exec[] =
 	"usage: omcluster exec [-i] [-t SEC] NODE [--] COMMAND [ARG...]\n"
@@ -103,7 +106,7 @@ static const char usage_stop[] =
 	"  -t, --timeout SEC  how long SIGTERM may take, 1-3600 (default 10)\n";
 
 static const char usage_start[] =
-	"usage: omcluster start [--timeout SEC] NODE\n"
+	"usage: omcluster start [--timeout SEC] [--cpu MODEL] NODE\n"
 	"\n"
 	"Boots the stopped guest NODE again exactly as up did (same kernel,\n"
 	"initramfs, QEMU, memory, CPUs, accelerator and --append) and waits until\n"
@@ -111,7 +114,9 @@ static const char usage_start[] =
 	"The relay must be running. A guest that panics, exits or does not answer\n"
 	"in time fails the command and is stopped again.\n"
 	"\n"
-	"  -t, --timeout SEC  how long to wait for the guest, 1-3600 (default 180)\n";
+	"  -t, --timeout SEC  how long to wait for the guest, 1-3600 (default 180)\n"
+	"      --cpu MODEL    boot it on QEMU CPU model MODEL from now on (qemu64,\n"
+	"                     Nehalem, max...), not the CPU it had\n";
 
 static const char usage_relay[] =
 	"usage: omcluster relay [--kill] [--timeout SEC] status|stop|start|restart\n"
@@ -198,6 +203,8 @@ enum {
 	OPT_OMHOSTD,
 	OPT_KILL,
 	OPT_NET,
+	OPT_NODE_CPU,
+	OPT_CPU,
 };
 
 static const struct option global_opts[] = {
@@ -221,6 +228,8 @@ static const struct option command_opts[] = {
 	{ "omhostd", required_argument, NULL, OPT_OMHOSTD },
 	{ "kill", no_argument, NULL, OPT_KILL },
 	{ "net", no_argument, NULL, OPT_NET },
+	{ "node-cpu", required_argument, NULL, OPT_NODE_CPU },
+	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "lines", required_argument, NULL, 'l' },
@@ -235,7 +244,8 @@ static int option_allowed(enum om_command cmd, int opt)
 	case OM_CMD_UP:
 		return opt == 'n' || opt == OPT_MEM || opt == OPT_CPUS || opt == OPT_ACCEL ||
 		       opt == 't' || opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_QEMU ||
-		       opt == OPT_OMHOSTD || opt == OPT_APPEND || opt == OPT_NET;
+		       opt == OPT_OMHOSTD || opt == OPT_APPEND || opt == OPT_NET ||
+		       opt == OPT_NODE_CPU;
 	case OM_CMD_EXEC:
 		return opt == 'i' || opt == 't';
 	case OM_CMD_CP:
@@ -243,8 +253,9 @@ static int option_allowed(enum om_command cmd, int opt)
 	case OM_CMD_CONSOLE:
 		return opt == 'n' || opt == 'l';
 	case OM_CMD_DOWN:
-	case OM_CMD_START:
 		return opt == 't';
+	case OM_CMD_START:
+		return opt == 't' || opt == OPT_CPU;
 	case OM_CMD_STOP:
 	case OM_CMD_RELAY:
 		return opt == 't' || opt == OPT_KILL;
@@ -324,6 +335,34 @@ static int parse_command_option(struct om_cli *cli, int opt, const char *arg, ch
 		else
 			cli->append = arg;
 		return 0;
+	case OPT_NODE_CPU: {
+		const char *eq = strchr(arg, '=');
+		char node[16];
+		unsigned int n;
+
+		if (!eq || (size_t)(eq - arg) >= sizeof(node))
+			return fail(err, errlen, "up: --node-cpu takes NODE=MODEL, not '%s'", arg);
+		memcpy(node, arg, (size_t)(eq - arg));
+		node[eq - arg] = '\0';
+		if (om_parse_node(node, &n))
+			return fail(err, errlen, "up: --node-cpu: '%s' is not a node (a number 1-%d)",
+				    node, OM_MAX_NODES);
+		if (!om_cpu_model_valid(eq + 1))
+			return fail(err, errlen,
+				    "up: --node-cpu: '%s' is not a CPU model name (1-63 of A-Z a-z 0-9 _ . , = + -)",
+				    eq + 1);
+		if (cli->node_cpu[n])
+			return fail(err, errlen, "up: --node-cpu: node %u given twice", n);
+		cli->node_cpu[n] = eq + 1;
+		return 0;
+	}
+	case OPT_CPU:
+		if (!om_cpu_model_valid(arg))
+			return fail(err, errlen,
+				    "start: --cpu: '%s' is not a CPU model name (1-63 of A-Z a-z 0-9 _ . , = + -)",
+				    arg);
+		cli->cpu = arg;
+		return 0;
 	case OPT_KILL:
 		cli->kill = true;
 		return 0;
@@ -357,6 +396,10 @@ static int parse_operands(struct om_cli *cli, int argc, char **argv, char *err, 
 			return fail(err, errlen,
 				    "up: --net gives each guest a NIC per other guest: at most %d guests, not %u",
 				    OM_NET_MAX_NODES, cli->nodes);
+		for (unsigned int n = cli->nodes + 1; n <= OM_MAX_NODES; n++)
+			if (cli->node_cpu[n])
+				return fail(err, errlen, "up: --node-cpu names node %u of %u", n,
+					    cli->nodes);
 		/* fall through */
 	case OM_CMD_STATUS:
 	case OM_CMD_DOWN:

@@ -50,6 +50,10 @@ struct om_cli {
 	unsigned int cpus;
 	enum om_accel accel;
 	bool net; /* a virtio-net link between every pair of guests */
+	/* up --node-cpu N=MODEL, by node number (NULL: the default CPU) */
+	const char *node_cpu[OM_MAX_NODES + 1];
+	/* start --cpu MODEL (NULL: the node's CPU as before) */
+	const char *cpu;
 	const char *kernel, *initrd, *qemu, *omhostd, *append;
 	/* up, exec, down, stop, start, relay: seconds; 0 means the command's default */
 	unsigned int timeout_s;

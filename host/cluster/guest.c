@@ -24,6 +24,22 @@ int om_guest_path(const struct om_guest *g, enum om_guest_file f, char *out, siz
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
+bool om_cpu_model_valid(const char *model)
+{
+	size_t n = strlen(model);
+
+	return n >= 1 && n < sizeof(((struct om_guest *)0)->cpu_model) &&
+	       strspn(model, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.,=+-") == n;
+}
+
+int om_guest_set_cpu(struct om_guest *g, const char *model)
+{
+	if (!om_cpu_model_valid(model))
+		return -EINVAL;
+	snprintf(g->cpu_model, sizeof(g->cpu_model), "%s", model);
+	return 0;
+}
+
 int om_guest_init(struct om_guest *g, unsigned int node, unsigned int mem_mib,
 		  unsigned int cpus, enum om_accel accel, const char *dir, const char *append)
 {
@@ -176,7 +192,7 @@ int om_guest_qemu_argv(const struct om_guest *g, const struct om_artifacts *art,
 	PUSH("%s", kvm ? "kvm" : "tcg");
 	PUSH("-cpu");
 	/* 7.2 asserts on the host's arch-capabilities MSR on some hosts. */
-	PUSH("%s", kvm ? "host,-arch-capabilities" : "max");
+	PUSH("%s", g->cpu_model[0] ? g->cpu_model : kvm ? "host,-arch-capabilities" : "max");
 	PUSH("-smp");
 	PUSH("%u", g->cpus);
 	PUSH("-m");

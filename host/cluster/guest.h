@@ -52,6 +52,7 @@ struct om_guest {
 	enum om_accel accel; /* resolved: OM_ACCEL_KVM or OM_ACCEL_TCG */
 	char dir[PATH_MAX];  /* the guest's own directory: logs, sockets */
 	char append[1024];   /* extra kernel command line */
+	char cpu_model[64];  /* -cpu MODEL; empty: max (TCG) or the host's (KVM) */
 	bool probe;          /* an accelerator probe boot, not a cluster member */
 	unsigned int n_devices;
 	struct om_guest_device devices[OM_GUEST_MAX_DEVICES];
@@ -68,6 +69,16 @@ enum om_guest_file {
 int om_guest_path(const struct om_guest *g, enum om_guest_file f, char *out, size_t cap);
 
 /* Fills g for node with the cluster-wide settings and the guest's directory. */
+/*
+ * Whether MODEL can be a QEMU CPU model name (qemu64, Nehalem, max...): 1-63
+ * characters of letters, digits and _ . , = + -. QEMU itself says whether it
+ * knows it.
+ */
+bool om_cpu_model_valid(const char *model);
+
+/* Boots the guest on CPU MODEL; -EINVAL if it cannot be one. */
+int om_guest_set_cpu(struct om_guest *g, const char *model);
+
 int om_guest_init(struct om_guest *g, unsigned int node, unsigned int mem_mib,
 		  unsigned int cpus, enum om_accel accel, const char *dir, const char *append);
 

@@ -478,7 +478,7 @@ static int add_net_links(const struct om_ctx *ctx, struct om_guest *g, unsigned 
 
 int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		   const struct om_cluster_state *st, unsigned int node, unsigned int last,
-		   const char *dir, struct om_proc_id *qemu)
+		   const char *dir, const char *cpu_model, struct om_proc_id *qemu)
 {
 	struct om_argv *argv;
 	char log[PATH_MAX], relay_dir[PATH_MAX];
@@ -486,6 +486,8 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 	int err;
 
 	err = om_guest_init(&g, node, st->mem_mib, st->cpus, st->accel, dir, st->append);
+	if (!err && cpu_model && cpu_model[0])
+		err = om_guest_set_cpu(&g, cpu_model);
 	if (!err)
 		err = om_relay_path(ctx->dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir));
 	if (!err)
@@ -534,7 +536,10 @@ static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		om_error("cannot create %s: %s", dir, strerror(errno));
 		return err;
 	}
-	err = om_spawn_guest(ctx, art, st, node, last, dir, &n->qemu);
+	memset(n->cpu_model, 0, sizeof(n->cpu_model));
+	if (ctx->cli->node_cpu[node])
+		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", ctx->cli->node_cpu[node]);
+	err = om_spawn_guest(ctx, art, st, node, last, dir, n->cpu_model, &n->qemu);
 	if (err)
 		return err;
 	n->node = node;
@@ -785,8 +790,10 @@ int om_cmd_status(const struct om_ctx *ctx)
 		const char *s = node_status(&st->nodes[i], release, sizeof(release));
 
 		ready += strcmp(s, "ready") == 0;
-		printf("%-6u %-8d %-13s %-10s %s\n", st->nodes[i].node, (int)st->nodes[i].qemu.pid, s,
-		       om_ctl_node_state(answer, st->nodes[i].node, relay, sizeof(relay)), release);
+		printf("%-6u %-8d %-13s %-10s %s%s%s\n", st->nodes[i].node,
+		       (int)st->nodes[i].qemu.pid, s,
+		       om_ctl_node_state(answer, st->nodes[i].node, relay, sizeof(relay)), release,
+		       st->nodes[i].cpu_model[0] ? " cpu " : "", st->nodes[i].cpu_model);
 	}
 	r = ready == st->n_nodes && relay_ok ? 0 : 1;
 	free(answer);

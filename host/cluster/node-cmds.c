@@ -156,7 +156,10 @@ int om_cmd_start(const struct om_ctx *ctx)
 	if (om_recorded_artifacts(st, &art) || prepare_node_dir(n))
 		goto out;
 	om_catch_interrupts();
-	err = om_spawn_guest(ctx, &art, st, n->node, om_last_node(st), n->dir, &n->qemu);
+	if (cli->cpu)
+		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", cli->cpu);
+	err = om_spawn_guest(ctx, &art, st, n->node, om_last_node(st), n->dir, n->cpu_model,
+			     &n->qemu);
 	if (err)
 		goto out;
 	err = om_state_save(st);

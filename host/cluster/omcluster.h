@@ -83,11 +83,12 @@ int om_recorded_artifacts(const struct om_cluster_state *st, struct om_artifacts
  * Starts node's QEMU as st describes it (memory, CPUs, accelerator,
  * --append), with its files in dir, its virtio-om device connected to the
  * relay and, with --net, a link to each other node of the cluster's nodes
- * 1..last. Fills qemu; 0 or -errno after telling the user.
+ * 1..last, on CPU cpu_model (NULL or empty: the default). Fills qemu; 0 or
+ * -errno after telling the user.
  */
 int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		   const struct om_cluster_state *st, unsigned int node, unsigned int last,
-		   const char *dir, struct om_proc_id *qemu);
+		   const char *dir, const char *cpu_model, struct om_proc_id *qemu);
 
 /* A guest being waited for: its agent connection and what was seen. */
 struct om_booting_guest {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "state.h"
+#include "guest.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -73,6 +74,12 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 
 		fprintf(f, "node %u %d %llu %s\n", n->node, (int)n->qemu.pid, n->qemu.start,
 			n->dir);
+	}
+	for (unsigned int i = 0; i < st->n_nodes; i++) {
+		const struct om_node_state *n = &st->nodes[i];
+
+		if (n->cpu_model[0])
+			fprintf(f, "node-cpu %u %s\n", n->node, n->cpu_model);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -271,6 +278,19 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 			n->qemu.start = start;
 			if (copy_value(n->dir, sizeof(n->dir), value + used))
 				return bad(err, errlen, lineno, "node dir too long");
+		} else if (strcmp(line, "node-cpu") == 0) {
+			struct om_node_state *n;
+			unsigned int id;
+			int used = 0;
+
+			if (sscanf(value, "%u %n", &id, &used) != 1 || !used)
+				return bad(err, errlen, lineno, "node-cpu entry '%s'", value);
+			n = (struct om_node_state *)om_state_node(st, id);
+			if (!n)
+				return bad(err, errlen, lineno, "node-cpu for node %u, not listed before", id);
+			if (!om_cpu_model_valid(value + used))
+				return bad(err, errlen, lineno, "node-cpu model '%s'", value + used);
+			snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", value + used);
 		} else {
 			return bad(err, errlen, lineno, "unknown key '%s'", line);
 		}

@@ -25,6 +25,7 @@ struct om_node_state {
 	unsigned int node;
 	struct om_proc_id qemu;
 	char dir[PATH_MAX];
+	char cpu_model[64]; /* up --node-cpu, start --cpu; empty: the default */
 };
 
 struct om_cluster_state {

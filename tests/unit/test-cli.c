@@ -148,6 +148,51 @@ static void up_net(void **state)
 	assert_non_null(strstr(om_cli_usage("up"), "--net"));
 }
 
+/* A smaller CPU for some nodes: up --node-cpu N=MODEL, start --cpu MODEL. */
+static void node_cpu_models(void **state)
+{
+	struct om_cli cli;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "2=qemu64", "--node-cpu", "3=Nehalem-v2"), 0);
+	assert_null(cli.node_cpu[1]);
+	assert_string_equal(cli.node_cpu[2], "qemu64");
+	assert_string_equal(cli.node_cpu[3], "Nehalem-v2");
+	/* Checked against -n in either order. */
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "4=qemu64", "-n", "4"), 0);
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "4=qemu64"), -EINVAL);
+	assert_string_equal(err, "up: --node-cpu names node 4 of 3");
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "qemu64"), -EINVAL);
+	assert_string_equal(err, "up: --node-cpu takes NODE=MODEL, not 'qemu64'");
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "0=qemu64"), -EINVAL);
+	assert_string_equal(err, "up: --node-cpu: '0' is not a node (a number 1-64)");
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "2="), -EINVAL);
+	assert_string_equal(err, "up: --node-cpu: '' is not a CPU model name (1-63 of A-Z a-z 0-9 _ . , = + -)");
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "2=max -device x"), -EINVAL);
+	assert_non_null(strstr(err, "'max -device x' is not a CPU model name"));
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "2=a", "--node-cpu", "2=b"), -EINVAL);
+	assert_string_equal(err, "up: --node-cpu: node 2 given twice");
+	/* Features may follow the model, as QEMU takes them. */
+	assert_int_equal(PARSE(&cli, err, "up", "--node-cpu", "1=max,-avx2"), 0);
+	assert_string_equal(cli.node_cpu[1], "max,-avx2");
+
+	assert_int_equal(PARSE(&cli, err, "start", "--cpu", "qemu64", "2"), 0);
+	assert_string_equal(cli.cpu, "qemu64");
+	assert_int_equal(cli.node, 2);
+	assert_int_equal(PARSE(&cli, err, "start", "2"), 0);
+	assert_null(cli.cpu);
+	assert_int_equal(PARSE(&cli, err, "start", "--cpu", "a;b", "2"), -EINVAL);
+	assert_string_equal(err, "start: --cpu: 'a;b' is not a CPU model name (1-63 of A-Z a-z 0-9 _ . , = + -)");
+	/* Each to its own command. */
+	assert_int_equal(PARSE(&cli, err, "start", "--node-cpu", "2=qemu64", "2"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+	assert_int_equal(PARSE(&cli, err, "up", "--cpu", "qemu64"), -EINVAL);
+	assert_non_null(strstr(err, "does not apply"));
+	assert_non_null(strstr(om_cli_usage("up"), "--node-cpu N=MODEL"));
+	assert_non_null(strstr(om_cli_usage("start"), "--cpu MODEL"));
+}
+
 static void stop_and_start(void **state)
 {
 	struct om_cli cli;
@@ -349,7 +394,7 @@ static void global_options_and_help(void **state)
 	assert_null(om_cli_usage("nope"));
 	/* The new commands have their help, and the tool's lists them. */
 	assert_non_null(strstr(om_cli_usage("stop"), "omcluster stop [--kill"));
-	assert_non_null(strstr(om_cli_usage("start"), "omcluster start [--timeout SEC] NODE"));
+	assert_non_null(strstr(om_cli_usage("start"), "omcluster start [--timeout SEC] [--cpu MODEL] NODE"));
 	assert_non_null(strstr(om_cli_usage("relay"), "status|stop|start|restart"));
 	assert_non_null(strstr(om_cli_usage("up"), "--omhostd FILE"));
 	assert_non_null(strstr(om_cli_usage(NULL), "\n  relay "));
@@ -371,6 +416,7 @@ int main(void)
 		cmocka_unit_test_setup(up_options, setup),
 		cmocka_unit_test_setup(up_refuses_bad_values, setup),
 		cmocka_unit_test_setup(up_net, setup),
+		cmocka_unit_test_setup(node_cpu_models, setup),
 		cmocka_unit_test_setup(exec_parses_node_and_command, setup),
 		cmocka_unit_test_setup(exec_refusals, setup),
 		cmocka_unit_test_setup(stop_and_start, setup),

@@ -82,6 +82,31 @@ static void kvm_and_append(void **state)
 	assert_non_null(strstr(option(&a, "-append", 0), "om.node=7 quiet om.x=1"));
 }
 
+/* A node on a CPU model of its own, under TCG or KVM alike. */
+static void cpu_model(void **state)
+{
+	static struct om_argv a;
+	struct om_guest g;
+
+	(void)state;
+	assert_int_equal(om_guest_init(&g, 3, 512, 1, OM_ACCEL_TCG, "/d", NULL), 0);
+	assert_int_equal(om_guest_set_cpu(&g, "qemu64"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_string_equal(option(&a, "-cpu", 0), "qemu64");
+	assert_null(option(&a, "-cpu", 1));
+	assert_int_equal(om_guest_init(&g, 3, 512, 1, OM_ACCEL_KVM, "/d", NULL), 0);
+	assert_int_equal(om_guest_set_cpu(&g, "Nehalem,-sse4.2"), 0);
+	assert_int_equal(om_guest_qemu_argv(&g, &art, &a), 0);
+	assert_string_equal(option(&a, "-cpu", 0), "Nehalem,-sse4.2");
+	/* Nothing that could be another argument or too long for QEMU's name. */
+	assert_int_equal(om_guest_set_cpu(&g, ""), -EINVAL);
+	assert_int_equal(om_guest_set_cpu(&g, "qemu64 -S"), -EINVAL);
+	assert_int_equal(om_guest_set_cpu(&g, "a\nb"), -EINVAL);
+	assert_int_equal(om_guest_set_cpu(&g,
+		"a123456789012345678901234567890123456789012345678901234567890123"), -EINVAL);
+	assert_string_equal(g.cpu_model, "Nehalem,-sse4.2");
+}
+
 static void probe_guest_has_no_agent(void **state)
 {
 	static struct om_argv a;
@@ -314,6 +339,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tcg_guest_argv),
 		cmocka_unit_test(kvm_and_append),
+		cmocka_unit_test(cpu_model),
 		cmocka_unit_test(probe_guest_has_no_agent),
 		cmocka_unit_test(devices_are_appended),
 		cmocka_unit_test(om_device_connects_to_the_relay),

@@ -54,9 +54,13 @@ static void round_trip(void **state)
 		a.nodes[i].qemu.start = 123456789ull + i;
 		snprintf(a.nodes[i].dir, sizeof(a.nodes[i].dir), "%s/node %u", dir, i + 1);
 	}
+	snprintf(a.nodes[1].cpu_model, sizeof(a.nodes[1].cpu_model), "qemu64");
 	assert_int_equal(om_state_save(&a), 0);
 	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
 	assert_string_equal(b.name, "ci");
+	assert_string_equal(b.nodes[0].cpu_model, "");
+	assert_string_equal(b.nodes[1].cpu_model, "qemu64");
+	assert_string_equal(b.nodes[2].cpu_model, "");
 	assert_string_equal(b.dir, dir);
 	assert_int_equal(b.accel, OM_ACCEL_TCG);
 	assert_string_equal(b.accel_reason, a.accel_reason);
@@ -191,6 +195,15 @@ static void refuses_malformed(void **state)
 	snprintf(text, sizeof(text), "%swhat ever\n", head);
 	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "unknown key"));
+	snprintf(text, sizeof(text), "%snode-cpu 1 qemu64\nnode 1 12 34 /d/n1\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "node-cpu for node 1, not listed before"));
+	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu 1 qemu64 -S\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "node-cpu model 'qemu64 -S'"));
+	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu 1 qemu64\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
+	assert_string_equal(st.nodes[0].cpu_model, "qemu64");
 	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1", head); /* no newline: truncated */
 	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
 	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\n", head);
