@@ -4,28 +4,44 @@
 # (virtio-om/driver) and its headers synced in, configured from tinyconfig +
 # guest-kernel/config.
 #
-# usage: build-kernel.sh BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT
+# usage: build-kernel.sh BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT [debug]
 #
 # The tree is keyed by the source version, the patch series and the config
 # fragment; engine files are synced so a change to one rebuilds incrementally.
+# "debug" adds guest-kernel/config/debug.config (KASAN, lockdep, kmemleak...)
+# in a tree of its own.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 OM_LOG_TAG=kernel
 
-[ $# -eq 3 ] || om_die "usage: $0 BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT"
+[ $# -eq 3 ] || { [ $# -eq 4 ] && [ "$4" = debug ]; } ||
+	om_die "usage: $0 BZIMAGE_OUT RELEASE_OUT TREE_LINK_OUT [debug]"
 out_image=$1
 out_release=$2
 out_tree=$3 # a link to the tree, for tools that need it (checkpatch, KUnit)
+variant=${4:-}
 
 tarball=/usr/src/linux-source-6.12.tar.xz
 [ -f "$tarball" ] || om_die "$tarball missing: run scripts/setup-host.sh"
 src_version=$(dpkg-query -W -f='${Version}' linux-source-6.12)
 fragment=$OM_TOP/guest-kernel/config/guest.config
+if [ "$variant" = debug ]; then
+	OM_LOG_TAG=kernel-debug
+	# One fragment: guest.config without what debug.config sets, then it.
+	combined=$(mktemp)
+	trap 'rm -f "$combined"' EXIT
+	awk 'FNR == NR { if (match($0, /CONFIG_[A-Z0-9_]+/)) set[substr($0, RSTART, RLENGTH)] = 1; next }
+	     !(match($0, /CONFIG_[A-Z0-9_]+/) && (substr($0, RSTART, RLENGTH) in set))' \
+		"$OM_TOP/guest-kernel/config/debug.config" "$fragment" >"$combined"
+	cat "$OM_TOP/guest-kernel/config/debug.config" >>"$combined"
+	fragment=$combined
+fi
 recipe=2 # bump when this script changes how a tree is prepared
 
 mapfile -t patches < <(om_series_files "$OM_TOP/guest-kernel/patches")
 key=$(om_hash "recipe $recipe" "linux-source $src_version" "${patches[@]}" \
-	"$OM_TOP/guest-kernel/patches/series" "$fragment")
+	"$OM_TOP/guest-kernel/patches/series" "$OM_TOP/guest-kernel/config/guest.config" \
+	${variant:+"$OM_TOP/guest-kernel/config/debug.config"})
 om_open_tree kernel "$key"
 tree=$base/linux # sources only: synced files are never mixed with objects
 obj=$base/obj
@@ -112,4 +128,5 @@ if [ "$(readlink "$out_tree" 2>/dev/null)" != "$tree" ]; then
 	ln -sfn "$tree" "$out_tree"
 fi
 om_log "ready: $release"
-om_prune kernel 2
+# The normal kernel and the debug one, and one more.
+om_prune kernel 3

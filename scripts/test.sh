@@ -3,8 +3,16 @@
 # whole stack, runs the unit tests under ASan and UBSan, then all tests
 # (unit and end-to-end clusters of guests) in the regular build.
 #
-# usage: test.sh
+# usage: test.sh [--slow]
+#   --slow  also the slow suite: the engine's whole end-to-end suite again on
+#           the debug guest kernel (the soak on it runs every time)
 set -uo pipefail
+slow=(--no-suite slow)
+case "${1:-}" in
+--slow) slow=() ;;
+"") ;;
+*) echo "usage: test.sh [--slow]" >&2; exit 2 ;;
+esac
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build
 san=$top/build-sanitize
@@ -21,7 +29,7 @@ status=0
 echo "== unit tests under ASan and UBSan"
 meson test -C "$san" --suite unit --print-errorlogs || status=1
 echo "== all tests"
-meson test -C "$build" --print-errorlogs || status=1
+meson test -C "$build" --print-errorlogs "${slow[@]}" || status=1
 
 # One closing line over both runs, from meson's own records.
 python3 - "$san/meson-logs/testlog.json" "$build/meson-logs/testlog.json" <<'PY'

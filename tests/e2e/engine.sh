@@ -30,6 +30,10 @@ check "KUnit: the engine's receive path takes malformed, duplicated and out-of-o
 check "KUnit: the driver's suite passed" 'grep -qE "^ *ok [0-9]+ virtio-om" <<<"$klog"'
 check "KUnit: no test failed" '! grep -qE "not ok " <<<"$klog"'
 grep -E "^ *(not )?ok [0-9]+ [a-z]" <<<"$klog" | sed 's/^/#   /' || true
+for n in 1 2 3; do
+	oc exec -t 30 "$n" -- uname -r | sed "s/^/#   node $n: /"
+	e2e_kmemleak "$n" clear
+done
 
 # run NODE DESCRIPTION COMMAND...: a program in a guest must pass.
 run() {
@@ -190,8 +194,12 @@ r1=$(cputime 2 "$rpid" || echo "$r0")
 echo "# CPU ticks in 5 s: deputy at node 1 $((d1 - d0)), process at node 2 $((r1 - r0))"
 check "node 2 accounts its CPU time" '[ $((r1 - r0)) -ge 100 ]'
 # The deputy only runs the process's system calls (a line to a pipe and a
-# file every ~0.1 s here): near zero is under 5% of the process's time.
-check "the deputy at node 1 stays near zero" '[ $((d1 - d0)) -le 5 ] || [ $(((d1 - d0) * 20)) -le $((r1 - r0)) ]'
+# file every ~0.1 s here): near zero is under 5% of the process's time
+# (20% on the debug kernel, whose every kernel path KASAN slows).
+share=20
+case $(oc exec -t 30 1 -- uname -r) in *-debug) share=5 ;; esac
+check "the deputy at node 1 stays near zero" \
+	'[ $((d1 - d0)) -le 5 ] || [ $(((d1 - d0) * share)) -le $((r1 - r0)) ]'
 oc exec -t 30 1 -- sh -c 'echo 1 >/proc/hpc/admin/bring'
 for ((i = 0; i < 30; i++)); do
 	[ "$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/where")" = home ] && break
@@ -359,6 +367,17 @@ for clk in monotonic boottime; do
 	check "CLOCK_${clk^^} never goes back" '[ -n "$back" ] && [ "$back" -eq 0 ]'
 	check "CLOCK_${clk^^} steps forward no more than a move took" \
 		'[ -n "$leap" ] && [ "$leap" -le "$longest" ]'
+done
+
+# Before nodes die below: what their kernels said of themselves.
+for n in 1 2 3; do
+	reports=$(e2e_kernel_reports "$n")
+	sed 's/^/#   /' <<<"$reports" | head -40
+	check "node $n: no kernel report so far (BUG, WARNING; KASAN, lockdep on a debug kernel)" \
+		'[ -z "$reports" ]'
+	leaks=$(e2e_kmemleak "$n" report)
+	sed 's/^/#   /' <<<"$leaks" | head -40
+	check "node $n: no leak kmemleak can see (on a debug kernel)" '[ -z "$leaks" ]'
 done
 
 echo "# the node a process runs on dies while its deputy is blocked in a call for it"

@@ -115,3 +115,22 @@ e2e_finish() {
 	echo "1..$E2E_COUNT"
 	[ "$E2E_FAILED" -eq 0 ]
 }
+
+# e2e_kernel_reports NODE: what the guest kernel reported of itself (bugs,
+# warnings, KASAN, lockdep, sleeping in atomic context); nothing if none.
+e2e_kernel_reports() {
+	oc exec -t 60 "$1" -- dmesg | grep -E -A3 'BUG:|WARNING:|KASAN|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|suspicious RCU usage|Oops|general protection' || true
+}
+
+# e2e_kmemleak NODE clear|report: a debug kernel's kmemleak (nothing on other
+# kernels): clear forgets what leaked so far (boot); report scans (twice:
+# an object is reported after two scans) and prints what leaked since.
+e2e_kmemleak() {
+	local f=/sys/kernel/debug/kmemleak
+	oc exec -t 600 "$1" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
+		mount -t debugfs debugfs /sys/kernel/debug; [ -e $f ] || exit 0
+		case $2 in
+		clear) echo clear >$f ;;
+		report) echo scan >$f; sleep 2; echo scan >$f; cat $f ;;
+		esac"
+}

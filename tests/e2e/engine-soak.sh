@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The engine under a soak, meant for the debug guest kernel (KASAN, lockdep,
+# kmemleak, DEBUG_ATOMIC_SLEEP): at least MOVES moves of processes that end
+# away, are killed away, go back and forth, and are away when their node
+# leaves; then not one kernel report, not one leak, no half left.
+#
+# usage: engine-soak.sh OMCLUSTER BUILD_ROOT MOVES [KERNEL]
+. "$(dirname "$0")/lib.sh"
+e2e_init "$1" "$2" soak
+target=${3:-200}
+kernel=${4:-}
+libexec=/usr/libexec/omvm
+
+echo "# booting 3 guests${kernel:+ on $(basename "$kernel")} (KUnit on)"
+if ! timeout 900 "$OMC" --run-dir "$E2E_RUN_DIR" -c soak up -n 3 --timeout 600 \
+	--append kunit.enable=1 ${kernel:+--kernel "$kernel"}; then
+	not_ok "up -n 3"
+	e2e_finish
+	exit 1
+fi
+ok "up -n 3"
+check "every node sees the others up" 'e2e_wait_nodes 3'
+for n in 1 2 3; do
+	oc exec -t 30 "$n" -- uname -r | sed "s/^/#   node $n: /"
+	e2e_kmemleak "$n" clear
+done
+klog=$(oc exec -t 30 1 -- dmesg)
+check "KUnit: every suite passed on this kernel" \
+	'grep -qE "^ *ok [0-9]+ omvm-engine-receive" <<<"$klog" && ! grep -qE "not ok " <<<"$klog"'
+
+# One round, in node 1: a process that ends away, one killed away, one
+# moved back and forth and ended at home. Prints "moves N" and FAIL lines.
+cat >"$E2E_RUN_DIR/round.sh" <<'EOF'
+lib=/usr/libexec/omvm
+moves=0
+om-compute 1500 1000 >/dev/null & p=$!
+om-migrate $p 2 >/dev/null && moves=$((moves + 1))
+wait $p || echo "FAIL ended away: status $?"
+om-compute 100000000 1000 >/dev/null & p=$!
+om-migrate $p 3 >/dev/null && moves=$((moves + 1)) || echo "FAIL to 3"
+kill -9 $p
+wait $p
+rc=$?
+[ $rc -eq 137 ] || echo "FAIL killed away: status $rc"
+om-compute 100000000 1000 >/dev/null & p=$!
+for to in 2 home 3 home; do
+	om-migrate $p $to >/dev/null && moves=$((moves + 1)) || echo "FAIL to $to"
+done
+kill $p
+wait $p
+echo "moves $moves"
+EOF
+oc cp "$E2E_RUN_DIR/round.sh" 1:/tmp/round.sh
+
+moves=0
+fails=""
+rounds=0
+t0=$(date +%s)
+leave_every=$((target / 6 / 3))
+while [ "$moves" -lt "$target" ]; do
+	rounds=$((rounds + 1))
+	out=$(oc exec -t 600 1 -- sh /tmp/round.sh 2>&1) || true
+	m=$(awk '$1 == "moves" { print $2 }' <<<"$out")
+	moves=$((moves + ${m:-0}))
+	if grep -q FAIL <<<"$out" || [ -z "$m" ]; then
+		fails="$fails${fails:+; }round $rounds: $(grep FAIL <<<"$out" | tr '\n' ' ')"
+	fi
+	# Now and then, node 3 leaves with a process of node 1 on it.
+	if [ $((rounds % leave_every)) -eq 0 ]; then
+		bg 1 leave "$libexec/om-compute 100000000 1000"
+		sleep 1
+		pid=$(oc exec -t 30 1 -- pidof om-compute) || pid=""
+		oc exec -t 120 1 -- om-migrate "$pid" 3 >/dev/null 2>&1 && moves=$((moves + 1))
+		oc stop --kill 3 >/dev/null
+		bg_wait 1 leave 60 >/dev/null && rc=0 || rc=$?
+		[ "$rc" -eq 137 ] || fails="$fails${fails:+; }node 3 left: status $rc"
+		oc start 3 >/dev/null || fails="$fails${fails:+; }node 3 did not come back"
+		e2e_wait_nodes 3 || fails="$fails${fails:+; }the nodes do not see each other"
+		e2e_kmemleak 3 clear
+	fi
+done
+echo "# $moves moves in $rounds rounds, $(($(date +%s) - t0)) s${fails:+; failed: $fails}"
+check "at least $target moves: processes ended away, killed away, moved back and forth, away when their node left" \
+	'[ "$moves" -ge "$target" ] && [ -z "$fails" ]'
+
+for n in 1 2 3; do
+	reports=$(e2e_kernel_reports "$n")
+	sed 's/^/#   /' <<<"$reports" | head -40
+	check "node $n: no kernel report (KASAN, lockdep, atomic sleep, BUG, WARNING)" '[ -z "$reports" ]'
+	leaks=$(e2e_kmemleak "$n" report)
+	sed 's/^/#   /' <<<"$leaks" | head -40
+	check "node $n: kmemleak finds nothing" '[ -z "$leaks" ]'
+	stats=$(oc exec -t 30 "$n" -- cat /proc/hpc/admin/stats)
+	check "node $n: the engine holds no half ($stats)" '[ "$stats" = "halves 0" ]'
+done
+e2e_finish
