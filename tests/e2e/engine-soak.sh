@@ -67,12 +67,12 @@ while [ "$moves" -lt "$target" ]; do
 	fi
 	# Now and then, node 3 leaves with a process of node 1 on it.
 	if [ $((rounds % leave_every)) -eq 0 ]; then
-		bg 1 leave "$libexec/om-compute 100000000 1000"
+		bg 1 "leave$rounds" "$libexec/om-compute 100000000 1000"
 		sleep 1
 		pid=$(oc exec -t 30 1 -- pidof om-compute) || pid=""
 		oc exec -t 120 1 -- om-migrate "$pid" 3 >/dev/null 2>&1 && moves=$((moves + 1))
 		oc stop --kill 3 >/dev/null
-		bg_wait 1 leave 60 >/dev/null && rc=0 || rc=$?
+		bg_wait 1 "leave$rounds" 60 >/dev/null && rc=0 || rc=$?
 		[ "$rc" -eq 137 ] || fails="$fails${fails:+; }node 3 left: status $rc"
 		oc start 3 >/dev/null || fails="$fails${fails:+; }node 3 did not come back"
 		e2e_wait_nodes 3 || fails="$fails${fails:+; }the nodes do not see each other"
@@ -90,7 +90,11 @@ for n in 1 2 3; do
 	leaks=$(e2e_kmemleak "$n" report)
 	sed 's/^/#   /' <<<"$leaks" | head -40
 	check "node $n: kmemleak finds nothing" '[ -z "$leaks" ]'
-	stats=$(oc exec -t 30 "$n" -- cat /proc/hpc/admin/stats)
+	for ((i = 0; i < 15; i++)); do
+		stats=$(oc exec -t 30 "$n" -- cat /proc/hpc/admin/stats)
+		[ "$stats" = "halves 0" ] && break
+		sleep 1
+	done
 	check "node $n: the engine holds no half ($stats)" '[ "$stats" = "halves 0" ]'
 done
 e2e_finish
