@@ -528,25 +528,30 @@ static int om_may_leave(void)
 static void om_move_work(struct callback_head *cb)
 {
 	struct om_proc *p = container_of(cb, struct om_proc, work);
+	bool exiting = current->flags & PF_EXITING;
 	u32 target;
 	int err;
 
 	atomic_set(&p->work_queued, 0);
-	/* Pending task work also runs at exit: an exiting process goes nowhere. */
-	if (current->flags & PF_EXITING)
-		goto out;
+	/*
+	 * The work's reference goes now: the deputy below, or om_go_home(),
+	 * may never return (the process ends away, or runs at home). Until
+	 * this task exits, the registry keeps its half alive.
+	 */
+	if (exiting) {
+		/* Pending task work also runs at exit: an exiting process goes nowhere. */
+		om_proc_put(p);
+		return;
+	}
 	/* Let it leave the vDSO first: ask again in a tick (the retry holds a ref). */
 	if (om_arch_in_vdso(current_pt_regs())) {
-		refcount_inc(&p->ref);
 		if (!schedule_delayed_work(&p->retry, 1))
 			om_proc_put(p);
-		goto out;
+		return;
 	}
+	om_proc_put(p);
 	if (p->role == OM_REMOTE) {
-		/* Only a homecoming is asked of a process away. The registry
-		 * keeps our half alive; om_go_home() may not return.
-		 */
-		om_proc_put(p);
+		/* Only a homecoming is asked of a process away. */
 		p->last_error = om_go_home(p, false);
 		return;
 	}
@@ -565,8 +570,6 @@ static void om_move_work(struct callback_head *cb)
 		target = om_deputy_run(p);
 	}
 	p->target = 0;
-out:
-	om_proc_put(p);
 }
 
 void om_move_retry(struct work_struct *work)

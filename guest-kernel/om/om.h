@@ -144,7 +144,7 @@ struct om_proc {
 	u32 stop_conts;
 	atomic_t conts;
 	bool home_orphaned;
-	char cpu_lacks[96];
+	char cpu_lacks[192];
 };
 
 /* A received message waiting in an inbox. */
