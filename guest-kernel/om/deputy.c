@@ -62,6 +62,13 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 	bool writable = false;
 	struct page *page, *old;
 
+	/*
+	 * Exiting, the deputy has no use for the process's memory (a
+	 * clear_child_tid or robust list written at exit is the process's,
+	 * away): fail at once rather than ask a process that may be gone.
+	 */
+	if (current->flags & PF_EXITING)
+		return VM_FAULT_SIGBUS;
 	page = alloc_page(GFP_HIGHUSER);
 	if (!page)
 		return VM_FAULT_OOM;
@@ -91,8 +98,15 @@ static const char *om_deputy_vma_name(struct vm_area_struct *vma)
 	return "[omvm deputy]";
 }
 
+/* The mapping holds a reference to its half: the mm may outlive the registry's. */
+static void om_deputy_vma_close(struct vm_area_struct *vma)
+{
+	om_proc_put(vma->vm_private_data);
+}
+
 static const struct vm_operations_struct om_deputy_vm_ops = {
 	.fault = om_deputy_fault,
+	.close = om_deputy_vma_close,
 	.name = om_deputy_vma_name,
 };
 
@@ -127,6 +141,7 @@ static struct mm_struct *om_deputy_mm(struct om_proc *p)
 		vm_area_free(vma);
 		goto fail;
 	}
+	refcount_inc(&p->ref);
 	mmap_write_unlock(mm);
 	return mm;
 fail:

@@ -57,11 +57,13 @@ fails=""
 rounds=0
 t0=$(date +%s)
 leave_every=$((target / 6 / 3))
-while [ "$moves" -lt "$target" ]; do
+# A round makes 6 moves: a bound on rounds keeps a broken one from looping.
+while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	rounds=$((rounds + 1))
 	out=$(oc exec -t 600 1 -- sh /tmp/round.sh 2>&1) || true
 	m=$(awk '$1 == "moves" { print $2 }' <<<"$out")
 	moves=$((moves + ${m:-0}))
+	echo "#   round $rounds: ${m:-no} moves, $moves in all$(grep FAIL <<<"$out" | tr '\n' ' ' | sed 's/^/: /')"
 	if grep -q FAIL <<<"$out" || [ -z "$m" ]; then
 		fails="$fails${fails:+; }round $rounds: $(grep FAIL <<<"$out" | tr '\n' ' ')"
 	fi
