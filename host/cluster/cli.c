@@ -81,8 +81,9 @@ static const char usage_status[] =
 	"\n"
 	"Shows the relay (omhostd: pid, running or not) and each guest: node, QEMU\n"
 	"pid, state (ready, busy, unresponsive, dead), the relay's view of it\n"
-	"(absent, connected, up), kernel. Exits 0 when every guest is ready and the\n"
-	"relay runs, 1 otherwise.\n";
+	"(absent, connected, up), kernel, and its CPU model (cpu MODEL) when up\n"
+	"--node-cpu or start --cpu gave it one. Exits 0 when every guest is ready\n"
+	"and the relay runs, 1 otherwise.\n";
 
 static const char usage_console[] =
 	"usage: omcluster console [-n LINES] NODE\n"

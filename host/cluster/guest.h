@@ -68,7 +68,6 @@ enum om_guest_file {
 };
 int om_guest_path(const struct om_guest *g, enum om_guest_file f, char *out, size_t cap);
 
-/* Fills g for node with the cluster-wide settings and the guest's directory. */
 /*
  * Whether MODEL can be a QEMU CPU model name (qemu64, Nehalem, max...): 1-63
  * characters of letters, digits and _ . , = + -. QEMU itself says whether it
@@ -79,6 +78,7 @@ bool om_cpu_model_valid(const char *model);
 /* Boots the guest on CPU MODEL; -EINVAL if it cannot be one. */
 int om_guest_set_cpu(struct om_guest *g, const char *model);
 
+/* Fills g for node with the cluster-wide settings and the guest's directory. */
 int om_guest_init(struct om_guest *g, unsigned int node, unsigned int mem_mib,
 		  unsigned int cpus, enum om_accel accel, const char *dir, const char *append);
 

@@ -23,7 +23,10 @@ static const char *accel_name(enum om_accel a)
 	return a == OM_ACCEL_KVM ? "kvm" : "tcg";
 }
 
-/* Every text value of the state: none may hold a newline. */
+/*
+ * Every text value of the state: none may hold a newline, and a node's CPU
+ * model must be one parse takes back.
+ */
 static bool one_line(const struct om_cluster_state *st)
 {
 	const char *values[] = { st->name, st->dir, st->accel_reason, st->kernel, st->initrd,
@@ -33,7 +36,8 @@ static bool one_line(const struct om_cluster_state *st)
 		if (strchr(values[i], '\n'))
 			return false;
 	for (unsigned int i = 0; i < st->n_nodes; i++)
-		if (strchr(st->nodes[i].dir, '\n'))
+		if (strchr(st->nodes[i].dir, '\n') ||
+		    (st->nodes[i].cpu_model[0] && !om_cpu_model_valid(st->nodes[i].cpu_model)))
 			return false;
 	return true;
 }
@@ -280,17 +284,23 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 				return bad(err, errlen, lineno, "node dir too long");
 		} else if (strcmp(line, "node-cpu") == 0) {
 			struct om_node_state *n;
-			unsigned int id;
-			int used = 0;
+			unsigned long long id;
+			const char *model = value;
 
-			if (sscanf(value, "%u %n", &id, &used) != 1 || !used)
-				return bad(err, errlen, lineno, "node-cpu entry '%s'", value);
-			n = (struct om_node_state *)om_state_node(st, id);
+			/* "N MODEL", after node N's own line. */
+			if (take_number(&model, OM_MAX_NODES, &id) || model == value ||
+			    model[-1] != ' ')
+				return bad(err, errlen, lineno, "node-cpu entry '%s' (want: NODE MODEL)",
+					   value);
+			n = (struct om_node_state *)om_state_node(st, (unsigned int)id);
 			if (!n)
-				return bad(err, errlen, lineno, "node-cpu for node %u, not listed before", id);
-			if (!om_cpu_model_valid(value + used))
-				return bad(err, errlen, lineno, "node-cpu model '%s'", value + used);
-			snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", value + used);
+				return bad(err, errlen, lineno, "node-cpu for node %llu, not listed before",
+					   id);
+			if (n->cpu_model[0])
+				return bad(err, errlen, lineno, "node-cpu for node %llu listed twice", id);
+			if (!om_cpu_model_valid(model))
+				return bad(err, errlen, lineno, "node-cpu model '%s'", model);
+			snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", model);
 		} else {
 			return bad(err, errlen, lineno, "unknown key '%s'", line);
 		}

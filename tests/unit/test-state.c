@@ -111,6 +111,14 @@ static void round_trip(void **state)
 	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
 	assert_int_equal(b.relay.pid, 0);
 	assert_string_equal(b.append, "");
+	/* So could a CPU model that is not one: refused as well. */
+	a.append[0] = '\0';
+	snprintf(a.nodes[2].cpu_model, sizeof(a.nodes[2].cpu_model), "max\nrelay 1 2");
+	assert_int_equal(om_state_save(&a), -EINVAL);
+	snprintf(a.nodes[2].cpu_model, sizeof(a.nodes[2].cpu_model), "max -S");
+	assert_int_equal(om_state_save(&a), -EINVAL);
+	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
+	assert_string_equal(b.nodes[2].cpu_model, "");
 	unlink(path);
 	rmdir(dir);
 }
@@ -201,6 +209,15 @@ static void refuses_malformed(void **state)
 	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu 1 qemu64 -S\n", head);
 	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "node-cpu model 'qemu64 -S'"));
+	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu 1 qemu64\nnode-cpu 1 max\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 7: node-cpu for node 1 listed twice");
+	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu +1 qemu64\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "node-cpu entry '+1 qemu64' (want: NODE MODEL)"));
+	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu 1\n", head);
+	assert_int_equal(parse_text(text, &st, err, sizeof(err)), -EBADMSG);
+	assert_non_null(strstr(err, "node-cpu entry '1' (want: NODE MODEL)"));
 	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-cpu 1 qemu64\n", head);
 	assert_int_equal(parse_text(text, &st, err, sizeof(err)), 0);
 	assert_string_equal(st.nodes[0].cpu_model, "qemu64");
