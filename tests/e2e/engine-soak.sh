@@ -33,16 +33,16 @@ check "KUnit: every suite passed on this kernel" \
 cat >"$E2E_RUN_DIR/round.sh" <<'EOF'
 lib=/usr/libexec/omvm
 moves=0
-om-compute 1500 1000 >/dev/null & p=$!
+$lib/om-compute 1500 1000 >/dev/null & p=$!
 om-migrate $p 2 >/dev/null && moves=$((moves + 1))
 wait $p || echo "FAIL ended away: status $?"
-om-compute 100000000 1000 >/dev/null & p=$!
+$lib/om-compute 100000000 1000 >/dev/null & p=$!
 om-migrate $p 3 >/dev/null && moves=$((moves + 1)) || echo "FAIL to 3"
 kill -9 $p
 wait $p
 rc=$?
 [ $rc -eq 137 ] || echo "FAIL killed away: status $rc"
-om-compute 100000000 1000 >/dev/null & p=$!
+$lib/om-compute 100000000 1000 >/dev/null & p=$!
 for to in 2 home 3 home; do
 	om-migrate $p $to >/dev/null && moves=$((moves + 1)) || echo "FAIL to $to"
 done
@@ -70,9 +70,17 @@ while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	# Now and then, node 3 leaves with a process of node 1 on it.
 	if [ $((rounds % leave_every)) -eq 0 ]; then
 		bg 1 "leave$rounds" "$libexec/om-compute 100000000 1000"
-		sleep 1
-		pid=$(oc exec -t 30 1 -- pidof om-compute) || pid=""
-		oc exec -t 120 1 -- om-migrate "$pid" 3 >/dev/null 2>&1 && moves=$((moves + 1))
+		pid=""
+		for ((i = 0; i < 30; i++)); do
+			pid=$(oc exec -t 30 1 -- pidof om-compute) && break
+			sleep 1
+		done
+		if oc exec -t 120 1 -- om-migrate "$pid" 3 >/dev/null 2>&1; then
+			moves=$((moves + 1))
+		else
+			fails="$fails${fails:+; }round $rounds: '$pid' not moved to node 3"
+			oc exec -t 30 1 -- kill -9 "$pid" || true
+		fi
 		oc stop --kill 3 >/dev/null
 		bg_wait 1 "leave$rounds" 60 >/dev/null && rc=0 || rc=$?
 		[ "$rc" -eq 137 ] || fails="$fails${fails:+; }node 3 left: status $rc"
