@@ -39,8 +39,8 @@ static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writ
 	struct om_kcom_msg *reply;
 	int err;
 
-	err = om_call_expect(p, VIRTIO_OM_T_MEM_READ, &kv, 1, VIRTIO_OM_T_MEM_DATA, &data,
-			     sizeof(data), &reply);
+	err = om_call_expect(p, VIRTIO_OM_T_MEM_READ, &kv, 1, OM_STEP_TIMEOUT,
+			     VIRTIO_OM_T_MEM_DATA, &data, sizeof(data), &reply);
 	if (err)
 		return err;
 	if (data.error) {
@@ -307,10 +307,7 @@ u32 om_deputy_run(struct om_proc *p)
 
 	if (!mm) {
 		/* The process runs away already but cannot be served: end it. */
-		struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_DEPUTY_EXITED) };
-		struct kvec kv = { &k, sizeof(k) };
-
-		om_send(p, VIRTIO_OM_T_KILL, 0, 0, &kv, 1, NULL, 0, NULL);
+		om_send_kill(p, VIRTIO_OM_KILL_DEPUTY_EXITED);
 		p->silent = true;
 		do_group_exit(SIGKILL);
 	}

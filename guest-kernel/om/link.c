@@ -78,6 +78,15 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 	return om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
 }
 
+/* The process must end (VIRTIO_OM_KILL_* @reason says why). */
+int om_send_kill(struct om_proc *p, u32 reason)
+{
+	struct virtio_om_kill k = { .reason = cpu_to_le32(reason) };
+	struct kvec kv = { &k, sizeof(k) };
+
+	return om_send(p, VIRTIO_OM_T_KILL, 0, 0, &kv, 1, NULL, 0, NULL);
+}
+
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info)
 {
 	struct virtio_om_signal s = {
@@ -302,14 +311,16 @@ int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_
 
 /*
  * om_call() for a reply of @reply_type whose payload starts with @len bytes
- * copied to @fixed. With @rest the reply is kept for the caller (who frees
- * it), else freed here. -EPROTO for a reply of another type or too short.
+ * copied to @fixed, within @timeout jiffies. With @rest the reply is kept
+ * for the caller (who frees it), else freed here. -EPROTO for a reply of
+ * another type or too short.
  */
 int om_call_expect(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
-		   u16 reply_type, void *fixed, size_t len, struct om_kcom_msg **rest)
+		   long timeout, u16 reply_type, void *fixed, size_t len,
+		   struct om_kcom_msg **rest)
 {
 	struct om_kcom_msg *reply;
-	int err = om_call(p, type, kv, nr_kv, OM_STEP_TIMEOUT, &reply);
+	int err = om_call(p, type, kv, nr_kv, timeout, &reply);
 
 	if (err)
 		return err;

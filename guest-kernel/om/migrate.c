@@ -230,13 +230,9 @@ static int om_wait_ack(struct om_proc *p, u16 type, struct om_sender *s)
 	struct virtio_om_mig_ack ack;
 	int err;
 
-	err = om_call_expect(p, type, &kv, 1, VIRTIO_OM_T_MIG_ACK, &ack, sizeof(ack), NULL);
-	if (err)
-		return err;
-	err = le32_to_cpu(ack.error);
-	if (err)
-		return err > 0 && err < MAX_ERRNO ? -err : -EPROTO;
-	return 0;
+	err = om_call_expect(p, type, &kv, 1, OM_STEP_TIMEOUT, VIRTIO_OM_T_MIG_ACK, &ack,
+			     sizeof(ack), NULL);
+	return err ?: om_wire_errno(ack.error);
 }
 
 static int om_flush_pages(struct om_sender *s)
@@ -332,7 +328,6 @@ static int om_go(struct om_proc *p)
 	struct virtio_om_mig_go go = {};
 	struct kvec kv = { &go, sizeof(go) };
 	struct virtio_om_mig_go running;
-	struct om_kcom_msg *reply;
 	int err;
 
 	if (om_fault(OM_FAULT_GO_LOST)) {
@@ -340,43 +335,9 @@ static int om_go(struct om_proc *p)
 			return -EINTR;
 		return -ETIMEDOUT;
 	}
-	err = om_call(p, VIRTIO_OM_T_MIG_GO, &kv, 1, om_running_timeout(), &reply);
-	if (err)
-		return err;
-	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MIG_RUNNING ||
-	    om_kcom_msg_copy(reply, 0, &running, sizeof(running)) != sizeof(running))
-		err = -EPROTO;
-	else if (running.error)
-		err = le32_to_cpu(running.error) < MAX_ERRNO ? -(int)le32_to_cpu(running.error) :
-							       -EPROTO;
-	om_kcom_msg_free(reply);
-	return err;
-}
-
-/*
- * No RUNNING came: the process stays here, and the copy the destination may
- * run must end. Away, ABORT tells the deputy; if it took the process after
- * all, it answers with KILL, and this copy ends. At home, KILL ends the
- * other copy, wherever it got to; its messages to a deputy that is no more
- * are answered with KILL too (om_link_recv()).
- */
-static void om_take_back(struct om_proc *p, bool home, int err)
-{
-	struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_NO_DEPUTY) };
-	struct kvec kv = { &k, sizeof(k) };
-	struct virtio_om_mig_go abort = { .error = cpu_to_le32(-err) };
-
-	pr_info("omvm: pid %d: no answer to GO from node %u (%d): it goes on here\n",
-		p->home_pid, p->peer_node, err);
-	if (home) {
-		kv = (struct kvec){ &abort, sizeof(abort) };
-		om_send(p, VIRTIO_OM_T_MIG_ABORT, 0, 0, &kv, 1, NULL, 0, NULL);
-		return;
-	}
-	om_proc_rekey(p, OM_HOME);
-	om_send(p, VIRTIO_OM_T_KILL, 0, 0, &kv, 1, NULL, 0, NULL);
-	/* What the other copy sent its deputy meanwhile is answered by its end. */
-	om_proc_drain(p);
+	err = om_call_expect(p, VIRTIO_OM_T_MIG_GO, &kv, 1, om_running_timeout(),
+			     VIRTIO_OM_T_MIG_RUNNING, &running, sizeof(running), NULL);
+	return err ?: om_wire_errno(running.error);
 }
 
 static void om_end(struct om_proc *p, u16 type, int err)
@@ -386,6 +347,27 @@ static void om_end(struct om_proc *p, u16 type, int err)
 
 	/* If this fails the destination times out and drops the process. */
 	om_send(p, type, 0, 0, &kv, 1, NULL, 0, NULL);
+}
+
+/*
+ * No RUNNING came: the process stays here, and the copy the destination may
+ * run must end. Away, ABORT tells the deputy; if it took the process after
+ * all, it answers with KILL, and this copy ends. At home, KILL ends the
+ * other copy, wherever it got to; its messages to a deputy that is no more
+ * are answered with KILL too (om_kill_orphan()).
+ */
+static void om_take_back(struct om_proc *p, bool home, int err)
+{
+	pr_info("omvm: pid %d: no answer to GO from node %u (%d): it goes on here\n",
+		p->home_pid, p->peer_node, err);
+	if (home) {
+		om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
+		return;
+	}
+	om_proc_rekey(p, OM_HOME);
+	om_send_kill(p, VIRTIO_OM_KILL_NO_DEPUTY);
+	/* What the other copy sent its deputy meanwhile is answered by its end. */
+	om_proc_drain(p);
 }
 
 /**
@@ -528,7 +510,6 @@ static int om_may_leave(void)
 static void om_move_work(struct callback_head *cb)
 {
 	struct om_proc *p = container_of(cb, struct om_proc, work);
-	bool exiting = current->flags & PF_EXITING;
 	u32 target;
 	int err;
 
@@ -538,7 +519,7 @@ static void om_move_work(struct callback_head *cb)
 	 * may never return (the process ends away, or runs at home). Until
 	 * this task exits, the registry keeps its half alive.
 	 */
-	if (exiting) {
+	if (current->flags & PF_EXITING) {
 		/* Pending task work also runs at exit: an exiting process goes nowhere. */
 		om_proc_put(p);
 		return;

@@ -9,6 +9,7 @@
 #ifndef _KERNEL_OM_OM_H
 #define _KERNEL_OM_OM_H
 
+#include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/jiffies.h>
 #include <linux/list.h>
@@ -181,8 +182,19 @@ int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct k
 int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
 	    long timeout, struct om_kcom_msg **reply);
 int om_call_expect(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
-		   u16 reply_type, void *fixed, size_t len, struct om_kcom_msg **rest);
+		   long timeout, u16 reply_type, void *fixed, size_t len,
+		   struct om_kcom_msg **rest);
+
+/* An error as the wire carries it (a positive errno, 0: none), as -errno. */
+static inline int om_wire_errno(__le32 wire)
+{
+	u32 e = le32_to_cpu(wire);
+
+	return !e ? 0 : e < MAX_ERRNO ? -(int)e : -EPROTO;
+}
+
 int om_reply_error(const struct om_kcom_hdr *req, int err);
+int om_send_kill(struct om_proc *p, u32 reason);
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info);
 void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
 

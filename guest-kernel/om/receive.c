@@ -415,12 +415,10 @@ void om_finish_arrival(struct om_proc *p)
 static int om_abort_reason(struct om_kcom_msg *msg)
 {
 	struct virtio_om_mig_go a;
-	u32 err;
 
 	if (om_kcom_msg_copy(msg, 0, &a, sizeof(a)) != sizeof(a))
 		return -ECANCELED;
-	err = le32_to_cpu(a.error);
-	return err && err < MAX_ERRNO ? -(int)err : -ECANCELED;
+	return om_wire_errno(a.error) ?: -ECANCELED;
 }
 
 /* Read steps until GO (0) or the end of the attempt (-errno). */

@@ -667,25 +667,26 @@ static int mode_jobctl(const char *node)
 
 int main(int argc, char **argv)
 {
+	/* The modes that take a node to go to. */
+	static const struct {
+		const char *name;
+		int (*run)(const char *node);
+	} node_modes[] = {
+		{ "cputime", mode_cputime }, { "itimer", mode_itimer },
+		{ "sigmask", mode_sigmask }, { "shared", mode_shared },
+		{ "sandbox", mode_sandbox }, { "jobctl", mode_jobctl },
+	};
 	int rc = 2;
+	size_t i;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (argc >= 3 && !strcmp(argv[1], "sleep"))
 		rc = mode_sleep(argv[2], argc > 3 ? argv[3] : NULL);
 	else if (argc == 3 && !strcmp(argv[1], "clocks"))
 		rc = mode_clocks(atoi(argv[2]));
-	else if (argc == 3 && !strcmp(argv[1], "cputime"))
-		rc = mode_cputime(argv[2]);
-	else if (argc == 3 && !strcmp(argv[1], "itimer"))
-		rc = mode_itimer(argv[2]);
-	else if (argc == 3 && !strcmp(argv[1], "sigmask"))
-		rc = mode_sigmask(argv[2]);
-	else if (argc == 3 && !strcmp(argv[1], "shared"))
-		rc = mode_shared(argv[2]);
-	else if (argc == 3 && !strcmp(argv[1], "sandbox"))
-		rc = mode_sandbox(argv[2]);
-	else if (argc == 3 && !strcmp(argv[1], "jobctl"))
-		rc = mode_jobctl(argv[2]);
+	for (i = 0; argc == 3 && i < sizeof(node_modes) / sizeof(node_modes[0]); i++)
+		if (!strcmp(argv[1], node_modes[i].name))
+			rc = node_modes[i].run(argv[2]);
 	if (rc == 2) {
 		fprintf(stderr, "usage: see the head of om-continue.c\n");
 		return 2;

@@ -22,6 +22,7 @@ ok "up -n 3"
 check "every node sees the others up" 'e2e_wait_nodes 3'
 for n in 1 2 3; do
 	oc exec -t 30 "$n" -- uname -r | sed "s/^/#   node $n: /"
+	check "node $n: its kernel has kmemleak (a debug kernel)" 'e2e_kmemleak "$n" on'
 	e2e_kmemleak "$n" clear
 done
 klog=$(oc exec -t 30 1 -- dmesg)

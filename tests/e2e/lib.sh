@@ -122,15 +122,17 @@ e2e_kernel_reports() {
 	oc exec -t 60 "$1" -- dmesg | grep -E -A3 'BUG:|WARNING:|KASAN|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|suspicious RCU usage|Oops|general protection' || true
 }
 
-# e2e_kmemleak NODE clear|report: a debug kernel's kmemleak (nothing on other
-# kernels): clear forgets what leaked so far (boot); report scans (twice:
-# an object is reported after two scans) and prints what leaked since.
+# e2e_kmemleak NODE on|clear|report: a debug kernel's kmemleak. on: whether
+# the kernel has it; clear forgets what leaked so far (boot); report scans
+# (twice: an object is reported after two scans) and prints what leaked
+# since. clear and report do nothing on a kernel without it.
 e2e_kmemleak() {
 	local f=/sys/kernel/debug/kmemleak
 	oc exec -t 600 "$1" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
-		mount -t debugfs debugfs /sys/kernel/debug; [ -e $f ] || exit 0
+		mount -t debugfs debugfs /sys/kernel/debug
 		case $2 in
-		clear) echo clear >$f ;;
-		report) echo scan >$f; sleep 2; echo scan >$f; cat $f ;;
+		on) [ -e $f ] ;;
+		clear) [ ! -e $f ] || echo clear >$f ;;
+		report) [ ! -e $f ] || { echo scan >$f; sleep 2; echo scan >$f; cat $f; } ;;
 		esac"
 }
