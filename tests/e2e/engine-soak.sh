@@ -64,10 +64,11 @@ while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	out=$(oc exec -t 600 1 -- sh /tmp/round.sh 2>&1) || true
 	m=$(awk '$1 == "moves" { print $2 }' <<<"$out")
 	moves=$((moves + ${m:-0}))
-	echo "#   round $rounds: ${m:-no} moves, $moves in all$(grep FAIL <<<"$out" | tr '\n' ' ' | sed 's/^/: /')"
-	if grep -q FAIL <<<"$out" || [ -z "$m" ]; then
-		fails="$fails${fails:+; }round $rounds: $(grep FAIL <<<"$out" | tr '\n' ' ')"
-	fi
+	# A round that says nothing (it hung, or node 1 did not answer) is a failure too.
+	bad=$(grep FAIL <<<"$out" | tr '\n' ' ') || true
+	[ -n "$m" ] || bad="$bad no result: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	echo "#   round $rounds: ${m:-no} moves, $moves in all${bad:+: $bad}"
+	[ -z "$bad" ] || fails="$fails${fails:+; }round $rounds: $bad"
 	# Now and then, node 3 leaves with a process of node 1 on it.
 	if [ $((rounds % leave_every)) -eq 0 ]; then
 		bg 1 "leave$rounds" "$libexec/om-compute 100000000 1000"
