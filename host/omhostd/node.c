@@ -959,20 +959,17 @@ static void om_node_evicted(struct om_node *n)
 	om_log("node %u evicted: %s; reconnects refused for %lld ms", n->id, n->evict_why, backoff);
 }
 
-int om_node_open(struct om_hostd *d, uint32_t id)
+struct om_node *om_node_new(struct om_hostd *d, uint32_t id)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct om_node *n = calloc(1, sizeof(*n));
 	struct timespec now;
-	struct om_node *n;
-	int err;
 
-	n = calloc(1, sizeof(*n));
 	if (!n)
-		return -ENOMEM;
+		return NULL;
 	n->ctl = calloc(d->cfg.last_node - d->cfg.first_node + 1, sizeof(*n->ctl));
 	if (!n->ctl) {
 		free(n);
-		return -ENOMEM;
+		return NULL;
 	}
 	n->d = d;
 	n->id = id;
@@ -982,6 +979,18 @@ int om_node_open(struct om_hostd *d, uint32_t id)
 	/* Control messages' seq goes on increasing across omhostd restarts. */
 	clock_gettime(CLOCK_REALTIME, &now);
 	n->ctl_seq = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+	return n;
+}
+
+int om_node_open(struct om_hostd *d, uint32_t id)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct om_node *n;
+	int err;
+
+	n = om_node_new(d, id);
+	if (!n)
+		return -ENOMEM;
 	if ((size_t)snprintf(n->sock_path, sizeof(n->sock_path), "%s/node-%u.sock", d->cfg.dir, id) >=
 		    sizeof(sa.sun_path)) {
 		err = -ENAMETOOLONG;
@@ -1017,8 +1026,10 @@ void om_node_close(struct om_node *n)
 		return;
 	om_node_disconnect(n, VIRTIO_OM_NODE_DISCONNECTED, "omhostd stops");
 	om_loop_unwatch(n->d->loop, n->listen_w);
-	close(n->listen_fd);
-	unlink(n->sock_path);
+	if (n->listen_fd >= 0) {
+		close(n->listen_fd);
+		unlink(n->sock_path);
+	}
 	n->d->nodes[n->id] = NULL;
 	free(n->ctl);
 	free(n);

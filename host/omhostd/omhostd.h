@@ -239,6 +239,12 @@ struct om_hostd {
 #define OM_HOSTD_GRACE_MS 10000
 
 /* node.c: sockets, the vhost-user side of a node, eviction. */
+/*
+ * A node of d with no socket and no front-end (om_node_open listens for
+ * one; tests and fuzzers attach theirs): NULL without memory. Freed by
+ * om_node_close().
+ */
+struct om_node *om_node_new(struct om_hostd *d, uint32_t id);
 int om_node_open(struct om_hostd *d, uint32_t id);
 void om_node_close(struct om_node *n);
 /* Serves a connected front-end on fd (accept's job; tests call it). 0 or -errno, fd taken. */

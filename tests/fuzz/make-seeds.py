@@ -61,24 +61,123 @@ def vu(request, payload=b"", flags=1, size=None):
     return struct.pack("<III", request, flags, len(payload) if size is None else size) + payload
 
 
+# fuzz-vhost-user's operations (see its comment): on node 1, or node 2 with N2.
+N2 = 8
+UNSEALED, PIPE, FD_MORE, FD_LESS = 0x10, 0x20, 0x40, 0x80
+
+
+def op_msg(request, payload=b"", node=0, bits=0, **kw):
+    return bytes([0 | node | bits]) + vu(request, payload, **kw)
+
+
+def op_mem(gpa, data, node=0, region=0):
+    return bytes([1 | node]) + struct.pack("<BIH", region, gpa, len(data)) + data
+
+
+def op_kick(queue, node=0):
+    return bytes([2 | node, queue])
+
+
+def op_hang_up(node=0):
+    return bytes([3 | node])
+
+
+QVA = 0x7F0000000000
+MEM = 0x40000
+RX, TX = 0, 1
+RING = {RX: (0x0000, 0x1000, 0x2000), TX: (0x4000, 0x5000, 0x6000)}  # desc, avail, used (gpa)
+
+
+def u64(v):
+    return struct.pack("<Q", v)
+
+
+def state(i, n):
+    return struct.pack("<II", i, n)
+
+
+def mem_table(regions):
+    return struct.pack("<II", len(regions), 0) + b"".join(struct.pack("<QQQQ", *r) for r in regions)
+
+
+def vring_addr(q, base=QVA):
+    d, a, u = RING[q]
+    return struct.pack("<IIQQQQ", q, 0, base + d, base + u, base + a, 0)
+
+
+def bring_up(node=0, num=NUM, features=1 << 32 | 1 << 30):
+    """QEMU's handshake, one 256 KiB region at gpa 0, both rings of num entries."""
+    out = (op_msg(1, node=node) + op_msg(15, node=node) + op_msg(16, u64(1 << 3 | 1 << 9), node=node) +
+           op_msg(3, node=node) + op_msg(2, u64(features), node=node) +
+           op_msg(5, mem_table([(0, MEM, QVA, 0)]), node=node) +
+           op_msg(24, struct.pack("<III", 0, 8, 0) + b"\0" * 8, node=node))
+    for q in (RX, TX):
+        out += (op_msg(8, state(q, num), node=node) + op_msg(10, state(q, 0), node=node) +
+                op_msg(9, vring_addr(q), node=node) + op_msg(13, u64(q), node=node) +
+                op_msg(12, u64(q), node=node) + op_msg(18, state(q, 1), node=node))
+    return out
+
+
+def post(node, q, descs, heads, idx):
+    """Descriptors at the ring's table, heads made available up to idx."""
+    d, a, _ = RING[q]
+    out = op_mem(d, b"".join(descs), node)
+    ring = b"".join(struct.pack("<H", h) for h in heads)
+    return out + op_mem(a, struct.pack("<HH", 0, idx) + ring, node)
+
+
+def rx_buffers(node, n=4, size=4096):
+    return post(node, RX, [desc(0x10000 + i * size, size, F_WRITE) for i in range(n)], list(range(n)), n)
+
+
+def send(node, msgs):
+    """Messages at gpa 0x8000.. of node, one descriptor each, then a kick of its tx."""
+    out, descs, at = b"", [], 0x8000
+    for m in msgs:
+        out += op_mem(at, m, node)
+        descs.append(desc(at, len(m)))
+        at += (len(m) + 63) & ~63
+    return out + post(node, TX, descs, list(range(len(msgs))), len(msgs)) + op_kick(TX, node)
+
+
 def vhost_user():
-    u64 = lambda v: struct.pack("<Q", v)
-    state = lambda i, n: struct.pack("<II", i, n)
-    handshake = (vu(1) + vu(15) + vu(2, u64(1 << 32 | 1 << 30)) + vu(16, u64(1 << 9 | 1 << 3)) +
-                 vu(3) + vu(24, struct.pack("<III", 0, 8, 0) + b"\0" * 8) + vu(8, state(0, 256)) +
-                 vu(8, state(1, 256)) + vu(10, state(0, 0)) + vu(18, state(0, 1)) + vu(11, state(0, 0)))
-    yield "handshake", handshake
-    yield "none-request", vu(0)
-    yield "vring-num-bad-index", vu(8, state(5, 256))
-    yield "vring-num-not-power-of-two", vu(8, state(0, 100))
-    yield "get-vring-base-bad-index", vu(11, state(1000, 0))
-    yield "vring-addr-no-memory", vu(8, state(0, 16)) + vu(9, struct.pack("<IIQQQQ", 0, 0, 0x1000, 0x2000, 0x3000, 0))
-    yield "mem-table-no-fds", vu(5, struct.pack("<II", 1, 0) + struct.pack("<QQQQ", 0, 4096, 0x1000, 0))
-    yield "size-too-large", vu(1, size=0xFFFFFFF0)
-    yield "set-config", vu(25, struct.pack("<III", 0, 4, 0) + b"\1\0\0\0")
-    yield "unknown-request", vu(999)
-    yield "postcopy", vu(28)
-    yield "protocol-features-not-offered", vu(16, u64(0xFFFF))
+    both = bring_up() + bring_up(N2)
+    traffic = rx_buffers(0) + rx_buffers(N2) + op_kick(RX) + op_kick(RX, N2)
+    yield "handshake", bring_up()
+    yield "two-nodes-up", both
+    yield "relay-1-to-2", both + traffic + send(0, [hdr(T_TEST_DATA, 2, 4) + b"abcd", hdr(T_PING, 2, 8) + b"12345678"])
+    yield "relay-both-ways", both + traffic + send(0, [hdr(T_TEST_DATA, 2, 4) + b"abcd"]) + \
+        send(N2, [hdr(T_TEST_DATA, 1, 3) + b"xyz"])
+    yield "receiver-without-buffers", both + op_kick(RX) + send(0, [hdr(T_TEST_DATA, 2, 4) + b"abcd"] * 3) + \
+        rx_buffers(N2) + op_kick(RX, N2)
+    split = op_mem(0x8000, hdr(T_TEST_DATA, 2, 4) + b"abcd") + \
+        post(0, TX, [desc(0x8000, 48, F_NEXT, 1), desc(0x8030, 4)], [0], 1) + op_kick(TX)
+    yield "split-chain", both + traffic + split
+    table = desc(0x8000, 48, F_NEXT, 1) + desc(0x8030, 4)
+    indirect = op_mem(0x8000, hdr(T_TEST_DATA, 2, 4) + b"abcd") + op_mem(0x9000, table) + \
+        post(0, TX, [desc(0x9000, 32, F_INDIRECT)], [0], 1) + op_kick(TX)
+    yield "indirect-chain", bring_up(features=1 << 32 | 1 << 30 | 1 << 28) + bring_up(N2) + traffic + indirect
+    yield "event-idx", bring_up(features=1 << 32 | 1 << 30 | 1 << 29) + bring_up(N2) + traffic + \
+        send(0, [hdr(T_TEST_DATA, 2, 1) + b"z"])
+    # The ring rules on every change: a larger ring, a smaller memory table, new addresses.
+    yield "vring-num-grows-past-memory", both + op_msg(8, state(TX, 32768))
+    yield "mem-table-shrinks-under-rings", both + traffic + op_msg(5, mem_table([(0, 0x3000, QVA, 0)]))
+    yield "vring-addr-outside", both + op_msg(9, vring_addr(TX, base=QVA + MEM - 0x100))
+    yield "mem-table-two-regions", bring_up() + op_msg(5, mem_table([(0, 0x20000, QVA, 0), (0x20000, 0x20000, QVA + 0x20000, 0)]))
+    yield "mem-table-unsealed", op_msg(5, mem_table([(0, MEM, QVA, 0)]), bits=UNSEALED)
+    yield "mem-table-fd-missing", op_msg(5, mem_table([(0, MEM, QVA, 0)]), bits=FD_LESS)
+    yield "kick-pipe", bring_up() + op_msg(12, u64(TX), bits=PIPE)
+    yield "extra-fd", op_msg(1, bits=FD_MORE)
+    yield "reconnect-resumed", both + traffic + send(0, [hdr(T_TEST_DATA, 2, 4) + b"abcd"]) + op_hang_up() + bring_up()
+    yield "none-request", op_msg(0)
+    yield "vring-num-bad-index", op_msg(8, state(5, 256))
+    yield "vring-num-not-power-of-two", op_msg(8, state(0, 100))
+    yield "get-vring-base-bad-index", op_msg(11, state(1000, 0))
+    yield "size-too-large", op_msg(1, size=0xFFFFFFF0)
+    yield "set-config", op_msg(25, struct.pack("<III", 0, 4, 0) + b"\1\0\0\0")
+    yield "unknown-request", op_msg(999)
+    yield "postcopy", op_msg(28)
+    yield "protocol-features-not-offered", op_msg(16, u64(0xFFFF))
 
 
 def pcapng_block(type_, body):

@@ -45,23 +45,17 @@ static int rh_node_init(struct rh *h, uint32_t id, uint16_t num)
 	struct om_node *n;
 	VuDev *dev;
 
-	n = calloc(1, sizeof(*n));
+	n = om_node_new(&h->d, id); /* no socket: rings wired in */
 	if (!n)
 		return -ENOMEM;
-	n->ctl = calloc(h->n_nodes, sizeof(*n->ctl));
 	g->mem = mmap(NULL, RH_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (!n->ctl || g->mem == MAP_FAILED) {
+	if (g->mem == MAP_FAILED) {
 		free(n->ctl);
 		free(n);
 		return -ENOMEM;
 	}
 	g->num = num;
 	g->bump = RH_DATA_START;
-	n->d = &h->d;
-	n->id = id;
-	n->listen_fd = -1;
-	n->sock_fd = n->reply_fd = n->timer_fd = -1; /* no socket: rings wired in */
-	TAILQ_INIT(&n->waiters);
 	dev = &n->dev;
 	dev->sock = -1;
 	dev->slave_fd = -1;
