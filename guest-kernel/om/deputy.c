@@ -11,6 +11,7 @@
  * pages the call changed are written back and all are dropped. Every
  * uaccess path works unchanged.
  */
+#include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/ptrace.h>
@@ -122,9 +123,20 @@ static struct mm_struct *om_deputy_mm(struct om_proc *p)
 	struct vm_area_struct *vma;
 	vm_flags_t flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_DONTEXPAND |
 			   VM_DONTCOPY | VM_DONTDUMP | VM_NORESERVE;
+	struct file *exe;
 
 	if (!mm)
 		return NULL;
+	/*
+	 * The program stays the process's at home: /proc/PID/exe names it and
+	 * it stays busy for writers (ETXTBSY) as while it ran here. The
+	 * process has it denied for writers already, so this cannot fail.
+	 */
+	exe = get_mm_exe_file(current->mm);
+	if (exe) {
+		WARN_ON_ONCE(set_mm_exe_file(mm, exe));
+		fput(exe);
+	}
 	vma = vm_area_alloc(mm);
 	if (!vma)
 		goto fail;
@@ -224,6 +236,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	struct virtio_om_syscall_ret r;
 	struct kvec kv = { &r, sizeof(r) };
 	unsigned long args[6];
+	bool forwarded;
 	long ret, nr;
 	int i, err;
 
@@ -235,7 +248,16 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	 * Only what a process away forwards runs here: nothing else is asked,
 	 * but the restart of a forwarded call, whose block lives here.
 	 */
-	if (om_syscall_class(nr, args) != OM_SC_FORWARD && nr != __NR_restart_syscall) {
+	switch (om_syscall_class(nr, args)) {
+	case OM_SC_FORWARD:
+	case OM_SC_TIMES:
+		forwarded = true;
+		break;
+	default:
+		forwarded = nr == __NR_restart_syscall;
+		break;
+	}
+	if (!forwarded) {
 		ret = -EPROTO;
 	} else {
 		atomic64_inc(&p->stats.syscalls);

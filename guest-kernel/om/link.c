@@ -69,7 +69,10 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 		kv = (struct kvec){ &ret, sizeof(ret) };
 		break;
 	case VIRTIO_OM_T_MEM_READ:
-		out.type = VIRTIO_OM_T_MEM_DATA;
+	case VIRTIO_OM_T_PROC_READ:
+		/* The same payload: an error, then a word the error makes moot. */
+		out.type = req->type == VIRTIO_OM_T_MEM_READ ? VIRTIO_OM_T_MEM_DATA :
+							     VIRTIO_OM_T_PROC_DATA;
 		kv = (struct kvec){ &data, sizeof(data) };
 		break;
 	default:
@@ -216,6 +219,10 @@ void om_link_deliver(struct om_kcom_msg *msg)
 	case VIRTIO_OM_T_KILL:
 		om_kcom_msg_free(msg);
 		om_mark_killed(p);
+		break;
+	case VIRTIO_OM_T_PROC_READ:
+		om_proc_answer(p, msg);
+		om_kcom_msg_free(msg);
 		break;
 	case VIRTIO_OM_T_COME_HOME:
 		om_kcom_msg_free(msg);

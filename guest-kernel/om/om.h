@@ -264,6 +264,13 @@ void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg);
 u32 om_deputy_run(struct om_proc *p);
 void om_deputy_forward_signals(struct om_proc *p);
 
+/* proc_away.c: home's /proc of a process away */
+void om_proc_answer(struct om_proc *p, struct om_kcom_msg *msg);
+ssize_t om_proc_merge_status(const char *home, size_t hlen, const char *there, size_t tlen,
+			     char *out, size_t size);
+ssize_t om_proc_merge_stat(const char *home, size_t hlen, const char *there, size_t tlen,
+			   bool permitted, char *out, size_t size);
+
 /* remote.c */
 int om_go_home(struct om_proc *p, bool redo_syscall);
 long om_restart_at_home(struct restart_block *rb);
@@ -276,6 +283,8 @@ enum om_syscall_class {
 	OM_SC_PID,	      /* answer the home pid */
 	OM_SC_MMAP,	      /* local when anonymous, else home first */
 	OM_SC_ITIMER,	      /* ITIMER_REAL forwarded, the CPU-time ones local */
+	OM_SC_RUSAGE,	      /* the children's forwarded (reaped at home), the rest local */
+	OM_SC_TIMES,	      /* forwarded, then the process's own times put in here */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * KUnit tests of the engine's pure logic: where-writes, the system call
- * table, the checks of an arriving process's MIG_BEGIN, and what another
- * node's CPU lacks.
+ * table, the checks of an arriving process's MIG_BEGIN, what another
+ * node's CPU lacks, and home's /proc status and stat of a process away.
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
+#include <linux/resource.h>
 #include <linux/mutex.h>
 #include <linux/futex.h>
 #include <linux/time.h>
@@ -49,6 +50,7 @@ static void om_test_syscall_class(struct kunit *test)
 	unsigned long file[6] = { 0, 4096, PROT_READ, MAP_PRIVATE, 3, 0 };
 	unsigned long shared[6] = { 0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1UL, 0 };
 	unsigned long none[6] = {};
+	unsigned long children[6] = { (unsigned long)RUSAGE_CHILDREN };
 
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_read, none), OM_SC_FORWARD);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_write, none), OM_SC_FORWARD);
@@ -57,6 +59,10 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getpid, none), OM_SC_PID);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_gettid, none), OM_SC_PID);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_brk, none), OM_SC_LOCAL);
+	/* The children's usage is home's, where they are reaped. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getrusage, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getrusage, children), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_times, none), OM_SC_TIMES);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigreturn, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_exit_group, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, anon), OM_SC_LOCAL);
@@ -196,12 +202,93 @@ static void om_test_cpu_lacks(struct kunit *test)
 	KUNIT_EXPECT_LT(test, strlen(why), (size_t)8);
 }
 
+static void om_test_proc_status(struct kunit *test)
+{
+	static const char home[] = "Name:\tom-compute\nUmask:\t0022\nState:\tS (sleeping)\n"
+				   "Tgid:\t120\nPid:\t120\nPPid:\t99\nFDSize:\t64\n"
+				   "VmRSS:\t      4 kB\nSigBlk:\t0000000000000000\n";
+	static const char there[] = "Name:\tcrunch\nUmask:\t0077\nState:\tR (running)\n"
+				    "Tgid:\t57\nPid:\t57\nPPid:\t2\nFDSize:\t4\n"
+				    "VmRSS:\t   8192 kB\nSigBlk:\t0000000000010000\n";
+	static const char want[] = "Name:\tcrunch\nUmask:\t0022\nState:\tR (running)\n"
+				   "Tgid:\t120\nPid:\t120\nPPid:\t99\nFDSize:\t64\n"
+				   "VmRSS:\t   8192 kB\nSigBlk:\t0000000000010000\n";
+	char out[sizeof(home) + sizeof(there)];
+	ssize_t n;
+
+	n = om_proc_merge_status(home, strlen(home), there, strlen(there), out, sizeof(out));
+	KUNIT_ASSERT_EQ(test, n, (ssize_t)strlen(want));
+	KUNIT_EXPECT_MEMEQ(test, out, want, n);
+	/* A home key home does not have is left out; a last line without '\n' gets one. */
+	n = om_proc_merge_status("Name:\tx\n", 8, "Pid:\t5\nState:\tR", 15, out, sizeof(out));
+	KUNIT_ASSERT_EQ(test, n, 9);
+	KUNIT_EXPECT_MEMEQ(test, out, "State:\tR\n", 9);
+	KUNIT_EXPECT_EQ(test, om_proc_merge_status(home, strlen(home), there, strlen(there), out,
+						   10), -ENOSPC);
+}
+
+/* A stat line of 52 fields: field i is @base + i, the comm field 2. */
+static char *t_stat_line(struct kunit *test, const char *comm, int base, const char *pick,
+			 int other)
+{
+	char *line = kunit_kzalloc(test, 512, GFP_KERNEL);
+	int i, n = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	for (i = 1; i <= 52; i++) {
+		/* With @pick: field i from the other line where pick[i - 1] is 't'. */
+		int from = pick && pick[i - 1] == 't' ? other : base;
+
+		if (i == 2)
+			n += scnprintf(line + n, 512 - n, " %s", from == base ? comm : "(c) d)");
+		else
+			n += scnprintf(line + n, 512 - n, "%s%d", i > 1 ? " " : "", from + i);
+	}
+	scnprintf(line + n, 512 - n, "\n");
+	return line;
+}
+
+static void om_test_proc_stat(struct kunit *test)
+{
+	/*
+	 * Field by field, where it comes from: h home, t the node the process
+	 * runs on. The addresses (26-30, 35, 45-51) only for a reader who may
+	 * ptrace the process.
+	 */
+	static const char hidden[] = "htthhhhhtththtthhtttthtthhhhhhtttthtthhtttthhhhhhhhh";
+	static const char shown[] = "htthhhhhtththtthhtttthtthtttttttttttthhtttthttttttth";
+	char *home = t_stat_line(test, "(a b))", 1000, NULL, 0);
+	char *there = t_stat_line(test, "(c) d)", 2000, NULL, 0);
+	char *want = t_stat_line(test, "(a b))", 1000, hidden, 2000);
+	char out[512];
+	ssize_t n;
+
+	KUNIT_ASSERT_EQ(test, strlen(hidden), (size_t)52);
+	KUNIT_ASSERT_EQ(test, strlen(shown), (size_t)52);
+	n = om_proc_merge_stat(home, strlen(home), there, strlen(there), false, out, sizeof(out));
+	KUNIT_ASSERT_EQ(test, n, (ssize_t)strlen(want));
+	KUNIT_EXPECT_MEMEQ(test, out, want, n);
+	want = t_stat_line(test, "(a b))", 1000, shown, 2000);
+	n = om_proc_merge_stat(home, strlen(home), there, strlen(there), true, out, sizeof(out));
+	KUNIT_ASSERT_EQ(test, n, (ssize_t)strlen(want));
+	KUNIT_EXPECT_MEMEQ(test, out, want, n);
+	/* Not a stat line, or fields that do not match: nothing is made up. */
+	KUNIT_EXPECT_EQ(test, om_proc_merge_stat(home, strlen(home), "57 R 2", 6, true, out,
+						 sizeof(out)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_proc_merge_stat(home, strlen(home), "57 (x) R 2\n", 11, true,
+						 out, sizeof(out)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, om_proc_merge_stat(home, strlen(home), there, strlen(there), true,
+						 out, 40), -ENOSPC);
+}
+
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
 	KUNIT_CASE(om_test_begin),
 	KUNIT_CASE(om_test_restart),
 	KUNIT_CASE(om_test_cpu_lacks),
+	KUNIT_CASE(om_test_proc_status),
+	KUNIT_CASE(om_test_proc_stat),
 	{}
 };
 

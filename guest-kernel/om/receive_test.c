@@ -71,6 +71,7 @@ static const u16 t_types[] = {
 	VIRTIO_OM_T_SYSCALL,	 VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_T_SIGNAL,
 	VIRTIO_OM_T_EXIT,	 VIRTIO_OM_T_KILL,	  VIRTIO_OM_T_STOPPED,
 	VIRTIO_OM_T_MEM_READ,	 VIRTIO_OM_T_MEM_DATA,	  VIRTIO_OM_T_MEM_WRITE,
+	VIRTIO_OM_T_PROC_READ,	 VIRTIO_OM_T_PROC_DATA,
 };
 
 /* Every type, to a process and to a deputy, for halves that do not exist. */

@@ -10,7 +10,9 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
+#include <linux/sched/cputime.h>
 #include <linux/slab.h>
+#include <linux/times.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
 #include <linux/om.h>
@@ -294,6 +296,26 @@ static long om_forward_call(struct om_proc *p, long nr, const unsigned long args
 	return ret;
 }
 
+/*
+ * times() away: the clock it returns and the children's times are home's
+ * (the children are reaped there, by forwarded waits); the process's own
+ * times are here.
+ */
+static long om_times_away(struct om_proc *p, long nr, const unsigned long args[6])
+{
+	struct tms __user *buf = (struct tms __user *)args[0];
+	long ret = om_forward_call(p, nr, args);
+	u64 utime, stime;
+
+	if (!buf || IS_ERR_VALUE(ret))
+		return ret;
+	thread_group_cputime_adjusted(current, &utime, &stime);
+	if (put_user(nsec_to_clock_t(utime), &buf->tms_utime) ||
+	    put_user(nsec_to_clock_t(stime), &buf->tms_stime))
+		return -EFAULT;
+	return ret;
+}
+
 long om_syscall_enter(struct pt_regs *regs, long nr)
 {
 	struct om_proc *p = om_proc_of_task(current);
@@ -315,6 +337,10 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		break;
 	case OM_SC_FORWARD:
 		regs->ax = om_forward_call(p, nr, args);
+		nr = -1;
+		break;
+	case OM_SC_TIMES:
+		regs->ax = om_times_away(p, nr, args);
 		nr = -1;
 		break;
 	default:

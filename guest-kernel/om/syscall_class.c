@@ -6,6 +6,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/mman.h>
+#include <linux/resource.h>
 #include <linux/time.h>
 #include <asm/unistd.h>
 
@@ -42,8 +43,8 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_clock_getres] = OM_SC_LOCAL,
 	[__NR_gettimeofday] = OM_SC_LOCAL,
 	[__NR_time] = OM_SC_LOCAL,
-	[__NR_getrusage] = OM_SC_LOCAL,
-	[__NR_times] = OM_SC_LOCAL,
+	[__NR_getrusage] = OM_SC_RUSAGE,
+	[__NR_times] = OM_SC_TIMES,
 	[__NR_sched_getaffinity] = OM_SC_LOCAL,
 	[__NR_getcpu] = OM_SC_LOCAL,
 	[__NR_capget] = OM_SC_LOCAL,
@@ -214,6 +215,8 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 	if (c == OM_SC_ITIMER)
 		/* ITIMER_REAL counts wall time at home; the CPU-time ones count here. */
 		return args[0] == ITIMER_REAL ? OM_SC_FORWARD : OM_SC_LOCAL;
+	if (c == OM_SC_RUSAGE)
+		return (int)args[0] == RUSAGE_CHILDREN ? OM_SC_FORWARD : OM_SC_LOCAL;
 	if (c == OM_SC_MMAP)
 		/* Anonymous private memory is the process's own; files are at home. */
 		return (args[3] & MAP_ANONYMOUS) && (args[3] & MAP_TYPE) == MAP_PRIVATE ?

@@ -376,6 +376,27 @@ static int mode_cputime(const char *node)
 	CHECK(tv_s(ru.ru_utime) + tv_s(ru.ru_stime) >= 5.4,
 	      "the parent's wait4() counts all 6 s, 4 of them away: %.2f s",
 	      tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
+	/* Away, the parent still counts the child it reaped at home. */
+	if (go(node))
+		return 2;
+	{
+		struct tms t;
+		long hz = sysconf(_SC_CLK_TCK);
+		double kids;
+
+		times(&t);
+		kids = (double)(t.tms_cutime + t.tms_cstime) / hz;
+		printf("parent away: times() says its children used %.2f s\n", kids);
+		CHECK(kids >= 5.4, "times() away counts the child reaped at home: %.2f s of 6", kids);
+		getrusage(RUSAGE_CHILDREN, &ru);
+		kids = tv_s(ru.ru_utime) + tv_s(ru.ru_stime);
+		CHECK(kids >= 5.4, "getrusage(RUSAGE_CHILDREN) away counts it: %.2f s of 6", kids);
+		getrusage(RUSAGE_SELF, &ru);
+		CHECK(tv_s(ru.ru_utime) + tv_s(ru.ru_stime) < 3.0,
+		      "and its own time stays its own: %.2f s", tv_s(ru.ru_utime) + tv_s(ru.ru_stime));
+	}
+	if (go("home"))
+		return 2;
 	return 0;
 }
 

@@ -34,21 +34,31 @@ check "KUnit: every suite passed on this kernel" \
 cat >"$E2E_RUN_DIR/round.sh" <<'EOF'
 lib=/usr/libexec/omvm
 moves=0
+# Each step is logged, so that a round that hangs says where.
+log() { echo "$*" >>/tmp/round.log; }
+: >/tmp/round.log
 $lib/om-compute 1500 1000 >/dev/null & p=$!
+log "end-away $p: to 2"
 om-migrate $p 2 >/dev/null && moves=$((moves + 1))
+log "end-away $p: wait"
 wait $p || echo "FAIL ended away: status $?"
 $lib/om-compute 100000000 1000 >/dev/null & p=$!
+log "kill-away $p: to 3"
 om-migrate $p 3 >/dev/null && moves=$((moves + 1)) || echo "FAIL to 3"
+log "kill-away $p: kill"
 kill -9 $p
 wait $p
 rc=$?
 [ $rc -eq 137 ] || echo "FAIL killed away: status $rc"
 $lib/om-compute 100000000 1000 >/dev/null & p=$!
 for to in 2 home 3 home; do
+	log "back-and-forth $p: to $to"
 	om-migrate $p $to >/dev/null && moves=$((moves + 1)) || echo "FAIL to $to"
 done
+log "back-and-forth $p: kill"
 kill $p
 wait $p
+log "done"
 echo "moves $moves"
 EOF
 oc cp "$E2E_RUN_DIR/round.sh" 1:/tmp/round.sh
@@ -61,12 +71,19 @@ leave_every=$((target / 6 / 3))
 # A round makes 6 moves: a bound on rounds keeps a broken one from looping.
 while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	rounds=$((rounds + 1))
-	out=$(oc exec -t 600 1 -- sh /tmp/round.sh 2>&1) || true
+	out=$(oc exec -t 240 1 -- sh /tmp/round.sh 2>&1) || true
 	m=$(awk '$1 == "moves" { print $2 }' <<<"$out")
 	moves=$((moves + ${m:-0}))
 	# A round that says nothing (it hung, or node 1 did not answer) is a failure too.
 	bad=$(grep FAIL <<<"$out" | tr '\n' ' ') || true
-	[ -n "$m" ] || bad="$bad no result: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+	if [ -z "$m" ]; then
+		bad="$bad no result: $(tail -n 3 <<<"$out" | tr '\n' ' ')"
+		echo "# round $rounds hung; its steps: $(oc exec -t 30 1 -- cat /tmp/round.log | tr '\n' ' ')"
+		for n in 1 2 3; do
+			echo "# node $n:"
+			e2e_dump "$n" | sed 's/^/#   /'
+		done
+	fi
 	echo "#   round $rounds: ${m:-no} moves, $moves in all${bad:+: $bad}"
 	[ -z "$bad" ] || fails="$fails${fails:+; }round $rounds: $bad"
 	# Now and then, node 3 leaves with a process of node 1 on it.

@@ -161,7 +161,7 @@ check "the reference run ends with a result" 'grep -q "^result " <<<"$ref"'
 
 # compute NAME STEPS EVERY: om-compute at node 1 writing to a pipe and a file; prints its pid.
 compute() {
-	bg 1 "$1" "$libexec/om-compute $2 $3 /tmp/$1.file | cat"
+	bg 1 "$1" "OM_E2E_RUN=$1 $libexec/om-compute $2 $3 /tmp/$1.file | cat"
 	local i pid=""
 	for ((i = 0; i < 30; i++)); do
 		pid=$(oc exec -t 30 1 -- pidof om-compute 2>/dev/null) && break
@@ -170,9 +170,10 @@ compute() {
 	echo "$pid"
 }
 
-# cputime NODE PID: utime+stime in ticks.
+# cputime NODE PID [TID]: utime+stime in ticks, of the process (or of its
+# thread TID: at home, the deputy itself).
 cputime() {
-	oc exec -t 30 "$1" -- cat "/proc/$2/stat" | awk '{ print $14 + $15 }'
+	oc exec -t 30 "$1" -- cat "/proc/$2${3:+/task/$3}/stat" | awk '{ print $14 + $15 }'
 }
 
 echo "# the same computation, moved to node 2 while it runs"
@@ -186,11 +187,12 @@ remote=$(oc exec -t 30 2 -- cat /proc/hpc/remote)
 sed 's/^/#   /' <<<"$remote"
 check "node 2 runs it for node 1" 'awk -v p="$pid" "\$1 == 1 && \$2 == p" <<<"$remote" | grep -q .'
 rpid=$(awk -v p="$pid" '$1 == 1 && $2 == p { print $3 }' <<<"$remote")
-d0=$(cputime 1 "$pid")
+d0=$(cputime 1 "$pid" "$pid")
 r0=$(cputime 2 "$rpid")
 sleep 5
-d1=$(cputime 1 "$pid")
+d1=$(cputime 1 "$pid" "$pid")
 r1=$(cputime 2 "$rpid" || echo "$r0")
+h1=$(cputime 1 "$pid") || h1=0
 echo "# CPU ticks in 5 s: deputy at node 1 $((d1 - d0)), process at node 2 $((r1 - r0))"
 check "node 2 accounts its CPU time" '[ $((r1 - r0)) -ge 100 ]'
 # The deputy only runs the process's system calls (a line to a pipe and a
@@ -200,6 +202,33 @@ share=20
 case $(oc exec -t 30 1 -- uname -r) in *-debug) share=5 ;; esac
 check "the deputy at node 1 stays near zero" \
 	'[ $((d1 - d0)) -le 5 ] || [ $(((d1 - d0) * share)) -le $((r1 - r0)) ]'
+
+echo "# /proc/$pid at home describes the process at node 2, not its deputy's stand-in"
+# pfile NODE PID FILE: a /proc file, NULs as spaces.
+pfile() { oc exec -t 30 "$1" -- cat "/proc/$2/$3" | tr '\0' ' '; }
+h_cmd=$(pfile 1 "$pid" cmdline) || true
+check "cmdline at home is the process's ($h_cmd)" \
+	'[ "$h_cmd" = "$libexec/om-compute 30000 100 /tmp/moved.file " ]'
+check "environ at home is the process's" 'pfile 1 "$pid" environ | grep -q "OM_E2E_RUN=moved "'
+check "exe at home names its program" \
+	'[ "$(oc exec -t 30 1 -- readlink /proc/$pid/exe)" = "$libexec/om-compute" ]'
+h_maps=$(pfile 1 "$pid" maps) || true
+r_maps=$(pfile 2 "$rpid" maps) || true
+sed 's/^/#   /' <<<"$h_maps" | head -8
+check "maps at home are the process's at node 2" \
+	'[ -n "$h_maps" ] && [ "$h_maps" = "$r_maps" ] && ! grep -q "omvm deputy" <<<"$h_maps"'
+h_status=$(pfile 1 "$pid" status) || true
+r_status=$(pfile 2 "$rpid" status) || true
+# key TEXT KEY: a status line's value.
+key() { awk -v k="$2:" '$1 == k { $1 = ""; print substr($0, 2) }' <<<"$1"; }
+echo "#   home: Pid $(key "$h_status" Pid), PPid $(key "$h_status" PPid), State $(key "$h_status" State), VmRSS $(key "$h_status" VmRSS)"
+check "status at home: the home pid and parent, the process's name, memory and signals" \
+	'[ "$(key "$h_status" Pid)" = "$pid" ] && [ "$(key "$h_status" Name)" = om-compute ] &&
+	 [ "$(key "$h_status" PPid)" = "$(oc exec -t 30 1 -- cat /proc/$pid/task/$pid/stat | cut -d" " -f4)" ] &&
+	 [ "$(key "$h_status" VmRSS)" = "$(key "$r_status" VmRSS)" ] &&
+	 [ "$(key "$h_status" SigCgt)" = "$(key "$r_status" SigCgt)" ]'
+check "stat at home counts the CPU time used at node 2 ($h1 ticks, $r1 there before)" \
+	'[ "$h1" -ge "$r1" ]'
 oc exec -t 30 1 -- sh -c 'echo 1 >/proc/hpc/admin/bring'
 for ((i = 0; i < 30; i++)); do
 	[ "$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/where")" = home ] && break

@@ -122,6 +122,20 @@ e2e_kernel_reports() {
 	oc exec -t 60 "$1" -- dmesg | grep -E -A3 'BUG:|WARNING:|KASAN|possible (circular|recursive) locking|inconsistent lock state|lock held when returning|sleeping function called from invalid context|suspicious RCU usage|Oops|general protection' || true
 }
 
+# e2e_dump NODE: what a test that saw a hang needs to find it: the engine's
+# halves, the processes with their kernel stacks and the kernel log's tail.
+e2e_dump() {
+	oc exec -t 60 "$1" -- sh -c 'cat /proc/hpc/admin/stats /proc/hpc/remote 2>&1
+		ps -o pid,ppid,stat,comm 2>/dev/null || ps
+		for d in /proc/[0-9]*; do
+			case $(cat $d/comm 2>/dev/null) in om-*|sh|sleep) ;; *) continue ;; esac
+			echo "--- ${d#/proc/} $(cat $d/comm) $(cat $d/wchan 2>/dev/null)"
+			cat $d/stack 2>/dev/null
+			cat $d/hpc/where $d/hpc/debug 2>/dev/null
+		done
+		dmesg | tail -n 60' 2>&1 || echo "node $1 does not answer"
+}
+
 # e2e_kmemleak NODE on|clear|report: a debug kernel's kmemleak. on: whether
 # the kernel has it; clear forgets what leaked so far (boot); report scans
 # (twice: an object is reported after two scans) and prints what leaked

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The omvm engine's hooks in the core kernel (guest-kernel/patches): what
- * kernel/entry, kernel/exit.c, kernel/signal.c and fs/proc/base.c call. The engine itself is
+ * kernel/entry, kernel/exit.c, kernel/signal.c and fs/proc call. The engine itself is
  * kernel/om and arch/x86/om.
  */
 #ifndef _LINUX_OM_H
 #define _LINUX_OM_H
 
 #include <linux/types.h>
+#include <uapi/linux/virtio_om.h> /* enum virtio_om_proc_file */
 
+struct file;
+struct inode;
 struct pt_regs;
 struct task_struct;
 struct seq_file;
@@ -41,6 +44,11 @@ int om_proc_stay_show(struct seq_file *m, struct pid_namespace *ns,
 		      struct pid *pid, struct task_struct *task);
 int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns,
 		       struct pid *pid, struct task_struct *task);
+
+/* /proc/PID of a process away describes it where it runs (fs/proc). */
+bool om_proc_away_open(struct inode *inode, struct file *file, u32 what, unsigned int mode,
+		       int *err);
+void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *task, u32 what);
 #else
 static inline long om_syscall_enter(struct pt_regs *regs, long nr)
 {
@@ -58,6 +66,17 @@ static inline void om_task_stopped(int signr)
 static inline bool om_pgrp_orphaned(void)
 {
 	return is_current_pgrp_orphaned();
+}
+
+static inline bool om_proc_away_open(struct inode *inode, struct file *file, u32 what,
+				     unsigned int mode, int *err)
+{
+	return false;
+}
+
+static inline void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *task,
+				      u32 what)
+{
 }
 #endif
 

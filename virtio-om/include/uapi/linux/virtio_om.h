@@ -83,6 +83,8 @@ enum virtio_om_size {
 	VIRTIO_OM_STOPPED_SIZE = 8,
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
+	VIRTIO_OM_PROC_READ_SIZE = 16,
+	VIRTIO_OM_PROC_DATA_SIZE = 8,	 /* + len bytes */
 };
 
 /* Header flags. */
@@ -143,6 +145,8 @@ enum virtio_om_type {
 	VIRTIO_OM_T_MEM_READ = 0x0300,	/* struct virtio_om_mem_req, answered by MEM_DATA */
 	VIRTIO_OM_T_MEM_DATA = 0x0301,	/* struct virtio_om_mem_data + bytes; F_REPLY */
 	VIRTIO_OM_T_MEM_WRITE = 0x0302, /* struct virtio_om_mem_req + bytes */
+	VIRTIO_OM_T_PROC_READ = 0x0303, /* struct virtio_om_proc_read, to the process */
+	VIRTIO_OM_T_PROC_DATA = 0x0304, /* struct virtio_om_proc_data + bytes; F_REPLY */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
 
 	/* 0x7fxx: test traffic: an opaque payload its receiver checks. */
@@ -182,6 +186,8 @@ enum virtio_om_type {
 	X(MEM_READ, 0x0300, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_MEM_REQ_SIZE) \
 	X(MEM_DATA, 0x0301, GUEST, VIRTIO_OM_MEM_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(PROC_READ, 0x0303, GUEST, VIRTIO_OM_PROC_READ_SIZE, VIRTIO_OM_PROC_READ_SIZE) \
+	X(PROC_DATA, 0x0304, GUEST, VIRTIO_OM_PROC_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -444,6 +450,29 @@ struct virtio_om_mem_data {
 };
 
 /*
+ * What home's /proc shows of a process away is read where it runs: a
+ * piece of the file of that name in the /proc of the node it runs on.
+ */
+enum virtio_om_proc_file {
+	VIRTIO_OM_PROC_CMDLINE = 1,
+	VIRTIO_OM_PROC_ENVIRON = 2,
+	VIRTIO_OM_PROC_MAPS = 3,
+	VIRTIO_OM_PROC_STATUS = 4,
+	VIRTIO_OM_PROC_STAT = 5,
+};
+
+struct virtio_om_proc_read {
+	__le32 file;	 /* enum virtio_om_proc_file */
+	__le32 len;	 /* at most this many bytes (the answer may be shorter) */
+	__le64 offset;	 /* from this byte of the file */
+};
+
+struct virtio_om_proc_data {
+	__le32 error;	 /* 0, or a positive errno */
+	__le32 len;	 /* bytes that follow; fewer than asked: the file ends there */
+};
+
+/*
  * Payload fields, for the tools that show messages (omtrace and the
  * Wireshark dissector generated from this header, host/trace/): one entry
  * X(type, struct, member, kind) names member of struct virtio_om_<struct>
@@ -518,7 +547,12 @@ enum virtio_om_field_kind {
 	X(MEM_DATA, mem_data, error, ERRNO)			\
 	X(MEM_DATA, mem_data, flags, HEX)			\
 	X(MEM_WRITE, mem_req, addr, HEX)			\
-	X(MEM_WRITE, mem_req, len, UINT)
+	X(MEM_WRITE, mem_req, len, UINT)			\
+	X(PROC_READ, proc_read, file, UINT)			\
+	X(PROC_READ, proc_read, len, UINT)			\
+	X(PROC_READ, proc_read, offset, UINT)			\
+	X(PROC_DATA, proc_data, error, ERRNO)			\
+	X(PROC_DATA, proc_data, len, UINT)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
