@@ -13,6 +13,7 @@ const char om_hostd_usage[] =
 	"usage: omhostd --dir DIR --nodes N|A-B [--max-payload BYTES]\n"
 	"               [--allow-uid [A[-B]=]UID]... [--trace-group GID]\n"
 	"               [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
+	"               [--queue-bytes BYTES] [--queue-msgs N] [--queue-after-ms MS]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
 	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
@@ -34,6 +35,13 @@ const char om_hostd_usage[] =
 	"                           senders wait for it is marked unresponsive: messages\n"
 	"                           to it are dropped until it takes one (default 30000;\n"
 	"                           0: senders wait as long as it takes)\n"
+	"  -q, --queue-bytes BYTES  a receiver that takes no message for --queue-after-ms\n"
+	"                           while senders wait gets a queue of this many bytes\n"
+	"                           (headers included): messages for it are copied there\n"
+	"                           and their senders go on; one sender fills at most a\n"
+	"                           quarter (default 4194304; 0: no queue)\n"
+	"  -m, --queue-msgs N       and of at most N messages (default 1024; 0: no queue)\n"
+	"  -a, --queue-after-ms MS  (default 1000; 0: at once)\n"
 	"  -h, --help               this text\n"
 	"  -V, --version            the version and protocol version\n";
 
@@ -95,6 +103,9 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		{ "trace-group", required_argument, NULL, 'g' },
 		{ "evict-backoff-ms", required_argument, NULL, 'b' },
 		{ "unresponsive-ms", required_argument, NULL, 'r' },
+		{ "queue-bytes", required_argument, NULL, 'q' },
+		{ "queue-msgs", required_argument, NULL, 'm' },
+		{ "queue-after-ms", required_argument, NULL, 'a' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -109,9 +120,12 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		cfg->allow_uid[i] = geteuid();
 	cfg->backoff_ms = OM_HOSTD_BACKOFF_MS_DEFAULT;
 	cfg->unresponsive_ms = OM_HOSTD_UNRESPONSIVE_MS_DEFAULT;
+	cfg->queue_bytes = OM_HOSTD_QUEUE_BYTES_DEFAULT;
+	cfg->queue_msgs = OM_HOSTD_QUEUE_MSGS_DEFAULT;
+	cfg->queue_after_ms = OM_HOSTD_QUEUE_AFTER_MS_DEFAULT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:q:m:a:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg || strlen(optarg) >= sizeof(cfg->dir) - 32) {
@@ -162,6 +176,27 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		case 'r':
 			if (parse_u32(optarg, 0, OM_HOSTD_UNRESPONSIVE_MS_MAX, &cfg->unresponsive_ms)) {
 				snprintf(err, errlen, "--unresponsive-ms '%s': give 0..%u", optarg,
+					 OM_HOSTD_UNRESPONSIVE_MS_MAX);
+				return -EINVAL;
+			}
+			break;
+		case 'q':
+			if (parse_u32(optarg, 0, OM_HOSTD_QUEUE_BYTES_MAX, &cfg->queue_bytes)) {
+				snprintf(err, errlen, "--queue-bytes '%s': give 0..%u", optarg,
+					 OM_HOSTD_QUEUE_BYTES_MAX);
+				return -EINVAL;
+			}
+			break;
+		case 'm':
+			if (parse_u32(optarg, 0, OM_HOSTD_QUEUE_MSGS_MAX, &cfg->queue_msgs)) {
+				snprintf(err, errlen, "--queue-msgs '%s': give 0..%u", optarg,
+					 OM_HOSTD_QUEUE_MSGS_MAX);
+				return -EINVAL;
+			}
+			break;
+		case 'a':
+			if (parse_u32(optarg, 0, OM_HOSTD_UNRESPONSIVE_MS_MAX, &cfg->queue_after_ms)) {
+				snprintf(err, errlen, "--queue-after-ms '%s': give 0..%u", optarg,
 					 OM_HOSTD_UNRESPONSIVE_MS_MAX);
 				return -EINVAL;
 			}

@@ -154,7 +154,7 @@ void om_ctl_print_table(FILE *out, const char *status)
 {
 	static const char *const cols[] = { "node", "state", "tx_msgs", "tx_bytes", "rx_msgs",
 					    "rx_bytes", "stalls", "undeliverable", "refused",
-					    "evictions" };
+					    "evictions", "queued", "queue_dropped" };
 	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
 	const char *line = status;
 

@@ -83,7 +83,9 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 "rx_bytes=%llu stalls=%llu undeliverable=%llu refused=%llu "
 				 "connects=%llu disconnects=%llu evictions=%llu unauthorized=%llu "
 				 "backoff_refused=%llu log_suppressed=%llu unresponsive=%llu "
-				 "dropped_unresponsive=%llu responding=%s waiting=%s\n",
+				 "dropped_unresponsive=%llu responding=%s waiting=%s queued=%u "
+				 "queued_bytes=%llu queued_total=%llu queue_full=%llu "
+				 "queue_dropped=%llu\n",
 				 n->id, om_node_state_name(n->state),
 				 (unsigned long long)c->tx_msgs, (unsigned long long)c->tx_bytes,
 				 (unsigned long long)c->rx_msgs, (unsigned long long)c->rx_bytes,
@@ -95,7 +97,10 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 (unsigned long long)c->log_suppressed,
 				 (unsigned long long)c->unresponsive,
 				 (unsigned long long)c->dropped_unresponsive,
-				 n->unresponsive ? "no" : "yes", n->stalled ? "yes" : "no");
+				 n->unresponsive ? "no" : "yes", n->stalled ? "yes" : "no",
+				 n->queued_msgs, (unsigned long long)n->queued_bytes,
+				 (unsigned long long)c->queued_total, (unsigned long long)c->queue_full,
+				 (unsigned long long)c->queue_dropped);
 	}
 	return err;
 }
@@ -149,7 +154,7 @@ static bool om_control_may_see_payloads(struct om_control_client *cl)
 
 static void om_control_answer(struct om_control_client *cl)
 {
-	size_t cap = 320 + 640 * (size_t)cl->d->n_served, len = 0;
+	size_t cap = 320 + 900 * (size_t)cl->d->n_served, len = 0;
 	char *buf = malloc(cap);
 	const char *req = cl->line;
 

@@ -58,16 +58,21 @@ static void om_responsive_tick(void *data, int revents)
 }
 
 /*
- * Looks for unresponsive receivers a few times per --unresponsive-ms (so
- * one is marked at most a quarter late), at least once a second.
+ * Looks for receivers to give a queue (--queue-after-ms) or to mark
+ * unresponsive (--unresponsive-ms) a few times per the shorter time (so
+ * either comes at most a quarter late), at least once a second.
  */
 static int om_responsive_start(struct om_hostd *d)
 {
-	unsigned int ms = d->cfg.unresponsive_ms / 4;
+	bool queues = d->cfg.queue_msgs && d->cfg.queue_bytes;
+	unsigned int ms = d->cfg.unresponsive_ms;
 	struct itimerspec t;
 
-	if (!d->cfg.unresponsive_ms)
+	if (queues && (!ms || d->cfg.queue_after_ms < ms))
+		ms = d->cfg.queue_after_ms;
+	if (!d->cfg.unresponsive_ms && !queues)
 		return 0;
+	ms /= 4;
 	if (ms < 25)
 		ms = 25;
 	if (ms > 1000)
@@ -227,13 +232,16 @@ int main(int argc, char **argv)
 	} else {
 		om_log("serving nodes %u-%u in %s", d.cfg.first_node, d.cfg.last_node, d.cfg.dir);
 		while (!d.stop) {
-			int e = om_loop_run_once(d.loop, -1);
+			/* Rings left with messages: look at the other events, then go on. */
+			int e = om_loop_run_once(d.loop, d.more_work ? 0 : -1);
 
 			if (e) {
 				om_log("event loop: %s", strerror(-e));
 				rc = 1;
 				break;
 			}
+			if (d.more_work)
+				om_hostd_settle(&d);
 		}
 	}
 	om_hostd_stop(&d, &sig);

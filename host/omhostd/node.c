@@ -118,7 +118,7 @@ static void om_node_queue_handler(VuDev *dev, int qidx)
 	struct om_node *n = om_node_of(dev);
 
 	if (qidx == VIRTIO_OM_QUEUE_TX)
-		om_relay_drain_tx(n);
+		n->runnable = true; /* drained in its turn: om_hostd_settle() follows every kick */
 	else
 		om_relay_rx_ready(n);
 }
@@ -961,13 +961,17 @@ static void om_node_evicted(struct om_node *n)
 
 struct om_node *om_node_new(struct om_hostd *d, uint32_t id)
 {
+	uint32_t nodes = d->cfg.last_node - d->cfg.first_node + 1;
 	struct om_node *n = calloc(1, sizeof(*n));
 	struct timespec now;
 
 	if (!n)
 		return NULL;
-	n->ctl = calloc(d->cfg.last_node - d->cfg.first_node + 1, sizeof(*n->ctl));
-	if (!n->ctl) {
+	n->ctl = calloc(nodes, sizeof(*n->ctl));
+	n->queue_from = calloc(nodes, sizeof(*n->queue_from));
+	if (!n->ctl || !n->queue_from) {
+		free(n->ctl);
+		free(n->queue_from);
 		free(n);
 		return NULL;
 	}
@@ -976,6 +980,7 @@ struct om_node *om_node_new(struct om_hostd *d, uint32_t id)
 	n->listen_fd = -1;
 	n->sock_fd = n->reply_fd = n->timer_fd = -1;
 	TAILQ_INIT(&n->waiters);
+	TAILQ_INIT(&n->queue);
 	/* Control messages' seq goes on increasing across omhostd restarts. */
 	clock_gettime(CLOCK_REALTIME, &now);
 	n->ctl_seq = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
@@ -1016,6 +1021,7 @@ fail:
 	if (n->listen_fd >= 0)
 		close(n->listen_fd);
 	free(n->ctl);
+	free(n->queue_from);
 	free(n);
 	return err;
 }
@@ -1032,13 +1038,21 @@ void om_node_close(struct om_node *n)
 	}
 	n->d->nodes[n->id] = NULL;
 	free(n->ctl);
+	free(n->queue_from);
 	free(n);
 }
 
+/*
+ * Every runnable node's tx gets one turn (OM_HOSTD_TX_BUDGET_*) a pass,
+ * in node order; a ring left with messages waits for the next settle,
+ * which the main loop runs once it has looked at the other events: a
+ * guest that keeps its ring full cannot keep a quiet one's kick unseen.
+ */
 void om_hostd_settle(struct om_hostd *d)
 {
 	bool again = true;
 
+	d->more_work = false;
 	while (again) {
 		again = false;
 		for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
@@ -1050,11 +1064,21 @@ void om_hostd_settle(struct om_hostd *d)
 				om_node_evicted(n);
 				om_node_disconnect(n, VIRTIO_OM_NODE_EVICTED, "evicted");
 				again = true;
-			} else if (n->runnable) {
+			} else if (n->runnable && !n->turn_taken) {
+				/* Made runnable by others (a waiter released) or by its kick. */
+				n->turn_taken = true;
 				om_relay_drain_tx(n);
 				again = true;
 			}
 		}
+	}
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		struct om_node *n = om_hostd_node(d, id);
+
+		if (!n)
+			continue;
+		n->turn_taken = false;
+		d->more_work = d->more_work || n->runnable;
 	}
 	om_relay_flush_notifications(d);
 	if (om_trace_on(d))

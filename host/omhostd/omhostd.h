@@ -8,11 +8,15 @@
  *
  * Order and backpressure: a node's tx ring is drained in order; when the
  * head message's destination has no rx buffer, that node's tx waits
- * (stalls) until the destination posts buffers. Nothing is dropped except
- * messages to a node that is down, or to one that held its senders up,
- * taking nothing, for --unresponsive-ms (counted). Rings are used in order, so
- * after an omhostd restart the front-ends resume from the used index and
- * nothing taken but not yet delivered is lost.
+ * (stalls) until the destination posts buffers. A destination that takes
+ * nothing for --queue-after-ms while senders wait gets a bounded queue
+ * (queue.c): messages for it are copied there and their senders go on to
+ * other destinations; what does not fit waits in its sender's ring. Nothing
+ * is dropped except messages to a node that is down, or to one that held its
+ * senders up, taking nothing, for --unresponsive-ms (counted). Rings are used
+ * in order, so after an omhostd restart the front-ends resume from the used
+ * index and nothing taken but not yet delivered is lost, except what was in
+ * a queue (docs/omhostd.md).
  */
 #ifndef OM_HOSTD_OMHOSTD_H
 #define OM_HOSTD_OMHOSTD_H
@@ -51,6 +55,22 @@ struct om_node_counters {
 	uint64_t log_suppressed;	/* log lines about it not written (rate limit) */
 	uint64_t unresponsive;		/* times it was marked unresponsive */
 	uint64_t dropped_unresponsive;	/* messages to it dropped while unresponsive */
+	uint64_t queued_total;		/* messages for it put in its queue */
+	uint64_t queue_full;		/* times a sender waited: its share of the queue was full */
+	uint64_t queue_dropped;		/* messages dropped from its queue (down, unresponsive) */
+};
+
+/* A message held in its destination's queue (queue.c), source stamped. */
+struct om_queued {
+	TAILQ_ENTRY(om_queued) link;
+	struct om_msg_hdr h;
+	unsigned char payload[]; /* h.len bytes */
+};
+
+/* What one source holds in one destination's queue. */
+struct om_queue_share {
+	uint32_t msgs;
+	uint64_t bytes;
 };
 
 /*
@@ -66,7 +86,7 @@ enum om_log_rule {
 	OM_LOG_SECOND,		/* a second front-end refused */
 	OM_LOG_PEER,		/* a front-end of the wrong uid refused */
 	OM_LOG_BACKOFF,		/* a reconnect refused while backing off */
-	OM_LOG_RESPONSIVE,	/* marked unresponsive, or responsive again */
+	OM_LOG_RESPONSIVE,	/* its queue opened, marked unresponsive, or responsive again */
 	OM_LOG_RULES
 };
 
@@ -146,6 +166,7 @@ struct om_node {
 
 	bool notify[VIRTIO_OM_QUEUE_COUNT];
 	bool runnable;		/* its tx should be drained again */
+	bool turn_taken;	/* its tx had its turn in this settle */
 	struct om_node_counters c;
 	struct om_log_limit log[OM_LOG_RULES];
 
@@ -167,6 +188,18 @@ struct om_node {
 	bool unresponsive;
 	long long waited_since_ms; /* when its first waiter came */
 	long long last_rx_ms;	   /* when it last took a message */
+
+	/*
+	 * Its queue: copies of messages for it, taken out of their senders'
+	 * rings (returned to them as sent) while it does not drain, oldest
+	 * first, bounded (queue.c). Open once it took nothing for
+	 * --queue-after-ms while senders waited; closed when empty again.
+	 */
+	TAILQ_HEAD(, om_queued) queue;
+	uint32_t queued_msgs;
+	uint64_t queued_bytes;	/* headers included */
+	struct om_queue_share *queue_from; /* by source: [id - first_node] */
+	bool queue_open;
 };
 
 struct om_hostd_config {
@@ -178,10 +211,34 @@ struct om_hostd_config {
 	gid_t trace_gid;	  /* who besides root gets trace payloads */
 	unsigned int backoff_ms; /* the first back-off after an eviction; 0: none */
 	unsigned int unresponsive_ms; /* a receiver holding senders up this long is dropped; 0: never */
+	/* A destination's queue: at most this many bytes (headers included) and messages; 0: none. */
+	uint32_t queue_bytes, queue_msgs;
+	unsigned int queue_after_ms; /* a receiver holding senders up this long gets its queue */
 };
 
 #define OM_HOSTD_UNRESPONSIVE_MS_DEFAULT 30000u
 #define OM_HOSTD_UNRESPONSIVE_MS_MAX 3600000u
+
+/*
+ * A destination's queue: 4 MiB and 1024 messages by default (64 max-size
+ * messages; its memory is omhostd's, for each node served), opened after
+ * 1 s without a message taken. One source may fill a quarter of each
+ * bound (OM_HOSTD_QUEUE_SHARE), so a flooding sender leaves room for others.
+ */
+#define OM_HOSTD_QUEUE_BYTES_DEFAULT (4u << 20)
+#define OM_HOSTD_QUEUE_BYTES_MAX (1u << 30)
+#define OM_HOSTD_QUEUE_MSGS_DEFAULT 1024u
+#define OM_HOSTD_QUEUE_MSGS_MAX (1u << 20)
+#define OM_HOSTD_QUEUE_AFTER_MS_DEFAULT 1000u
+#define OM_HOSTD_QUEUE_SHARE 4u
+
+/*
+ * A tx ring is drained at most this much a turn (messages, bytes; at
+ * least one message): a guest that keeps its ring full then waits its turn
+ * behind the others' kicks instead of holding the relay (om_hostd_settle).
+ */
+#define OM_HOSTD_TX_BUDGET_MSGS 128u
+#define OM_HOSTD_TX_BUDGET_BYTES (1u << 20)
 
 /* The back-off after an eviction: the first, and at most (doubling between). */
 #define OM_HOSTD_BACKOFF_MS_DEFAULT 1000u
@@ -212,9 +269,11 @@ struct om_hostd {
 	long long grace_until_ms;
 	int grace_fd;
 	struct om_watch *grace_w;
-	/* Looks for unresponsive receivers (--unresponsive-ms), when on. */
+	/* Looks for receivers to give a queue or to mark unresponsive, when on. */
 	int responsive_fd;
 	struct om_watch *responsive_w;
+	/* A tx ring was left with messages at the end of its turn: settle again soon. */
+	bool more_work;
 	/*
 	 * Trace listeners (trace.c), packed at the front; the relay's tap
 	 * looks only at n_trace_listeners while there are none.
@@ -263,13 +322,16 @@ long long om_backoff_ms(unsigned int first_ms, unsigned int streak);
 void om_node_evict(struct om_node *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* relay.c: moving messages. */
+/* Takes src's tx messages, at most one turn's budget; more_work says it left some. */
 void om_relay_drain_tx(struct om_node *src);
 void om_relay_rx_ready(struct om_node *dst);
 void om_relay_node_up(struct om_node *n);
 void om_relay_node_down(struct om_node *n, uint32_t reason);
 /*
- * Marks unresponsive every receiver that held senders up, taking no
- * message, for --unresponsive-ms by now_ms; their waiters' messages go.
+ * Opens the queue of every receiver that held senders up, taking no
+ * message, for --queue-after-ms by now_ms (their messages move into it),
+ * and marks unresponsive those that did for --unresponsive-ms (what waits
+ * for them goes).
  */
 void om_relay_check_responsive(struct om_hostd *d, long long now_ms);
 /* The grace after start ended: messages for nodes still not up go. */
@@ -280,8 +342,26 @@ long long om_now_ms(void);
 void om_relay_unstall(struct om_node *n);
 void om_relay_flush_notifications(struct om_hostd *d);
 
-/* Runs what callbacks left to do: evictions, tx drains, notifications. */
+/*
+ * Runs what callbacks left to do: evictions, tx drains (one turn each),
+ * notifications. Sets d->more_work when a ring still has messages: the
+ * caller then settles again after looking at its other events.
+ */
 void om_hostd_settle(struct om_hostd *d);
+
+/* queue.c: a destination's queue (struct om_node). */
+/* Whether a message of len payload bytes from node src fits in dst's queue. */
+bool om_queue_fits(const struct om_node *dst, uint32_t src, uint32_t len);
+/* Copies a message (header h, payload at byte off of iov) into dst's queue: 0 or -ENOMEM. */
+int om_queue_push(struct om_node *dst, const struct om_msg_hdr *h, const struct iovec *iov,
+		  unsigned int n, size_t off);
+/* Takes q (delivered) out of dst's queue and frees it. */
+void om_queue_remove(struct om_node *dst, struct om_queued *q);
+/*
+ * Drops the messages of dst's queue from node src (0: all), counted as
+ * dst's queue_dropped and their sources' undeliverable; how many.
+ */
+uint32_t om_queue_drop(struct om_node *dst, uint32_t src);
 
 /* The node served here, or NULL. */
 static inline struct om_node *om_hostd_node(struct om_hostd *d, uint32_t id)

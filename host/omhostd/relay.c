@@ -157,20 +157,25 @@ static void om_relay_put_rx(struct om_node *dst, VuVirtqElement *r, size_t len)
 	dst->last_rx_ms = om_now_ms();
 }
 
-/* Writes src's message e (header h, already stamped) into dst's buffer r. */
-static void om_relay_copy(struct om_node *dst, VuVirtqElement *r, const VuVirtqElement *e,
-			  const struct om_msg_hdr *h)
+/* Writes a message (header h, stamped; payload at byte off of iov) into dst's buffer r. */
+static void om_relay_write(struct om_node *dst, VuVirtqElement *r, const struct om_msg_hdr *h,
+			   const struct iovec *iov, unsigned int n, size_t off)
 {
 	unsigned char hdr[VIRTIO_OM_HDR_SIZE];
 
 	om_msg_hdr_encode(h, hdr);
 	om_iov_from_buf(r->in_sg, r->in_num, 0, hdr, sizeof(hdr));
-	om_iov_copy(r->in_sg, r->in_num, VIRTIO_OM_HDR_SIZE, e->out_sg, e->out_num,
-		    VIRTIO_OM_HDR_SIZE, h->len);
+	om_iov_copy(r->in_sg, r->in_num, VIRTIO_OM_HDR_SIZE, iov, n, off, h->len);
 	om_relay_put_rx(dst, r, VIRTIO_OM_HDR_SIZE + (size_t)h->len);
 	if (om_trace_on(dst->d))
-		om_trace_msg(dst->d, OM_TRACE_RELAYED, h, hdr, e->out_sg, e->out_num,
-			     VIRTIO_OM_HDR_SIZE);
+		om_trace_msg(dst->d, OM_TRACE_RELAYED, h, hdr, iov, n, off);
+}
+
+/* Writes src's message e (header h) into dst's buffer r. */
+static void om_relay_copy(struct om_node *dst, VuVirtqElement *r, const VuVirtqElement *e,
+			  const struct om_msg_hdr *h)
+{
+	om_relay_write(dst, r, h, e->out_sg, e->out_num, VIRTIO_OM_HDR_SIZE);
 }
 
 /* src's message e goes nowhere: its destination is down. Counted, and traced. */
@@ -189,10 +194,88 @@ static void om_relay_stall(struct om_node *src, VuVirtqElement *e, const struct 
 	src->stalled = e;
 	src->stalled_hdr = *h;
 	src->stalled_on = dst;
-	if (TAILQ_EMPTY(&dst->waiters))
+	if (TAILQ_EMPTY(&dst->waiters) && !dst->queued_msgs)
 		dst->waited_since_ms = om_now_ms();
 	TAILQ_INSERT_TAIL(&dst->waiters, src, wait_link);
 	src->c.stalls++;
+}
+
+/* How long dst, with messages waiting for it, has taken none. */
+static long long om_relay_idle_ms(const struct om_node *dst, long long now_ms)
+{
+	return now_ms - (dst->last_rx_ms > dst->waited_since_ms ? dst->last_rx_ms :
+								    dst->waited_since_ms);
+}
+
+/* Whether dst's queue opens now: it held senders up for --queue-after-ms. */
+static bool om_relay_queue_opens(const struct om_node *dst, long long now_ms)
+{
+	const struct om_hostd_config *cfg = &dst->d->cfg;
+
+	return !dst->queue_open && cfg->queue_msgs && cfg->queue_bytes &&
+	       (!cfg->queue_after_ms ||
+		(!TAILQ_EMPTY(&dst->waiters) && om_relay_idle_ms(dst, now_ms) >= cfg->queue_after_ms));
+}
+
+/*
+ * Moves the messages of dst's waiters into its queue, as far as their
+ * shares have room: their senders go on. In their order of arrival.
+ */
+static void om_relay_queue_waiters(struct om_node *dst)
+{
+	struct om_node *src, *next;
+
+	for (src = TAILQ_FIRST(&dst->waiters); src; src = next) {
+		next = TAILQ_NEXT(src, wait_link);
+		if (!om_queue_fits(dst, src->id, src->stalled_hdr.len) ||
+		    om_queue_push(dst, &src->stalled_hdr, src->stalled->out_sg, src->stalled->out_num,
+				  VIRTIO_OM_HDR_SIZE))
+			continue;
+		TAILQ_REMOVE(&dst->waiters, src, wait_link);
+		om_relay_complete_tx(src, src->stalled);
+		src->stalled = NULL;
+		src->stalled_on = NULL;
+		src->runnable = true;
+	}
+}
+
+/* Opens dst's queue, when its time came: its waiters' messages move in. */
+static void om_relay_maybe_open_queue(struct om_node *dst, long long now_ms)
+{
+	if (!om_relay_queue_opens(dst, now_ms))
+		return;
+	dst->queue_open = true;
+	if (!TAILQ_EMPTY(&dst->waiters))
+		om_log_node(dst, OM_LOG_RESPONSIVE,
+			    "node %u not draining: took no message for %lld ms while senders "
+			    "waited; messages for it are queued (up to %u bytes, %u messages)",
+			    dst->id, om_relay_idle_ms(dst, now_ms), dst->d->cfg.queue_bytes,
+			    dst->d->cfg.queue_msgs);
+	om_relay_queue_waiters(dst);
+}
+
+/*
+ * e cannot go to dst now: into dst's queue if it is open and src's share
+ * has room (true: src goes on), else src's tx waits for dst (false).
+ */
+static bool om_relay_queue_or_stall(struct om_node *src, VuVirtqElement *e,
+				    const struct om_msg_hdr *h, struct om_node *dst)
+{
+	if (!dst->queue_open)
+		om_relay_maybe_open_queue(dst, om_now_ms());
+	if (dst->queue_open) {
+		/* Waited for since now, if nothing else was: the time-outs count from it. */
+		if (!dst->queued_msgs && TAILQ_EMPTY(&dst->waiters))
+			dst->waited_since_ms = om_now_ms();
+		if (om_queue_fits(dst, src->id, h->len) &&
+		    !om_queue_push(dst, h, e->out_sg, e->out_num, VIRTIO_OM_HDR_SIZE)) {
+			om_relay_complete_tx(src, e);
+			return true;
+		}
+		dst->c.queue_full++;
+	}
+	om_relay_stall(src, e, h, dst);
+	return false;
 }
 
 /* Delivers or drops e; false when it had to stall instead. */
@@ -214,27 +297,26 @@ static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct 
 		om_relay_drop(src, e, h);
 		return true;
 	}
-	/* Whoever waits for dst, and dst's control messages, go first. */
-	if (!TAILQ_EMPTY(&dst->waiters) || dst->ctl_n) {
-		om_relay_stall(src, e, h, dst);
-		return false;
-	}
-	r = om_relay_take_rx(dst, h->len);
-	if (!r) {
+	/* dst's control messages, its queue and whoever waits for it go first. */
+	if (TAILQ_EMPTY(&dst->waiters) && !dst->ctl_n && !dst->queued_msgs) {
+		r = om_relay_take_rx(dst, h->len);
+		if (r) {
+			om_relay_copy(dst, r, e, h);
+			om_relay_complete_tx(src, e);
+			return true;
+		}
 		if (!om_node_usable(dst)) {
 			om_relay_drop(src, e, h);
 			return true;
 		}
-		om_relay_stall(src, e, h, dst);
-		return false;
 	}
-	om_relay_copy(dst, r, e, h);
-	om_relay_complete_tx(src, e);
-	return true;
+	return om_relay_queue_or_stall(src, e, h, dst);
 }
 
 void om_relay_drain_tx(struct om_node *src)
 {
+	unsigned int msgs = 0;
+	size_t bytes = 0;
 	VuVirtq *vq;
 
 	src->runnable = false;
@@ -248,6 +330,11 @@ void om_relay_drain_tx(struct om_node *src)
 		VuVirtqElement *e;
 		size_t total;
 
+		/* Its turn is over: the others' go first (om_hostd_settle). */
+		if (msgs >= OM_HOSTD_TX_BUDGET_MSGS || bytes >= OM_HOSTD_TX_BUDGET_BYTES) {
+			src->runnable = true;
+			return;
+		}
 		if (!om_relay_ring_ok(src, VIRTIO_OM_QUEUE_TX))
 			return;
 		e = vu_queue_pop(&src->dev, vq, sizeof(*e));
@@ -276,6 +363,8 @@ void om_relay_drain_tx(struct om_node *src)
 		h.src_node = src->id;
 		src->c.tx_msgs++;
 		src->c.tx_bytes += total;
+		msgs++;
+		bytes += total;
 		if (!om_relay_route(src, e, &h))
 			return;
 	}
@@ -318,6 +407,7 @@ static void om_relay_flush_ctl(struct om_node *dst)
 
 void om_relay_rx_ready(struct om_node *dst)
 {
+	struct om_queued *q;
 	struct om_node *src;
 
 	/* It posted buffers (or came up): it takes messages again. */
@@ -329,11 +419,22 @@ void om_relay_rx_ready(struct om_node *dst)
 	}
 
 	om_relay_flush_ctl(dst);
-	while (!dst->ctl_n && om_node_usable(dst) && (src = TAILQ_FIRST(&dst->waiters))) {
+	/* Its queue holds what came before any waiter's message. */
+	while (!dst->ctl_n && om_node_usable(dst) && (q = TAILQ_FIRST(&dst->queue))) {
+		struct iovec flat = { .iov_base = q->payload, .iov_len = q->h.len };
+		VuVirtqElement *r = om_relay_take_rx(dst, q->h.len);
+
+		if (!r)
+			break;
+		om_relay_write(dst, r, &q->h, &flat, 1, 0);
+		om_queue_remove(dst, q);
+	}
+	while (!dst->ctl_n && !dst->queued_msgs && om_node_usable(dst) &&
+	       (src = TAILQ_FIRST(&dst->waiters))) {
 		VuVirtqElement *r = om_relay_take_rx(dst, src->stalled_hdr.len);
 
 		if (!r)
-			return; /* om_node_down() releases the waiters if dst was evicted */
+			break; /* om_node_down() releases the waiters if dst was evicted */
 		TAILQ_REMOVE(&dst->waiters, src, wait_link);
 		om_relay_copy(dst, r, src->stalled, &src->stalled_hdr);
 		om_relay_complete_tx(src, src->stalled);
@@ -342,6 +443,12 @@ void om_relay_rx_ready(struct om_node *dst)
 		/* Back of the line: its next message waits behind the others. */
 		src->runnable = true;
 	}
+	if (!dst->queue_open || !om_node_usable(dst))
+		return;
+	/* Room it made in its queue lets waiting senders go on; empty, it closes. */
+	om_relay_queue_waiters(dst);
+	if (!dst->queued_msgs && TAILQ_EMPTY(&dst->waiters))
+		dst->queue_open = false;
 }
 
 /* Queues an event for dst about node, replacing an older one about node. */
@@ -407,24 +514,31 @@ void om_relay_check_responsive(struct om_hostd *d, long long now_ms)
 {
 	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
 		struct om_node *n = om_hostd_node(d, id);
-		long long since;
 		unsigned int waiting = 0;
+		uint32_t queued;
 		struct om_node *src;
+		long long idle;
 
-		if (!n || n->unresponsive || !om_node_usable(n) || TAILQ_EMPTY(&n->waiters))
+		if (!n || n->unresponsive || !om_node_usable(n) ||
+		    (TAILQ_EMPTY(&n->waiters) && !n->queued_msgs))
 			continue;
-		since = n->last_rx_ms > n->waited_since_ms ? n->last_rx_ms : n->waited_since_ms;
-		if (now_ms - since < d->cfg.unresponsive_ms)
+		om_relay_maybe_open_queue(n, now_ms);
+		idle = om_relay_idle_ms(n, now_ms);
+		if (!d->cfg.unresponsive_ms || idle < d->cfg.unresponsive_ms)
 			continue;
 		TAILQ_FOREACH(src, &n->waiters, wait_link)
 			waiting++;
+		queued = n->queued_msgs;
 		n->unresponsive = true;
 		n->c.unresponsive++;
-		n->c.dropped_unresponsive += waiting;
+		n->c.dropped_unresponsive += waiting + queued;
 		om_log_node(n, OM_LOG_RESPONSIVE,
 			    "node %u unresponsive: took no message for %lld ms while %u sender%s "
-			    "waited; messages to it are dropped until it takes one", n->id,
-			    now_ms - since, waiting, waiting == 1 ? "" : "s");
+			    "waited and %u message%s were queued; messages to it are dropped until "
+			    "it takes one", n->id, idle, waiting, waiting == 1 ? "" : "s", queued,
+			    queued == 1 ? "" : "s");
+		om_queue_drop(n, 0);
+		n->queue_open = false;
 		om_relay_drop_waiters(n);
 	}
 }
@@ -444,14 +558,18 @@ void om_relay_node_down(struct om_node *n, uint32_t reason)
 	/* Its own head goes back to its ring: taken again if it returns. */
 	om_relay_unstall(n);
 	om_relay_drop_waiters(n);
+	om_queue_drop(n, 0);
+	n->queue_open = false;
 	n->ctl_n = 0;
 	n->unresponsive = false;
-	if (n->state != OM_NODE_UP)
-		return; /* its peers never heard it was up */
 	for (uint32_t id = n->d->cfg.first_node; id <= n->d->cfg.last_node; id++) {
 		struct om_node *p = om_hostd_node(n->d, id);
 
-		if (p != n && om_node_usable(p))
+		if (!p || p == n)
+			continue;
+		/* Its queued messages would reach p after the NODE_DOWN about it. */
+		om_queue_drop(p, n->id);
+		if (n->state == OM_NODE_UP && om_node_usable(p))
 			om_relay_queue_ctl(p, VIRTIO_OM_T_NODE_DOWN, n->id, reason);
 	}
 }

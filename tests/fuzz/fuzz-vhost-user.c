@@ -218,7 +218,8 @@ static void fz_settle(struct fz_fe *fe)
 
 	for (int i = 0; i < 4 && fe->n->state != OM_NODE_ABSENT; i++)
 		om_node_dispatch(fe->n);
-	om_hostd_settle(fe->n->d);
+	for (int i = 0; i < 4; i++)
+		om_hostd_settle(fe->n->d);
 	/* Replies are read and dropped, as far as they came. */
 	while (fe->sock >= 0 && recv(fe->sock, sink, sizeof(sink), MSG_DONTWAIT) > 0)
 		;
@@ -304,9 +305,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_fe fe[FZ_NODES + 1];
 	struct fz_in in = { .p = data, .left = size };
 
+	/* Queues open at once and small: they fill, deliver and drop. */
 	d.cfg = (struct om_hostd_config){ .dir = "/nonexistent", .first_node = 1,
 					  .last_node = FZ_NODES,
-					  .max_payload = VIRTIO_OM_MAX_PAYLOAD };
+					  .max_payload = VIRTIO_OM_MAX_PAYLOAD,
+					  .queue_bytes = 1u << 16, .queue_msgs = 8 };
 	if (om_loop_new(&d.loop))
 		abort();
 	memset(fe, 0, sizeof(fe));

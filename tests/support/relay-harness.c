@@ -50,8 +50,7 @@ static int rh_node_init(struct rh *h, uint32_t id, uint16_t num)
 		return -ENOMEM;
 	g->mem = mmap(NULL, RH_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g->mem == MAP_FAILED) {
-		free(n->ctl);
-		free(n);
+		om_node_close(n);
 		return -ENOMEM;
 	}
 	g->num = num;
@@ -247,7 +246,10 @@ void rh_run(struct rh *h)
 		if (n && n->evict)
 			h->g[id].gone = true; /* settle below unmaps its memory */
 	}
-	om_hostd_settle(&h->d);
+	/* Every ring's turns, until none has messages left. */
+	do
+		om_hostd_settle(&h->d);
+	while (h->d.more_work);
 }
 
 size_t rh_recv(struct rh *h, uint32_t node, void *buf, size_t cap)
@@ -273,6 +275,20 @@ size_t rh_recv(struct rh *h, uint32_t node, void *buf, size_t cap)
 		return 0;
 	memcpy(buf, rh_ptr(h, node, addr), len);
 	return len;
+}
+
+bool rh_recv_msg(struct rh *h, uint32_t node, struct om_msg_hdr *hdr, void *p, size_t cap)
+{
+	static unsigned char buf[VIRTIO_OM_HDR_SIZE + VIRTIO_OM_MAX_PAYLOAD];
+	size_t n = rh_recv(h, node, buf, sizeof(buf));
+
+	if (n < VIRTIO_OM_HDR_SIZE)
+		return false;
+	om_msg_hdr_decode(buf, hdr);
+	if (n != VIRTIO_OM_HDR_SIZE + (size_t)hdr->len)
+		return false;
+	memcpy(p, buf + VIRTIO_OM_HDR_SIZE, hdr->len < cap ? hdr->len : cap);
+	return true;
 }
 
 uint16_t rh_tx_used(struct rh *h, uint32_t node)

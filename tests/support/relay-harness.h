@@ -62,7 +62,7 @@ void rh_send(struct rh *h, uint32_t node, const struct om_msg_hdr *hdr, const vo
 /* A header ready to send: version, type, destination, len. */
 struct om_msg_hdr rh_hdr(uint16_t type, uint32_t dst, uint32_t len);
 
-/* Lets the relay work as the kicks would: tx of every node, then rx. */
+/* Lets the relay work as the kicks would: tx of every node, then rx, until nothing is left to do. */
 void rh_run(struct rh *h);
 
 /*
@@ -70,6 +70,12 @@ void rh_run(struct rh *h);
  * bytes): its length, or 0 when there is none.
  */
 size_t rh_recv(struct rh *h, uint32_t node, void *buf, size_t cap);
+/*
+ * The next message at node, its header decoded into hdr and its payload
+ * (up to cap bytes) into p: false when there is none or it is not a
+ * whole message (fewer bytes than its header says).
+ */
+bool rh_recv_msg(struct rh *h, uint32_t node, struct om_msg_hdr *hdr, void *p, size_t cap);
 /* How many tx elements of node the relay has returned (used) so far. */
 uint16_t rh_tx_used(struct rh *h, uint32_t node);
 

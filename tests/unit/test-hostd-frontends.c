@@ -112,6 +112,7 @@ struct nstat {
 	uint64_t tx_msgs, tx_bytes, rx_msgs, rx_bytes, stalls, undeliverable, refused;
 	uint64_t connects, disconnects, evictions, unauthorized, backoff_refused, log_suppressed;
 	uint64_t unresponsive, dropped_unresponsive;
+	uint64_t queued, queued_total, queue_full, queue_dropped;
 	bool waiting;
 };
 
@@ -412,6 +413,10 @@ static void get_nstat(const struct fx *fx, uint32_t node, struct nstat *s)
 	s->log_suppressed = field_u64_new(line, "log_suppressed");
 	s->unresponsive = field_u64_new(line, "unresponsive");
 	s->dropped_unresponsive = field_u64_new(line, "dropped_unresponsive");
+	s->queued = field_u64_new(line, "queued");
+	s->queued_total = field_u64_new(line, "queued_total");
+	s->queue_full = field_u64_new(line, "queue_full");
+	s->queue_dropped = field_u64_new(line, "queue_dropped");
 	s->waiting = !strcmp(om_ctl_field(line, "waiting", v, sizeof(v)), "yes");
 }
 
@@ -1147,6 +1152,9 @@ static void backpressure_loses_nothing(void **state)
 	struct vuf_used_elem e[TX_SLOTS];
 	struct nstat s;
 
+	/* Held in the ring, not queued: the receiver's queue never opens here. */
+	fx->args[2] = "--queue-after-ms";
+	fx->args[3] = "3600000";
 	hostd_start(fx);
 	fe_up(fx, 1, NULL);
 	/* The receiver has 8 rx buffers, and posts none yet. */
@@ -2483,6 +2491,89 @@ static void an_unresponsive_receiver_holds_up_no_one_for_long(void **state)
 	finish(fx);
 }
 
+/*
+ * A receiver that does not drain costs only the messages sent to it: once
+ * it took nothing for --queue-after-ms while a sender waited, its queue
+ * opens (logged), what waits for it moves in, and its senders go on with
+ * their other traffic at once (before queues they waited for
+ * --unresponsive-ms, 30 s). A sender's share of the queue (a quarter)
+ * full, that sender waits (queue_full); another still has its share.
+ * Once it drains, it gets every message, each sender's in order.
+ */
+static void a_receiver_that_does_not_drain_costs_only_its_messages(void **state)
+{
+	struct fx *fx = *state;
+	struct vuf_opts ro = fe_default_opts();
+	unsigned int from[NODES + 1] = { 0 };
+	char line[1024];
+	struct nstat s1, s2, s3;
+	struct msg m;
+	long mark;
+
+	fx->args[2] = "--queue-after-ms";
+	fx->args[3] = "200";
+	fx->args[4] = "--queue-msgs";
+	fx->args[5] = "8";
+	hostd_start(fx);
+	fe_up(fx, 1, NULL);
+	ro.flags = VUF_O_MANUAL_RX; /* node 2 posts no rx buffer until told */
+	ro.rx_bufs = 8;
+	fe_up(fx, 2, &ro);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+	fe_up(fx, 3, NULL);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+
+	mark = log_mark(fx);
+	send_data(fx, 1, 2, 100, NULL);
+	wait_waiting(fx, 1, true);
+	send_data(fx, 1, 3, 100, NULL);
+	expect_data_from(fx, 3, 1, &m);
+	expect_logged(fx, mark, "node 2 not draining: took no message for ", line, sizeof(line));
+	assert_non_null(strstr(line, "messages for it are queued (up to 4194304 bytes, 8 messages)"));
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 1);
+	assert_int_equal(s2.queued_total, 1);
+	assert_int_equal(s2.unresponsive, 0);
+	/* Its share (2 of 8) full, node 1 waits for node 2 again. */
+	send_data(fx, 1, 2, 100, NULL);
+	send_data(fx, 1, 2, 100, NULL);
+	wait_waiting(fx, 1, true);
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 2);
+	assert_int_equal(s2.queue_full, 1);
+	/* Node 3 has its own share: it goes on. */
+	send_data(fx, 3, 2, 200, NULL);
+	send_data(fx, 3, 2, 200, NULL);
+	check_relay(fx, 3, 1, 300);
+	get_nstat(fx, 3, &s3);
+	assert_false(s3.waiting);
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 4);
+
+	/* Buffers at last: its events, then all five, each sender's in order. */
+	assert_int_equal(vuf_rx_fill(fx->f[2]), 0);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	for (int i = 0; i < 5; i++) {
+		expect_any_data(fx, 2, VIRTIO_OM_T_TEST_DATA, &m);
+		from[m.src]++;
+	}
+	assert_int_equal(from[1], 3);
+	assert_int_equal(from[3], 2);
+	wait_waiting(fx, 1, false);
+	get_nstat(fx, 1, &s1);
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 0);
+	assert_int_equal(s2.queued_total, 4);
+	assert_int_equal(s2.queue_dropped, 0);
+	assert_int_equal(s1.undeliverable, 0);
+	check_relay(fx, 1, 2, 100);
+	check_relay(fx, 1, 3, 100);
+	finish(fx);
+}
+
 int main(void)
 {
 	const char *s = getenv("OMHF_SEED");
@@ -2507,6 +2598,7 @@ int main(void)
 		T(log_lines_a_front_end_causes_are_limited),
 		T(open_files_limit_raised),
 		T(an_unresponsive_receiver_holds_up_no_one_for_long),
+		T(a_receiver_that_does_not_drain_costs_only_its_messages),
 	};
 #undef T
 
