@@ -315,6 +315,9 @@ static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct 
 
 void om_relay_drain_tx(struct om_node *src)
 {
+	const struct om_hostd_config *cfg = &src->d->cfg;
+	uint32_t max_msgs = cfg->tx_budget_msgs ? cfg->tx_budget_msgs : OM_HOSTD_TX_BUDGET_MSGS;
+	size_t max_bytes = cfg->tx_budget_bytes ? cfg->tx_budget_bytes : OM_HOSTD_TX_BUDGET_BYTES;
 	unsigned int msgs = 0;
 	size_t bytes = 0;
 	VuVirtq *vq;
@@ -331,7 +334,7 @@ void om_relay_drain_tx(struct om_node *src)
 		size_t total;
 
 		/* Its turn is over: the others' go first (om_hostd_settle). */
-		if (msgs >= OM_HOSTD_TX_BUDGET_MSGS || bytes >= OM_HOSTD_TX_BUDGET_BYTES) {
+		if (msgs >= max_msgs || bytes >= max_bytes) {
 			src->runnable = true;
 			return;
 		}

@@ -315,11 +315,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz_fe fe[FZ_NODES + 1];
 	struct fz_in in = { .p = data, .left = size };
 
-	/* Queues open at once and small: they fill, deliver and drop. */
+	/* Queues open at once and small: they fill, deliver and drop; short turns. */
 	d.cfg = (struct om_hostd_config){ .dir = "/nonexistent", .first_node = 1,
 					  .last_node = FZ_NODES,
 					  .max_payload = VIRTIO_OM_MAX_PAYLOAD,
-					  .queue_bytes = 1u << 16, .queue_msgs = 8 };
+					  .queue_bytes = 1u << 16, .queue_msgs = 8,
+					  .tx_budget_msgs = 4 };
 	if (om_loop_new(&d.loop))
 		abort();
 	memset(fe, 0, sizeof(fe));
