@@ -92,6 +92,16 @@ static int om_parse_allow_uid(const char *s, struct om_hostd_config *cfg)
 	return 0;
 }
 
+/* An option's number, 0..max: 0, or -EINVAL with the message for the user in err. */
+static int om_parse_opt_u32(const char *opt, const char *v, uint32_t max, uint32_t *out,
+			    char *err, size_t errlen)
+{
+	if (!parse_u32(v, 0, max, out))
+		return 0;
+	snprintf(err, errlen, "%s '%s': give 0..%u", opt, v, max);
+	return -EINVAL;
+}
+
 int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char *err,
 			size_t errlen)
 {
@@ -167,39 +177,29 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 			cfg->trace_gid_set = true;
 			break;
 		case 'b':
-			if (parse_u32(optarg, 0, OM_HOSTD_BACKOFF_MAX_MS, &cfg->backoff_ms)) {
-				snprintf(err, errlen, "--evict-backoff-ms '%s': give 0..%u", optarg,
-					 OM_HOSTD_BACKOFF_MAX_MS);
+			if (om_parse_opt_u32("--evict-backoff-ms", optarg, OM_HOSTD_BACKOFF_MAX_MS,
+					     &cfg->backoff_ms, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case 'r':
-			if (parse_u32(optarg, 0, OM_HOSTD_UNRESPONSIVE_MS_MAX, &cfg->unresponsive_ms)) {
-				snprintf(err, errlen, "--unresponsive-ms '%s': give 0..%u", optarg,
-					 OM_HOSTD_UNRESPONSIVE_MS_MAX);
+			if (om_parse_opt_u32("--unresponsive-ms", optarg, OM_HOSTD_UNRESPONSIVE_MS_MAX,
+					     &cfg->unresponsive_ms, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case 'q':
-			if (parse_u32(optarg, 0, OM_HOSTD_QUEUE_BYTES_MAX, &cfg->queue_bytes)) {
-				snprintf(err, errlen, "--queue-bytes '%s': give 0..%u", optarg,
-					 OM_HOSTD_QUEUE_BYTES_MAX);
+			if (om_parse_opt_u32("--queue-bytes", optarg, OM_HOSTD_QUEUE_BYTES_MAX,
+					     &cfg->queue_bytes, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case 'm':
-			if (parse_u32(optarg, 0, OM_HOSTD_QUEUE_MSGS_MAX, &cfg->queue_msgs)) {
-				snprintf(err, errlen, "--queue-msgs '%s': give 0..%u", optarg,
-					 OM_HOSTD_QUEUE_MSGS_MAX);
+			if (om_parse_opt_u32("--queue-msgs", optarg, OM_HOSTD_QUEUE_MSGS_MAX,
+					     &cfg->queue_msgs, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case 'a':
-			if (parse_u32(optarg, 0, OM_HOSTD_UNRESPONSIVE_MS_MAX, &cfg->queue_after_ms)) {
-				snprintf(err, errlen, "--queue-after-ms '%s': give 0..%u", optarg,
-					 OM_HOSTD_UNRESPONSIVE_MS_MAX);
+			if (om_parse_opt_u32("--queue-after-ms", optarg, OM_HOSTD_UNRESPONSIVE_MS_MAX,
+					     &cfg->queue_after_ms, err, errlen))
 				return -EINVAL;
-			}
 			break;
 		case 'h':
 			return OM_HOSTD_HELP;

@@ -251,6 +251,29 @@ static void arguments(void **state)
 	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--evict-backoff-ms",
 			       "60001", NULL),
 			 -EINVAL);
+	/* Destination queues: defaults, values, bounds and the message of each. */
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", NULL), OM_HOSTD_RUN);
+	assert_int_equal(cfg.queue_bytes, OM_HOSTD_QUEUE_BYTES_DEFAULT);
+	assert_int_equal(cfg.queue_msgs, OM_HOSTD_QUEUE_MSGS_DEFAULT);
+	assert_int_equal(cfg.queue_after_ms, OM_HOSTD_QUEUE_AFTER_MS_DEFAULT);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--queue-bytes", "0",
+			       "--queue-msgs", "16", "--queue-after-ms", "0", NULL),
+			 OM_HOSTD_RUN);
+	assert_int_equal(cfg.queue_bytes, 0);
+	assert_int_equal(cfg.queue_msgs, 16);
+	assert_int_equal(cfg.queue_after_ms, 0);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--queue-bytes",
+			       "1073741825", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "--queue-bytes '1073741825': give 0..1073741824");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--queue-msgs", "-1",
+			       NULL),
+			 -EINVAL);
+	assert_string_equal(err, "--queue-msgs '-1': give 0..1048576");
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--queue-after-ms",
+			       "1s", NULL),
+			 -EINVAL);
+	assert_string_equal(err, "--queue-after-ms '1s': give 0..3600000");
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--bogus", NULL), -EINVAL);
 	assert_int_equal(parse(&cfg, err, sizeof(err), "--dir", NULL), -EINVAL);
 	assert_non_null(strstr(err, "needs a value"));
