@@ -11,6 +11,7 @@
  * pages the call changed are written back and all are dropped. Every
  * uaccess path works unchanged.
  */
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
@@ -20,6 +21,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
 #include <linux/sched/task_stack.h>
+#include <linux/signalfd.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <asm/unistd.h>
@@ -202,20 +204,52 @@ static int om_deputy_flush(struct om_proc *p)
 	return err;
 }
 
+static int om_signalfd_mask(const void *arg, struct file *file, unsigned int fd)
+{
+	sigset_t *all = (sigset_t *)arg, mask;
+
+	if (signalfd_file_mask(file, &mask))
+		sigorsets(all, all, &mask);
+	return 0;
+}
+
+/*
+ * The signals the deputy holds at home rather than send on: those the
+ * process blocks that a signalfd of its (at home, with its files) reads.
+ * There a forwarded read or poll of the signalfd finds them, as it would
+ * had the process never left; the others go to the process, whose mask
+ * and handlers rule.
+ */
+static void om_deputy_held(struct om_proc *p, sigset_t *held)
+{
+	sigset_t readable;
+
+	sigemptyset(&readable);
+	iterate_fd(current->files, 0, om_signalfd_mask, &readable);
+	sigandsets(held, &readable, &p->away_blocked);
+	sigdelsetmask(held, sigmask(SIGKILL) | sigmask(SIGSTOP));
+}
+
 /**
  * om_deputy_forward_signals() - send the deputy's pending signals on
  * @p: the deputy's half
  *
- * SIGKILL stays: it ends the deputy, and with it the process.
+ * SIGKILL stays: it ends the deputy, and with it the process. The signals
+ * held at home (om_deputy_held()) stay too, blocked in the deputy so they
+ * do not wake it.
  */
 void om_deputy_forward_signals(struct om_proc *p)
 {
 	kernel_siginfo_t info;
 	enum pid_type type;
-	sigset_t keep;
+	sigset_t keep, held;
 	int sig;
 
-	siginitset(&keep, sigmask(SIGKILL));
+	om_deputy_held(p, &held);
+	if (!sigequalsets(&held, &current->blocked))
+		set_current_blocked(&held);
+	keep = held;
+	sigaddset(&keep, SIGKILL);
 	for (;;) {
 		spin_lock_irq(&current->sighand->siglock);
 		sig = dequeue_signal(&keep, &info, &type);
@@ -302,6 +336,8 @@ static void om_deputy_enter(struct om_proc *p, struct mm_struct *mm)
 		sigemptyset(&sa->sa_mask);
 	}
 	spin_unlock_irq(&sh->siglock);
+	/* The process's mask as it left: what a signalfd at home may hold. */
+	p->away_blocked = current->blocked;
 	sigemptyset(&none);
 	set_current_blocked(&none);
 	om_proc_rekey(p, OM_DEPUTY);

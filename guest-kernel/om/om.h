@@ -99,6 +99,7 @@ struct om_stats {
  * @conts: SIGCONTs a remote received from its deputy, or the deputy sent
  * @home_orphaned: a remote: its process group at home is orphaned
  * @cpu_lacks: what the last destination's CPU lacked (a refused move), for debug
+ * @away_blocked: a deputy: the process's blocked signals when it left
  */
 struct om_proc {
 	refcount_t ref;
@@ -146,6 +147,7 @@ struct om_proc {
 	atomic_t conts;
 	bool home_orphaned;
 	char cpu_lacks[192];
+	sigset_t away_blocked;
 };
 
 /* A received message waiting in an inbox. */

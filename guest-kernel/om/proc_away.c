@@ -120,13 +120,27 @@ static ssize_t om_proc_read_own(struct om_proc *p, u32 what, loff_t pos, char *b
 	file = file_open_root_mnt(om_proc_mnt, path, O_RDONLY, 0);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
-	while (done < len) {
-		n = kernel_read(file, buf + done, len - done, &pos);
+	/*
+	 * These are seq_files read with seq_read, not read_iter, which
+	 * kernel_read() wants: read them through seq_read_iter() directly.
+	 */
+	if (file->f_op->read != seq_read)
+		done = -EINVAL;
+	while (done >= 0 && done < len) {
+		struct kvec kv = { buf + done, len - done };
+		struct iov_iter iter;
+		struct kiocb kiocb;
+
+		init_sync_kiocb(&kiocb, file);
+		kiocb.ki_pos = pos;
+		iov_iter_kvec(&iter, ITER_DEST, &kv, 1, kv.iov_len);
+		n = seq_read_iter(&kiocb, &iter);
 		if (n <= 0) {
 			if (n < 0 && !done)
 				done = n;
 			break;
 		}
+		pos = kiocb.ki_pos;
 		done += n;
 	}
 	fput(file);

@@ -5,6 +5,7 @@
  * its answers to the deputy's reads and writes of its memory.
  */
 #include <linux/cpumask.h>
+#include <linux/delay.h>
 #include <linux/mm.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
@@ -297,6 +298,30 @@ static long om_forward_call(struct om_proc *p, long nr, const unsigned long args
 }
 
 /*
+ * A call that runs only at home: go home and run it there. A homecoming
+ * that fails for a reason that passes (a time-out, memory short at home, a
+ * lost message) is tried again, after 10 ms doubling up to 1 s: the call
+ * does not fail for the cluster's trouble. A signal meanwhile restarts the
+ * call after its handler, as any restartable call; home lost ends the
+ * process (SIGKILL). Only a homecoming that can never work (home's CPU
+ * cannot run it, or home refuses it as malformed) fails the call.
+ */
+static long om_go_home_for_call(struct om_proc *p)
+{
+	unsigned int delay = 10;
+	int err;
+
+	for (;;) {
+		err = om_go_home(p, true);
+		if (err == -ENOEXEC || err == -EINVAL || err == -EPROTO)
+			return err;
+		if (signal_pending(current) || msleep_interruptible(delay))
+			return -ERESTARTNOINTR;
+		delay = min(delay * 2, 1000u);
+	}
+}
+
+/*
  * times() away: the clock it returns and the children's times are home's
  * (the children are reaped there, by forwarded waits); the process's own
  * times are here.
@@ -344,8 +369,8 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		nr = -1;
 		break;
 	default:
-		/* Returns only if the process cannot go home. */
-		regs->ax = om_go_home(p, true);
+		/* Returns only if the process cannot go home (or a signal came first). */
+		regs->ax = om_go_home_for_call(p);
 		nr = -1;
 		break;
 	}

@@ -23,6 +23,8 @@
  *   om-continue jobctl NODE        a child away is stopped and continued from
  *                                  home: its parent's waitpid(WUNTRACED /
  *                                  WCONTINUED) and /proc at home see it
+ *   om-continue signalfd NODE      a signalfd at home reads the signals sent to
+ *                                  it away; the other blocked ones stay pending
  *
  * The harness waits for the line "phase N" before acting on phase N.
  */
@@ -38,6 +40,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/times.h>
@@ -639,6 +642,52 @@ static int jobctl_stop(pid_t pid, int fd, int sig)
 	return 0;
 }
 
+/*
+ * SIGUSR1 and SIGUSR2 blocked, a signalfd for SIGUSR1 (at home, with the
+ * process's files): away, SIGUSR1 sent to it is read from the signalfd,
+ * SIGUSR2 stays pending for the process; both as at home.
+ */
+static int mode_signalfd(const char *node)
+{
+	struct signalfd_siginfo si;
+	sigset_t block, usr1, pending;
+	struct timespec none = { 0, 0 };
+	int fd;
+	long rc;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigaddset(&block, SIGUSR2);
+	sigprocmask(SIG_SETMASK, &block, NULL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	fd = signalfd(-1, &usr1, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (fd < 0 || go(node))
+		return 2;
+	kill(getpid(), SIGUSR1);
+	kill(getpid(), SIGUSR2);
+	rc = read(fd, &si, sizeof(si));
+	CHECK(rc == sizeof(si) && si.ssi_signo == SIGUSR1 && (pid_t)si.ssi_pid == getpid(),
+	      "away, the signalfd reads SIGUSR1 from pid %d: got %ld bytes, signal %u from %u (errno %d)",
+	      (int)getpid(), rc, rc > 0 ? si.ssi_signo : 0, rc > 0 ? si.ssi_pid : 0, err_of(rc));
+	rc = read(fd, &si, sizeof(si));
+	CHECK(rc == -1 && errno == EAGAIN, "and nothing more (got %ld, errno %d)", rc, err_of(rc));
+	sigpending(&pending);
+	CHECK(sigismember(&pending, SIGUSR2) && !sigismember(&pending, SIGUSR1),
+	      "SIGUSR2 is pending for the process, SIGUSR1 no more");
+	kill(getpid(), SIGUSR1);
+	if (go("home"))
+		return 3;
+	rc = read(fd, &si, sizeof(si));
+	CHECK(rc == sizeof(si) && si.ssi_signo == SIGUSR1,
+	      "held at home while away, the next SIGUSR1 is read at home (%ld, errno %d)", rc,
+	      err_of(rc));
+	rc = sigtimedwait(&block, NULL, &none);
+	CHECK(rc == SIGUSR2, "back home, SIGUSR2 is still pending (%ld, errno %d)", rc, err_of(rc));
+	close(fd);
+	return 0;
+}
+
 static int mode_jobctl(const char *node)
 {
 	char where[32];
@@ -696,6 +745,7 @@ int main(int argc, char **argv)
 		{ "cputime", mode_cputime }, { "itimer", mode_itimer },
 		{ "sigmask", mode_sigmask }, { "shared", mode_shared },
 		{ "sandbox", mode_sandbox }, { "jobctl", mode_jobctl },
+		{ "signalfd", mode_signalfd },
 	};
 	int rc = 2;
 	size_t i;

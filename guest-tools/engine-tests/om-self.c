@@ -11,6 +11,8 @@
  *   om-self fork NODE             a call that runs only at home takes it home
  *   om-self vanish NODE MIB       a move whose destination dies midway: the
  *                                 process goes on at home, memory intact
+ *   om-self relay NODE MIB        a move while the relay dies and comes back:
+ *                                 it ends at NODE or home, memory intact
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -250,6 +252,45 @@ static int test_vanish(const char *node, long mib)
 	return 0;
 }
 
+static size_t mem_first_bad(const unsigned long long *mem, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len / 8; i++)
+		if (mem[i] != (i ^ 0xa5a5a5a5a5a5a5a5ull))
+			break;
+	return i * 8;
+}
+
+static int test_relay(const char *node, long mib)
+{
+	size_t len = (size_t)mib << 20, i;
+	unsigned long long *mem = malloc(len);
+	char now[32];
+	int err;
+
+	CHECK(mem != NULL, "malloc %ld MiB", mib);
+	if (!mem)
+		return 0;
+	for (i = 0; i < len / 8; i++)
+		mem[i] = i ^ 0xa5a5a5a5a5a5a5a5ull;
+	printf("moving %ld MiB to node %s\n", mib, node);
+	err = where_write(node, strlen(node));
+	CHECK(!err, "write %s: %s", node, strerror(-err));
+	/* Here once the move is over: done, or taken back. */
+	where_read(now, sizeof(now));
+	printf("after the relay's restart: at %s (%s)\n", now,
+	       last_error() ? strerror((int)last_error()) : "moved");
+	CHECK(!strcmp(now, node) || (!strcmp(now, "home") && last_error()),
+	      "at %s, last error %llu", now, last_error());
+	CHECK(mem_first_bad(mem, len) == len, "memory differs at byte %zu", mem_first_bad(mem, len));
+	if (strcmp(now, "home"))
+		go("home");
+	CHECK(mem_first_bad(mem, len) == len, "at home, memory differs at byte %zu",
+	      mem_first_bad(mem, len));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -267,6 +308,8 @@ int main(int argc, char **argv)
 		test_fork(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "vanish"))
 		test_vanish(argv[2], atol(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "relay"))
+		test_relay(argv[2], atol(argv[3]));
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-self.c\n");
 		return 2;

@@ -150,6 +150,8 @@ run 1 "MAP_SHARED|MAP_ANONYMOUS memory only it maps moves; shared with a child, 
 run 1 "no_new_privs travels with the process" "$libexec/om-continue" sandbox 3
 run 1 "job control: a process away stops and continues at home's word; its parent's waitpid() and /proc at home see it" \
 	"$libexec/om-continue" jobctl 2
+run 1 "a signalfd at home reads the signals of the process away; its other blocked signals stay pending" \
+	"$libexec/om-continue" signalfd 2
 stay=$(oc exec -t 30 1 -- sh -c '/usr/libexec/omvm/om-continue sleep pause >/dev/null & p=$!; sleep 1; cat /proc/$p/hpc/stay; kill -9 $p')
 echo "#   stay: ${stay:-(nothing)}"
 check "a sleeping process has no stay reason" '[ -z "$stay" ]'
@@ -361,6 +363,16 @@ check "the kernel log names each injected failure" \
 	'grep -q "fault injected: pages" <<<"$klog" && grep -q "fault injected: go-lost" <<<"$klog" &&
 	 grep -q "no answer to GO" <<<"$klog"'
 
+echo "# a call that runs only at home, whose homecoming fails once"
+# Node 1 refuses the next COMMIT it receives: the homecoming fork asks for.
+commits() { oc exec -t 30 1 -- dmesg | grep -c "fault injected: commit" || true; }
+c0=$(commits)
+arm 1 2
+run 1 "a home-first call whose homecoming fails goes home again and runs (fork after a refused COMMIT)" \
+	"$libexec/om-self" fork 2
+disarm 1
+check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'
+
 echo "# a move whose destination dies midway"
 bg 1 vanish "$libexec/om-self" vanish 3 300
 bg_grep 1 vanish "^moving" 60 || true
@@ -369,6 +381,16 @@ oc stop --kill 3 >/dev/null
 bg_wait 1 vanish 300 >"$E2E_RUN_DIR/vanish.out" && rc=0 || rc=$?
 sed 's/^/#   /' "$E2E_RUN_DIR/vanish.out"
 check "the process goes on at home, its memory intact, the failure reported" '[ "$rc" -eq 0 ]'
+
+echo "# a move while the relay dies (SIGKILL) and comes back"
+bg 1 relay "$libexec/om-self" relay 2 200
+bg_grep 1 relay "^moving" 60 || true
+sleep 1
+oc relay --kill restart >/dev/null || echo "#   the relay did not restart"
+bg_wait 1 relay 300 >"$E2E_RUN_DIR/relay.out" && rc=0 || rc=$?
+sed 's/^/#   /' "$E2E_RUN_DIR/relay.out"
+check "the process ends the move at node 2 or home, runs once, its memory intact (status $rc)" \
+	'[ "$rc" -eq 0 ] && [ -z "$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk "\$1 == 1")" ]'
 
 echo "# clocks never jump: moved 1->2->home->3, node 3 booted minutes after node 1"
 oc start 3 >/dev/null
