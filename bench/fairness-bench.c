@@ -54,7 +54,7 @@ static struct {
 	double seconds, warm_up;
 	unsigned int rounds, trickle_ms;
 	uint32_t size;
-} o = { .omhostd = "omhostd", .seconds = 3, .warm_up = 2, .rounds = 3, .trickle_ms = 50,
+} o = { .omhostd = "omhostd", .seconds = 3, .warm_up = 2, .rounds = 5, .trickle_ms = 50,
 	.size = 4096 };
 
 static char g_dir[64];
