@@ -217,6 +217,51 @@ static void undeliverable_messages_are_traced(void **state)
 	assert_int_equal(rh_node(&fx->h, 1)->c.undeliverable, 2);
 }
 
+/*
+ * A message held in its destination's queue is traced when it is
+ * delivered from there (RELAYED, its payload from omhostd's copy), or
+ * when the queue is dropped (UNDELIVERABLE), once either way.
+ */
+static void queued_messages_are_traced_once(void **state)
+{
+	struct fx *fx = *state;
+	unsigned char p[24];
+
+	fx->h.d.cfg.queue_msgs = 8;
+	fx->h.d.cfg.queue_bytes = 1u << 16;
+	assert_int_equal(attach(fx, "trace", 0), 0);
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		struct om_msg_hdr h = rh_hdr(VIRTIO_OM_T_TEST_DATA, 3, sizeof(p));
+
+		h.seq = seq;
+		for (unsigned int b = 0; b < sizeof(p); b++)
+			p[b] = (unsigned char)(seq + b);
+		rh_send(&fx->h, 1, &h, p, 2);
+	}
+	rh_run(&fx->h); /* node 3 has no rx buffer: both queued */
+	assert_int_equal(rh_node(&fx->h, 3)->queued_msgs, 2);
+	drain_peer(fx);
+	assert_int_equal(fx->n_got, 0);
+	rh_post_rx(&fx->h, 3, VIRTIO_OM_HDR_SIZE + sizeof(p));
+	rh_run(&fx->h);
+	om_relay_node_down(rh_node(&fx->h, 3), VIRTIO_OM_NODE_DISCONNECTED);
+	om_hostd_settle(&fx->h.d); /* publishes the records */
+	drain_peer(fx);
+	for (uint64_t seq = 1; seq <= 2; seq++) {
+		struct om_trace_rec r = *next_rec(fx);
+
+		assert_int_equal(r.event, seq == 1 ? OM_TRACE_RELAYED : OM_TRACE_UNDELIVERABLE);
+		assert_int_equal(r.h.src_node, 1);
+		assert_int_equal(r.h.dst_node, 3);
+		assert_int_equal(r.h.seq, seq);
+		assert_int_equal(r.caplen, sizeof(p));
+		for (uint32_t b = 0; b < r.caplen; b++)
+			assert_int_equal(r.payload[b], (unsigned char)(seq + b));
+	}
+	assert_int_equal(fx->next, fx->n_got);
+	assert_int_equal(rh_node(&fx->h, 3)->c.queue_dropped, 1);
+}
+
 static void control_messages_are_traced(void **state)
 {
 	struct fx *fx = *state;
@@ -404,6 +449,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(records_carry_stamped_header_and_payload_head, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(undeliverable_messages_are_traced, setup, teardown),
+		cmocka_unit_test_setup_teardown(queued_messages_are_traced_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(control_messages_are_traced, setup, teardown),
 		cmocka_unit_test_setup_teardown(slow_listener_misses_counted_relay_unharmed, setup,
 						teardown),
