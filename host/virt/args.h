@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* omvirt's command line: what the user asked for, validated. */
+#ifndef OM_VIRT_ARGS_H
+#define OM_VIRT_ARGS_H
+
+#include <stddef.h>
+
+#include "domain-xml.h"
+
+enum omv_cmd {
+	OMV_CMD_DEFINE,
+	OMV_CMD_XML, /* define's XML, printed instead of defined */
+	OMV_CMD_LIST,
+	OMV_CMD_UNDEFINE,
+	OMV_CMD_INSTALL_HOOK,
+	OMV_CMD_HELP,
+};
+
+struct omv_args {
+	enum omv_cmd cmd;
+	const char *uri;         /* --connect; NULL: libvirt's default */
+	struct om_vdomain dom;   /* define, xml; undefine: the name */
+	const char *hooks_dir;   /* install-hook */
+	const char *hook;        /* install-hook: the program the hook runs */
+};
+
+extern const char omv_usage[];
+
+/*
+ * Parses argv into a. Returns 0, or -EINVAL with a message for the user in
+ * err (the caller exits OMV_EXIT_USAGE). File paths are taken as given;
+ * omv_files_resolve checks them.
+ */
+int omv_args_parse(int argc, char **argv, struct omv_args *a, char *err, size_t errlen);
+
+#endif /* OM_VIRT_ARGS_H */
