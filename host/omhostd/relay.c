@@ -571,7 +571,8 @@ void om_relay_node_down(struct om_node *n, uint32_t reason)
 		if (!p || p == n)
 			continue;
 		/* Its queued messages would reach p after the NODE_DOWN about it. */
-		om_queue_drop(p, n->id);
+		if (om_queue_drop(p, n->id) && !p->queued_msgs && TAILQ_EMPTY(&p->waiters))
+			p->queue_open = false;
 		if (n->state == OM_NODE_UP && om_node_usable(p))
 			om_relay_queue_ctl(p, VIRTIO_OM_T_NODE_DOWN, n->id, reason);
 	}

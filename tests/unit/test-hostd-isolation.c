@@ -250,6 +250,7 @@ static void a_node_going_down_takes_its_queued_messages_along(void **state)
 	om_relay_node_down(n1, VIRTIO_OM_NODE_DISCONNECTED);
 	n1->state = OM_NODE_CONNECTED;
 	assert_int_equal(n3->queued_msgs, 1);
+	assert_true(n3->queue_open);
 	assert_int_equal(n3->c.queue_dropped, 2);
 	assert_int_equal(n1->c.undeliverable, 2);
 	post_rx(h, 3, 4);
@@ -274,6 +275,22 @@ static void a_node_going_down_takes_its_queued_messages_along(void **state)
 	assert_int_equal(n2->c.undeliverable, 3);
 	assert_null(n2->stalled);
 	n1->state = OM_NODE_UP;
+	relay_free(h);
+}
+
+/* A queue left empty by its only source going down closes. */
+static void a_queue_emptied_by_a_source_going_down_closes(void **state)
+{
+	struct rh *h = relay(16, QMSGS, QBYTES, 0);
+	struct om_node *n1 = rh_node(h, 1), *n3 = rh_node(h, 3);
+
+	(void)state;
+	send_seq(h, 1, 3, 1);
+	rh_run(h);
+	assert_true(n3->queue_open);
+	om_relay_node_down(n1, VIRTIO_OM_NODE_DISCONNECTED);
+	assert_int_equal(n3->queued_msgs, 0);
+	assert_false(n3->queue_open);
 	relay_free(h);
 }
 
@@ -334,6 +351,7 @@ int main(void)
 		cmocka_unit_test(the_queue_opens_after_queue_after_ms),
 		cmocka_unit_test(an_unresponsive_receiver_loses_its_queue_counted),
 		cmocka_unit_test(a_node_going_down_takes_its_queued_messages_along),
+		cmocka_unit_test(a_queue_emptied_by_a_source_going_down_closes),
 		cmocka_unit_test(a_busy_ring_gets_turns_not_the_relay),
 	};
 
