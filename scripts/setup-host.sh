@@ -19,6 +19,10 @@ PACKAGES=(
 	dpkg-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev python3-venv
 	# guest firmware (SeaBIOS, linuxboot option ROM) and guest userland
 	seabios qemu-system-data busybox-static
+	# omvirt (libvirt's C API, libxml2) and its tests: a libvirtd of their own
+	# to define domains against, virt-xml-validate (libvirt-clients), xmllint
+	libvirt-dev libxml2-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+	libxml2-utils
 )
 
 missing=()

@@ -168,7 +168,7 @@ int omv_args_parse(int argc, char **argv, struct omv_args *a, char *err, size_t 
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ 0 },
 	};
-	int i = 1, opt;
+	int i = 1, opt, idx;
 	bool found = false;
 
 	memset(a, 0, sizeof(*a));
@@ -197,10 +197,13 @@ int omv_args_parse(int argc, char **argv, struct omv_args *a, char *err, size_t 
 	if (!found)
 		return fail(err, errlen, "unknown command '%s'", argv[i]);
 
-	/* getopt from the command on: argv[i] stands for argv[0]. */
+	/*
+	 * getopt from the command on (argv[i] stands for argv[0]); options may
+	 * follow operands (`undefine NAME -c URI`).
+	 */
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc - i, argv + i, "+", opts, NULL)) != -1) {
+	while ((idx = -1, opt = getopt_long(argc - i, argv + i, "c:", opts, &idx)) != -1) {
 		if (opt == '?')
 			return fail(err, errlen, "unknown option or missing value: '%s'",
 				    argv[i + optind - 1]);
@@ -208,13 +211,13 @@ int omv_args_parse(int argc, char **argv, struct omv_args *a, char *err, size_t 
 			a->cmd = OMV_CMD_HELP;
 			return 0;
 		}
-		if (opt == OPT_CONNECT) {
+		if (opt == OPT_CONNECT || opt == 'c') {
 			a->uri = optarg;
 			continue;
 		}
 		if (!takes(a->cmd, opt))
-			return fail(err, errlen, "'%s' does not apply to this command",
-				    argv[i + optind - 1]);
+			return fail(err, errlen, "'--%s' does not apply to this command",
+				    opts[idx].name);
 		if (opt == OPT_HOOKS_DIR)
 			a->hooks_dir = optarg;
 		else if (opt == OPT_HOOK)
