@@ -225,58 +225,60 @@ static unsigned long long last_error(void)
 	return at ? (unsigned long long)-atoll(at + 12) : 0;
 }
 
-static int test_vanish(const char *node, long mib)
+/* MIB MiB of a known pattern, then a move to NODE asked: NULL if no memory. */
+static unsigned long long *mem_moving(const char *node, long mib)
 {
 	size_t len = (size_t)mib << 20, i;
 	unsigned long long *mem = malloc(len);
-	char now[32];
 	int err;
 
 	CHECK(mem != NULL, "malloc %ld MiB", mib);
 	if (!mem)
-		return 0;
+		return NULL;
 	for (i = 0; i < len / 8; i++)
 		mem[i] = i ^ 0x5a5a5a5a5a5a5a5aull;
 	printf("moving %ld MiB to node %s\n", mib, node);
 	err = where_write(node, strlen(node));
 	CHECK(!err, "write %s: %s", node, strerror(-err));
-	/* Here once the move is over, whatever its outcome. */
-	where_read(now, sizeof(now));
-	CHECK(!strcmp(now, "home"), "where says %s after the destination died", now);
-	printf("still at %s, the move failed with: %s\n", now, strerror((int)last_error()));
-	CHECK(last_error() != 0, "the failed move left no error");
-	for (i = 0; i < len / 8; i++)
-		if (mem[i] != (i ^ 0x5a5a5a5a5a5a5a5aull))
-			break;
-	CHECK(i == len / 8, "memory differs at byte %zu", i * 8);
-	return 0;
+	return mem;
 }
 
+/* The first byte of mem_moving()'s memory that is not as written, or len. */
 static size_t mem_first_bad(const unsigned long long *mem, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len / 8; i++)
-		if (mem[i] != (i ^ 0xa5a5a5a5a5a5a5a5ull))
+		if (mem[i] != (i ^ 0x5a5a5a5a5a5a5a5aull))
 			break;
 	return i * 8;
 }
 
-static int test_relay(const char *node, long mib)
+static int test_vanish(const char *node, long mib)
 {
-	size_t len = (size_t)mib << 20, i;
-	unsigned long long *mem = malloc(len);
+	size_t len = (size_t)mib << 20;
+	unsigned long long *mem = mem_moving(node, mib);
 	char now[32];
-	int err;
 
-	CHECK(mem != NULL, "malloc %ld MiB", mib);
 	if (!mem)
 		return 0;
-	for (i = 0; i < len / 8; i++)
-		mem[i] = i ^ 0xa5a5a5a5a5a5a5a5ull;
-	printf("moving %ld MiB to node %s\n", mib, node);
-	err = where_write(node, strlen(node));
-	CHECK(!err, "write %s: %s", node, strerror(-err));
+	/* Here once the move is over, whatever its outcome. */
+	where_read(now, sizeof(now));
+	CHECK(!strcmp(now, "home"), "where says %s after the destination died", now);
+	printf("still at %s, the move failed with: %s\n", now, strerror((int)last_error()));
+	CHECK(last_error() != 0, "the failed move left no error");
+	CHECK(mem_first_bad(mem, len) == len, "memory differs at byte %zu", mem_first_bad(mem, len));
+	return 0;
+}
+
+static int test_relay(const char *node, long mib)
+{
+	size_t len = (size_t)mib << 20;
+	unsigned long long *mem = mem_moving(node, mib);
+	char now[32];
+
+	if (!mem)
+		return 0;
 	/* Here once the move is over: done, or taken back. */
 	where_read(now, sizeof(now));
 	printf("after the relay's restart: at %s (%s)\n", now,
