@@ -17,13 +17,7 @@ export OMHOSTD_CONF=$tmp/omhostd.conf OMHOSTD_RUNTIME_DIR=$tmp/run OMHOSTD_PIDFI
 # Run by sh: meson's configured copy in the build tree is not executable.
 service() { sh "$svc" "$@"; }
 trap 'service stop >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-fail=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
-same() {
-	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 if [ "$(id -u)" -eq 0 ]; then user=nobody group=nogroup; else user=$(id -un) group=$(id -gn); fi
 uid=$(id -u "$user")
@@ -59,5 +53,4 @@ same "start without settings: status 1" "$(service start 2>&1; echo "status $?")
 	"omhostd-service: no $OMHOSTD_CONF: run omhostd-service setup first
 status 1"
 
-echo "1..$n"
-exit $fail
+tap_end

@@ -12,10 +12,7 @@ set -uo pipefail
 omvirt=$1 hook=$2
 tmp=$(mktemp -d /tmp/om-virt-cli.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
-fail=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
+. "$(dirname "$0")/tap.sh"
 # expect NAME STATUS STDERR CMD...: the command's exit status and whole stderr.
 expect() {
 	local name=$1 want_rc=$2 want_err=$3 rc
@@ -108,5 +105,4 @@ else
 fi
 expect "the installed hook runs omvirt-hook" 1 "$refusal" "$script" om-node3 prepare begin - <"$x"
 
-echo "1..$n"
-exit $fail
+tap_end

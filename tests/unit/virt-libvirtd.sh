@@ -13,16 +13,7 @@ set -uo pipefail
 omvirt=$1 qemu=$2 omhostd=$3
 tmp=$(mktemp -d /tmp/om-virt-lv.XXXXXX)
 chmod 755 "$tmp"
-fail=0
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); fail=1; echo "not ok $n - $*"; }
-# same NAME GOT WANT
-same() {
-	if [ "$2" = "$3" ]; then ok "$1"; else
-		not_ok "$1"; echo "#   got:"; echo "$2" | sed 's/^/#     /'; echo "#   want:"; echo "$3" | sed 's/^/#     /'
-	fi
-}
+. "$(dirname "$0")/tap.sh"
 # expect NAME STATUS STDOUT+STDERR CMD...
 expect() {
 	local name=$1 want_rc=$2 want=$3 got rc
@@ -100,8 +91,7 @@ if timeout 10 virsh -c "$uri" list --all --name >/dev/null 2>&1; then
 	ok "our own libvirtd answers at $uri"
 else
 	not_ok "libvirtd does not answer at $uri"
-	echo "1..$n"
-	exit 1
+	tap_end
 fi
 
 "$omhostd" --dir "$relay" --nodes 1 >"$tmp/omhostd.log" 2>&1 &
@@ -169,5 +159,4 @@ for p in $daemons; do
 done
 same "libvirtd and virtlogd stopped by pid ($(echo $daemons))" "$(echo $daemons | wc -w) $left" "2 "
 
-echo "1..$n"
-exit $fail
+tap_end
