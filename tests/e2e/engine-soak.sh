@@ -29,8 +29,9 @@ klog=$(oc exec -t 30 1 -- dmesg)
 check "KUnit: every suite passed on this kernel" \
 	'grep -qE "^ *ok [0-9]+ omvm-engine-receive" <<<"$klog" && ! grep -qE "not ok " <<<"$klog"'
 
-# One round, in node 1: a process that ends away, one killed away, one
-# moved back and forth and ended at home. Prints "moves N" and FAIL lines.
+# One round, in node 1: a process that ends away, one read through /proc
+# at home then killed away, one moved back and forth and ended at home.
+# Prints "moves N" and FAIL lines.
 cat >"$E2E_RUN_DIR/round.sh" <<'EOF'
 lib=/usr/libexec/omvm
 moves=0
@@ -45,6 +46,11 @@ wait $p || echo "FAIL ended away: status $?"
 $lib/om-compute 100000000 1000 >/dev/null & p=$!
 log "kill-away $p: to 3"
 om-migrate $p 3 >/dev/null && moves=$((moves + 1)) || echo "FAIL to 3"
+# Home's /proc of it, read from node 3 (proc_away.c), under the debug kernel too.
+log "kill-away $p: /proc at home"
+for f in cmdline environ maps status stat; do
+	cat /proc/$p/$f >/dev/null || echo "FAIL /proc/$p/$f at home"
+done
 log "kill-away $p: kill"
 kill -9 $p
 wait $p
