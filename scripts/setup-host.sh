@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
 	# host programs and tests
 	build-essential pkg-config meson ninja-build liburing-dev libcmocka-dev
+	# omhostd tells systemd it is ready (sd_notify)
+	libsystemd-dev
 	# fuzzing omhostd (libFuzzer)
 	clang libclang-rt-14-dev
 	# omtrace's Wireshark dissector is tested with Debian's tshark

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <systemd/sd-daemon.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
@@ -207,6 +208,20 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 	om_loop_free(d->loop);
 }
 
+/*
+ * Every node socket listens and the control socket answers: tell systemd
+ * (Type=notify), so that units ordered after omhostd, libvirtd's guests,
+ * start against a serving relay.
+ */
+static void om_hostd_notify_ready(const struct om_hostd *d)
+{
+	int err = sd_notifyf(0, "READY=1\nSTATUS=serving nodes %u-%u in %s", d->cfg.first_node,
+			     d->cfg.last_node, d->cfg.dir);
+
+	if (err < 0)
+		om_log("cannot tell systemd omhostd is ready: %s", strerror(-err));
+}
+
 int main(int argc, char **argv)
 {
 	struct om_hostd d = { .control_fd = -1, .grace_fd = -1, .responsive_fd = -1 };
@@ -231,6 +246,7 @@ int main(int argc, char **argv)
 		rc = 1;
 	} else {
 		om_log("serving nodes %u-%u in %s", d.cfg.first_node, d.cfg.last_node, d.cfg.dir);
+		om_hostd_notify_ready(&d);
 		while (!d.stop) {
 			/* Rings left with messages: look at the other events, then go on. */
 			int e = om_loop_run_once(d.loop, d.more_work ? 0 : -1);
@@ -244,6 +260,9 @@ int main(int argc, char **argv)
 				om_hostd_settle(&d);
 		}
 	}
+	/* Without NOTIFY_SOCKET (not under systemd) sd_notify() does nothing. */
+	if (sd_notify(0, "STOPPING=1") < 0)
+		om_log("cannot tell systemd omhostd stops");
 	om_hostd_stop(&d, &sig);
 	return rc;
 }
