@@ -1,21 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* omcluster exec, cp and console: acting on one guest of a running cluster. */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "agent-client.h"
+#include "agent-run.h"
 #include "omcluster.h"
 #include "proc.h"
 #include "readiness.h"
-
-/* Exit status when the command could not be run at all (as ssh does). */
-#define EXEC_FAILED 255
 
 /* Loads the cluster and finds a running node; 0 or an exit status. */
 static int running_node(const struct om_ctx *ctx, struct om_cluster_state *st,
@@ -34,21 +27,26 @@ static int running_node(const struct om_ctx *ctx, struct om_cluster_state *st,
 	return 0;
 }
 
-static int open_agent(const struct om_node_state *n, struct om_agent *a)
+/* Where a node's agent answers, and its lock: what agent-run.c needs. */
+struct agent_at {
+	char who[32], sock[PATH_MAX], lock[PATH_MAX];
+	struct om_agent_target t;
+};
+
+static int agent_of(const struct om_node_state *n, struct agent_at *at)
 {
-	char sock[PATH_MAX], lock[PATH_MAX];
 	struct om_guest g;
-	int err;
 
 	om_node_guest(n, &g);
-	if (om_guest_path(&g, OM_GUEST_AGENT, sock, sizeof(sock)) ||
-	    om_guest_path(&g, OM_GUEST_AGENT_LOCK, lock, sizeof(lock)))
+	snprintf(at->who, sizeof(at->who), "node %u", n->node);
+	if (om_guest_path(&g, OM_GUEST_AGENT, at->sock, sizeof(at->sock)) ||
+	    om_guest_path(&g, OM_GUEST_AGENT_LOCK, at->lock, sizeof(at->lock))) {
+		om_error("node %u: its directory's path is too long", n->node);
 		return -ENAMETOOLONG;
-	err = om_agent_open(a, sock, lock);
-	if (err)
-		om_error("node %u: cannot reach the guest agent at %s: %s", n->node, sock,
-			 strerror(-err));
-	return err;
+	}
+	at->t = (struct om_agent_target){ .who = at->who, .sock = at->sock, .lock = at->lock,
+					  .say = om_error };
+	return 0;
 }
 
 int om_cmd_exec(const struct om_ctx *ctx)
@@ -56,39 +54,15 @@ int om_cmd_exec(const struct om_ctx *ctx)
 	const struct om_cli *cli = ctx->cli;
 	struct om_cluster_state *st = calloc(1, sizeof(*st));
 	const struct om_node_state *n;
-	struct om_exec_result res;
-	struct om_agent *a = calloc(1, sizeof(*a));
-	int status = EXEC_FAILED, err;
+	struct agent_at at;
+	int status = OM_EXEC_FAILED;
 
-	if (!st || !a) {
+	if (!st) {
 		om_error("out of memory");
-		goto out;
+		return status;
 	}
-	if (running_node(ctx, st, &n, EXEC_FAILED) || open_agent(n, a))
-		goto out;
-	signal(SIGPIPE, SIG_IGN);
-	/* A guest that stops answering fails the command 30 s past its time-out. */
-	err = om_agent_exec(a, cli->argv, cli->timeout_s * 1000u, 30000,
-			    cli->forward_stdin ? STDIN_FILENO : -1, STDOUT_FILENO, STDERR_FILENO,
-			    &res);
-	om_agent_close(a);
-	if (err == -ETIMEDOUT)
-		om_error("node %u: the guest did not answer within 30 s of the command's time-out",
-			 n->node);
-	else if (err == -EPIPE)
-		om_error("node %u: the guest agent went away (the guest died or restarted?)",
-			 n->node);
-	else if (err)
-		om_error("node %u: agent protocol failure: %s", n->node, strerror(-err));
-	if (err)
-		goto out;
-	if (res.error[0])
-		om_error("node %u: %s", n->node, res.error);
-	if (res.how == OMA_TIMED_OUT)
-		om_error("node %u: `%s` killed after %u s", n->node, cli->argv[0], cli->timeout_s);
-	status = res.error[0] && res.how == OMA_EXITED ? EXEC_FAILED : om_exec_status(&res);
-out:
-	free(a);
+	if (!running_node(ctx, st, &n, OM_EXEC_FAILED) && !agent_of(n, &at))
+		status = om_agent_run(&at.t, cli->argv, cli->timeout_s, cli->forward_stdin);
 	free(st);
 	return status;
 }
@@ -97,39 +71,16 @@ int om_cmd_cp(const struct om_ctx *ctx)
 {
 	const struct om_cli *cli = ctx->cli;
 	struct om_cluster_state *st = calloc(1, sizeof(*st));
-	struct om_agent *a = calloc(1, sizeof(*a));
 	const struct om_node_state *n;
-	char error[512];
-	struct stat sb;
-	int fd = -1, status = 1, err;
+	struct agent_at at;
+	int status = 1;
 
-	if (!st || !a) {
+	if (!st) {
 		om_error("out of memory");
-		goto out;
+		return status;
 	}
-	fd = open(cli->src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &sb) < 0) {
-		om_error("cp: %s: %s", cli->src, strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(sb.st_mode)) {
-		om_error("cp: %s is not a regular file", cli->src);
-		goto out;
-	}
-	if (running_node(ctx, st, &n, 1) || open_agent(n, a))
-		goto out;
-	err = om_agent_put(a, fd, cli->dst, cli->mode_set ? cli->mode : sb.st_mode & 07777,
-			   120000, error, sizeof(error));
-	om_agent_close(a);
-	if (err) {
-		om_error("cp: node %u: %s", n->node, error[0] ? error : strerror(-err));
-		goto out;
-	}
-	status = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(a);
+	if (!running_node(ctx, st, &n, 1) && !agent_of(n, &at))
+		status = om_agent_copy(&at.t, cli->src, cli->dst, cli->mode_set, cli->mode);
 	free(st);
 	return status;
 }

@@ -3,6 +3,7 @@
 #ifndef OM_VIRT_ARGS_H
 #define OM_VIRT_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "domain-xml.h"
@@ -13,6 +14,8 @@ enum omv_cmd {
 	OMV_CMD_LIST,
 	OMV_CMD_UNDEFINE,
 	OMV_CMD_INSTALL_HOOK,
+	OMV_CMD_EXEC, /* a command in the guest, through its agent */
+	OMV_CMD_CP,   /* a file into the guest, through its agent */
 	OMV_CMD_HELP,
 };
 
@@ -22,6 +25,15 @@ struct omv_args {
 	struct om_vdomain dom;   /* define, xml; undefine: the name */
 	const char *hooks_dir;   /* install-hook */
 	const char *hook;        /* install-hook: the program the hook runs */
+	/* exec (and cp: the domain in dom.name) */
+	char **argv;             /* the command, NULL-terminated */
+	unsigned int timeout_s;  /* -t: 1-86400; 0: none */
+	bool forward_stdin;      /* -i */
+	/* cp FILE NAME:PATH */
+	const char *src, *dst;
+	unsigned int mode;       /* --mode, octal; else the file's */
+	bool mode_set;
+	char cp_name[65];        /* NAME of NAME:PATH (dom.name points here) */
 };
 
 extern const char omv_usage[];

@@ -2,12 +2,14 @@
 /* omvirt: om-enabled libvirt domains (docs/libvirt.md). */
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libvirt/virterror.h>
 
+#include "agent-run.h"
 #include "args.h"
 #include "files.h"
 #include "install-hook.h"
@@ -25,6 +27,43 @@ static int die(int status, const char *msg)
 {
 	fprintf(stderr, "omvirt: %s\n", msg);
 	return status;
+}
+
+/* agent-run.c's messages, ours in form: "omvirt: ..." */
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("omvirt: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/*
+ * exec and cp: the running domain's agent socket from libvirt, then the
+ * same work as omcluster's. No lock file as omcluster's agent.lock: QEMU
+ * takes one connection on the channel at a time, later ones wait in its
+ * listen queue. exec's status is the command's (255: not run), cp's omvirt's.
+ */
+static int through_agent(const struct omv_args *a, virConnectPtr conn, char *err,
+			 size_t errlen)
+{
+	char sock[PATH_MAX], who[96];
+	struct om_agent_target t = { .who = who, .sock = sock, .say = say };
+	int r = omv_agent_socket(conn, a->dom.name, sock, sizeof(sock), err, errlen);
+
+	if (r) {
+		if (a->cmd == OMV_CMD_EXEC)
+			return OM_EXEC_FAILED;
+		return r == -ENOENT ? OMV_EXIT_NO_DOMAIN : OMV_EXIT_FAIL;
+	}
+	snprintf(who, sizeof(who), "domain %s", a->dom.name);
+	if (a->cmd == OMV_CMD_EXEC)
+		return om_agent_run(&t, a->argv, a->timeout_s, a->forward_stdin);
+	return om_agent_copy(&t, a->src, a->dst, a->mode_set, a->mode) ? OMV_EXIT_FAIL :
+									  OMV_EXIT_OK;
 }
 
 static int exit_for(int err)
@@ -88,7 +127,12 @@ static int run(struct omv_args *a, char *err, size_t errlen)
 	}
 	conn = omv_connect(a->uri, err, errlen);
 	if (!conn) {
-		status = OMV_EXIT_NO_LIBVIRT;
+		status = a->cmd == OMV_CMD_EXEC ? OM_EXEC_FAILED : OMV_EXIT_NO_LIBVIRT;
+		goto out;
+	}
+	if (a->cmd == OMV_CMD_EXEC || a->cmd == OMV_CMD_CP) {
+		/* Their failures are told as they happen (err stays empty) or in err. */
+		status = through_agent(a, conn, err, errlen);
 		goto out;
 	}
 	switch (a->cmd) {
@@ -136,7 +180,7 @@ int main(int argc, char **argv)
 	}
 	virSetErrorFunc(NULL, quiet);
 	status = run(&a, err, sizeof(err));
-	if (status)
+	if (status && err[0])
 		die(status, err);
 	return status;
 }

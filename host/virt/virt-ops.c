@@ -7,6 +7,8 @@
 
 #include <libvirt/virterror.h>
 
+#include "agent-channel.h"
+#include "agent-proto.h"
 #include "control-client.h"
 #include "meta.h"
 #include "omvirt.h"
@@ -215,6 +217,43 @@ int omv_undefine(virConnectPtr conn, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "libvirt refused to undefine %s: %s", name, last_error());
 		r = -EIO;
 	}
+	virDomainFree(dom);
+	return r;
+}
+
+int omv_agent_socket(virConnectPtr conn, const char *name, char *sock, size_t cap, char *err,
+		     size_t errlen)
+{
+	virDomainPtr dom = virDomainLookupByName(conn, name);
+	struct omv_meta m;
+	char *xml = NULL;
+	int r = 0;
+
+	if (!dom) {
+		snprintf(err, errlen, "no domain named %s", name);
+		return -ENOENT;
+	}
+	if (dom_meta(dom, &m)) {
+		snprintf(err, errlen, "domain %s is not an om domain (no omvm metadata)", name);
+		r = -ENOENT;
+	} else if (virDomainIsActive(dom) != 1) {
+		snprintf(err, errlen, "domain %s is not running (virsh start %s)", name, name);
+		r = -ESRCH;
+	} else if (!(xml = virDomainGetXMLDesc(dom, 0))) {
+		snprintf(err, errlen, "cannot read domain %s's XML: %s", name, last_error());
+		r = -EIO;
+	} else {
+		/* The live XML: libvirt has filled in a path it picked. */
+		r = omv_agent_socket_from_xml(xml, strlen(xml), sock, cap);
+		if (r == -ENAMETOOLONG)
+			snprintf(err, errlen, "domain %s: its agent socket's path is too long",
+				 name);
+		else if (r)
+			snprintf(err, errlen, "domain %s has no guest agent channel (%s): "
+					      "define it with omvirt",
+				 name, OMA_PORT_NAME);
+	}
+	free(xml);
 	virDomainFree(dom);
 	return r;
 }

@@ -3,7 +3,8 @@
  * omvirt's work against libvirt's C API: define an om domain, list them with
  * the relay's view of each node, undefine one. Each returns 0 or -errno with
  * a message for the user in err: -EEXIST (name or node taken), -ENOENT (no
- * such om domain), -EBUSY (running), -EIO (libvirt refused; its reason).
+ * such om domain), -EBUSY (running), -ESRCH (not running), -EIO (libvirt
+ * refused; its reason).
  */
 #ifndef OM_VIRT_OPS_H
 #define OM_VIRT_OPS_H
@@ -27,5 +28,12 @@ int omv_list(virConnectPtr conn, FILE *out, char *err, size_t errlen);
 
 /* Undefines the om domain name; refuses another domain or a running one. */
 int omv_undefine(virConnectPtr conn, const char *name, char *err, size_t errlen);
+
+/*
+ * The host end of the running om domain name's guest agent channel into
+ * sock; refuses another domain, and one that is not running.
+ */
+int omv_agent_socket(virConnectPtr conn, const char *name, char *sock, size_t cap, char *err,
+		     size_t errlen);
 
 #endif /* OM_VIRT_OPS_H */

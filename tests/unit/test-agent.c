@@ -2,7 +2,9 @@
 /*
  * The agent protocol end to end on the host: the real agent request handler
  * (guest-tools/agent/agent-server.c) serves a unix socket, the real client
- * (host/cluster/agent-client.c) talks to it. Plus the frame codec's refusals.
+ * (host/cluster/agent-client.c) talks to it; exec and cp as omcluster and
+ * omvirt run them (agent-run.c): statuses and messages exactly. Plus the
+ * frame codec's refusals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +26,7 @@
 
 #include "agent-client.h"
 #include "agent-proto.h"
+#include "agent-run.h"
 #include "agent-server.h"
 #include "proc.h"
 
@@ -34,8 +37,8 @@ struct fixture {
 	struct om_agent agent;
 };
 
-/* Forks a server for one connection on a fresh socket, connects to it. */
-static int setup(void **state)
+/* Forks a server for one connection on a fresh socket; the client is not connected. */
+static int setup_serving(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -66,8 +69,20 @@ static int setup(void **state)
 		_exit(0);
 	}
 	close(lfd);
-	assert_int_equal(om_agent_open(&f->agent, f->sock, NULL), 0);
+	f->agent.fd = -1;
+	f->agent.lock_fd = -1;
 	*state = f;
+	return 0;
+}
+
+/* The same, connected. */
+static int setup(void **state)
+{
+	struct fixture *f;
+
+	setup_serving(state);
+	f = *state;
+	assert_int_equal(om_agent_open(&f->agent, f->sock, NULL), 0);
 	return 0;
 }
 
@@ -340,6 +355,120 @@ static void codec_refusals(void **state)
 	assert_int_equal(oma_decode_exit(payload, OMA_EXIT_SIZE, &how, &v), -EINVAL);
 }
 
+/* ---- agent-run.c: exec and cp as omcluster and omvirt give them ---- */
+
+static char said[2048];
+
+static void say(const char *fmt, ...)
+{
+	size_t n = strlen(said);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(said + n, sizeof(said) - n, fmt, ap);
+	va_end(ap);
+	n = strlen(said);
+	snprintf(said + n, sizeof(said) - n, "\n");
+}
+
+/* om_agent_run with its stdout on a file; the command's status. */
+static int run_to(const struct om_agent_target *t, char **argv, unsigned int timeout_s, int out)
+{
+	int saved = dup(STDOUT_FILENO), status;
+
+	assert_true(saved >= 0);
+	fflush(stdout);
+	dup2(out, STDOUT_FILENO);
+	status = om_agent_run(t, argv, timeout_s, false);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+	return status;
+}
+
+static void run_status(void **state)
+{
+	struct fixture *f = *state;
+	struct om_agent_target t = { .who = "domain om-5", .sock = f->sock, .say = say };
+	char *argv[] = { "sh", "-c", "echo out; exit 3", NULL };
+	int out = tmpfile_fd();
+
+	said[0] = '\0';
+	assert_int_equal(run_to(&t, argv, 0, out), 3);
+	assert_string_equal(slurp(out, NULL), "out\n");
+	assert_string_equal(said, "");
+	close(out);
+}
+
+static void run_missing_command(void **state)
+{
+	struct fixture *f = *state;
+	struct om_agent_target t = { .who = "domain om-5", .sock = f->sock, .say = say };
+	char *argv[] = { "/nonexistent/command", NULL };
+	int out = tmpfile_fd();
+
+	said[0] = '\0';
+	assert_int_equal(run_to(&t, argv, 0, out), OM_EXEC_FAILED);
+	assert_string_equal(said, "domain om-5: /nonexistent/command: No such file or directory\n");
+	close(out);
+}
+
+static void run_timed_out(void **state)
+{
+	struct fixture *f = *state;
+	struct om_agent_target t = { .who = "node 5", .sock = f->sock, .say = say };
+	char *argv[] = { "sleep", "30", NULL };
+	int out = tmpfile_fd();
+
+	said[0] = '\0';
+	assert_int_equal(run_to(&t, argv, 1, out), 124);
+	assert_string_equal(said, "node 5: `sleep` killed after 1 s\n");
+	close(out);
+}
+
+static void run_unreachable(void **state)
+{
+	struct om_agent_target t = { .who = "domain om-9", .sock = "/nonexistent/agent.sock",
+				     .say = say };
+	char *argv[] = { "true", NULL };
+
+	(void)state;
+	said[0] = '\0';
+	assert_int_equal(om_agent_run(&t, argv, 0, false), OM_EXEC_FAILED);
+	assert_string_equal(said, "domain om-9: cannot reach the guest agent at "
+				  "/nonexistent/agent.sock: No such file or directory\n");
+	said[0] = '\0';
+	assert_int_equal(om_agent_copy(&t, "/nonexistent/file", "/tmp/x", false, 0), 1);
+	assert_string_equal(said, "cp: /nonexistent/file: No such file or directory\n");
+	said[0] = '\0';
+	assert_int_equal(om_agent_copy(&t, "/tmp", "/tmp/x", false, 0), 1);
+	assert_string_equal(said, "cp: /tmp is not a regular file\n");
+	said[0] = '\0';
+	assert_int_equal(om_agent_copy(&t, "/dev/null", "/tmp/x", false, 0), 1);
+	assert_string_equal(said, "cp: /dev/null is not a regular file\n");
+}
+
+static void copy_file(void **state)
+{
+	struct fixture *f = *state;
+	struct om_agent_target t = { .who = "domain om-5", .sock = f->sock, .say = say };
+	char src[] = "/tmp/om-cp-XXXXXX", dst[160];
+	struct stat st;
+	int fd = mkstemp(src);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "copied\n", 7), 7);
+	close(fd);
+	snprintf(dst, sizeof(dst), "%s/copied", f->dir);
+	said[0] = '\0';
+	assert_int_equal(om_agent_copy(&t, src, dst, true, 0604), 0);
+	assert_string_equal(said, "");
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0604);
+	assert_int_equal(st.st_size, 7);
+	unlink(dst);
+	unlink(src);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -352,6 +481,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(exec_large_output, setup, teardown),
 		cmocka_unit_test_setup_teardown(put_file, setup, teardown),
 		cmocka_unit_test(codec_refusals),
+		cmocka_unit_test_setup_teardown(run_status, setup_serving, teardown),
+		cmocka_unit_test_setup_teardown(run_missing_command, setup_serving, teardown),
+		cmocka_unit_test_setup_teardown(run_timed_out, setup_serving, teardown),
+		cmocka_unit_test(run_unreachable),
+		cmocka_unit_test_setup_teardown(copy_file, setup_serving, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

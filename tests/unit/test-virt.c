@@ -24,6 +24,7 @@
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
 
+#include "agent-channel.h"
 #include "args.h"
 #include "domain-xml.h"
 #include "files.h"
@@ -125,6 +126,151 @@ static void args_errors(void **state)
 			argv[argc++] = (char *)cases[i].argv[j];
 		assert_int_equal(omv_args_parse(argc, argv, &a, err, sizeof(err)), -EINVAL);
 		assert_string_equal(err, cases[i].err);
+	}
+}
+
+/*
+ * exec and cp keep pointers into argv (the command, the file): an argv that
+ * outlives the call, unlike parse()'s.
+ */
+static char *kept[32];
+
+static int parse_kept(struct omv_args *a, char *err, size_t cap, const char *const *args)
+{
+	int argc = 1;
+
+	kept[0] = "omvirt";
+	for (size_t i = 0; args[i]; i++)
+		kept[argc++] = (char *)args[i];
+	kept[argc] = NULL;
+	err[0] = '\0';
+	return omv_args_parse(argc, kept, a, err, cap);
+}
+
+static void args_exec(void **state)
+{
+	struct omv_args a;
+	char err[256];
+
+	(void)state;
+	/* Options before and after the name; the command keeps its own. */
+	assert_int_equal(parse_kept(&a, err, sizeof(err),
+				    (const char *[]){ "-c", "qemu:///system", "exec", "-i", "om-1",
+						      "-t", "30", "--", "ls", "-l", "--", NULL }),
+			 0);
+	assert_int_equal(a.cmd, OMV_CMD_EXEC);
+	assert_string_equal(a.uri, "qemu:///system");
+	assert_string_equal(a.dom.name, "om-1");
+	assert_int_equal(a.timeout_s, 30);
+	assert_true(a.forward_stdin);
+	assert_string_equal(a.argv[0], "ls");
+	assert_string_equal(a.argv[1], "-l");
+	assert_string_equal(a.argv[2], "--");
+	assert_null(a.argv[3]);
+	/* Without --: the first word after the name starts the command. */
+	assert_int_equal(parse_kept(&a, err, sizeof(err),
+				    (const char *[]){ "exec", "--timeout", "86400", "om-1", "uname",
+						      "-t", "5", NULL }),
+			 0);
+	assert_string_equal(a.dom.name, "om-1");
+	assert_int_equal(a.timeout_s, 86400);
+	assert_false(a.forward_stdin);
+	assert_null(a.uri);
+	assert_string_equal(a.argv[0], "uname");
+	assert_string_equal(a.argv[1], "-t");
+	/* --connect after the command's name, -- before the domain's. */
+	assert_int_equal(parse_kept(&a, err, sizeof(err),
+				    (const char *[]){ "exec", "--connect", "test:///default", "--",
+						      "om-2", "true", NULL }),
+			 0);
+	assert_string_equal(a.uri, "test:///default");
+	assert_string_equal(a.dom.name, "om-2");
+	assert_string_equal(a.argv[0], "true");
+	assert_int_equal(a.timeout_s, 0);
+	assert_int_equal(parse_kept(&a, err, sizeof(err),
+				    (const char *[]){ "exec", "om-1", "--help", NULL }),
+			 0);
+	assert_int_equal(a.cmd, OMV_CMD_HELP);
+}
+
+static void args_exec_errors(void **state)
+{
+	static const struct {
+		const char *argv[8];
+		const char *err;
+	} cases[] = {
+		{ { "exec" }, "exec: which domain? (omvirt exec NAME -- COMMAND)" },
+		{ { "exec", "-t", "5" }, "exec: which domain? (omvirt exec NAME -- COMMAND)" },
+		{ { "exec", "om-1" }, "exec: no command given" },
+		{ { "exec", "om-1", "--" }, "exec: no command given" },
+		{ { "exec", "om-1", "--", "" }, "exec: no command given" },
+		{ { "exec", "a/b", "--", "ls" }, "'a/b' cannot be an om domain's name" },
+		{ { "exec", "om-1", "-t", "0", "--", "ls" }, "-t '0': give seconds, 1-86400" },
+		{ { "exec", "om-1", "-t", "86401", "ls" }, "-t '86401': give seconds, 1-86400" },
+		{ { "exec", "om-1", "-t", "1s", "ls" }, "-t '1s': give seconds, 1-86400" },
+		{ { "exec", "om-1", "-t" }, "unknown option or missing value: '-t'" },
+		{ { "exec", "om-1", "-x", "ls" }, "unknown option or missing value: '-x'" },
+		{ { "exec", "--node", "1", "om-1", "ls" }, "'--node' does not apply to this command" },
+		{ { "exec", "om-1", "--mode", "600", "ls" }, "'--mode' does not apply to this command" },
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct omv_args a;
+		char err[256];
+
+		assert_int_equal(parse_kept(&a, err, sizeof(err), cases[i].argv), -EINVAL);
+		assert_string_equal(err, cases[i].err);
+	}
+}
+
+static void args_cp(void **state)
+{
+	static const struct {
+		const char *argv[8];
+		const char *err;
+	} bad[] = {
+		{ { "cp" }, "cp takes FILE NAME:PATH" },
+		{ { "cp", "f" }, "cp takes FILE NAME:PATH" },
+		{ { "cp", "f", "om-1:/x", "g" }, "cp takes FILE NAME:PATH" },
+		{ { "cp", "", "om-1:/x" }, "cp takes FILE NAME:PATH" },
+		{ { "cp", "f", "om-1" },
+		  "'om-1' is not NAME:PATH (an om domain's name, a colon, an absolute path in the guest)" },
+		{ { "cp", "f", "om-1:x" },
+		  "'om-1:x' is not NAME:PATH (an om domain's name, a colon, an absolute path in the guest)" },
+		{ { "cp", "f", ":/x" },
+		  "':/x' is not NAME:PATH (an om domain's name, a colon, an absolute path in the guest)" },
+		{ { "cp", "f", "a/b:/x" },
+		  "'a/b:/x' is not NAME:PATH (an om domain's name, a colon, an absolute path in the guest)" },
+		{ { "cp", "--mode", "8", "f", "om-1:/x" }, "--mode '8': give octal permissions, 0-7777" },
+		{ { "cp", "--mode", "10000", "f", "om-1:/x" },
+		  "--mode '10000': give octal permissions, 0-7777" },
+		{ { "cp", "--mode", "", "f", "om-1:/x" }, "--mode '': give octal permissions, 0-7777" },
+		{ { "cp", "-t", "5", "f", "om-1:/x" }, "unknown option or missing value: '-t'" },
+		{ { "cp", "--node", "1", "f", "om-1:/x" }, "'--node' does not apply to this command" },
+	};
+	struct omv_args a;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_kept(&a, err, sizeof(err),
+				    (const char *[]){ "cp", "./prog", "om-1:/usr/bin/prog:2", "--mode",
+						      "0755", "-c", "qemu:///session", NULL }),
+			 0);
+	assert_int_equal(a.cmd, OMV_CMD_CP);
+	assert_string_equal(a.src, "./prog");
+	assert_string_equal(a.dom.name, "om-1");
+	assert_string_equal(a.dst, "/usr/bin/prog:2");
+	assert_true(a.mode_set);
+	assert_int_equal(a.mode, 0755);
+	assert_string_equal(a.uri, "qemu:///session");
+	assert_int_equal(parse_kept(&a, err, sizeof(err),
+				    (const char *[]){ "cp", "f", "om-2:/tmp/f", NULL }),
+			 0);
+	assert_false(a.mode_set);
+	assert_string_equal(a.dom.name, "om-2");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_kept(&a, err, sizeof(err), bad[i].argv), -EINVAL);
+		assert_string_equal(err, bad[i].err);
 	}
 }
 
@@ -365,6 +511,51 @@ static void meta_refusals(void **state)
 	assert_int_equal(omv_meta_from_element_xml("<other id='1' relay-dir='/r'/>", &m), -ENOENT);
 }
 
+/* ---- the agent channel's socket ---- */
+
+static void agent_channel_path(void **state)
+{
+	/* As a running domain's XML has it: libvirt's path filled in, other channels around. */
+	static const char live[] =
+		"<domain type='qemu' id='3'><name>om-1</name><devices>"
+		"<channel type='pty'><target type='virtio' name='org.omvm.agent'/></channel>"
+		"<channel type='unix'><source mode='bind' path='/var/lib/libvirt/qemu/channel/"
+		"target/domain-3-om-1/org.qemu.guest_agent.0'/>"
+		"<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+		"<channel type='unix'><source mode='bind' path='/var/lib/libvirt/qemu/channel/"
+		"target/domain-3-om-1/org.omvm.agent'/>"
+		"<target type='virtio' name='org.omvm.agent' state='connected'/></channel>"
+		"</devices></domain>";
+	struct om_vdomain d = sample;
+	char path[PATH_MAX], *xml, longer[512];
+	int n;
+
+	(void)state;
+	assert_int_equal(omv_agent_socket_from_xml(live, strlen(live), path, sizeof(path)), 0);
+	assert_string_equal(path,
+			    "/var/lib/libvirt/qemu/channel/target/domain-3-om-1/org.omvm.agent");
+	/* omvirt's own XML without --agent-socket: no path until libvirt picks one. */
+	assert_int_equal(om_vdomain_xml(&d, &xml), 0);
+	assert_int_equal(omv_agent_socket_from_xml(xml, strlen(xml), path, sizeof(path)), -ENOENT);
+	free(xml);
+	/* With --agent-socket: that path. */
+	d.agent_socket = "/run/om/a.sock";
+	assert_int_equal(om_vdomain_xml(&d, &xml), 0);
+	assert_int_equal(omv_agent_socket_from_xml(xml, strlen(xml), path, sizeof(path)), 0);
+	assert_string_equal(path, "/run/om/a.sock");
+	free(xml);
+	/* Not a domain's XML; no devices; a path longer than a unix socket's. */
+	assert_int_equal(omv_agent_socket_from_xml("<network/>", 10, path, sizeof(path)), -EBADMSG);
+	assert_int_equal(omv_agent_socket_from_xml("<domain", 7, path, sizeof(path)), -EBADMSG);
+	assert_int_equal(omv_agent_socket_from_xml("<domain/>", 9, path, sizeof(path)), -ENOENT);
+	n = snprintf(longer, sizeof(longer),
+		     "<domain><devices><channel type='unix'><source mode='bind' path='/%0120d'/>"
+		     "<target type='virtio' name='org.omvm.agent'/></channel></devices></domain>",
+		     0);
+	assert_int_equal(omv_agent_socket_from_xml(longer, (size_t)n, path, sizeof(path)),
+			 -ENAMETOOLONG);
+}
+
 /* ---- the hook's verdict on a fake relay directory ---- */
 
 struct fake_relay {
@@ -524,12 +715,16 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(args_define),
 		cmocka_unit_test(args_errors),
+		cmocka_unit_test(args_exec),
+		cmocka_unit_test(args_exec_errors),
+		cmocka_unit_test(args_cp),
 		cmocka_unit_test(files_missing_kernel),
 		cmocka_unit_test(domain_xml_elements),
 		cmocka_unit_test(domain_xml_variants),
 		cmocka_unit_test(domain_xml_refusals),
 		cmocka_unit_test(meta_round_trip),
 		cmocka_unit_test(meta_refusals),
+		cmocka_unit_test(agent_channel_path),
 		cmocka_unit_test(hook_relay_serves),
 		cmocka_unit_test(hook_relay_absent),
 		cmocka_unit_test(hook_relay_not_listening),
