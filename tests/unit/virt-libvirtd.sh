@@ -5,8 +5,10 @@
 # touched; defines two om domains, sees them in `virsh list --all` and in
 # `omvirt list` with their node ids and the relay's view of each (an
 # omhostd serving node 1 only); a taken name and a taken node are refused
-# (status 5), a domain that is not om is left alone (status 6); undefines
-# both, and stops the daemons by pid: nothing is left. No domain is started.
+# (status 5), a domain that is not om is left alone (status 6); omvirt
+# exec and cp refuse a domain that is not running, not om, or not there;
+# undefines both, and stops the daemons by pid: nothing is left. No domain
+# is started.
 #
 # usage: virt-libvirtd.sh OMVIRT QEMU OMHOSTD
 set -uo pipefail
@@ -31,18 +33,10 @@ for t in libvirtd virtlogd virsh setpriv; do
 done
 [ -x "$qemu" ] || { echo "no QEMU at $qemu: build it (meson compile -C build)" >&2; exit 1; }
 
-# The daemons' world: HOME and the XDG directories in $tmp. As root they run
-# as nobody, so libvirtd is a session daemon (qemu:///session), whose files
-# all follow those variables; root's would be the system's.
-as=()
-if [ "$(id -u)" -eq 0 ]; then
-	as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
-fi
-for d in home run config cache bin; do mkdir -p "$tmp/$d"; done
-chmod 700 "$tmp/run"
-[ ${#as[@]} -eq 0 ] || chown -R 65534:65534 "$tmp/home" "$tmp/run" "$tmp/config" "$tmp/cache"
-daemon_env=(env HOME="$tmp/home" XDG_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tmp/config"
-	XDG_CACHE_HOME="$tmp/cache")
+# The daemons' world, in $tmp (tests/support/libvirtd.sh).
+. "$(dirname "$0")/../support/libvirtd.sh"
+lv_init "$tmp"
+mkdir -p "$tmp/bin"
 # libvirt probes the emulator as its own user: the build's QEMU is a link into
 # root's cache, which nobody cannot enter. A hard link (or a copy) in $tmp.
 emu=$tmp/bin/qemu-system-x86_64
@@ -51,43 +45,17 @@ ln "$(readlink -f "$qemu")" "$emu" 2>/dev/null || cp "$(readlink -f "$qemu")" "$
 : >"$tmp/initrd.gz"
 relay=$tmp/relay
 mkdir -p "$relay"
-uri="qemu+unix:///session?socket=$tmp/run/libvirt/libvirt-sock"
+uri=$lv_uri
 omhostd_pid=
 
-# Stops a daemon by its pid: SIGTERM, SIGKILL after 5 s. A zombie is gone.
-stop_pid() {
-	local pid=$1 i
-	[ -n "$pid" ] || return 0
-	case $pid in *[!0-9]*) echo "# not a pid: $pid"; return 1 ;; esac
-	kill "$pid" 2>/dev/null || return 0
-	for i in $(seq 50); do
-		case $(ps -o stat= -p "$pid" 2>/dev/null) in "" | Z*) return 0 ;; esac
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null
-}
-# Their pid files (which end without a newline).
-pids_of_daemons() {
-	local f
-	for f in "$tmp/run/libvirt/libvirtd.pid" "$tmp/run/libvirt/virtlogd.pid"; do
-		[ -f "$f" ] && echo "$(cat "$f")"
-	done
-}
 cleanup() {
 	stop_pid "$omhostd_pid"
-	for p in $(pids_of_daemons); do stop_pid "$p"; done
+	lv_stop
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-timeout 20 "${as[@]}" "${daemon_env[@]}" virtlogd -d || { echo "virtlogd did not start"; exit 1; }
-timeout 20 "${as[@]}" "${daemon_env[@]}" libvirtd -d >"$tmp/libvirtd.out" 2>&1 ||
-	{ echo "libvirtd did not start:"; cat "$tmp/libvirtd.out"; exit 1; }
-for i in $(seq 100); do
-	[ -S "$tmp/run/libvirt/libvirt-sock" ] && break
-	sleep 0.1
-done
-if timeout 10 virsh -c "$uri" list --all --name >/dev/null 2>&1; then
+if lv_start; then
 	ok "our own libvirtd answers at $uri"
 else
 	not_ok "libvirtd does not answer at $uri"
@@ -121,6 +89,17 @@ same "libvirt keeps memfd shared memory" \
 <access mode='shared'/>
 </memoryBacking>"
 
+expect "exec in a domain that is not running: 255" 255 \
+	"omvirt: domain omt-a is not running (virsh start omt-a)" \
+	timeout 60 "$omvirt" -c "$uri" exec -t 5 omt-a -- true
+expect "exec in no domain: 255" 255 "omvirt: no domain named omt-z" \
+	timeout 60 "$omvirt" -c "$uri" exec omt-z -- true
+expect "cp into a domain that is not running: status 1" 1 \
+	"omvirt: domain omt-b is not running (virsh start omt-b)" \
+	timeout 60 "$omvirt" -c "$uri" cp "$tmp/bzImage" omt-b:/tmp/x
+expect "cp into no domain: status 6" 6 "omvirt: no domain named omt-z" \
+	timeout 60 "$omvirt" -c "$uri" cp "$tmp/bzImage" omt-z:/tmp/x
+
 expect "a taken name: status 5" 5 "omvirt: a domain named omt-a already exists" \
 	timeout 60 "$omvirt" -c "$uri" define --node 3 --name omt-a "${files[@]}"
 expect "a taken node on the same relay: status 5" 5 \
@@ -136,6 +115,9 @@ timeout 60 virsh -c "$uri" define "$tmp/plain.xml" >/dev/null
 expect "undefine of a domain that is not om: status 6" 6 \
 	"omvirt: domain plain is not an om domain (no omvm metadata): omvirt leaves it alone" \
 	timeout 60 "$omvirt" -c "$uri" undefine plain
+expect "exec in a domain that is not om: 255" 255 \
+	"omvirt: domain plain is not an om domain (no omvm metadata)" \
+	timeout 60 "$omvirt" -c "$uri" exec plain -- true
 same "omvirt list leaves it out" "$(timeout 10 "$omvirt" -c "$uri" list | cut -d' ' -f1 | sort)" \
 	"NAME
 omt-a
@@ -149,14 +131,9 @@ expect "undefine again: status 6" 6 "omvirt: no domain named omt-b" \
 same "virsh list --all: none left" "$(timeout 10 virsh -c "$uri" list --all --name | sed '/^$/d')" ""
 same "libvirt keeps no definition" "$(ls "$tmp/config/libvirt/qemu" 2>/dev/null | grep '\.xml$')" ""
 
-daemons=$(pids_of_daemons)
 stop_pid "$omhostd_pid"
 omhostd_pid=
-for p in $daemons; do stop_pid "$p"; done
-left=
-for p in $daemons; do
-	case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) ;; *) left="$left $p" ;; esac
-done
-same "libvirtd and virtlogd stopped by pid ($(echo $daemons))" "$(echo $daemons | wc -w) $left" "2 "
+lv_stop
+same "libvirtd and virtlogd stopped by pid ($(echo $lv_stopped))" "$(echo $lv_stopped | wc -w) $lv_left" "2 "
 
 tap_end
