@@ -23,6 +23,7 @@
 #include <linux/sched/task_stack.h>
 #include <linux/signalfd.h>
 #include <linux/slab.h>
+#include <linux/task_work.h>
 #include <linux/uio.h>
 #include <asm/unistd.h>
 
@@ -377,6 +378,16 @@ u32 om_deputy_run(struct om_proc *p)
 	for (;;) {
 		const struct om_kcom_hdr *h;
 
+		/*
+		 * Task work queued meanwhile (a move asked again as it left,
+		 * a file's last close) keeps signal_pending() true, and the
+		 * wait below from ever sleeping: run it here, as the return
+		 * to user mode would.
+		 */
+		if (test_thread_flag(TIF_NOTIFY_SIGNAL))
+			clear_notify_signal();
+		if (task_work_pending(current))
+			task_work_run();
 		om_deputy_forward_signals(p);
 		if (fatal_signal_pending(current))
 			do_group_exit(SIGKILL);
@@ -387,6 +398,8 @@ u32 om_deputy_run(struct om_proc *p)
 		msg = om_proc_try_next(p);
 		if (!msg) {
 			wait_event_interruptible(p->wait, om_deputy_woken(p));
+			/* A wait cut short never slept: let others run. */
+			cond_resched();
 			continue;
 		}
 		h = om_kcom_msg_hdr(msg);

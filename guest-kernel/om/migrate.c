@@ -524,6 +524,14 @@ static void om_move_work(struct callback_head *cb)
 		om_proc_put(p);
 		return;
 	}
+	/*
+	 * Asked again while it was leaving: its deputy runs this (deputy.c),
+	 * and a move of a process away is asked of it through COME_HOME.
+	 */
+	if (p->role == OM_DEPUTY) {
+		om_proc_put(p);
+		return;
+	}
 	/* Let it leave the vDSO first: ask again in a tick (the retry holds a ref). */
 	if (om_arch_in_vdso(current_pt_regs())) {
 		if (!schedule_delayed_work(&p->retry, 1))

@@ -244,6 +244,17 @@ check "its output through the pipe at home is the reference's, in order" \
 check "its file at home is the reference's" \
 	'[ "$(oc exec -t 30 1 -- md5sum /tmp/moved.file | cut -d" " -f1)" = "$(oc exec -t 30 1 -- md5sum /tmp/ref.file | cut -d" " -f1)" ]'
 
+echo "# where written again and again while the move runs"
+# Writes landing while it leaves queue a second move on the task that is
+# becoming the deputy: its loop must take that work, not spin on it.
+pid=$(compute again 100000000 1000)
+out=$(oc exec -t 120 1 -- sh -c "for i in \$(seq 150); do echo 2 >/proc/$pid/hpc/where 2>/dev/null; usleep 10000; done; cat /proc/$pid/hpc/where") || out="node 1 did not answer"
+echo "#   where: $out"
+check "node 1 still answers, the process runs at node 2 once" \
+	'[ "$out" = 2 ] && [ "$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$pid" "\$1 == 1 && \$2 == p" | wc -l)" = 1 ]'
+oc exec -t 30 1 -- kill "$pid" || true
+bg_wait 1 again 120 >/dev/null || true
+
 echo "# moves 1->2->home->3->home, $rounds times, while it computes"
 # Long enough for every move, with room to spare.
 oc exec -t 1800 1 -- "$libexec/om-compute" 100000 1000 >"$E2E_RUN_DIR/ref2" 2>&1
