@@ -138,9 +138,19 @@ static bool add_devices(xmlNodePtr dom, const struct om_vdomain *d)
 }
 
 /*
+ * The device in QEMU's JSON -device form, as libvirt 9.0 writes its own:
+ * QEMU 7.2 creates every legacy-form -device before all JSON ones, so in
+ * omcluster's form it would take the first free PCI slot ahead of libvirt's
+ * devices, and QEMU refuses the start when libvirt's virtio-serial-pci
+ * then asks for that slot (0x2). As the last JSON -device it takes a slot
+ * libvirt left free.
+ */
+#define OM_DEVICE_JSON "{\"driver\":\"vhost-user-om-pci\",\"chardev\":\"om\"}"
+
+/*
  * Only what libvirt cannot say: the firmware directories of a QEMU built
  * without a firmware path, and the virtio-om device with its chardev, the
- * same arguments omcluster gives QEMU (om_guest_add_om_device).
+ * chardev as omcluster gives it to QEMU (om_guest_add_om_device).
  */
 static int add_qemu_commandline(xmlNodePtr dom, const struct om_vdomain *d)
 {
@@ -160,7 +170,7 @@ static int add_qemu_commandline(xmlNodePtr dom, const struct om_vdomain *d)
 		if (d->firmware[i] && (!qemu_arg(cmd, ns, "-L") || !qemu_arg(cmd, ns, d->firmware[i])))
 			return -ENOMEM;
 	if (!qemu_arg(cmd, ns, "-chardev") || !qemu_arg(cmd, ns, g.devices[0].backend) ||
-	    !qemu_arg(cmd, ns, "-device") || !qemu_arg(cmd, ns, g.devices[0].device))
+	    !qemu_arg(cmd, ns, "-device") || !qemu_arg(cmd, ns, OM_DEVICE_JSON))
 		return -ENOMEM;
 	return 0;
 }

@@ -395,12 +395,12 @@ static void domain_xml_elements(void **state)
 	assert_string_equal(xs(&x, "/domain/devices/channel/target/@type"), "virtio");
 	assert_string_equal(xs(&x, "/domain/devices/channel/target/@name"), "org.omvm.agent");
 	assert_string_equal(xs(&x, "/domain/devices/memballoon/@model"), "none");
-	/* Only firmware paths and the virtio-om device pass through, as omcluster gives them. */
+	/* Only firmware paths and the virtio-om device pass through; the device in JSON form. */
 	assert_string_equal(xs(&x, "count(/domain/qemu:commandline/qemu:arg)"), "8");
 	static const char *const args[] = {
 		"-L", "/usr/share/seabios", "-L", "/usr/share/qemu", "-chardev",
 		"socket,id=om,path=/run/omhostd/node-3.sock,reconnect=1", "-device",
-		"vhost-user-om-pci,chardev=om",
+		"{\"driver\":\"vhost-user-om-pci\",\"chardev\":\"om\"}",
 	};
 	for (size_t i = 0; i < 8; i++) {
 		char expr[128];

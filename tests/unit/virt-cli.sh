@@ -68,7 +68,7 @@ xpath "$x" "string(/domain/*[local-name()='metadata']/*[local-name()='node']/@id
 xpath "$x" "string(//*[local-name()='commandline']/*[local-name()='arg'][6]/@value)" \
 	"socket,id=om,path=$relay/node-3.sock,reconnect=1"
 xpath "$x" "string(//*[local-name()='commandline']/*[local-name()='arg'][8]/@value)" \
-	"vhost-user-om-pci,chardev=om"
+	'{"driver":"vhost-user-om-pci","chardev":"om"}'
 
 expect "a bad node id: status 2" 2 \
 	"omvirt: --node '0': give a node id, 1-1024 (omvirt help)" \
