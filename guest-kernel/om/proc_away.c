@@ -249,12 +249,10 @@ static struct om_proc *om_away_half(struct task_struct *task, u32 *node)
  */
 static int om_away_fetch(struct om_proc *p, u32 node, u32 what, char **text, size_t *len)
 {
-	char *buf = kvmalloc(OM_PROC_MAX, GFP_KERNEL);
+	char *buf = NULL, *grown;
 	size_t size = 0;
 	int err = 0;
 
-	if (!buf)
-		return -ENOMEM;
 	while (size < OM_PROC_MAX) {
 		u32 want = min_t(size_t, OM_PROC_CHUNK, OM_PROC_MAX - size);
 		struct virtio_om_proc_read rd = {
@@ -275,6 +273,14 @@ static int om_away_fetch(struct om_proc *p, u32 node, u32 what, char **text, siz
 		struct om_kcom_msg *reply;
 		u32 got;
 
+		/* Most files fit one piece: grow only for the longer ones. */
+		grown = buf ? kvrealloc(buf, size + want, GFP_KERNEL) :
+			      kvmalloc(want, GFP_KERNEL);
+		if (!grown) {
+			err = -ENOMEM;
+			break;
+		}
+		buf = grown;
 		err = om_kcom_call(&out, OM_KCOM_KILLABLE, OM_PROC_TIMEOUT, &reply);
 		if (err)
 			break;
