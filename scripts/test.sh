@@ -4,8 +4,8 @@
 # (unit and end-to-end clusters of guests) in the regular build.
 #
 # usage: test.sh [--slow]
-#   --slow  also the slow suite, on the debug guest kernel: the engine's
-#           whole end-to-end suite again, and a soak of 200 moves
+#   --slow  also the slow suite: the engine's whole end-to-end suite again
+#           on the debug guest kernel (every run has its soak of 200 moves)
 set -uo pipefail
 slow=(--no-suite slow)
 case "${1:-}" in
