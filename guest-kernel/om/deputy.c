@@ -219,16 +219,25 @@ static int om_signalfd_mask(const void *arg, struct file *file, unsigned int fd)
  * process blocks that a signalfd of its (at home, with its files) reads.
  * There a forwarded read or poll of the signalfd finds them, as it would
  * had the process never left; the others go to the process, whose mask
- * and handlers rule.
+ * and handlers rule. The process learns which signals these are
+ * (SIGWATCH), and tells its mask whenever it changes on one of them
+ * (SIGMASK, om_deputy_sigmask()).
  */
 static void om_deputy_held(struct om_proc *p, sigset_t *held)
 {
+	struct virtio_om_sigset s;
+	struct kvec kv = { &s, sizeof(s) };
 	sigset_t readable;
 
 	sigemptyset(&readable);
 	iterate_fd(current->files, 0, om_signalfd_mask, &readable);
+	sigdelsetmask(&readable, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	if (!sigequalsets(&readable, &p->watched)) {
+		p->watched = readable;
+		s.sigs = cpu_to_le64(readable.sig[0]);
+		om_send(p, VIRTIO_OM_T_SIGWATCH, 0, 0, &kv, 1, NULL, 0, NULL);
+	}
 	sigandsets(held, &readable, &p->away_blocked);
-	sigdelsetmask(held, sigmask(SIGKILL) | sigmask(SIGSTOP));
 }
 
 /**
@@ -316,6 +325,23 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
 }
 
+/*
+ * The process's mask changed away on a signal a signalfd here reads: hold
+ * what it now blocks, send on what it no longer does, then answer, so
+ * those arrive before its call returns.
+ */
+static void om_deputy_sigmask(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_sigset s = {};
+	struct kvec kv = { &s, sizeof(s) };
+
+	om_kcom_msg_copy(msg, 0, &s, sizeof(s));
+	siginitset(&p->away_blocked, le64_to_cpu(s.sigs));
+	om_deputy_forward_signals(p);
+	om_send(p, VIRTIO_OM_T_SIGMASK, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
+}
+
 static void om_deputy_enter(struct om_proc *p, struct mm_struct *mm)
 {
 	struct sighand_struct *sh = current->sighand;
@@ -339,6 +365,7 @@ static void om_deputy_enter(struct om_proc *p, struct mm_struct *mm)
 	spin_unlock_irq(&sh->siglock);
 	/* The process's mask as it left: what a signalfd at home may hold. */
 	p->away_blocked = current->blocked;
+	sigemptyset(&p->watched);
 	sigemptyset(&none);
 	set_current_blocked(&none);
 	om_proc_rekey(p, OM_DEPUTY);
@@ -409,6 +436,9 @@ u32 om_deputy_run(struct om_proc *p)
 			break;
 		case VIRTIO_OM_T_STOPPED:
 			om_deputy_stopped(p, msg);
+			break;
+		case VIRTIO_OM_T_SIGMASK:
+			om_deputy_sigmask(p, msg);
 			break;
 		case VIRTIO_OM_T_EXIT: {
 			struct virtio_om_exit e = {};

@@ -68,6 +68,11 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 		out.type = VIRTIO_OM_T_SYSCALL_RET;
 		kv = (struct kvec){ &ret, sizeof(ret) };
 		break;
+	case VIRTIO_OM_T_SIGMASK:
+		/* Its echo: the mask a deputy no longer holds for (8 zero bytes). */
+		out.type = VIRTIO_OM_T_SIGMASK;
+		kv = (struct kvec){ &data, sizeof(data) };
+		break;
 	case VIRTIO_OM_T_MEM_READ:
 	case VIRTIO_OM_T_PROC_READ:
 		/* The same payload: an error, then a word the error makes moot. */
@@ -222,6 +227,15 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		break;
 	case VIRTIO_OM_T_PROC_READ:
 		om_proc_answer(p, msg);
+		om_kcom_msg_free(msg);
+		break;
+	case VIRTIO_OM_T_SIGWATCH:
+		if (p->role == OM_REMOTE) {
+			struct virtio_om_sigset s;
+
+			om_kcom_msg_copy(msg, 0, &s, sizeof(s));
+			WRITE_ONCE(p->home_watched, le64_to_cpu(s.sigs));
+		}
 		om_kcom_msg_free(msg);
 		break;
 	case VIRTIO_OM_T_COME_HOME:

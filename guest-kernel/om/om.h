@@ -99,7 +99,10 @@ struct om_stats {
  * @conts: SIGCONTs a remote received from its deputy, or the deputy sent
  * @home_orphaned: a remote: its process group at home is orphaned
  * @cpu_lacks: what the last destination's CPU lacked (a refused move), for debug
- * @away_blocked: a deputy: the process's blocked signals when it left
+ * @away_blocked: a deputy: the process's blocked signals, as it left or told
+ * @watched: a deputy: the signals its signalfds read, as told the process
+ * @home_watched: a remote: the signals a signalfd at home reads (SIGWATCH)
+ * @told_blocked: a remote: its blocked signals as its deputy knows them
  */
 struct om_proc {
 	refcount_t ref;
@@ -148,6 +151,9 @@ struct om_proc {
 	bool home_orphaned;
 	char cpu_lacks[192];
 	sigset_t away_blocked;
+	sigset_t watched;
+	unsigned long home_watched;
+	sigset_t told_blocked;
 };
 
 /* A received message waiting in an inbox. */
@@ -287,6 +293,7 @@ enum om_syscall_class {
 	OM_SC_ITIMER,	      /* ITIMER_REAL forwarded, the CPU-time ones local */
 	OM_SC_RUSAGE,	      /* the children's forwarded (reaped at home), the rest local */
 	OM_SC_TIMES,	      /* forwarded, then the process's own times put in here */
+	OM_SC_SIGMASK,	      /* local, the mask told home if a signalfd there reads it */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);

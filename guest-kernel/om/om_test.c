@@ -64,6 +64,10 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getrusage, children), OM_SC_FORWARD);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_times, none), OM_SC_TIMES);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigreturn, none), OM_SC_LOCAL);
+	/* Run here, the mask told home when a signalfd there reads it. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigprocmask, none), OM_SC_SIGMASK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigsuspend, none), OM_SC_SIGMASK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigtimedwait, none), OM_SC_SIGMASK);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_exit_group, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, anon), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, file), OM_SC_HOME_FIRST);

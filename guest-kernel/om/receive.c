@@ -401,6 +401,8 @@ void om_finish_arrival(struct om_proc *p)
 	siginitset(&blocked, le64_to_cpu(p->arrival->blocked) &
 			     ~(sigmask(SIGKILL) | sigmask(SIGSTOP)));
 	set_current_blocked(&blocked);
+	/* As its deputy took it when it left (om_tell_mask()). */
+	p->told_blocked = blocked;
 	for (i = 0; i < p->nr_arrival_signals; i++)
 		send_sig_info(p->arrival_signals[i].si_signo, &p->arrival_signals[i], current);
 	om_carry_finish(p->arrival);

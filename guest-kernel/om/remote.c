@@ -341,6 +341,53 @@ static long om_times_away(struct om_proc *p, long nr, const unsigned long args[6
 	return ret;
 }
 
+/*
+ * The process's blocked signals, told its deputy when they changed on one
+ * a signalfd at home reads (SIGWATCH): home holds those it blocks
+ * (om_deputy_held()). The deputy answers once it has sent on what it no
+ * longer holds, so a signal unblocked here arrives before the call that
+ * unblocked it returns, as at home.
+ */
+static void om_tell_mask(struct om_proc *p, const sigset_t *blocked)
+{
+	struct virtio_om_sigset s, echo;
+	struct kvec kv = { &s, sizeof(s) };
+
+	BUILD_BUG_ON(_NSIG_WORDS != 1);
+	if (!((blocked->sig[0] ^ p->told_blocked.sig[0]) & READ_ONCE(p->home_watched)))
+		return;
+	p->told_blocked = *blocked;
+	s.sigs = cpu_to_le64(blocked->sig[0]);
+	/* A lost home ends the process: nothing to do about a failure here. */
+	om_call_expect(p, VIRTIO_OM_T_SIGMASK, &kv, 1, OM_STEP_TIMEOUT, VIRTIO_OM_T_SIGMASK, &echo,
+		       sizeof(echo), NULL);
+}
+
+/*
+ * rt_sigprocmask, rt_sigsuspend and rt_sigtimedwait, run here: the mask
+ * they leave is told after, the one they wait with before they sleep
+ * (sigtimedwait waits for its set as if unblocked).
+ */
+static long om_sigmask_call(struct om_proc *p, const struct pt_regs *regs, long nr,
+			    const unsigned long args[6])
+{
+	size_t size = nr == __NR_rt_sigtimedwait ? args[3] : args[1];
+	sigset_t during;
+	long ret;
+
+	if (nr != __NR_rt_sigprocmask && size == sizeof(sigset_t) &&
+	    !copy_from_user(&during, (const sigset_t __user *)args[0], sizeof(during))) {
+		if (nr == __NR_rt_sigtimedwait)
+			sigandnsets(&during, &current->blocked, &during);
+		om_tell_mask(p, &during);
+	}
+	ret = om_arch_syscall_run(regs, nr, args);
+	/* sigsuspend's own mask stays until its handler ran: told at the next call. */
+	if (nr != __NR_rt_sigsuspend)
+		om_tell_mask(p, &current->blocked);
+	return ret;
+}
+
 long om_syscall_enter(struct pt_regs *regs, long nr)
 {
 	struct om_proc *p = om_proc_of_task(current);
@@ -353,8 +400,14 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 	if (p->role != OM_REMOTE)
 		return nr;
 	om_arch_syscall_args(regs, args);
+	/* A handler's mask, or one sigsuspend left: told before the next call. */
+	om_tell_mask(p, &current->blocked);
 	switch (om_syscall_class(nr, args)) {
 	case OM_SC_LOCAL:
+		break;
+	case OM_SC_SIGMASK:
+		regs->ax = om_sigmask_call(p, regs, nr, args);
+		nr = -1;
 		break;
 	case OM_SC_PID:
 		regs->ax = p->home_pid;

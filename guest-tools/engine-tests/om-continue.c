@@ -24,7 +24,9 @@
  *                                  home: its parent's waitpid(WUNTRACED /
  *                                  WCONTINUED) and /proc at home see it
  *   om-continue signalfd NODE      a signalfd at home reads the signals sent to
- *                                  it away; the other blocked ones stay pending
+ *                                  it away; the other blocked ones stay pending;
+ *                                  one held at home reaches it once unblocked
+ *                                  away (sigprocmask, sigsuspend, sigtimedwait)
  *
  * The harness waits for the line "phase N" before acting on phase N.
  */
@@ -51,7 +53,7 @@
 #include "check.h"
 #include "where.h"
 
-static volatile sig_atomic_t usr1, usr2, vtalrm, prof;
+static volatile sig_atomic_t usr1, usr2, vtalrm, prof, alrm;
 
 static void on_usr1(int sig)
 {
@@ -75,6 +77,12 @@ static void on_prof(int sig)
 {
 	(void)sig;
 	prof++;
+}
+
+static void on_alrm(int sig)
+{
+	(void)sig;
+	alrm++;
 }
 
 static void handle(int sig, void (*fn)(int), int flags)
@@ -643,6 +651,41 @@ static int jobctl_stop(pid_t pid, int fd, int sig)
 }
 
 /*
+ * Away, with SIGUSR1 blocked and so held at home for the signalfd there,
+ * the process unblocks it (sigprocmask), waits for it (sigsuspend) and
+ * takes it (sigtimedwait): each time the one held at home reaches it before
+ * the call returns, as at home. SIGALRM ends a wait that would never end.
+ */
+static void signalfd_unblocked_away(const sigset_t *usr1_set)
+{
+	struct timespec five = { 5, 0 };
+	sigset_t during;
+	long rc;
+
+	handle(SIGUSR1, on_usr1, 0);
+	handle(SIGALRM, on_alrm, 0);
+	kill(getpid(), SIGUSR1);
+	sigprocmask(SIG_UNBLOCK, usr1_set, NULL);
+	CHECK(usr1 == 1, "sigprocmask: a SIGUSR1 held at home reaches its handler as it is unblocked away (%d)",
+	      (int)usr1);
+	sigprocmask(SIG_BLOCK, usr1_set, NULL);
+	kill(getpid(), SIGUSR1);
+	sigfillset(&during);
+	sigdelset(&during, SIGUSR1);
+	sigdelset(&during, SIGALRM);
+	alarm(5);
+	rc = sigsuspend(&during);
+	alarm(0);
+	CHECK(rc == -1 && errno == EINTR && usr1 == 2 && !alrm,
+	      "sigsuspend: a SIGUSR1 held at home ends it (%ld, errno %d, SIGUSR1 %d, SIGALRM %d)", rc,
+	      err_of(rc), (int)usr1, (int)alrm);
+	kill(getpid(), SIGUSR1);
+	rc = sigtimedwait(usr1_set, NULL, &five);
+	CHECK(rc == SIGUSR1, "sigtimedwait: takes a SIGUSR1 held at home (%ld, errno %d)", rc, err_of(rc));
+	signal(SIGUSR1, SIG_DFL);
+}
+
+/*
  * SIGUSR1 and SIGUSR2 blocked, a signalfd for SIGUSR1 (at home, with the
  * process's files): away, SIGUSR1 sent to it is read from the signalfd,
  * SIGUSR2 stays pending for the process; both as at home.
@@ -675,6 +718,7 @@ static int mode_signalfd(const char *node)
 	sigpending(&pending);
 	CHECK(sigismember(&pending, SIGUSR2) && !sigismember(&pending, SIGUSR1),
 	      "SIGUSR2 is pending for the process, SIGUSR1 no more");
+	signalfd_unblocked_away(&usr1);
 	kill(getpid(), SIGUSR1);
 	if (go("home"))
 		return 3;

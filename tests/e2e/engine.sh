@@ -150,7 +150,7 @@ run 1 "MAP_SHARED|MAP_ANONYMOUS memory only it maps moves; shared with a child, 
 run 1 "no_new_privs travels with the process" "$libexec/om-continue" sandbox 3
 run 1 "job control: a process away stops and continues at home's word; its parent's waitpid() and /proc at home see it" \
 	"$libexec/om-continue" jobctl 2
-run 1 "a signalfd at home reads the signals of the process away; its other blocked signals stay pending" \
+run 1 "a signalfd at home reads the signals of the process away; its other blocked signals stay pending; unblocked away (sigprocmask, sigsuspend, sigtimedwait), one held at home reaches it" \
 	"$libexec/om-continue" signalfd 2
 stay=$(oc exec -t 30 1 -- sh -c '/usr/libexec/omvm/om-continue sleep pause >/dev/null & p=$!; sleep 1; cat /proc/$p/hpc/stay; kill -9 $p')
 echo "#   stay: ${stay:-(nothing)}"

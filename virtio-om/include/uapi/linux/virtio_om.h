@@ -81,6 +81,7 @@ enum virtio_om_size {
 	VIRTIO_OM_EXIT_SIZE = 24,
 	VIRTIO_OM_KILL_SIZE = 8,
 	VIRTIO_OM_STOPPED_SIZE = 8,
+	VIRTIO_OM_SIGSET_SIZE = 8,
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_PROC_READ_SIZE = 16,
@@ -139,6 +140,8 @@ enum virtio_om_type {
 	VIRTIO_OM_T_EXIT = 0x0203,	  /* struct virtio_om_exit, to the deputy */
 	VIRTIO_OM_T_KILL = 0x0204,	  /* struct virtio_om_kill, to the process */
 	VIRTIO_OM_T_STOPPED = 0x0205,	  /* struct virtio_om_stopped, to the deputy */
+	VIRTIO_OM_T_SIGMASK = 0x0206,	  /* struct virtio_om_sigset, to the deputy; answered */
+	VIRTIO_OM_T_SIGWATCH = 0x0207,	  /* struct virtio_om_sigset, to the process */
 	VIRTIO_OM_T_SYSCALL_LAST = 0x02ff,
 	/* 0x03xx: the deputy's access to a process's memory (the engine). */
 	VIRTIO_OM_T_MEMORY_FIRST = 0x0300,
@@ -183,6 +186,8 @@ enum virtio_om_type {
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
 	X(KILL, 0x0204, GUEST, VIRTIO_OM_KILL_SIZE, VIRTIO_OM_KILL_SIZE) \
 	X(STOPPED, 0x0205, GUEST, VIRTIO_OM_STOPPED_SIZE, VIRTIO_OM_STOPPED_SIZE) \
+	X(SIGMASK, 0x0206, GUEST, VIRTIO_OM_SIGSET_SIZE, VIRTIO_OM_SIGSET_SIZE) \
+	X(SIGWATCH, 0x0207, GUEST, VIRTIO_OM_SIGSET_SIZE, VIRTIO_OM_SIGSET_SIZE) \
 	X(MEM_READ, 0x0300, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_MEM_REQ_SIZE) \
 	X(MEM_DATA, 0x0301, GUEST, VIRTIO_OM_MEM_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
@@ -422,6 +427,16 @@ struct virtio_om_stopped {
 	__le32 conts;	 /* SIGCONTs it had received from its deputy then */
 };
 
+/*
+ * A set of signals, bit N-1 for signal N. SIGMASK: the process's blocked
+ * signals away (its reply echoes them once the deputy has sent on what it
+ * no longer holds); SIGWATCH: the signals a signalfd of the process at
+ * home reads, so that the process tells its mask only when it matters.
+ */
+struct virtio_om_sigset {
+	__le64 sigs;
+};
+
 struct virtio_om_exit {
 	__le32 code;	 /* as for wait(): exit status << 8, or the signal */
 	__le32 reserved;
@@ -542,6 +557,8 @@ enum virtio_om_field_kind {
 	X(KILL, kill, reason, UINT)				\
 	X(STOPPED, stopped, signo, SIGNAL)			\
 	X(STOPPED, stopped, conts, UINT)			\
+	X(SIGMASK, sigset, sigs, HEX)				\
+	X(SIGWATCH, sigset, sigs, HEX)				\
 	X(MEM_READ, mem_req, addr, HEX)				\
 	X(MEM_READ, mem_req, len, UINT)				\
 	X(MEM_DATA, mem_data, error, ERRNO)			\
