@@ -38,6 +38,7 @@ static const char usage_up[] =
 	"usage: omcluster up [-n N] [--mem MIB] [--cpus N] [--accel auto|kvm|tcg]\n"
 	"                    [--timeout SEC] [--kernel FILE] [--initrd FILE] [--qemu FILE]\n"
 	"                    [--omhostd FILE] [--append ARGS] [--net] [--node-cpu N=MODEL]...\n"
+	"                    [--libvirt [--libvirt-uri URI] [--qemu-user USER]]\n"
 	"\n"
 	"Starts the relay (omhostd), then boots N guests (nodes 1..N), each with a\n"
 	"virtio-om device served by the relay, and waits until the agent in each\n"
@@ -57,7 +58,13 @@ static const char usage_up[] =
 	"      --net         a virtio-net link between every pair of guests (at most 8),\n"
 	"                    over unix datagram sockets: node N is 10.77.0.N\n"
 	"      --node-cpu N=MODEL  boot node N on QEMU CPU model MODEL (qemu64, Nehalem...)\n"
-	"                    instead of max (TCG) or the host's (KVM); repeatable\n";
+	"                    instead of max (TCG) or the host's (KVM); repeatable\n"
+	"      --libvirt     boot the guests as libvirt domains, through libvirt's API;\n"
+	"                    every command then acts on them (not with --net)\n"
+	"      --libvirt-uri URI  libvirt's connection (default: libvirt's own,\n"
+	"                    $LIBVIRT_DEFAULT_URI, else qemu:///system as root)\n"
+	"      --qemu-user USER  whom libvirt runs QEMU as (default: its DAC label,\n"
+	"                    qemu.conf's user; without one, ourselves)\n";
 
 static const char usage_exec[] =
 	"usage: omcluster exec [-i] [-t SEC] NODE [--] COMMAND [ARG...]\n"
@@ -206,6 +213,9 @@ enum {
 	OPT_NET,
 	OPT_NODE_CPU,
 	OPT_CPU,
+	OPT_LIBVIRT,
+	OPT_LIBVIRT_URI,
+	OPT_QEMU_USER,
 };
 
 static const struct option global_opts[] = {
@@ -231,6 +241,9 @@ static const struct option command_opts[] = {
 	{ "net", no_argument, NULL, OPT_NET },
 	{ "node-cpu", required_argument, NULL, OPT_NODE_CPU },
 	{ "cpu", required_argument, NULL, OPT_CPU },
+	{ "libvirt", no_argument, NULL, OPT_LIBVIRT },
+	{ "libvirt-uri", required_argument, NULL, OPT_LIBVIRT_URI },
+	{ "qemu-user", required_argument, NULL, OPT_QEMU_USER },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "lines", required_argument, NULL, 'l' },
@@ -246,7 +259,8 @@ static int option_allowed(enum om_command cmd, int opt)
 		return opt == 'n' || opt == OPT_MEM || opt == OPT_CPUS || opt == OPT_ACCEL ||
 		       opt == 't' || opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_QEMU ||
 		       opt == OPT_OMHOSTD || opt == OPT_APPEND || opt == OPT_NET ||
-		       opt == OPT_NODE_CPU;
+		       opt == OPT_NODE_CPU || opt == OPT_LIBVIRT || opt == OPT_LIBVIRT_URI ||
+		       opt == OPT_QEMU_USER;
 	case OM_CMD_EXEC:
 		return opt == 'i' || opt == 't';
 	case OM_CMD_CP:
@@ -370,6 +384,20 @@ static int parse_command_option(struct om_cli *cli, int opt, const char *arg, ch
 	case OPT_NET:
 		cli->net = true;
 		return 0;
+	case OPT_LIBVIRT:
+		cli->libvirt = true;
+		return 0;
+	case OPT_LIBVIRT_URI:
+	case OPT_QEMU_USER:
+		/* Kept in the state file as one word. */
+		if (!*arg || strpbrk(arg, " \t\n"))
+			return fail(err, errlen, "up: --%s takes one word, not '%s'",
+				    option_name(opt), arg);
+		if (opt == OPT_LIBVIRT_URI)
+			cli->libvirt_uri = arg;
+		else
+			cli->qemu_user = arg;
+		return 0;
 	case 'i':
 		cli->forward_stdin = true;
 		return 0;
@@ -397,6 +425,12 @@ static int parse_operands(struct om_cli *cli, int argc, char **argv, char *err, 
 			return fail(err, errlen,
 				    "up: --net gives each guest a NIC per other guest: at most %d guests, not %u",
 				    OM_NET_MAX_NODES, cli->nodes);
+		if (!cli->libvirt && (cli->libvirt_uri || cli->qemu_user))
+			return fail(err, errlen, "up: --%s applies with --libvirt",
+				    cli->libvirt_uri ? "libvirt-uri" : "qemu-user");
+		/* libvirt 9.0 has no element for QEMU's dgram netdev the links use. */
+		if (cli->libvirt && cli->net)
+			return fail(err, errlen, "up: --net does not work with --libvirt yet");
 		for (unsigned int n = cli->nodes + 1; n <= OM_MAX_NODES; n++)
 			if (cli->node_cpu[n])
 				return fail(err, errlen, "up: --node-cpu names node %u of %u", n,

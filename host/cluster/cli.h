@@ -50,6 +50,13 @@ struct om_cli {
 	unsigned int cpus;
 	enum om_accel accel;
 	bool net; /* a virtio-net link between every pair of guests */
+	/*
+	 * up --libvirt: the guests are libvirt domains, at --libvirt-uri (NULL:
+	 * libvirt's default, LIBVIRT_DEFAULT_URI among it), whose QEMU runs as
+	 * --qemu-user (NULL: as libvirt says, else as we do).
+	 */
+	bool libvirt;
+	const char *libvirt_uri, *qemu_user;
 	/* up --node-cpu N=MODEL, by node number (NULL: the default CPU) */
 	const char *node_cpu[OM_MAX_NODES + 1];
 	/* start --cpu MODEL (NULL: the node's CPU as before) */

@@ -19,9 +19,11 @@ static int running_node(const struct om_ctx *ctx, struct om_cluster_state *st,
 	*n = om_find_node(st, ctx->cli->node);
 	if (!*n)
 		return fail_status;
-	if (!om_proc_alive(&(*n)->qemu)) {
-		om_error("node %u is not running (its QEMU, pid %d, is gone): see `omcluster console %u`",
-			 (*n)->node, (int)(*n)->qemu.pid, (*n)->node);
+	if (!om_node_running(*n)) {
+		char gone[128];
+
+		om_error("node %u is not running (%s): see `omcluster console %u`", (*n)->node,
+			 om_node_gone(*n, gone, sizeof(gone)), (*n)->node);
 		return fail_status;
 	}
 	return 0;

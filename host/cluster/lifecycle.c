@@ -18,6 +18,7 @@
 #include "accel.h"
 #include "agent-client.h"
 #include "control-client.h"
+#include "libvirt-guests.h"
 #include "omcluster.h"
 #include "proc.h"
 #include "readiness.h"
@@ -196,12 +197,47 @@ static int check_qemu_device(const char *qemu)
 	return r;
 }
 
+bool om_node_running(const struct om_node_state *n)
+{
+	return n->domain[0] ? om_lv_running(n->domain) : om_proc_alive(&n->qemu);
+}
+
+int om_node_stop(const struct om_node_state *n, bool kill, unsigned int timeout_ms)
+{
+	if (n->domain[0])
+		return om_lv_stop(n->domain, kill, timeout_ms);
+	return kill ? om_proc_kill(&n->qemu) : om_proc_stop(&n->qemu, timeout_ms);
+}
+
+const char *om_node_runner(const struct om_node_state *n, char *buf, size_t cap)
+{
+	if (n->domain[0])
+		snprintf(buf, cap, "domain %s", n->domain);
+	else
+		snprintf(buf, cap, "QEMU pid %d", (int)n->qemu.pid);
+	return buf;
+}
+
+const char *om_node_gone(const struct om_node_state *n, char *buf, size_t cap)
+{
+	if (n->domain[0])
+		snprintf(buf, cap, "its domain %s is not running", n->domain);
+	else
+		snprintf(buf, cap, "its QEMU, pid %d, is gone", (int)n->qemu.pid);
+	return buf;
+}
+
+const struct om_qemu_user *om_foreign_qemu_user(const struct om_cluster_state *st)
+{
+	return st->qemu_user_set && !om_qemu_user_is_us(&st->qemu_user) ? &st->qemu_user : NULL;
+}
+
 static bool any_alive(const struct om_cluster_state *st)
 {
 	if (om_proc_alive(&st->relay))
 		return true;
 	for (unsigned int i = 0; i < st->n_nodes; i++)
-		if (om_proc_alive(&st->nodes[i].qemu))
+		if (om_node_running(&st->nodes[i]))
 			return true;
 	return false;
 }
@@ -250,7 +286,7 @@ int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsign
 	om_relay_path(ctx->dir, OM_RELAY_LOG, log, sizeof(log));
 	/* The log is kept across restarts: a failure shows this start's lines. */
 	log_start = stat(log, &sb) == 0 ? sb.st_size : 0;
-	err = om_relay_spawn(st->omhostd, ctx->dir, 1, last, &st->relay);
+	err = om_relay_spawn(st->omhostd, ctx->dir, 1, last, om_foreign_qemu_user(st), &st->relay);
 	if (err) {
 		om_error("cannot start the relay %s: %s", st->omhostd,
 			 err == -ENAMETOOLONG ? "its socket paths are too long for unix sockets; use a shorter --run-dir" :
@@ -294,11 +330,15 @@ int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsign
 static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 			     unsigned int timeout_ms)
 {
+	char relay_dir[PATH_MAX];
 	unsigned int left = 0;
 
 	for (unsigned int i = 0; i < st->n_nodes; i++)
-		if (om_proc_stop(&st->nodes[i].qemu, timeout_ms))
+		if (om_node_stop(&st->nodes[i], false, timeout_ms))
 			left++;
+	/* Domains carry the relay directory in their mark: those not recorded too. */
+	if (om_relay_path(dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir)) == 0)
+		left += om_lv_sweep(relay_dir, timeout_ms);
 	/* The relay last, once no guest is left to lose its back-end. */
 	if (om_proc_stop(&st->relay, timeout_ms))
 		left++;
@@ -317,8 +357,11 @@ void om_report_failure(const struct om_node_state *n, const struct om_booting_gu
 	else
 		fprintf(stderr, "--- node %u's console (%s) is empty\n", n->node, path);
 	snprintf(path, sizeof(path), "%s/qemu.log", n->dir);
-	if (b->verdict == OM_GUEST_EXITED && om_console_tail(path, 10, tail, sizeof(tail)) == 0 &&
-	    tail[0])
+	if (b->verdict == OM_GUEST_EXITED && n->domain[0])
+		fprintf(stderr, "--- QEMU's own output is in libvirt's log of domain %s\n",
+			n->domain);
+	else if (b->verdict == OM_GUEST_EXITED &&
+		 om_console_tail(path, 10, tail, sizeof(tail)) == 0 && tail[0])
 		fprintf(stderr, "--- QEMU's own output (%s):\n%s--- end\n", path, tail);
 }
 
@@ -332,7 +375,7 @@ static void observe(const struct om_node_state *n, struct om_booting_guest *b, l
 	snprintf(path, sizeof(path), "%s/console.log", n->dir);
 	om_console_scan(path, &b->console_offset, &b->panic);
 	o.console_panic = b->panic;
-	o.process_alive = om_proc_alive(&n->qemu);
+	o.process_alive = om_node_running(n);
 	if (o.process_alive && !b->connected) {
 		snprintf(path, sizeof(path), "%s/agent.sock", n->dir);
 		/* QEMU listens once it has set up: until then, try again next round. */
@@ -477,19 +520,25 @@ static int add_net_links(const struct om_ctx *ctx, struct om_guest *g, unsigned 
 }
 
 int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
-		   const struct om_cluster_state *st, unsigned int node, unsigned int last,
-		   const char *dir, const char *cpu_model, struct om_proc_id *qemu)
+		   const struct om_cluster_state *st, struct om_node_state *n, unsigned int last)
 {
 	struct om_argv *argv;
 	char log[PATH_MAX], relay_dir[PATH_MAX];
 	struct om_guest g;
+	unsigned int node = n->node;
 	int err;
 
-	err = om_guest_init(&g, node, st->mem_mib, st->cpus, st->accel, dir, st->append);
-	if (!err && cpu_model && cpu_model[0])
-		err = om_guest_set_cpu(&g, cpu_model);
-	if (!err)
-		err = om_relay_path(ctx->dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir));
+	if (om_relay_path(ctx->dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir))) {
+		om_error("node %u: the path of the relay's directory is too long", node);
+		return -ENAMETOOLONG;
+	}
+	if (st->libvirt_uri[0]) {
+		n->qemu = (struct om_proc_id){ 0, 0 };
+		return om_lv_boot(st, art, n, relay_dir);
+	}
+	err = om_guest_init(&g, node, st->mem_mib, st->cpus, st->accel, n->dir, st->append);
+	if (!err && n->cpu_model[0])
+		err = om_guest_set_cpu(&g, n->cpu_model);
 	if (!err)
 		err = om_guest_add_om_device(&g, relay_dir);
 	if (!err && st->net)
@@ -513,7 +562,7 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		return err;
 	}
 	om_guest_path(&g, OM_GUEST_QEMU_LOG, log, sizeof(log));
-	err = om_proc_spawn(argv->argv, log, ctx->dir, qemu);
+	err = om_proc_spawn(argv->argv, log, ctx->dir, &n->qemu);
 	free(argv);
 	if (err)
 		om_error("node %u: cannot start %s: %s", node, art->qemu, strerror(-err));
@@ -536,20 +585,79 @@ static int start_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		om_error("cannot create %s: %s", dir, strerror(errno));
 		return err;
 	}
-	memset(n->cpu_model, 0, sizeof(n->cpu_model));
-	if (ctx->cli->node_cpu[node])
-		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", ctx->cli->node_cpu[node]);
-	err = om_spawn_guest(ctx, art, st, node, last, dir, n->cpu_model, &n->qemu);
-	if (err)
+	/* libvirt's QEMU makes its agent socket there, its virtlogd the console log. */
+	err = om_foreign_qemu_user(st) ? om_qemu_user_share(om_foreign_qemu_user(st), dir, 02770) : 0;
+	if (err) {
+		om_error("cannot open %s to QEMU's group: %s", dir, strerror(-err));
 		return err;
+	}
+	memset(n, 0, sizeof(*n));
 	n->node = node;
 	snprintf(n->dir, sizeof(n->dir), "%s", dir);
+	if (ctx->cli->node_cpu[node])
+		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", ctx->cli->node_cpu[node]);
+	if (st->libvirt_uri[0] && om_lv_domain_name(st->name, node, n->domain, sizeof(n->domain))) {
+		om_error("node %u: its domain's name is too long", node);
+		return -ENAMETOOLONG;
+	}
+	err = om_spawn_guest(ctx, art, st, n, last);
+	if (err)
+		return err;
 	st->n_nodes++;
 	/* Recorded at once: a down (or the next up) finds it even if we die now. */
 	err = om_state_save(st);
 	if (err)
 		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-err));
 	return err;
+}
+
+/*
+ * up --libvirt: whom libvirt runs QEMU as, recorded in st; when that is not
+ * us, the cluster's directory opened to its group, once it can reach it.
+ * 0, or -errno after telling the user.
+ */
+static int libvirt_qemu_user(const struct om_ctx *ctx, struct om_cluster_state *st)
+{
+	char blocker[PATH_MAX];
+	int r = om_lv_qemu_user(st->accel, ctx->cli->qemu_user, &st->qemu_user);
+
+	if (r)
+		return r;
+	st->qemu_user_set = true;
+	if (!om_foreign_qemu_user(st))
+		return 0;
+	r = om_qemu_user_reaches(&st->qemu_user, ctx->run_dir, blocker, sizeof(blocker));
+	if (r == -EACCES) {
+		om_error("libvirt runs QEMU as uid %u, which cannot reach the relay's sockets under %s: %s is closed to it (let it search there, e.g. chmod o+x %s, or use another --run-dir)",
+			 (unsigned int)st->qemu_user.uid, ctx->run_dir, blocker, blocker);
+		return r;
+	}
+	if (!r)
+		r = om_qemu_user_share(&st->qemu_user, ctx->dir, 0710);
+	if (r)
+		om_error("cannot open %s to QEMU's group (gid %u): %s", ctx->dir,
+			 (unsigned int)st->qemu_user.gid, strerror(-r));
+	return r;
+}
+
+/* The column that says what runs a node: its QEMU's pid, or its domain. */
+static int runner_width(const struct om_cluster_state *st)
+{
+	int w = 8;
+
+	for (unsigned int i = 0; st->libvirt_uri[0] && i < st->n_nodes; i++)
+		if ((int)strlen(st->nodes[i].domain) + 1 > w)
+			w = (int)strlen(st->nodes[i].domain) + 1;
+	return w;
+}
+
+static const char *node_column(const struct om_node_state *n, char *buf, size_t cap)
+{
+	if (n->domain[0])
+		snprintf(buf, cap, "%s", n->domain);
+	else
+		snprintf(buf, cap, "%d", (int)n->qemu.pid);
+	return buf;
 }
 
 int om_cmd_up(const struct om_ctx *ctx)
@@ -563,8 +671,17 @@ int om_cmd_up(const struct om_ctx *ctx)
 	unsigned int timeout_s = cli->timeout_s ? cli->timeout_s : 180;
 	int status = 1, lock = -1, r;
 
+	char uri[sizeof(st->libvirt_uri)] = "";
+
 	if (resolve_artifacts(cli, &art) || check_qemu_device(art.qemu))
 		return 1;
+	/* Before the leftovers are cleared: a killed up's domains are among them. */
+	if (cli->libvirt && om_lv_connect(cli->libvirt_uri, uri, sizeof(uri)))
+		return 1;
+	if (cli->libvirt && strpbrk(uri, " \n")) {
+		om_error("libvirt's URI '%s' cannot be kept in the cluster state", uri);
+		return 1;
+	}
 	if (prepare_dir(ctx))
 		return 1;
 	lock = om_lock_cluster(ctx, "up");
@@ -604,6 +721,12 @@ int om_cmd_up(const struct om_ctx *ctx)
 	snprintf(st->initrd, sizeof(st->initrd), "%s", art.initrd);
 	snprintf(st->qemu, sizeof(st->qemu), "%s", art.qemu);
 	snprintf(st->omhostd, sizeof(st->omhostd), "%s", art.omhostd);
+	snprintf(st->libvirt_uri, sizeof(st->libvirt_uri), "%s", uri);
+	if (cli->libvirt && libvirt_qemu_user(ctx, st))
+		goto teardown;
+	if (cli->libvirt)
+		fprintf(stderr, "[up] libvirt: %s, QEMU as uid %u\n", uri,
+			(unsigned int)st->qemu_user.uid);
 	if ((size_t)snprintf(st->append, sizeof(st->append), "%s", cli->append ? cli->append : "") >=
 	    sizeof(st->append)) {
 		om_error("--append is too long (at most %zu characters)", sizeof(st->append) - 1);
@@ -623,13 +746,14 @@ int om_cmd_up(const struct om_ctx *ctx)
 	if (!om_interrupted && om_wait_ready("up", st->nodes, st->n_nodes, boot, timeout_s)) {
 		printf("cluster '%s' is up: %u guests (%s) in %.1f s\n", st->name, st->n_nodes,
 		       om_accel_name(st->accel), (double)(om_now_ms() - t0) / 1000.0);
-		printf("%-6s %-8s %s\n", "NODE", "PID", "KERNEL");
+		printf("%-6s %-*s %s\n", "NODE", runner_width(st), st->libvirt_uri[0] ? "DOMAIN" : "PID",
+		       "KERNEL");
 		for (unsigned int i = 0; i < st->n_nodes; i++) {
-			char release[80];
+			char release[80], runner[96];
 
 			om_info_value(boot[i].info, "release=", release, sizeof(release));
-			printf("%-6u %-8d %s\n", st->nodes[i].node, (int)st->nodes[i].qemu.pid,
-			       release);
+			printf("%-6u %-*s %s\n", st->nodes[i].node, runner_width(st),
+			       node_column(&st->nodes[i], runner, sizeof(runner)), release);
 		}
 		if (st->net)
 			printf("net: a virtio-net link between every pair of guests; node N is " OM_NET_ADDRESS_PATTERN "\n");
@@ -680,6 +804,13 @@ int om_cmd_down(const struct om_ctx *ctx)
 			 ctx->dir, r == -EBADMSG ? err : strerror(-r));
 		memset(st, 0, sizeof(*st));
 	}
+	/* Its domains are libvirt's to end: without libvirt, keep everything for another try. */
+	if (st->libvirt_uri[0] && om_lv_connect(st->libvirt_uri, NULL, 0)) {
+		om_error("cluster '%s' is left as it is: its guests are domains of %s",
+			 ctx->cli->cluster, st->libvirt_uri);
+		free(st);
+		return 1;
+	}
 	left = stop_all(st, ctx->dir, timeout_s * 1000);
 	if (left) {
 		om_error("%u processes of cluster '%s' would not stop; its files stay in %s", left,
@@ -706,7 +837,7 @@ static const char *node_status(const struct om_node_state *n, char *release, siz
 	int fd, r;
 
 	snprintf(release, cap, "-");
-	if (!om_proc_alive(&n->qemu))
+	if (!om_node_running(n))
 		return "dead";
 	snprintf(lock, sizeof(lock), "%s/agent.lock", n->dir);
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -783,15 +914,19 @@ int om_cmd_status(const struct om_ctx *ctx)
 	       om_accel_name(st->accel), st->accel_reason, up / 60, up % 60, st->dir);
 	if (st->net)
 		printf("net: a virtio-net link between every pair of guests; node N is " OM_NET_ADDRESS_PATTERN "\n");
+	if (st->libvirt_uri[0])
+		printf("libvirt: %s, QEMU as uid %u\n", st->libvirt_uri,
+		       (unsigned int)st->qemu_user.uid);
 	relay_ok = om_relay_line(ctx, st, answer, 64 * 1024);
-	printf("%-6s %-8s %-13s %-10s %s\n", "NODE", "PID", "STATE", "RELAY", "KERNEL");
+	printf("%-6s %-*s %-13s %-10s %s\n", "NODE", runner_width(st),
+	       st->libvirt_uri[0] ? "DOMAIN" : "PID", "STATE", "RELAY", "KERNEL");
 	for (unsigned int i = 0; i < st->n_nodes; i++) {
-		char release[80], relay[16];
+		char release[80], relay[16], runner[96];
 		const char *s = node_status(&st->nodes[i], release, sizeof(release));
 
 		ready += strcmp(s, "ready") == 0;
-		printf("%-6u %-8d %-13s %-10s %s%s%s\n", st->nodes[i].node,
-		       (int)st->nodes[i].qemu.pid, s,
+		printf("%-6u %-*s %-13s %-10s %s%s%s\n", st->nodes[i].node, runner_width(st),
+		       node_column(&st->nodes[i], runner, sizeof(runner)), s,
 		       om_ctl_node_state(answer, st->nodes[i].node, relay, sizeof(relay)), release,
 		       st->nodes[i].cpu_model[0] ? " cpu " : "", st->nodes[i].cpu_model);
 	}

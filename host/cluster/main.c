@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "libvirt-guests.h"
 #include "omcluster.h"
 
 void om_error(const char *fmt, ...)
@@ -58,6 +59,9 @@ int om_load_cluster(const struct om_ctx *ctx, struct om_cluster_state *st)
 			 ctx->dir, r == -EBADMSG ? err : strerror(-r));
 		return 1;
 	}
+	/* Its guests are libvirt domains: every command asks libvirt about them. */
+	if (st->libvirt_uri[0] && om_lv_connect(st->libvirt_uri, NULL, 0))
+		return 1;
 	return 0;
 }
 
@@ -128,26 +132,18 @@ int main(int argc, char **argv)
 		om_error("the cluster directory path is too long");
 		return 2;
 	}
-	switch (cli.cmd) {
-	case OM_CMD_UP:
-		return om_cmd_up(&ctx);
-	case OM_CMD_DOWN:
-		return om_cmd_down(&ctx);
-	case OM_CMD_STATUS:
-		return om_cmd_status(&ctx);
-	case OM_CMD_EXEC:
-		return om_cmd_exec(&ctx);
-	case OM_CMD_CP:
-		return om_cmd_cp(&ctx);
-	case OM_CMD_CONSOLE:
-		return om_cmd_console(&ctx);
-	case OM_CMD_STOP:
-		return om_cmd_stop(&ctx);
-	case OM_CMD_START:
-		return om_cmd_start(&ctx);
-	case OM_CMD_RELAY:
-		return om_cmd_relay(&ctx);
-	default:
-		return 2;
-	}
+	int (*const cmds[])(const struct om_ctx *) = {
+		[OM_CMD_UP] = om_cmd_up,	 [OM_CMD_DOWN] = om_cmd_down,
+		[OM_CMD_STATUS] = om_cmd_status, [OM_CMD_EXEC] = om_cmd_exec,
+		[OM_CMD_CP] = om_cmd_cp,	 [OM_CMD_CONSOLE] = om_cmd_console,
+		[OM_CMD_STOP] = om_cmd_stop,	 [OM_CMD_START] = om_cmd_start,
+		[OM_CMD_RELAY] = om_cmd_relay,
+	};
+	int status = 2;
+
+	if ((size_t)cli.cmd < sizeof(cmds) / sizeof(cmds[0]) && cmds[cli.cmd])
+		status = cmds[cli.cmd](&ctx);
+	/* The connection a libvirt cluster's command opened. */
+	om_lv_disconnect();
+	return status;
 }

@@ -52,10 +52,18 @@ static const char *stop_how(bool kill)
 	return kill ? "SIGKILL" : "SIGTERM";
 }
 
-/* Stops a process as stop and relay stop do: SIGTERM with a grace, or SIGKILL. */
+/* Stops a process as relay stop does: SIGTERM with a grace, or SIGKILL. */
 static int stop_process(const struct om_proc_id *id, bool kill, unsigned int timeout_s)
 {
 	return kill ? om_proc_kill(id) : om_proc_stop(id, timeout_s * 1000);
+}
+
+/* How stop ended a node: a domain is destroyed, whatever signal libvirt sends. */
+static const char *node_stop_how(const struct om_node_state *n, bool kill)
+{
+	if (n->domain[0])
+		return kill ? "destroyed" : "SIGTERM, then destroyed if need be";
+	return stop_how(kill);
 }
 
 int om_cmd_stop(const struct om_ctx *ctx)
@@ -65,6 +73,7 @@ int om_cmd_stop(const struct om_ctx *ctx)
 	unsigned int timeout_s = cli->timeout_s ? cli->timeout_s : DEFAULT_STOP_TIMEOUT_S;
 	struct om_node_state *n;
 	int status = 1, lock = -1;
+	char what[128];
 
 	if (!st) {
 		om_error("out of memory");
@@ -75,18 +84,18 @@ int om_cmd_stop(const struct om_ctx *ctx)
 	n = find_node(st, cli->node);
 	if (!n)
 		goto out;
-	if (!om_proc_alive(&n->qemu)) {
-		om_error("node %u is not running (its QEMU, pid %d, is gone): nothing to stop",
-			 n->node, (int)n->qemu.pid);
+	if (!om_node_running(n)) {
+		om_error("node %u is not running (%s): nothing to stop", n->node,
+			 om_node_gone(n, what, sizeof(what)));
 		goto out;
 	}
-	if (stop_process(&n->qemu, cli->kill, timeout_s)) {
-		om_error("node %u: QEMU (pid %d) would not stop", n->node, (int)n->qemu.pid);
+	if (om_node_stop(n, cli->kill, timeout_s * 1000)) {
+		om_error("node %u: %s would not stop", n->node, om_node_runner(n, what, sizeof(what)));
 		goto out;
 	}
 	/* Its entry stays: status shows it dead, start boots it again. */
-	printf("node %u stopped (QEMU pid %d, %s)\n", n->node, (int)n->qemu.pid,
-	       stop_how(cli->kill));
+	printf("node %u stopped (%s, %s)\n", n->node, om_node_runner(n, what, sizeof(what)),
+	       node_stop_how(n, cli->kill));
 	status = 0;
 out:
 	if (lock >= 0)
@@ -131,7 +140,7 @@ int om_cmd_start(const struct om_ctx *ctx)
 	struct om_artifacts art;
 	struct om_node_state *n;
 	int status = 1, lock = -1, err;
-	char release[80];
+	char release[80], what[128];
 
 	if (!st || !boot) {
 		om_error("out of memory");
@@ -142,9 +151,9 @@ int om_cmd_start(const struct om_ctx *ctx)
 	n = find_node(st, cli->node);
 	if (!n)
 		goto out;
-	if (om_proc_alive(&n->qemu)) {
-		om_error("node %u is already running (QEMU pid %d): stop it first (omcluster -c %s stop %u)",
-			 n->node, (int)n->qemu.pid, st->name, n->node);
+	if (om_node_running(n)) {
+		om_error("node %u is already running (%s): stop it first (omcluster -c %s stop %u)",
+			 n->node, om_node_runner(n, what, sizeof(what)), st->name, n->node);
 		goto out;
 	}
 	/* Its virtio-om device waits for the relay: without one it would never boot. */
@@ -158,25 +167,25 @@ int om_cmd_start(const struct om_ctx *ctx)
 	om_catch_interrupts();
 	if (cli->cpu)
 		snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", cli->cpu);
-	err = om_spawn_guest(ctx, &art, st, n->node, om_last_node(st), n->dir, n->cpu_model,
-			     &n->qemu);
+	err = om_spawn_guest(ctx, &art, st, n, om_last_node(st));
 	if (err)
 		goto out;
 	err = om_state_save(st);
 	if (err) {
 		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-err));
-		om_proc_stop(&n->qemu, 3000);
+		om_node_stop(n, false, 3000);
 		goto out;
 	}
 	/* Recorded: other commands may go on while it boots. */
 	close(lock);
 	lock = -1;
-	fprintf(stderr, "[start] node %u: QEMU pid %d (%s)\n", n->node, (int)n->qemu.pid,
+	fprintf(stderr, "[start] node %u: %s (%s)\n", n->node, om_node_runner(n, what, sizeof(what)),
 		om_accel_name(st->accel));
 	if (!om_interrupted && om_wait_ready("start", n, 1, boot, timeout_s)) {
 		om_info_value(boot->info, "release=", release, sizeof(release));
-		printf("node %u is up: QEMU pid %d, kernel %s, in %.1f s\n", n->node,
-		       (int)n->qemu.pid, release, (double)(om_now_ms() - t0) / 1000.0);
+		printf("node %u is up: %s, kernel %s, in %.1f s\n", n->node,
+		       om_node_runner(n, what, sizeof(what)), release,
+		       (double)(om_now_ms() - t0) / 1000.0);
 		status = 0;
 		goto out;
 	}
@@ -186,8 +195,8 @@ int om_cmd_start(const struct om_ctx *ctx)
 		om_report_failure(n, boot);
 	om_booting_release(boot, 1);
 	/* As up does with its guests: a guest that did not come up is not left half-booted. */
-	if (om_proc_stop(&n->qemu, 3000))
-		om_error("node %u: QEMU (pid %d) would not stop", n->node, (int)n->qemu.pid);
+	if (om_node_stop(n, false, 3000))
+		om_error("node %u: %s would not stop", n->node, om_node_runner(n, what, sizeof(what)));
 out:
 	om_booting_release(boot, boot ? 1 : 0);
 	if (lock >= 0)

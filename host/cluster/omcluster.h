@@ -80,15 +80,36 @@ int om_check_artifact(const char *what, const char *path, bool program);
 int om_recorded_artifacts(const struct om_cluster_state *st, struct om_artifacts *art);
 
 /*
- * Starts node's QEMU as st describes it (memory, CPUs, accelerator,
- * --append), with its files in dir, its virtio-om device connected to the
- * relay and, with --net, a link to each other node of the cluster's nodes
- * 1..last, on CPU cpu_model (NULL or empty: the default). Fills qemu; 0 or
+ * Starts node n as st describes it (memory, CPUs, accelerator, --append),
+ * with its files in n->dir, its virtio-om device connected to the relay
+ * and, with --net, a link to each other node of the cluster's nodes
+ * 1..last, on CPU n->cpu_model (empty: the default): a QEMU of ours, whose
+ * id goes to n->qemu, or in a libvirt cluster the domain n->domain. 0 or
  * -errno after telling the user.
  */
 int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
-		   const struct om_cluster_state *st, unsigned int node, unsigned int last,
-		   const char *dir, const char *cpu_model, struct om_proc_id *qemu);
+		   const struct om_cluster_state *st, struct om_node_state *n, unsigned int last);
+
+/*
+ * A node's guest, whichever runs it: a QEMU of ours (by pid and start
+ * time) or a libvirt domain (by name, through the command's connection).
+ */
+bool om_node_running(const struct om_node_state *n);
+
+/*
+ * Ends it: SIGTERM, SIGKILL after timeout_ms, or with kill at once; a
+ * domain is destroyed (libvirt_guests.h, om_lv_stop). 0 once it is gone.
+ */
+int om_node_stop(const struct om_node_state *n, bool kill, unsigned int timeout_ms);
+
+/* For messages: "QEMU pid P" or "domain NAME". */
+const char *om_node_runner(const struct om_node_state *n, char *buf, size_t cap);
+
+/* For messages: "its QEMU, pid P, is gone" or "its domain NAME is not running". */
+const char *om_node_gone(const struct om_node_state *n, char *buf, size_t cap);
+
+/* Whom the cluster's QEMUs run as when it is not us (up --libvirt), else NULL. */
+const struct om_qemu_user *om_foreign_qemu_user(const struct om_cluster_state *st);
 
 /* A guest being waited for: its agent connection and what was seen. */
 struct om_booting_guest {

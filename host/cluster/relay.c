@@ -36,10 +36,12 @@ static int node_socket(const char *cluster_dir, unsigned int node, char *out, si
 }
 
 int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int first,
-		   unsigned int last, struct om_proc_id *id)
+		   unsigned int last, const struct om_qemu_user *qemu, struct om_proc_id *id)
 {
-	char dir[PATH_MAX], log[PATH_MAX], control[PATH_MAX], sock[PATH_MAX], nodes[32];
-	char *argv[] = { (char *)omhostd, "--dir", dir, "--nodes", nodes, NULL };
+	char dir[PATH_MAX], log[PATH_MAX], control[PATH_MAX], sock[PATH_MAX], nodes[32], uid[16];
+	char *argv[] = { (char *)omhostd, "--dir", dir, "--nodes", nodes, NULL, NULL, NULL };
+	mode_t mask;
+	int err;
 
 	if (first < 1 || first > last)
 		return -EINVAL;
@@ -50,13 +52,27 @@ int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int fi
 		return -ENAMETOOLONG;
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	if (qemu) {
+		/* setgid: the sockets omhostd binds inside are the group's too. */
+		err = om_qemu_user_share(qemu, dir, 02750);
+		if (err)
+			return err;
+		snprintf(uid, sizeof(uid), "%u", (unsigned int)qemu->uid);
+		argv[5] = "--allow-uid";
+		argv[6] = uid;
+	}
 	/* A killed relay leaves its sockets: they must not pass for the new one's. */
 	unlink(control);
 	for (unsigned int node = first; node <= last; node++)
 		if (node_socket(cluster_dir, node, sock, sizeof(sock)) == 0)
 			unlink(sock);
 	snprintf(nodes, sizeof(nodes), "%u-%u", first, last);
-	return om_proc_spawn(argv, log, cluster_dir, id);
+	/* omhostd binds with the umask it inherits: group rw for QEMU's group. */
+	mask = umask(qemu ? 0007 : 0);
+	umask(qemu ? 0007 : mask);
+	err = om_proc_spawn(argv, log, cluster_dir, id);
+	umask(mask);
+	return err;
 }
 
 int om_relay_status(const char *cluster_dir, char *buf, size_t cap, int timeout_ms)

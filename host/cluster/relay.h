@@ -27,10 +27,13 @@ int om_relay_path(const char *cluster_dir, enum om_relay_file f, char *out, size
  * Starts omhostd for nodes first..last: makes the relay directory, removes
  * what a dead relay left there (its sockets), and spawns omhostd in its own
  * session with its output appended to omhostd.log. Does not wait for it to
- * serve (record id first, then om_relay_wait). 0 or -errno.
+ * serve (record id first, then om_relay_wait). With qemu (QEMU runs as
+ * another user: up --libvirt), the directory is that user's group's and
+ * setgid, omhostd's umask 0007 makes its sockets the group's to connect
+ * to, and --allow-uid lets that user's QEMU in. 0 or -errno.
  */
 int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int first,
-		   unsigned int last, struct om_proc_id *id);
+		   unsigned int last, const struct om_qemu_user *qemu, struct om_proc_id *id);
 
 /*
  * Waits until the relay id serves: every node's socket exists and the

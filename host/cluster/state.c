@@ -32,6 +32,13 @@ static bool one_line(const struct om_cluster_state *st)
 	const char *values[] = { st->name, st->dir, st->accel_reason, st->kernel, st->initrd,
 				 st->qemu, st->omhostd, st->append };
 
+	/* A URI or domain name with a blank would not be read back as one value. */
+	if (strpbrk(st->libvirt_uri, " \n"))
+		return false;
+	for (unsigned int i = 0; i < st->n_nodes; i++)
+		if (st->nodes[i].domain[0] && !om_state_domain_name_valid(st->nodes[i].domain))
+			return false;
+
 	for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++)
 		if (strchr(values[i], '\n'))
 			return false;
@@ -71,6 +78,11 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 		fprintf(f, "append %s\n", st->append);
 	if (st->net)
 		fprintf(f, "net mesh\n");
+	if (st->libvirt_uri[0])
+		fprintf(f, "libvirt %s\n", st->libvirt_uri);
+	if (st->qemu_user_set)
+		fprintf(f, "qemu-user %u %u\n", (unsigned int)st->qemu_user.uid,
+			(unsigned int)st->qemu_user.gid);
 	if (st->relay.pid > 0)
 		fprintf(f, "relay %d %llu\n", (int)st->relay.pid, st->relay.start);
 	for (unsigned int i = 0; i < st->n_nodes; i++) {
@@ -84,6 +96,8 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 
 		if (n->cpu_model[0])
 			fprintf(f, "node-cpu %u %s\n", n->node, n->cpu_model);
+		if (n->domain[0])
+			fprintf(f, "node-domain %u %s\n", n->node, n->domain);
 	}
 	return ferror(f) ? -EIO : 0;
 }
@@ -190,7 +204,8 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 	unsigned int lineno = 0;
 	bool seen_accel = false;
 	/* Keys added with start and relay are refused when repeated. */
-	const char *once[] = { "kernel", "initrd", "qemu", "omhostd", "append", "relay", "net" };
+	const char *once[] = { "kernel", "initrd", "qemu",  "omhostd",  "append",
+			       "relay",  "net",    "libvirt", "qemu-user" };
 	bool seen[sizeof(once) / sizeof(once[0])] = { false };
 
 	memset(st, 0, sizeof(*st));
@@ -259,6 +274,21 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 			if (strcmp(value, "mesh") != 0)
 				return bad(err, errlen, lineno, "net '%s' (want: mesh)", value);
 			st->net = true;
+		} else if (strcmp(line, "libvirt") == 0) {
+			if (!value[0] || strchr(value, ' ') ||
+			    copy_value(st->libvirt_uri, sizeof(st->libvirt_uri), value))
+				return bad(err, errlen, lineno, "libvirt URI '%s'", value);
+		} else if (strcmp(line, "qemu-user") == 0) {
+			const char *p = value;
+			unsigned long long uid, gid;
+
+			if (take_number(&p, UINT_MAX - 1, &uid) || p[-1] != ' ' ||
+			    take_number(&p, UINT_MAX - 1, &gid) || *p || p[-1] == ' ')
+				return bad(err, errlen, lineno, "qemu-user '%s' (want: UID GID)",
+					   value);
+			st->qemu_user.uid = (uid_t)uid;
+			st->qemu_user.gid = (gid_t)gid;
+			st->qemu_user_set = true;
 		} else if (strcmp(line, "relay") == 0) {
 			if (parse_proc_id(value, &st->relay))
 				return bad(err, errlen, lineno, "relay entry '%s' (want: PID START)",
@@ -301,12 +331,41 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 			if (!om_cpu_model_valid(model))
 				return bad(err, errlen, lineno, "node-cpu model '%s'", model);
 			snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", model);
+		} else if (strcmp(line, "node-domain") == 0) {
+			struct om_node_state *n;
+			unsigned long long id;
+			const char *name = value;
+
+			/* "N NAME", after node N's own line. */
+			if (take_number(&name, OM_MAX_NODES, &id) || name == value ||
+			    name[-1] != ' ')
+				return bad(err, errlen, lineno,
+					   "node-domain entry '%s' (want: NODE NAME)", value);
+			n = (struct om_node_state *)om_state_node(st, (unsigned int)id);
+			if (!n)
+				return bad(err, errlen, lineno,
+					   "node-domain for node %llu, not listed before", id);
+			if (n->domain[0])
+				return bad(err, errlen, lineno, "node-domain for node %llu listed twice",
+					   id);
+			if (!om_state_domain_name_valid(name) ||
+			    copy_value(n->domain, sizeof(n->domain), name))
+				return bad(err, errlen, lineno, "node-domain name '%s'", name);
 		} else {
 			return bad(err, errlen, lineno, "unknown key '%s'", line);
 		}
 	}
 	if (!st->name[0] || !st->dir[0] || !seen_accel)
 		return bad(err, errlen, lineno, "incomplete: name, dir and accel are required");
+	/* A domain's node and a QEMU's are told apart by the cluster's kind. */
+	for (unsigned int i = 0; i < st->n_nodes; i++)
+		if (st->libvirt_uri[0] && !st->nodes[i].domain[0])
+			return bad(err, errlen, lineno, "node %u of a libvirt cluster has no node-domain",
+				   st->nodes[i].node);
+		else if (!st->libvirt_uri[0] && st->nodes[i].domain[0])
+			return bad(err, errlen, lineno,
+				   "node-domain for node %u of a cluster without libvirt",
+				   st->nodes[i].node);
 	return 0;
 }
 
@@ -323,6 +382,19 @@ int om_state_load(const char *dir, struct om_cluster_state *st, char *err, size_
 	r = om_state_parse(f, st, err, errlen);
 	fclose(f);
 	return r;
+}
+
+bool om_state_domain_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= sizeof(((struct om_node_state *)0)->domain))
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '-' && *p != '_' && *p != '.')
+			return false;
+	return true;
 }
 
 const struct om_node_state *om_state_node(const struct om_cluster_state *st, unsigned int node)

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "qemu-user.h"
 
 struct om_proc_id {
 	pid_t pid;
@@ -26,6 +27,7 @@ struct om_node_state {
 	struct om_proc_id qemu;
 	char dir[PATH_MAX];
 	char cpu_model[64]; /* up --node-cpu, start --cpu; empty: the default */
+	char domain[96];    /* up --libvirt: its libvirt domain (qemu is then 0 0) */
 };
 
 struct om_cluster_state {
@@ -39,6 +41,14 @@ struct om_cluster_state {
 	char kernel[PATH_MAX], initrd[PATH_MAX], qemu[PATH_MAX], omhostd[PATH_MAX];
 	char append[1024];
 	bool net; /* up --net: a virtio-net link between every pair of nodes */
+	/*
+	 * up --libvirt: the URI of the libvirt its guests are domains of (as
+	 * libvirt named it), and whom libvirt runs their QEMU as. Empty: the
+	 * guests are QEMUs of ours.
+	 */
+	char libvirt_uri[512];
+	bool qemu_user_set;
+	struct om_qemu_user qemu_user;
 	struct om_proc_id relay; /* omhostd; pid 0 when none was started */
 	unsigned int n_nodes;
 	struct om_node_state nodes[OM_MAX_NODES];
@@ -62,6 +72,9 @@ int om_state_load(const char *dir, struct om_cluster_state *st, char *err, size_
 /* The same, from an open stream (what load uses; tests feed text). */
 int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errlen);
 int om_state_write(FILE *f, const struct om_cluster_state *st);
+
+/* Whether name can be a node's domain in the state: letters, digits, - _ . */
+bool om_state_domain_name_valid(const char *name);
 
 /* The node's entry, or NULL when the cluster has no such node. */
 const struct om_node_state *om_state_node(const struct om_cluster_state *st, unsigned int node);

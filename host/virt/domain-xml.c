@@ -96,6 +96,13 @@ static bool add_cpu(xmlNodePtr dom, const struct om_vdomain *d)
 {
 	xmlNodePtr cpu = el(dom, "cpu");
 
+	/*
+	 * omcluster's --node-cpu/start --cpu: the node offers that model's
+	 * features and no more, to see the engine refuse what home's CPU has.
+	 */
+	if (d->cpu_model)
+		return attrs(cpu, "mode", "custom", "match", "exact", "check", "none", NULL) &&
+		       attrs(text(cpu, "model", d->cpu_model), "fallback", "forbid", NULL);
 	/* omcluster's -cpu: max under TCG; the host's under KVM, without the
 	 * arch-capabilities MSR QEMU 7.2 asserts on with some hosts. */
 	if (!d->kvm)
@@ -231,7 +238,8 @@ static int serialize(xmlDocPtr doc, char **out)
 int om_vdomain_xml(const struct om_vdomain *d, char **out)
 {
 	const char *texts[] = { d->name, d->emulator, d->kernel, d->initrd, d->append,
-				d->disk, d->relay_dir, d->agent_socket, d->console_log };
+				d->disk, d->relay_dir, d->agent_socket, d->console_log,
+				d->cpu_model };
 	xmlDocPtr doc;
 	xmlNodePtr dom;
 	int err;

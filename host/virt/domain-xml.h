@@ -25,6 +25,7 @@ struct om_vdomain {
 	const char *relay_dir;   /* omhostd's --dir */
 	const char *agent_socket; /* NULL: libvirt picks the path */
 	const char *console_log; /* NULL: none; else the serial console is also logged there */
+	const char *cpu_model;   /* NULL: the default CPU; else this libvirt CPU model (qemu64...) */
 	const char *firmware[2]; /* -L directories; NULL entries are skipped */
 };
 
