@@ -135,6 +135,11 @@ static void om_fill_signals(struct virtio_om_mig_begin *b)
 
 static void om_fill_mm(struct virtio_om_mig_begin *b, struct mm_struct *mm)
 {
+	int i;
+
+	BUILD_BUG_ON(ARRAY_SIZE(mm->saved_auxv) > VIRTIO_OM_MIG_AUXV);
+	for (i = 0; i < ARRAY_SIZE(mm->saved_auxv); i++)
+		b->auxv[i] = cpu_to_le64(mm->saved_auxv[i]);
 	mmap_read_lock(mm);
 	b->start_code = cpu_to_le64(mm->start_code);
 	b->end_code = cpu_to_le64(mm->end_code);

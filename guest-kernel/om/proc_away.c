@@ -46,6 +46,11 @@ static const char *const om_proc_names[] = {
 	[VIRTIO_OM_PROC_MAPS] = "maps",
 	[VIRTIO_OM_PROC_STATUS] = "status",
 	[VIRTIO_OM_PROC_STAT] = "stat",
+	[VIRTIO_OM_PROC_STATM] = "statm",
+	[VIRTIO_OM_PROC_SMAPS] = "smaps",
+	[VIRTIO_OM_PROC_SMAPS_ROLLUP] = "smaps_rollup",
+	[VIRTIO_OM_PROC_AUXV] = "auxv",
+	[VIRTIO_OM_PROC_MEM] = "mem",
 };
 
 /* --- The node the process runs on: answering PROC_READ --- */
@@ -105,6 +110,41 @@ out:
 	return done;
 }
 
+/* auxv is read as its /proc file does: the vector the kernel kept at exec. */
+static ssize_t om_proc_read_auxv(struct task_struct *task, loff_t pos, char *buf, size_t len)
+{
+	struct mm_struct *mm = get_task_mm(task);
+	size_t size;
+
+	if (!mm)
+		return 0;
+	/* Up to its AT_NULL pair, as auxv_read() shows it. */
+	for (size = 0; size < ARRAY_SIZE(mm->saved_auxv) && mm->saved_auxv[size]; size += 2)
+		;
+	size = min(size + 2, ARRAY_SIZE(mm->saved_auxv)) * sizeof(mm->saved_auxv[0]);
+	if (pos < size) {
+		len = min_t(size_t, len, size - pos);
+		memcpy(buf, (char *)mm->saved_auxv + pos, len);
+	} else {
+		len = 0;
+	}
+	mmput(mm);
+	return len;
+}
+
+/* mem: the process's memory at address @pos, as mem_read() reads it. */
+static ssize_t om_proc_read_mem(struct task_struct *task, loff_t pos, char *buf, size_t len)
+{
+	struct mm_struct *mm = get_task_mm(task);
+	int n;
+
+	if (!mm)
+		return 0;
+	n = access_remote_vm(mm, pos, buf, len, FOLL_FORCE);
+	mmput(mm);
+	return n > 0 ? n : -EIO;
+}
+
 static ssize_t om_proc_read_own(struct om_proc *p, u32 what, loff_t pos, char *buf, size_t len)
 {
 	struct task_struct *task = READ_ONCE(p->task);
@@ -116,6 +156,10 @@ static ssize_t om_proc_read_own(struct om_proc *p, u32 what, loff_t pos, char *b
 		return -ESRCH;
 	if (what == VIRTIO_OM_PROC_CMDLINE || what == VIRTIO_OM_PROC_ENVIRON)
 		return om_proc_read_args(task, what, pos, buf, len);
+	if (what == VIRTIO_OM_PROC_AUXV)
+		return om_proc_read_auxv(task, pos, buf, len);
+	if (what == VIRTIO_OM_PROC_MEM)
+		return om_proc_read_mem(task, pos, buf, len);
 	snprintf(path, sizeof(path), "%d/%s", task_tgid_nr(task), om_proc_names[what]);
 	file = file_open_root_mnt(om_proc_mnt, path, O_RDONLY, 0);
 	if (IS_ERR(file))
@@ -168,7 +212,8 @@ static void om_proc_answer_work(struct work_struct *work)
 	ssize_t n;
 
 	if (what >= ARRAY_SIZE(om_proc_names) || !om_proc_names[what] || !len ||
-	    len > OM_PROC_CHUNK || pos < 0 || pos > OM_PROC_MAX) {
+	    len > OM_PROC_CHUNK || pos < 0 ||
+	    pos > (what == VIRTIO_OM_PROC_MEM ? TASK_SIZE_MAX : OM_PROC_MAX)) {
 		n = -EINVAL;
 	} else if (!om_proc_mnt) {
 		n = -ENODEV;
@@ -244,6 +289,48 @@ static struct om_proc *om_away_half(struct task_struct *task, u32 *node)
 }
 
 /*
+ * One piece of @what of the process away: up to @want bytes from @pos into
+ * @buf. Return: the bytes read (fewer: the file ends), or -errno (-ESRCH:
+ * it no longer runs there).
+ */
+static ssize_t om_away_read(struct om_proc *p, u32 node, u32 what, u64 pos, char *buf, u32 want)
+{
+	struct virtio_om_proc_read rd = {
+		.file = cpu_to_le32(what),
+		.len = cpu_to_le32(want),
+		.offset = cpu_to_le64(pos),
+	};
+	struct kvec kv = { &rd, sizeof(rd) };
+	struct om_kcom_out out = {
+		.dst_node = node,
+		.type = VIRTIO_OM_T_PROC_READ,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = &kv,
+		.nr_kvec = 1,
+	};
+	struct virtio_om_proc_data d;
+	struct om_kcom_msg *reply;
+	u32 got = 0;
+	int err;
+
+	err = om_kcom_call(&out, OM_KCOM_KILLABLE, OM_PROC_TIMEOUT, &reply);
+	if (err)
+		return err == -ERESTARTSYS ? -EINTR : err;
+	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_PROC_DATA ||
+	    om_kcom_msg_copy(reply, 0, &d, sizeof(d)) != sizeof(d)) {
+		err = -EPROTO;
+	} else {
+		err = om_wire_errno(d.error);
+		got = le32_to_cpu(d.len);
+		if (!err && (got > want || om_kcom_msg_copy(reply, sizeof(d), buf, got) != got))
+			err = -EPROTO;
+	}
+	om_kcom_msg_free(reply);
+	return err ?: got;
+}
+
+/*
  * Read @what of the process away, whole (up to OM_PROC_MAX bytes), into a
  * buffer the caller frees with kvfree(). -ESRCH: it no longer runs there.
  */
@@ -251,59 +338,27 @@ static int om_away_fetch(struct om_proc *p, u32 node, u32 what, char **text, siz
 {
 	char *buf = NULL, *grown;
 	size_t size = 0;
-	int err = 0;
+	ssize_t got;
 
 	while (size < OM_PROC_MAX) {
 		u32 want = min_t(size_t, OM_PROC_CHUNK, OM_PROC_MAX - size);
-		struct virtio_om_proc_read rd = {
-			.file = cpu_to_le32(what),
-			.len = cpu_to_le32(want),
-			.offset = cpu_to_le64(size),
-		};
-		struct kvec kv = { &rd, sizeof(rd) };
-		struct om_kcom_out out = {
-			.dst_node = node,
-			.type = VIRTIO_OM_T_PROC_READ,
-			.src_pid = p->home_pid,
-			.dst_pid = p->home_pid,
-			.kvec = &kv,
-			.nr_kvec = 1,
-		};
-		struct virtio_om_proc_data d;
-		struct om_kcom_msg *reply;
-		u32 got;
 
 		/* Most files fit one piece: grow only for the longer ones. */
 		grown = buf ? kvrealloc(buf, size + want, GFP_KERNEL) :
 			      kvmalloc(want, GFP_KERNEL);
 		if (!grown) {
-			err = -ENOMEM;
-			break;
+			kvfree(buf);
+			return -ENOMEM;
 		}
 		buf = grown;
-		err = om_kcom_call(&out, OM_KCOM_KILLABLE, OM_PROC_TIMEOUT, &reply);
-		if (err)
-			break;
-		if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_PROC_DATA ||
-		    om_kcom_msg_copy(reply, 0, &d, sizeof(d)) != sizeof(d)) {
-			err = -EPROTO;
-		} else {
-			err = om_wire_errno(d.error);
-			got = le32_to_cpu(d.len);
-			if (!err && (got > want ||
-				     om_kcom_msg_copy(reply, sizeof(d), buf + size, got) != got))
-				err = -EPROTO;
+		got = om_away_read(p, node, what, size, buf + size, want);
+		if (got < 0) {
+			kvfree(buf);
+			return got;
 		}
-		om_kcom_msg_free(reply);
-		if (err)
-			break;
 		size += got;
 		if (got < want)
 			break;
-	}
-	if (err) {
-		kvfree(buf);
-		return err == -ERESTARTSYS ? -EINTR : err;
 	}
 	*text = buf;
 	*len = size;
@@ -337,6 +392,79 @@ static const struct file_operations om_proc_snapshot_fops = {
 	.release = om_snapshot_release,
 };
 
+/*
+ * mem of a process away: each read asks its node for that much (up to a
+ * message), read there as mem reads it; the deputy's stand-in is never
+ * touched. Once home again, the process's memory is read here.
+ */
+static ssize_t om_mem_read(struct file *file, char __user *ubuf, size_t count, loff_t *ppos)
+{
+	struct task_struct *task = get_proc_task(file_inode(file));
+	unsigned long addr = *ppos;
+	struct om_proc *p;
+	ssize_t n = -ESRCH;
+	char *buf;
+	u32 node;
+
+	if (!task)
+		return 0;
+	count = min_t(size_t, count, OM_PROC_CHUNK);
+	buf = count ? kvmalloc(count, GFP_KERNEL) : NULL;
+	if (!buf) {
+		put_task_struct(task);
+		return count ? -ENOMEM : 0;
+	}
+	p = om_away_half(task, &node);
+	if (p) {
+		n = om_away_read(p, node, VIRTIO_OM_PROC_MEM, addr, buf, count);
+		om_proc_put(p);
+	}
+	if (n == -ESRCH) {
+		n = access_process_vm(task, addr, buf, count, FOLL_FORCE);
+		n = n > 0 ? n : -EIO;
+	}
+	if (n > 0 && copy_to_user(ubuf, buf, n))
+		n = -EFAULT;
+	if (n > 0)
+		*ppos += n;
+	kvfree(buf);
+	put_task_struct(task);
+	return n;
+}
+
+/* Writing a process away's memory from home is not done (yet): said plainly. */
+static ssize_t om_mem_write(struct file *file, const char __user *ubuf, size_t count,
+			    loff_t *ppos)
+{
+	return -EOPNOTSUPP;
+}
+
+/* As mem_lseek(): any address, told apart from an error. */
+static loff_t om_mem_lseek(struct file *file, loff_t offset, int orig)
+{
+	switch (orig) {
+	case SEEK_CUR:
+		offset += file->f_pos;
+		fallthrough;
+	case SEEK_SET:
+		if ((unsigned long long)offset >= -MAX_ERRNO)
+			return -EINVAL;
+		file->f_pos = offset;
+		break;
+	default:
+		return -EINVAL;
+	}
+	force_successful_syscall_return();
+	return offset;
+}
+
+static const struct file_operations om_proc_mem_fops = {
+	.read = om_mem_read,
+	.write = om_mem_write,
+	.llseek = om_mem_lseek,
+	.fop_flags = FOP_UNSIGNED_OFFSET,
+};
+
 /**
  * om_proc_away_open() - open /proc/PID/@what of a process away
  * @inode: the file's inode
@@ -366,6 +494,11 @@ bool om_proc_away_open(struct inode *inode, struct file *file, u32 what, unsigne
 	}
 	if (mode && !ptrace_may_access(task, mode | PTRACE_MODE_FSCREDS)) {
 		*err = -EACCES;
+		goto out;
+	}
+	if (what == VIRTIO_OM_PROC_MEM) {
+		replace_fops(file, &om_proc_mem_fops);
+		*err = 0;
 		goto out;
 	}
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
@@ -584,11 +717,11 @@ ssize_t om_proc_merge_stat(const char *home, size_t hlen, const char *there, siz
 }
 
 /**
- * om_proc_away_merge() - finish home's status or stat of a process away
+ * om_proc_away_merge() - finish home's status, stat or statm of a process away
  * @m: the file, whose text from @from on is home's
  * @from: where home's text starts
  * @task: the task the file describes
- * @what: VIRTIO_OM_PROC_STATUS or VIRTIO_OM_PROC_STAT
+ * @what: VIRTIO_OM_PROC_STATUS, _STAT or _STATM (memory only: all from there)
  *
  * Leaves home's text as it is if the process is not away or its node does
  * not answer; a result too long for the buffer makes seq_file try again
@@ -613,13 +746,17 @@ void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *tas
 	out = kvmalloc(size, GFP_KERNEL);
 	if (!out)
 		goto free;
-	if (what == VIRTIO_OM_PROC_STATUS)
+	if (what == VIRTIO_OM_PROC_STATUS) {
 		n = om_proc_merge_status(m->buf + from, hlen, there, tlen, out, size);
-	else
+	} else if (what == VIRTIO_OM_PROC_STATM) {
+		memcpy(out, there, tlen);
+		n = tlen;
+	} else {
 		n = om_proc_merge_stat(m->buf + from, hlen, there, tlen,
 				       ptrace_may_access(task, PTRACE_MODE_READ_FSCREDS |
 							 PTRACE_MODE_NOAUDIT),
 				       out, size);
+	}
 	if (n >= 0 && from + n > m->size) {
 		m->count = m->size;	/* seq_file retries with a larger buffer */
 	} else if (n >= 0) {

@@ -214,6 +214,7 @@ static int om_check_mark(struct om_receiver *r, struct om_kcom_msg *msg)
 static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
 {
 	struct mm_struct *mm = current->mm;
+	int i;
 
 	mmap_write_lock(mm);
 	mm->start_code = le64_to_cpu(b->start_code);
@@ -228,6 +229,10 @@ static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
 	mm->env_start = le64_to_cpu(b->env_start);
 	mm->env_end = le64_to_cpu(b->env_end);
 	mm->mmap_base = le64_to_cpu(b->mmap_base);
+	for (i = 0; i < ARRAY_SIZE(mm->saved_auxv); i++)
+		mm->saved_auxv[i] = le64_to_cpu(b->auxv[i]);
+	/* Ends with AT_NULL, whatever the sender wrote (auxv_read() relies on it). */
+	mm->saved_auxv[ARRAY_SIZE(mm->saved_auxv) - 2] = 0;
 	mmap_write_unlock(mm);
 }
 

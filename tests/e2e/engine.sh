@@ -219,6 +219,34 @@ r_maps=$(pfile 2 "$rpid" maps) || true
 sed 's/^/#   /' <<<"$h_maps" | head -8
 check "maps at home are the process's at node 2" \
 	'[ -n "$h_maps" ] && [ "$h_maps" = "$r_maps" ] && ! grep -q "omvm deputy" <<<"$h_maps"'
+# Memory figures move a little as it runs: equal in one of three reads.
+same_there() {
+	local i
+	for ((i = 0; i < 3; i++)); do
+		[ "$(pfile 1 "$pid" "$1" | $2)" = "$(pfile 2 "$rpid" "$1" | $2)" ] && return 0
+	done
+	return 1
+}
+echo "#   statm: home $(pfile 1 "$pid" statm), node 2 $(pfile 2 "$rpid" statm)"
+check "statm at home is the process's at node 2 (what top reads)" 'same_there statm cat'
+check "smaps at home are the process's at node 2: its mappings, their sizes" \
+	'same_there smaps "grep -E ^[0-9a-f]+-|^Size:" && [ "$(pfile 1 "$pid" smaps | grep -c "^Size:")" -eq "$(wc -l <<<"$h_maps")" ]'
+check "smaps_rollup at home is the process's at node 2" 'same_there smaps_rollup "grep -E ^Rss:|^Pss:"'
+check "auxv at home is the process's at node 2" \
+	'[ "$(oc exec -t 30 1 -- md5sum /proc/$pid/auxv | cut -d" " -f1)" = "$(oc exec -t 30 2 -- md5sum /proc/$rpid/auxv | cut -d" " -f1)" ]'
+# mem: a page of its program text, read at home and at node 2.
+text=$(awk '$2 ~ /^r-x/ { split($1, a, "-"); print a[1]; exit }' <<<"$h_maps")
+mempage() {
+	oc exec -t 30 "$1" -- sh -c "dd if=/proc/$2/mem bs=4096 skip=\$((0x$text / 4096)) count=1 2>/dev/null | md5sum" |
+		cut -d" " -f1
+}
+h_mem=$(mempage 1 "$pid") || true
+echo "#   mem at 0x$text: home $h_mem, node 2 $(mempage 2 "$rpid")"
+check "mem at home reads the process's memory at node 2" \
+	'[ -n "$text" ] && [ -n "$h_mem" ] && [ "$h_mem" = "$(mempage 2 "$rpid")" ] && [ "$h_mem" != 620f0b67a91f7f74151bc5be745b7110 ]'
+memw=$(oc exec -t 30 1 -- sh -c "printf x | dd of=/proc/$pid/mem bs=1 seek=\$((0x$text)) conv=notrunc 2>&1") || true
+echo "#   a write to mem at home: $memw"
+check "a write to mem at home is refused as not supported (EOPNOTSUPP), not lost" 'grep -q "not supported" <<<"$memw"'
 h_status=$(pfile 1 "$pid" status) || true
 r_status=$(pfile 2 "$rpid" status) || true
 # key TEXT KEY: a status line's value.

@@ -65,7 +65,7 @@ enum virtio_om_size {
 	VIRTIO_OM_NODE_EVENT_SIZE = 8,
 	VIRTIO_OM_PING_SIZE = 8,
 	/* The engine's payloads, defined below. */
-	VIRTIO_OM_MIG_BEGIN_SIZE = 3072,
+	VIRTIO_OM_MIG_BEGIN_SIZE = 3584,
 	VIRTIO_OM_MIG_VMAS_SIZE = 8,	 /* + count * VIRTIO_OM_MIG_VMA_SIZE */
 	VIRTIO_OM_MIG_VMA_SIZE = 32,
 	VIRTIO_OM_MIG_PAGES_SIZE = 8,	 /* + count * 8 addresses + count pages */
@@ -237,6 +237,8 @@ struct virtio_om_sigaction {
 
 #define VIRTIO_OM_MIG_SIGNALS	64
 #define VIRTIO_OM_MIG_RLIMITS	16
+/* The auxiliary vector the kernel kept at exec (/proc/PID/auxv), in words. */
+#define VIRTIO_OM_MIG_AUXV	64
 #define VIRTIO_OM_MIG_GROUPS	32
 
 /* MIG_BEGIN flags. */
@@ -327,6 +329,7 @@ struct virtio_om_mig_begin {
 	__le32 rseq_len;
 	__le32 rseq_sig;
 	struct virtio_om_mig_restart restart;
+	__le64 auxv[VIRTIO_OM_MIG_AUXV]; /* type, value pairs up to AT_NULL; zero after */
 	__u8 reserved2[24];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
 };
 
@@ -474,6 +477,11 @@ enum virtio_om_proc_file {
 	VIRTIO_OM_PROC_MAPS = 3,
 	VIRTIO_OM_PROC_STATUS = 4,
 	VIRTIO_OM_PROC_STAT = 5,
+	VIRTIO_OM_PROC_STATM = 6,
+	VIRTIO_OM_PROC_SMAPS = 7,
+	VIRTIO_OM_PROC_SMAPS_ROLLUP = 8,
+	VIRTIO_OM_PROC_AUXV = 9,
+	VIRTIO_OM_PROC_MEM = 10, /* the offset is an address in the process */
 };
 
 struct virtio_om_proc_read {
