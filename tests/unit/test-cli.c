@@ -149,6 +149,42 @@ static void up_net(void **state)
 }
 
 /* A smaller CPU for some nodes: up --node-cpu N=MODEL, start --cpu MODEL. */
+/* up --libvirt: the URI and QEMU's user, only with it; not with --net. */
+static void up_libvirt(void **state)
+{
+	struct om_cli cli;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "2"), 0);
+	assert_false(cli.libvirt);
+	assert_null(cli.libvirt_uri);
+	assert_null(cli.qemu_user);
+	assert_int_equal(PARSE(&cli, err, "up", "--libvirt"), 0);
+	assert_true(cli.libvirt);
+	assert_null(cli.libvirt_uri); /* libvirt's default, LIBVIRT_DEFAULT_URI among it */
+	assert_int_equal(PARSE(&cli, err, "up", "--libvirt-uri", "qemu+unix:///session?socket=/t/s",
+			       "--qemu-user", "nobody", "--libvirt", "-n", "3"),
+			 0);
+	assert_true(cli.libvirt);
+	assert_string_equal(cli.libvirt_uri, "qemu+unix:///session?socket=/t/s");
+	assert_string_equal(cli.qemu_user, "nobody");
+	assert_int_equal(PARSE(&cli, err, "up", "--libvirt-uri", "qemu:///system"), -EINVAL);
+	assert_string_equal(err, "up: --libvirt-uri applies with --libvirt");
+	assert_int_equal(PARSE(&cli, err, "up", "--qemu-user", "nobody"), -EINVAL);
+	assert_string_equal(err, "up: --qemu-user applies with --libvirt");
+	assert_int_equal(PARSE(&cli, err, "up", "--libvirt", "--net", "-n", "2"), -EINVAL);
+	assert_string_equal(err, "up: --net does not work with --libvirt yet");
+	assert_int_equal(PARSE(&cli, err, "up", "--libvirt", "--libvirt-uri", "qemu:///a b"),
+			 -EINVAL);
+	assert_string_equal(err, "up: --libvirt-uri takes one word, not 'qemu:///a b'");
+	assert_int_equal(PARSE(&cli, err, "up", "--libvirt", "--qemu-user", ""), -EINVAL);
+	assert_string_equal(err, "up: --qemu-user takes one word, not ''");
+	assert_int_equal(PARSE(&cli, err, "start", "--libvirt", "1"), -EINVAL);
+	assert_string_equal(err, "start: option 'libvirt' does not apply (see omcluster help start)");
+	assert_non_null(strstr(om_cli_usage("up"), "[--libvirt [--libvirt-uri URI] [--qemu-user USER]]"));
+}
+
 static void node_cpu_models(void **state)
 {
 	struct om_cli cli;
@@ -433,6 +469,7 @@ int main(void)
 		cmocka_unit_test_setup(up_options, setup),
 		cmocka_unit_test_setup(up_refuses_bad_values, setup),
 		cmocka_unit_test_setup(up_net, setup),
+		cmocka_unit_test_setup(up_libvirt, setup),
 		cmocka_unit_test_setup(node_cpu_models, setup),
 		cmocka_unit_test_setup(exec_parses_node_and_command, setup),
 		cmocka_unit_test_setup(exec_refusals, setup),

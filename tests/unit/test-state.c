@@ -7,12 +7,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "state.h"
+
+static struct om_cluster_state st_unused;
 
 static int parse_text(const char *text, struct om_cluster_state *st, char *err, size_t errlen)
 {
@@ -309,6 +312,80 @@ static void refuses_malformed_artifacts(void **state)
 	assert_string_equal(st.append, "a b");
 }
 
+/* up --libvirt: the URI, QEMU's user and each node's domain, read back. */
+static void libvirt_lines(void **state)
+{
+	static struct om_cluster_state a, b;
+	char dir[] = "/tmp/om-state-XXXXXX", err[256], path[PATH_MAX];
+	const char *head = "omcluster-state 1\nname x\ndir /d\naccel tcg\n";
+	char text[1024];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a.name, sizeof(a.name), "lv");
+	snprintf(a.dir, sizeof(a.dir), "%s", dir);
+	a.accel = OM_ACCEL_TCG;
+	a.mem_mib = 512;
+	a.cpus = 1;
+	snprintf(a.libvirt_uri, sizeof(a.libvirt_uri), "qemu+unix:///session?socket=/t/s");
+	a.qemu_user_set = true;
+	a.qemu_user = (struct om_qemu_user){ .uid = 65534, .gid = 65533 };
+	a.n_nodes = 2;
+	for (unsigned int i = 0; i < 2; i++) {
+		a.nodes[i].node = i + 1;
+		snprintf(a.nodes[i].dir, sizeof(a.nodes[i].dir), "%s/node%u", dir, i + 1);
+		snprintf(a.nodes[i].domain, sizeof(a.nodes[i].domain), "omc-lv-node%u", i + 1);
+	}
+	assert_int_equal(om_state_save(&a), 0);
+	assert_int_equal(om_state_load(dir, &b, err, sizeof(err)), 0);
+	assert_string_equal(b.libvirt_uri, "qemu+unix:///session?socket=/t/s");
+	assert_true(b.qemu_user_set);
+	assert_int_equal(b.qemu_user.uid, 65534);
+	assert_int_equal(b.qemu_user.gid, 65533);
+	assert_string_equal(b.nodes[1].domain, "omc-lv-node2");
+	assert_int_equal(b.nodes[1].qemu.pid, 0);
+	/* Nothing a state write could not read back. */
+	snprintf(a.nodes[0].domain, sizeof(a.nodes[0].domain), "omc lv");
+	assert_int_equal(om_state_save(&a), -EINVAL);
+	snprintf(a.nodes[0].domain, sizeof(a.nodes[0].domain), "omc-lv-node1");
+	snprintf(a.libvirt_uri, sizeof(a.libvirt_uri), "qemu:///a b");
+	assert_int_equal(om_state_save(&a), -EINVAL);
+	snprintf(path, sizeof(path), "%s/cluster.state", dir);
+	unlink(path);
+	rmdir(dir);
+
+	snprintf(text, sizeof(text), "%slibvirt qemu:///system\nlibvirt qemu:///session\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 6: libvirt listed twice");
+	snprintf(text, sizeof(text), "%slibvirt qemu:///system\nnode 1 0 0 /d/n1\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 6: node 1 of a libvirt cluster has no node-domain");
+	snprintf(text, sizeof(text), "%snode 1 12 34 /d/n1\nnode-domain 1 omc-x-node1\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 6: node-domain for node 1 of a cluster without libvirt");
+	snprintf(text, sizeof(text), "%slibvirt qemu:///system\nnode-domain 1 omc-x-node1\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 6: node-domain for node 1, not listed before");
+	snprintf(text, sizeof(text),
+		 "%slibvirt qemu:///system\nnode 1 0 0 /d/n1\nnode-domain 1 a/b\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 7: node-domain name 'a/b'");
+	snprintf(text, sizeof(text),
+		 "%slibvirt qemu:///system\nnode 1 0 0 /d/n1\nnode-domain 1 a\nnode-domain 1 b\n",
+		 head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 8: node-domain for node 1 listed twice");
+	snprintf(text, sizeof(text), "%sqemu-user 65534\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 5: qemu-user '65534' (want: UID GID)");
+	snprintf(text, sizeof(text), "%sqemu-user 1 -2\n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 5: qemu-user '1 -2' (want: UID GID)");
+	snprintf(text, sizeof(text), "%slibvirt \n", head);
+	assert_int_equal(parse_text(text, &st_unused, err, sizeof(err)), -EBADMSG);
+	assert_string_equal(err, "line 5: libvirt URI ''");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -318,6 +395,7 @@ int main(void)
 		cmocka_unit_test(refuses_malformed_relay),
 		cmocka_unit_test(refuses_malformed_artifacts),
 		cmocka_unit_test(net_line),
+		cmocka_unit_test(libvirt_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,6 +26,7 @@
 
 #include "agent-channel.h"
 #include "args.h"
+#include "caps.h"
 #include "domain-xml.h"
 #include "files.h"
 #include "meta.h"
@@ -442,6 +443,61 @@ static void domain_xml_variants(void **state)
 	free(xml);
 }
 
+/* omcluster's --node-cpu/start --cpu: libvirt's CPU model, nothing more offered. */
+static void domain_xml_cpu_model(void **state)
+{
+	struct om_vdomain d = sample;
+	struct xdoc x;
+	char *xml;
+
+	(void)state;
+	d.cpu_model = "qemu64";
+	assert_int_equal(om_vdomain_xml(&d, &xml), 0);
+	xdoc_open(&x, xml);
+	assert_string_equal(xs(&x, "/domain/cpu/@mode"), "custom");
+	assert_string_equal(xs(&x, "/domain/cpu/@match"), "exact");
+	assert_string_equal(xs(&x, "/domain/cpu/@check"), "none");
+	assert_string_equal(xs(&x, "/domain/cpu/model"), "qemu64");
+	assert_string_equal(xs(&x, "/domain/cpu/model/@fallback"), "forbid");
+	xdoc_close(&x);
+	free(xml);
+	d.cpu_model = "qemu64\n";
+	assert_int_equal(om_vdomain_xml(&d, &xml), -EINVAL);
+}
+
+/* ---- whom libvirt runs QEMU as, from its capabilities ---- */
+
+static void caps_qemu_user(void **state)
+{
+	static const char dac[] =
+		"<capabilities><host><secmodel><model>none</model><doi>0</doi></secmodel>"
+		"<secmodel><model>dac</model><doi>0</doi>"
+		"<baselabel type='kvm'>+64055:+108</baselabel>"
+		"<baselabel type='qemu'>+64056:+109</baselabel></secmodel></host></capabilities>";
+	static const char session[] =
+		"<capabilities><host><secmodel><model>none</model><doi>0</doi></secmodel>"
+		"</host></capabilities>";
+	static const char bad_label[] =
+		"<capabilities><host><secmodel><model>dac</model>"
+		"<baselabel type='qemu'>libvirt-qemu:kvm</baselabel></secmodel></host></capabilities>";
+	uid_t uid = 1;
+	gid_t gid = 1;
+
+	(void)state;
+	assert_int_equal(omv_caps_qemu_user(dac, strlen(dac), "qemu", &uid, &gid), 0);
+	assert_int_equal(uid, 64056);
+	assert_int_equal(gid, 109);
+	assert_int_equal(omv_caps_qemu_user(dac, strlen(dac), "kvm", &uid, &gid), 0);
+	assert_int_equal(uid, 64055);
+	assert_int_equal(gid, 108);
+	/* A session daemon reports no DAC model: QEMU runs as the daemon. */
+	assert_int_equal(omv_caps_qemu_user(session, strlen(session), "qemu", &uid, &gid), -ENOENT);
+	assert_int_equal(omv_caps_qemu_user(bad_label, strlen(bad_label), "qemu", &uid, &gid),
+			 -EBADMSG);
+	assert_int_equal(omv_caps_qemu_user("<domain/>", 9, "qemu", &uid, &gid), -EBADMSG);
+	assert_int_equal(omv_caps_qemu_user("<capab", 6, "qemu", &uid, &gid), -EBADMSG);
+}
+
 static void domain_xml_refusals(void **state)
 {
 	struct om_vdomain d = sample;
@@ -722,6 +778,8 @@ int main(void)
 		cmocka_unit_test(domain_xml_elements),
 		cmocka_unit_test(domain_xml_variants),
 		cmocka_unit_test(domain_xml_refusals),
+		cmocka_unit_test(domain_xml_cpu_model),
+		cmocka_unit_test(caps_qemu_user),
 		cmocka_unit_test(meta_round_trip),
 		cmocka_unit_test(meta_refusals),
 		cmocka_unit_test(agent_channel_path),
