@@ -12,7 +12,7 @@
 #include "accel.h"
 #include "caps.h"
 #include "domain-xml.h"
-#include "meta.h"
+#include "meta-domain.h"
 #include "omcluster.h"
 #include "omvirt.h"
 #include "proc.h"
@@ -103,19 +103,6 @@ int om_lv_domain_name(const char *cluster, unsigned int node, char *out, size_t 
 	return n < 0 || (size_t)n >= cap ? -ENAMETOOLONG : 0;
 }
 
-/* The om mark of dom: its relay directory; -ENOENT when it has none. */
-static int dom_relay_dir(virDomainPtr dom, struct omv_meta *m)
-{
-	char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, OMV_META_NS, 0);
-	int r;
-
-	if (!xml)
-		return -ENOENT;
-	r = omv_meta_from_element_xml(xml, m);
-	free(xml);
-	return r;
-}
-
 /*
  * Whether a domain of that name exists that is not this cluster's: not an
  * om domain, another relay's, or a defined one (ours are transient).
@@ -128,7 +115,7 @@ static bool name_taken(const char *name, const char *relay_dir)
 
 	if (!dom)
 		return false;
-	om = dom_relay_dir(dom, &m) == 0;
+	om = omv_meta_of_domain(dom, &m) == 0;
 	taken = !om || strcmp(m.relay_dir, relay_dir) != 0 || virDomainIsPersistent(dom) == 1;
 	if (taken && !om)
 		om_error("libvirt already has a domain %s, not an om domain: use another cluster name (-c)",
@@ -247,7 +234,7 @@ unsigned int om_lv_sweep(const char *relay_dir, unsigned int timeout_ms)
 	for (int i = 0; i < all; i++) {
 		struct omv_meta m;
 
-		if (!dom_relay_dir(doms[i], &m) && strcmp(m.relay_dir, relay_dir) == 0 &&
+		if (!omv_meta_of_domain(doms[i], &m) && strcmp(m.relay_dir, relay_dir) == 0 &&
 		    stop_domain(doms[i], false, timeout_ms))
 			left++;
 		virDomainFree(doms[i]);

@@ -10,7 +10,7 @@
 #include "agent-channel.h"
 #include "agent-proto.h"
 #include "control-client.h"
-#include "meta.h"
+#include "meta-domain.h"
 #include "omvirt.h"
 
 /* omhostd answers at once when it runs; list should not stall on a hung one. */
@@ -31,19 +31,6 @@ virConnectPtr omv_connect(const char *uri, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot reach libvirt at %s: %s (is libvirtd running?)",
 			 uri ? uri : "its default URI", last_error());
 	return c;
-}
-
-/* The om mark of dom; -ENOENT when it has none. */
-static int dom_meta(virDomainPtr dom, struct omv_meta *m)
-{
-	char *xml = virDomainGetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, OMV_META_NS, 0);
-	int r;
-
-	if (!xml)
-		return -ENOENT;
-	r = omv_meta_from_element_xml(xml, m);
-	free(xml);
-	return r;
 }
 
 struct om_entry {
@@ -81,7 +68,7 @@ static int om_domains(virConnectPtr conn, struct om_entry **out, size_t *n, char
 		return -ENOMEM;
 	}
 	for (int i = 0; i < all; i++) {
-		if (dom_meta(doms[i], &e[*n].m)) {
+		if (omv_meta_of_domain(doms[i], &e[*n].m)) {
 			virDomainFree(doms[i]);
 			continue;
 		}
@@ -204,7 +191,7 @@ int omv_undefine(virConnectPtr conn, const char *name, char *err, size_t errlen)
 		snprintf(err, errlen, "no domain named %s", name);
 		return -ENOENT;
 	}
-	if (dom_meta(dom, &m)) {
+	if (omv_meta_of_domain(dom, &m)) {
 		snprintf(err, errlen, "domain %s is not an om domain (no omvm metadata): "
 				      "omvirt leaves it alone",
 			 name);
@@ -233,7 +220,7 @@ int omv_agent_socket(virConnectPtr conn, const char *name, char *sock, size_t ca
 		snprintf(err, errlen, "no domain named %s", name);
 		return -ENOENT;
 	}
-	if (dom_meta(dom, &m)) {
+	if (omv_meta_of_domain(dom, &m)) {
 		snprintf(err, errlen, "domain %s is not an om domain (no omvm metadata)", name);
 		r = -ENOENT;
 	} else if (virDomainIsActive(dom) != 1) {
