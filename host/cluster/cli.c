@@ -87,10 +87,10 @@ static const char usage_status[] =
 	"usage: omcluster status\n"
 	"\n"
 	"Shows the relay (omhostd: pid, running or not) and each guest: node, QEMU\n"
-	"pid, state (ready, busy, unresponsive, dead), the relay's view of it\n"
-	"(absent, connected, up), kernel, and its CPU model (cpu MODEL) when up\n"
-	"--node-cpu or start --cpu gave it one. Exits 0 when every guest is ready\n"
-	"and the relay runs, 1 otherwise.\n";
+	"pid (up --libvirt: its domain), state (ready, busy, unresponsive, dead), the\n"
+	"relay's view of it (absent, connected, up), kernel, and its CPU model (cpu\n"
+	"MODEL) when up --node-cpu or start --cpu gave it one. Exits 0 when every\n"
+	"guest is ready and the relay runs, 1 otherwise.\n";
 
 static const char usage_console[] =
 	"usage: omcluster console [-n LINES] NODE\n"
@@ -110,7 +110,8 @@ static const char usage_stop[] =
 	"10). The node stays in the cluster, shown as dead by status, until\n"
 	"`omcluster start NODE` boots it again.\n"
 	"\n"
-	"      --kill         SIGKILL at once, as in a crash\n"
+	"      --kill         SIGKILL at once, as in a crash (up --libvirt: its domain\n"
+	"                     is destroyed at once)\n"
 	"  -t, --timeout SEC  how long SIGTERM may take, 1-3600 (default 10)\n";
 
 static const char usage_start[] =
