@@ -371,6 +371,18 @@ static void om_deputy_enter(struct om_proc *p, struct mm_struct *mm)
 	om_proc_rekey(p, OM_DEPUTY);
 }
 
+/*
+ * The process came home for a call that runs only here: it goes back to
+ * @from once the call ran (om_back_after_call(), from its next system
+ * call: the one it came for, run again). Counted for debug.
+ */
+static void om_home_for_call(struct om_proc *p, u32 from)
+{
+	p->back_node = from;
+	atomic64_inc(&p->stats.home_calls);
+	set_task_syscall_work(current, OM);
+}
+
 static bool om_deputy_woken(struct om_proc *p)
 {
 	return om_proc_ready(p) || signal_pending(current);
@@ -451,12 +463,15 @@ u32 om_deputy_run(struct om_proc *p)
 			do_group_exit(le32_to_cpu(e.code) & 0xffff);
 		}
 		case VIRTIO_OM_T_MIG_BEGIN: {
+			u32 from = p->peer_node;
 			int err = om_receive_process(p, msg);
 
 			if (!err) {
 				/* Home again: the process runs here on our return. */
 				om_proc_rekey(p, OM_HOME);
 				p->peer_node = 0;
+				if (le32_to_cpu(p->arrival->flags) & VIRTIO_OM_MIG_F_CALL)
+					om_home_for_call(p, from);
 				om_finish_arrival(p);
 				spin_lock(&p->lock);
 				next = p->then_node;

@@ -182,6 +182,15 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		return;
 	}
 	p = om_proc_find(to_deputy, hdr->src_node, hdr->dst_pid);
+	/*
+	 * Its half here sent GO and has not ended yet: this is the process
+	 * sent back at once (home for one call), a new arrival.
+	 */
+	if (p && !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN && READ_ONCE(p->leaving)) {
+		om_proc_unkey(p);
+		om_proc_put(p);
+		p = NULL;
+	}
 	if (!p && !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN) {
 		p = om_proc_alloc(NULL, OM_REMOTE);
 		if (p) {

@@ -165,7 +165,8 @@ static int om_fill_begin(struct om_sender *s, struct virtio_om_mig_begin *b, boo
 	unsigned int i;
 
 	b->arch = cpu_to_le32(om_arch_id());
-	b->flags = cpu_to_le32(home ? VIRTIO_OM_MIG_F_HOME : 0);
+	b->flags = cpu_to_le32((home ? VIRTIO_OM_MIG_F_HOME : 0) |
+			       (home && s->p->for_call ? VIRTIO_OM_MIG_F_CALL : 0));
 	for (i = 0; i < s->nr_vmas; i++)
 		span += (le64_to_cpu(s->vmas[i].end) - le64_to_cpu(s->vmas[i].start)) >> PAGE_SHIFT;
 	b->pages = cpu_to_le64(span);
@@ -450,8 +451,11 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	 */
 	if (!home)
 		om_proc_rekey(p, OM_DEPUTY);
+	else
+		WRITE_ONCE(p->leaving, true);
 	err = om_go(p);
 	if (err) {
+		WRITE_ONCE(p->leaving, false);
 		om_take_back(p, home, err);
 		goto undo;
 	}
@@ -564,6 +568,31 @@ static void om_move_work(struct callback_head *cb)
 		target = om_deputy_run(p);
 	}
 	p->target = 0;
+}
+
+/**
+ * om_back_after_call() - a process home for one call goes back after it
+ * @p: its half at home, whose @back_node says where it was
+ * @nr: the call it makes now (the one it came for, run again here)
+ *
+ * Called as the call starts: the move is queued to run as the call
+ * returns to user mode, without interrupting it (it may sleep), and goes
+ * only if no stay reason holds then (a call like execve may leave one).
+ */
+void om_back_after_call(struct om_proc *p, long nr)
+{
+	clear_task_syscall_work(current, OM);
+	p->last_home_call = nr;
+	p->target = p->back_node;
+	p->back_node = 0;
+	if (atomic_cmpxchg(&p->work_queued, 0, 1))
+		return;
+	refcount_inc(&p->ref);
+	init_task_work(&p->work, om_move_work);
+	if (task_work_add(current, &p->work, TWA_RESUME)) {
+		atomic_set(&p->work_queued, 0);
+		om_proc_put(p);
+	}
 }
 
 void om_move_retry(struct work_struct *work)

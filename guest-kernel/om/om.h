@@ -49,6 +49,7 @@ struct om_stats {
 	atomic64_t pages_fetched;  /* deputy: pages read from the process */
 	atomic64_t pages_written;  /* deputy: pages written back */
 	atomic64_t signals;	   /* signals forwarded to the process */
+	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
 };
 
 /**
@@ -103,6 +104,11 @@ struct om_stats {
  * @watched: a deputy: the signals its signalfds read, as told the process
  * @home_watched: a remote: the signals a signalfd at home reads (SIGWATCH)
  * @told_blocked: a remote: its blocked signals as its deputy knows them
+ * @for_call: a remote going home for one call (VIRTIO_OM_MIG_F_CALL)
+ * @leaving: a remote that sent GO: a MIG_BEGIN for its process now is the
+ *	process coming back, for a new half
+ * @back_node: home, after such a call: where the process goes back to
+ * @last_home_call: home: the number of the last call it came home for
  */
 struct om_proc {
 	refcount_t ref;
@@ -154,6 +160,10 @@ struct om_proc {
 	sigset_t watched;
 	unsigned long home_watched;
 	sigset_t told_blocked;
+	bool for_call;
+	bool leaving;
+	u32 back_node;
+	long last_home_call;
 };
 
 /* A received message waiting in an inbox. */
@@ -168,6 +178,7 @@ void om_proc_put(struct om_proc *p);
 int om_proc_count(void);
 int om_proc_register(struct om_proc *p);
 void om_proc_unregister(struct om_proc *p);
+void om_proc_unkey(struct om_proc *p);
 int om_proc_attach(struct om_proc *p, struct task_struct *task);
 bool om_proc_ready(struct om_proc *p);
 struct om_kcom_msg *om_proc_try_next(struct om_proc *p);
@@ -214,6 +225,7 @@ int om_stay_reasons(struct task_struct *task, char *buf, size_t size);
 int om_send_process(struct om_proc *p, u32 dest, bool home);
 void om_queue_move(struct om_proc *p);
 void om_move_retry(struct work_struct *work);
+void om_back_after_call(struct om_proc *p, long nr);
 int om_move_cpu_check(struct om_proc *p, u32 dest);
 
 /* receive.c: taking a process in (in the receiving task's own context) */
@@ -294,6 +306,7 @@ enum om_syscall_class {
 	OM_SC_RUSAGE,	      /* the children's forwarded (reaped at home), the rest local */
 	OM_SC_TIMES,	      /* forwarded, then the process's own times put in here */
 	OM_SC_SIGMASK,	      /* local, the mask told home if a signalfd there reads it */
+	OM_SC_PRLIMIT,	      /* reading its own limits local, else home first */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);

@@ -51,6 +51,8 @@ static void om_test_syscall_class(struct kunit *test)
 	unsigned long shared[6] = { 0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1UL, 0 };
 	unsigned long none[6] = {};
 	unsigned long children[6] = { (unsigned long)RUSAGE_CHILDREN };
+	unsigned long prlimit_set[6] = { 0, RLIMIT_NOFILE, 0x1000, 0 };
+	unsigned long prlimit_other[6] = { 42, RLIMIT_NOFILE, 0, 0x1000 };
 
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_read, none), OM_SC_FORWARD);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_write, none), OM_SC_FORWARD);
@@ -68,6 +70,10 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigprocmask, none), OM_SC_SIGMASK);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigsuspend, none), OM_SC_SIGMASK);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigtimedwait, none), OM_SC_SIGMASK);
+	/* Its own limits read here (glibc's getrlimit), set at home. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prlimit64, none), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prlimit64, prlimit_set), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prlimit64, prlimit_other), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_exit_group, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, anon), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, file), OM_SC_HOME_FIRST);

@@ -144,6 +144,18 @@ void om_proc_unregister(struct om_proc *p)
 		om_proc_put(p);
 }
 
+/*
+ * A half whose process left for good (a remote gone home): no message is
+ * for it any more, and the next arrival of the same process here must not
+ * find it while its task ends. Its task still finds it, to end it.
+ */
+void om_proc_unkey(struct om_proc *p)
+{
+	spin_lock(&om_registry_lock);
+	hash_del(&p->node_by_key);
+	spin_unlock(&om_registry_lock);
+}
+
 /* Give @p a new role, moving it to the matching key. */
 void om_proc_rekey(struct om_proc *p, enum om_role role)
 {

@@ -112,12 +112,17 @@ int om_go_home(struct om_proc *p, bool redo_syscall)
 
 	if (redo_syscall)
 		om_arch_redo_syscall(regs);
+	/* For a call, home sends it back here once the call ran. */
+	p->for_call = redo_syscall;
 	err = om_send_process(p, p->home_node, true);
+	p->for_call = false;
 	if (err) {
 		*regs = saved;
 		return err;
 	}
 	p->silent = true;
+	/* Back here at once (home for one call), it arrives as a new half. */
+	om_proc_unkey(p);
 	do_exit(0);
 }
 
@@ -397,6 +402,10 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		return nr;
 	/* The registry keeps our own half alive until we exit. */
 	om_proc_put(p);
+	if (p->role == OM_HOME && p->back_node) {
+		om_back_after_call(p, nr);
+		return nr;
+	}
 	if (p->role != OM_REMOTE)
 		return nr;
 	om_arch_syscall_args(regs, args);

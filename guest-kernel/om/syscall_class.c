@@ -58,6 +58,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_getgroups] = OM_SC_LOCAL,
 	[__NR_getpriority] = OM_SC_LOCAL,
 	[__NR_getrlimit] = OM_SC_LOCAL,
+	[__NR_prlimit64] = OM_SC_PRLIMIT,
 	[__NR_personality] = OM_SC_LOCAL,
 	[__NR_exit] = OM_SC_LOCAL,
 	[__NR_exit_group] = OM_SC_LOCAL,
@@ -217,6 +218,13 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 		return args[0] == ITIMER_REAL ? OM_SC_FORWARD : OM_SC_LOCAL;
 	if (c == OM_SC_RUSAGE)
 		return (int)args[0] == RUSAGE_CHILDREN ? OM_SC_FORWARD : OM_SC_LOCAL;
+	if (c == OM_SC_PRLIMIT)
+		/*
+		 * Reading its own limits (glibc's getrlimit()) is local: they
+		 * travel with it. Setting one rules its deputy's calls at home
+		 * too (RLIMIT_NOFILE), and another pid is home's: home first.
+		 */
+		return !args[0] && !args[2] ? OM_SC_LOCAL : OM_SC_HOME_FIRST;
 	if (c == OM_SC_MMAP)
 		/* Anonymous private memory is the process's own; files are at home. */
 		return (args[3] & MAP_ANONYMOUS) && (args[3] & MAP_TYPE) == MAP_PRIVATE ?

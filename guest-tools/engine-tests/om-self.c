@@ -8,7 +8,8 @@
  *   om-self threads               a second thread forbids moving
  *   om-self badwhere              refused writes change nothing
  *   om-self ids NODE              pid, ppid and tid stay home's
- *   om-self fork NODE             a call that runs only at home takes it home
+ *   om-self fork NODE             a call that runs only at home takes it home,
+ *                                 and back to NODE after it
  *   om-self vanish NODE MIB       a move whose destination dies midway: the
  *                                 process goes on at home, memory intact
  *   om-self relay NODE MIB        a move while the relay dies and comes back:
@@ -194,21 +195,43 @@ static int test_ids(const char *node)
 	return 0;
 }
 
+/* /proc/self/hpc/debug's home_calls: round trips home for a call (-1: none shown). */
+static long home_calls(void)
+{
+	char line[128];
+	long n = -1;
+	FILE *f = fopen("/proc/self/hpc/debug", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "home_calls: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 static int test_fork(const char *node)
 {
 	char now[32];
 	int status;
 	pid_t child;
 
+	/* Never moved yet, it has no engine state: no line, no round trip. */
+	long calls = home_calls() < 0 ? 0 : home_calls();
+
 	go(node);
 	child = fork();
 	if (!child)
 		_exit(7);
 	where_read(now, sizeof(now));
-	CHECK(!strcmp(now, "home"), "after fork the parent is at %s", now);
+	CHECK(!strcmp(now, node), "after the fork at home the parent is back at %s: %s", node, now);
+	CHECK(home_calls() == calls + 1, "debug counts one round trip home for a call: %ld, was %ld",
+	      home_calls(), calls);
 	CHECK(child > 0 && waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "child status %x", status);
-	printf("forked at %s, child exited %d\n", now, WEXITSTATUS(status));
+	printf("forked at home, back at %s, child exited %d\n", now, WEXITSTATUS(status));
+	go("home");
 	return 0;
 }
 

@@ -245,7 +245,8 @@ struct virtio_om_sigaction {
 #define VIRTIO_OM_MIG_F_HOME		0x1u /* the process is coming home to its deputy */
 #define VIRTIO_OM_MIG_F_RESTORE_SIGMASK	0x2u /* saved_sigmask is restored after the call */
 #define VIRTIO_OM_MIG_F_NO_NEW_PRIVS	0x4u /* prctl(PR_SET_NO_NEW_PRIVS) was set */
-#define VIRTIO_OM_MIG_F_ALL		0x7u
+#define VIRTIO_OM_MIG_F_CALL		0x8u /* home for one call: back to the sender after it */
+#define VIRTIO_OM_MIG_F_ALL		0xfu
 
 /*
  * A system call the process was in when it left, to be restarted where it
