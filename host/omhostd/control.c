@@ -218,8 +218,13 @@ static void om_control_accept(void *data, int revents)
 
 	(void)revents;
 	fd = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+
+		if (om_accept_starved(err))
+			om_accept_rest(d, "control", err, &d->control_w, &d->control_accept_resting);
 		return;
+	}
 	if (d->n_control_clients >= OM_CONTROL_MAX_CLIENTS) {
 		om_log_limited(&d->control_log, &d->control_log_suppressed,
 			       "control: %u clients silent, the oldest dropped", d->n_control_clients);
@@ -241,6 +246,15 @@ static void om_control_accept(void *data, int revents)
 	d->n_control_clients++;
 }
 
+int om_control_listen(struct om_hostd *d)
+{
+	int err = om_loop_watch(d->loop, d->control_fd, POLLIN, om_control_accept, d, &d->control_w);
+
+	if (!err)
+		d->control_accept_resting = false;
+	return err;
+}
+
 int om_control_open(struct om_hostd *d)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -260,7 +274,7 @@ int om_control_open(struct om_hostd *d)
 		d->control_fd = -1;
 		return err;
 	}
-	err = om_loop_watch(d->loop, d->control_fd, POLLIN, om_control_accept, d, &d->control_w);
+	err = om_control_listen(d);
 	if (err) {
 		close(d->control_fd);
 		d->control_fd = -1;

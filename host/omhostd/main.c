@@ -164,6 +164,11 @@ static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 	err = om_loop_watch(d->loop, sig->fd, POLLIN, om_signal_fired, sig, &sig->w);
 	if (err)
 		return err;
+	err = om_accept_open(d);
+	if (err) {
+		om_log("accept timer: %s", strerror(-err));
+		return err;
+	}
 	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
 		err = om_node_open(d, id);
 		if (err) {
@@ -193,6 +198,7 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++)
 		om_node_close(om_hostd_node(d, id));
 	om_control_close(d);
+	om_accept_close(d);
 	if (d->grace_fd >= 0) {
 		om_loop_unwatch(d->loop, d->grace_w);
 		close(d->grace_fd);
@@ -224,7 +230,8 @@ static void om_hostd_notify_ready(const struct om_hostd *d)
 
 int main(int argc, char **argv)
 {
-	struct om_hostd d = { .control_fd = -1, .grace_fd = -1, .responsive_fd = -1 };
+	struct om_hostd d = { .control_fd = -1, .grace_fd = -1, .responsive_fd = -1,
+			      .accept_rest_fd = -1 };
 	struct om_signals sig = { .fd = -1 };
 	char err[256];
 	int rc = 0;

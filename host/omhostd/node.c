@@ -926,12 +926,28 @@ static void om_node_accept(void *data, int revents)
 
 	(void)revents;
 	fd = accept4(n->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		int err = errno;
+		char what[32];
+
+		snprintf(what, sizeof(what), "node %u", n->id);
+		if (om_accept_starved(err))
+			om_accept_rest(n->d, what, err, &n->listen_w, &n->accept_resting);
 		return;
+	}
 	if (!om_node_peer_allowed(n, fd) || om_node_backing_off(n))
 		close(fd);
 	else
 		om_node_attach(n, fd);
+}
+
+int om_node_listen(struct om_node *n)
+{
+	int err = om_loop_watch(n->d->loop, n->listen_fd, POLLIN, om_node_accept, n, &n->listen_w);
+
+	if (!err)
+		n->accept_resting = false;
+	return err;
 }
 
 long long om_backoff_ms(unsigned int first_ms, unsigned int streak)
@@ -1012,7 +1028,7 @@ int om_node_open(struct om_hostd *d, uint32_t id)
 		err = -errno;
 		goto fail;
 	}
-	err = om_loop_watch(d->loop, n->listen_fd, POLLIN, om_node_accept, n, &n->listen_w);
+	err = om_node_listen(n);
 	if (err)
 		goto fail;
 	d->nodes[id] = n;

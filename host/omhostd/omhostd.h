@@ -123,6 +123,7 @@ struct om_node {
 	char sock_path[PATH_MAX];
 	int listen_fd;
 	struct om_watch *listen_w, *conn_w;
+	bool accept_resting; /* accept() found no fd: listen_w dropped for a while (accept.c) */
 	struct om_vu_watch watches[OM_HOSTD_MAX_WATCHES];
 
 	/* Set when it broke the protocol; acted on outside libvhost-user. */
@@ -261,6 +262,7 @@ struct om_hostd {
 	struct om_node *nodes[VIRTIO_OM_MAX_NODES + 1]; /* NULL: not served here */
 	int control_fd;
 	struct om_watch *control_w;
+	bool control_accept_resting; /* as a node's accept_resting */
 	/* Control clients connected, answer not yet sent, oldest first. */
 	TAILQ_HEAD(, om_control_client) control_clients;
 	unsigned int n_control_clients;
@@ -277,6 +279,12 @@ struct om_hostd {
 	/* Looks for receivers to give a queue or to mark unresponsive, when on. */
 	int responsive_fd;
 	struct om_watch *responsive_w;
+	/* Listening sockets resting after accept() found no fd (accept.c); -1: no timer. */
+	int accept_rest_fd;
+	struct om_watch *accept_rest_w;
+	bool accept_rest_armed;
+	struct om_log_limit accept_log;
+	uint64_t accept_log_suppressed;
 	/* A tx ring was left with messages at the end of its turn: settle again soon. */
 	bool more_work;
 	/*
@@ -302,6 +310,23 @@ struct om_hostd {
 /* How long after start messages wait for nodes not yet seen up. */
 #define OM_HOSTD_GRACE_MS 10000
 
+/* How long a listening socket rests after accept() found no fd or memory. */
+#define OM_HOSTD_ACCEPT_REST_MS 100
+
+/* accept.c: listening sockets when fds run out. */
+/* Whether accept()'s errno err says fds or memory ran out. */
+bool om_accept_starved(int err);
+/*
+ * The socket named what (its watch *w) could not accept for want of fds
+ * (err): it rests, *resting set, *w dropped, until the timer watches it
+ * again. False when there is no timer (it is then polled as before).
+ */
+bool om_accept_rest(struct om_hostd *d, const char *what, int err, struct om_watch **w,
+		    bool *resting);
+/* The timer, made at start. 0 or -errno. */
+int om_accept_open(struct om_hostd *d);
+void om_accept_close(struct om_hostd *d);
+
 /* node.c: sockets, the vhost-user side of a node, eviction. */
 /*
  * A node of d with no socket and no front-end (om_node_open listens for
@@ -310,6 +335,8 @@ struct om_hostd {
  */
 struct om_node *om_node_new(struct om_hostd *d, uint32_t id);
 int om_node_open(struct om_hostd *d, uint32_t id);
+/* Watches n's listening socket (again). 0 or -errno. */
+int om_node_listen(struct om_node *n);
 void om_node_close(struct om_node *n);
 /* Serves a connected front-end on fd (accept's job; tests call it). 0 or -errno, fd taken. */
 int om_node_attach(struct om_node *n, int fd);
@@ -376,6 +403,8 @@ static inline struct om_node *om_hostd_node(struct om_hostd *d, uint32_t id)
 
 /* control.c: the control socket (status for omhostctl). */
 int om_control_open(struct om_hostd *d);
+/* Watches the control socket (again). 0 or -errno. */
+int om_control_listen(struct om_hostd *d);
 void om_control_close(struct om_hostd *d);
 /* Writes the status text (docs/omhostd.md) into buf; 0 or -ENOSPC. */
 int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len);

@@ -5,6 +5,7 @@
  * after evictions, rate-limited logs, RLIMIT_NOFILE, and what a receiver that
  * takes nothing costs the others: its queue, then the unresponsive rule.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -340,6 +341,86 @@ static void reconnects_back_off_after_evictions(void **state)
 	finish(fx);
 }
 
+/* The highest fd omhostd has open. */
+static int hostd_top_fd(const struct fx *fx)
+{
+	char path[64];
+	struct dirent *e;
+	int top = -1;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)fx->pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) > top)
+			top = atoi(e->d_name);
+	closedir(d);
+	return top;
+}
+
+/* CPU time omhostd has used, in ms (its threads' run time, from the scheduler). */
+static long long hostd_cpu_ms(const struct fx *fx)
+{
+	char path[64];
+	long long ns = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)fx->pid);
+	f = fopen(path, "re");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lld", &ns), 1);
+	fclose(f);
+	return ns / 1000000;
+}
+
+/*
+ * With no fd left to accept with, a connection waiting on a listening
+ * socket keeps it readable: polled again at once (the loop's polls are
+ * level-triggered), omhostd spun on accept() taking all the CPU it got,
+ * and said nothing. The socket rests instead (100 ms at a time, logged at
+ * the log's rate), and is served again once fds are free.
+ */
+static void out_of_fds_listening_sockets_rest(void **state)
+{
+	struct fx *fx = *state;
+	struct rlimit tight, old;
+	char path[128], line[1024];
+	long long cpu;
+	int node_fd, ctl_fd;
+	long mark;
+	fx->args[0] = NULL; /* no evictions here */
+
+	hostd_start(fx);
+	mark = log_mark(fx);
+	/* The soft limit only: raising it back needs no privilege. */
+	assert_int_equal(prlimit(fx->pid, RLIMIT_NOFILE, NULL, &old), 0);
+	tight = (struct rlimit){ .rlim_cur = (rlim_t)hostd_top_fd(fx) + 1, .rlim_max = old.rlim_max };
+	assert_int_equal(prlimit(fx->pid, RLIMIT_NOFILE, &tight, NULL), 0);
+	node_path(fx, 1, path, sizeof(path));
+	node_fd = unix_connect(path);
+	ctl_path(fx, path, sizeof(path));
+	ctl_fd = unix_connect(path);
+	assert_true(node_fd >= 0 && ctl_fd >= 0);
+	expect_logged(fx, mark, "node 1: cannot accept a connection: Too many open files; "
+		      "accepting again in 100 ms", line, sizeof(line));
+	expect_logged(fx, mark, "control: cannot accept a connection: Too many open files; "
+		      "accepting again in 100 ms", line, sizeof(line));
+	cpu = hostd_cpu_ms(fx);
+	usleep(1000 * 1000);
+	cpu = hostd_cpu_ms(fx) - cpu;
+	/* Resting, it wakes 10 times a second; spinning, it takes whatever CPU it gets. */
+	if (cpu > 100)
+		fail_msg("omhostd used %lld ms of CPU in 1 s with connections it cannot accept: "
+			 "it does not rest its listening sockets", cpu);
+	close(node_fd);
+	close(ctl_fd);
+	assert_int_equal(prlimit(fx->pid, RLIMIT_NOFILE, &old, NULL), 0);
+	up_all(fx, NULL);
+	check_relay(fx, 1, 2, 100);
+	finish(fx);
+}
+
 /*
  * A front-end that makes omhostd log a line each time it connects (here:
  * a second front-end on a node in use) fills no log: 10 lines, then the
@@ -573,6 +654,7 @@ int main(void)
 		T(reconnects_back_off_after_evictions),
 		T(log_lines_a_front_end_causes_are_limited),
 		T(open_files_limit_raised),
+		T(out_of_fds_listening_sockets_rest),
 		T(an_unresponsive_receiver_holds_up_no_one_for_long),
 		T(a_receiver_that_does_not_drain_costs_only_its_messages),
 	};
