@@ -10,6 +10,10 @@ e2e_init() {
 	OMC=$1
 	BUILD=$2
 	E2E_RUN_DIR=$(mktemp -d /tmp/om-e2e.XXXXXX)
+	# Searchable, not listable: libvirt's QEMU (up --libvirt in
+	# OM_E2E_UP_ARGS) may run as another user and must reach the relay's
+	# sockets below; the cluster's own directories say who may.
+	chmod 711 "$E2E_RUN_DIR"
 	E2E_CLUSTER=${3:-e2e}
 	trap e2e_cleanup EXIT
 }

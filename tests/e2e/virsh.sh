@@ -8,14 +8,14 @@
 # process moved to node 2 killed (SIGKILL, 137) at node 1 within seconds of
 # `virsh destroy` of node 2, node 2 started again and back up; with the relay
 # stopped, `virsh start` fails at once with omvirt-hook's message. Then
-# nothing is left: no domain, no socket, no file, every daemon stopped by pid.
+# `omcluster up --libvirt -n 2` under the same daemons: exec, cp, a node
+# destroyed and started again on another CPU, down; and nothing is left:
+# no domain, no socket, no file, every daemon stopped by pid.
 #
-# The hook: libvirtd reads hooks from /etc/libvirt/hooks, session daemons
-# too (libvirt's LIBVIRT_HOOK_DIR is fixed at build time; XDG_CONFIG_HOME
-# plays no part), so as root the test installs /etc/libvirt/hooks/qemu.d/omvm
-# for its run, unless one is there already, and removes it (and the
-# directories it made) at the end. Without root, or with a hook there, the
-# hook's check is skipped.
+# The hook: as root the test installs /etc/libvirt/hooks/qemu.d/omvm for its
+# run (tests/support/libvirtd.sh, lv_hook_install), unless one is there
+# already, and removes it (and the directories it made) at the end. Without
+# root, or with a hook there, the hook's check is skipped.
 #
 # usage: virsh.sh OMVIRT BUILD_ROOT
 . "$(dirname "$0")/lib.sh"
@@ -27,38 +27,28 @@ dom=omvsh-
 qemu=$build/qemu-patches/qemu-system-x86_64
 omhostd=$build/host/omhostd/omhostd
 hook_prog=$build/host/virt/omvirt-hook
-hooks_dir=/etc/libvirt/hooks
+omc=$build/host/cluster/omcluster
 started=$(date +%s)
 
-for t in libvirtd virtlogd virsh setpriv; do
-	command -v $t >/dev/null || {
-		echo "$t is not installed: scripts/setup-host.sh installs it (libvirt-daemon, libvirt-clients)" >&2
-		exit 1
-	}
-done
+. "$(dirname "$0")/../support/libvirtd.sh"
+lv_require_tools
 for f in "$qemu" "$build/guest-kernel/bzImage" "$build/guest-image/initramfs.cpio.gz" "$omhostd" \
-	"$hook_prog"; do
+	"$hook_prog" "$omc"; do
 	[ -e "$f" ] || { echo "missing $f: build it (meson compile -C $build)" >&2; exit 1; }
 done
 
 tmp=$(mktemp -d /tmp/om-virsh.XXXXXX)
 chmod 755 "$tmp"
-. "$(dirname "$0")/../support/libvirtd.sh"
 lv_init "$tmp"
 uri=$lv_uri
-# What QEMU, run by libvirtd as nobody, reads and runs: links or copies in
-# $tmp (the build's QEMU is a link into root's cache, which nobody cannot enter).
+# What QEMU, run by libvirtd as nobody, reads and runs.
 bin=$tmp/bin
-mkdir -p "$bin" "$tmp/logs"
-ln "$(readlink -f "$qemu")" "$bin/" 2>/dev/null || cp "$(readlink -f "$qemu")" "$bin/"
-# Copies, not links: a rebuild during the run must not change what boots.
-cp "$build/guest-kernel/bzImage" "$build/guest-image/initramfs.cpio.gz" "$hook_prog" "$bin/"
+lv_guest_files "$build" "$bin"
+mkdir -p "$tmp/logs"
 # The consoles' logs are written by virtlogd, as nobody.
 [ ${#lv_as[@]} -eq 0 ] || chown 65534:65534 "$tmp/logs"
 relay=$tmp/relay
 omhostd_pid=
-hook_file=
-hook_made_dirs=()
 
 # oc exec -t SEC N -- CMD...: lib.sh's helpers (bg, bg_wait, bg_grep,
 # e2e_wait_nodes) run their commands through oc; here through omvirt exec
@@ -80,10 +70,10 @@ cleanup() {
 		timeout 30 virsh -c "$uri" destroy "$dom$n" >/dev/null 2>&1
 		timeout 30 "$omvirt" -c "$uri" undefine "$dom$n" >/dev/null 2>&1
 	done
+	timeout 60 "$omc" --run-dir "$tmp/omc" -c lv down >/dev/null 2>&1
 	stop_pid "$omhostd_pid"
 	lv_stop
-	[ -z "$hook_file" ] || rm -f "$hook_file"
-	for ((n = ${#hook_made_dirs[@]} - 1; n >= 0; n--)); do rmdir "${hook_made_dirs[n]}" 2>/dev/null; done
+	lv_hook_remove
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -91,17 +81,11 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
 # The hook, before libvirtd starts (it looks for hooks when it starts).
-if [ "$(id -u)" -eq 0 ] && [ ! -e "$hooks_dir/qemu.d/omvm" ]; then
-	for d in "$hooks_dir" "$hooks_dir/qemu.d"; do
-		[ -d "$d" ] || hook_made_dirs+=("$d")
-	done
-	hook_file=$hooks_dir/qemu.d/omvm
-	out=$("$omvirt" install-hook --hooks-dir "$hooks_dir" --hook "$bin/omvirt-hook" 2>&1)
-	echo "#   $out"
+lv_hook_install "$omvirt" "$bin/omvirt-hook"
+hook_file=$lv_hook_file
+hook_made_dirs=("${lv_hook_dirs[@]}")
+[ -z "$hook_file" ] ||
 	check "omvirt install-hook writes $hook_file for this run" '[ -x "$hook_file" ]'
-else
-	echo "# not root, or $hooks_dir/qemu.d/omvm is someone else's: the hook's refusal is not checked"
-fi
 
 if lv_start; then
 	ok "our own libvirtd answers at $uri"
@@ -308,6 +292,74 @@ done
 check "virsh list --all: no domain left" '[ -z "$(vsh list --all --name | sed "/^$/d")" ]'
 stop_pid "$omhostd_pid"
 omhostd_pid=
+
+echo "# omcluster up --libvirt: a cluster of two domains under the same libvirtd"
+crun=$tmp/omc
+# Closed to nobody, as mktemp makes directories: up says so before booting.
+mkdir -m 700 "$crun"
+qemu_user=()
+[ ${#lv_as[@]} -eq 0 ] || qemu_user=(--qemu-user nobody)
+ocl() { timeout 600 "$omc" --run-dir "$crun" -c lv "$@"; }
+up_args=(up --libvirt --libvirt-uri "$uri" "${qemu_user[@]}" -n 2 --accel tcg
+	--kernel "$bin/bzImage" --initrd "$bin/initramfs.cpio.gz" --qemu "$bin/qemu-system-x86_64")
+if [ ${#lv_as[@]} -gt 0 ]; then
+	out=$(ocl "${up_args[@]}" 2>&1)
+	rc=$?
+	check "up refuses a run directory QEMU's user cannot reach, saying which" \
+		'[ $rc -eq 1 ] && grep -qxF "omcluster: libvirt runs QEMU as uid 65534, which cannot reach the relay'"'"'s sockets under $crun: $crun is closed to it (let it search there, e.g. chmod o+x $crun, or use another --run-dir)" <<<"$out" &&
+		 [ -z "$(ls -A "$crun")" ] && [ -z "$(vsh list --all --name | sed "/^$/d")" ]'
+fi
+chmod 711 "$crun"
+t0=$(date +%s)
+out=$(ocl "${up_args[@]}" 2>&1)
+rc=$?
+sed 's/^/#   /' <<<"$out"
+check "omcluster up --libvirt -n 2, in $(($(date +%s) - t0)) s" '[ $rc -eq 0 ]'
+check "virsh list: both nodes, domains of the cluster, running" \
+	'[ "$(vsh list --name | sed "/^$/d")" = "$(printf "%s\n" omc-lv-node1 omc-lv-node2)" ]'
+out=$(ocl status)
+rc=$?
+sed 's/^/#   /' <<<"$out"
+check "status: the libvirt it uses, both domains ready and up at the relay" \
+	'[ $rc -eq 0 ] && grep -qxF "libvirt: $uri, QEMU as uid $( [ ${#lv_as[@]} -gt 0 ] && echo 65534 || id -u)" <<<"$out" &&
+	 [ "$(awk "/^[12] / { print \$1, \$2, \$3, \$4 }" <<<"$out")" = "$(printf "%s\n" "1 omc-lv-node1 ready up" "2 omc-lv-node2 ready up")" ]'
+if [ ${#lv_as[@]} -gt 0 ]; then
+	check "its relay lets only QEMU's group in: a setgid directory, sockets of the group" \
+		'[ "$(stat -c "%A %g" "$crun/lv/relay")" = "drwxr-s--- 65534" ] &&
+		 [ "$(stat -c "%A %g" "$crun/lv/relay/node-1.sock")" = "srwxrwx--- 65534" ]'
+fi
+ocx() { ocl exec -t 30 "$@"; }
+check "exec: node 2 sees node 1 up" 'ocx 2 -- cat /proc/hpc/nodes | grep -qE "^1 up "'
+check "cp: a file into node 2" \
+	'ocl cp --mode 600 "$tmp/cp.txt" 2:/tmp/cp.txt && [ "$(ocx 2 -- stat -c "%a %s" /tmp/cp.txt)" = "600 21" ]'
+out=$(ocl stop --kill 2 2>&1)
+check "stop --kill 2: its domain destroyed ($out)" \
+	'[ "$out" = "node 2 stopped (domain omc-lv-node2, destroyed)" ] &&
+	 [ "$(vsh list --all --name | sed "/^$/d")" = omc-lv-node1 ]'
+out=$(ocx 2 -- true 2>&1)
+rc=$?
+check "exec in the stopped node: 255, saying so" \
+	'[ $rc -eq 255 ] && [ "$out" = "omcluster: node 2 is not running (its domain omc-lv-node2 is not running): see \`omcluster console 2\`" ]'
+out=$(ocl start --cpu qemu64 2 2>&1)
+rc=$?
+sed 's/^/#   /' <<<"$out"
+check "start --cpu qemu64 2: up again, on a CPU without SSE4.2" \
+	'[ $rc -eq 0 ] && ! ocx 2 -- grep -qw sse4_2 /proc/cpuinfo && ocx 1 -- grep -qw sse4_2 /proc/cpuinfo'
+# node 1 sees node 2 up, within 30 s
+sees_node2() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		ocx 1 -- cat /proc/hpc/nodes | grep -qE "^2 up " && return 0
+		sleep 1
+	done
+	return 1
+}
+check "node 1 sees node 2 up again" sees_node2
+out=$(ocl down 2>&1)
+check "down ($out)" '[ "$out" = "cluster '"'lv'"' is down: 2 guests and the relay stopped" ]'
+check "nothing of it left: no domain, no file, no process" \
+	'[ -z "$(vsh list --all --name | sed "/^$/d")" ] && [ -z "$(ls -A "$crun")" ] &&
+	 [ -z "$(pgrep -f -- "$crun/")" ]'
 lv_stop
 check "libvirtd and virtlogd stopped by pid ($(echo $lv_stopped))" \
 	'[ "$(echo $lv_stopped | wc -w)" = 2 ] && [ -z "$lv_left" ]'
@@ -315,12 +367,9 @@ check "no socket left in the test's directory" '[ -z "$(find "$tmp" -type s)" ]'
 check "no process left that names it" '[ -z "$(pgrep -f -- "$tmp/")" ]'
 check "no domain definition left" '[ -z "$(find "$tmp/config" -name "*.xml" -path "*qemu*" 2>/dev/null)" ]'
 if [ -n "$hook_file" ]; then
-	rm -f "$hook_file"
-	for ((i = ${#hook_made_dirs[@]} - 1; i >= 0; i--)); do rmdir "${hook_made_dirs[i]}"; done
-	check "the hook removed, $hooks_dir as it was" \
+	lv_hook_remove
+	check "the hook removed, $lv_hook_dir as it was" \
 		'[ ! -e "$hook_file" ] && (for d in "${hook_made_dirs[@]}"; do [ ! -e "$d" ] || exit 1; done)'
-	hook_file=
-	hook_made_dirs=()
 fi
 rm -rf "$tmp"
 check "the test's directory removed" '[ ! -e "$tmp" ]'

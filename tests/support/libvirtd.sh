@@ -10,6 +10,19 @@
 # lv_pids        their pids, from their pid files
 # stop_pid PID   SIGTERM, SIGKILL after 5 s; a zombie counts as gone
 # lv_stop        stops both by pid; lv_left then names any still running
+# lv_require_tools, lv_guest_files, lv_hook_install, lv_hook_remove: below
+
+# lv_require_tools: exits (1) naming a missing libvirt program, and what
+# installs it.
+lv_require_tools() {
+	local t
+	for t in libvirtd virtlogd virsh setpriv; do
+		command -v $t >/dev/null || {
+			echo "$t is not installed: scripts/setup-host.sh installs it (libvirt-daemon, libvirt-clients)" >&2
+			exit 1
+		}
+	done
+}
 
 lv_init() {
 	local d
@@ -71,4 +84,50 @@ lv_stop() {
 		case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) ;; *) lv_left="$lv_left $p" ;; esac
 	done
 	lv_stopped=$pids
+}
+
+# lv_guest_files BUILD DIR: what QEMU, run by the daemons' user, boots from,
+# in DIR (made, readable by all): the build's QEMU (a link into root's
+# cache, which nobody cannot enter: hard-linked or copied), kernel,
+# initramfs and omvirt-hook. Copies, not links: a rebuild during the run
+# must not change what boots.
+lv_guest_files() {
+	local build=$1 dir=$2 qemu
+	qemu=$(readlink -f "$build/qemu-patches/qemu-system-x86_64")
+	mkdir -p "$dir"
+	chmod 755 "$dir"
+	ln "$qemu" "$dir/" 2>/dev/null || cp "$qemu" "$dir/"
+	cp "$build/guest-kernel/bzImage" "$build/guest-image/initramfs.cpio.gz" \
+		"$build/host/virt/omvirt-hook" "$dir/"
+}
+
+# lv_hook_install OMVIRT HOOK: libvirtd reads hooks from /etc/libvirt/hooks,
+# session daemons too (LIBVIRT_HOOK_DIR is fixed at build time;
+# XDG_CONFIG_HOME plays no part), so as root omvirt's hook is installed
+# there for the test's run, before libvirtd starts (it looks for hooks
+# then), unless one is there already. Sets lv_hook_file (empty: not
+# installed, and why on stdout as a TAP comment) and lv_hook_dirs (the
+# directories it made); lv_hook_remove undoes it.
+lv_hook_dir=/etc/libvirt/hooks
+lv_hook_file=
+lv_hook_dirs=()
+lv_hook_install() {
+	local d out
+	if [ "$(id -u)" -ne 0 ] || [ -e "$lv_hook_dir/qemu.d/omvm" ]; then
+		echo "# not root, or $lv_hook_dir/qemu.d/omvm is someone else's: the hook is not installed"
+		return 0
+	fi
+	for d in "$lv_hook_dir" "$lv_hook_dir/qemu.d"; do
+		[ -d "$d" ] || lv_hook_dirs+=("$d")
+	done
+	lv_hook_file=$lv_hook_dir/qemu.d/omvm
+	out=$("$1" install-hook --hooks-dir "$lv_hook_dir" --hook "$2" 2>&1)
+	echo "#   $out"
+}
+lv_hook_remove() {
+	local i
+	[ -z "$lv_hook_file" ] || rm -f "$lv_hook_file"
+	for ((i = ${#lv_hook_dirs[@]} - 1; i >= 0; i--)); do rmdir "${lv_hook_dirs[i]}" 2>/dev/null; done
+	lv_hook_file=
+	lv_hook_dirs=()
 }
