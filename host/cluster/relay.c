@@ -68,8 +68,9 @@ int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int fi
 			unlink(sock);
 	snprintf(nodes, sizeof(nodes), "%u-%u", first, last);
 	/* omhostd binds with the umask it inherits: group rw for QEMU's group. */
-	mask = umask(qemu ? 0007 : 0);
-	umask(qemu ? 0007 : mask);
+	if (!qemu)
+		return om_proc_spawn(argv, log, cluster_dir, id);
+	mask = umask(0007);
 	err = om_proc_spawn(argv, log, cluster_dir, id);
 	umask(mask);
 	return err;

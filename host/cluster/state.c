@@ -198,6 +198,25 @@ static int copy_value(char *dst, size_t cap, const char *v)
 	return 0;
 }
 
+/*
+ * A line that adds to a node, "N VALUE" (node-cpu, node-domain), after
+ * node N's own line: the node into *n, VALUE into *v. 0 or -EBADMSG.
+ */
+static int node_line(struct om_cluster_state *st, const char *key, const char *what,
+		     const char *value, struct om_node_state **n, const char **v, char *err,
+		     size_t errlen, unsigned int lineno)
+{
+	unsigned long long id;
+
+	*v = value;
+	if (take_number(v, OM_MAX_NODES, &id) || *v == value || (*v)[-1] != ' ')
+		return bad(err, errlen, lineno, "%s entry '%s' (want: NODE %s)", key, value, what);
+	*n = (struct om_node_state *)om_state_node(st, (unsigned int)id);
+	if (!*n)
+		return bad(err, errlen, lineno, "%s for node %llu, not listed before", key, id);
+	return 0;
+}
+
 int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errlen)
 {
 	char line[PATH_MAX + 128];
@@ -312,45 +331,25 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 			n->qemu.start = start;
 			if (copy_value(n->dir, sizeof(n->dir), value + used))
 				return bad(err, errlen, lineno, "node dir too long");
-		} else if (strcmp(line, "node-cpu") == 0) {
+		} else if (strcmp(line, "node-cpu") == 0 || strcmp(line, "node-domain") == 0) {
+			bool cpu = strcmp(line, "node-cpu") == 0;
 			struct om_node_state *n;
-			unsigned long long id;
-			const char *model = value;
+			const char *v;
+			int r = node_line(st, line, cpu ? "MODEL" : "NAME", value, &n, &v, err, errlen,
+					  lineno);
 
-			/* "N MODEL", after node N's own line. */
-			if (take_number(&model, OM_MAX_NODES, &id) || model == value ||
-			    model[-1] != ' ')
-				return bad(err, errlen, lineno, "node-cpu entry '%s' (want: NODE MODEL)",
-					   value);
-			n = (struct om_node_state *)om_state_node(st, (unsigned int)id);
-			if (!n)
-				return bad(err, errlen, lineno, "node-cpu for node %llu, not listed before",
-					   id);
-			if (n->cpu_model[0])
-				return bad(err, errlen, lineno, "node-cpu for node %llu listed twice", id);
-			if (!om_cpu_model_valid(model))
-				return bad(err, errlen, lineno, "node-cpu model '%s'", model);
-			snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", model);
-		} else if (strcmp(line, "node-domain") == 0) {
-			struct om_node_state *n;
-			unsigned long long id;
-			const char *name = value;
-
-			/* "N NAME", after node N's own line. */
-			if (take_number(&name, OM_MAX_NODES, &id) || name == value ||
-			    name[-1] != ' ')
-				return bad(err, errlen, lineno,
-					   "node-domain entry '%s' (want: NODE NAME)", value);
-			n = (struct om_node_state *)om_state_node(st, (unsigned int)id);
-			if (!n)
-				return bad(err, errlen, lineno,
-					   "node-domain for node %llu, not listed before", id);
-			if (n->domain[0])
-				return bad(err, errlen, lineno, "node-domain for node %llu listed twice",
-					   id);
-			if (!om_state_domain_name_valid(name) ||
-			    copy_value(n->domain, sizeof(n->domain), name))
-				return bad(err, errlen, lineno, "node-domain name '%s'", name);
+			if (r)
+				return r;
+			if (cpu ? n->cpu_model[0] != '\0' : n->domain[0] != '\0')
+				return bad(err, errlen, lineno, "%s for node %u listed twice", line,
+					   n->node);
+			if (cpu && !om_cpu_model_valid(v))
+				return bad(err, errlen, lineno, "node-cpu model '%s'", v);
+			if (!cpu && (!om_state_domain_name_valid(v) ||
+				     copy_value(n->domain, sizeof(n->domain), v)))
+				return bad(err, errlen, lineno, "node-domain name '%s'", v);
+			if (cpu)
+				snprintf(n->cpu_model, sizeof(n->cpu_model), "%s", v);
 		} else {
 			return bad(err, errlen, lineno, "unknown key '%s'", line);
 		}
