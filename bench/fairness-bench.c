@@ -9,22 +9,38 @@
  *   alone  only that traffic;
  *   stuck  node 3 takes nothing (posts no rx buffer), node 1 also sends
  *          node 3 one message every --trickle-ms, and node 2 floods
- *          node 3 with every tx slot it has free. Each turn starts with
- *          --warm-up seconds not measured (the time a non-draining node's
- *          queue takes to open, 1 s by default), and ends with node 3
- *          draining what it was sent, so that it is never marked
+ *          node 3 with every tx slot it has free. A stuck turn ends with
+ *          node 3 draining what it was sent, so that it is never marked
  *          unresponsive (30 s) and each turn starts alike.
  *
- * It prints each turn's 1->2 messages/s, the median ratio stuck / alone,
- * PASS or MISS against the target (>= 0.90), node 3's queue counters from
- * omhostd's status, and the load average. A wrong or lost message, or an
- * omhostd that dies, fails the run (exit 1); a missed target does not.
- * docs/benchmarks.md.
+ * Both turns are measured alike, so that their ratio compares the same
+ * thing at nearly the same moment on a machine whose load drifts: the
+ * same --warm-up not measured (in a stuck turn, the time a non-draining
+ * node's queue takes to open, 1 s by default), then the same --seconds.
+ * A round is four turns, alone, stuck, stuck, alone, its ratio the mean
+ * of the stuck turns against the mean of the alone ones: a linear drift
+ * of the load over the round cancels, and each kind has one turn at an
+ * even and one at an odd position. That matters: on this machine every
+ * other turn ran faster than its neighbours, all of them alone
+ * (--calibrate), 1.1-1.5 times, so rounds of two turns, or stuck turns
+ * bracketed by alone ones, favoured one kind by where its turns fell.
+ * The result is the median of the rounds' ratios, with their quartiles. omhostd's CPU time per
+ * 1->2 message in each window (from the scheduler's statistics) says
+ * whether it worked more per message with a node stuck, which the load
+ * blurs less than the rates. --calibrate makes every turn alone: the
+ * ratio it gives is the measurement's own, 1 when it favours neither.
+ *
+ * It prints each turn's 1->2 messages/s and omhostd's CPU per message,
+ * the median ratio stuck / alone, PASS or MISS against the target
+ * (>= 0.90), node 3's queue counters from omhostd's status, and the load
+ * average. A wrong or lost message, or an omhostd that dies, fails the
+ * run (exit 1); a missed target does not. docs/benchmarks.md.
  */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,7 +61,7 @@
 #include "vu-frontend.h"
 
 #define TARGET 0.90
-#define MAX_ROUNDS 9
+#define MAX_ROUNDS 25
 #define TX_SLOTS 64u
 #define WAIT_MS 5000 /* any wait on omhostd */
 
@@ -54,7 +70,8 @@ static struct {
 	double seconds, warm_up;
 	unsigned int rounds, trickle_ms;
 	uint32_t size;
-} o = { .omhostd = "omhostd", .seconds = 3, .warm_up = 2, .rounds = 5, .trickle_ms = 50,
+	bool calibrate; /* every turn alone: the measurement's own ratio */
+} o = { .omhostd = "omhostd", .seconds = 2, .warm_up = 2, .rounds = 7, .trickle_ms = 50,
 	.size = 4096 };
 
 static char g_dir[64];
@@ -149,10 +166,14 @@ static void *node1_main(void *arg)
 		if (g.quit)
 			break;
 		next_trickle = now_ns();
-		while (!atomic_load(&g_failed) && now_ns() < atomic_load(&g.until)) {
+		while (!atomic_load(&g_failed)) {
+			/* One clock read a message, stuck or not: the turns' own work is alike. */
+			int64_t t = now_ns();
 			int r;
 
-			if (g.stuck && now_ns() >= next_trickle) {
+			if (t >= atomic_load(&g.until))
+				break;
+			if (g.stuck && t >= next_trickle) {
 				r = send_now(g_fe[1], 3, p);
 				if (r > 0) {
 					g.to3[0]++;
@@ -199,7 +220,13 @@ static void *node2_main(void *arg)
 			uint64_t seq;
 			int n;
 
-			if (g.stuck && send_now(g_fe[2], 3, p) > 0)
+			/*
+			 * Every 64th message: enough to keep its share of node 3's
+			 * queue full, too seldom to slow its receiving, which a try
+			 * per message did (stuck turns did more work here than
+			 * alone ones).
+			 */
+			if (g.stuck && !(want % 64) && send_now(g_fe[2], 3, p) > 0)
 				g.to3[1]++;
 			n = vuf_recv_msg(g_fe[2], buf, cap, 20);
 			t = now_ns();
@@ -251,22 +278,85 @@ static void node3_drain(void)
 	free(buf);
 }
 
-/* 1->2 messages/s of one turn. */
-static double turn(bool stuck)
+/* CPU ns omhostd ran so far (all its threads), from the scheduler's statistics. */
+static int64_t omhostd_cpu_ns(void)
 {
-	int64_t t0 = now_ns();
+	char path[64];
+	int64_t sum = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)g_pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		char p[64 + 256 + 16];
+		long long ns;
+		FILE *fp;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "%s/%s/schedstat", path, e->d_name);
+		fp = fopen(p, "r");
+		if (!fp)
+			continue;
+		if (fscanf(fp, "%lld", &ns) == 1)
+			sum += ns;
+		fclose(fp);
+	}
+	closedir(d);
+	return sum;
+}
+
+static void sleep_until(int64_t t)
+{
+	int64_t left = t - now_ns();
+
+	if (left > 0)
+		nanosleep(&(struct timespec){ .tv_sec = left / 1000000000, .tv_nsec = left % 1000000000 },
+			  NULL);
+}
+
+/* What one turn measured, in its window. */
+struct turn_result {
+	double msgs_s;	   /* 1->2 messages node 2 took, a second */
+	double relay_ns;   /* omhostd's CPU per 1->2 message */
+	double relay_busy; /* omhostd's CPU / the window: the share of a CPU it got */
+};
+
+static struct turn_result mean_of(const struct turn_result *a, const struct turn_result *b)
+{
+	return (struct turn_result){ (a->msgs_s + b->msgs_s) / 2, (a->relay_ns + b->relay_ns) / 2,
+				     (a->relay_busy + b->relay_busy) / 2 };
+}
+
+/* One turn: the same warm-up and window whether node 3 drains or not. */
+static struct turn_result turn(bool stuck)
+{
+	struct turn_result res = { 0, 0, 0 };
+	int64_t t0 = now_ns(), from, until, cpu0, cpu1;
 
 	g.stuck = stuck;
 	g.to3[0] = g.to3[1] = 0;
-	atomic_store(&g.measure_from, t0 + (int64_t)((stuck ? o.warm_up : 0.5) * 1e9));
-	atomic_store(&g.until, atomic_load(&g.measure_from) + (int64_t)(o.seconds * 1e9));
+	from = t0 + (int64_t)(o.warm_up * 1e9);
+	until = from + (int64_t)(o.seconds * 1e9);
+	atomic_store(&g.measure_from, from);
+	atomic_store(&g.until, until);
 	pthread_barrier_wait(&g.start);
+	sleep_until(from);
+	cpu0 = omhostd_cpu_ns();
+	sleep_until(until);
+	cpu1 = omhostd_cpu_ns();
 	pthread_barrier_wait(&g.end);
 	if (stuck)
 		node3_drain();
 	if (g.got < 2 || g.last_ns <= g.first_ns)
-		return 0;
-	return (double)(g.got - 1) * 1e9 / (double)(g.last_ns - g.first_ns);
+		return res;
+	res.msgs_s = (double)(g.got - 1) * 1e9 / (double)(g.last_ns - g.first_ns);
+	res.relay_ns = (double)(cpu1 - cpu0) / (double)g.got;
+	res.relay_busy = (double)(cpu1 - cpu0) / (double)(until - from);
+	return res;
 }
 
 static int start_omhostd(void)
@@ -330,6 +420,16 @@ static int cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* The q-quantile (0..1) of n values, by linear interpolation; sorts v. */
+static double quantile(double *v, unsigned int n, double q)
+{
+	double pos = q * (n - 1);
+	unsigned int i = (unsigned int)pos;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	return i + 1 < n ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[n - 1];
+}
+
 static int parse_args(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -339,12 +439,13 @@ static int parse_args(int argc, char **argv)
 		{ "rounds", required_argument, NULL, 'r' },
 		{ "size", required_argument, NULL, 'z' },
 		{ "trickle-ms", required_argument, NULL, 't' },
+		{ "calibrate", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:s:w:r:z:t:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:s:w:r:z:t:ch", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.omhostd = optarg;
@@ -364,6 +465,9 @@ static int parse_args(int argc, char **argv)
 		case 't':
 			o.trickle_ms = (unsigned int)atoi(optarg);
 			break;
+		case 'c':
+			o.calibrate = true;
+			break;
 		default:
 			return -1;
 		}
@@ -376,7 +480,7 @@ static int parse_args(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	double alone[MAX_ROUNDS], stuck[MAX_ROUNDS], ratio[MAX_ROUNDS], med;
+	double ratio[MAX_ROUNDS], cpu_ratio[MAX_ROUNDS], med, q1, q3, cpu_med;
 	char status[16384], path[128], v[6][32];
 	uint64_t to3[2] = { 0, 0 };
 	pthread_t t1, t2;
@@ -386,7 +490,8 @@ int main(int argc, char **argv)
 
 	if (parse_args(argc, argv)) {
 		fprintf(stderr, "usage: fairness-bench [--omhostd PATH] [--seconds S] [--warm-up S] "
-				"[--rounds N (1..%d)] [--size BYTES (8..65536)] [--trickle-ms MS]\n",
+				"[--rounds N (1..%d)] [--size BYTES (8..65536)] [--trickle-ms MS] "
+				"[--calibrate]\n",
 			MAX_ROUNDS);
 		return 2;
 	}
@@ -409,17 +514,39 @@ int main(int argc, char **argv)
 	pthread_create(&t1, NULL, node1_main, NULL);
 	pthread_create(&t2, NULL, node2_main, NULL);
 	printf("fairness-bench: omhostd (defaults), nodes 1-3, %u-byte messages 1->2, %.1f s "
-	       "measured per turn, %u rounds\n", o.size, o.seconds, o.rounds);
-	printf("  stuck: node 3 posts no rx buffer; node 1 sends it one message every %u ms, "
-	       "node 2 floods it; %.1f s warm-up\n", o.trickle_ms, o.warm_up);
-	printf("  %5s %14s %14s %7s\n", "round", "alone msgs/s", "stuck msgs/s", "ratio");
+	       "measured per turn after %.1f s not measured, %u rounds\n", o.size, o.seconds,
+	       o.warm_up, o.rounds);
+	if (o.calibrate)
+		printf("  calibration: every turn alone; the ratio is the measurement's own, "
+		       "1 if it is fair\n");
+	else
+		printf("  stuck: node 3 posts no rx buffer; node 1 sends it one message every %u ms, "
+		       "node 2 floods it\n", o.trickle_ms);
+	printf("  a round is four turns, alone, stuck, stuck, alone: its ratio is the mean of its\n"
+	       "  stuck turns against the mean of its alone turns; relay CPU: omhostd's CPU per\n"
+	       "  1->2 message in the window, and the share of a CPU it got (means of two turns)\n");
+	printf("  %5s %21s %21s %7s %16s %12s\n", "round", "alone msgs/s", "stuck msgs/s", "ratio",
+	       "relay CPU ns/msg", "relay busy");
+	printf("  %5s %21s %21s %7s %16s %12s\n", "", "1st, 4th turn", "2nd, 3rd turn", "",
+	       "alone / stuck", "alone/stuck");
 	for (unsigned int i = 0; i < o.rounds && !atomic_load(&g_failed); i++) {
-		alone[i] = turn(false);
-		stuck[i] = turn(true);
-		to3[0] += g.to3[0];
-		to3[1] += g.to3[1];
-		ratio[i] = alone[i] > 0 ? stuck[i] / alone[i] : 0;
-		printf("  %5u %14.0f %14.0f %7.3f\n", i + 1, alone[i], stuck[i], ratio[i]);
+		struct turn_result t[4], alone, stuck;
+
+		for (unsigned int k = 0; k < 4 && !atomic_load(&g_failed); k++) {
+			bool is_stuck = (k == 1 || k == 2) && !o.calibrate;
+
+			t[k] = turn(is_stuck);
+			to3[0] += is_stuck ? g.to3[0] : 0;
+			to3[1] += is_stuck ? g.to3[1] : 0;
+		}
+		alone = mean_of(&t[0], &t[3]);
+		stuck = mean_of(&t[1], &t[2]);
+		ratio[i] = alone.msgs_s > 0 ? stuck.msgs_s / alone.msgs_s : 0;
+		/* Inverted: 1 is no extra work per message, less is more. */
+		cpu_ratio[i] = stuck.relay_ns > 0 ? alone.relay_ns / stuck.relay_ns : 0;
+		printf("  %5u %10.0f %10.0f %10.0f %10.0f %7.3f %8.0f / %5.0f %5.2f / %4.2f\n", i + 1,
+		       t[0].msgs_s, t[3].msgs_s, t[1].msgs_s, t[2].msgs_s, ratio[i], alone.relay_ns,
+		       stuck.relay_ns, alone.relay_busy, stuck.relay_busy);
 		fflush(stdout);
 	}
 	g.quit = true;
@@ -440,8 +567,15 @@ int main(int argc, char **argv)
 		       status_field(status, 2, "stalls", v[5], sizeof(v[5])));
 		printf("  messages to node 3: %" PRIu64 " from node 1, %" PRIu64 " from node 2\n",
 		       to3[0], to3[1]);
-		qsort(ratio, o.rounds, sizeof(ratio[0]), cmp_double);
-		med = ratio[o.rounds / 2];
+		med = quantile(ratio, o.rounds, 0.5);
+		q1 = quantile(ratio, o.rounds, 0.25);
+		q3 = quantile(ratio, o.rounds, 0.75);
+		cpu_med = quantile(cpu_ratio, o.rounds, 0.5);
+		printf("  rounds' ratios: quartiles %.3f..%.3f, all %.3f..%.3f%s\n", q1, q3, ratio[0],
+		       ratio[o.rounds - 1],
+		       q1 < TARGET && TARGET < q3 ? " (the target is inside: not resolved)" : "");
+		printf("  omhostd's CPU per 1->2 message, alone / stuck: %.3f (median of the rounds; "
+		       "1: no more work per message with node 3 stuck)\n", cpu_med);
 		printf("fairness: 1->2 with node 3 not draining / alone = %.3f (median of %u rounds; "
 		       "target >= %.2f): %s\n", med, o.rounds, TARGET, med >= TARGET ? "PASS" : "MISS");
 	}
