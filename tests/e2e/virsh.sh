@@ -71,6 +71,7 @@ cleanup() {
 		timeout 30 "$omvirt" -c "$uri" undefine "$dom$n" >/dev/null 2>&1
 	done
 	timeout 60 "$omc" --run-dir "$tmp/omc" -c lv down >/dev/null 2>&1
+	timeout 30 "$omvirt" -c "$uri" undefine omc-lv-node1 >/dev/null 2>&1
 	stop_pid "$omhostd_pid"
 	lv_stop
 	lv_hook_remove
@@ -310,6 +311,16 @@ if [ ${#lv_as[@]} -gt 0 ]; then
 		 [ -z "$(ls -A "$crun")" ] && [ -z "$(vsh list --all --name | sed "/^$/d")" ]'
 fi
 chmod 711 "$crun"
+# A domain of the name node 1 would have, not the cluster's: omvirt's.
+timeout 60 "$omvirt" -c "$uri" define --node 1 --name omc-lv-node1 --kernel "$bin/bzImage" \
+	--initrd "$bin/initramfs.cpio.gz" --emulator "$bin/qemu-system-x86_64" --relay-dir "$relay" \
+	>/dev/null 2>&1
+out=$(ocl "${up_args[@]}" 2>&1)
+rc=$?
+check "up refuses a name libvirt has for another domain (omvirt's omc-lv-node1), saying whose" \
+	'[ $rc -eq 1 ] && grep -qxF "omcluster: libvirt already has a domain omc-lv-node1, of the relay in $relay: use another cluster name (-c)" <<<"$out" &&
+	 [ -z "$(ls -A "$crun")" ] && [ -z "$(vsh list --name | sed "/^$/d")" ]'
+timeout 60 "$omvirt" -c "$uri" undefine omc-lv-node1 >/dev/null 2>&1
 t0=$(date +%s)
 out=$(ocl "${up_args[@]}" 2>&1)
 rc=$?
