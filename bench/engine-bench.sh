@@ -21,3 +21,38 @@ for mib in 1 4 16 64 256; do
 	oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib"
 done
 oc exec -t 900 1 -- /usr/libexec/omvm/om-bench syscall 2 2000
+
+# A shell script's cost away: a loop, a pipeline and SCRIPT_CMDS short-lived
+# commands, run unmoved on node 1 and moved (by itself, before its loop) to
+# node 2, in the same run; output compared, wall times, and the round trips
+# home for calls that run only there (debug's home_calls) per 1,000
+# processes it creates.
+cmds=${SCRIPT_CMDS:-200}
+cat >"$run/script.sh" <<SCRIPT
+to=\$1
+[ "\$to" = home ] || echo "\$to" >/proc/\$\$/hpc/where
+i=0
+while [ \$i -lt 300 ]; do echo \$((i * 7919 % 97)); i=\$((i + 1)); done | sort | uniq -c | sort -n
+for i in \$(seq $cmds); do /bin/true; done
+echo "where \$(cat /proc/\$\$/hpc/where)"
+c=\$(sed -n 's/^home_calls: //p' /proc/\$\$/hpc/debug)
+echo "\${c:-0}" >/tmp/script.calls
+SCRIPT
+oc cp "$run/script.sh" 1:/tmp/script.sh
+# Timed at home by its uptime (busybox's date has no %N), to 10 ms.
+script_run() {
+	oc exec -t 1800 1 -- sh -c "read t0 _ </proc/uptime; sh /tmp/script.sh $1 >/tmp/script.$1; read t1 _ </proc/uptime;
+		awk -v a=\$t0 -v b=\$t1 'BEGIN { printf \"%d \", (b - a) * 1000 }'; cat /tmp/script.calls"
+}
+# The processes it creates: one per command, the pipeline's five, $(seq) and $(cat).
+procs=$((cmds + 7))
+read -r here_ms _ < <(script_run home)
+read -r away_ms away_calls < <(script_run 2)
+same=same
+[ "$(oc exec -t 30 1 -- sh -c 'sed "\$d" /tmp/script.home | md5sum; sed "\$d" /tmp/script.2 | md5sum' | uniq | wc -l)" -eq 1 ] ||
+	same=DIFFERENT
+echo "script ($procs processes): unmoved ${here_ms} ms, moved to node 2 ${away_ms} ms," \
+	"ratio $(awk -v a="$away_ms" -v h="$here_ms" 'BEGIN { printf "%.2f", a / h }')," \
+	"$(awk -v c="$away_calls" -v p="$procs" 'BEGIN { printf "%.0f", c * 1000 / p }') home round trips per 1,000 processes;" \
+	"output (but its where line) $same"
+[ "$same" = same ]

@@ -371,15 +371,31 @@ static void om_deputy_enter(struct om_proc *p, struct mm_struct *mm)
 	om_proc_rekey(p, OM_DEPUTY);
 }
 
+/* Away for less than this many times the way out, it stays home after a call. */
+#define OM_BACK_MIN_STAYS	10
+
 /*
  * The process came home for a call that runs only here: it goes back to
  * @from once the call ran (om_back_after_call(), from its next system
- * call: the one it came for, run again). Counted for debug.
+ * call: the one it came for, run again), unless it had run there for less
+ * than OM_BACK_MIN_STAYS times what its way out took: moves would cost
+ * more than they gain (a shell forking in a loop), so it stays home.
+ * Counted for debug.
  */
 static void om_home_for_call(struct om_proc *p, u32 from)
 {
-	p->back_node = from;
+	u64 away = ktime_get_ns() - p->left_ns;
+
+	/* The call it is in, which it runs again here. */
+	p->last_home_call = (long)le64_to_cpu(p->arrival->regs.orig_ax);
 	atomic64_inc(&p->stats.home_calls);
+	if (away < OM_BACK_MIN_STAYS * p->last_total_ns) {
+		atomic64_inc(&p->stats.home_calls_kept);
+		pr_debug("omvm: pid %d stays home after a call: %llu ms away, its way out took %llu ms\n",
+			 p->home_pid, away / NSEC_PER_MSEC, p->last_total_ns / NSEC_PER_MSEC);
+		return;
+	}
+	p->back_node = from;
 	set_task_syscall_work(current, OM);
 }
 

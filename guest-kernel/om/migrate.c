@@ -466,6 +466,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	p->last_total_ns = p->asked_ns ? ktime_get_ns() - p->asked_ns : p->last_freeze_ns;
 	p->last_pages = s->pages;
 	p->asked_ns = 0;
+	p->left_ns = ktime_get_ns();
 	goto out;
 
 undo:
@@ -573,16 +574,14 @@ static void om_move_work(struct callback_head *cb)
 /**
  * om_back_after_call() - a process home for one call goes back after it
  * @p: its half at home, whose @back_node says where it was
- * @nr: the call it makes now (the one it came for, run again here)
  *
  * Called as the call starts: the move is queued to run as the call
  * returns to user mode, without interrupting it (it may sleep), and goes
  * only if no stay reason holds then (a call like execve may leave one).
  */
-void om_back_after_call(struct om_proc *p, long nr)
+void om_back_after_call(struct om_proc *p)
 {
 	clear_task_syscall_work(current, OM);
-	p->last_home_call = nr;
 	p->target = p->back_node;
 	p->back_node = 0;
 	if (atomic_cmpxchg(&p->work_queued, 0, 1))

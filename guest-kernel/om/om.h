@@ -50,6 +50,7 @@ struct om_stats {
 	atomic64_t pages_written;  /* deputy: pages written back */
 	atomic64_t signals;	   /* signals forwarded to the process */
 	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
+	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
 };
 
 /**
@@ -109,6 +110,7 @@ struct om_stats {
  *	process coming back, for a new half
  * @back_node: home, after such a call: where the process goes back to
  * @last_home_call: home: the number of the last call it came home for
+ * @left_ns: when the process last left this node (ktime_get_ns())
  */
 struct om_proc {
 	refcount_t ref;
@@ -164,6 +166,7 @@ struct om_proc {
 	bool leaving;
 	u32 back_node;
 	long last_home_call;
+	u64 left_ns;
 };
 
 /* A received message waiting in an inbox. */
@@ -225,7 +228,7 @@ int om_stay_reasons(struct task_struct *task, char *buf, size_t size);
 int om_send_process(struct om_proc *p, u32 dest, bool home);
 void om_queue_move(struct om_proc *p);
 void om_move_retry(struct work_struct *work);
-void om_back_after_call(struct om_proc *p, long nr);
+void om_back_after_call(struct om_proc *p);
 int om_move_cpu_check(struct om_proc *p, u32 dest);
 
 /* receive.c: taking a process in (in the receiving task's own context) */

@@ -205,8 +205,9 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 		   atomic64_read(&p->stats.signals));
 	seq_printf(m, "last_move_pages: %llu\nlast_freeze_ns: %llu\nlast_total_ns: %llu\n",
 		   p->last_pages, p->last_freeze_ns, p->last_total_ns);
-	seq_printf(m, "home_calls: %lld\nlast_home_call: %ld\n",
-		   atomic64_read(&p->stats.home_calls), p->last_home_call);
+	seq_printf(m, "home_calls: %lld\nhome_calls_kept: %lld\nlast_home_call: %ld\n",
+		   atomic64_read(&p->stats.home_calls), atomic64_read(&p->stats.home_calls_kept),
+		   p->last_home_call);
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

@@ -403,7 +403,7 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 	/* The registry keeps our own half alive until we exit. */
 	om_proc_put(p);
 	if (p->role == OM_HOME && p->back_node) {
-		om_back_after_call(p, nr);
+		om_back_after_call(p);
 		return nr;
 	}
 	if (p->role != OM_REMOTE)

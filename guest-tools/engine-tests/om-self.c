@@ -9,7 +9,8 @@
  *   om-self badwhere              refused writes change nothing
  *   om-self ids NODE              pid, ppid and tid stay home's
  *   om-self fork NODE             a call that runs only at home takes it home,
- *                                 and back to NODE after it
+ *                                 and back to NODE after it; a second one at
+ *                                 once keeps it home (too short a stay)
  *   om-self vanish NODE MIB       a move whose destination dies midway: the
  *                                 process goes on at home, memory intact
  *   om-self relay NODE MIB        a move while the relay dies and comes back:
@@ -24,6 +25,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -195,20 +197,39 @@ static int test_ids(const char *node)
 	return 0;
 }
 
-/* /proc/self/hpc/debug's home_calls: round trips home for a call (-1: none shown). */
-static long home_calls(void)
+/*
+ * A counter of /proc/self/hpc/debug (home_calls: round trips home for a
+ * call; home_calls_kept: those after which it stayed home); 0 before the
+ * process has engine state (never moved).
+ */
+static long debug_count(const char *key)
 {
-	char line[128];
-	long n = -1;
+	char line[128], fmt[64];
+	long n = 0;
 	FILE *f = fopen("/proc/self/hpc/debug", "r");
 
 	if (!f)
 		return -1;
+	snprintf(fmt, sizeof(fmt), "%s: %%ld", key);
 	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "home_calls: %ld", &n) == 1)
+		if (sscanf(line, fmt, &n) == 1)
 			break;
 	fclose(f);
 	return n;
+}
+
+/* Wall-clock seconds of computing, wherever it runs (the clock continues). */
+static void spin(double seconds)
+{
+	struct timespec a, b;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += i;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while (b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9 < seconds);
 }
 
 static int test_fork(const char *node)
@@ -217,21 +238,34 @@ static int test_fork(const char *node)
 	int status;
 	pid_t child;
 
-	/* Never moved yet, it has no engine state: no line, no round trip. */
-	long calls = home_calls() < 0 ? 0 : home_calls();
+	long calls = debug_count("home_calls"), kept = debug_count("home_calls_kept");
 
 	go(node);
+	/* Away long enough (ten moves' time and more) for a round trip to pay. */
+	spin(4);
 	child = fork();
 	if (!child)
 		_exit(7);
 	where_read(now, sizeof(now));
 	CHECK(!strcmp(now, node), "after the fork at home the parent is back at %s: %s", node, now);
-	CHECK(home_calls() == calls + 1, "debug counts one round trip home for a call: %ld, was %ld",
-	      home_calls(), calls);
+	CHECK(debug_count("home_calls") == calls + 1 && debug_count("home_calls_kept") == kept,
+	      "debug counts one round trip home for a call: %ld (was %ld), %ld kept home (was %ld)",
+	      debug_count("home_calls"), calls, debug_count("home_calls_kept"), kept);
 	CHECK(child > 0 && waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "child status %x", status);
 	printf("forked at home, back at %s, child exited %d\n", now, WEXITSTATUS(status));
-	go("home");
+	/* At once again: too short a stay for the round trip to pay, it stays home. */
+	child = fork();
+	if (!child)
+		_exit(8);
+	where_read(now, sizeof(now));
+	CHECK(!strcmp(now, "home"), "forking again at once, it stays home: %s", now);
+	CHECK(debug_count("home_calls") == calls + 2 && debug_count("home_calls_kept") == kept + 1,
+	      "debug counts it kept home: %ld calls (was %ld), %ld kept (was %ld)",
+	      debug_count("home_calls"), calls, debug_count("home_calls_kept"), kept);
+	CHECK(child > 0 && waitpid(child, &status, 0) == child, "waitpid: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 8, "child status %x", status);
+	printf("forked again at once: stays %s, child exited %d\n", now, WEXITSTATUS(status));
 	return 0;
 }
 

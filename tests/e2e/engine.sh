@@ -50,7 +50,7 @@ check "the engine answers at /proc/hpc/admin/version" 'grep -q "^engine " <<<"$v
 run 1 "bad writes to where: a clear errno each, nothing changes" "$libexec/om-self" badwhere
 run 1 "a threaded process cannot move: EBUSY, and stay names threads" "$libexec/om-self" threads
 run 1 "away, getpid/getppid/gettid answer home's ids" "$libexec/om-self" ids 2
-run 1 "away, fork takes the process home for the call and back to node 2 after it; debug counts the round trip" "$libexec/om-self" fork 2
+run 1 "away, fork takes the process home for the call and back to node 2 after it; forking again at once it stays home; debug counts both" "$libexec/om-self" fork 2
 
 echo "# a file only node 1 has, opened at home, used at node 2 (traced on the host)"
 omtrace=$BUILD/host/trace/omtrace
