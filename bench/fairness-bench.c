@@ -40,7 +40,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <dirent.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
@@ -59,6 +58,7 @@
 
 #include "control-client.h"
 #include "vu-frontend.h"
+#include "proc-cpu.h"
 
 #define TARGET 0.90
 #define MAX_ROUNDS 25
@@ -278,37 +278,6 @@ static void node3_drain(void)
 	free(buf);
 }
 
-/* CPU ns omhostd ran so far (all its threads), from the scheduler's statistics. */
-static int64_t omhostd_cpu_ns(void)
-{
-	char path[64];
-	int64_t sum = 0;
-	struct dirent *e;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)g_pid);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char p[64 + 256 + 16];
-		long long ns;
-		FILE *fp;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/schedstat", path, e->d_name);
-		fp = fopen(p, "r");
-		if (!fp)
-			continue;
-		if (fscanf(fp, "%lld", &ns) == 1)
-			sum += ns;
-		fclose(fp);
-	}
-	closedir(d);
-	return sum;
-}
-
 static void sleep_until(int64_t t)
 {
 	int64_t left = t - now_ns();
@@ -345,9 +314,9 @@ static struct turn_result turn(bool stuck)
 	atomic_store(&g.until, until);
 	pthread_barrier_wait(&g.start);
 	sleep_until(from);
-	cpu0 = omhostd_cpu_ns();
+	cpu0 = proc_cpu_ns(g_pid);
 	sleep_until(until);
-	cpu1 = omhostd_cpu_ns();
+	cpu1 = proc_cpu_ns(g_pid);
 	pthread_barrier_wait(&g.end);
 	if (stuck)
 		node3_drain();

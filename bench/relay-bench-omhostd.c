@@ -9,7 +9,6 @@
  * the scheduler's statistics. Also the round trip of one message
  * (relay-rtt.c) with an omhostd of its own.
  */
-#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +24,7 @@
 
 #include "relay-bench.h"
 #include "vu-frontend.h"
+#include "proc-cpu.h"
 
 /* A buffer in guest memory: header, payload (contiguous), indirect table. */
 struct gbuf {
@@ -508,37 +508,6 @@ const uint64_t *hd_received(void)
 	return &g_hd.received;
 }
 
-/* CPU ns omhostd ran so far (all its threads), from the scheduler's statistics. */
-static int64_t omhostd_cpu_ns(void)
-{
-	char path[64];
-	int64_t sum = 0;
-	DIR *d;
-	struct dirent *e;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)g_omhostd);
-	d = opendir(path);
-	if (!d)
-		return 0;
-	while ((e = readdir(d))) {
-		char p[64 + 256 + 16];
-		long long ns;
-		FILE *fp;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "%s/%s/schedstat", path, e->d_name);
-		fp = fopen(p, "r");
-		if (!fp)
-			continue;
-		if (fscanf(fp, "%lld", &ns) == 1)
-			sum += ns;
-		fclose(fp);
-	}
-	closedir(d);
-	return sum;
-}
-
 int hd_phase(uint32_t size, double seconds, struct result *res)
 {
 	struct cpu cpu;
@@ -550,10 +519,10 @@ int hd_phase(uint32_t size, double seconds, struct result *res)
 	atomic_store(&g_hd.sent, 0);
 	atomic_store(&g_hd.t_end, 0);
 	atomic_store(&g_hd.cpu_ends, 0);
-	relay0 = omhostd_cpu_ns();
+	relay0 = proc_cpu_ns(g_omhostd);
 	pthread_barrier_wait(&g_hd.start);
 	pthread_barrier_wait(&g_hd.end);
-	cpu = (struct cpu){ omhostd_cpu_ns() - relay0, atomic_load(&g_hd.cpu_ends) };
+	cpu = (struct cpu){ proc_cpu_ns(g_omhostd) - relay0, atomic_load(&g_hd.cpu_ends) };
 	if (omhostd_dead() || failed())
 		return -1;
 	g_hd.received_all += g_hd.received;

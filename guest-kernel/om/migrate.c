@@ -571,6 +571,19 @@ static void om_move_work(struct callback_head *cb)
 	p->target = 0;
 }
 
+/* Queue the move on @p's task, once; @notify: TWA_SIGNAL wakes a sleep, TWA_RESUME waits. */
+static void om_queue_move_work(struct om_proc *p, enum task_work_notify_mode notify)
+{
+	if (atomic_cmpxchg(&p->work_queued, 0, 1))
+		return;
+	refcount_inc(&p->ref);
+	init_task_work(&p->work, om_move_work);
+	if (task_work_add(p->task, &p->work, notify)) {
+		atomic_set(&p->work_queued, 0);
+		om_proc_put(p);
+	}
+}
+
 /**
  * om_back_after_call() - a process home for one call goes back after it
  * @p: its half at home, whose @back_node says where it was
@@ -584,14 +597,7 @@ void om_back_after_call(struct om_proc *p)
 	clear_task_syscall_work(current, OM);
 	p->target = p->back_node;
 	p->back_node = 0;
-	if (atomic_cmpxchg(&p->work_queued, 0, 1))
-		return;
-	refcount_inc(&p->ref);
-	init_task_work(&p->work, om_move_work);
-	if (task_work_add(current, &p->work, TWA_RESUME)) {
-		atomic_set(&p->work_queued, 0);
-		om_proc_put(p);
-	}
+	om_queue_move_work(p, TWA_RESUME);
 }
 
 void om_move_retry(struct work_struct *work)
@@ -609,12 +615,5 @@ void om_move_retry(struct work_struct *work)
  */
 void om_queue_move(struct om_proc *p)
 {
-	if (atomic_cmpxchg(&p->work_queued, 0, 1))
-		return;
-	refcount_inc(&p->ref);
-	init_task_work(&p->work, om_move_work);
-	if (task_work_add(p->task, &p->work, TWA_SIGNAL)) {
-		atomic_set(&p->work_queued, 0);
-		om_proc_put(p);
-	}
+	om_queue_move_work(p, TWA_SIGNAL);
 }
