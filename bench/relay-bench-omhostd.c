@@ -477,14 +477,20 @@ void omhostd_stop(void)
 	char path[128];
 
 	if (g_omhostd > 0) {
-		int st;
+		pid_t got = 0;
+		int st = 0;
 
 		kill(g_omhostd, SIGTERM);
-		for (int i = 0; i < 200 && waitpid(g_omhostd, &st, WNOHANG) == 0; i++)
+		for (int i = 0; i < 200 && (got = waitpid(g_omhostd, &st, WNOHANG)) == 0; i++)
 			usleep(10000);
-		if (waitpid(g_omhostd, &st, WNOHANG) == 0) {
+		if (got == 0) {
 			kill(g_omhostd, SIGKILL);
 			waitpid(g_omhostd, &st, 0);
+			fail("omhostd did not stop within 2 s of SIGTERM");
+		} else if (got == g_omhostd && WIFSIGNALED(st)) {
+			fail("omhostd died of signal %d while stopping", WTERMSIG(st));
+		} else if (got == g_omhostd && WEXITSTATUS(st) != 0) {
+			fail("omhostd exited with %d on SIGTERM", WEXITSTATUS(st));
 		}
 		g_omhostd = -1;
 	}

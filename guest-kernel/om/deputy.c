@@ -468,6 +468,9 @@ u32 om_deputy_run(struct om_proc *p)
 		case VIRTIO_OM_T_SIGMASK:
 			om_deputy_sigmask(p, msg);
 			break;
+		case VIRTIO_OM_T_FORK:
+			om_deputy_fork(p, msg);
+			break;
 		case VIRTIO_OM_T_EXIT: {
 			struct virtio_om_exit e = {};
 

@@ -65,6 +65,7 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 		kv = (struct kvec){ &ack, sizeof(ack) };
 		break;
 	case VIRTIO_OM_T_SYSCALL:
+	case VIRTIO_OM_T_FORK:
 		out.type = VIRTIO_OM_T_SYSCALL_RET;
 		kv = (struct kvec){ &ret, sizeof(ret) };
 		break;

@@ -14,6 +14,7 @@
 #include <linux/mman.h>
 #include <linux/personality.h>
 #include <linux/ptrace.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -155,6 +156,12 @@ static void om_fill_mm(struct virtio_om_mig_begin *b, struct mm_struct *mm)
 	b->mmap_base = cpu_to_le64(mm->mmap_base);
 	b->vdso = cpu_to_le64((unsigned long)mm->context.vdso);
 	mmap_read_unlock(mm);
+	/* Who may dump and trace it, and what a core holds: the new mm would forget. */
+	if (mm->binfmt && mm->binfmt == om_elf_format())
+		b->flags |= cpu_to_le32(VIRTIO_OM_MIG_F_ELF);
+	b->dumpable = cpu_to_le32(get_dumpable(mm));
+	b->coredump_filter =
+		cpu_to_le32((mm->flags & MMF_DUMP_FILTER_MASK) >> MMF_DUMP_FILTER_SHIFT);
 }
 
 static int om_fill_begin(struct om_sender *s, struct virtio_om_mig_begin *b, bool home,
@@ -520,8 +527,6 @@ static int om_may_leave(void)
 static void om_move_work(struct callback_head *cb)
 {
 	struct om_proc *p = container_of(cb, struct om_proc, work);
-	u32 target;
-	int err;
 
 	atomic_set(&p->work_queued, 0);
 	/*
@@ -554,7 +559,21 @@ static void om_move_work(struct callback_head *cb)
 		p->last_error = om_go_home(p, false);
 		return;
 	}
-	target = p->target;
+	om_move_on(p, p->target);
+}
+
+/**
+ * om_move_on() - move the process at home to @target, and on from there
+ * @p: its half at home
+ * @target: where it goes (0 or this node: nowhere)
+ *
+ * Returns when the process runs here again and is to stay (it may have
+ * come home and gone out again, as its deputy was asked).
+ */
+void om_move_on(struct om_proc *p, u32 target)
+{
+	int err;
+
 	while (target && target != om_kcom_self()) {
 		/* What holds it now, not only when the move was asked. */
 		err = om_may_leave();

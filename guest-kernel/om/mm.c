@@ -2,10 +2,13 @@
 /*
  * Address spaces for a process that arrives, and for its deputy: a fresh,
  * empty mm, and swapping the current task's mm the way exec does, keeping
- * the old one (a deputy gets its stand-in back when a homecoming fails).
+ * the old one (a deputy gets its stand-in back when a homecoming fails);
+ * and the loader the arrival was loaded with.
  */
+#include <linux/binfmts.h>
 #include <linux/mm.h>
 #include <linux/mmu_context.h>
+#include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <asm/mmu_context.h>
@@ -58,4 +61,37 @@ struct mm_struct *om_mm_swap(struct mm_struct *mm)
 	}
 	up_write(&tsk->signal->exec_update_lock);
 	return old_mm;
+}
+
+/*
+ * The ELF loader, found as the one this node's init was loaded with. A
+ * process that arrives was loaded by ELF's too (VIRTIO_OM_MIG_F_ELF); a new
+ * mm has no loader (exec sets it), and without one no core is dumped.
+ * Built in, it never goes away: found once, kept.
+ */
+struct linux_binfmt *om_elf_format(void)
+{
+	static struct linux_binfmt *elf;
+	struct linux_binfmt *f = READ_ONCE(elf);
+	struct task_struct *init;
+	struct mm_struct *mm;
+
+	if (f)
+		return f;
+	rcu_read_lock();
+	init = find_task_by_pid_ns(1, &init_pid_ns);
+	if (init)
+		get_task_struct(init);
+	rcu_read_unlock();
+	if (!init)
+		return NULL;
+	mm = get_task_mm(init);
+	put_task_struct(init);
+	if (!mm)
+		return NULL;
+	f = mm->binfmt;
+	mmput(mm);
+	if (f)
+		WRITE_ONCE(elf, f);
+	return f;
 }

@@ -51,6 +51,7 @@ struct om_stats {
 	atomic64_t signals;	   /* signals forwarded to the process */
 	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
 	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
+	atomic64_t forks;	   /* children born away (remote: forked here, deputy: their deputies) */
 };
 
 /**
@@ -75,7 +76,9 @@ struct om_stats {
  *	until the process runs at home again)
  * @work: task_work that moves the process at its next return to user
  * @work_queued: @work is queued
- * @resume_work: a remote's first return to user mode finishes its arrival
+ * @resume_work: a remote's first return to user mode finishes its arrival (a
+ *	child's deputy's: restores @resume_ax, which ret_from_fork cleared)
+ * @resume_ax: a child's deputy: the process's ax when it came home
  * @arrival: a process being taken in: its MIG_BEGIN, until applied
  * @arrival_xstate: and its FPU/vector state
  * @arrival_signals: and the signals pending when it left
@@ -133,6 +136,7 @@ struct om_proc {
 	struct callback_head work;
 	atomic_t work_queued;
 	struct callback_head resume_work;
+	long resume_ax;
 	struct virtio_om_mig_begin *arrival;
 	void *arrival_xstate;
 	kernel_siginfo_t *arrival_signals;
@@ -229,6 +233,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home);
 void om_queue_move(struct om_proc *p);
 void om_move_retry(struct work_struct *work);
 void om_back_after_call(struct om_proc *p);
+void om_move_on(struct om_proc *p, u32 target);
 int om_move_cpu_check(struct om_proc *p, u32 dest);
 
 /* receive.c: taking a process in (in the receiving task's own context) */
@@ -294,6 +299,12 @@ ssize_t om_proc_merge_status(const char *home, size_t hlen, const char *there, s
 ssize_t om_proc_merge_stat(const char *home, size_t hlen, const char *there, size_t tlen,
 			   bool permitted, char *out, size_t size);
 
+/* fork.c: children born away */
+bool om_fork_away_flags(unsigned long flags);
+long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
+		  int __user *parent_tid, int __user *child_tid, unsigned long tls);
+void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg);
+
 /* remote.c */
 int om_go_home(struct om_proc *p, bool redo_syscall);
 long om_restart_at_home(struct restart_block *rb);
@@ -310,6 +321,7 @@ enum om_syscall_class {
 	OM_SC_TIMES,	      /* forwarded, then the process's own times put in here */
 	OM_SC_SIGMASK,	      /* local, the mask told home if a signalfd there reads it */
 	OM_SC_PRLIMIT,	      /* reading its own limits local, else home first */
+	OM_SC_FORK,	      /* a child born here, its deputy at home (fork.c); else home first */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);
@@ -317,6 +329,7 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);
 /* mm.c: address spaces */
 struct mm_struct *om_mm_new(void);
 struct mm_struct *om_mm_swap(struct mm_struct *mm);
+struct linux_binfmt *om_elf_format(void);
 
 /* Provided by arch/<arch>/om/. */
 const char *om_arch_name(void);

@@ -7,6 +7,7 @@
  * namespace made), and undone if the move ends there; after GO only what
  * cannot fail is left, and then RUNNING tells the sender it may let go.
  */
+#include <linux/binfmts.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/highmem.h>
@@ -14,6 +15,7 @@
 #include <linux/mman.h>
 #include <linux/personality.h>
 #include <linux/ptrace.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
@@ -61,6 +63,9 @@ bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xsta
 	if (le32_to_cpu(b->ngroups) > VIRTIO_OM_MIG_GROUPS || le32_to_cpu(b->nice) > 39)
 		return false;
 	if (!memchr(b->comm, '\0', sizeof(b->comm)))
+		return false;
+	if (le32_to_cpu(b->dumpable) > SUID_DUMP_ROOT ||
+	    le32_to_cpu(b->coredump_filter) >> MMF_DUMP_FILTER_BITS)
 		return false;
 	for (i = 0; i < sizeof(b->reserved2); i++)
 		if (b->reserved2[i])
@@ -234,6 +239,11 @@ static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
 	/* Ends with AT_NULL, whatever the sender wrote (auxv_read() relies on it). */
 	mm->saved_auxv[ARRAY_SIZE(mm->saved_auxv) - 2] = 0;
 	mmap_write_unlock(mm);
+	set_dumpable(mm, le32_to_cpu(b->dumpable));
+	if (le32_to_cpu(b->flags) & VIRTIO_OM_MIG_F_ELF)
+		set_binfmt(om_elf_format());
+	set_mask_bits(&mm->flags, MMF_DUMP_FILTER_MASK,
+		      (unsigned long)le32_to_cpu(b->coredump_filter) << MMF_DUMP_FILTER_SHIFT);
 }
 
 /* The process's credentials, for commit_creds() once it may run here. */

@@ -430,6 +430,15 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		regs->ax = om_times_away(p, nr, args);
 		nr = -1;
 		break;
+	case OM_SC_FORK:
+		/* x86_64's clone: flags, stack, parent_tid, child_tid, tls. */
+		if (nr == __NR_fork)
+			regs->ax = om_fork_away(p, SIGCHLD, 0, NULL, NULL, 0);
+		else
+			regs->ax = om_fork_away(p, args[0], args[1], (int __user *)args[2],
+						(int __user *)args[3], args[4]);
+		nr = -1;
+		break;
 	default:
 		/* Returns only if the process cannot go home (or a signal came first). */
 		regs->ax = om_go_home_for_call(p);

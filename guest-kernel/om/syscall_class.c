@@ -67,6 +67,8 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_rseq] = OM_SC_LOCAL,
 	[__NR_mmap] = OM_SC_MMAP,
 	[__NR_getpid] = OM_SC_PID,
+	[__NR_fork] = OM_SC_FORK,
+	[__NR_clone] = OM_SC_FORK,
 	[__NR_gettid] = OM_SC_PID,
 
 	/* What the home node holds: files, directories, pipes, the terminal, ids. */
@@ -225,6 +227,9 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 		 * too (RLIMIT_NOFILE), and another pid is home's: home first.
 		 */
 		return !args[0] && !args[2] ? OM_SC_LOCAL : OM_SC_HOME_FIRST;
+	if (c == OM_SC_FORK && nr == __NR_clone && !om_fork_away_flags(args[0]))
+		/* Threads, vfork, namespaces, pidfds, tracing: at home. */
+		return OM_SC_HOME_FIRST;
 	if (c == OM_SC_MMAP)
 		/* Anonymous private memory is the process's own; files are at home. */
 		return (args[3] & MAP_ANONYMOUS) && (args[3] & MAP_TYPE) == MAP_PRIVATE ?

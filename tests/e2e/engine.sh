@@ -50,7 +50,8 @@ check "the engine answers at /proc/hpc/admin/version" 'grep -q "^engine " <<<"$v
 run 1 "bad writes to where: a clear errno each, nothing changes" "$libexec/om-self" badwhere
 run 1 "a threaded process cannot move: EBUSY, and stay names threads" "$libexec/om-self" threads
 run 1 "away, getpid/getppid/gettid answer home's ids" "$libexec/om-self" ids 2
-run 1 "away, fork takes the process home for the call and back to node 2 after it; forking again at once it stays home; debug counts both" "$libexec/om-self" fork 2
+run 1 "away, a call that runs only at home takes the process home and back to node 2 after it; calling again at once it stays home; debug counts both" "$libexec/om-self" homecall 2
+run 1 "away, fork makes the child at node 2 with its deputy at home: exit codes, signals and the core flag, SIGCHLD, CPU time, copied memory, orphans as at home, the child moved on its own to node 3; the parent never goes home" "$libexec/om-fork" away 2 3
 
 echo "# a file only node 1 has, opened at home, used at node 2 (traced on the host)"
 omtrace=$BUILD/host/trace/omtrace
@@ -405,12 +406,12 @@ check "the kernel log names each injected failure" \
 	 grep -q "no answer to GO" <<<"$klog"'
 
 echo "# a call that runs only at home, whose homecoming fails once"
-# Node 1 refuses the next COMMIT it receives: the homecoming fork asks for.
+# Node 1 refuses the next COMMIT it receives: the homecoming sysinfo asks for.
 commits() { oc exec -t 30 1 -- dmesg | grep -c "fault injected: commit" || true; }
 c0=$(commits)
 arm 1 2
-run 1 "a home-first call whose homecoming fails goes home again and runs (fork after a refused COMMIT)" \
-	"$libexec/om-self" fork 2
+run 1 "a home-first call whose homecoming fails goes home again and runs (sysinfo after a refused COMMIT)" \
+	"$libexec/om-self" homecall 2
 disarm 1
 check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'
 

@@ -123,7 +123,9 @@ int om_kcom_call(const struct om_kcom_out *req, unsigned int flags, long timeout
 	if (rc)
 		return rc;
 
-	if (flags & OM_KCOM_KILLABLE)
+	if (flags & OM_KCOM_SURE_REPLY)
+		left = wait_event_timeout(kcom_call_wait, kcom_call_done(&w), timeout);
+	else if (flags & OM_KCOM_KILLABLE)
 		left = wait_event_killable_timeout(kcom_call_wait, kcom_call_done(&w), timeout);
 	else
 		left = wait_event_interruptible_timeout(kcom_call_wait, kcom_call_done(&w),

@@ -82,6 +82,11 @@ struct om_kcom_out {
 /* Sending flags. Without either, a sender waits interruptibly for room. */
 #define OM_KCOM_NONBLOCK BIT(0) /* -EAGAIN instead of waiting for room */
 #define OM_KCOM_KILLABLE BIT(1) /* wait, but only a fatal signal interrupts */
+/*
+ * om_kcom_call(): once sent, wait for the reply whatever signal comes (up to
+ * the time-out): the request has effects its sender must learn of.
+ */
+#define OM_KCOM_SURE_REPLY BIT(2)
 
 /**
  * om_kcom_send() - send one message
@@ -107,7 +112,8 @@ struct om_kcom_msg;
 /**
  * om_kcom_call() - send a request and wait for its reply
  * @req: the request (VIRTIO_OM_F_REPLY not set)
- * @flags: as for om_kcom_send(); OM_KCOM_KILLABLE also applies to the wait
+ * @flags: as for om_kcom_send(); OM_KCOM_KILLABLE also applies to the wait,
+ *	unless OM_KCOM_SURE_REPLY makes it uninterruptible
  * @timeout: in jiffies, or MAX_SCHEDULE_TIMEOUT
  * @reply: on success, the reply: a message from @req->dst_node with
  *	VIRTIO_OM_F_REPLY and reply_to equal to the request's seq. The caller

@@ -82,6 +82,7 @@ enum virtio_om_size {
 	VIRTIO_OM_KILL_SIZE = 8,
 	VIRTIO_OM_STOPPED_SIZE = 8,
 	VIRTIO_OM_SIGSET_SIZE = 8,
+	VIRTIO_OM_FORK_SIZE = 24,
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_PROC_READ_SIZE = 16,
@@ -142,6 +143,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_STOPPED = 0x0205,	  /* struct virtio_om_stopped, to the deputy */
 	VIRTIO_OM_T_SIGMASK = 0x0206,	  /* struct virtio_om_sigset, to the deputy; answered */
 	VIRTIO_OM_T_SIGWATCH = 0x0207,	  /* struct virtio_om_sigset, to the process */
+	VIRTIO_OM_T_FORK = 0x0208,	  /* struct virtio_om_fork, answered by SYSCALL_RET */
 	VIRTIO_OM_T_SYSCALL_LAST = 0x02ff,
 	/* 0x03xx: the deputy's access to a process's memory (the engine). */
 	VIRTIO_OM_T_MEMORY_FIRST = 0x0300,
@@ -188,6 +190,7 @@ enum virtio_om_type {
 	X(STOPPED, 0x0205, GUEST, VIRTIO_OM_STOPPED_SIZE, VIRTIO_OM_STOPPED_SIZE) \
 	X(SIGMASK, 0x0206, GUEST, VIRTIO_OM_SIGSET_SIZE, VIRTIO_OM_SIGSET_SIZE) \
 	X(SIGWATCH, 0x0207, GUEST, VIRTIO_OM_SIGSET_SIZE, VIRTIO_OM_SIGSET_SIZE) \
+	X(FORK, 0x0208, GUEST, VIRTIO_OM_FORK_SIZE, VIRTIO_OM_FORK_SIZE) \
 	X(MEM_READ, 0x0300, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_MEM_REQ_SIZE) \
 	X(MEM_DATA, 0x0301, GUEST, VIRTIO_OM_MEM_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
@@ -246,7 +249,8 @@ struct virtio_om_sigaction {
 #define VIRTIO_OM_MIG_F_RESTORE_SIGMASK	0x2u /* saved_sigmask is restored after the call */
 #define VIRTIO_OM_MIG_F_NO_NEW_PRIVS	0x4u /* prctl(PR_SET_NO_NEW_PRIVS) was set */
 #define VIRTIO_OM_MIG_F_CALL		0x8u /* home for one call: back to the sender after it */
-#define VIRTIO_OM_MIG_F_ALL		0xfu
+#define VIRTIO_OM_MIG_F_ELF		0x10u /* loaded as ELF: its core dumps are ELF's */
+#define VIRTIO_OM_MIG_F_ALL		0x1fu
 
 /*
  * A system call the process was in when it left, to be restarted where it
@@ -301,7 +305,7 @@ struct virtio_om_mig_begin {
 	__le64 sas_ss_sp;
 	__le64 sas_ss_size;
 	__le32 sas_ss_flags;
-	__le32 reserved0;
+	__le32 dumpable;      /* 0: not, 1: by its user, 2: by root only (fs.suid_dumpable's values) */
 	struct virtio_om_sigaction action[VIRTIO_OM_MIG_SIGNALS];
 	/* resource limits, RLIMIT_* order */
 	struct {
@@ -318,7 +322,7 @@ struct virtio_om_mig_begin {
 	struct virtio_om_regs_x86_64 regs;
 	__le64 xfeatures;     /* the XSAVE features the state uses */
 	__le32 xstate_size;   /* bytes after this struct */
-	__le32 reserved1;
+	__le32 coredump_filter; /* /proc/PID/coredump_filter's bits */
 	/* what goes on across the move */
 	__le64 saved_sigmask; /* the mask a call restores (F_RESTORE_SIGMASK) */
 	__le64 monotonic_ns;  /* the process's CLOCK_MONOTONIC when it left */
@@ -440,6 +444,21 @@ struct virtio_om_stopped {
 struct virtio_om_sigset {
 	__le64 sigs;
 };
+
+/*
+ * A process away forks (fork, or clone without CLONE_VM): its deputy forks
+ * the child's deputy at home, which answers with the child's home pid
+ * (SYSCALL_RET: the pid or -errno); the child runs where its parent does.
+ */
+struct virtio_om_fork {
+	__le64 flags;	    /* clone flags the deputy's fork takes (VIRTIO_OM_FORK_HOME_FLAGS) */
+	__le32 exit_signal; /* the signal the parent gets when the child ends (0: none) */
+	__le32 reserved;
+	__le64 blocked;	    /* the child's blocked signals, bit N-1 for signal N */
+};
+
+/* CLONE_FS, CLONE_FILES, CLONE_SYSVSEM, CLONE_PARENT, CLONE_IO: shared at home. */
+#define VIRTIO_OM_FORK_HOME_FLAGS 0x80048600ull
 
 struct virtio_om_exit {
 	__le32 code;	 /* as for wait(): exit status << 8, or the signal */
@@ -568,6 +587,9 @@ enum virtio_om_field_kind {
 	X(STOPPED, stopped, conts, UINT)			\
 	X(SIGMASK, sigset, sigs, HEX)				\
 	X(SIGWATCH, sigset, sigs, HEX)				\
+	X(FORK, fork, flags, HEX)				\
+	X(FORK, fork, exit_signal, SIGNAL)			\
+	X(FORK, fork, blocked, HEX)				\
 	X(MEM_READ, mem_req, addr, HEX)				\
 	X(MEM_READ, mem_req, len, UINT)				\
 	X(MEM_DATA, mem_data, error, ERRNO)			\

@@ -1,0 +1,371 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Children born away: a process running away from home that forks (fork,
+ * or clone without CLONE_VM) gets its child where it runs, and the child
+ * gets a deputy at home, forked by the parent's deputy. So the child has
+ * a home pid, its parent at home is the parent's deputy (wait, SIGCHLD,
+ * orphans, process groups and sessions work there as on one machine), and
+ * it runs, and can be moved, like any process away.
+ *
+ * The steps (docs/engine.md "Children born away"): the parent makes the
+ * child here first, held in the kernel before it ever runs; then asks its
+ * deputy (FORK), which forks the child's deputy and answers with its pid;
+ * then lets the child go. A failure at home drops the held child, so a
+ * fork either makes both halves or none.
+ */
+#include <linux/completion.h>
+#include <linux/ptrace.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/task.h>
+#include <linux/sched/task_stack.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/sched.h>
+
+#include "om.h"
+
+/* The clone flags a fork away takes: the rest go home first (om_syscall_class()). */
+#define OM_FORK_AWAY_FLAGS (CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | \
+			    CLONE_PARENT_SETTID | CLONE_SETTLS | VIRTIO_OM_FORK_HOME_FLAGS)
+
+/* A fork that failed at home for a pending signal is asked again this often. */
+#define OM_FORK_TRIES 5
+
+bool om_fork_away_flags(unsigned long flags)
+{
+	BUILD_BUG_ON(VIRTIO_OM_FORK_HOME_FLAGS !=
+		     (CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_PARENT | CLONE_IO));
+	return !(flags & ~(unsigned long)OM_FORK_AWAY_FLAGS) &&
+	       valid_signal(flags & CSIGNAL);
+}
+
+/* What the parent's deputy hands the child's deputy it forks. */
+struct om_deputy_birth {
+	struct completion registered;
+	struct om_proc *cp;
+	sigset_t blocked;
+	int err;
+};
+
+/* Back at home, the process's ax as its move left it (ret_from_fork cleared it). */
+static void om_child_home_resume(struct callback_head *cb)
+{
+	struct om_proc *p = container_of(cb, struct om_proc, resume_work);
+
+	current_pt_regs()->ax = p->resume_ax;
+}
+
+/*
+ * The child's deputy: registers, lets its parent answer, and serves the
+ * child until it comes home; then the task returns to user mode as the
+ * process (ret_from_fork), or ends with it.
+ */
+static int om_deputy_child(void *arg)
+{
+	struct om_deputy_birth *birth = arg;
+	struct om_proc *cp = birth->cp;
+	sigset_t blocked = birth->blocked;
+	int err;
+
+	get_task_struct(current);
+	cp->task = current;
+	cp->home_pid = task_tgid_nr(current);
+	err = om_proc_register(cp);
+	birth->err = err;
+	/* birth is the parent's and gone once it hears. */
+	complete(&birth->registered);
+	/* The registry holds the half until this task ends. */
+	om_proc_put(cp);
+	if (err)
+		do_exit(SIGKILL);
+	/* The deputy starts from the child's mask (om_deputy_run() takes it as the process's). */
+	set_current_blocked(&blocked);
+	om_move_on(cp, om_deputy_run(cp));
+	cp->resume_ax = current_pt_regs()->ax;
+	init_task_work(&cp->resume_work, om_child_home_resume);
+	if (task_work_add(current, &cp->resume_work, TWA_RESUME))
+		do_exit(SIGKILL);
+	return 0;
+}
+
+static long om_deputy_clone(struct om_proc *p, const struct virtio_om_fork *f, pid_t *pid)
+{
+	struct om_deputy_birth birth = {};
+	struct kernel_clone_args args = {
+		.flags = le64_to_cpu(f->flags),
+		.exit_signal = le32_to_cpu(f->exit_signal),
+		.fn = om_deputy_child,
+		.fn_arg = &birth,
+	};
+	struct om_proc *cp;
+	pid_t nr;
+
+	if (args.flags & ~VIRTIO_OM_FORK_HOME_FLAGS || !valid_signal(args.exit_signal) ||
+	    f->reserved)
+		return -EINVAL;
+	cp = om_proc_alloc(NULL, OM_DEPUTY);
+	if (!cp)
+		return -ENOMEM;
+	cp->home_node = p->home_node;
+	cp->peer_node = p->peer_node;
+	/* Serving from the start: the child's node going down ends it. */
+	cp->serving = true;
+	/* The parent's way out is the child's best guess (om_home_for_call()). */
+	cp->last_total_ns = p->last_total_ns;
+	cp->left_ns = ktime_get_ns();
+	init_completion(&birth.registered);
+	birth.cp = cp;
+	siginitset(&birth.blocked,
+		   le64_to_cpu(f->blocked) & ~(sigmask(SIGKILL) | sigmask(SIGSTOP)));
+	nr = kernel_clone(&args);
+	if (nr < 0) {
+		om_proc_put(cp);
+		return nr;
+	}
+	/* The child takes cp over: it puts the reference once registered. */
+	wait_for_completion(&birth.registered);
+	if (birth.err)
+		return birth.err;
+	*pid = nr;
+	return 0;
+}
+
+/**
+ * om_deputy_fork() - a FORK from the process away: fork its child's deputy
+ * @p: the deputy's half
+ * @msg: the request
+ *
+ * Answers with the child's pid here, or -errno.
+ */
+void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_syscall_ret r;
+	struct kvec kv = { &r, sizeof(r) };
+	struct virtio_om_fork f;
+	pid_t pid = 0;
+	long ret = -EPROTO;
+	int tries;
+
+	if (om_kcom_msg_copy(msg, 0, &f, sizeof(f)) == sizeof(f)) {
+		for (tries = 0; tries < OM_FORK_TRIES; tries++) {
+			/* A signal pending here fails a fork (-ERESTARTNOINTR): send it on. */
+			om_deputy_forward_signals(p);
+			ret = om_deputy_clone(p, &f, &pid);
+			if (ret != -ERESTARTNOINTR)
+				break;
+		}
+	}
+	if (!ret) {
+		ret = pid;
+		atomic64_inc(&p->stats.forks);
+	}
+	r.ret = cpu_to_le64(ret);
+	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
+}
+
+/* What the parent hands the child it makes here. */
+struct om_remote_birth {
+	struct completion go;
+	struct om_proc *cp;	/* registered, with a reference for the child */
+	int err;		/* 0: run; -errno: end unseen */
+	unsigned long flags;
+	pid_t pid;
+	int __user *child_tid;
+	size_t xsize;
+	struct virtio_om_mig_begin b; /* the parent's registers; its xstate follows */
+};
+
+static void om_remote_birth_free(struct om_remote_birth *birth)
+{
+	kvfree(birth);
+}
+
+/*
+ * A child registered here that will not run: its deputy at home ends as if
+ * it had been killed, and the parent there sees that.
+ */
+static void om_child_lost(struct om_proc *cp)
+{
+	struct virtio_om_exit e = { .code = cpu_to_le32(SIGKILL) };
+	struct kvec kv = { &e, sizeof(e) };
+
+	om_send(cp, VIRTIO_OM_T_EXIT, 0, 0, &kv, 1, NULL, 0, NULL);
+	om_proc_unregister(cp);
+}
+
+/* The child here: it waits for its parent's word, then runs as the child. */
+static int om_remote_child(void *arg)
+{
+	struct om_remote_birth *birth = arg;
+	struct om_proc *cp;
+	struct om_kcom_msg *msg;
+	int err;
+
+	wait_for_completion(&birth->go);
+	cp = birth->cp;
+	if (birth->err) {
+		/* Home made no deputy: this task ends unseen (kthreadd reaps it). */
+		om_remote_birth_free(birth);
+		do_exit(0);
+	}
+	err = om_proc_attach(cp, current);
+	if (err) {
+		om_child_lost(cp);
+		om_proc_put(cp);
+		om_remote_birth_free(birth);
+		do_exit(0);
+	}
+	/* From here its end (om_task_exit()) tells its deputy, which ends the same. */
+	err = om_arch_restore(&birth->b, birth + 1, birth->xsize);
+	if (!err && (birth->flags & CLONE_CHILD_SETTID) &&
+	    put_user(birth->pid, birth->child_tid))
+		err = -EFAULT;
+	if (err) {
+		pr_warn("omvm: pid %d: the child cannot start here (%d): killed\n", cp->home_pid,
+			err);
+		om_proc_put(cp);
+		om_remote_birth_free(birth);
+		do_exit(SIGKILL);
+	}
+	if (birth->flags & CLONE_CHILD_CLEARTID)
+		current->clear_child_tid = birth->child_tid;
+	om_remote_birth_free(birth);
+	set_task_syscall_work(current, OM);
+	cp->told_blocked = current->blocked;
+	WRITE_ONCE(cp->running, true);
+	/* Signals its deputy sent before it ran. */
+	while ((msg = om_proc_try_next(cp))) {
+		if (om_kcom_msg_hdr(msg)->type == VIRTIO_OM_T_SIGNAL)
+			om_deliver_signal(cp, msg);
+		om_kcom_msg_free(msg);
+	}
+	if (READ_ONCE(cp->killed))
+		force_sig(SIGKILL);
+	om_proc_put(cp);
+	/* ret_from_fork returns to user mode with ax 0: the child's fork() result. */
+	return 0;
+}
+
+/*
+ * Ask the deputy for the child's deputy: its pid, or -errno. Once asked, the
+ * answer is awaited whatever signal comes: a deputy made at home must
+ * learn of its child. Only home lost or silent for OM_STEP_TIMEOUT ends the
+ * wait (the fork fails with EAGAIN; a deputy home made meanwhile lingers
+ * until the process ends at home or this node goes down).
+ */
+static long om_ask_fork(struct om_proc *p, unsigned long flags)
+{
+	struct virtio_om_fork f = {
+		.flags = cpu_to_le64(flags & VIRTIO_OM_FORK_HOME_FLAGS),
+		.exit_signal = cpu_to_le32(flags & CSIGNAL),
+		.blocked = cpu_to_le64(current->blocked.sig[0]),
+	};
+	struct kvec kv = { &f, sizeof(f) };
+	struct om_kcom_out out = om_out(p, VIRTIO_OM_T_FORK, 0, &kv, 1);
+	struct virtio_om_syscall_ret r;
+	struct om_kcom_msg *reply;
+	long ret;
+	int err;
+
+	for (;;) {
+		err = om_kcom_call(&out, OM_KCOM_KILLABLE | OM_KCOM_SURE_REPLY, OM_STEP_TIMEOUT,
+				   &reply);
+		if (err)
+			return err == -ERESTARTSYS ? -ERESTARTNOINTR : -EAGAIN;
+		ret = -EPROTO;
+		if (om_kcom_msg_hdr(reply)->type == VIRTIO_OM_T_SYSCALL_RET &&
+		    om_kcom_msg_copy(reply, 0, &r, sizeof(r)) == sizeof(r))
+			ret = (long)le64_to_cpu(r.ret);
+		om_kcom_msg_free(reply);
+		/* Home kept getting signals: restart the call if one is for us, else ask again. */
+		if (ret != -ERESTARTNOINTR || signal_pending(current))
+			return ret;
+	}
+}
+
+/**
+ * om_fork_away() - fork a process running away from home, here
+ * @p: the parent's half here (OM_REMOTE)
+ * @flags: clone flags (om_fork_away_flags() holds)
+ * @newsp: the child's stack pointer, 0 for the parent's
+ * @parent_tid: where CLONE_PARENT_SETTID writes the child's pid
+ * @child_tid: where CLONE_CHILD_SETTID writes it, CLONE_CHILD_CLEARTID clears it
+ * @tls: the child's thread pointer for CLONE_SETTLS
+ *
+ * Return: the child's home pid, or -errno (nothing was made).
+ */
+long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
+		  int __user *parent_tid, int __user *child_tid, unsigned long tls)
+{
+	size_t xsize = om_arch_xstate_size();
+	struct om_remote_birth *birth;
+	struct kernel_clone_args args = {
+		/* A child of kthreadd here, which reaps it; its parent is at home. */
+		.flags = CLONE_PARENT | CLONE_UNTRACED,
+		.fn = om_remote_child,
+	};
+	struct om_proc *cp;
+	long ret;
+	pid_t nr;
+
+	birth = kvzalloc(sizeof(*birth) + xsize, GFP_KERNEL);
+	cp = om_proc_alloc(NULL, OM_REMOTE);
+	if (!birth || !cp) {
+		ret = -ENOMEM;
+		goto fail;
+	}
+	ret = om_arch_save(&birth->b, birth + 1, xsize);
+	if (ret)
+		goto fail;
+	if (newsp)
+		birth->b.regs.sp = cpu_to_le64(newsp);
+	if (flags & CLONE_SETTLS)
+		birth->b.regs.fs_base = cpu_to_le64(tls);
+	init_completion(&birth->go);
+	birth->xsize = xsize;
+	birth->flags = flags;
+	birth->child_tid = child_tid;
+	cp->home_node = p->home_node;
+	cp->peer_node = p->home_node;
+
+	/* The child here first, held: if it cannot be made, home never hears of it. */
+	args.fn_arg = birth;
+	nr = kernel_clone(&args);
+	if (nr < 0) {
+		ret = nr;
+		goto fail;
+	}
+	/* From here the child owns birth, and frees it. */
+	ret = om_ask_fork(p, flags);
+	if (!ret)
+		ret = -EPROTO;
+	if (ret > 0) {
+		cp->home_pid = ret;
+		birth->pid = ret;
+		if (om_proc_register(cp)) {
+			/* Only if a half of that pid lingers here: its deputy ends. */
+			pr_warn("omvm: pid %d: child %ld has a half here already\n",
+				p->home_pid, ret);
+			om_child_lost(cp);
+			ret = -EAGAIN;
+		}
+	}
+	if (ret > 0) {
+		refcount_inc(&cp->ref);
+		birth->cp = cp;
+		atomic64_inc(&p->stats.forks);
+	} else {
+		birth->err = ret;
+	}
+	complete(&birth->go);
+	om_proc_put(cp);
+	if (ret > 0 && (flags & CLONE_PARENT_SETTID) && put_user((pid_t)ret, parent_tid))
+		return -EFAULT;
+	return ret;
+
+fail:
+	om_proc_put(cp);
+	kvfree(birth);
+	return ret;
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * om-fork: children born away. The process moves itself to NODE, forks
+ * there, and checks that its children are born and run at NODE (their
+ * deputies at home say so), that it never went home for the forks, and
+ * that everything a parent sees of its children is as on one machine:
+ * exit codes, death by a signal with the core-dump flag, SIGCHLD, CPU time
+ * in wait4's usage, memory copied not shared, an orphan's new parent, and
+ * a child moved on its own to OTHER.
+ *
+ *   om-fork away NODE OTHER
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+
+static int where_write(pid_t pid, const char *s)
+{
+	char path[64];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/hpc/where", (int)pid);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, strlen(s)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Where pid runs, as home's /proc says ("home", or a node). */
+static void where_read(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/hpc/where", (int)pid);
+	fd = open(path, O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, buf, size - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+/* A counter of /proc/self/hpc/debug, 0 before the process has engine state. */
+static long debug_count(const char *key)
+{
+	char line[128], fmt[64];
+	long n = 0;
+	FILE *f = fopen("/proc/self/hpc/debug", "r");
+
+	if (!f)
+		return -1;
+	snprintf(fmt, sizeof(fmt), "%s: %%ld", key);
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, fmt, &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
+/* Wall-clock seconds of computing, wherever it runs. */
+static void spin(double seconds)
+{
+	struct timespec a, b;
+	volatile unsigned long x = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	do {
+		for (int i = 0; i < 100000; i++)
+			x += i;
+		clock_gettime(CLOCK_MONOTONIC, &b);
+	} while (b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9 < seconds);
+}
+
+static volatile sig_atomic_t sigchld_seen;
+
+static void on_sigchld(int sig)
+{
+	(void)sig;
+	sigchld_seen++;
+}
+
+/*
+ * A child that exits at once leaves a grandchild, which waits to be
+ * orphaned and writes its new parent's pid to fd.
+ */
+static void orphan_maker(int fd)
+{
+	pid_t first = getpid(), g = fork();
+
+	if (g < 0)
+		_exit(2);
+	if (g) {
+		_exit(0);
+	}
+	for (int i = 0; i < 500 && getppid() == first; i++)
+		usleep(10000);
+	dprintf(fd, "%d\n", (int)getppid());
+	_exit(0);
+}
+
+/* The pid an orphan gets as its parent here, read from the pipe. */
+static pid_t orphan_parent(void)
+{
+	char buf[32] = "";
+	int p[2], status;
+	pid_t c;
+	ssize_t n;
+
+	if (pipe(p))
+		return -1;
+	c = fork();
+	if (!c) {
+		close(p[0]);
+		orphan_maker(p[1]);
+	}
+	close(p[1]);
+	CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "the orphan maker: %s", strerror(errno));
+	n = read(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	return n > 0 ? (pid_t)atoi(buf) : -1;
+}
+
+static int test_away(const char *node, const char *other)
+{
+	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_RESTART };
+	struct rlimit core = { RLIM_INFINITY, RLIM_INFINITY };
+	static char shared[4096] = "parent's";
+	long calls, forks;
+	pid_t orphan_home, orphan_away, c;
+	struct rusage ru;
+	char now[32];
+	int status, err;
+
+	/* The reference: an orphan's new parent when all of it runs here. */
+	orphan_home = orphan_parent();
+	/* Limits travel with the process: children dump core wherever they run. */
+	setrlimit(RLIMIT_CORE, &core);
+	sigaction(SIGCHLD, &sa, NULL);
+	err = where_write(getpid(), node);
+	CHECK(!err, "write %s to where: %s", node, strerror(-err));
+	where_read(getpid(), now, sizeof(now));
+	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	calls = debug_count("home_calls");
+	forks = debug_count("forks");
+
+	/* An exit code, the child's CPU time, and where it ran. */
+	c = fork();
+	if (!c) {
+		strcpy(shared, "child's");
+		spin(1.5);
+		_exit(strcmp(shared, "child's") ? 1 : 7);
+	}
+	CHECK(c > 0, "fork: %s", strerror(errno));
+	where_read(c, now, sizeof(now));
+	CHECK(!strcmp(now, node), "the child runs at %s, not %s", now, node);
+	printf("child %d born at %s\n", (int)c, now);
+	where_read(getpid(), now, sizeof(now));
+	CHECK(!strcmp(now, node), "after fork the parent is at %s, not %s", now, node);
+	CHECK(wait4(c, &status, 0, &ru) == c, "wait4: %s", strerror(errno));
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "exit status %#x, not 7", status);
+	CHECK(!strcmp(shared, "parent's"), "the child's write reached the parent: %s", shared);
+	CHECK(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec >= 1,
+	      "wait4 charges the child's CPU time: %ld.%06ld s user",
+	      (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
+	printf("exit 7, %ld.%03ld s user\n", (long)ru.ru_utime.tv_sec,
+	       (long)ru.ru_utime.tv_usec / 1000);
+	CHECK(sigchld_seen > 0, "no SIGCHLD reached the parent");
+
+	/* Killed by a signal it sent itself (kill runs at home). */
+	c = fork();
+	if (!c) {
+		kill(getpid(), SIGTERM);
+		pause();
+		_exit(1);
+	}
+	CHECK(waitpid(c, &status, 0) == c, "waitpid: %s", strerror(errno));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM && !WCOREDUMP(status),
+	      "status %#x, not killed by SIGTERM", status);
+
+	/* Killed by its parent. */
+	c = fork();
+	if (!c) {
+		for (;;)
+			pause();
+	}
+	usleep(200000);
+	CHECK(!kill(c, SIGKILL), "kill: %s", strerror(errno));
+	CHECK(waitpid(c, &status, 0) == c, "waitpid: %s", strerror(errno));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %#x, not SIGKILL",
+	      status);
+
+	/* A crash with a core dump: the flag reaches the parent. */
+	c = fork();
+	if (!c)
+		abort();
+	CHECK(waitpid(c, &status, 0) == c, "waitpid: %s", strerror(errno));
+	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && WCOREDUMP(status),
+	      "status %#x, not SIGABRT with a core dump", status);
+	printf("signals: SIGTERM, SIGKILL, SIGABRT (core dumped) reach the parent\n");
+
+	/* Orphans: reparented at home as they would be with nothing moved. */
+	orphan_away = orphan_parent();
+	CHECK(orphan_away == orphan_home && orphan_away > 0,
+	      "an orphan born away gets parent %d, at home %d", (int)orphan_away,
+	      (int)orphan_home);
+	printf("an orphan's new parent: %d (%d with nothing moved)\n", (int)orphan_away,
+	       (int)orphan_home);
+
+	/* A child moved on its own. */
+	c = fork();
+	if (!c) {
+		spin(4);
+		_exit(9);
+	}
+	usleep(300000);
+	err = where_write(c, other);
+	CHECK(!err, "moving the child to %s: %s", other, strerror(-err));
+	for (int i = 0; i < 100; i++) {
+		where_read(c, now, sizeof(now));
+		if (!strcmp(now, other))
+			break;
+		usleep(50000);
+	}
+	CHECK(!strcmp(now, other), "the child moved to %s, where says %s", other, now);
+	printf("a child moved on its own to %s\n", now);
+	CHECK(waitpid(c, &status, 0) == c && WIFEXITED(status) && WEXITSTATUS(status) == 9,
+	      "the moved child: status %#x", status);
+
+	where_read(getpid(), now, sizeof(now));
+	CHECK(!strcmp(now, node), "the parent ends at %s, not %s", now, node);
+	CHECK(debug_count("home_calls") == calls, "the parent went home %ld times for forks",
+	      debug_count("home_calls") - calls);
+	/* Six forks here: five children and the orphan maker (the grandchild is its fork). */
+	CHECK(debug_count("forks") == forks + 6, "debug counts %ld forks here, not 6",
+	      debug_count("forks") - forks);
+	printf("forks away: %ld, home calls: %ld\n", debug_count("forks") - forks,
+	       debug_count("home_calls") - calls);
+	err = where_write(getpid(), "home");
+	CHECK(!err, "coming home: %s", strerror(-err));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 4 && !strcmp(argv[1], "away"))
+		test_away(argv[2], argv[3]);
+	else {
+		fprintf(stderr, "usage: see the comment at the top of om-fork.c\n");
+		return 2;
+	}
+	printf("%s: %d failures\n", argv[1], failures);
+	return failures ? 1 : 0;
+}
