@@ -51,7 +51,7 @@ struct om_stats {
 	atomic64_t signals;	   /* signals forwarded to the process */
 	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
 	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
-	atomic64_t forks;	   /* children born away (remote: forked here, deputy: their deputies) */
+	atomic64_t forks;	   /* children born away (remote: here; deputy: their deputies) */
 };
 
 /**

@@ -305,7 +305,7 @@ struct virtio_om_mig_begin {
 	__le64 sas_ss_sp;
 	__le64 sas_ss_size;
 	__le32 sas_ss_flags;
-	__le32 dumpable;      /* 0: not, 1: by its user, 2: by root only (fs.suid_dumpable's values) */
+	__le32 dumpable;      /* 0: not, 1: by its user, 2: by root only (as fs.suid_dumpable) */
 	struct virtio_om_sigaction action[VIRTIO_OM_MIG_SIGNALS];
 	/* resource limits, RLIMIT_* order */
 	struct {
