@@ -16,6 +16,7 @@ PACKAGES=(
 	# relay-bench counts the tap's instructions under callgrind
 	valgrind
 	# guest kernel from Debian's source package
+	# (xz-utils also puts its xz, dynamically linked, in the guest image)
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev cpio xz-utils rsync ccache
 	# QEMU 7.2 from Debian's source package
 	dpkg-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev python3-venv

@@ -471,6 +471,15 @@ u32 om_deputy_run(struct om_proc *p)
 		case VIRTIO_OM_T_FORK:
 			om_deputy_fork(p, msg);
 			break;
+		case VIRTIO_OM_T_RFILE_OPEN:
+			om_rfile_home_serve_open(p, msg);
+			break;
+		case VIRTIO_OM_T_RFILE_READ:
+			om_rfile_home_serve_read(p, msg);
+			break;
+		case VIRTIO_OM_T_RFILE_CLOSE:
+			om_rfile_home_close(p, msg);
+			break;
 		case VIRTIO_OM_T_EXIT: {
 			struct virtio_om_exit e = {};
 
@@ -487,6 +496,7 @@ u32 om_deputy_run(struct om_proc *p)
 
 			if (!err) {
 				/* Home again: the process runs here on our return. */
+				om_rfile_home_close_all(p);
 				om_proc_rekey(p, OM_HOME);
 				p->peer_node = 0;
 				if (le32_to_cpu(p->arrival->flags) & VIRTIO_OM_MIG_F_CALL)

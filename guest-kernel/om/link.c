@@ -47,6 +47,7 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 	struct virtio_om_mig_ack ack = { .error = cpu_to_le32(-err) };
 	struct virtio_om_syscall_ret ret = { .ret = cpu_to_le64((s64)err) };
 	struct virtio_om_mem_data data = { .error = cpu_to_le32(-err) };
+	struct virtio_om_rfile_info info = { .error = cpu_to_le32(-err) };
 	struct kvec kv;
 	struct om_kcom_out out = {
 		.dst_node = req->src_node,
@@ -76,10 +77,16 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 		break;
 	case VIRTIO_OM_T_MEM_READ:
 	case VIRTIO_OM_T_PROC_READ:
+	case VIRTIO_OM_T_RFILE_READ:
 		/* The same payload: an error, then a word the error makes moot. */
 		out.type = req->type == VIRTIO_OM_T_MEM_READ ? VIRTIO_OM_T_MEM_DATA :
-							     VIRTIO_OM_T_PROC_DATA;
+			   req->type == VIRTIO_OM_T_PROC_READ ? VIRTIO_OM_T_PROC_DATA :
+								 VIRTIO_OM_T_RFILE_DATA;
 		kv = (struct kvec){ &data, sizeof(data) };
+		break;
+	case VIRTIO_OM_T_RFILE_OPEN:
+		out.type = VIRTIO_OM_T_RFILE_INFO;
+		kv = (struct kvec){ &info, sizeof(info) };
 		break;
 	default:
 		return 0;

@@ -30,6 +30,8 @@
 #define OM_STEP_TIMEOUT (60 * HZ)
 /* How long a sender waits for RUNNING after GO before it takes the process back. */
 #define OM_RUNNING_TIMEOUT_MS 10000
+/* Files of home a deputy holds open for its process at once (rfile_home.c). */
+#define OM_RFILES 8
 /* Signals pending at departure that travel with the process, at most. */
 #define OM_MAX_TRAVEL_SIGNALS 64
 
@@ -114,6 +116,10 @@ struct om_stats {
  * @back_node: home, after such a call: where the process goes back to
  * @last_home_call: home: the number of the last call it came home for
  * @left_ns: when the process last left this node (ktime_get_ns())
+ * @rfiles: a deputy: files of home the process runs or maps, opened for it
+ *	(rfile_home.c; index + 1 is the handle)
+ * @rfile_exec: which of @rfiles were opened as programs (exec's write hold)
+ * @rfile_comm: and the name exec would give the process for each
  */
 struct om_proc {
 	refcount_t ref;
@@ -171,6 +177,9 @@ struct om_proc {
 	u32 back_node;
 	long last_home_call;
 	u64 left_ns;
+	struct file *rfiles[OM_RFILES];
+	unsigned long rfile_exec;
+	char rfile_comm[OM_RFILES][TASK_COMM_LEN];
 };
 
 /* A received message waiting in an inbox. */
@@ -305,6 +314,15 @@ long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 		  int __user *parent_tid, int __user *child_tid, unsigned long tls);
 void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg);
 
+/* rfile.c, rfile_home.c: files of home a process away runs or maps */
+long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long args[6]);
+long om_rfile_mmap(struct om_proc *p, const unsigned long args[6]);
+void om_rfile_stats(u64 *files, u64 *bytes, u64 *fetched, u64 *hits);
+void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg);
+void om_rfile_home_serve_read(struct om_proc *p, struct om_kcom_msg *msg);
+void om_rfile_home_close(struct om_proc *p, struct om_kcom_msg *msg);
+void om_rfile_home_close_all(struct om_proc *p);
+
 /* remote.c */
 int om_go_home(struct om_proc *p, bool redo_syscall);
 long om_restart_at_home(struct restart_block *rb);
@@ -315,13 +333,15 @@ enum om_syscall_class {
 	OM_SC_LOCAL,	      /* run it where the process is */
 	OM_SC_FORWARD,	      /* the deputy runs it at home */
 	OM_SC_PID,	      /* answer the home pid */
-	OM_SC_MMAP,	      /* local when anonymous, else home first */
+	OM_SC_MMAP,	      /* local when anonymous, a private file's copy here, else home */
 	OM_SC_ITIMER,	      /* ITIMER_REAL forwarded, the CPU-time ones local */
 	OM_SC_RUSAGE,	      /* the children's forwarded (reaped at home), the rest local */
 	OM_SC_TIMES,	      /* forwarded, then the process's own times put in here */
 	OM_SC_SIGMASK,	      /* local, the mask told home if a signalfd there reads it */
 	OM_SC_PRLIMIT,	      /* reading its own limits local, else home first */
 	OM_SC_FORK,	      /* a child born here, its deputy at home (fork.c); else home first */
+	OM_SC_MMAP_FILE,      /* a private mapping of a file of home, its copy here (rfile.c) */
+	OM_SC_EXEC,	      /* the program's copy exec'd here (rfile.c), or home first */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);

@@ -65,6 +65,7 @@ void om_proc_put(struct om_proc *p)
 	if (!p || !refcount_dec_and_test(&p->ref))
 		return;
 	om_proc_drain(p);
+	om_rfile_home_close_all(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);
 	if (p->task)

@@ -439,6 +439,15 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 						(int __user *)args[3], args[4]);
 		nr = -1;
 		break;
+	case OM_SC_EXEC:
+	case OM_SC_MMAP_FILE:
+		regs->ax = nr == __NR_execve ? om_rfile_exec(p, regs, args) :
+					       om_rfile_mmap(p, args);
+		/* A set-id program, a script, a noexec mount: that call runs at home. */
+		if (regs->ax == -EXDEV)
+			regs->ax = om_go_home_for_call(p);
+		nr = -1;
+		break;
 	default:
 		/* Returns only if the process cannot go home (or a signal came first). */
 		regs->ax = om_go_home_for_call(p);

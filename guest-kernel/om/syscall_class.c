@@ -69,6 +69,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_getpid] = OM_SC_PID,
 	[__NR_fork] = OM_SC_FORK,
 	[__NR_clone] = OM_SC_FORK,
+	[__NR_execve] = OM_SC_EXEC,
 	[__NR_gettid] = OM_SC_PID,
 
 	/* What the home node holds: files, directories, pipes, the terminal, ids. */
@@ -179,6 +180,8 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_wait4] = OM_SC_FORWARD,
 	[__NR_waitid] = OM_SC_FORWARD,
 	[__NR_uname] = OM_SC_FORWARD,
+	/* Home's uptime, loads and memory: what it saw before it left. */
+	[__NR_sysinfo] = OM_SC_FORWARD,
 	[__NR_alarm] = OM_SC_FORWARD,
 	[__NR_setitimer] = OM_SC_ITIMER,
 	[__NR_getitimer] = OM_SC_ITIMER,
@@ -231,8 +234,12 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 		/* Threads, vfork, namespaces, pidfds, tracing: at home. */
 		return OM_SC_HOME_FIRST;
 	if (c == OM_SC_MMAP)
-		/* Anonymous private memory is the process's own; files are at home. */
-		return (args[3] & MAP_ANONYMOUS) && (args[3] & MAP_TYPE) == MAP_PRIVATE ?
-		       OM_SC_LOCAL : OM_SC_HOME_FIRST;
+		/*
+		 * Anonymous private memory is the process's own; a private
+		 * mapping of a file of home maps its copy here; a shared one
+		 * is made at home.
+		 */
+		return (args[3] & MAP_TYPE) != MAP_PRIVATE ? OM_SC_HOME_FIRST :
+		       args[3] & MAP_ANONYMOUS ? OM_SC_LOCAL : OM_SC_MMAP_FILE;
 	return c;
 }

@@ -406,11 +406,11 @@ check "the kernel log names each injected failure" \
 	 grep -q "no answer to GO" <<<"$klog"'
 
 echo "# a call that runs only at home, whose homecoming fails once"
-# Node 1 refuses the next COMMIT it receives: the homecoming sysinfo asks for.
+# Node 1 refuses the next COMMIT it receives: the homecoming syslog asks for.
 commits() { oc exec -t 30 1 -- dmesg | grep -c "fault injected: commit" || true; }
 c0=$(commits)
 arm 1 2
-run 1 "a home-first call whose homecoming fails goes home again and runs (sysinfo after a refused COMMIT)" \
+run 1 "a home-first call whose homecoming fails goes home again and runs (syslog after a refused COMMIT)" \
 	"$libexec/om-self" homecall 2
 disarm 1
 check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'

@@ -49,6 +49,12 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns,
 bool om_proc_away_open(struct inode *inode, struct file *file, u32 what, unsigned int mode,
 		       int *err);
 void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *task, u32 what);
+
+/*
+ * open_exec() for a process away (fs/exec.c): the interpreter from home.
+ * NULL: not one, open the path here.
+ */
+struct file *om_rfile_open_exec(const char *name);
 #else
 static inline long om_syscall_enter(struct pt_regs *regs, long nr)
 {
@@ -77,6 +83,11 @@ static inline bool om_proc_away_open(struct inode *inode, struct file *file, u32
 static inline void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *task,
 				      u32 what)
 {
+}
+
+static inline struct file *om_rfile_open_exec(const char *name)
+{
+	return NULL;
 }
 #endif
 

@@ -87,6 +87,11 @@ enum virtio_om_size {
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_PROC_READ_SIZE = 16,
 	VIRTIO_OM_PROC_DATA_SIZE = 8,	 /* + len bytes */
+	VIRTIO_OM_RFILE_OPEN_SIZE = 16,	 /* + path_len bytes */
+	VIRTIO_OM_RFILE_INFO_SIZE = 56,	 /* + name_len bytes */
+	VIRTIO_OM_RFILE_READ_SIZE = 16,
+	VIRTIO_OM_RFILE_DATA_SIZE = 8,	 /* + len bytes */
+	VIRTIO_OM_RFILE_CLOSE_SIZE = 8,
 };
 
 /* Header flags. */
@@ -152,6 +157,11 @@ enum virtio_om_type {
 	VIRTIO_OM_T_MEM_WRITE = 0x0302, /* struct virtio_om_mem_req + bytes */
 	VIRTIO_OM_T_PROC_READ = 0x0303, /* struct virtio_om_proc_read, to the process */
 	VIRTIO_OM_T_PROC_DATA = 0x0304, /* struct virtio_om_proc_data + bytes; F_REPLY */
+	VIRTIO_OM_T_RFILE_OPEN = 0x0305,  /* struct virtio_om_rfile_open + path, for RFILE_INFO */
+	VIRTIO_OM_T_RFILE_INFO = 0x0306,  /* struct virtio_om_rfile_info + name; F_REPLY */
+	VIRTIO_OM_T_RFILE_READ = 0x0307,  /* struct virtio_om_rfile_read, answered by RFILE_DATA */
+	VIRTIO_OM_T_RFILE_DATA = 0x0308,  /* struct virtio_om_rfile_data + bytes; F_REPLY */
+	VIRTIO_OM_T_RFILE_CLOSE = 0x0309, /* struct virtio_om_rfile_close, to the deputy */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
 
 	/* 0x7fxx: test traffic: an opaque payload its receiver checks. */
@@ -196,6 +206,11 @@ enum virtio_om_type {
 	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(PROC_READ, 0x0303, GUEST, VIRTIO_OM_PROC_READ_SIZE, VIRTIO_OM_PROC_READ_SIZE) \
 	X(PROC_DATA, 0x0304, GUEST, VIRTIO_OM_PROC_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(RFILE_OPEN, 0x0305, GUEST, VIRTIO_OM_RFILE_OPEN_SIZE, VIRTIO_OM_RFILE_OPEN_SIZE + 4096) \
+	X(RFILE_INFO, 0x0306, GUEST, VIRTIO_OM_RFILE_INFO_SIZE, VIRTIO_OM_RFILE_INFO_SIZE + 255) \
+	X(RFILE_READ, 0x0307, GUEST, VIRTIO_OM_RFILE_READ_SIZE, VIRTIO_OM_RFILE_READ_SIZE) \
+	X(RFILE_DATA, 0x0308, GUEST, VIRTIO_OM_RFILE_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(RFILE_CLOSE, 0x0309, GUEST, VIRTIO_OM_RFILE_CLOSE_SIZE, VIRTIO_OM_RFILE_CLOSE_SIZE) \
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -516,6 +531,63 @@ struct virtio_om_proc_data {
 };
 
 /*
+ * Files of the home node a process away runs or maps ("rfiles"): the deputy
+ * opens one (RFILE_OPEN: a program to exec, by path at home, with exec's
+ * checks; or an open file of the process, by fd, to map privately), says
+ * what it is (RFILE_INFO: its identity, which names its version, and why it
+ * must be used at home if it must), and serves its bytes (RFILE_READ). The
+ * node the process runs on keeps a copy per file and version.
+ */
+enum virtio_om_rfile_kind {
+	VIRTIO_OM_RFILE_EXEC = 1, /* path: a program (or interpreter) exec loads */
+	VIRTIO_OM_RFILE_FD = 2,	  /* fd: an open file of the process, mapped privately */
+};
+
+struct virtio_om_rfile_open {
+	__le32 kind;	 /* enum virtio_om_rfile_kind */
+	__le32 fd;	 /* VIRTIO_OM_RFILE_FD */
+	__le32 path_len; /* VIRTIO_OM_RFILE_EXEC: bytes of path that follow, no NUL */
+	__le32 reserved;
+};
+
+/* Why a file must be used at home: the process goes home for the call. */
+#define VIRTIO_OM_RFILE_F_SETID	 0x1u /* set-user or set-group id: credentials change */
+#define VIRTIO_OM_RFILE_F_CAPS	 0x2u /* file capabilities */
+#define VIRTIO_OM_RFILE_F_SCRIPT 0x4u /* begins with #!: its interpreter reads it by path */
+#define VIRTIO_OM_RFILE_F_NOEXEC 0x8u /* on a noexec mount */
+#define VIRTIO_OM_RFILE_F_HOME	 0xfu
+
+struct virtio_om_rfile_info {
+	__le32 error;	 /* 0, or a positive errno (the open's) */
+	__le32 handle;	 /* names the open file in RFILE_READ and RFILE_CLOSE (not 0) */
+	__le64 size;	 /* bytes */
+	__le64 dev;	 /* identity and version: device, inode, times of change */
+	__le64 ino;
+	__le64 mtime_ns;
+	__le64 ctime_ns;
+	__le32 flags;	 /* VIRTIO_OM_RFILE_F_* */
+	__le32 name_len; /* bytes of its name (last path component) that follow */
+};
+
+struct virtio_om_rfile_read {
+	__le32 handle;
+	__le32 len;	 /* at most VIRTIO_OM_MAX_PAYLOAD - 8 */
+	__le64 offset;
+};
+
+struct virtio_om_rfile_data {
+	__le32 error;	 /* 0, or a positive errno */
+	__le32 len;	 /* bytes that follow; fewer than asked: the file ends there */
+};
+
+/* The process runs the program now: the deputy takes it as its exe, closes O_CLOEXEC files. */
+#define VIRTIO_OM_RFILE_CLOSE_F_EXEC 0x1u
+struct virtio_om_rfile_close {
+	__le32 handle;
+	__le32 flags;	 /* VIRTIO_OM_RFILE_CLOSE_F_* */
+};
+
+/*
  * Payload fields, for the tools that show messages (omtrace and the
  * Wireshark dissector generated from this header, host/trace/): one entry
  * X(type, struct, member, kind) names member of struct virtio_om_<struct>
@@ -600,7 +672,22 @@ enum virtio_om_field_kind {
 	X(PROC_READ, proc_read, len, UINT)			\
 	X(PROC_READ, proc_read, offset, UINT)			\
 	X(PROC_DATA, proc_data, error, ERRNO)			\
-	X(PROC_DATA, proc_data, len, UINT)
+	X(PROC_DATA, proc_data, len, UINT)			\
+	X(RFILE_OPEN, rfile_open, kind, UINT)			\
+	X(RFILE_OPEN, rfile_open, fd, UINT)			\
+	X(RFILE_OPEN, rfile_open, path_len, UINT)		\
+	X(RFILE_INFO, rfile_info, error, ERRNO)			\
+	X(RFILE_INFO, rfile_info, handle, UINT)			\
+	X(RFILE_INFO, rfile_info, size, UINT)			\
+	X(RFILE_INFO, rfile_info, ino, UINT)			\
+	X(RFILE_INFO, rfile_info, flags, HEX)			\
+	X(RFILE_READ, rfile_read, handle, UINT)			\
+	X(RFILE_READ, rfile_read, len, UINT)			\
+	X(RFILE_READ, rfile_read, offset, UINT)			\
+	X(RFILE_DATA, rfile_data, error, ERRNO)			\
+	X(RFILE_DATA, rfile_data, len, UINT)			\
+	X(RFILE_CLOSE, rfile_close, handle, UINT)		\
+	X(RFILE_CLOSE, rfile_close, flags, HEX)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
