@@ -22,10 +22,24 @@ static int om_version_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-/* A half is freed when its process ends: a count that does not come back down leaks. */
+struct om_node_stats om_node_stats;
+
+/*
+ * A half is freed when its process ends: a count that does not come back
+ * down leaks. The rest count since boot, and the copies of home's files
+ * this node keeps (rfile.c).
+ */
 static int om_stats_show(struct seq_file *m, void *v)
 {
+	u64 files, bytes, fetched, hits;
+
 	seq_printf(m, "halves %d\n", om_proc_count());
+	seq_printf(m, "born_here %lld\nexecs_here %lld\nmaps_here %lld\nhome_calls %lld\n",
+		   atomic64_read(&om_node_stats.born), atomic64_read(&om_node_stats.execs),
+		   atomic64_read(&om_node_stats.maps), atomic64_read(&om_node_stats.home_calls));
+	om_rfile_stats(&files, &bytes, &fetched, &hits);
+	seq_printf(m, "rfile_copies %llu\nrfile_bytes %llu\nrfile_fetched %llu\nrfile_hits %llu\n",
+		   files, bytes, fetched, hits);
 	return 0;
 }
 

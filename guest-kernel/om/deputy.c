@@ -389,6 +389,7 @@ static void om_home_for_call(struct om_proc *p, u32 from)
 	/* The call it is in, which it runs again here. */
 	p->last_home_call = (long)le64_to_cpu(p->arrival->regs.orig_ax);
 	atomic64_inc(&p->stats.home_calls);
+	atomic64_inc(&om_node_stats.home_calls);
 	if (away < OM_BACK_MIN_STAYS * p->last_total_ns) {
 		atomic64_inc(&p->stats.home_calls_kept);
 		pr_debug("omvm: pid %d stays home after a call: %llu ms away, its way out took %llu ms\n",

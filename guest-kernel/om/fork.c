@@ -12,7 +12,12 @@
  * deputy (FORK), which forks the child's deputy and answers with its pid;
  * then lets the child go. A failure at home drops the held child, so a
  * fork either makes both halves or none.
+ *
+ * vfork (CLONE_VM with CLONE_VFORK) is a fork whose parent waits until the
+ * child execs or ends, as vfork's parent does; the child's memory is a copy,
+ * as POSIX allows (a write the child makes is not seen by the parent).
  */
+#include <linux/cgroup.h>
 #include <linux/completion.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
@@ -26,7 +31,8 @@
 
 /* The clone flags a fork away takes: the rest go home first (om_syscall_class()). */
 #define OM_FORK_AWAY_FLAGS (CSIGNAL | CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | \
-			    CLONE_PARENT_SETTID | CLONE_SETTLS | VIRTIO_OM_FORK_HOME_FLAGS)
+			    CLONE_PARENT_SETTID | CLONE_SETTLS | CLONE_VFORK | CLONE_VM | \
+			    VIRTIO_OM_FORK_HOME_FLAGS)
 
 /* A fork that failed at home for a pending signal is asked again this often. */
 #define OM_FORK_TRIES 5
@@ -35,6 +41,9 @@ bool om_fork_away_flags(unsigned long flags)
 {
 	BUILD_BUG_ON(VIRTIO_OM_FORK_HOME_FLAGS !=
 		     (CLONE_FS | CLONE_FILES | CLONE_SYSVSEM | CLONE_PARENT | CLONE_IO));
+	/* Shared memory without the parent waiting is a thread: at home. */
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return false;
 	return !(flags & ~(unsigned long)OM_FORK_AWAY_FLAGS) &&
 	       valid_signal(flags & CSIGNAL);
 }
@@ -248,6 +257,36 @@ static int om_remote_child(void *arg)
 }
 
 /*
+ * vfork's wait, as kernel_clone() does it for CLONE_VFORK: the child (held,
+ * not yet run) completes @vfork as it releases its memory, by exec or exit
+ * (or by leaving this node). NULL if the child is gone already.
+ */
+static struct task_struct *om_vfork_prepare(pid_t nr, struct completion *vfork)
+{
+	struct task_struct *child = find_get_task_by_vpid(nr);
+
+	if (!child)
+		return NULL;
+	init_completion(vfork);
+	task_lock(child);
+	child->vfork_done = vfork;
+	task_unlock(child);
+	return child;
+}
+
+static void om_vfork_wait(struct task_struct *child, struct completion *vfork)
+{
+	cgroup_enter_frozen();
+	if (wait_for_completion_state(vfork, TASK_KILLABLE | TASK_FREEZABLE)) {
+		task_lock(child);
+		child->vfork_done = NULL;
+		task_unlock(child);
+	}
+	cgroup_leave_frozen(false);
+	put_task_struct(child);
+}
+
+/*
  * Ask the deputy for the child's deputy: its pid, or -errno. Once asked, the
  * answer is awaited whatever signal comes: a deputy made at home must
  * learn of its child. Only home lost or silent for OM_STEP_TIMEOUT ends the
@@ -285,6 +324,34 @@ static long om_ask_fork(struct om_proc *p, unsigned long flags)
 }
 
 /**
+ * om_fork_away_clone3() - clone3() of a process away: a fork here if it is one
+ * @p: the caller's half here
+ * @uargs: its struct clone_args
+ * @size: their size
+ *
+ * Return: the child's home pid or -errno, or -EXDEV when the call must run
+ * at home (threads, pidfds, cgroups, chosen pids, namespaces).
+ */
+long om_fork_away_clone3(struct om_proc *p, struct clone_args __user *uargs, size_t size)
+{
+	struct clone_args a;
+	int err;
+
+	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
+		return -EINVAL;
+	err = copy_struct_from_user(&a, sizeof(a), uargs, size);
+	if (err)
+		return err;
+	if (a.exit_signal & ~CSIGNAL || a.set_tid || a.set_tid_size || a.pidfd ||
+	    (a.flags & CLONE_INTO_CGROUP) || a.flags & CSIGNAL ||
+	    !om_fork_away_flags(a.flags | a.exit_signal) ||
+	    (a.stack_size && !a.stack) || (a.stack && !a.stack_size))
+		return -EXDEV;
+	return om_fork_away(p, a.flags | a.exit_signal, a.stack ? a.stack + a.stack_size : 0,
+			    u64_to_user_ptr(a.parent_tid), u64_to_user_ptr(a.child_tid), a.tls);
+}
+
+/**
  * om_fork_away() - fork a process running away from home, here
  * @p: the parent's half here (OM_REMOTE)
  * @flags: clone flags (om_fork_away_flags() holds)
@@ -305,6 +372,8 @@ long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 		.flags = CLONE_PARENT | CLONE_UNTRACED,
 		.fn = om_remote_child,
 	};
+	struct task_struct *child = NULL;
+	struct completion vfork;
 	struct om_proc *cp;
 	long ret;
 	pid_t nr;
@@ -355,13 +424,18 @@ long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 		refcount_inc(&cp->ref);
 		birth->cp = cp;
 		atomic64_inc(&p->stats.forks);
+		atomic64_inc(&om_node_stats.born);
+		if (flags & CLONE_VFORK)
+			child = om_vfork_prepare(nr, &vfork);
 	} else {
 		birth->err = ret;
 	}
 	complete(&birth->go);
 	om_proc_put(cp);
 	if (ret > 0 && (flags & CLONE_PARENT_SETTID) && put_user((pid_t)ret, parent_tid))
-		return -EFAULT;
+		ret = -EFAULT;
+	if (child)
+		om_vfork_wait(child, &vfork);
 	return ret;
 
 fail:

@@ -182,6 +182,16 @@ struct om_proc {
 	char rfile_comm[OM_RFILES][TASK_COMM_LEN];
 };
 
+/* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
+struct om_node_stats {
+	atomic64_t born;	/* children born here for processes away */
+	atomic64_t execs;	/* programs exec'd here by processes away */
+	atomic64_t maps;	/* private mappings of files of home made here */
+	atomic64_t home_calls;	/* round trips home for a call, served here as home */
+};
+
+extern struct om_node_stats om_node_stats;
+
 /* A received message waiting in an inbox. */
 struct om_inmsg {
 	struct list_head list;
@@ -313,6 +323,8 @@ bool om_fork_away_flags(unsigned long flags);
 long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 		  int __user *parent_tid, int __user *child_tid, unsigned long tls);
 void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg);
+struct clone_args;
+long om_fork_away_clone3(struct om_proc *p, struct clone_args __user *uargs, size_t size);
 
 /* rfile.c, rfile_home.c: files of home a process away runs or maps */
 long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long args[6]);

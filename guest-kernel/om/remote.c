@@ -432,11 +432,18 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		break;
 	case OM_SC_FORK:
 		/* x86_64's clone: flags, stack, parent_tid, child_tid, tls. */
-		if (nr == __NR_fork)
-			regs->ax = om_fork_away(p, SIGCHLD, 0, NULL, NULL, 0);
+		if (nr == __NR_fork || nr == __NR_vfork)
+			regs->ax = om_fork_away(p, nr == __NR_fork ? SIGCHLD :
+						CLONE_VM | CLONE_VFORK | SIGCHLD, 0, NULL, NULL, 0);
+		else if (nr == __NR_clone3)
+			regs->ax = om_fork_away_clone3(p, (struct clone_args __user *)args[0],
+						       args[1]);
 		else
 			regs->ax = om_fork_away(p, args[0], args[1], (int __user *)args[2],
 						(int __user *)args[3], args[4]);
+		/* Threads, pidfds, namespaces: clone3 runs at home. */
+		if (regs->ax == -EXDEV)
+			regs->ax = om_go_home_for_call(p);
 		nr = -1;
 		break;
 	case OM_SC_EXEC:

@@ -330,6 +330,7 @@ long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long 
 	}
 	/* The new program runs (its close-on-exec closed fd): home does exec's part. */
 	om_rfile_close(p, handle, VIRTIO_OM_RFILE_CLOSE_F_EXEC);
+	atomic64_inc(&om_node_stats.execs);
 	return 0;
 }
 
@@ -355,5 +356,7 @@ long om_rfile_mmap(struct om_proc *p, const unsigned long args[6])
 	om_rfile_close(p, handle, 0);
 	ret = vm_mmap(copy, args[0], args[1], args[2], args[3], args[5]);
 	fput(copy);
+	if (!IS_ERR_VALUE(ret))
+		atomic64_inc(&om_node_stats.maps);
 	return ret;
 }

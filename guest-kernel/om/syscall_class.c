@@ -69,6 +69,8 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_getpid] = OM_SC_PID,
 	[__NR_fork] = OM_SC_FORK,
 	[__NR_clone] = OM_SC_FORK,
+	[__NR_clone3] = OM_SC_FORK,
+	[__NR_vfork] = OM_SC_FORK,
 	[__NR_execve] = OM_SC_EXEC,
 	[__NR_gettid] = OM_SC_PID,
 

@@ -5,14 +5,16 @@
  * deputies at home say so), that it never went home for the forks, and
  * that everything a parent sees of its children is as on one machine:
  * exit codes, death by a signal with the core-dump flag, SIGCHLD, CPU time
- * in wait4's usage, memory copied not shared, an orphan's new parent, and
- * a child moved on its own to OTHER.
+ * in wait4's usage, memory copied not shared, an orphan's new parent, a
+ * child moved on its own to OTHER, vfork and posix_spawn (clone3) with an
+ * exec away.
  *
  *   om-fork away NODE OTHER
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,8 @@
 #include <unistd.h>
 
 #include "check.h"
+
+extern char **environ;
 
 static int where_write(pid_t pid, const char *s)
 {
@@ -243,12 +247,33 @@ static int test_away(const char *node, const char *other)
 	CHECK(waitpid(c, &status, 0) == c && WIFEXITED(status) && WEXITSTATUS(status) == 9,
 	      "the moved child: status %#x", status);
 
+	/* vfork, and posix_spawn (glibc's clone3 with CLONE_VM|CLONE_VFORK), exec'ing away. */
+	c = vfork();
+	if (!c) {
+		execl("/bin/sh", "sh", "-c", "exit 5", (char *)NULL);
+		_exit(127);
+	}
+	CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) && WEXITSTATUS(status) == 5,
+	      "vfork and exec: status %#x", status);
+	{
+		char *argv[] = { "sh", "-c", "exit 6", NULL };
+
+		err = posix_spawn(&c, "/bin/sh", NULL, NULL, argv, environ);
+		CHECK(!err, "posix_spawn: %s", strerror(err));
+		CHECK(!err && waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 6, "posix_spawn'd: status %#x", status);
+	}
+	printf("vfork and posix_spawn: children exec'd, exit 5 and 6\n");
+
 	where_read(getpid(), now, sizeof(now));
 	CHECK(!strcmp(now, node), "the parent ends at %s, not %s", now, node);
 	CHECK(debug_count("home_calls") == calls, "the parent went home %ld times for forks",
 	      debug_count("home_calls") - calls);
-	/* Six forks here: five children and the orphan maker (the grandchild is its fork). */
-	CHECK(debug_count("forks") == forks + 6, "debug counts %ld forks here, not 6",
+	/*
+	 * Eight forks here: five children, the orphan maker (the grandchild is
+	 * its fork), the vfork'd and the spawned.
+	 */
+	CHECK(debug_count("forks") == forks + 8, "debug counts %ld forks here, not 8",
 	      debug_count("forks") - forks);
 	printf("forks away: %ld, home calls: %ld\n", debug_count("forks") - forks,
 	       debug_count("home_calls") - calls);

@@ -53,6 +53,46 @@ run 1 "away, getpid/getppid/gettid answer home's ids" "$libexec/om-self" ids 2
 run 1 "away, a call that runs only at home takes the process home and back to node 2 after it; calling again at once it stays home; debug counts both" "$libexec/om-self" homecall 2
 run 1 "away, fork makes the child at node 2 with its deputy at home: exit codes, signals and the core flag, SIGCHLD, CPU time, copied memory, orphans as at home, the child moved on its own to node 3; the parent never goes home" "$libexec/om-fork" away 2 3
 
+echo "# whole process trees away: a shell script, Debian's xz, xargs -P 3 (moved to node 2 first)"
+oc cp "$(dirname "$0")/away-tree.sh" 1:/tmp/away-tree.sh >/dev/null
+# node_count NODE KEY: a count of /proc/hpc/admin/stats, or /proc/stat's forks.
+node_count() {
+	if [ "$2" = forks ]; then
+		oc exec -t 30 "$1" -- awk '$1 == "processes" { print $2 }' /proc/stat
+	else
+		oc exec -t 30 "$1" -- awk -v k="$2" '$1 == k { print $2 }' /proc/hpc/admin/stats
+	fi
+}
+node_busy() { oc exec -t 30 "$1" -- awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat; }
+# tree WHAT TO: runs it; sets forks (at node 1), busy (node 1's jiffies), and
+# born, execs, maps (at node 2), home_calls (at node 1): what the run added.
+tree() {
+	local f0 b0 n0 e0 m0 h0
+	f0=$(node_count 1 forks) b0=$(node_busy 1) h0=$(node_count 1 home_calls)
+	n0=$(node_count 2 born_here) e0=$(node_count 2 execs_here) m0=$(node_count 2 maps_here)
+	oc exec -t 300 1 -- sh /tmp/away-tree.sh "$1" "$2" || echo "#   away-tree.sh $1 $2 failed"
+	forks=$(($(node_count 1 forks) - f0)) busy=$(($(node_busy 1) - b0))
+	home_calls=$(($(node_count 1 home_calls) - h0))
+	born=$(($(node_count 2 born_here) - n0)) execs=$(($(node_count 2 execs_here) - e0))
+	maps=$(($(node_count 2 maps_here) - m0))
+}
+same_output() { [ "$(oc exec -t 30 1 -- sh -c "md5sum </tmp/tree.$1.home; md5sum </tmp/tree.$1.2" | uniq | wc -l)" -eq 1 ]; }
+tree noop home
+start=$forks
+for what in script xz xargs; do
+	tree "$what" home
+	made=$((forks - start)) busy_home=$busy
+	tree "$what" 2
+	echo "#   $what: $made processes unmoved; moved: $born born and $execs exec'd at node 2," \
+		"$maps file mappings made there, $home_calls calls at home; node 1 busy" \
+		"$busy_home jiffies unmoved, $busy moved"
+	check "$what: the same output moved to node 2 as unmoved" "same_output $what"
+	check "$what: every process it made ($made) was born at node 2, none went home for a call" \
+		'[ "$born" -eq "$made" ] && [ "$home_calls" -eq 0 ]'
+done
+check "xargs -P 3: its 30 xz (Debian's, dynamically linked) exec'd at node 2, their libraries mapped there from home's files" \
+	'[ "$execs" -ge 30 ] && [ "$maps" -ge 60 ]'
+
 echo "# a file only node 1 has, opened at home, used at node 2 (traced on the host)"
 omtrace=$BUILD/host/trace/omtrace
 "$omtrace" -d "$E2E_RUN_DIR/engine/relay" -q --node 1,2 >"$E2E_RUN_DIR/trace.txt" 2>&1 &

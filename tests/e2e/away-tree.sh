@@ -1,0 +1,46 @@
+#!/bin/sh
+# Runs in a guest (busybox sh), for engine.sh: process trees that run away
+# from home whole. Each moves itself to TO first (unless TO is home), then
+# makes its processes, and writes what they printed to /tmp/tree.WHAT.TO.
+#
+# usage: away-tree.sh WHAT TO
+#   noop     nothing (the cost of starting this script, in processes)
+#   script   a loop into a pipeline (sort | uniq -c | sort -n) and 200 short
+#            commands
+#   xz       Debian's xz (dynamically linked) exec'd by a process at TO
+#   xargs    xargs -P 3 running xz over 30 files
+what=$1 to=$2 out=/tmp/tree.$1.$2
+go() { [ "$to" = home ] || echo "$to" >/proc/$$/hpc/where; }
+
+case $what in
+noop) ;;
+script)
+	go
+	{
+		i=0
+		while [ $i -lt 300 ]; do echo $((i * 7919 % 97)); i=$((i + 1)); done |
+			sort | uniq -c | sort -n
+		for i in $(seq 200); do /bin/true; done
+		echo "ran $i commands"
+	} >"$out"
+	;;
+xz)
+	[ -f /tmp/tree.in ] || seq 1 200000 >/tmp/tree.in
+	go
+	/usr/bin/xz -2 -c /tmp/tree.in | md5sum >"$out"
+	;;
+xargs)
+	d=/tmp/tree.files.$to
+	rm -rf "$d"
+	mkdir -p "$d"
+	i=0
+	while [ $i -lt 30 ]; do seq $((i * 1000)) $((i * 1000 + 3000)) >"$d/f$i"; i=$((i + 1)); done
+	go
+	ls "$d"/f* | xargs -P 3 -n 1 /usr/bin/xz -2 -k
+	cat "$d"/*.xz | md5sum >"$out"
+	;;
+*)
+	echo "usage: away-tree.sh noop|script|xz|xargs TO" >&2
+	exit 2
+	;;
+esac
