@@ -46,13 +46,20 @@ script_run() {
 }
 # The processes it creates: one per command, the pipeline's five, $(seq) and $(cat).
 procs=$((cmds + 7))
+# Node 1's busy time (user + nice + system jiffies), node 2's births for processes away.
+busy1() { oc exec -t 30 1 -- awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat; }
+born2() { oc exec -t 30 2 -- awk '$1 == "born_here" { print $2 }' /proc/hpc/admin/stats; }
+b0=$(busy1)
 read -r here_ms _ < <(script_run home)
+b1=$(busy1) n1=$(born2)
 read -r away_ms away_calls < <(script_run 2)
+b2=$(busy1) n2=$(born2)
 same=same
 [ "$(oc exec -t 30 1 -- sh -c 'sed "\$d" /tmp/script.home | md5sum; sed "\$d" /tmp/script.2 | md5sum' | uniq | wc -l)" -eq 1 ] ||
 	same=DIFFERENT
 echo "script ($procs processes): unmoved ${here_ms} ms, moved to node 2 ${away_ms} ms," \
 	"ratio $(awk -v a="$away_ms" -v h="$here_ms" 'BEGIN { printf "%.2f", a / h }')," \
 	"$(awk -v c="$away_calls" -v p="$procs" 'BEGIN { printf "%.0f", c * 1000 / p }') home round trips per 1,000 processes;" \
+	"$((n2 - n1)) processes born at node 2; node 1 busy $((b1 - b0)) jiffies unmoved, $((b2 - b1)) moved;" \
 	"output (but its where line) $same"
 [ "$same" = same ]

@@ -49,6 +49,14 @@ static void om_test_syscall_class(struct kunit *test)
 	unsigned long anon[6] = { 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1UL, 0 };
 	unsigned long file[6] = { 0, 4096, PROT_READ, MAP_PRIVATE, 3, 0 };
 	unsigned long shared[6] = { 0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1UL, 0 };
+	unsigned long file_shared[6] = { 0, 4096, PROT_READ, MAP_SHARED, 3, 0 };
+	unsigned long fork_like[6] = { CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD };
+	unsigned long vfork_like[6] = { CLONE_VM | CLONE_VFORK | SIGCHLD, 0x1000 };
+	unsigned long thread[6] = { CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
+				    CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS };
+	unsigned long vm_only[6] = { CLONE_VM | SIGCHLD };
+	unsigned long new_ns[6] = { CLONE_NEWNS | SIGCHLD };
+	unsigned long pidfd[6] = { CLONE_PIDFD | SIGCHLD };
 	unsigned long none[6] = {};
 	unsigned long children[6] = { (unsigned long)RUSAGE_CHILDREN };
 	unsigned long prlimit_set[6] = { 0, RLIMIT_NOFILE, 0x1000, 0 };
@@ -76,11 +84,23 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prlimit64, prlimit_other), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_exit_group, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, anon), OM_SC_LOCAL);
-	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, file), OM_SC_HOME_FIRST);
+	/* A private file mapping maps home's file's copy here; a shared one is home's. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, file), OM_SC_MMAP_FILE);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, shared), OM_SC_HOME_FIRST);
-	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_fork, none), OM_SC_HOME_FIRST);
-	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, none), OM_SC_HOME_FIRST);
-	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_execve, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_mmap, file_shared), OM_SC_HOME_FIRST);
+	/* Children are born where the process runs; threads and namespaces at home. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_fork, none), OM_SC_FORK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_vfork, none), OM_SC_FORK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone3, none), OM_SC_FORK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, fork_like), OM_SC_FORK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, vfork_like), OM_SC_FORK);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, thread), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, vm_only), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, new_ns), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_clone, pidfd), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_execve, none), OM_SC_EXEC);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_execveat, none), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_sysinfo, none), OM_SC_FORWARD);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_ptrace, none), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setuid, none), OM_SC_HOME_FIRST);
 	/* ITIMER_REAL counts wall time at home; the CPU-time timers count here. */

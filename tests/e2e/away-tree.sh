@@ -3,7 +3,8 @@
 # from home whole. Each moves itself to TO first (unless TO is home), then
 # makes its processes, and writes what they printed to /tmp/tree.WHAT.TO.
 #
-# usage: away-tree.sh WHAT TO
+# usage: away-tree.sh prep | WHAT TO
+#   prep     makes the inputs (before the runs, so that they make no process)
 #   noop     nothing (the cost of starting this script, in processes)
 #   script   a loop into a pipeline (sort | uniq -c | sort -n) and 200 short
 #            commands
@@ -13,6 +14,13 @@ what=$1 to=$2 out=/tmp/tree.$1.$2
 go() { [ "$to" = home ] || echo "$to" >/proc/$$/hpc/where; }
 
 case $what in
+prep)
+	seq 1 200000 >/tmp/tree.in
+	rm -rf /tmp/tree.files
+	mkdir -p /tmp/tree.files
+	i=0
+	while [ $i -lt 30 ]; do seq $((i * 1000)) $((i * 1000 + 3000)) >/tmp/tree.files/f$i; i=$((i + 1)); done
+	;;
 noop) ;;
 script)
 	go
@@ -25,22 +33,17 @@ script)
 	} >"$out"
 	;;
 xz)
-	[ -f /tmp/tree.in ] || seq 1 200000 >/tmp/tree.in
 	go
 	/usr/bin/xz -2 -c /tmp/tree.in | md5sum >"$out"
 	;;
 xargs)
-	d=/tmp/tree.files.$to
-	rm -rf "$d"
-	mkdir -p "$d"
-	i=0
-	while [ $i -lt 30 ]; do seq $((i * 1000)) $((i * 1000 + 3000)) >"$d/f$i"; i=$((i + 1)); done
 	go
-	ls "$d"/f* | xargs -P 3 -n 1 /usr/bin/xz -2 -k
-	cat "$d"/*.xz | md5sum >"$out"
+	# -f: each run writes its own .xz over the last one's.
+	ls /tmp/tree.files/f* | xargs -P 3 -n 1 /usr/bin/xz -2 -k -f
+	cat /tmp/tree.files/*.xz | md5sum >"$out"
 	;;
 *)
-	echo "usage: away-tree.sh noop|script|xz|xargs TO" >&2
+	echo "usage: away-tree.sh prep | noop|script|xz|xargs TO" >&2
 	exit 2
 	;;
 esac

@@ -126,7 +126,7 @@ for n in 1 2 3; do
 	sed 's/^/#   /' <<<"$leaks" | head -40
 	check "node $n: kmemleak finds nothing" '[ -z "$leaks" ]'
 	for ((i = 0; i < 15; i++)); do
-		stats=$(oc exec -t 30 "$n" -- cat /proc/hpc/admin/stats)
+		stats=$(oc exec -t 30 "$n" -- grep "^halves " /proc/hpc/admin/stats)
 		[ "$stats" = "halves 0" ] && break
 		sleep 1
 	done

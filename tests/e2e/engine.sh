@@ -55,6 +55,7 @@ run 1 "away, fork makes the child at node 2 with its deputy at home: exit codes,
 
 echo "# whole process trees away: a shell script, Debian's xz, xargs -P 3 (moved to node 2 first)"
 oc cp "$(dirname "$0")/away-tree.sh" 1:/tmp/away-tree.sh >/dev/null
+oc exec -t 120 1 -- sh /tmp/away-tree.sh prep
 # node_count NODE KEY: a count of /proc/hpc/admin/stats, or /proc/stat's forks.
 node_count() {
 	if [ "$2" = forks ]; then
@@ -582,7 +583,7 @@ bg_wait 1 cpu 30 >/dev/null || true
 # Every process moved in this test has ended: what the engine held for
 # each (its halves, their task references) is freed.
 for ((i = 0; i < 15; i++)); do
-	stats=$(oc exec -t 30 1 -- cat /proc/hpc/admin/stats)
+	stats=$(oc exec -t 30 1 -- grep "^halves " /proc/hpc/admin/stats)
 	[ "$stats" = "halves 0" ] && break
 	sleep 1
 done
