@@ -472,6 +472,9 @@ u32 om_deputy_run(struct om_proc *p)
 		case VIRTIO_OM_T_FORK:
 			om_deputy_fork(p, msg);
 			break;
+		case VIRTIO_OM_T_HANDOVER:
+			om_deputy_handover(p, msg);
+			break;
 		case VIRTIO_OM_T_RFILE_OPEN:
 			om_rfile_home_serve_open(p, msg);
 			break;

@@ -14,15 +14,19 @@
 
 /*
  * A message from this half to the other: both halves name the process by
- * its home pid; what the process sends goes to its deputy (F_HOME).
+ * its home pid; what the process sends home goes to its deputy (F_HOME).
+ * A process moving between two nodes away talks to where it goes.
  */
 struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const struct kvec *kv,
 			  unsigned int nr_kv)
 {
+	u32 dst = READ_ONCE(p->hop_to) ?: p->peer_node;
+
 	return (struct om_kcom_out){
-		.dst_node = p->peer_node,
+		.dst_node = dst,
 		.type = type,
-		.flags = flags | (p->role == OM_REMOTE ? VIRTIO_OM_F_HOME : 0),
+		.flags = flags | (p->role == OM_REMOTE && dst == p->home_node ?
+				  VIRTIO_OM_F_HOME : 0),
 		.src_pid = p->home_pid,
 		.dst_pid = p->home_pid,
 		.kvec = kv,
@@ -62,6 +66,7 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 	switch (req->type) {
 	case VIRTIO_OM_T_MIG_SYNC:
 	case VIRTIO_OM_T_MIG_COMMIT:
+	case VIRTIO_OM_T_HANDOVER:
 		out.type = VIRTIO_OM_T_MIG_ACK;
 		kv = (struct kvec){ &ack, sizeof(ack) };
 		break;
@@ -170,6 +175,20 @@ static void om_kill_orphan(const struct om_kcom_hdr *req)
 	om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
 }
 
+/*
+ * The home of the process an arriving MIG_BEGIN brings: the sender, or the
+ * node it names (a move between two nodes away).
+ */
+static u32 om_begin_home(struct om_kcom_msg *msg, u32 sender)
+{
+	__le32 home = 0;
+
+	om_kcom_msg_copy(msg, offsetof(struct virtio_om_mig_begin, home_node), &home,
+			 sizeof(home));
+	return le32_to_cpu(home) && le32_to_cpu(home) != om_kcom_self() ? le32_to_cpu(home) :
+									   sender;
+}
+
 /**
  * om_link_deliver() - give a received engine message to the half it is for
  * @msg: the message, validated by kcom for its header and length only;
@@ -182,6 +201,8 @@ void om_link_deliver(struct om_kcom_msg *msg)
 	const struct om_kcom_hdr *hdr = om_kcom_msg_hdr(msg);
 	bool to_deputy = hdr->flags & VIRTIO_OM_F_HOME;
 	struct om_proc *p;
+	bool begin;
+	u32 home;
 
 	/* Not for a process: a node asks what this one's CPU offers. */
 	if (hdr->type == VIRTIO_OM_T_CPU_QUERY) {
@@ -189,23 +210,28 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		om_kcom_msg_free(msg);
 		return;
 	}
-	p = om_proc_find(to_deputy, hdr->src_node, hdr->dst_pid);
+	begin = !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN;
+	home = begin ? om_begin_home(msg, hdr->src_node) : hdr->src_node;
+	p = om_proc_find(to_deputy, home, hdr->dst_pid);
 	/*
 	 * Its half here sent GO and has not ended yet: this is the process
-	 * sent back at once (home for one call), a new arrival.
+	 * sent back at once (home for one call, or back from a node away), a
+	 * new arrival.
 	 */
-	if (p && !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN && READ_ONCE(p->leaving)) {
+	if (p && begin && READ_ONCE(p->leaving)) {
 		om_proc_unkey(p);
 		om_proc_put(p);
 		p = NULL;
 	}
-	if (!p && !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN) {
+	if (!p && begin) {
 		p = om_proc_alloc(NULL, OM_REMOTE);
 		if (p) {
-			p->home_node = hdr->src_node;
+			p->home_node = home;
 			p->home_pid = hdr->dst_pid;
 			p->peer_node = hdr->src_node;
-			if (om_proc_register(p)) {
+			if (om_proc_register(p) ||
+			    (home != hdr->src_node && om_proc_add_peer_key(p))) {
+				om_proc_unregister(p);
 				om_proc_put(p);
 				p = NULL;
 			}
@@ -255,15 +281,20 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		}
 		om_kcom_msg_free(msg);
 		break;
-	case VIRTIO_OM_T_COME_HOME:
+	case VIRTIO_OM_T_COME_HOME: {
+		struct virtio_om_come_home ch = {};
+
+		om_kcom_msg_copy(msg, 0, &ch, sizeof(ch));
 		om_kcom_msg_free(msg);
 		if (p->role == OM_REMOTE) {
-			p->target = p->home_node;
+			/* Straight on to another node away, or home (hop.c). */
+			p->target = le32_to_cpu(ch.then_node) ?: p->home_node;
 			/* Not yet running: its arrival queues the move when done. */
 			if (READ_ONCE(p->running))
 				om_queue_move(p);
 		}
 		break;
+	}
 	default:
 		om_proc_enqueue(p, msg);
 		break;
@@ -282,12 +313,42 @@ static struct om_kcom_handler om_link_handler = {
 	.recv = om_link_recv,
 };
 
+/*
+ * A process arriving from a node away that went down is lost with it: its
+ * deputy, if it took this node as the process's already, ends (else it
+ * answers with KILL, which finds no one).
+ */
+static void om_arrival_lost(struct om_proc *p)
+{
+	struct virtio_om_exit e = { .code = cpu_to_le32(SIGKILL) };
+	struct kvec kv = { &e, sizeof(e) };
+	struct om_kcom_out out = {
+		.dst_node = p->home_node,
+		.type = VIRTIO_OM_T_EXIT,
+		.flags = VIRTIO_OM_F_HOME,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = &kv,
+		.nr_kvec = 1,
+	};
+
+	om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
+}
+
 static void om_node_lost(struct om_proc *p, void *arg)
 {
 	u32 node = *(u32 *)arg;
 
+	/* A move between two nodes away not yet over: the process is at the other (hop.c). */
+	if (p->role == OM_DEPUTY && READ_ONCE(p->prev_peer) &&
+	    (p->peer_node == node || p->prev_peer == node)) {
+		om_proc_set_peers(p, p->peer_node == node ? p->prev_peer : p->peer_node, 0);
+		return;
+	}
 	if (p->peer_node != node || (p->role != OM_REMOTE && p->role != OM_DEPUTY))
 		return;
+	if (p->role == OM_REMOTE && p->home_node != node)
+		om_arrival_lost(p);
 	spin_lock(&p->lock);
 	/* A move from home not yet answered is taken back (om_take_back()). */
 	if (p->role == OM_DEPUTY && !p->serving) {

@@ -172,6 +172,7 @@ static int om_fill_begin(struct om_sender *s, struct virtio_om_mig_begin *b, boo
 	unsigned int i;
 
 	b->arch = cpu_to_le32(om_arch_id());
+	b->home_node = cpu_to_le32(s->p->home_node);
 	b->flags = cpu_to_le32((home ? VIRTIO_OM_MIG_F_HOME : 0) |
 			       (home && s->p->for_call ? VIRTIO_OM_MIG_F_CALL : 0));
 	for (i = 0; i < s->nr_vmas; i++)
@@ -207,7 +208,8 @@ static int om_take_signals(struct om_sender *s)
 	enum pid_type type;
 	int sig;
 
-	s->sigs = kcalloc(OM_MAX_TRAVEL_SIGNALS, sizeof(*s->sigs), GFP_KERNEL);
+	if (!s->sigs)
+		s->sigs = kcalloc(OM_MAX_TRAVEL_SIGNALS, sizeof(*s->sigs), GFP_KERNEL);
 	if (!s->sigs)
 		return -ENOMEM;
 	/* SIGKILL and SIGSTOP stay: they act here, now. */
@@ -383,9 +385,26 @@ static void om_take_back(struct om_proc *p, bool home, int err)
 	om_proc_drain(p);
 }
 
+/*
+ * A move between two nodes away failed at or after the handover: the
+ * process is here again for its deputy, which ends the copy the
+ * destination may run (hop.c).
+ */
+static void om_hop_back(struct om_proc *p, int err)
+{
+	int back;
+
+	pr_info("omvm: pid %d: the move to node %u failed (%d): it goes on here\n",
+		p->home_pid, p->hop_to, err);
+	back = om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
+	if (back)
+		pr_warn("omvm: pid %d: its deputy did not take it back (%d)\n", p->home_pid, back);
+}
+
 /**
  * om_send_process() - move the current process to @dest
- * @p: its half here (OM_HOME, or OM_REMOTE going home)
+ * @p: its half here (OM_HOME, or OM_REMOTE going home or to another node
+ *	away: hop.c)
  * @dest: the destination node
  * @home: @dest is the process's home, where its deputy waits
  *
@@ -400,17 +419,18 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 {
 	size_t xsize = om_arch_xstate_size();
 	u64 stopped = ktime_get_ns();
+	bool hop = !home && p->role == OM_REMOTE, told = false;
 	struct om_sender *s;
 	struct virtio_om_mig_begin *b;
 	void *xstate;
 	u32 old_peer = p->peer_node;
-	unsigned int i;
+	unsigned int i, sent;
 	int err;
 
 	if (!om_kcom_node_is_up(dest))
 		return -EHOSTUNREACH;
 	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */
-	if (!home)
+	if (!home && !hop)
 		om_proc_drain(p);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
@@ -432,7 +452,11 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	if (err)
 		goto out;
 
-	p->peer_node = dest;
+	/* Between two nodes away the deputy stays the peer until the handover. */
+	if (hop)
+		WRITE_ONCE(p->hop_to, dest);
+	else
+		p->peer_node = dest;
 	{
 		struct kvec kv[2] = { { b, sizeof(*b) }, { xstate, xsize } };
 
@@ -447,8 +471,29 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		err = om_send_pages(s);
 	if (!err)
 		err = om_wait_ack(p, VIRTIO_OM_T_MIG_COMMIT, s);
+	/*
+	 * Between two nodes away (hop.c): the deputy takes the destination as
+	 * the process's node; what it sent here until then (all of it came
+	 * before its answer) goes on there too.
+	 */
+	if (!err && hop) {
+		err = om_handover(p, dest, 0, 0);
+		sent = s->nr_sigs;
+		if (!err)
+			err = om_take_signals(s);
+		for (i = sent; !err && i < s->nr_sigs; i++)
+			err = om_send_signal(p, &s->sigs[i]);
+		/* Refused, or unknown whether it switched: it must be back here. */
+		if (err) {
+			om_hop_back(p, err);
+			told = true;
+		}
+	}
 	if (err) {
 		om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
+		/* Before the handover too, the deputy hears why it stays. */
+		if (hop && !told)
+			om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
 		goto undo;
 	}
 	/*
@@ -456,17 +501,22 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	 * are the deputy from GO on, before the process can call on us; until
 	 * RUNNING, this copy is kept.
 	 */
-	if (!home)
+	if (!home && !hop)
 		om_proc_rekey(p, OM_DEPUTY);
 	else
 		WRITE_ONCE(p->leaving, true);
 	err = om_go(p);
 	if (err) {
 		WRITE_ONCE(p->leaving, false);
-		om_take_back(p, home, err);
+		if (hop)
+			om_hop_back(p, err);
+		else
+			om_take_back(p, home, err);
 		goto undo;
 	}
-	if (!home)
+	if (hop)
+		om_handover(p, dest, VIRTIO_OM_HANDOVER_F_DONE, 0);
+	else if (!home)
 		om_carry_left(p, b);
 	atomic64_inc(&p->stats.migrations);
 	p->last_freeze_ns = ktime_get_ns() - stopped;
@@ -477,6 +527,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	goto out;
 
 undo:
+	WRITE_ONCE(p->hop_to, 0);
 	p->peer_node = old_peer;
 	om_return_signals(s);
 out:
@@ -555,8 +606,14 @@ static void om_move_work(struct callback_head *cb)
 	}
 	om_proc_put(p);
 	if (p->role == OM_REMOTE) {
-		/* Only a homecoming is asked of a process away. */
-		p->last_error = om_go_home(p, false);
+		u32 to = p->target;
+
+		p->target = 0;
+		/* Straight to another node away (hop.c), or home. */
+		if (to && to != p->home_node)
+			p->last_error = om_move_away(p, to);
+		else
+			p->last_error = om_go_home(p, false);
 		return;
 	}
 	om_move_on(p, p->target);

@@ -64,6 +64,10 @@ struct om_stats {
  * @home_node: the node the process belongs to
  * @home_pid: its pid there
  * @peer_node: where the other half is (0: none, at home)
+ * @prev_peer: a deputy: the node its process is moving from, between two
+ *	nodes away, until the move is over (hop.c)
+ * @hop_to: a remote: the node it is moving to, between two nodes away,
+ *	while the move runs (its messages go there, not home)
  * @target: a move asked through /proc (0: none; home node: come home)
  * @then_node: deputy: where to go once the process is back
  * @last_error: the last move's outcome (0 or -errno), for debug and tools
@@ -87,6 +91,9 @@ struct om_stats {
  * @nr_arrival_signals: their number
  * @node_by_task: in the registry by task
  * @node_by_key: in the registry by (role, home node, home pid)
+ * @node_by_peer: a remote arriving from a node that is not its home: in the
+ *	registry by that node too, until it runs
+ * @by_peer: @node_by_peer is in use
  * @registered: in the registry
  * @stats: counters
  * @fetched: deputy: pages of the process read during the current call
@@ -128,6 +135,8 @@ struct om_proc {
 	u32 home_node;
 	pid_t home_pid;
 	u32 peer_node;
+	u32 prev_peer;
+	u32 hop_to;
 	u32 target;
 	u32 then_node;
 	int last_error;
@@ -149,6 +158,8 @@ struct om_proc {
 	unsigned int nr_arrival_signals;
 	struct hlist_node node_by_task;
 	struct hlist_node node_by_key;
+	struct hlist_node node_by_peer;
+	bool by_peer;
 	bool registered;
 	struct om_stats stats;
 	struct xarray fetched;
@@ -209,6 +220,8 @@ int om_proc_attach(struct om_proc *p, struct task_struct *task);
 bool om_proc_ready(struct om_proc *p);
 struct om_kcom_msg *om_proc_try_next(struct om_proc *p);
 void om_proc_rekey(struct om_proc *p, enum om_role role);
+int om_proc_add_peer_key(struct om_proc *p);
+void om_proc_set_peers(struct om_proc *p, u32 peer, u32 prev);
 struct om_proc *om_proc_of_task(struct task_struct *task);
 struct om_proc *om_proc_find(bool deputy, u32 node, pid_t pid);
 typedef void (*om_proc_visit_t)(struct om_proc *p, void *arg);
@@ -306,6 +319,11 @@ void om_jobctl_init(struct om_proc *p);
 u32 om_signal_flags(struct om_proc *p, int sig);
 void om_signal_arrived(struct om_proc *p, int sig, u32 flags);
 void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg);
+
+/* hop.c: moves between two nodes away */
+int om_move_away(struct om_proc *p, u32 dest);
+int om_handover(struct om_proc *p, u32 node, u32 flags, int error);
+void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg);
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);

@@ -25,9 +25,12 @@ static ssize_t om_where_read(struct file *file, char __user *buf, size_t count, 
 	if (!task)
 		return -ESRCH;
 	p = om_proc_of_task(task);
-	/* Only once it runs there: until RUNNING a move can still be taken back. */
+	/*
+	 * Only once it runs there: until RUNNING a move can still be taken
+	 * back (between two nodes away, until the sender says it is over).
+	 */
 	if (p && p->role == OM_DEPUTY && READ_ONCE(p->serving))
-		scnprintf(s, sizeof(s), "%u\n", p->peer_node);
+		scnprintf(s, sizeof(s), "%u\n", READ_ONCE(p->prev_peer) ?: p->peer_node);
 	else if (p && p->role == OM_REMOTE)
 		scnprintf(s, sizeof(s), "%u\n", om_kcom_self());
 	om_proc_put(p);

@@ -18,6 +18,7 @@
 static DEFINE_SPINLOCK(om_registry_lock);
 static DEFINE_HASHTABLE(om_by_task, OM_HASH_BITS);
 static DEFINE_HASHTABLE(om_by_key, OM_HASH_BITS);
+static DEFINE_HASHTABLE(om_by_peer, OM_HASH_BITS);
 
 static u32 om_key(bool deputy, u32 node, pid_t pid)
 {
@@ -55,6 +56,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	init_waitqueue_head(&p->wait);
 	INIT_HLIST_NODE(&p->node_by_task);
 	INIT_HLIST_NODE(&p->node_by_key);
+	INIT_HLIST_NODE(&p->node_by_peer);
 	INIT_DELAYED_WORK(&p->retry, om_move_retry);
 	om_jobctl_init(p);
 	return p;
@@ -140,6 +142,10 @@ void om_proc_unregister(struct om_proc *p)
 			hash_del(&p->node_by_task);
 		p->registered = false;
 	}
+	if (p->by_peer) {
+		hash_del(&p->node_by_peer);
+		p->by_peer = false;
+	}
 	spin_unlock(&om_registry_lock);
 	if (was)
 		om_proc_put(p);
@@ -154,6 +160,53 @@ void om_proc_unkey(struct om_proc *p)
 {
 	spin_lock(&om_registry_lock);
 	hash_del(&p->node_by_key);
+	if (p->by_peer) {
+		hash_del(&p->node_by_peer);
+		p->by_peer = false;
+	}
+	spin_unlock(&om_registry_lock);
+}
+
+/*
+ * A registered remote arriving from a node that is not its home (a move
+ * between two nodes away): found by that node's messages too until it
+ * runs. -EEXIST if another remote of that pid is known by that node.
+ */
+int om_proc_add_peer_key(struct om_proc *p)
+{
+	u32 key = om_key(false, p->peer_node, p->home_pid);
+	struct om_proc *q;
+	int err = 0;
+
+	spin_lock(&om_registry_lock);
+	hash_for_each_possible(om_by_peer, q, node_by_peer, key)
+		if (q->home_pid == p->home_pid && q->peer_node == p->peer_node)
+			err = -EEXIST;
+	hash_for_each_possible(om_by_key, q, node_by_key, key)
+		if (!om_is_deputy_key(q) && q->home_pid == p->home_pid &&
+		    q->home_node == p->peer_node)
+			err = -EEXIST;
+	if (!err) {
+		hash_add(om_by_peer, &p->node_by_peer, key);
+		p->by_peer = true;
+	}
+	spin_unlock(&om_registry_lock);
+	return err;
+}
+
+/*
+ * The node the other half is on, and a deputy's previous one (hop.c): set
+ * together, as om_proc_find() reads them. A remote's peer key goes.
+ */
+void om_proc_set_peers(struct om_proc *p, u32 peer, u32 prev)
+{
+	spin_lock(&om_registry_lock);
+	p->peer_node = peer;
+	p->prev_peer = prev;
+	if (p->by_peer) {
+		hash_del(&p->node_by_peer);
+		p->by_peer = false;
+	}
 	spin_unlock(&om_registry_lock);
 }
 
@@ -202,11 +255,24 @@ struct om_proc *om_proc_find(bool deputy, u32 node, pid_t pid)
 	hash_for_each_possible(om_by_key, q, node_by_key, om_key(deputy, deputy ? 0 : node, pid)) {
 		if (om_is_deputy_key(q) != deputy || q->home_pid != pid)
 			continue;
-		/* A remote is known by its home; a deputy by where its process is. */
-		if (deputy ? (q->role == OM_DEPUTY && q->peer_node == node) :
+		/*
+		 * A remote is known by its home; a deputy by where its process
+		 * is, or was while it moves between two nodes away.
+		 */
+		if (deputy ? (q->role == OM_DEPUTY &&
+			      (q->peer_node == node || (q->prev_peer && q->prev_peer == node))) :
 			     q->home_node == node) {
 			found = om_proc_get_locked(q);
 			break;
+		}
+	}
+	/* An arrival from a node away, by that node. */
+	if (!found && !deputy) {
+		hash_for_each_possible(om_by_peer, q, node_by_peer, om_key(false, node, pid)) {
+			if (q->home_pid == pid && q->peer_node == node) {
+				found = om_proc_get_locked(q);
+				break;
+			}
 		}
 	}
 	spin_unlock(&om_registry_lock);

@@ -37,7 +37,8 @@ static void om_remote_resume(struct callback_head *cb)
 			om_deliver_signal(p, msg);
 		om_kcom_msg_free(msg);
 	}
-	if (p->target == p->home_node)
+	/* Asked to move on (COME_HOME) while it was arriving. */
+	if (p->target)
 		om_queue_move(p);
 	om_proc_put(p);
 }
@@ -56,6 +57,9 @@ static int om_remote_main(void *arg)
 		if (begin)
 			err = om_receive_process(p, begin);
 	}
+	/* From a node away (hop.c): it runs here, its deputy is its peer now. */
+	if (!err && p->peer_node != p->home_node)
+		om_proc_set_peers(p, p->home_node, 0);
 	if (err) {
 		p->silent = true;
 		om_proc_unregister(p);

@@ -327,14 +327,19 @@ check "node 1 still answers, the process runs at node 2 once" \
 oc exec -t 30 1 -- kill "$pid" || true
 bg_wait 1 again 120 >/dev/null || true
 
-echo "# moves 1->2->home->3->home, $rounds times, while it computes"
+echo "# moves 1->2->3->2->home, $rounds times, while it computes (2->3 and 3->2 directly)"
 # Long enough for every move, with room to spare.
 oc exec -t 1800 1 -- "$libexec/om-compute" 100000 1000 >"$E2E_RUN_DIR/ref2" 2>&1
 pid=$(compute many 100000 1000)
 moves=0
 fail=""
+# The first round's moves, as the host relays them.
+"$omtrace" -d "$E2E_RUN_DIR/engine/relay" -q --type migration --pid "$pid" \
+	>"$E2E_RUN_DIR/hops.txt" 2>&1 &
+tracer=$!
+sleep 1
 for ((r = 0; r < rounds; r++)); do
-	for to in 2 home 3 home; do
+	for to in 2 3 2 home; do
 		if oc exec -t 120 1 -- om-migrate "$pid" "$to" >/dev/null 2>"$E2E_RUN_DIR/mig.err"; then
 			moves=$((moves + 1))
 		else
@@ -342,9 +347,24 @@ for ((r = 0; r < rounds; r++)); do
 			break 2
 		fi
 	done
+	if [ "$r" -eq 0 ]; then
+		sleep 1
+		kill "$tracer" 2>/dev/null
+		wait "$tracer" 2>/dev/null || true
+	fi
 done
 echo "# $moves moves${fail:+, then failed: $fail}"
 check "$((rounds * 4)) moves, each one arrived" '[ "$moves" -eq $((rounds * 4)) ]'
+# pages NODES: how many MIG_PAGES the trace shows from one node to another ("2 -> 3").
+pages() { grep -c " $1 pid .* MIG_PAGES " "$E2E_RUN_DIR/hops.txt" || true; }
+echo "#   MIG_PAGES in the first round: 1->2 $(pages "1 -> 2"), 2->3 $(pages "2 -> 3")," \
+	"3->2 $(pages "3 -> 2"), 2->1 $(pages "2 -> 1"); 1->3 $(pages "1 -> 3"), 3->1 $(pages "3 -> 1")"
+check "2->3 and 3->2 go directly: their pages go between nodes 2 and 3, none to or from node 1" \
+	'[ "$(pages "2 -> 3")" -gt 0 ] && [ "$(pages "3 -> 2")" -gt 0 ] &&
+	 [ "$(pages "1 -> 3")" -eq 0 ] && [ "$(pages "3 -> 1")" -eq 0 ]'
+check "the deputy learns each direct move's new node (HANDOVER, then its end)" \
+	'[ "$(grep -c " HANDOVER .*flags=0x00000000" "$E2E_RUN_DIR/hops.txt")" -eq 2 ] &&
+	 [ "$(grep -c " HANDOVER .*flags=0x00000001" "$E2E_RUN_DIR/hops.txt")" -eq 2 ]'
 bg_wait 1 many 1800 | grep -E "^(step|result)" >"$E2E_RUN_DIR/many.out" || true
 check "after the moves, output and result are the reference's" \
 	'diff "$E2E_RUN_DIR/ref2" "$E2E_RUN_DIR/many.out" >/dev/null'
@@ -427,7 +447,29 @@ for ((r = 0; r < fault_rounds; r++)); do
 		done
 	done
 done
-echo "#   $attempts moves, $((4 * 2 * fault_rounds * 2)) of them with a failure, in $(($(date +%s) - t0)) s"
+# Between two nodes away (2->3, direct): the sender (node 2) or the receiver
+# (node 3) fails; the process goes on at node 2, the deputy reports why.
+migrate "$pid" 2 60 || bad "1->2 before the direct moves: $mig_out"
+for step in pages commit go-lost running-lost; do
+	case $step in pages | go-lost) at=2 ;; *) at=3 ;; esac
+	arm "$at" "${fault_mask[$step]}"
+	attempts=$((attempts + 1))
+	if migrate "$pid" 3 30; then
+		bad "2->3 $step: the move went through"
+	elif ! grep -q "${fault_errno[$step]}" <<<"$mig_out"; then
+		bad "2->3 $step: $mig_out"
+	fi
+	disarm "$at"
+	[ "$(where_is "$pid")" = 2 ] || bad "2->3 $step: where $(where_is "$pid")"
+	# A receiver that ran it (running-lost) was told to end it, by the deputy.
+	sleep 0.5
+	[ "$(copies 3 "$pid")" = 0 ] || bad "2->3 $step: a copy runs at node 3"
+	[ "$(copies 2 "$pid")" = 1 ] || bad "2->3 $step: not one copy at node 2"
+done
+attempts=$((attempts + 2))
+migrate "$pid" 3 60 || bad "2->3 clean after the failures: $mig_out"
+migrate "$pid" home 60 || bad "3->1 after the direct moves: $mig_out"
+echo "#   $attempts moves, $((4 * 2 * fault_rounds * 2 + 4)) of them with a failure, in $(($(date +%s) - t0)) s"
 check "each injected failure is reported with its errno; the process runs exactly once, where expected ($attempts moves)" \
 	'[ -z "$fault_bad" ] && [ "$attempts" -ge 100 ]'
 oc exec -t 30 1 -- kill "$pid"

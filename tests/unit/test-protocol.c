@@ -39,6 +39,7 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_stopped), VIRTIO_OM_STOPPED_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_sigset), VIRTIO_OM_SIGSET_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_fork), VIRTIO_OM_FORK_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_handover), VIRTIO_OM_HANDOVER_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_mem_req), VIRTIO_OM_MEM_REQ_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_mem_data), VIRTIO_OM_MEM_DATA_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_proc_read), VIRTIO_OM_PROC_READ_SIZE);

@@ -75,6 +75,7 @@ enum virtio_om_size {
 	VIRTIO_OM_COME_HOME_SIZE = 8,
 	VIRTIO_OM_CPU_QUERY_SIZE = 8,
 	VIRTIO_OM_CPU_INFO_SIZE = 48,
+	VIRTIO_OM_HANDOVER_SIZE = 16,
 	VIRTIO_OM_SYSCALL_SIZE = 56,
 	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
 	VIRTIO_OM_SIGNAL_SIZE = 136,
@@ -137,6 +138,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_MIG_RUNNING = 0x0109, /* struct virtio_om_mig_go: it runs here; F_REPLY to GO */
 	VIRTIO_OM_T_CPU_QUERY = 0x010a,	 /* struct virtio_om_cpu_query, answered by CPU_INFO */
 	VIRTIO_OM_T_CPU_INFO = 0x010b,	 /* struct virtio_om_cpu_info; F_REPLY */
+	VIRTIO_OM_T_HANDOVER = 0x010c,	 /* struct virtio_om_handover, to the deputy; see below */
 	VIRTIO_OM_T_MIGRATION_LAST = 0x01ff,
 	/* 0x02xx: forwarded system calls and the process's life (the engine). */
 	VIRTIO_OM_T_SYSCALL_FIRST = 0x0200,
@@ -192,6 +194,7 @@ enum virtio_om_type {
 	X(MIG_RUNNING, 0x0109, GUEST, VIRTIO_OM_MIG_GO_SIZE, VIRTIO_OM_MIG_GO_SIZE) \
 	X(CPU_QUERY, 0x010a, GUEST, VIRTIO_OM_CPU_QUERY_SIZE, VIRTIO_OM_CPU_QUERY_SIZE) \
 	X(CPU_INFO, 0x010b, GUEST, VIRTIO_OM_CPU_INFO_SIZE, VIRTIO_OM_CPU_INFO_SIZE) \
+	X(HANDOVER, 0x010c, GUEST, VIRTIO_OM_HANDOVER_SIZE, VIRTIO_OM_HANDOVER_SIZE) \
 	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE, VIRTIO_OM_SYSCALL_SIZE) \
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
@@ -350,7 +353,8 @@ struct virtio_om_mig_begin {
 	__le32 rseq_sig;
 	struct virtio_om_mig_restart restart;
 	__le64 auxv[VIRTIO_OM_MIG_AUXV]; /* type, value pairs up to AT_NULL; zero after */
-	__u8 reserved2[24];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
+	__le32 home_node;     /* its home; not the sender: a move between two nodes away */
+	__u8 reserved2[20];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
 };
 
 /* A mapping: [start, end) with PROT_* bits. */
@@ -416,6 +420,23 @@ struct virtio_om_cpu_info {
 	__le32 reserved;
 	__le64 xfeatures; /* XSAVE components enabled for user space (XCR0) */
 	__le32 words[VIRTIO_OM_CPU_WORDS];
+};
+
+/*
+ * A move between two nodes away (B to C, home A), by B: once C holds all
+ * of the process (its ACK of COMMIT), B asks the deputy to take C as the
+ * process's node (answered by MIG_ACK); after C's RUNNING it says so
+ * (F_DONE, not answered). A move that fails, before or after that, leaves
+ * the process at B, which tells the deputy so, with why (F_BACK, node B,
+ * answered). Until F_DONE the deputy goes back to B should C go down.
+ */
+#define VIRTIO_OM_HANDOVER_F_DONE 0x1u
+#define VIRTIO_OM_HANDOVER_F_BACK 0x2u
+struct virtio_om_handover {
+	__le32 node;	 /* the process's node from now */
+	__le32 flags;	 /* VIRTIO_OM_HANDOVER_F_* */
+	__le32 error;	 /* F_BACK: why the move failed (a positive errno) */
+	__le32 reserved;
 };
 
 struct virtio_om_come_home {
@@ -636,6 +657,9 @@ enum virtio_om_field_kind {
 	X(MIG_ABORT, mig_go, error, ERRNO)			\
 	X(MIG_RUNNING, mig_go, error, ERRNO)			\
 	X(COME_HOME, come_home, then_node, NODE)		\
+	X(HANDOVER, handover, node, NODE)			\
+	X(HANDOVER, handover, flags, HEX)			\
+	X(HANDOVER, handover, error, ERRNO)			\
 	X(CPU_QUERY, cpu_query, arch, UINT)			\
 	X(CPU_INFO, cpu_info, arch, UINT)			\
 	X(CPU_INFO, cpu_info, xfeatures, HEX)			\

@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Moves between two nodes away: a process at node B (home A) asked to go
+ * to node C goes there directly, its pages from B to C, never through A.
+ * B runs the move as it runs any (migrate.c), talking to C; once C holds
+ * all of the process (its ACK of COMMIT) B asks the deputy to take C as
+ * the process's node (HANDOVER), sends C the signals the deputy sent B
+ * meanwhile, then GO. A failure before the handover leaves the process at
+ * B as any failed move does; after it, B takes the process back (HANDOVER
+ * F_BACK) and the deputy ends C's copy. Until B says the move is over (F_DONE), the
+ * deputy goes back to B should C go down (docs/engine.md "Moves between
+ * nodes away").
+ */
+#include <linux/sched/signal.h>
+
+#include "om.h"
+
+/* A message of the process at B to its deputy, whatever node it is moving to. */
+static struct om_kcom_out om_out_home(struct om_proc *p, const struct kvec *kv)
+{
+	return (struct om_kcom_out){
+		.dst_node = p->home_node,
+		.type = VIRTIO_OM_T_HANDOVER,
+		.flags = VIRTIO_OM_F_HOME,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = kv,
+		.nr_kvec = 1,
+	};
+}
+
+/**
+ * om_handover() - tell the deputy where the process runs from now
+ * @p: the process's half here, moving between two nodes away
+ * @node: the node it runs on from now (its destination, or here again)
+ * @flags: VIRTIO_OM_HANDOVER_F_*; F_DONE is not answered
+ * @error: with F_BACK, why the move failed (-errno)
+ *
+ * Return: 0, or -errno: the deputy's refusal or a lost home.
+ */
+int om_handover(struct om_proc *p, u32 node, u32 flags, int error)
+{
+	struct virtio_om_handover ho = {
+		.node = cpu_to_le32(node),
+		.flags = cpu_to_le32(flags),
+		.error = cpu_to_le32(-error),
+	};
+	struct kvec kv = { &ho, sizeof(ho) };
+	struct om_kcom_out out = om_out_home(p, &kv);
+	struct virtio_om_mig_ack ack;
+	struct om_kcom_msg *reply;
+	int err;
+
+	if (flags & VIRTIO_OM_HANDOVER_F_DONE)
+		return om_kcom_send(&out, OM_KCOM_KILLABLE, NULL);
+	/* Its answer must be had: the deputy may have switched. */
+	err = om_kcom_call(&out, OM_KCOM_KILLABLE | OM_KCOM_SURE_REPLY, OM_STEP_TIMEOUT, &reply);
+	if (err)
+		return err == -ERESTARTSYS ? -EINTR : err;
+	if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_MIG_ACK ||
+	    om_kcom_msg_copy(reply, 0, &ack, sizeof(ack)) != sizeof(ack))
+		err = -EPROTO;
+	else
+		err = om_wire_errno(ack.error);
+	om_kcom_msg_free(reply);
+	return err;
+}
+
+/**
+ * om_move_away() - move the current process, away from home, to @dest
+ * @p: its half here (OM_REMOTE)
+ * @dest: another node away from its home
+ *
+ * A move that cannot be, or fails, leaves the process here; its deputy
+ * hears why (F_BACK), for `where` and om-migrate at home.
+ *
+ * Return: does not return on success (this half ends); -errno if the
+ * process stays here.
+ */
+int om_move_away(struct om_proc *p, u32 dest)
+{
+	char why[sizeof(p->cpu_lacks)];
+	int err = 0;
+
+	if (dest == om_kcom_self())
+		return 0;
+	if (!om_kcom_node_is_up(dest))
+		err = -EHOSTUNREACH;
+	else if (om_stay_reasons(current, why, sizeof(why)))
+		err = -EBUSY;
+	if (!err)
+		err = om_move_cpu_check(p, dest);
+	/* A failure after the handover has told the deputy already (om_hop_back()). */
+	if (!err)
+		err = om_send_process(p, dest, false);
+	else
+		om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
+	if (err)
+		return err;
+	p->silent = true;
+	/* Back here later, it arrives as a new half. */
+	om_proc_unkey(p);
+	do_exit(0);
+}
+
+static void om_deputy_handover_reply(struct om_proc *p, const struct om_kcom_hdr *h, int err)
+{
+	struct virtio_om_mig_ack ack = { .error = cpu_to_le32(-err) };
+	struct kvec kv = { &ack, sizeof(ack) };
+	struct om_kcom_out out = {
+		.dst_node = h->src_node,
+		.type = VIRTIO_OM_T_MIG_ACK,
+		.flags = VIRTIO_OM_F_REPLY,
+		.reply_to = h->seq,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = &kv,
+		.nr_kvec = 1,
+	};
+
+	/* To the node that asked, which is not always the process's node now. */
+	om_kcom_send(&out, OM_KCOM_KILLABLE, NULL);
+}
+
+/**
+ * om_deputy_handover() - a HANDOVER from the node the process was on
+ * @p: the deputy's half
+ * @msg: the request
+ */
+void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_handover ho;
+	u32 from = h->src_node, node, flags;
+	int err = 0;
+
+	if (om_kcom_msg_copy(msg, 0, &ho, sizeof(ho)) != sizeof(ho)) {
+		om_deputy_handover_reply(p, h, -EPROTO);
+		return;
+	}
+	node = le32_to_cpu(ho.node);
+	flags = le32_to_cpu(ho.flags);
+	if (flags & VIRTIO_OM_HANDOVER_F_DONE) {
+		if (from == p->prev_peer && node == p->peer_node) {
+			om_proc_set_peers(p, node, 0);
+		} else if (from == p->peer_node && node != from) {
+			/* It ran at @node, which went down before this came: lost with it. */
+			pr_info("omvm: pid %d killed: node %u, where it had just moved, went down\n",
+				p->home_pid, node);
+			spin_lock(&p->lock);
+			p->gone = true;
+			spin_unlock(&p->lock);
+		}
+		return;
+	}
+	if (flags & ~VIRTIO_OM_HANDOVER_F_BACK || ho.reserved) {
+		err = -EINVAL;
+	} else if (flags & VIRTIO_OM_HANDOVER_F_BACK) {
+		/* The move failed: the process is at the sender (again), for why see debug. */
+		if (node != from) {
+			err = -EINVAL;
+		} else if (from == p->prev_peer) {
+			/* The destination may run a copy (its RUNNING lost): it ends. */
+			om_send_kill(p, VIRTIO_OM_KILL_NO_DEPUTY);
+			om_proc_set_peers(p, from, 0);
+		} else if (from != p->peer_node) {
+			err = -EPERM;
+		}
+		if (!err) {
+			spin_lock(&p->lock);
+			p->then_node = 0;
+			spin_unlock(&p->lock);
+			p->last_error = om_wire_errno(ho.error);
+		}
+	} else if (from != p->peer_node || p->prev_peer) {
+		err = -EPERM;
+	} else if (!node || node == from || node == om_kcom_self()) {
+		err = -EINVAL;
+	} else if (!om_kcom_node_is_up(node)) {
+		err = -EHOSTUNREACH;
+	} else {
+		om_proc_set_peers(p, node, from);
+		/* Asked to go on to @node (COME_HOME): it went there itself. */
+		spin_lock(&p->lock);
+		if (p->then_node == node)
+			p->then_node = 0;
+		spin_unlock(&p->lock);
+	}
+	om_deputy_handover_reply(p, h, err);
+}
