@@ -38,8 +38,8 @@ xz)
 	;;
 xargs)
 	go
-	# -f: each run writes its own .xz over the last one's.
-	ls /tmp/tree.files/f* | xargs -P 3 -n 1 /usr/bin/xz -2 -k -f
+	# -f: each run writes its own .xz over the last one's (not taken as input).
+	ls /tmp/tree.files/f* | grep -v '\.xz$' | xargs -P 3 -n 1 /usr/bin/xz -2 -k -f
 	cat /tmp/tree.files/*.xz | md5sum >"$out"
 	;;
 *)

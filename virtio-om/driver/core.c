@@ -21,6 +21,7 @@ struct kcom kcom = {
 	.tx_backlog = LIST_HEAD_INIT(kcom.tx_backlog),
 	.tx_wait = __WAIT_QUEUE_HEAD_INITIALIZER(kcom.tx_wait),
 	.tx_work = __WORK_INITIALIZER(kcom.tx_work, kcom_tx_work),
+	.tx_check = __DELAYED_WORK_INITIALIZER(kcom.tx_check, kcom_tx_check, 0),
 	.rx_lock = __SPIN_LOCK_UNLOCKED(kcom.rx_lock),
 	.rx_work = __DELAYED_WORK_INITIALIZER(kcom.rx_work, kcom_rx_work, 0),
 };
@@ -127,6 +128,7 @@ static void kcom_remove(struct virtio_device *vdev)
 	/* Work the last interrupts scheduled finds no queue; let it finish. */
 	cancel_delayed_work_sync(&kcom.rx_work);
 	cancel_work_sync(&kcom.tx_work);
+	cancel_delayed_work_sync(&kcom.tx_check);
 	kcom_rx_drain(kcom.vqs[VIRTIO_OM_QUEUE_RX]);
 	kcom_tx_drain(kcom.vqs[VIRTIO_OM_QUEUE_TX]);
 	vdev->config->del_vqs(vdev);

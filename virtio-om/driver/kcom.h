@@ -126,6 +126,7 @@ struct kcom_stats {
 	atomic64_t events_lost;		/* node events a port had no room for */
 	atomic64_t pong_dropped;	/* pongs the tx backlog had no room for */
 	atomic64_t rx_stalls;		/* times rx waited for a port to read */
+	atomic64_t tx_late;		/* sent messages reclaimed with no interrupt for 1 s */
 };
 
 struct kcom {
@@ -142,6 +143,7 @@ struct kcom {
 	unsigned int tx_backlog_len;
 	wait_queue_head_t tx_wait;	/* senders waiting for room, poll */
 	struct work_struct tx_work;	/* reclaims sent messages */
+	struct delayed_work tx_check;	/* the same, a second after the ring was found full */
 
 	spinlock_t rx_lock;		/* rx_vq, rx_posted */
 	struct virtqueue *rx_vq;	/* NULL when no device */
@@ -174,6 +176,7 @@ void kcom_tx_start(struct virtqueue *vq, bool indirect);
 void kcom_tx_stop(void);
 void kcom_tx_drain(struct virtqueue *vq);
 void kcom_tx_work(struct work_struct *work);
+void kcom_tx_check(struct work_struct *work);
 
 /* rx.c */
 void kcom_rx_done(struct virtqueue *vq);

@@ -7,6 +7,7 @@
  *   2 up ...
  *   all - <the six counters over every node, the host's messages included>
  *       no_receiver=N overflow=N events_lost=N pong_dropped=N rx_stalls=N
+ *       tx_late=N
  *
  * (the "all" line is one line). One line per known node: this one, and
  * every node an event or traffic named. /proc/hpc belongs to the engine
@@ -52,10 +53,11 @@ static int kcom_nodes_show(struct seq_file *m, void *v)
 		   atomic64_read(&s->tx_bytes), atomic64_read(&s->rx_msgs),
 		   atomic64_read(&s->rx_bytes), atomic64_read(&s->duplicates),
 		   atomic64_read(&s->malformed));
-	seq_printf(m, " no_receiver=%lld overflow=%lld events_lost=%lld pong_dropped=%lld rx_stalls=%lld\n",
+	seq_printf(m, " no_receiver=%lld overflow=%lld events_lost=%lld pong_dropped=%lld rx_stalls=%lld",
 		   atomic64_read(&s->no_receiver), atomic64_read(&s->overflow),
 		   atomic64_read(&s->events_lost), atomic64_read(&s->pong_dropped),
 		   atomic64_read(&s->rx_stalls));
+	seq_printf(m, " tx_late=%lld\n", atomic64_read(&s->tx_late));
 	return 0;
 }
 

@@ -10,7 +10,9 @@
  * senders. A full ring puts senders to sleep on kcom.tx_wait; the tx
  * interrupt schedules kcom.tx_work, which reclaims used chains in process
  * context (pages are released there, never in the interrupt) and wakes
- * them.
+ * them. A ring found full also looks again a second later (tx_check): a
+ * notification the host never sent (seen once under heavy load) must not
+ * stop this node's traffic for good; what that finds is counted (tx_late).
  */
 #include <linux/export.h>
 #include <linux/gfp.h>
@@ -140,6 +142,8 @@ static int kcom_tx_try(struct kcom_tx *tx, u64 *seq)
 	spin_lock_irqsave(&kcom.tx_lock, flags);
 	rc = kcom_tx_add_locked(tx, seq);
 	spin_unlock_irqrestore(&kcom.tx_lock, flags);
+	if (rc == -ENOSPC)
+		schedule_delayed_work(&kcom.tx_check, HZ);
 	return rc;
 }
 
@@ -376,11 +380,12 @@ void kcom_tx_done(struct virtqueue *vq)
 	schedule_work(&kcom.tx_work);
 }
 
-void kcom_tx_work(struct work_struct *work)
+/* Frees the chains the device used, refills from the backlog; how many. */
+static unsigned int kcom_tx_reclaim(void)
 {
 	struct kcom_tx *tx, *next;
+	unsigned int len, n = 0;
 	unsigned long flags;
-	unsigned int len;
 	LIST_HEAD(done);
 
 	spin_lock_irqsave(&kcom.tx_lock, flags);
@@ -397,9 +402,29 @@ void kcom_tx_work(struct work_struct *work)
 	}
 	spin_unlock_irqrestore(&kcom.tx_lock, flags);
 
-	list_for_each_entry_safe(tx, next, &done, list)
+	list_for_each_entry_safe(tx, next, &done, list) {
 		kcom_tx_free(tx);
+		n++;
+	}
 	wake_up_all(&kcom.tx_wait);
+	return n;
+}
+
+void kcom_tx_work(struct work_struct *work)
+{
+	kcom_tx_reclaim();
+}
+
+/* A second after a sender found the ring full: what the interrupt did not reclaim. */
+void kcom_tx_check(struct work_struct *work)
+{
+	unsigned int n = kcom_tx_reclaim();
+
+	if (n) {
+		atomic64_add(n, &kcom.stats.tx_late);
+		pr_warn_ratelimited("virtio-om: %u sent messages reclaimed with no interrupt for a second\n",
+				    n);
+	}
 }
 
 void kcom_tx_start(struct virtqueue *vq, bool indirect)
@@ -426,6 +451,7 @@ void kcom_tx_stop(void)
 	spin_unlock_irqrestore(&kcom.tx_lock, flags);
 	wake_up_all(&kcom.tx_wait);
 	cancel_work_sync(&kcom.tx_work);
+	cancel_delayed_work_sync(&kcom.tx_check);
 	list_for_each_entry_safe(tx, next, &backlog, list)
 		kcom_tx_free(tx);
 }
