@@ -458,6 +458,9 @@ u32 om_deputy_run(struct om_proc *p)
 			cond_resched();
 			continue;
 		}
+		/* From a node the process may not stay on yet (hop.c). */
+		if (om_hop_hold(p, msg))
+			continue;
 		h = om_kcom_msg_hdr(msg);
 		switch (h->type) {
 		case VIRTIO_OM_T_SYSCALL:

@@ -103,6 +103,65 @@ int om_move_away(struct om_proc *p, u32 dest)
 	do_exit(0);
 }
 
+/**
+ * om_hop_hold() - hold what the process's new node sends until its move is over
+ * @p: the deputy's half
+ * @msg: a message taken from its inbox
+ *
+ * Between the handover and F_DONE the destination may run a copy that B
+ * still takes back (its RUNNING lost): the calls that copy forwards must
+ * not run, or they would run twice. They wait; F_DONE lets them in order,
+ * F_BACK drops them (the copy is ended).
+ *
+ * Return: true if @msg was held (the caller forgets it).
+ */
+bool om_hop_hold(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct om_inmsg *m;
+
+	if (!READ_ONCE(p->prev_peer) || h->src_node == p->prev_peer ||
+	    h->type == VIRTIO_OM_T_HANDOVER)
+		return false;
+	m = kmalloc(sizeof(*m), GFP_KERNEL);
+	if (!m) {
+		/* Losing it would break the pair: as a lost peer. */
+		om_kcom_msg_free(msg);
+		spin_lock(&p->lock);
+		p->gone = true;
+		spin_unlock(&p->lock);
+		return true;
+	}
+	m->msg = msg;
+	spin_lock(&p->lock);
+	list_add_tail(&m->list, &p->hop_held);
+	spin_unlock(&p->lock);
+	return true;
+}
+
+/* The move is over: what was held comes first in the inbox, in order. */
+void om_hop_release_held(struct om_proc *p)
+{
+	spin_lock(&p->lock);
+	list_splice_init(&p->hop_held, &p->inbox);
+	spin_unlock(&p->lock);
+}
+
+/* The copy that sent them is ended (or its node is down): dropped. */
+void om_hop_drop_held(struct om_proc *p)
+{
+	struct om_inmsg *m, *tmp;
+	LIST_HEAD(drop);
+
+	spin_lock(&p->lock);
+	list_splice_init(&p->hop_held, &drop);
+	spin_unlock(&p->lock);
+	list_for_each_entry_safe(m, tmp, &drop, list) {
+		om_kcom_msg_free(m->msg);
+		kfree(m);
+	}
+}
+
 static void om_deputy_handover_reply(struct om_proc *p, const struct om_kcom_hdr *h, int err)
 {
 	struct virtio_om_mig_ack ack = { .error = cpu_to_le32(-err) };
@@ -143,6 +202,7 @@ void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg)
 	if (flags & VIRTIO_OM_HANDOVER_F_DONE) {
 		if (from == p->prev_peer && node == p->peer_node) {
 			om_proc_set_peers(p, node, 0);
+			om_hop_release_held(p);
 		} else if (from == p->peer_node && node != from) {
 			/* It ran at @node, which went down before this came: lost with it. */
 			pr_info("omvm: pid %d killed: node %u, where it had just moved, went down\n",
@@ -163,6 +223,7 @@ void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg)
 			/* The destination may run a copy (its RUNNING lost): it ends. */
 			om_send_kill(p, VIRTIO_OM_KILL_NO_DEPUTY);
 			om_proc_set_peers(p, from, 0);
+			om_hop_drop_held(p);
 		} else if (from != p->peer_node) {
 			err = -EPERM;
 		}

@@ -342,7 +342,15 @@ static void om_node_lost(struct om_proc *p, void *arg)
 	/* A move between two nodes away not yet over: the process is at the other (hop.c). */
 	if (p->role == OM_DEPUTY && READ_ONCE(p->prev_peer) &&
 	    (p->peer_node == node || p->prev_peer == node)) {
-		om_proc_set_peers(p, p->peer_node == node ? p->prev_peer : p->peer_node, 0);
+		bool new_lost = p->peer_node == node;
+
+		om_proc_set_peers(p, new_lost ? p->prev_peer : p->peer_node, 0);
+		/* What the new node sent was its copy's if it is gone, else the process's. */
+		if (new_lost)
+			om_hop_drop_held(p);
+		else
+			om_hop_release_held(p);
+		wake_up(&p->wait);
 		return;
 	}
 	if (p->peer_node != node || (p->role != OM_REMOTE && p->role != OM_DEPUTY))

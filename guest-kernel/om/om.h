@@ -68,6 +68,8 @@ struct om_stats {
  *	nodes away, until the move is over (hop.c)
  * @hop_to: a remote: the node it is moving to, between two nodes away,
  *	while the move runs (its messages go there, not home)
+ * @hop_held: a deputy: what the process's new node sent before the move
+ *	between two nodes away was over, held until it is (under @lock)
  * @target: a move asked through /proc (0: none; home node: come home)
  * @then_node: deputy: where to go once the process is back
  * @last_error: the last move's outcome (0 or -errno), for debug and tools
@@ -137,6 +139,7 @@ struct om_proc {
 	u32 peer_node;
 	u32 prev_peer;
 	u32 hop_to;
+	struct list_head hop_held;
 	u32 target;
 	u32 then_node;
 	int last_error;
@@ -324,6 +327,9 @@ void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg);
 int om_move_away(struct om_proc *p, u32 dest);
 int om_handover(struct om_proc *p, u32 node, u32 flags, int error);
 void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg);
+bool om_hop_hold(struct om_proc *p, struct om_kcom_msg *msg);
+void om_hop_drop_held(struct om_proc *p);
+void om_hop_release_held(struct om_proc *p);
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);

@@ -52,6 +52,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	p->role = role;
 	spin_lock_init(&p->lock);
 	INIT_LIST_HEAD(&p->inbox);
+	INIT_LIST_HEAD(&p->hop_held);
 	xa_init(&p->fetched);
 	init_waitqueue_head(&p->wait);
 	INIT_HLIST_NODE(&p->node_by_task);
@@ -67,6 +68,7 @@ void om_proc_put(struct om_proc *p)
 	if (!p || !refcount_dec_and_test(&p->ref))
 		return;
 	om_proc_drain(p);
+	om_hop_drop_held(p);
 	om_rfile_home_close_all(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);
