@@ -190,16 +190,10 @@ static void om_remote_birth_free(struct om_remote_birth *birth)
 	kvfree(birth);
 }
 
-/*
- * A child registered here that will not run: its deputy at home ends as if
- * it had been killed, and the parent there sees that.
- */
+/* A child registered here that will not run: its deputy ends (as killed). */
 static void om_child_lost(struct om_proc *cp)
 {
-	struct virtio_om_exit e = { .code = cpu_to_le32(SIGKILL) };
-	struct kvec kv = { &e, sizeof(e) };
-
-	om_send(cp, VIRTIO_OM_T_EXIT, 0, 0, &kv, 1, NULL, 0, NULL);
+	om_send_lost(cp, OM_KCOM_KILLABLE);
 	om_proc_unregister(cp);
 }
 

@@ -15,20 +15,6 @@
 
 #include "om.h"
 
-/* A message of the process at B to its deputy, whatever node it is moving to. */
-static struct om_kcom_out om_out_home(struct om_proc *p, const struct kvec *kv)
-{
-	return (struct om_kcom_out){
-		.dst_node = p->home_node,
-		.type = VIRTIO_OM_T_HANDOVER,
-		.flags = VIRTIO_OM_F_HOME,
-		.src_pid = p->home_pid,
-		.dst_pid = p->home_pid,
-		.kvec = kv,
-		.nr_kvec = 1,
-	};
-}
-
 /**
  * om_handover() - tell the deputy where the process runs from now
  * @p: the process's half here, moving between two nodes away
@@ -46,7 +32,7 @@ int om_handover(struct om_proc *p, u32 node, u32 flags, int error)
 		.error = cpu_to_le32(-error),
 	};
 	struct kvec kv = { &ho, sizeof(ho) };
-	struct om_kcom_out out = om_out_home(p, &kv);
+	struct om_kcom_out out = om_out_home(p, VIRTIO_OM_T_HANDOVER, &kv);
 	struct virtio_om_mig_ack ack;
 	struct om_kcom_msg *reply;
 	int err;

@@ -34,6 +34,20 @@ struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const st
 	};
 }
 
+/* A message of the process to its deputy, whatever node it talks to now (hop.c). */
+struct om_kcom_out om_out_home(const struct om_proc *p, u16 type, const struct kvec *kv)
+{
+	return (struct om_kcom_out){
+		.dst_node = p->home_node,
+		.type = type,
+		.flags = VIRTIO_OM_F_HOME,
+		.src_pid = p->home_pid,
+		.dst_pid = p->home_pid,
+		.kvec = kv,
+		.nr_kvec = 1,
+	};
+}
+
 int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
 	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq)
 {
@@ -97,6 +111,20 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 		return 0;
 	}
 	return om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
+}
+
+/*
+ * The process will not run (a child never started, an arrival whose sender
+ * went down): its deputy ends as if it had been killed, and its parent at
+ * home sees that. @flags: om_kcom_send()'s.
+ */
+void om_send_lost(struct om_proc *p, unsigned int flags)
+{
+	struct virtio_om_exit e = { .code = cpu_to_le32(SIGKILL) };
+	struct kvec kv = { &e, sizeof(e) };
+	struct om_kcom_out out = om_out_home(p, VIRTIO_OM_T_EXIT, &kv);
+
+	om_kcom_send(&out, flags, NULL);
 }
 
 /* The process must end (VIRTIO_OM_KILL_* @reason says why). */
@@ -313,28 +341,6 @@ static struct om_kcom_handler om_link_handler = {
 	.recv = om_link_recv,
 };
 
-/*
- * A process arriving from a node away that went down is lost with it: its
- * deputy, if it took this node as the process's already, ends (else it
- * answers with KILL, which finds no one).
- */
-static void om_arrival_lost(struct om_proc *p)
-{
-	struct virtio_om_exit e = { .code = cpu_to_le32(SIGKILL) };
-	struct kvec kv = { &e, sizeof(e) };
-	struct om_kcom_out out = {
-		.dst_node = p->home_node,
-		.type = VIRTIO_OM_T_EXIT,
-		.flags = VIRTIO_OM_F_HOME,
-		.src_pid = p->home_pid,
-		.dst_pid = p->home_pid,
-		.kvec = &kv,
-		.nr_kvec = 1,
-	};
-
-	om_kcom_send(&out, OM_KCOM_NONBLOCK, NULL);
-}
-
 static void om_node_lost(struct om_proc *p, void *arg)
 {
 	u32 node = *(u32 *)arg;
@@ -355,8 +361,13 @@ static void om_node_lost(struct om_proc *p, void *arg)
 	}
 	if (p->peer_node != node || (p->role != OM_REMOTE && p->role != OM_DEPUTY))
 		return;
+	/*
+	 * Arriving from a node away that went down, it is lost with it: its
+	 * deputy, if it took this node as the process's already, ends (else
+	 * it answers with KILL, which finds no one).
+	 */
 	if (p->role == OM_REMOTE && p->home_node != node)
-		om_arrival_lost(p);
+		om_send_lost(p, OM_KCOM_NONBLOCK);
 	spin_lock(&p->lock);
 	/* A move from home not yet answered is taken back (om_take_back()). */
 	if (p->role == OM_DEPUTY && !p->serving) {

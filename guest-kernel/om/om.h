@@ -236,6 +236,7 @@ void om_proc_drain(struct om_proc *p);
 /* link.c: messages between the two halves */
 struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const struct kvec *kv,
 			  unsigned int nr_kv);
+struct om_kcom_out om_out_home(const struct om_proc *p, u16 type, const struct kvec *kv);
 int om_link_init(void);
 void om_link_deliver(struct om_kcom_msg *msg);
 int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
@@ -256,6 +257,7 @@ static inline int om_wire_errno(__le32 wire)
 
 int om_reply_error(const struct om_kcom_hdr *req, int err);
 int om_send_kill(struct om_proc *p, u32 reason);
+void om_send_lost(struct om_proc *p, unsigned int flags);
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info);
 void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
 

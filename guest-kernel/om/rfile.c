@@ -12,9 +12,12 @@
  * Exec runs here on the copy: execveat() of it, so every rule of exec
  * holds; the deputy then does at home what exec does there (rfile_home.c).
  * What must run at home goes home for the call: set-id programs, file
- * capabilities, #! scripts, files on noexec mounts, shared mappings.
+ * capabilities, #! scripts, files on noexec mounts, shared mappings, and
+ * the exec of a caller whose credentials exec would change.
  */
 #include <linux/binfmts.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -168,6 +171,15 @@ static struct file *om_rfile_copy(struct om_proc *p, const struct virtio_om_rfil
 	err = !r ? -ENOMEM : PTR_ERR_OR_ZERO(copy);
 	if (!err)
 		err = om_rfile_fetch(p, info->handle, copy, size);
+	/*
+	 * Filled, it is home's file as it is: no one writes it again, root
+	 * included (reopened through /proc/PID/fd or /proc/PID/exe, a copy
+	 * every later exec of that version runs would otherwise be open to
+	 * anyone on this node).
+	 */
+	if (!err)
+		SHMEM_I(file_inode(copy))->seals |= F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
+						     F_SEAL_WRITE;
 	if (err) {
 		mutex_unlock(&om_rfile_lock);
 		if (!IS_ERR(copy))
@@ -280,6 +292,29 @@ struct file *om_rfile_open_exec(const char *name)
 	return f;
 }
 
+/*
+ * Whether exec leaves the caller's credentials as they are: the deputy
+ * keeps them at home and runs the new program's calls with them, so an
+ * exec that would change them (capabilities it drops or gains, set ids
+ * that differ) runs at home instead. True for root with every capability
+ * of its bounding set and for a user without capabilities, the same ids
+ * throughout.
+ */
+static bool om_exec_keeps_creds(const struct cred *c)
+{
+	bool same_ids = uid_eq(c->uid, c->euid) && uid_eq(c->uid, c->suid) &&
+			uid_eq(c->uid, c->fsuid) && gid_eq(c->gid, c->egid) &&
+			gid_eq(c->gid, c->sgid) && gid_eq(c->gid, c->fsgid);
+
+	if (!same_ids || !cap_isclear(c->cap_ambient))
+		return false;
+	if (uid_eq(c->uid, GLOBAL_ROOT_UID))
+		return !c->securebits && cap_issubset(c->cap_bset, c->cap_permitted) &&
+		       cap_issubset(c->cap_permitted, c->cap_effective) &&
+		       cap_issubset(c->cap_permitted, c->cap_bset);
+	return cap_isclear(c->cap_permitted) && cap_isclear(c->cap_effective);
+}
+
 /**
  * om_rfile_exec() - execve() of a process away, run where it is
  * @p: its half here
@@ -299,6 +334,8 @@ long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long 
 	long len, ret;
 	int fd;
 
+	if (!om_exec_keeps_creds(current_cred()))
+		return -EXDEV;
 	path = kmalloc(PATH_MAX, GFP_KERNEL);
 	if (!path)
 		return -ENOMEM;

@@ -40,7 +40,7 @@ void om_rfile_home_close_all(struct om_proc *p)
 }
 
 /* Why @f must be used at home (VIRTIO_OM_RFILE_F_*), for an exec or a mapping. */
-static u32 om_rfile_home_only(struct file *f, bool exec)
+static u32 om_rfile_home_only(struct file *f, bool exec, loff_t size)
 {
 	struct inode *inode = file_inode(f);
 	u32 flags = 0;
@@ -49,6 +49,11 @@ static u32 om_rfile_home_only(struct file *f, bool exec)
 
 	if (path_noexec(&f->f_path))
 		flags |= VIRTIO_OM_RFILE_F_NOEXEC;
+	if (size > OM_RFILE_MAX_SIZE)
+		flags |= VIRTIO_OM_RFILE_F_LARGE;
+	/* Exec opens only regular files; a mapping of a device is made at home. */
+	if (!S_ISREG(inode->i_mode))
+		return flags | VIRTIO_OM_RFILE_F_SPECIAL;
 	if (!exec)
 		return flags;
 	if ((inode->i_mode & S_ISUID) || ((inode->i_mode & (S_ISGID | 0010)) == (S_ISGID | 0010)))
@@ -76,9 +81,9 @@ static struct file *om_rfile_home_open(struct om_kcom_msg *msg,
 		if (!f)
 			return ERR_PTR(-EBADF);
 		/* What mmap() asks of a file for a private mapping. */
-		if (!(f->f_mode & FMODE_READ) || !S_ISREG(file_inode(f)->i_mode)) {
+		if (!(f->f_mode & FMODE_READ)) {
 			fput(f);
-			return ERR_PTR(!(f->f_mode & FMODE_READ) ? -EACCES : -ENODEV);
+			return ERR_PTR(-EACCES);
 		}
 		return f;
 	}
@@ -142,9 +147,7 @@ void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg)
 			info.ino = cpu_to_le64(st.ino);
 			info.mtime_ns = cpu_to_le64(timespec64_to_ns(&st.mtime));
 			info.ctime_ns = cpu_to_le64(timespec64_to_ns(&st.ctime));
-			info.flags = cpu_to_le32(om_rfile_home_only(f, exec));
-			if (st.size > OM_RFILE_MAX_SIZE)
-				err = -EFBIG;
+			info.flags = cpu_to_le32(om_rfile_home_only(f, exec, st.size));
 			info.name_len = cpu_to_le32(min_t(size_t, strlen(name), NAME_MAX));
 			kv[1] = (struct kvec){ (void *)name, le32_to_cpu(info.name_len) };
 			n = 2;
@@ -229,7 +232,12 @@ void om_rfile_home_close(struct om_proc *p, struct om_kcom_msg *msg)
 	if ((le32_to_cpu(c.flags) & VIRTIO_OM_RFILE_CLOSE_F_EXEC) && (p->rfile_exec & BIT(idx))) {
 		if (replace_mm_exe_file(current->mm, f))
 			pr_debug("omvm: pid %d: exe at home not replaced\n", p->home_pid);
-		do_close_on_exec(current->files);
+		/* As exec does: a table shared with another (CLONE_FILES) is copied first. */
+		if (!unshare_files())
+			do_close_on_exec(current->files);
+		else
+			pr_warn("omvm: pid %d: out of memory: close-on-exec files stay open at home\n",
+				p->home_pid);
 		set_task_comm(current, p->rfile_comm[idx]);
 	}
 	om_rfile_release(f, p->rfile_exec & BIT(idx));

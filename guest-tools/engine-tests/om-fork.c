@@ -26,70 +26,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "probe.h"
+#include "where.h"
 
 extern char **environ;
-
-static int where_write(pid_t pid, const char *s)
-{
-	char path[64];
-	int fd, err = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/hpc/where", (int)pid);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-/* Where pid runs, as home's /proc says ("home", or a node). */
-static void where_read(pid_t pid, char *buf, size_t size)
-{
-	char path[64];
-	int fd;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/hpc/where", (int)pid);
-	fd = open(path, O_RDONLY);
-	n = fd < 0 ? -1 : read(fd, buf, size - 1);
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	buf[strcspn(buf, "\n")] = '\0';
-}
-
-/* A counter of /proc/self/hpc/debug, 0 before the process has engine state. */
-static long debug_count(const char *key)
-{
-	char line[128], fmt[64];
-	long n = 0;
-	FILE *f = fopen("/proc/self/hpc/debug", "r");
-
-	if (!f)
-		return -1;
-	snprintf(fmt, sizeof(fmt), "%s: %%ld", key);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-/* Wall-clock seconds of computing, wherever it runs. */
-static void spin(double seconds)
-{
-	struct timespec a, b;
-	volatile unsigned long x = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	do {
-		for (int i = 0; i < 100000; i++)
-			x += i;
-		clock_gettime(CLOCK_MONOTONIC, &b);
-	} while (b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9 < seconds);
-}
 
 static volatile sig_atomic_t sigchld_seen;
 
@@ -157,25 +97,25 @@ static int test_away(const char *node, const char *other)
 	/* Limits travel with the process: children dump core wherever they run. */
 	setrlimit(RLIMIT_CORE, &core);
 	sigaction(SIGCHLD, &sa, NULL);
-	err = where_write(getpid(), node);
+	err = om_where_write(getpid(), node);
 	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	where_read(getpid(), now, sizeof(now));
+	om_where_now(getpid(), now, sizeof(now));
 	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
-	calls = debug_count("home_calls");
-	forks = debug_count("forks");
+	calls = om_debug_count(0, "home_calls");
+	forks = om_debug_count(0, "forks");
 
 	/* An exit code, the child's CPU time, and where it ran. */
 	c = fork();
 	if (!c) {
 		strcpy(shared, "child's");
-		spin(1.5);
+		om_spin(1.5);
 		_exit(strcmp(shared, "child's") ? 1 : 7);
 	}
 	CHECK(c > 0, "fork: %s", strerror(errno));
-	where_read(c, now, sizeof(now));
+	om_where_now(c, now, sizeof(now));
 	CHECK(!strcmp(now, node), "the child runs at %s, not %s", now, node);
 	printf("child %d born at %s\n", (int)c, now);
-	where_read(getpid(), now, sizeof(now));
+	om_where_now(getpid(), now, sizeof(now));
 	CHECK(!strcmp(now, node), "after fork the parent is at %s, not %s", now, node);
 	CHECK(wait4(c, &status, 0, &ru) == c, "wait4: %s", strerror(errno));
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "exit status %#x, not 7", status);
@@ -230,14 +170,14 @@ static int test_away(const char *node, const char *other)
 	/* A child moved on its own. */
 	c = fork();
 	if (!c) {
-		spin(4);
+		om_spin(4);
 		_exit(9);
 	}
 	usleep(300000);
-	err = where_write(c, other);
+	err = om_where_write(c, other);
 	CHECK(!err, "moving the child to %s: %s", other, strerror(-err));
 	for (int i = 0; i < 100; i++) {
-		where_read(c, now, sizeof(now));
+		om_where_now(c, now, sizeof(now));
 		if (!strcmp(now, other))
 			break;
 		usleep(50000);
@@ -265,19 +205,19 @@ static int test_away(const char *node, const char *other)
 	}
 	printf("vfork and posix_spawn: children exec'd, exit 5 and 6\n");
 
-	where_read(getpid(), now, sizeof(now));
+	om_where_now(getpid(), now, sizeof(now));
 	CHECK(!strcmp(now, node), "the parent ends at %s, not %s", now, node);
-	CHECK(debug_count("home_calls") == calls, "the parent went home %ld times for forks",
-	      debug_count("home_calls") - calls);
+	CHECK(om_debug_count(0, "home_calls") == calls, "the parent went home %ld times for forks",
+	      om_debug_count(0, "home_calls") - calls);
 	/*
 	 * Eight forks here: five children, the orphan maker (the grandchild is
 	 * its fork), the vfork'd and the spawned.
 	 */
-	CHECK(debug_count("forks") == forks + 8, "debug counts %ld forks here, not 8",
-	      debug_count("forks") - forks);
-	printf("forks away: %ld, home calls: %ld\n", debug_count("forks") - forks,
-	       debug_count("home_calls") - calls);
-	err = where_write(getpid(), "home");
+	CHECK(om_debug_count(0, "forks") == forks + 8, "debug counts %ld forks here, not 8",
+	      om_debug_count(0, "forks") - forks);
+	printf("forks away: %ld, home calls: %ld\n", om_debug_count(0, "forks") - forks,
+	       om_debug_count(0, "home_calls") - calls);
+	err = om_where_write(getpid(), "home");
 	CHECK(!err, "coming home: %s", strerror(-err));
 	return 0;
 }

@@ -29,38 +29,17 @@
 #include <unistd.h>
 
 #include "check.h"
-
-static int where_write(const char *s, size_t len)
-{
-	int fd = open("/proc/self/hpc/where", O_WRONLY), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, len) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static void where_read(char *buf, size_t size)
-{
-	int fd = open("/proc/self/hpc/where", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
-	buf[strcspn(buf, "\n")] = '\0';
-}
+#include "probe.h"
+#include "where.h"
 
 /* Move to node (or "home") and check we got there. */
 static void go(const char *node)
 {
 	char now[32];
-	int err = where_write(node, strlen(node));
+	int err = om_where_write(0, node);
 
 	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	where_read(now, sizeof(now));
+	om_where_now(0, now, sizeof(now));
 	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
 	printf("at %s\n", now);
 }
@@ -149,7 +128,7 @@ static int test_threads(void)
 	int fd, err;
 
 	CHECK(!pthread_create(&t, NULL, idle_thread, NULL), "pthread_create");
-	err = where_write("2", 1);
+	err = om_where_write(0, "2");
 	CHECK(err == -EBUSY, "moving a threaded process: %s", strerror(-err));
 	printf("where: %s\n", strerror(-err));
 	fd = open("/proc/self/hpc/stay", O_RDONLY);
@@ -173,12 +152,12 @@ static int test_badwhere(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		int err = where_write(bad[i].s, strlen(bad[i].s));
+		int err = om_where_write(0, bad[i].s);
 
 		CHECK(err == -bad[i].err, "'%s': %s, not %s", bad[i].s, strerror(-err),
 		      strerror(bad[i].err));
 		printf("'%s': %s\n", bad[i].s, strerror(-err));
-		where_read(now, sizeof(now));
+		om_where_now(0, now, sizeof(now));
 		CHECK(!strcmp(now, "home"), "after '%s' where is %s", bad[i].s, now);
 	}
 	return 0;
@@ -197,41 +176,6 @@ static int test_ids(const char *node)
 	return 0;
 }
 
-/*
- * A counter of /proc/self/hpc/debug (home_calls: round trips home for a
- * call; home_calls_kept: those after which it stayed home); 0 before the
- * process has engine state (never moved).
- */
-static long debug_count(const char *key)
-{
-	char line[128], fmt[64];
-	long n = 0;
-	FILE *f = fopen("/proc/self/hpc/debug", "r");
-
-	if (!f)
-		return -1;
-	snprintf(fmt, sizeof(fmt), "%s: %%ld", key);
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, fmt, &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
-/* Wall-clock seconds of computing, wherever it runs (the clock continues). */
-static void spin(double seconds)
-{
-	struct timespec a, b;
-	volatile unsigned long x = 0;
-
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	do {
-		for (int i = 0; i < 100000; i++)
-			x += i;
-		clock_gettime(CLOCK_MONOTONIC, &b);
-	} while (b.tv_sec - a.tv_sec + (b.tv_nsec - a.tv_nsec) / 1e9 < seconds);
-}
-
 /* A call that runs only at home: the size of home's kernel log buffer. */
 static long home_call(void)
 {
@@ -245,44 +189,39 @@ static int test_homecall(const char *node)
 	char now[32];
 	long up;
 
-	long calls = debug_count("home_calls"), kept = debug_count("home_calls_kept");
+	long calls = om_debug_count(0, "home_calls");
+	long kept = om_debug_count(0, "home_calls_kept");
 
 	go(node);
 	/* Away long enough (ten moves' time and more) for a round trip to pay. */
-	spin(4);
+	om_spin(4);
 	up = home_call();
 	CHECK(up > 0, "syslog: %s", strerror((int)-up));
-	where_read(now, sizeof(now));
+	om_where_now(0, now, sizeof(now));
 	CHECK(!strcmp(now, node), "after the call at home the parent is back at %s: %s", node, now);
-	CHECK(debug_count("home_calls") == calls + 1 && debug_count("home_calls_kept") == kept,
+	CHECK(om_debug_count(0, "home_calls") == calls + 1 &&
+	      om_debug_count(0, "home_calls_kept") == kept,
 	      "debug counts one round trip home for a call: %ld (was %ld), %ld kept home (was %ld)",
-	      debug_count("home_calls"), calls, debug_count("home_calls_kept"), kept);
-	CHECK(debug_count("last_home_call") == SYS_syslog, "last_home_call %ld, not syslog",
-	      debug_count("last_home_call"));
+	      om_debug_count(0, "home_calls"), calls, om_debug_count(0, "home_calls_kept"), kept);
+	CHECK(om_debug_count(0, "last_home_call") == SYS_syslog, "last_home_call %ld, not syslog",
+	      om_debug_count(0, "last_home_call"));
 	printf("syslog at home (a %ld-byte log), back at %s\n", up, now);
 	/* At once again: too short a stay for the round trip to pay, it stays home. */
 	up = home_call();
 	CHECK(up > 0, "syslog: %s", strerror((int)-up));
-	where_read(now, sizeof(now));
+	om_where_now(0, now, sizeof(now));
 	CHECK(!strcmp(now, "home"), "calling again at once, it stays home: %s", now);
-	CHECK(debug_count("home_calls") == calls + 2 && debug_count("home_calls_kept") == kept + 1,
+	CHECK(om_debug_count(0, "home_calls") == calls + 2 &&
+	      om_debug_count(0, "home_calls_kept") == kept + 1,
 	      "debug counts it kept home: %ld calls (was %ld), %ld kept (was %ld)",
-	      debug_count("home_calls"), calls, debug_count("home_calls_kept"), kept);
+	      om_debug_count(0, "home_calls"), calls, om_debug_count(0, "home_calls_kept"), kept);
 	printf("called again at once: stays %s\n", now);
 	return 0;
 }
 
 static unsigned long long last_error(void)
 {
-	char buf[1024] = "", *at;
-	int fd = open("/proc/self/hpc/debug", O_RDONLY);
-
-	if (fd >= 0) {
-		(void)!read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	at = strstr(buf, "last_error: ");
-	return at ? (unsigned long long)-atoll(at + 12) : 0;
+	return (unsigned long long)-om_debug_count(0, "last_error");
 }
 
 /* MIB MiB of a known pattern, then a move to NODE asked: NULL if no memory. */
@@ -298,7 +237,7 @@ static unsigned long long *mem_moving(const char *node, long mib)
 	for (i = 0; i < len / 8; i++)
 		mem[i] = i ^ 0x5a5a5a5a5a5a5a5aull;
 	printf("moving %ld MiB to node %s\n", mib, node);
-	err = where_write(node, strlen(node));
+	err = om_where_write(0, node);
 	CHECK(!err, "write %s: %s", node, strerror(-err));
 	return mem;
 }
@@ -323,7 +262,7 @@ static int test_vanish(const char *node, long mib)
 	if (!mem)
 		return 0;
 	/* Here once the move is over, whatever its outcome. */
-	where_read(now, sizeof(now));
+	om_where_now(0, now, sizeof(now));
 	CHECK(!strcmp(now, "home"), "where says %s after the destination died", now);
 	printf("still at %s, the move failed with: %s\n", now, strerror((int)last_error()));
 	CHECK(last_error() != 0, "the failed move left no error");
@@ -340,7 +279,7 @@ static int test_relay(const char *node, long mib)
 	if (!mem)
 		return 0;
 	/* Here once the move is over: done, or taken back. */
-	where_read(now, sizeof(now));
+	om_where_now(0, now, sizeof(now));
 	printf("after the relay's restart: at %s (%s)\n", now,
 	       last_error() ? strerror((int)last_error()) : "moved");
 	CHECK(!strcmp(now, node) || (!strcmp(now, "home") && last_error()),

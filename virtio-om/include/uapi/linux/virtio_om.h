@@ -576,7 +576,9 @@ struct virtio_om_rfile_open {
 #define VIRTIO_OM_RFILE_F_CAPS	 0x2u /* file capabilities */
 #define VIRTIO_OM_RFILE_F_SCRIPT 0x4u /* begins with #!: its interpreter reads it by path */
 #define VIRTIO_OM_RFILE_F_NOEXEC 0x8u /* on a noexec mount */
-#define VIRTIO_OM_RFILE_F_HOME	 0xfu
+#define VIRTIO_OM_RFILE_F_LARGE	 0x10u /* over 1 GiB: not copied */
+#define VIRTIO_OM_RFILE_F_SPECIAL 0x20u /* not a regular file (a device to map) */
+#define VIRTIO_OM_RFILE_F_HOME	 0x3fu
 
 struct virtio_om_rfile_info {
 	__le32 error;	 /* 0, or a positive errno (the open's) */
