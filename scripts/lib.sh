@@ -81,8 +81,10 @@ om_open_tree() {
 
 # The QEMU source package the build uses (QEMU and omhostd's libvhost-user),
 # pinned: its version and its .dsc's SHA-256 (which pins every file the .dsc
-# names, checked by dpkg-source). When Debian moves on, update both here.
-OM_QEMU_VERSION=7.2+dfsg-7+deb12u18
+# names, checked by dpkg-source). The version with its epoch, as apt knows it
+# (without, apt finds none: only a cache made before hid that). When Debian
+# moves on, update both here.
+OM_QEMU_VERSION=1:7.2+dfsg-7+deb12u18
 OM_QEMU_DSC_SHA256=6b6bd27b947ec89e40a1d6b26d9c9f3c698ca691da13163e0483f6061bbb20b3
 
 # om_qemu_dsc_name: the pinned QEMU source package's .dsc.
