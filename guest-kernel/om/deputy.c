@@ -269,6 +269,9 @@ void om_deputy_forward_signals(struct om_proc *p)
 		/* Counted before it leaves: a STOPPED that crosses it is stale (jobctl.c). */
 		if (sig == SIGCONT)
 			atomic_inc(&p->conts);
+		/* Sent to a node the move may still be taken back from (hop.c). */
+		if (p->prev_peer && om_hop_keep_signal(p, &info))
+			send_sig(SIGKILL, current, 1);
 		om_send_signal(p, &info);
 	}
 }
@@ -402,7 +405,7 @@ static void om_home_for_call(struct om_proc *p, u32 from)
 
 static bool om_deputy_woken(struct om_proc *p)
 {
-	return om_proc_ready(p) || signal_pending(current);
+	return om_proc_ready(p) || signal_pending(current) || om_hop_lost_pending(p);
 }
 
 /**
@@ -447,6 +450,7 @@ u32 om_deputy_run(struct om_proc *p)
 		om_deputy_forward_signals(p);
 		if (fatal_signal_pending(current))
 			do_group_exit(SIGKILL);
+		om_hop_settle(p);
 		if (p->gone) {
 			p->silent = true;
 			do_group_exit(SIGKILL);
@@ -462,6 +466,17 @@ u32 om_deputy_run(struct om_proc *p)
 		if (om_hop_hold(p, msg))
 			continue;
 		h = om_kcom_msg_hdr(msg);
+		/*
+		 * Queued before its node stopped being the process's (a move
+		 * taken back, its copy ended): not the process's to run.
+		 */
+		if (h->src_node != p->peer_node && h->src_node != p->prev_peer &&
+		    h->type != VIRTIO_OM_T_HANDOVER) {
+			atomic64_inc(&p->stats.stale_dropped);
+			om_reply_error(h, -ESRCH);
+			om_kcom_msg_free(msg);
+			continue;
+		}
 		switch (h->type) {
 		case VIRTIO_OM_T_SYSCALL:
 			om_deputy_syscall(p, msg);

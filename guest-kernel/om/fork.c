@@ -92,7 +92,11 @@ static int om_deputy_child(void *arg)
 	om_move_on(cp, om_deputy_run(cp));
 	cp->resume_ax = current_pt_regs()->ax;
 	init_task_work(&cp->resume_work, om_child_home_resume);
-	if (task_work_add(current, &cp->resume_work, TWA_RESUME))
+	/*
+	 * As a signal: get_signal() runs it first, so a call the process was
+	 * in restarts (or a handler's frame saves ax) as after any homecoming.
+	 */
+	if (task_work_add(current, &cp->resume_work, TWA_SIGNAL))
 		do_exit(SIGKILL);
 	return 0;
 }

@@ -148,6 +148,121 @@ void om_hop_drop_held(struct om_proc *p)
 	}
 }
 
+/* A signal the deputy sent the new node while the move may be taken back. */
+struct om_hop_signal {
+	struct list_head list;
+	kernel_siginfo_t info;
+};
+
+/**
+ * om_hop_keep_signal() - keep a signal sent to the new node until the move is over
+ * @p: the deputy's half, between a handover and its end
+ * @info: the signal
+ *
+ * If the move is taken back, the copy it went to is ended: the process, at
+ * the old node again, must have it still (om_hop_signals_over()).
+ *
+ * Return: 0, or -ENOMEM (a signal would be lost: the caller ends the process).
+ */
+int om_hop_keep_signal(struct om_proc *p, const kernel_siginfo_t *info)
+{
+	struct om_hop_signal *s = kmalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return -ENOMEM;
+	s->info = *info;
+	list_add_tail(&s->list, &p->hop_sigs);
+	return 0;
+}
+
+/* The move is over (@resend false) or taken back (@resend: to the old node, now the peer). */
+void om_hop_signals_over(struct om_proc *p, bool resend)
+{
+	struct om_hop_signal *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, &p->hop_sigs, list) {
+		if (resend)
+			om_send_signal(p, &s->info);
+		list_del(&s->list);
+		kfree(s);
+	}
+}
+
+/**
+ * om_hop_note_lost() - a node went down: is it one of a move between nodes away?
+ * @p: a deputy's half
+ * @node: the node that went down
+ *
+ * Context: the node event notifier. Only the deputy changes its peers, so
+ * the deputy settles it (om_hop_settle()), in order with the HANDOVERs it
+ * serves: done here, a loss racing F_DONE could leave it serving a node
+ * that is gone.
+ *
+ * Return: true if noted (the deputy is woken); false if no such move runs.
+ */
+bool om_hop_note_lost(struct om_proc *p, u32 node)
+{
+	bool noted = false;
+
+	spin_lock(&p->lock);
+	if (READ_ONCE(p->prev_peer) &&
+	    (READ_ONCE(p->peer_node) == node || READ_ONCE(p->prev_peer) == node)) {
+		if (!p->hop_lost[0] || p->hop_lost[0] == node)
+			p->hop_lost[0] = node;
+		else
+			p->hop_lost[1] = node;
+		noted = true;
+	}
+	spin_unlock(&p->lock);
+	if (noted)
+		wake_up(&p->wait);
+	return noted;
+}
+
+bool om_hop_lost_pending(struct om_proc *p)
+{
+	return READ_ONCE(p->hop_lost[0]);
+}
+
+/**
+ * om_hop_settle() - the deputy settles the nodes of a move that went down
+ * @p: the deputy's half
+ *
+ * The new node lost: the process is still the old one's (what the new one
+ * sent was its copy's, dropped). The old one lost: the process is at the
+ * new one (what it sent is let in). With the move over meanwhile, the
+ * process's node lost is the process lost.
+ */
+void om_hop_settle(struct om_proc *p)
+{
+	u32 lost[ARRAY_SIZE(p->hop_lost)];
+	unsigned int i;
+
+	spin_lock(&p->lock);
+	memcpy(lost, p->hop_lost, sizeof(lost));
+	memset(p->hop_lost, 0, sizeof(p->hop_lost));
+	spin_unlock(&p->lock);
+	for (i = 0; i < ARRAY_SIZE(lost) && lost[i]; i++) {
+		if (p->prev_peer && lost[i] == p->peer_node) {
+			om_proc_set_peers(p, p->prev_peer, 0);
+			om_hop_drop_held(p);
+			om_hop_signals_over(p, true);
+		} else if (p->prev_peer && lost[i] == p->prev_peer) {
+			om_proc_set_peers(p, p->peer_node, 0);
+			om_hop_release_held(p);
+			om_hop_signals_over(p, false);
+		} else if (lost[i] == p->peer_node) {
+			pr_info("omvm: pid %d (home node %u) killed: node %u, where its process was, went down\n",
+				p->home_pid, p->home_node, lost[i]);
+			spin_lock(&p->lock);
+			p->gone = true;
+			p->silent = true;
+			p->last_error = -EHOSTDOWN;
+			spin_unlock(&p->lock);
+		}
+	}
+}
+
 static void om_deputy_handover_reply(struct om_proc *p, const struct om_kcom_hdr *h, int err)
 {
 	struct virtio_om_mig_ack ack = { .error = cpu_to_le32(-err) };
@@ -189,6 +304,7 @@ void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg)
 		if (from == p->prev_peer && node == p->peer_node) {
 			om_proc_set_peers(p, node, 0);
 			om_hop_release_held(p);
+			om_hop_signals_over(p, false);
 		} else if (from == p->peer_node && node != from) {
 			/* It ran at @node, which went down before this came: lost with it. */
 			pr_info("omvm: pid %d killed: node %u, where it had just moved, went down\n",
@@ -210,6 +326,8 @@ void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg)
 			om_send_kill(p, VIRTIO_OM_KILL_NO_DEPUTY);
 			om_proc_set_peers(p, from, 0);
 			om_hop_drop_held(p);
+			/* What the copy was sent, the process has not had. */
+			om_hop_signals_over(p, true);
 		} else if (from != p->peer_node) {
 			err = -EPERM;
 		}

@@ -77,6 +77,9 @@ int om_reply_error(const struct om_kcom_hdr *req, int err)
 		.nr_kvec = 1,
 	};
 
+	/* An answer is never answered: two halves gone would echo for ever. */
+	if (req->flags & VIRTIO_OM_F_REPLY)
+		return 0;
 	switch (req->type) {
 	case VIRTIO_OM_T_MIG_SYNC:
 	case VIRTIO_OM_T_MIG_COMMIT:
@@ -275,10 +278,10 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		return;
 	}
 	if (!p) {
+		/* A request to a deputy gone is answered too: its sender waits. */
 		if (to_deputy)
 			om_kill_orphan(hdr);
-		else
-			om_reply_error(hdr, -ESRCH);
+		om_reply_error(hdr, -ESRCH);
 		om_kcom_msg_free(msg);
 		return;
 	}
@@ -345,21 +348,12 @@ static void om_node_lost(struct om_proc *p, void *arg)
 {
 	u32 node = *(u32 *)arg;
 
-	/* A move between two nodes away not yet over: the process is at the other (hop.c). */
-	if (p->role == OM_DEPUTY && READ_ONCE(p->prev_peer) &&
-	    (p->peer_node == node || p->prev_peer == node)) {
-		bool new_lost = p->peer_node == node;
-
-		om_proc_set_peers(p, new_lost ? p->prev_peer : p->peer_node, 0);
-		/* What the new node sent was its copy's if it is gone, else the process's. */
-		if (new_lost)
-			om_hop_drop_held(p);
-		else
-			om_hop_release_held(p);
-		wake_up(&p->wait);
+	/* A move between two nodes away not yet over: the deputy settles it (hop.c). */
+	if (p->role == OM_DEPUTY && om_hop_note_lost(p, node))
 		return;
-	}
-	if (p->peer_node != node || (p->role != OM_REMOTE && p->role != OM_DEPUTY))
+	/* A remote is lost with its home too (it came from a node away). */
+	if (!(p->role == OM_DEPUTY && p->peer_node == node) &&
+	    !(p->role == OM_REMOTE && (p->peer_node == node || p->home_node == node)))
 		return;
 	/*
 	 * Arriving from a node away that went down, it is lost with it: its
@@ -384,7 +378,7 @@ static void om_node_lost(struct om_proc *p, void *arg)
 	 */
 	pr_info("omvm: pid %d (home node %u) killed: node %u, where its %s was, went down\n",
 		p->home_pid, p->home_node, node,
-		p->role == OM_REMOTE ? "deputy" : "process");
+		p->role == OM_DEPUTY ? "process" : node == p->home_node ? "deputy" : "sender");
 	if (p->task)
 		send_sig(SIGKILL, p->task, 1);
 	wake_up(&p->wait);

@@ -54,6 +54,7 @@ struct om_stats {
 	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
 	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
 	atomic64_t forks;	   /* children born away (remote: here; deputy: their deputies) */
+	atomic64_t stale_dropped;  /* deputy: messages of a copy no longer the process's */
 };
 
 /**
@@ -70,6 +71,10 @@ struct om_stats {
  *	while the move runs (its messages go there, not home)
  * @hop_held: a deputy: what the process's new node sent before the move
  *	between two nodes away was over, held until it is (under @lock)
+ * @hop_lost: a deputy: nodes of such a move that went down, for the deputy
+ *	itself to settle (om_hop_settle(); under @lock)
+ * @hop_sigs: a deputy: the signals it sent the new node during such a move,
+ *	sent to the old one again if the move is taken back (deputy only)
  * @target: a move asked through /proc (0: none; home node: come home)
  * @then_node: deputy: where to go once the process is back
  * @last_error: the last move's outcome (0 or -errno), for debug and tools
@@ -129,6 +134,8 @@ struct om_stats {
  *	(rfile_home.c; index + 1 is the handle)
  * @rfile_exec: which of @rfiles were opened as programs (exec's write hold)
  * @rfile_comm: and the name exec would give the process for each
+ * @exec_copy: a remote: the program its execve() runs, until exec opens it
+ *	(om_rfile_exec_file())
  */
 struct om_proc {
 	refcount_t ref;
@@ -140,6 +147,8 @@ struct om_proc {
 	u32 prev_peer;
 	u32 hop_to;
 	struct list_head hop_held;
+	u32 hop_lost[2];
+	struct list_head hop_sigs;
 	u32 target;
 	u32 then_node;
 	int last_error;
@@ -194,6 +203,7 @@ struct om_proc {
 	struct file *rfiles[OM_RFILES];
 	unsigned long rfile_exec;
 	char rfile_comm[OM_RFILES][TASK_COMM_LEN];
+	struct file *exec_copy;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -330,8 +340,13 @@ int om_move_away(struct om_proc *p, u32 dest);
 int om_handover(struct om_proc *p, u32 node, u32 flags, int error);
 void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg);
 bool om_hop_hold(struct om_proc *p, struct om_kcom_msg *msg);
+bool om_hop_note_lost(struct om_proc *p, u32 node);
+bool om_hop_lost_pending(struct om_proc *p);
+void om_hop_settle(struct om_proc *p);
 void om_hop_drop_held(struct om_proc *p);
 void om_hop_release_held(struct om_proc *p);
+int om_hop_keep_signal(struct om_proc *p, const kernel_siginfo_t *info);
+void om_hop_signals_over(struct om_proc *p, bool resend);
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);

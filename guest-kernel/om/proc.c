@@ -211,7 +211,8 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 	seq_printf(m, "home_calls: %lld\nhome_calls_kept: %lld\nlast_home_call: %ld\n",
 		   atomic64_read(&p->stats.home_calls), atomic64_read(&p->stats.home_calls_kept),
 		   p->last_home_call);
-	seq_printf(m, "forks: %lld\n", atomic64_read(&p->stats.forks));
+	seq_printf(m, "forks: %lld\nstale_dropped: %lld\n", atomic64_read(&p->stats.forks),
+		   atomic64_read(&p->stats.stale_dropped));
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

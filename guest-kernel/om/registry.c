@@ -53,6 +53,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	spin_lock_init(&p->lock);
 	INIT_LIST_HEAD(&p->inbox);
 	INIT_LIST_HEAD(&p->hop_held);
+	INIT_LIST_HEAD(&p->hop_sigs);
 	xa_init(&p->fetched);
 	init_waitqueue_head(&p->wait);
 	INIT_HLIST_NODE(&p->node_by_task);
@@ -69,6 +70,7 @@ void om_proc_put(struct om_proc *p)
 		return;
 	om_proc_drain(p);
 	om_hop_drop_held(p);
+	om_hop_signals_over(p, false);
 	om_rfile_home_close_all(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);

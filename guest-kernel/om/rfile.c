@@ -9,19 +9,23 @@
  * version. A file home changes is a new version, fetched again; a copy no
  * one maps may be dropped to keep the cache within its bound.
  *
- * Exec runs here on the copy: execveat() of it, so every rule of exec
- * holds; the deputy then does at home what exec does there (rfile_home.c).
+ * Exec runs here on the copy: execve() of the caller's path, which opens
+ * the copy (core patch 0012), so every rule of exec holds and the new
+ * program is named as at home; the deputy then does at home what exec
+ * does there (rfile_home.c).
  * What must run at home goes home for the call: set-id programs, file
  * capabilities, #! scripts, files on noexec mounts, shared mappings, and
  * the exec of a caller whose credentials exec would change.
  */
 #include <linux/binfmts.h>
+#include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
+#include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/ptrace.h>
@@ -40,13 +44,19 @@
 struct om_rfile {
 	struct hlist_node hash;
 	struct list_head lru;	/* most recently used first */
+	struct kref ref;	/* the cache's while listed, and each waiter's */
+	struct completion filled; /* its fetch is over: @file set, or @err */
+	int err;
 	u32 node;
 	u64 dev, ino, size;
 	s64 mtime_ns, ctime_ns;
-	struct file *file;	/* the copy: a shmem file, filled */
+	struct file *file;	/* the copy: a shmem file, filled (NULL while it fills) */
 };
 
-/* The cache of copies; one fetch at a time fills it (om_rfile_lock). */
+/*
+ * The cache of copies, under om_rfile_lock; a copy fills without it, so
+ * one slow fetch holds up only those that want the same version.
+ */
 static DEFINE_MUTEX(om_rfile_lock);
 static DEFINE_HASHTABLE(om_rfiles, 6);
 static LIST_HEAD(om_rfile_lru);
@@ -86,17 +96,26 @@ static bool om_rfile_same(const struct om_rfile *r, u32 node, const struct virti
 	       r->ctime_ns == (s64)le64_to_cpu(i->ctime_ns);
 }
 
-static void om_rfile_drop(struct om_rfile *r)
+static void om_rfile_free(struct kref *ref)
+{
+	struct om_rfile *r = container_of(ref, struct om_rfile, ref);
+
+	/* Mappings and programs of it keep their own references. */
+	if (r->file)
+		fput(r->file);
+	kfree(r);
+}
+
+/* Off the cache (under om_rfile_lock); freed with its last waiter. */
+static void om_rfile_unlist(struct om_rfile *r)
 {
 	hash_del(&r->hash);
 	list_del(&r->lru);
 	om_rfile_bytes -= r->size;
-	/* Mappings and programs of it keep their own references. */
-	fput(r->file);
-	kfree(r);
+	kref_put(&r->ref, om_rfile_free);
 }
 
-/* Make room for @size more bytes: the least recently used copies go. */
+/* Make room for @size more bytes: the least recently used copies go, not one that fills. */
 static void om_rfile_make_room(u64 size)
 {
 	struct om_rfile *r, *tmp;
@@ -104,7 +123,8 @@ static void om_rfile_make_room(u64 size)
 	list_for_each_entry_safe_reverse(r, tmp, &om_rfile_lru, lru) {
 		if (om_rfile_bytes + size <= om_rfile_cache_max())
 			break;
-		om_rfile_drop(r);
+		if (r->file)
+			om_rfile_unlist(r);
 	}
 }
 
@@ -145,32 +165,37 @@ static int om_rfile_fetch(struct om_proc *p, __le32 handle, struct file *copy, u
 	return err;
 }
 
-/* The copy of the file home described in @info: found, or fetched now. */
-static struct file *om_rfile_copy(struct om_proc *p, const struct virtio_om_rfile_info *info,
+/*
+ * Wait for the copy another process fills. NULL: its fetch failed (the
+ * caller tries itself: the failure may have been that process's, a signal).
+ */
+static struct file *om_rfile_wait(struct om_rfile *r)
+{
+	struct file *copy = NULL;
+	int err = wait_for_completion_killable(&r->filled);
+
+	if (!err && r->file)
+		copy = get_file(r->file);
+	kref_put(&r->ref, om_rfile_free);
+	if (err)
+		return ERR_PTR(-EINTR);
+	if (copy)
+		atomic64_inc(&om_rfile_hits);
+	return copy;
+}
+
+/*
+ * Fill @r, listed already, with the file the deputy holds; -errno unlists
+ * it. Takes the caller's reference to @r.
+ */
+static struct file *om_rfile_fill(struct om_proc *p, struct om_rfile *r, __le32 handle,
 				  const char *name)
 {
-	u32 key = om_rfile_key(p->home_node, info);
-	u64 size = le64_to_cpu(info->size);
-	struct om_rfile *r;
-	struct file *copy;
-	int err;
+	struct file *copy = shmem_kernel_file_setup(name, r->size, VM_NORESERVE);
+	int err = PTR_ERR_OR_ZERO(copy);
 
-	if (mutex_lock_killable(&om_rfile_lock))
-		return ERR_PTR(-EINTR);
-	hash_for_each_possible(om_rfiles, r, hash, key) {
-		if (om_rfile_same(r, p->home_node, info)) {
-			list_move(&r->lru, &om_rfile_lru);
-			copy = get_file(r->file);
-			mutex_unlock(&om_rfile_lock);
-			atomic64_inc(&om_rfile_hits);
-			return copy;
-		}
-	}
-	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	copy = shmem_kernel_file_setup(name, size, VM_NORESERVE);
-	err = !r ? -ENOMEM : PTR_ERR_OR_ZERO(copy);
 	if (!err)
-		err = om_rfile_fetch(p, info->handle, copy, size);
+		err = om_rfile_fetch(p, handle, copy, r->size);
 	/*
 	 * Filled, it is home's file as it is: no one writes it again, root
 	 * included (reopened through /proc/PID/fd or /proc/PID/exe, a copy
@@ -180,27 +205,73 @@ static struct file *om_rfile_copy(struct om_proc *p, const struct virtio_om_rfil
 	if (!err)
 		SHMEM_I(file_inode(copy))->seals |= F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
 						     F_SEAL_WRITE;
+	mutex_lock(&om_rfile_lock);
 	if (err) {
-		mutex_unlock(&om_rfile_lock);
+		r->err = err;
+		om_rfile_unlist(r);
+	} else {
+		r->file = get_file(copy);
+	}
+	mutex_unlock(&om_rfile_lock);
+	complete_all(&r->filled);
+	kref_put(&r->ref, om_rfile_free);
+	if (err) {
 		if (!IS_ERR(copy))
 			fput(copy);
-		kfree(r);
 		return ERR_PTR(err);
 	}
+	atomic64_inc(&om_rfile_fetched);
+	return copy;
+}
+
+/* The copy of the file home described in @info: found, or fetched now. */
+static struct file *om_rfile_copy(struct om_proc *p, const struct virtio_om_rfile_info *info,
+				  const char *name)
+{
+	u32 key = om_rfile_key(p->home_node, info);
+	struct om_rfile *r;
+	struct file *copy;
+
+again:
+	if (mutex_lock_killable(&om_rfile_lock))
+		return ERR_PTR(-EINTR);
+	hash_for_each_possible(om_rfiles, r, hash, key) {
+		if (!om_rfile_same(r, p->home_node, info))
+			continue;
+		list_move(&r->lru, &om_rfile_lru);
+		if (r->file) {
+			copy = get_file(r->file);
+			mutex_unlock(&om_rfile_lock);
+			atomic64_inc(&om_rfile_hits);
+			return copy;
+		}
+		kref_get(&r->ref);
+		mutex_unlock(&om_rfile_lock);
+		copy = om_rfile_wait(r);
+		if (!copy)
+			goto again;
+		return copy;
+	}
+	r = kzalloc(sizeof(*r), GFP_KERNEL);
+	if (!r) {
+		mutex_unlock(&om_rfile_lock);
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_init(&r->ref);
+	init_completion(&r->filled);
 	r->node = p->home_node;
 	r->dev = le64_to_cpu(info->dev);
 	r->ino = le64_to_cpu(info->ino);
-	r->size = size;
+	r->size = le64_to_cpu(info->size);
 	r->mtime_ns = le64_to_cpu(info->mtime_ns);
 	r->ctime_ns = le64_to_cpu(info->ctime_ns);
-	r->file = copy;
-	om_rfile_make_room(size);
+	om_rfile_make_room(r->size);
 	hash_add(om_rfiles, &r->hash, key);
 	list_add(&r->lru, &om_rfile_lru);
-	om_rfile_bytes += size;
+	om_rfile_bytes += r->size;
+	kref_get(&r->ref); /* the filler's */
 	mutex_unlock(&om_rfile_lock);
-	atomic64_inc(&om_rfile_fetched);
-	return get_file(copy);
+	return om_rfile_fill(p, r, info->handle, name);
 }
 
 static void om_rfile_close(struct om_proc *p, __le32 handle, u32 flags)
@@ -258,6 +329,20 @@ static struct file *om_rfile_get(struct om_proc *p, u32 kind, int fd, const char
 	return copy;
 }
 
+/* A copy opened as exec opens a program (do_open_execat()); takes @copy's reference. */
+static struct file *om_rfile_open_copy(struct file *copy)
+{
+	struct file *f = dentry_open(&copy->f_path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC,
+				     current_cred());
+
+	fput(copy);
+	if (!IS_ERR(f) && exe_file_deny_write_access(f)) {
+		fput(f);
+		f = ERR_PTR(-ETXTBSY);
+	}
+	return f;
+}
+
 /**
  * om_rfile_open_exec() - open_exec() for a process away: its program's
  *	interpreter (an ELF's PT_INTERP), from home
@@ -270,7 +355,7 @@ static struct file *om_rfile_get(struct om_proc *p, u32 kind, int fd, const char
 struct file *om_rfile_open_exec(const char *name)
 {
 	struct om_proc *p = om_proc_of_task(current);
-	struct file *copy, *f;
+	struct file *copy;
 	__le32 handle = 0;
 
 	if (!p)
@@ -283,13 +368,32 @@ struct file *om_rfile_open_exec(const char *name)
 		/* One that must be used at home cannot be, from the middle of an exec. */
 		return PTR_ERR(copy) == -EXDEV ? ERR_PTR(-EACCES) : copy;
 	om_rfile_close(p, handle, 0);
-	f = dentry_open(&copy->f_path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC, current_cred());
-	fput(copy);
-	if (!IS_ERR(f) && exe_file_deny_write_access(f)) {
-		fput(f);
-		f = ERR_PTR(-ETXTBSY);
+	return om_rfile_open_copy(copy);
+}
+
+/**
+ * om_rfile_exec_file() - the program a process away's execve() runs (alloc_bprm())
+ *
+ * om_rfile_exec() fetched it and runs execve() with the caller's own path,
+ * so the exec names it as at home (AT_EXECFN, the name it takes).
+ *
+ * Return: NULL if the current task execs no such program; else it, opened
+ * as exec opens a program, or an ERR_PTR.
+ */
+struct file *om_rfile_exec_file(void)
+{
+	struct om_proc *p = om_proc_of_task(current);
+	struct file *copy = NULL;
+
+	if (!p)
+		return NULL;
+	/* Only the task itself sets and takes it. */
+	if (p->role == OM_REMOTE) {
+		copy = p->exec_copy;
+		p->exec_copy = NULL;
 	}
-	return f;
+	om_proc_put(p);
+	return copy ? om_rfile_open_copy(copy) : NULL;
 }
 
 /*
@@ -327,12 +431,10 @@ static bool om_exec_keeps_creds(const struct cred *c)
 long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long args[6])
 {
 	const char __user *upath = (const char __user *)args[0];
-	unsigned long run[6] = { 0, 0, args[1], args[2], AT_EMPTY_PATH, 0 };
 	struct file *copy;
 	__le32 handle = 0;
 	char *path;
 	long len, ret;
-	int fd;
 
 	if (!om_exec_keeps_creds(current_cred()))
 		return -EXDEV;
@@ -348,24 +450,19 @@ long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long 
 	kfree(path);
 	if (ret)
 		return ret;
-	/* The copy as a descriptor of this task here (no file of the process's). */
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		fput(copy);
-		om_rfile_close(p, handle, 0);
-		return fd;
+	/* execve() itself, which opens the copy for this path (om_rfile_exec_file()). */
+	p->exec_copy = copy;
+	ret = om_arch_syscall_run(regs, __NR_execve, args);
+	if (p->exec_copy) {
+		/* Failed before it opened the program (-EAGAIN for RLIMIT_NPROC, say). */
+		fput(p->exec_copy);
+		p->exec_copy = NULL;
 	}
-	fd_install(fd, copy);
-	/* execveat(fd, "", argv, envp, AT_EMPTY_PATH): "" is the path's own NUL. */
-	run[0] = fd;
-	run[1] = (unsigned long)(upath + len);
-	ret = om_arch_syscall_run(regs, __NR_execveat, run);
 	if (ret) {
-		close_fd(fd);
 		om_rfile_close(p, handle, 0);
 		return ret;
 	}
-	/* The new program runs (its close-on-exec closed fd): home does exec's part. */
+	/* The new program runs: home does exec's part. */
 	om_rfile_close(p, handle, VIRTIO_OM_RFILE_CLOSE_F_EXEC);
 	atomic64_inc(&om_node_stats.execs);
 	return 0;

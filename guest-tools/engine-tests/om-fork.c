@@ -6,10 +6,12 @@
  * that everything a parent sees of its children is as on one machine:
  * exit codes, death by a signal with the core-dump flag, SIGCHLD, CPU time
  * in wait4's usage, memory copied not shared, an orphan's new parent, a
- * child moved on its own to OTHER, vfork and posix_spawn (clone3) with an
- * exec away.
+ * child moved on its own to OTHER, a child brought home asleep (its sleep
+ * goes on), vfork and posix_spawn (clone3) with an exec away, and
+ * a program exec'd away named as at home (AT_EXECFN, its name, its exe).
  *
  *   om-fork away NODE OTHER
+ *   om-fork named PATH      (exec'd by the above)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -187,6 +191,42 @@ static int test_away(const char *node, const char *other)
 	CHECK(waitpid(c, &status, 0) == c && WIFEXITED(status) && WEXITSTATUS(status) == 9,
 	      "the moved child: status %#x", status);
 
+	/*
+	 * A child brought home while it sleeps (nanosleep, run where it is):
+	 * its sleep goes on at home, restarted as after any move, and lasts
+	 * what it asked (its first homecoming is its deputy's first return).
+	 */
+	{
+		struct timespec t0, t1;
+
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		c = fork();
+		if (!c) {
+			struct timespec nap = { 2, 0 };
+			int r = nanosleep(&nap, NULL);
+
+			if (r)
+				printf("the child's nanosleep: %d, errno %d\n", r, errno);
+			_exit(r ? 1 : 10);
+		}
+		usleep(500000);
+		err = om_where_write(c, "home");
+		CHECK(!err, "bringing the child home: %s", strerror(-err));
+		for (int i = 0; i < 100; i++) {
+			om_where_now(c, now, sizeof(now));
+			if (!strcmp(now, "home"))
+				break;
+			usleep(20000);
+		}
+		CHECK(!strcmp(now, "home"), "the child came home, where says %s", now);
+		CHECK(waitpid(c, &status, 0) == c && WIFEXITED(status) && WEXITSTATUS(status) == 10,
+		      "the child brought home asleep: status %#x", status);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		CHECK(t1.tv_sec - t0.tv_sec >= 2, "its 2 s sleep ended after %ld s",
+		      (long)(t1.tv_sec - t0.tv_sec));
+		printf("a child brought home asleep: its sleep goes on at home\n");
+	}
+
 	/* vfork, and posix_spawn (glibc's clone3 with CLONE_VM|CLONE_VFORK), exec'ing away. */
 	c = vfork();
 	if (!c) {
@@ -205,15 +245,31 @@ static int test_away(const char *node, const char *other)
 	}
 	printf("vfork and posix_spawn: children exec'd, exit 5 and 6\n");
 
+	/* A program exec'd away is named as at home: AT_EXECFN, its name, its exe. */
+	{
+		char self[256] = "";
+		ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+		CHECK(n > 0, "readlink /proc/self/exe: %s", strerror(errno));
+		c = fork();
+		if (!c) {
+			execl(self, "om-fork", "named", self, (char *)NULL);
+			_exit(127);
+		}
+		CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0, "exec'd away, named as at home: status %#x", status);
+		printf("exec'd away: AT_EXECFN, name and exe as at home (%s)\n", self);
+	}
+
 	om_where_now(getpid(), now, sizeof(now));
 	CHECK(!strcmp(now, node), "the parent ends at %s, not %s", now, node);
 	CHECK(om_debug_count(0, "home_calls") == calls, "the parent went home %ld times for forks",
 	      om_debug_count(0, "home_calls") - calls);
 	/*
-	 * Eight forks here: five children, the orphan maker (the grandchild is
+	 * Ten forks here: seven children, the orphan maker (the grandchild is
 	 * its fork), the vfork'd and the spawned.
 	 */
-	CHECK(om_debug_count(0, "forks") == forks + 8, "debug counts %ld forks here, not 8",
+	CHECK(om_debug_count(0, "forks") == forks + 10, "debug counts %ld forks here, not 10",
 	      om_debug_count(0, "forks") - forks);
 	printf("forks away: %ld, home calls: %ld\n", om_debug_count(0, "forks") - forks,
 	       om_debug_count(0, "home_calls") - calls);
@@ -222,11 +278,29 @@ static int test_away(const char *node, const char *other)
 	return 0;
 }
 
+/* Exec'd as "om-fork named PATH": it names itself as exec at home would. */
+static int test_named(const char *path)
+{
+	const char *execfn = (const char *)getauxval(AT_EXECFN);
+	char comm[17] = "", exe[256] = "";
+	ssize_t n;
+
+	CHECK(execfn && !strcmp(execfn, path), "AT_EXECFN is %s, not %s", execfn ?: "(none)",
+	      path);
+	prctl(PR_GET_NAME, comm);
+	CHECK(!strcmp(comm, "om-fork"), "its name is %s, not om-fork", comm);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	CHECK(n > 0 && !strcmp(exe, path), "/proc/self/exe is %s, not %s", exe, path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 4 && !strcmp(argv[1], "away"))
 		test_away(argv[2], argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "named"))
+		test_named(argv[2]);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-fork.c\n");
 		return 2;

@@ -69,11 +69,87 @@ echo "moves $moves"
 EOF
 oc cp "$E2E_RUN_DIR/round.sh" 1:/tmp/round.sh
 
+# newest_compute: a pid of an om-compute of node 1 not in the caller's
+# $known, the one just started (bg tells no pid).
+newest_compute() {
+	local i pid
+	for ((i = 0; i < 30; i++)); do
+		for pid in $(oc exec -t 30 1 -- pidof om-compute); do
+			grep -qw "$pid" <<<"$known" || { echo "$pid"; return 0; }
+		done
+		sleep 1
+	done
+	return 1
+}
+
+# debugfs fail_om_move/ (guest-kernel/om/fault.c) on NODE, off until armed.
+fdir=/sys/kernel/debug/fail_om_move
+fault_setup() {
+	oc exec -t 30 "$1" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
+		mount -t debugfs debugfs /sys/kernel/debug;
+		echo 0 >$fdir/verbose; echo 100 >$fdir/probability; echo 0 >$fdir/times"
+}
+
+# Node 3 leaves: the process at node 3 dies with it (SIGKILL at home); the
+# one moving from node 2 to node 3 (node 3 ran its copy, its RUNNING lost,
+# node 2 waiting for it) goes on at node 2, the move failed with EHOSTDOWN.
+leave_step() {
+	local pid hpid known="" rc out i
+	bg 1 "leave$rounds" "$libexec/om-compute 100000000 1000"
+	pid=$(newest_compute) && known=$pid
+	bg 1 "hop$rounds" "$libexec/om-compute 100000000 1000"
+	hpid=$(newest_compute)
+	if oc exec -t 120 1 -- om-migrate "$pid" 3 >/dev/null 2>&1; then
+		moves=$((moves + 1))
+	else
+		fails="$fails${fails:+; }round $rounds: '$pid' not moved to node 3"
+	fi
+	if oc exec -t 120 1 -- om-migrate "$hpid" 2 >/dev/null 2>&1; then
+		moves=$((moves + 1))
+	else
+		fails="$fails${fails:+; }round $rounds: '$hpid' not moved to node 2"
+	fi
+	fault_setup 2
+	fault_setup 3
+	oc exec -t 30 2 -- sh -c "echo 60000 >$fdir/running_timeout_ms"
+	oc exec -t 30 3 -- sh -c "echo 8 >$fdir/steps; echo 1 >$fdir/times"
+	bg 1 "hopmig$rounds" "om-migrate $hpid 3 --timeout 90"
+	for ((i = 0; i < 60; i++)); do
+		oc exec -t 30 3 -- cat /proc/hpc/remote | awk -v p="$hpid" '$1 == 1 && $2 == p { f = 1 } END { exit !f }' &&
+			break
+		sleep 1
+	done
+	[ "$i" -lt 60 ] || fails="$fails${fails:+; }round $rounds: no copy of '$hpid' ran at node 3"
+	oc stop --kill 3 >/dev/null
+	bg_wait 1 "leave$rounds" 60 >/dev/null && rc=0 || rc=$?
+	if [ "$rc" -ne 137 ]; then
+		fails="$fails${fails:+; }node 3 left: status $rc"
+		for n in 1 2; do
+			echo "# node $n:"
+			e2e_dump "$n" | sed 's/^/#   /'
+		done
+	fi
+	out=$(bg_wait 1 "hopmig$rounds" 120) && rc=0 || rc=$?
+	echo "#   the move 2->3 when node 3 left: status $rc, $(tr '\n' ' ' <<<"$out")"
+	[ "$rc" -ne 0 ] && grep -q "Host is down" <<<"$out" ||
+		fails="$fails${fails:+; }the move 2->3 when node 3 left: status $rc, $out"
+	[ "$(oc exec -t 30 1 -- cat "/proc/$hpid/hpc/where")" = 2 ] ||
+		fails="$fails${fails:+; }'$hpid' is not at node 2 after node 3 left"
+	oc exec -t 30 2 -- sh -c "echo 0 >$fdir/times; echo 10000 >$fdir/running_timeout_ms"
+	oc exec -t 30 1 -- kill "$hpid"
+	bg_wait 1 "hop$rounds" 60 >/dev/null && rc=0 || rc=$?
+	[ "$rc" -eq 143 ] || fails="$fails${fails:+; }the process at node 2: status $rc, not 143"
+	oc start 3 >/dev/null || fails="$fails${fails:+; }node 3 did not come back"
+	e2e_wait_nodes 3 || fails="$fails${fails:+; }the nodes do not see each other"
+	e2e_kmemleak 3 clear
+}
+
 moves=0
 fails=""
 rounds=0
 t0=$(date +%s)
-leave_every=$((target / 6 / 3))
+# Node 3 leaves three times a soak (OM_SOAK_LEAVE_EVERY=N: every N rounds).
+leave_every=${OM_SOAK_LEAVE_EVERY:-$((target / 6 / 3))}
 # A round makes 6 moves: a bound on rounds keeps a broken one from looping.
 while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	rounds=$((rounds + 1))
@@ -92,26 +168,10 @@ while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	fi
 	echo "#   round $rounds: ${m:-no} moves, $moves in all${bad:+: $bad}"
 	[ -z "$bad" ] || fails="$fails${fails:+; }round $rounds: $bad"
-	# Now and then, node 3 leaves with a process of node 1 on it.
+	# Now and then, node 3 leaves with a process of node 1 on it, and
+	# another in the middle of a move from node 2 to node 3.
 	if [ $((rounds % leave_every)) -eq 0 ]; then
-		bg 1 "leave$rounds" "$libexec/om-compute 100000000 1000"
-		pid=""
-		for ((i = 0; i < 30; i++)); do
-			pid=$(oc exec -t 30 1 -- pidof om-compute) && break
-			sleep 1
-		done
-		if oc exec -t 120 1 -- om-migrate "$pid" 3 >/dev/null 2>&1; then
-			moves=$((moves + 1))
-		else
-			fails="$fails${fails:+; }round $rounds: '$pid' not moved to node 3"
-			oc exec -t 30 1 -- kill -9 "$pid" || true
-		fi
-		oc stop --kill 3 >/dev/null
-		bg_wait 1 "leave$rounds" 60 >/dev/null && rc=0 || rc=$?
-		[ "$rc" -eq 137 ] || fails="$fails${fails:+; }node 3 left: status $rc"
-		oc start 3 >/dev/null || fails="$fails${fails:+; }node 3 did not come back"
-		e2e_wait_nodes 3 || fails="$fails${fails:+; }the nodes do not see each other"
-		e2e_kmemleak 3 clear
+		leave_step
 	fi
 done
 echo "# $moves moves in $rounds rounds, $(($(date +%s) - t0)) s${fails:+; failed: $fails}"

@@ -55,6 +55,8 @@ void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *tas
  * NULL: not one, open the path here.
  */
 struct file *om_rfile_open_exec(const char *name);
+/* And the program itself, fetched before the exec (NULL: not one). */
+struct file *om_rfile_exec_file(void);
 #else
 static inline long om_syscall_enter(struct pt_regs *regs, long nr)
 {
@@ -86,6 +88,11 @@ static inline void om_proc_away_merge(struct seq_file *m, size_t from, struct ta
 }
 
 static inline struct file *om_rfile_open_exec(const char *name)
+{
+	return NULL;
+}
+
+static inline struct file *om_rfile_exec_file(void)
 {
 	return NULL;
 }
