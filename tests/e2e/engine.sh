@@ -328,8 +328,10 @@ oc exec -t 30 1 -- kill "$pid" || true
 bg_wait 1 again 120 >/dev/null || true
 
 echo "# moves 1->2->3->2->home, $rounds times, while it computes (2->3 and 3->2 directly)"
-# Long enough for every move, with room to spare.
-oc exec -t 1800 1 -- "$libexec/om-compute" 100000 1000 >"$E2E_RUN_DIR/ref2" 2>&1
+# Long enough for every move, with room to spare. Its reference runs
+# unmoved at node 3 meanwhile (sharing node 3's CPU only while the moved
+# one passes there), not before it: under TCG each takes minutes.
+bg 3 ref2 "$libexec/om-compute 100000 1000"
 pid=$(compute many 100000 1000)
 moves=0
 fail=""
@@ -366,8 +368,9 @@ check "the deputy learns each direct move's new node (HANDOVER, then its end)" \
 	'[ "$(grep -c " HANDOVER .*flags=0x00000000" "$E2E_RUN_DIR/hops.txt")" -eq 2 ] &&
 	 [ "$(grep -c " HANDOVER .*flags=0x00000001" "$E2E_RUN_DIR/hops.txt")" -eq 2 ]'
 bg_wait 1 many 1800 | grep -E "^(step|result)" >"$E2E_RUN_DIR/many.out" || true
+bg_wait 3 ref2 1800 | grep -E "^(step|result)" >"$E2E_RUN_DIR/ref2" || true
 check "after the moves, output and result are the reference's" \
-	'diff "$E2E_RUN_DIR/ref2" "$E2E_RUN_DIR/many.out" >/dev/null'
+	'grep -q "^result" "$E2E_RUN_DIR/ref2" && diff "$E2E_RUN_DIR/ref2" "$E2E_RUN_DIR/many.out" >/dev/null'
 tail -n 1 "$E2E_RUN_DIR/many.out" | sed 's/^/#   /'
 
 # om-ps must answer (its header line) and list nothing away.
