@@ -82,13 +82,7 @@ newest_compute() {
 	return 1
 }
 
-# debugfs fail_om_move/ (guest-kernel/om/fault.c) on NODE, off until armed.
-fdir=/sys/kernel/debug/fail_om_move
-fault_setup() {
-	oc exec -t 30 "$1" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
-		mount -t debugfs debugfs /sys/kernel/debug;
-		echo 0 >$fdir/verbose; echo 100 >$fdir/probability; echo 0 >$fdir/times"
-}
+fdir=$E2E_FAULT_DIR
 
 # Node 3 leaves: the process at node 3 dies with it (SIGKILL at home); the
 # one moving from node 2 to node 3 (node 3 ran its copy, its RUNNING lost,
@@ -109,8 +103,8 @@ leave_step() {
 	else
 		fails="$fails${fails:+; }round $rounds: '$hpid' not moved to node 2"
 	fi
-	fault_setup 2
-	fault_setup 3
+	e2e_fault_setup 2
+	e2e_fault_setup 3
 	oc exec -t 30 2 -- sh -c "echo 60000 >$fdir/running_timeout_ms"
 	oc exec -t 30 3 -- sh -c "echo 8 >$fdir/steps; echo 1 >$fdir/times"
 	bg 1 "hopmig$rounds" "om-migrate $hpid 3 --timeout 90"

@@ -382,11 +382,10 @@ echo "# a move is a transaction to its end: a failure injected at each step, $fa
 # pages 1 (the sender fails while sending pages), commit 2 (the receiver
 # refuses COMMIT), go-lost 4 (GO never leaves), running-lost 8 (the receiver
 # runs it, RUNNING never leaves). times 1 arms it for one failure.
-fdir=/sys/kernel/debug/fail_om_move
+fdir=$E2E_FAULT_DIR
 for n in 1 2 3; do
-	oc exec -t 30 "$n" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug;
-		echo 0 >$fdir/verbose; echo 100 >$fdir/probability; echo 0 >$fdir/times;
-		echo 1500 >$fdir/running_timeout_ms"
+	e2e_fault_setup "$n"
+	oc exec -t 30 "$n" -- sh -c "echo 1500 >$fdir/running_timeout_ms"
 done
 arm() { oc exec -t 30 "$1" -- sh -c "echo $2 >$fdir/steps; echo 1 >$fdir/times"; }
 disarm() { oc exec -t 30 "$1" -- sh -c "echo 0 >$fdir/times"; }

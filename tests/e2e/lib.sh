@@ -87,6 +87,16 @@ bg_grep() {
 	return 1
 }
 
+# Move fault injection (guest-kernel/om/fault.c): debugfs fail_om_move/ on
+# NODE mounted and made ready, off until armed (steps and times).
+E2E_FAULT_DIR=/sys/kernel/debug/fail_om_move
+e2e_fault_setup() {
+	oc exec -t 30 "$1" -- sh -c "grep -q ' /sys/kernel/debug debugfs ' /proc/mounts ||
+		mount -t debugfs debugfs /sys/kernel/debug;
+		echo 0 >$E2E_FAULT_DIR/verbose; echo 100 >$E2E_FAULT_DIR/probability;
+		echo 0 >$E2E_FAULT_DIR/times"
+}
+
 # e2e_wait_nodes N: every guest of an N-guest cluster sees the others up.
 e2e_wait_nodes() {
 	local n i nodes
