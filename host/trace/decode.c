@@ -234,7 +234,8 @@ const char *om_field_text(const struct om_field_info *f, const unsigned char *pa
 		break;
 	case VIRTIO_OM_FIELD_RESULT:
 		s = om_field_signed(f, v);
-		name = s < 0 ? om_errno_name((uint64_t)-s) : NULL;
+		/* 0 - (uint64_t)s: -s overflows for INT64_MIN (fuzz-trace found it). */
+		name = s < 0 ? om_errno_name(0 - (uint64_t)s) : NULL;
 		if (name)
 			snprintf(buf, cap, "-%s", name);
 		else

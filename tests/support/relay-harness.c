@@ -287,7 +287,8 @@ bool rh_recv_msg(struct rh *h, uint32_t node, struct om_msg_hdr *hdr, void *p, s
 	om_msg_hdr_decode(buf, hdr);
 	if (n != VIRTIO_OM_HDR_SIZE + (size_t)hdr->len)
 		return false;
-	memcpy(p, buf + VIRTIO_OM_HDR_SIZE, hdr->len < cap ? hdr->len : cap);
+	if (p && cap) /* memcpy(NULL, ..., 0) is undefined */
+		memcpy(p, buf + VIRTIO_OM_HDR_SIZE, hdr->len < cap ? hdr->len : cap);
 	return true;
 }
 

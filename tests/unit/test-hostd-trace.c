@@ -103,7 +103,8 @@ static void drain_peer(struct fx *fx)
 		assert_true(fx->n_got <= MAX_GOT);
 		assert_true(r.caplen <= sizeof(g->payload));
 		g->r = r;
-		memcpy(g->payload, r.payload, r.caplen);
+		if (r.caplen) /* an empty payload may be NULL */
+			memcpy(g->payload, r.payload, r.caplen);
 		g->r.payload = g->payload;
 	}
 	assert_true(rc == -ETIMEDOUT || rc == 0);

@@ -102,6 +102,9 @@ static void fields_read_by_kind(void **state)
 	memset(p, 0xff, 8);
 	p[1] = 0xef; /* -4097: not an error code */
 	assert_string_equal(om_field_text(&f, p, buf, sizeof(buf)), "-4097");
+	memset(p, 0, 8);
+	p[7] = 0x80; /* INT64_MIN: not an error code, and not negated (UB) */
+	assert_string_equal(om_field_text(&f, p, buf, sizeof(buf)), "-9223372036854775808");
 
 	f.kind = VIRTIO_OM_FIELD_SINT;
 	f.size = 4;
