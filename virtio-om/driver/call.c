@@ -73,6 +73,19 @@ bool kcom_call_claim(struct om_kcom_msg *msg)
 	return found;
 }
 
+/* Fails one wait, unless its reply came already. */
+static void kcom_call_fail(struct kcom_waiter *w, int err)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&kcom_waiters_lock, flags);
+	if (!list_empty(&w->list)) {
+		list_del_init(&w->list);
+		WRITE_ONCE(w->error, err);
+	}
+	spin_unlock_irqrestore(&kcom_waiters_lock, flags);
+}
+
 /* Fails the waits for @node (0: every wait): no reply will come. */
 void kcom_call_abort_node(u32 node, int err)
 {
@@ -122,6 +135,13 @@ int om_kcom_call(const struct om_kcom_out *req, unsigned int flags, long timeout
 	rc = kcom_send(&h, &iter, req->bvec, req->nr_bvec, flags, &w, NULL);
 	if (rc)
 		return rc;
+	/*
+	 * Armed after its node went down, no abort comes for it: it would wait
+	 * its whole time-out. The state is set before the abort is made, so
+	 * one of the two sees the other.
+	 */
+	if (!om_kcom_node_is_up(req->dst_node))
+		kcom_call_fail(&w, -EHOSTDOWN);
 
 	if (flags & OM_KCOM_SURE_REPLY)
 		left = wait_event_timeout(kcom_call_wait, kcom_call_done(&w), timeout);
