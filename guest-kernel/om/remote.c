@@ -130,6 +130,37 @@ int om_go_home(struct om_proc *p, bool redo_syscall)
 	do_exit(0);
 }
 
+/**
+ * om_coredump_home() - a process away dumps its core at home
+ * @info: the signal that dumps it, just dequeued
+ *
+ * Context: get_signal(), about to dump core (core patch 0013). The signal is
+ * queued again and travels home with the process, which dumps there as any
+ * process of home would: in its cwd there, by home's core_pattern, within
+ * its RLIMIT_CORE. Returns only when the current task is no process away,
+ * or it could not go home: it then dumps here.
+ */
+void om_coredump_home(const struct kernel_siginfo *info)
+{
+	struct om_proc *p = om_proc_of_task(current);
+	kernel_siginfo_t again;
+	int err;
+
+	if (!p)
+		return;
+	om_proc_put(p); /* the registry keeps it while we run */
+	if (p->role != OM_REMOTE)
+		return;
+	copy_siginfo(&again, info);
+	current->flags &= ~PF_SIGNALED;
+	err = force_sig_info(&again);
+	if (!err)
+		err = om_go_home(p, false);
+	current->flags |= PF_SIGNALED;
+	pr_warn("omvm: pid %d (home node %u) dumps core here: it could not go home (%d)\n",
+		p->home_pid, p->home_node, err);
+}
+
 static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);

@@ -4,7 +4,8 @@
  * there, and checks that its children are born and run at NODE (their
  * deputies at home say so), that it never went home for the forks, and
  * that everything a parent sees of its children is as on one machine:
- * exit codes, death by a signal with the core-dump flag, SIGCHLD, CPU time
+ * exit codes, death by a signal with the core-dump flag (the core at home,
+ * in its cwd there), SIGCHLD, CPU time
  * in wait4's usage, memory copied not shared, an orphan's new parent, a
  * child moved on its own to OTHER, a child brought home asleep (its sleep
  * goes on), vfork and posix_spawn (clone3) with an exec away, and
@@ -23,6 +24,7 @@
 #include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -90,6 +92,8 @@ static int test_away(const char *node, const char *other)
 	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_RESTART };
 	struct rlimit core = { RLIM_INFINITY, RLIM_INFINITY };
 	static char shared[4096] = "parent's";
+	char coredir[64], corefile[80];
+	struct stat st;
 	long calls, forks;
 	pid_t orphan_home, orphan_away, c;
 	struct rusage ru;
@@ -154,14 +158,27 @@ static int test_away(const char *node, const char *other)
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "status %#x, not SIGKILL",
 	      status);
 
-	/* A crash with a core dump: the flag reaches the parent. */
+	/*
+	 * A crash with a core dump: the flag reaches the parent, and the core
+	 * is at home, in the child's cwd there (every path below is home's).
+	 */
+	snprintf(coredir, sizeof(coredir), "/tmp/om-fork-core.%d", (int)getpid());
+	CHECK(!mkdir(coredir, 0700), "mkdir %s: %s", coredir, strerror(errno));
 	c = fork();
-	if (!c)
+	if (!c) {
+		if (chdir(coredir))
+			_exit(1);
 		abort();
+	}
 	CHECK(waitpid(c, &status, 0) == c, "waitpid: %s", strerror(errno));
 	CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT && WCOREDUMP(status),
 	      "status %#x, not SIGABRT with a core dump", status);
-	printf("signals: SIGTERM, SIGKILL, SIGABRT (core dumped) reach the parent\n");
+	snprintf(corefile, sizeof(corefile), "%s/core", coredir);
+	CHECK(!stat(corefile, &st) && st.st_size > 0, "no core at home in the child's cwd (%s): %s",
+	      corefile, strerror(errno));
+	unlink(corefile);
+	rmdir(coredir);
+	printf("signals: SIGTERM, SIGKILL, SIGABRT (core dumped at home) reach the parent\n");
 
 	/* Orphans: reparented at home as they would be with nothing moved. */
 	orphan_away = orphan_parent();

@@ -14,6 +14,7 @@ struct file;
 struct inode;
 struct pt_regs;
 struct task_struct;
+struct kernel_siginfo;
 struct seq_file;
 struct pid_namespace;
 struct pid;
@@ -55,8 +56,11 @@ void om_proc_away_merge(struct seq_file *m, size_t from, struct task_struct *tas
  * NULL: not one, open the path here.
  */
 struct file *om_rfile_open_exec(const char *name);
-/* And the program itself, fetched before the exec (NULL: not one). */
+/* And the program itself, opened from home before the exec (NULL: not one). */
 struct file *om_rfile_exec_file(void);
+
+/* A process away about to dump core goes home to dump it (kernel/signal.c). */
+void om_coredump_home(const struct kernel_siginfo *info);
 #else
 static inline long om_syscall_enter(struct pt_regs *regs, long nr)
 {
@@ -95,6 +99,10 @@ static inline struct file *om_rfile_open_exec(const char *name)
 static inline struct file *om_rfile_exec_file(void)
 {
 	return NULL;
+}
+
+static inline void om_coredump_home(const struct kernel_siginfo *info)
+{
 }
 #endif
 
