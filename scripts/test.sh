@@ -5,7 +5,8 @@
 #
 # usage: test.sh [--slow]
 #   --slow  also the slow suite: the engine's whole end-to-end suite again
-#           on the debug guest kernel (every run has its soak of 200 moves),
+#           on the debug guest kernel (every run has a soak of 60 moves on it;
+#           this adds one of 400),
 #           and on a cluster of libvirt domains (omcluster up --libvirt)
 set -uo pipefail
 slow=(--no-suite slow)

@@ -26,20 +26,22 @@ struct om_node_stats om_node_stats;
 
 /*
  * A half is freed when its process ends: a count that does not come back
- * down leaks. The rest count since boot, and the copies of home's files
- * this node keeps (rfile.c).
+ * down leaks. The rest count since boot, and the files of home this node
+ * keeps (rfile.c, rfile_fs.c) or serves others (rfile_serve.c).
  */
 static int om_stats_show(struct seq_file *m, void *v)
 {
-	u64 files, bytes, fetched, hits;
+	u64 files, pages, hits, reads, read_pages;
 
 	seq_printf(m, "halves %d\n", om_proc_count());
 	seq_printf(m, "born_here %lld\nexecs_here %lld\nmaps_here %lld\nhome_calls %lld\n",
 		   atomic64_read(&om_node_stats.born), atomic64_read(&om_node_stats.execs),
 		   atomic64_read(&om_node_stats.maps), atomic64_read(&om_node_stats.home_calls));
-	om_rfile_stats(&files, &bytes, &fetched, &hits);
-	seq_printf(m, "rfile_copies %llu\nrfile_bytes %llu\nrfile_fetched %llu\nrfile_hits %llu\n",
-		   files, bytes, fetched, hits);
+	om_rfile_stats(&files, &pages, &hits);
+	om_rfile_fs_stats(&reads, &read_pages);
+	seq_printf(m, "rfile_files %llu\nrfile_pages %llu\nrfile_hits %llu\n", files, pages, hits);
+	seq_printf(m, "rfile_reads %llu\nrfile_read_pages %llu\nrfile_served %lu\n", reads,
+		   read_pages, om_rfile_served());
 	return 0;
 }
 

@@ -496,9 +496,6 @@ u32 om_deputy_run(struct om_proc *p)
 		case VIRTIO_OM_T_RFILE_OPEN:
 			om_rfile_home_serve_open(p, msg);
 			break;
-		case VIRTIO_OM_T_RFILE_READ:
-			om_rfile_home_serve_read(p, msg);
-			break;
 		case VIRTIO_OM_T_RFILE_CLOSE:
 			om_rfile_home_close(p, msg);
 			break;

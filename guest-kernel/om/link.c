@@ -59,6 +59,29 @@ int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct k
 	return om_kcom_send(&out, OM_KCOM_KILLABLE, seq);
 }
 
+/**
+ * om_reply_read() - answer a read (PROC_READ, RFILE_READ)
+ * @out: the answer's header (type PROC_DATA or RFILE_DATA, both { error, len } + bytes)
+ * @n: the bytes read, or -errno
+ * @buf: the bytes
+ *
+ * Return: om_kcom_send()'s.
+ */
+int om_reply_read(struct om_kcom_out *out, ssize_t n, void *buf)
+{
+	struct virtio_om_rfile_data d = {};
+	struct kvec kv[2] = { { &d, sizeof(d) }, { buf, n > 0 ? n : 0 } };
+
+	BUILD_BUG_ON(sizeof(struct virtio_om_proc_data) != sizeof(d));
+	if (n < 0)
+		d.error = cpu_to_le32(-n);
+	else
+		d.len = cpu_to_le32(n);
+	out->kvec = kv;
+	out->nr_kvec = n > 0 ? 2 : 1;
+	return om_kcom_send(out, 0, NULL);
+}
+
 /* Answer a request no half wants with an error, so its sender does not wait. */
 int om_reply_error(const struct om_kcom_hdr *req, int err)
 {
@@ -241,6 +264,12 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		om_kcom_msg_free(msg);
 		return;
 	}
+	/* Nor for one: a node reads or forgets a file home serves it. */
+	if (hdr->type == VIRTIO_OM_T_RFILE_READ || hdr->type == VIRTIO_OM_T_RFILE_FORGET) {
+		om_rfile_serve_recv(msg);
+		om_kcom_msg_free(msg);
+		return;
+	}
 	begin = !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN;
 	home = begin ? om_begin_home(msg, hdr->src_node) : hdr->src_node;
 	p = om_proc_find(to_deputy, home, hdr->dst_pid);
@@ -391,8 +420,12 @@ static int om_link_event(struct notifier_block *nb, unsigned long ev, void *data
 
 	/* Down, or back (maybe on another CPU): ask it again next time. */
 	om_cpu_forget(node);
-	if (ev == OM_KCOM_EV_NODE_DOWN)
+	if (ev == OM_KCOM_EV_NODE_DOWN) {
 		om_proc_for_each(om_node_lost, &node);
+		/* The files it served this node, and those this node served it. */
+		om_rfile_node_lost(node);
+		om_rfile_serve_node_lost(node);
+	}
 	return NOTIFY_OK;
 }
 
@@ -402,7 +435,8 @@ static struct notifier_block om_link_nb = {
 
 int __init om_link_init(void)
 {
-	int err = om_kcom_register_handler(&om_link_handler);
+	int err = om_rfile_fs_init() ?: om_rfile_serve_init() ?:
+		  om_kcom_register_handler(&om_link_handler);
 
 	if (err)
 		return err;

@@ -8,6 +8,7 @@
  * where it was; a copy the destination may have started is ended.
  */
 #include <linux/cred.h>
+#include <linux/file.h>
 #include <linux/mutex.h>
 #include <linux/futex.h>
 #include <linux/mm.h>
@@ -34,6 +35,7 @@
 struct om_sender {
 	struct om_proc *p;
 	struct virtio_om_mig_vma *vmas;
+	struct file **files;	/* from home: each mapping's file, to serve (or NULL) */
 	unsigned int nr_vmas;
 	u64 pages;
 	unsigned int since_sync;
@@ -52,17 +54,23 @@ static u32 om_prot(vm_flags_t f)
 	       (f & VM_EXEC ? PROT_EXEC : 0);
 }
 
-/* The mappings, as they will be rebuilt; vvar comes back with the vDSO. */
-static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm)
+/*
+ * The mappings, as they will be rebuilt; vvar comes back with the vDSO.
+ * Leaving home (@dest away), a private mapping of a file is served to
+ * @dest, which maps the file and reads its pages from here as they fault;
+ * one that cannot be served travels as private memory.
+ */
+static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm, u32 dest)
 {
 	struct vm_area_struct *vma;
-	unsigned int n = 0;
+	unsigned int n = 0, i;
 
 	VMA_ITERATOR(vmi, mm, 0);
 
 	mmap_read_lock(mm);
 	s->vmas = kvcalloc(mm->map_count, sizeof(*s->vmas), GFP_KERNEL);
-	if (!s->vmas) {
+	s->files = dest ? kvcalloc(mm->map_count, sizeof(*s->files), GFP_KERNEL) : NULL;
+	if (!s->vmas || (dest && !s->files)) {
 		mmap_read_unlock(mm);
 		return -ENOMEM;
 	}
@@ -73,10 +81,13 @@ static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm)
 			continue;
 		if (n == mm->map_count)
 			break;
+		if (dest && vma->vm_file && !(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)))
+			s->files[n] = get_file(vma->vm_file);
 		v = &s->vmas[n++];
 		v->start = cpu_to_le64(vma->vm_start);
 		v->end = cpu_to_le64(vma->vm_end);
 		v->prot = cpu_to_le32(om_prot(vma->vm_flags));
+		v->pgoff = cpu_to_le64(vma->vm_pgoff);
 		v->flags = cpu_to_le32((vma->vm_flags & VM_GROWSDOWN ?
 					VIRTIO_OM_VMA_F_GROWSDOWN : 0) |
 				       (om_arch_is_vdso(vma) ? VIRTIO_OM_VMA_F_VDSO : 0) |
@@ -84,7 +95,26 @@ static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm)
 	}
 	mmap_read_unlock(mm);
 	s->nr_vmas = n;
+	/* Opening and serving may sleep on the filesystem: not under mmap_lock. */
+	for (i = 0; s->files && i < n; i++) {
+		if (!s->files[i])
+			continue;
+		if (!om_rfile_serve_mapping(dest, s->files[i], &s->vmas[i]))
+			s->vmas[i].flags |= cpu_to_le32(VIRTIO_OM_VMA_F_FILE);
+		fput(s->files[i]);
+		s->files[i] = NULL;
+	}
 	return 0;
+}
+
+/* The move failed: @dest will not map the files served to it for it. */
+static void om_unserve_vmas(struct om_sender *s, u32 dest)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->nr_vmas; i++)
+		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_FILE)
+			om_rfile_unserve(dest, le32_to_cpu(s->vmas[i].served));
 }
 
 static void om_fill_creds(struct virtio_om_mig_begin *b)
@@ -287,8 +317,9 @@ static int om_send_pages(struct om_sender *s)
 
 	for (i = 0; i < s->nr_vmas; i++) {
 		unsigned long a, end = le64_to_cpu(s->vmas[i].end);
+		u32 flags = le32_to_cpu(s->vmas[i].flags);
 
-		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_VDSO)
+		if (flags & VIRTIO_OM_VMA_F_VDSO)
 			continue;
 		for (a = le64_to_cpu(s->vmas[i].start); a < end; a += PAGE_SIZE) {
 			struct page *page;
@@ -298,6 +329,11 @@ static int om_send_pages(struct om_sender *s)
 			page = get_dump_page(a);
 			if (!page)
 				continue;
+			/* A file's own page: the destination reads it from home. */
+			if ((flags & VIRTIO_OM_VMA_F_FILE) && !PageAnon(page)) {
+				put_page(page);
+				continue;
+			}
 			s->addrs[s->nr] = cpu_to_le64(a);
 			bvec_set_page(&s->bv[s->nr], page, PAGE_SIZE, 0);
 			if (++s->nr == OM_PAGES_PER_MSG) {
@@ -440,17 +476,16 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	}
 	s->p = p;
 	xstate = b + 1;
-	err = om_collect_vmas(s, current->mm);
+	err = om_collect_vmas(s, current->mm, !home && !hop ? dest : 0);
 	if (err)
-		goto out;
+		goto undo_files;
 	err = om_fill_begin(s, b, home, xstate, xsize);
 	if (!err)
 		err = om_carry_save(b, p);
+	if (!err)
+		err = om_take_signals(s);
 	if (err)
-		goto out;
-	err = om_take_signals(s);
-	if (err)
-		goto out;
+		goto undo_files;
 
 	/* Between two nodes away the deputy stays the peer until the handover. */
 	if (hop)
@@ -530,10 +565,14 @@ undo:
 	WRITE_ONCE(p->hop_to, 0);
 	p->peer_node = old_peer;
 	om_return_signals(s);
+undo_files:
+	if (s && s->vmas)
+		om_unserve_vmas(s, dest);
 out:
 	if (s) {
 		kfree(s->sigs);
 		kvfree(s->vmas);
+		kvfree(s->files);
 	}
 	kfree(s);
 	kfree(b);

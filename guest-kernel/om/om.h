@@ -32,6 +32,8 @@
 #define OM_RUNNING_TIMEOUT_MS 10000
 /* Files of home a deputy holds open for its process at once (rfile_home.c). */
 #define OM_RFILES 8
+/* The largest file of home a process away maps; larger ones are used at home. */
+#define OM_RFILE_MAX_SIZE BIT_ULL(30)
 /* Signals pending at departure that travel with the process, at most. */
 #define OM_MAX_TRAVEL_SIGNALS 64
 
@@ -134,7 +136,7 @@ struct om_stats {
  *	(rfile_home.c; index + 1 is the handle)
  * @rfile_exec: which of @rfiles were opened as programs (exec's write hold)
  * @rfile_comm: and the name exec would give the process for each
- * @exec_copy: a remote: the program its execve() runs, until exec opens it
+ * @exec_rfile: a remote: the program its execve() runs, until exec opens it
  *	(om_rfile_exec_file())
  */
 struct om_proc {
@@ -203,7 +205,7 @@ struct om_proc {
 	struct file *rfiles[OM_RFILES];
 	unsigned long rfile_exec;
 	char rfile_comm[OM_RFILES][TASK_COMM_LEN];
-	struct file *exec_copy;
+	struct file *exec_rfile;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -266,6 +268,7 @@ static inline int om_wire_errno(__le32 wire)
 }
 
 int om_reply_error(const struct om_kcom_hdr *req, int err);
+int om_reply_read(struct om_kcom_out *out, ssize_t n, void *buf);
 int om_send_kill(struct om_proc *p, u32 reason);
 void om_send_lost(struct om_proc *p, unsigned int flags);
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info);
@@ -367,12 +370,24 @@ void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg);
 struct clone_args;
 long om_fork_away_clone3(struct om_proc *p, struct clone_args __user *uargs, size_t size);
 
-/* rfile.c, rfile_home.c: files of home a process away runs or maps */
+/* rfile*.c: files of home a process away runs or maps */
 long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long args[6]);
 long om_rfile_mmap(struct om_proc *p, const unsigned long args[6]);
-void om_rfile_stats(u64 *files, u64 *bytes, u64 *fetched, u64 *hits);
+void om_rfile_stats(u64 *files, u64 *pages, u64 *hits);
+void om_rfile_node_lost(u32 node);
+struct file *om_rfile_mapping(struct om_proc *p, const struct virtio_om_mig_vma *v);
+int om_rfile_serve_mapping(u32 node, struct file *f, struct virtio_om_mig_vma *v);
+void om_rfile_unserve(u32 node, unsigned long id);
+struct file *om_rfile_file_new(u32 node, u32 served, loff_t size, const char *name);
+void om_rfile_forget(u32 node, u32 served);
+void om_rfile_fs_stats(u64 *reads, u64 *pages);
+int om_rfile_fs_init(void);
+int om_rfile_serve(u32 node, struct file *f, u32 *id);
+void om_rfile_serve_recv(struct om_kcom_msg *msg);
+void om_rfile_serve_node_lost(u32 node);
+unsigned long om_rfile_served(void);
+int om_rfile_serve_init(void);
 void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg);
-void om_rfile_home_serve_read(struct om_proc *p, struct om_kcom_msg *msg);
 void om_rfile_home_close(struct om_proc *p, struct om_kcom_msg *msg);
 void om_rfile_home_close_all(struct om_proc *p);
 

@@ -196,8 +196,6 @@ static void om_proc_answer_work(struct work_struct *work)
 	struct om_proc_answer *a = container_of(work, struct om_proc_answer, work);
 	u32 what = le32_to_cpu(a->rd.file), len = le32_to_cpu(a->rd.len);
 	loff_t pos = le64_to_cpu(a->rd.offset);
-	struct virtio_om_proc_data d = {};
-	struct kvec kv[2] = { { &d, sizeof(d) }, { NULL, 0 } };
 	struct om_kcom_out out = {
 		.dst_node = a->node,
 		.type = VIRTIO_OM_T_PROC_DATA,
@@ -205,8 +203,6 @@ static void om_proc_answer_work(struct work_struct *work)
 		.reply_to = a->seq,
 		.src_pid = a->p->home_pid,
 		.dst_pid = a->p->home_pid,
-		.kvec = kv,
-		.nr_kvec = 2,
 	};
 	char *buf = NULL;
 	ssize_t n;
@@ -221,13 +217,7 @@ static void om_proc_answer_work(struct work_struct *work)
 		buf = kvmalloc(len, GFP_KERNEL);
 		n = buf ? om_proc_read_own(a->p, what, pos, buf, len) : -ENOMEM;
 	}
-	if (n < 0) {
-		d.error = cpu_to_le32(-n);
-	} else {
-		d.len = cpu_to_le32(n);
-		kv[1] = (struct kvec){ buf, n };
-	}
-	om_kcom_send(&out, 0, NULL);
+	om_reply_read(&out, n, buf);
 	kvfree(buf);
 	om_proc_put(a->p);
 	kfree(a);

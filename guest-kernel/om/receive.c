@@ -10,6 +10,7 @@
 #include <linux/binfmts.h>
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/file.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
@@ -85,17 +86,51 @@ static int om_ack(struct om_receiver *r, const struct om_kcom_hdr *req)
 		       NULL, 0, NULL);
 }
 
-static int om_map_one(const struct virtio_om_mig_vma *v)
+/*
+ * A private mapping of a file of home, from home: this node's file of that
+ * version, its pages read from home as they fault.
+ */
+static int om_map_file(struct om_receiver *r, const struct virtio_om_mig_vma *v)
+{
+	unsigned long start = le64_to_cpu(v->start), end = le64_to_cpu(v->end);
+	u64 pgoff = le64_to_cpu(v->pgoff);
+	unsigned long got;
+	struct file *f;
+
+	/* Only home serves its files: a node away sends such memory as its own. */
+	if (r->p->peer_node != r->p->home_node || !v->served ||
+	    le32_to_cpu(v->flags) & ~VIRTIO_OM_VMA_F_FILE ||
+	    pgoff > (MAX_LFS_FILESIZE >> PAGE_SHIFT) - ((end - start) >> PAGE_SHIFT)) {
+		if (v->served)
+			om_rfile_forget(r->p->home_node, le32_to_cpu(v->served));
+		return -EPROTO;
+	}
+	f = om_rfile_mapping(r->p, v);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	got = vm_mmap(f, start, end - start, le32_to_cpu(v->prot),
+		      MAP_PRIVATE | MAP_FIXED_NOREPLACE, pgoff << PAGE_SHIFT);
+	fput(f);
+	if (IS_ERR_VALUE(got))
+		return (int)got;
+	return got == start ? 0 : -EADDRINUSE;
+}
+
+static int om_map_one(struct om_receiver *r, const struct virtio_om_mig_vma *v)
 {
 	unsigned long start = le64_to_cpu(v->start), end = le64_to_cpu(v->end);
 	u32 prot = le32_to_cpu(v->prot), flags = le32_to_cpu(v->flags);
 	unsigned long mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
 	unsigned long got;
 
-	if (start >= end || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || end > TASK_SIZE)
+	if (start >= end || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(end) || end > TASK_SIZE ||
+	    prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) || flags & ~VIRTIO_OM_VMA_F_ALL) {
+		if (v->served)
+			om_rfile_forget(r->p->home_node, le32_to_cpu(v->served));
 		return -EINVAL;
-	if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC) || flags & ~VIRTIO_OM_VMA_F_ALL)
-		return -EINVAL;
+	}
+	if (flags & VIRTIO_OM_VMA_F_FILE)
+		return om_map_file(r, v);
 	if (flags & VIRTIO_OM_VMA_F_VDSO) {
 		int err = om_arch_map_vdso(start);
 
@@ -129,7 +164,7 @@ static int om_take_vmas(struct om_receiver *r, struct om_kcom_msg *msg)
 		return -EPROTO;
 	for (i = 0; i < n; i++) {
 		om_kcom_msg_copy(msg, sizeof(hdr) + i * sizeof(v), &v, sizeof(v));
-		err = om_map_one(&v);
+		err = om_map_one(r, &v);
 		if (err)
 			return err;
 		r->vmas++;

@@ -6,8 +6,10 @@
  * touch a task that is not there, or change the receiving task.
  */
 #include <kunit/test.h>
+#include <linux/file.h>
 #include <linux/ptrace.h>
 #include <linux/sched/task_stack.h>
+#include <linux/shmem_fs.h>
 #include <linux/signal.h>
 #include <linux/slab.h>
 
@@ -44,13 +46,13 @@ static u32 t_min_len(u16 type)
 	return 0;
 }
 
-static struct om_kcom_msg *t_msg(struct kunit *test, u16 type, u32 flags, const void *payload,
-				 u32 len)
+static struct om_kcom_msg *t_msg_from(struct kunit *test, u32 node, u16 type, u32 flags,
+				      const void *payload, u32 len)
 {
 	struct om_kcom_hdr h = {
 		.type = type,
 		.flags = flags,
-		.src_node = T_NODE,
+		.src_node = node,
 		.dst_node = om_kcom_self(),
 		.src_pid = T_PID,
 		.dst_pid = T_PID,
@@ -64,6 +66,12 @@ static struct om_kcom_msg *t_msg(struct kunit *test, u16 type, u32 flags, const 
 	return m;
 }
 
+static struct om_kcom_msg *t_msg(struct kunit *test, u16 type, u32 flags, const void *payload,
+				 u32 len)
+{
+	return t_msg_from(test, T_NODE, type, flags, payload, len);
+}
+
 static const u16 t_types[] = {
 	VIRTIO_OM_T_MIG_VMAS,	 VIRTIO_OM_T_MIG_PAGES,	  VIRTIO_OM_T_MIG_SYNC,
 	VIRTIO_OM_T_MIG_COMMIT,	 VIRTIO_OM_T_MIG_ACK,	  VIRTIO_OM_T_MIG_GO,
@@ -75,7 +83,7 @@ static const u16 t_types[] = {
 	VIRTIO_OM_T_MEM_READ,	 VIRTIO_OM_T_MEM_DATA,	  VIRTIO_OM_T_MEM_WRITE,
 	VIRTIO_OM_T_PROC_READ,	 VIRTIO_OM_T_PROC_DATA,	  VIRTIO_OM_T_RFILE_OPEN,
 	VIRTIO_OM_T_RFILE_INFO,	 VIRTIO_OM_T_RFILE_READ,  VIRTIO_OM_T_RFILE_DATA,
-	VIRTIO_OM_T_RFILE_CLOSE,
+	VIRTIO_OM_T_RFILE_CLOSE, VIRTIO_OM_T_RFILE_FORGET,
 };
 
 /* Every type, to a process and to a deputy, for halves that do not exist. */
@@ -240,10 +248,55 @@ static void om_test_arrival_out_of_order(struct kunit *test)
 	om_proc_put(p);
 }
 
+/* RFILE_FORGET of @id as @node sends it. */
+static void t_forget(struct kunit *test, u32 node, u32 id)
+{
+	struct virtio_om_rfile_forget fg = { .served = cpu_to_le32(id) };
+
+	om_link_deliver(t_msg_from(test, node, VIRTIO_OM_T_RFILE_FORGET, 0, &fg, sizeof(fg)));
+}
+
+/*
+ * Files home serves a node (rfile_serve.c): a node forgets only its own,
+ * a node that goes down is forgotten whole, and one node cannot make home
+ * hold more than its share open.
+ */
+static void om_test_rfile_serve(struct kunit *test)
+{
+	struct file *f = shmem_kernel_file_setup("om-test-rfile", PAGE_SIZE, 0);
+	unsigned long before = om_rfile_served();
+	u32 id, other, i;
+	int err = 0;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(f));
+	KUNIT_ASSERT_EQ(test, om_rfile_serve(T_NODE, f, &id), 0);
+	KUNIT_ASSERT_EQ(test, om_rfile_serve(T_NODE + 1, f, &other), 0);
+	KUNIT_EXPECT_NE(test, id, other);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before + 2);
+	/* Another node's id, and an id never given: nothing is closed. */
+	t_forget(test, T_NODE + 1, id);
+	t_forget(test, T_NODE, 0x7ffffff0);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before + 2);
+	t_forget(test, T_NODE, id);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before + 1);
+	t_forget(test, T_NODE, id);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before + 1);
+	om_rfile_serve_node_lost(T_NODE + 1);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before);
+	for (i = 0; !err && i < 2000; i++)
+		err = om_rfile_serve(T_NODE, f, &id);
+	KUNIT_EXPECT_EQ(test, err, -ENFILE);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before + i - 1);
+	om_rfile_serve_node_lost(T_NODE);
+	KUNIT_EXPECT_EQ(test, om_rfile_served(), before);
+	fput(f);
+}
+
 static struct kunit_case om_receive_test_cases[] = {
 	KUNIT_CASE(om_test_no_half),
 	KUNIT_CASE(om_test_unattached),
 	KUNIT_CASE(om_test_arrival_out_of_order),
+	KUNIT_CASE(om_test_rfile_serve),
 	{}
 };
 

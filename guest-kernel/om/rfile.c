@@ -3,34 +3,31 @@
  * Files of home that a process away runs or maps ("rfiles"), where it
  * runs: the programs it execs (and their interpreters), and the files it
  * maps privately (a dynamic program's libraries). Their deputy opens them
- * at home with home's rules; here each file is kept as a copy in memory,
- * one per file and version (home node, device, inode, size and change
- * times), made on first use and shared by every process that uses that
- * version. A file home changes is a new version, fetched again; a copy no
- * one maps may be dropped to keep the cache within its bound.
+ * at home with home's rules, and home serves them to this node
+ * (rfile_serve.c); here each file and version (home node, device, inode,
+ * size and change times) is one file whose pages are read from home as
+ * they fault (rfile_fs.c), shared by every process that uses that version.
+ * A file home changes is a new version.
  *
- * Exec runs here on the copy: execve() of the caller's path, which opens
- * the copy (core patch 0012), so every rule of exec holds and the new
- * program is named as at home; the deputy then does at home what exec
- * does there (rfile_home.c).
+ * Exec runs here on that file: execve() of the caller's path, which opens
+ * it (core patch 0012), so every rule of exec holds and the new program is
+ * named as at home; the deputy then does at home what exec does there
+ * (rfile_home.c).
  * What must run at home goes home for the call: set-id programs, file
  * capabilities, #! scripts, files on noexec mounts, shared mappings, and
  * the exec of a caller whose credentials exec would change.
  */
 #include <linux/binfmts.h>
-#include <linux/completion.h>
 #include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/hashtable.h>
-#include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/mman.h>
 #include <linux/ptrace.h>
 #include <linux/sched/task_stack.h>
-#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/om.h>
@@ -38,50 +35,42 @@
 
 #include "om.h"
 
-/* The copies kept at most, in bytes, whatever memory the node has. */
-#define OM_RFILE_CACHE_MIN (64ULL << 20)
+/*
+ * Versions kept at most. Their pages are clean page cache, which the
+ * kernel reclaims as it needs; a version dropped here lives on in the
+ * processes that still run or map it.
+ */
+#define OM_RFILE_CACHE_FILES 256
 
 struct om_rfile {
 	struct hlist_node hash;
 	struct list_head lru;	/* most recently used first */
-	struct kref ref;	/* the cache's while listed, and each waiter's */
-	struct completion filled; /* its fetch is over: @file set, or @err */
-	int err;
 	u32 node;
 	u64 dev, ino, size;
 	s64 mtime_ns, ctime_ns;
-	struct file *file;	/* the copy: a shmem file, filled (NULL while it fills) */
+	struct file *file;	/* its pages read from home as they fault */
 };
 
-/*
- * The cache of copies, under om_rfile_lock; a copy fills without it, so
- * one slow fetch holds up only those that want the same version.
- */
+/* The versions this node keeps, under om_rfile_lock. */
 static DEFINE_MUTEX(om_rfile_lock);
 static DEFINE_HASHTABLE(om_rfiles, 6);
 static LIST_HEAD(om_rfile_lru);
-static u64 om_rfile_bytes;
-static atomic64_t om_rfile_fetched = ATOMIC64_INIT(0);
+static unsigned int om_rfile_count;
 static atomic64_t om_rfile_hits = ATOMIC64_INIT(0);
 
-/* /proc/hpc/admin/stats: the cache's state. */
-void om_rfile_stats(u64 *files, u64 *bytes, u64 *fetched, u64 *hits)
+/* /proc/hpc/admin/stats: versions kept, their pages in memory, how often one was found. */
+void om_rfile_stats(u64 *files, u64 *pages, u64 *hits)
 {
 	struct om_rfile *r;
+	u64 n = 0;
 
-	*files = 0;
 	mutex_lock(&om_rfile_lock);
+	*files = om_rfile_count;
 	list_for_each_entry(r, &om_rfile_lru, lru)
-		(*files)++;
-	*bytes = om_rfile_bytes;
+		n += READ_ONCE(r->file->f_mapping->nrpages);
 	mutex_unlock(&om_rfile_lock);
-	*fetched = atomic64_read(&om_rfile_fetched);
+	*pages = n;
 	*hits = atomic64_read(&om_rfile_hits);
-}
-
-static u64 om_rfile_cache_max(void)
-{
-	return max_t(u64, OM_RFILE_CACHE_MIN, (totalram_pages() << PAGE_SHIFT) / 8);
 }
 
 static u32 om_rfile_key(u32 node, const struct virtio_om_rfile_info *i)
@@ -96,182 +85,95 @@ static bool om_rfile_same(const struct om_rfile *r, u32 node, const struct virti
 	       r->ctime_ns == (s64)le64_to_cpu(i->ctime_ns);
 }
 
-static void om_rfile_free(struct kref *ref)
-{
-	struct om_rfile *r = container_of(ref, struct om_rfile, ref);
-
-	/* Mappings and programs of it keep their own references. */
-	if (r->file)
-		fput(r->file);
-	kfree(r);
-}
-
-/* Off the cache (under om_rfile_lock); freed with its last waiter. */
-static void om_rfile_unlist(struct om_rfile *r)
+/* Off the cache (under om_rfile_lock); its users keep the file. */
+static void om_rfile_drop(struct om_rfile *r)
 {
 	hash_del(&r->hash);
 	list_del(&r->lru);
-	om_rfile_bytes -= r->size;
-	kref_put(&r->ref, om_rfile_free);
+	om_rfile_count--;
+	fput(r->file);
+	kfree(r);
 }
 
-/* Make room for @size more bytes: the least recently used copies go, not one that fills. */
-static void om_rfile_make_room(u64 size)
+/* Home @node went down: its files can no longer be read, later ones are new. */
+void om_rfile_node_lost(u32 node)
 {
 	struct om_rfile *r, *tmp;
 
-	list_for_each_entry_safe_reverse(r, tmp, &om_rfile_lru, lru) {
-		if (om_rfile_bytes + size <= om_rfile_cache_max())
-			break;
-		if (r->file)
-			om_rfile_unlist(r);
-	}
-}
-
-/* Fill @copy with the file the deputy holds as @handle, @size bytes. */
-static int om_rfile_fetch(struct om_proc *p, __le32 handle, struct file *copy, u64 size)
-{
-	const u32 chunk = VIRTIO_OM_MAX_PAYLOAD - sizeof(struct virtio_om_rfile_data);
-	struct virtio_om_rfile_read rq = { .handle = handle };
-	struct kvec kv = { &rq, sizeof(rq) };
-	struct virtio_om_rfile_data data;
-	struct om_kcom_msg *reply;
-	void *buf = kvmalloc(chunk, GFP_KERNEL);
-	loff_t pos = 0;
-	u32 len;
-	int err = 0;
-
-	if (!buf)
-		return -ENOMEM;
-	while (!err && pos < size) {
-		rq.offset = cpu_to_le64(pos);
-		rq.len = cpu_to_le32(min_t(u64, chunk, size - pos));
-		err = om_call_expect(p, VIRTIO_OM_T_RFILE_READ, &kv, 1, OM_STEP_TIMEOUT,
-				     VIRTIO_OM_T_RFILE_DATA, &data, sizeof(data), &reply);
-		if (err)
-			break;
-		len = le32_to_cpu(data.len);
-		err = om_wire_errno(data.error);
-		/* Shorter than its size said: changed at home meanwhile. */
-		if (!err && (!len || len > le32_to_cpu(rq.len) ||
-			     om_kcom_msg_copy(reply, sizeof(data), buf, len) != len))
-			err = -ESTALE;
-		om_kcom_msg_free(reply);
-		if (!err && kernel_write(copy, buf, len, &pos) != len)
-			err = -ENOMEM;
-		cond_resched();
-	}
-	kvfree(buf);
-	return err;
-}
-
-/*
- * Wait for the copy another process fills. NULL: its fetch failed (the
- * caller tries itself: the failure may have been that process's, a signal).
- */
-static struct file *om_rfile_wait(struct om_rfile *r)
-{
-	struct file *copy = NULL;
-	int err = wait_for_completion_killable(&r->filled);
-
-	if (!err && r->file)
-		copy = get_file(r->file);
-	kref_put(&r->ref, om_rfile_free);
-	if (err)
-		return ERR_PTR(-EINTR);
-	if (copy)
-		atomic64_inc(&om_rfile_hits);
-	return copy;
-}
-
-/*
- * Fill @r, listed already, with the file the deputy holds; -errno unlists
- * it. Takes the caller's reference to @r.
- */
-static struct file *om_rfile_fill(struct om_proc *p, struct om_rfile *r, __le32 handle,
-				  const char *name)
-{
-	struct file *copy = shmem_kernel_file_setup(name, r->size, VM_NORESERVE);
-	int err = PTR_ERR_OR_ZERO(copy);
-
-	if (!err)
-		err = om_rfile_fetch(p, handle, copy, r->size);
-	/*
-	 * Filled, it is home's file as it is: no one writes it again, root
-	 * included (reopened through /proc/PID/fd or /proc/PID/exe, a copy
-	 * every later exec of that version runs would otherwise be open to
-	 * anyone on this node).
-	 */
-	if (!err)
-		SHMEM_I(file_inode(copy))->seals |= F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW |
-						     F_SEAL_WRITE;
 	mutex_lock(&om_rfile_lock);
-	if (err) {
-		r->err = err;
-		om_rfile_unlist(r);
-	} else {
-		r->file = get_file(copy);
-	}
+	list_for_each_entry_safe(r, tmp, &om_rfile_lru, lru)
+		if (r->node == node)
+			om_rfile_drop(r);
 	mutex_unlock(&om_rfile_lock);
-	complete_all(&r->filled);
-	kref_put(&r->ref, om_rfile_free);
-	if (err) {
-		if (!IS_ERR(copy))
-			fput(copy);
-		return ERR_PTR(err);
-	}
-	atomic64_inc(&om_rfile_fetched);
-	return copy;
 }
 
-/* The copy of the file home described in @info: found, or fetched now. */
-static struct file *om_rfile_copy(struct om_proc *p, const struct virtio_om_rfile_info *info,
-				  const char *name)
+/*
+ * The file of the version home described in @info: the one kept here, or
+ * a new one. Home's id for what it opened is used, or forgotten.
+ */
+static struct file *om_rfile_version(struct om_proc *p, const struct virtio_om_rfile_info *info,
+				     const char *name)
 {
-	u32 key = om_rfile_key(p->home_node, info);
+	u32 key = om_rfile_key(p->home_node, info), served = le32_to_cpu(info->served);
 	struct om_rfile *r;
-	struct file *copy;
+	struct file *f;
 
-again:
-	if (mutex_lock_killable(&om_rfile_lock))
-		return ERR_PTR(-EINTR);
+	mutex_lock(&om_rfile_lock);
 	hash_for_each_possible(om_rfiles, r, hash, key) {
 		if (!om_rfile_same(r, p->home_node, info))
 			continue;
 		list_move(&r->lru, &om_rfile_lru);
-		if (r->file) {
-			copy = get_file(r->file);
-			mutex_unlock(&om_rfile_lock);
-			atomic64_inc(&om_rfile_hits);
-			return copy;
-		}
-		kref_get(&r->ref);
+		f = get_file(r->file);
 		mutex_unlock(&om_rfile_lock);
-		copy = om_rfile_wait(r);
-		if (!copy)
-			goto again;
-		return copy;
+		atomic64_inc(&om_rfile_hits);
+		om_rfile_forget(p->home_node, served);
+		return f;
 	}
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
-	if (!r) {
+	f = r ? om_rfile_file_new(p->home_node, served, le64_to_cpu(info->size), name) :
+		ERR_PTR(-ENOMEM);
+	if (IS_ERR(f)) {
 		mutex_unlock(&om_rfile_lock);
-		return ERR_PTR(-ENOMEM);
+		if (!r)
+			om_rfile_forget(p->home_node, served);
+		kfree(r);
+		return f;
 	}
-	kref_init(&r->ref);
-	init_completion(&r->filled);
 	r->node = p->home_node;
 	r->dev = le64_to_cpu(info->dev);
 	r->ino = le64_to_cpu(info->ino);
 	r->size = le64_to_cpu(info->size);
 	r->mtime_ns = le64_to_cpu(info->mtime_ns);
 	r->ctime_ns = le64_to_cpu(info->ctime_ns);
-	om_rfile_make_room(r->size);
+	r->file = f;
 	hash_add(om_rfiles, &r->hash, key);
 	list_add(&r->lru, &om_rfile_lru);
-	om_rfile_bytes += r->size;
-	kref_get(&r->ref); /* the filler's */
+	if (++om_rfile_count > OM_RFILE_CACHE_FILES)
+		om_rfile_drop(list_last_entry(&om_rfile_lru, struct om_rfile, lru));
+	f = get_file(f);
 	mutex_unlock(&om_rfile_lock);
-	return om_rfile_fill(p, r, info->handle, name);
+	return f;
+}
+
+/**
+ * om_rfile_mapping() - the file a mapping carried by a move from home maps
+ * @p: the arriving process's half
+ * @v: the mapping (VIRTIO_OM_VMA_F_FILE): home's id and the file's version
+ *
+ * Return: this node's file of that version (home's id taken), or an ERR_PTR.
+ */
+struct file *om_rfile_mapping(struct om_proc *p, const struct virtio_om_mig_vma *v)
+{
+	struct virtio_om_rfile_info info = {
+		.served = v->served,
+		.size = v->size,
+		.dev = v->dev,
+		.ino = v->ino,
+		.mtime_ns = v->mtime_ns,
+		.ctime_ns = v->ctime_ns,
+	};
+
+	return om_rfile_version(p, &info, "rfile");
 }
 
 static void om_rfile_close(struct om_proc *p, __le32 handle, u32 flags)
@@ -285,8 +187,9 @@ static void om_rfile_close(struct om_proc *p, __le32 handle, u32 flags)
 
 /*
  * Have the deputy open a file of home (@kind: by @path, or the process's
- * @fd) and give its copy here. On success the deputy still holds it as
- * *@handle, for the caller to close. -EXDEV: it must be used at home.
+ * @fd) and give this node's file of that version. On success the deputy
+ * still holds it as *@handle, for the caller to close. -EXDEV: it must be
+ * used at home.
  */
 static struct file *om_rfile_get(struct om_proc *p, u32 kind, int fd, const char *path,
 				 __le32 *handle)
@@ -300,7 +203,7 @@ static struct file *om_rfile_get(struct om_proc *p, u32 kind, int fd, const char
 	struct virtio_om_rfile_info info;
 	char name[NAME_MAX + 1];
 	struct om_kcom_msg *reply;
-	struct file *copy;
+	struct file *rf;
 	u32 len;
 	int err;
 
@@ -317,25 +220,29 @@ static struct file *om_rfile_get(struct om_proc *p, u32 kind, int fd, const char
 		*handle = info.handle;
 	if (!err && (le32_to_cpu(info.flags) & VIRTIO_OM_RFILE_F_HOME))
 		err = -EXDEV;
+	if (!err && !info.served)
+		err = -EPROTO;
 	if (err) {
+		if (info.served)
+			om_rfile_forget(p->home_node, le32_to_cpu(info.served));
 		if (info.handle)
 			om_rfile_close(p, info.handle, 0);
 		return ERR_PTR(err);
 	}
 	name[len] = '\0';
-	copy = om_rfile_copy(p, &info, len ? name : "rfile");
-	if (IS_ERR(copy))
+	rf = om_rfile_version(p, &info, len ? name : "rfile");
+	if (IS_ERR(rf))
 		om_rfile_close(p, info.handle, 0);
-	return copy;
+	return rf;
 }
 
-/* A copy opened as exec opens a program (do_open_execat()); takes @copy's reference. */
-static struct file *om_rfile_open_copy(struct file *copy)
+/* @rf opened as exec opens a program (do_open_execat()); takes @rf's reference. */
+static struct file *om_rfile_open_program(struct file *rf)
 {
-	struct file *f = dentry_open(&copy->f_path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC,
+	struct file *f = dentry_open(&rf->f_path, O_RDONLY | O_LARGEFILE | __FMODE_EXEC,
 				     current_cred());
 
-	fput(copy);
+	fput(rf);
 	if (!IS_ERR(f) && exe_file_deny_write_access(f)) {
 		fput(f);
 		f = ERR_PTR(-ETXTBSY);
@@ -349,13 +256,13 @@ static struct file *om_rfile_open_copy(struct file *copy)
  * @name: the path, as the program names it
  *
  * Return: NULL if the current task is no process away (open_exec() opens
- * the path here); else the copy opened as open_exec() would open it, or
+ * the path here); else home's file opened as open_exec() would open it, or
  * an ERR_PTR.
  */
 struct file *om_rfile_open_exec(const char *name)
 {
 	struct om_proc *p = om_proc_of_task(current);
-	struct file *copy;
+	struct file *rf;
 	__le32 handle = 0;
 
 	if (!p)
@@ -363,12 +270,12 @@ struct file *om_rfile_open_exec(const char *name)
 	om_proc_put(p); /* the registry keeps it while we run */
 	if (p->role != OM_REMOTE)
 		return NULL;
-	copy = om_rfile_get(p, VIRTIO_OM_RFILE_EXEC, 0, name, &handle);
-	if (IS_ERR(copy))
+	rf = om_rfile_get(p, VIRTIO_OM_RFILE_EXEC, 0, name, &handle);
+	if (IS_ERR(rf))
 		/* One that must be used at home cannot be, from the middle of an exec. */
-		return PTR_ERR(copy) == -EXDEV ? ERR_PTR(-EACCES) : copy;
+		return PTR_ERR(rf) == -EXDEV ? ERR_PTR(-EACCES) : rf;
 	om_rfile_close(p, handle, 0);
-	return om_rfile_open_copy(copy);
+	return om_rfile_open_program(rf);
 }
 
 /**
@@ -383,17 +290,17 @@ struct file *om_rfile_open_exec(const char *name)
 struct file *om_rfile_exec_file(void)
 {
 	struct om_proc *p = om_proc_of_task(current);
-	struct file *copy = NULL;
+	struct file *rf = NULL;
 
 	if (!p)
 		return NULL;
 	/* Only the task itself sets and takes it. */
 	if (p->role == OM_REMOTE) {
-		copy = p->exec_copy;
-		p->exec_copy = NULL;
+		rf = p->exec_rfile;
+		p->exec_rfile = NULL;
 	}
 	om_proc_put(p);
-	return copy ? om_rfile_open_copy(copy) : NULL;
+	return rf ? om_rfile_open_program(rf) : NULL;
 }
 
 /*
@@ -431,7 +338,7 @@ static bool om_exec_keeps_creds(const struct cred *c)
 long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long args[6])
 {
 	const char __user *upath = (const char __user *)args[0];
-	struct file *copy;
+	struct file *rf;
 	__le32 handle = 0;
 	char *path;
 	long len, ret;
@@ -444,19 +351,19 @@ long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long 
 	len = strncpy_from_user(path, upath, PATH_MAX);
 	ret = len < 0 ? len : len == PATH_MAX ? -ENAMETOOLONG : !len ? -ENOENT : 0;
 	if (!ret) {
-		copy = om_rfile_get(p, VIRTIO_OM_RFILE_EXEC, 0, path, &handle);
-		ret = PTR_ERR_OR_ZERO(copy);
+		rf = om_rfile_get(p, VIRTIO_OM_RFILE_EXEC, 0, path, &handle);
+		ret = PTR_ERR_OR_ZERO(rf);
 	}
 	kfree(path);
 	if (ret)
 		return ret;
-	/* execve() itself, which opens the copy for this path (om_rfile_exec_file()). */
-	p->exec_copy = copy;
+	/* execve() itself, which opens that file for this path (om_rfile_exec_file()). */
+	p->exec_rfile = rf;
 	ret = om_arch_syscall_run(regs, __NR_execve, args);
-	if (p->exec_copy) {
+	if (p->exec_rfile) {
 		/* Failed before it opened the program (-EAGAIN for RLIMIT_NPROC, say). */
-		fput(p->exec_copy);
-		p->exec_copy = NULL;
+		fput(p->exec_rfile);
+		p->exec_rfile = NULL;
 	}
 	if (ret) {
 		om_rfile_close(p, handle, 0);
@@ -478,18 +385,18 @@ long om_rfile_exec(struct om_proc *p, struct pt_regs *regs, const unsigned long 
  */
 long om_rfile_mmap(struct om_proc *p, const unsigned long args[6])
 {
-	struct file *copy;
+	struct file *rf;
 	__le32 handle = 0;
 	long ret;
 
 	if (args[5] & ~PAGE_MASK)
 		return -EINVAL;
-	copy = om_rfile_get(p, VIRTIO_OM_RFILE_FD, (int)args[4], NULL, &handle);
-	if (IS_ERR(copy))
-		return PTR_ERR(copy);
+	rf = om_rfile_get(p, VIRTIO_OM_RFILE_FD, (int)args[4], NULL, &handle);
+	if (IS_ERR(rf))
+		return PTR_ERR(rf);
 	om_rfile_close(p, handle, 0);
-	ret = vm_mmap(copy, args[0], args[1], args[2], args[3], args[5]);
-	fput(copy);
+	ret = vm_mmap(rf, args[0], args[1], args[2], args[3], args[5]);
+	fput(rf);
 	if (!IS_ERR_VALUE(ret))
 		atomic64_inc(&om_node_stats.maps);
 	return ret;

@@ -3,7 +3,8 @@
  * Files a process away runs or maps, at home: its deputy opens them with
  * the rules they would be opened by here (exec's checks and its hold
  * against writers, or the process's own open file), says what they are and
- * serves their bytes (docs/engine.md "Programs and file mappings away").
+ * has them served to the process's node (rfile_serve.c; docs/engine.md
+ * "Programs and file mappings away").
  */
 #include <linux/binfmts.h>
 #include <linux/fdtable.h>
@@ -15,9 +16,6 @@
 #include <linux/xattr.h>
 
 #include "om.h"
-
-/* The largest file a process away maps from home; larger ones are used at home. */
-#define OM_RFILE_MAX_SIZE BIT_ULL(30)
 
 static void om_rfile_release(struct file *f, bool exec)
 {
@@ -121,6 +119,7 @@ void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg)
 	char comm[TASK_COMM_LEN] = "";
 	struct kstat st;
 	bool exec = false;
+	u32 flags, served = 0;
 	int err;
 
 	if (om_kcom_msg_copy(msg, 0, &o, sizeof(o)) == sizeof(o))
@@ -131,6 +130,10 @@ void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg)
 			;
 		err = i == OM_RFILES ? -EMFILE : vfs_getattr(&f->f_path, &st, STATX_BASIC_STATS,
 							       AT_STATX_SYNC_AS_STAT);
+		flags = err ? 0 : om_rfile_home_only(f, exec, st.size);
+		/* Served to the process's node, which reads its pages from now on. */
+		if (!err && !flags)
+			err = om_rfile_serve(h->src_node, f, &served);
 		if (err) {
 			om_rfile_release(f, exec);
 		} else {
@@ -147,7 +150,8 @@ void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg)
 			info.ino = cpu_to_le64(st.ino);
 			info.mtime_ns = cpu_to_le64(timespec64_to_ns(&st.mtime));
 			info.ctime_ns = cpu_to_le64(timespec64_to_ns(&st.ctime));
-			info.flags = cpu_to_le32(om_rfile_home_only(f, exec, st.size));
+			info.flags = cpu_to_le32(flags);
+			info.served = cpu_to_le32(served);
 			info.name_len = cpu_to_le32(min_t(size_t, strlen(name), NAME_MAX));
 			kv[1] = (struct kvec){ (void *)name, le32_to_cpu(info.name_len) };
 			n = 2;
@@ -165,47 +169,6 @@ static struct file *om_rfile_home_file(struct om_proc *p, __le32 handle, unsigne
 		return NULL;
 	*idx = h - 1;
 	return p->rfiles[h - 1];
-}
-
-/**
- * om_rfile_home_serve_read() - RFILE_READ: bytes of a file the deputy holds
- * @p: the deputy's half
- * @msg: the request
- */
-void om_rfile_home_serve_read(struct om_proc *p, struct om_kcom_msg *msg)
-{
-	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
-	struct virtio_om_rfile_data data = {};
-	struct kvec kv[2] = { { &data, sizeof(data) } };
-	struct virtio_om_rfile_read r;
-	unsigned int idx, n = 1;
-	struct file *f = NULL;
-	void *buf = NULL;
-	ssize_t got = -EPROTO;
-	loff_t pos;
-	u32 len;
-
-	if (om_kcom_msg_copy(msg, 0, &r, sizeof(r)) == sizeof(r)) {
-		f = om_rfile_home_file(p, r.handle, &idx);
-		got = -EBADF;
-	}
-	len = f ? le32_to_cpu(r.len) : 0;
-	if (f && (!len || len > VIRTIO_OM_MAX_PAYLOAD - sizeof(data))) {
-		got = -EINVAL;
-	} else if (f) {
-		buf = kvmalloc(len, GFP_KERNEL);
-		pos = le64_to_cpu(r.offset);
-		got = !buf ? -ENOMEM : pos < 0 ? -EINVAL : kernel_read(f, buf, len, &pos);
-	}
-	if (got >= 0) {
-		data.len = cpu_to_le32(got);
-		kv[1] = (struct kvec){ buf, got };
-		n = got ? 2 : 1;
-	} else {
-		data.error = cpu_to_le32(-got);
-	}
-	om_send(p, VIRTIO_OM_T_RFILE_DATA, VIRTIO_OM_F_REPLY, h->seq, kv, n, NULL, 0, NULL);
-	kvfree(buf);
 }
 
 /**

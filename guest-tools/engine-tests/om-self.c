@@ -15,14 +15,23 @@
  *                                 process goes on at home, memory intact
  *   om-self relay NODE MIB        a move while the relay dies and comes back:
  *                                 it ends at NODE or home, memory intact
+ *   om-self mapped NODE PATH MIB  a file of home (made MIB MiB) mapped privately
+ *                                 and read at home, then moved (only its written
+ *                                 page travels), and mapped again away: its pages
+ *                                 as at home, writes stay the process's, a page
+ *                                 home changes before it is read there is seen
+ *                                 changed (as MAP_PRIVATE sees it)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -292,6 +301,83 @@ static int test_relay(const char *node, long mib)
 	return 0;
 }
 
+/* What word @w of page @pg of the mapped file holds. */
+static uint64_t mapped_word(size_t pg, size_t w)
+{
+	return ((uint64_t)pg << 32) ^ w ^ 0x5a5a0000a5a5ull;
+}
+
+static bool mapped_page_ok(const uint64_t *page, size_t pg)
+{
+	size_t w;
+
+	for (w = 0; w < 4096 / sizeof(uint64_t); w++)
+		if (page[w] != mapped_word(pg, w))
+			return false;
+	return true;
+}
+
+static int test_mapped(const char *node, const char *path, long mib)
+{
+	size_t pages = (size_t)mib * 256, pg, w, cow = pages / 7, changed = pages * 5 / 8;
+	uint64_t buf[4096 / sizeof(uint64_t)], *m, *m2;
+	int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644), touched = 0;
+	long sent;
+
+	CHECK(fd >= 0 && pages >= 64, "open %s: %s", path, strerror(errno));
+	for (pg = 0; pg < pages; pg++) {
+		for (w = 0; w < 4096 / sizeof(uint64_t); w++)
+			buf[w] = mapped_word(pg, w);
+		CHECK(write(fd, buf, sizeof(buf)) == sizeof(buf), "write: %s", strerror(errno));
+	}
+	/* Mapped at home, every page read there, one written: then it moves. */
+	m = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(m != MAP_FAILED, "mmap at home: %s", strerror(errno));
+	if (m == MAP_FAILED)
+		return 1;
+	for (pg = 0; pg < pages; pg++)
+		CHECK(mapped_page_ok(m + pg * 512, pg), "page %zu at home", pg);
+	m[cow * 512] = 42;
+	go(node);
+	/* What was home's file stays home's: only the written page travelled. */
+	sent = om_debug_count(0, "last_move_pages");
+	CHECK(sent >= 1 && sent < (long)pages / 4, "the move sent %ld pages (the file has %zu)", sent,
+	      pages);
+	CHECK(m[cow * 512] == 42, "the page written at home reads %#llx away",
+	      (unsigned long long)m[cow * 512]);
+	/* Eight pages far apart: each faults alone, beyond the others' readahead. */
+	for (pg = 0; pg < pages; pg += pages / 7, touched++)
+		CHECK(pg == cow || mapped_page_ok(m + pg * 512, pg), "page %zu is not home's", pg);
+	/* Mapped again away: the same version, its pages already here read again. */
+	m2 = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	CHECK(m2 != MAP_FAILED, "mmap away: %s", strerror(errno));
+	if (m2 == MAP_FAILED)
+		return 1;
+	CHECK(mapped_page_ok(m2 + cow * 512, cow), "page %zu mapped again away", cow);
+	/* A write away is the process's own: the file at home stays as it was. */
+	m2[(cow + 1) * 512] = 43;
+	CHECK(m2[(cow + 1) * 512] == 43 && mapped_page_ok(m + (cow + 1) * 512, cow + 1),
+	      "a page written away reads %#llx", (unsigned long long)m2[(cow + 1) * 512]);
+	CHECK(pread(fd, buf, sizeof(buf), (cow + 1) * 4096) == sizeof(buf) &&
+	      buf[0] == mapped_word(cow + 1, 0),
+	      "the file at home changed under a private write: %#llx", (unsigned long long)buf[0]);
+	/* Home changes a page it has not read yet: both mappings read the change. */
+	memset(buf, 0x77, sizeof(buf));
+	CHECK(pwrite(fd, buf, sizeof(buf), changed * 4096) == sizeof(buf), "pwrite at home: %s",
+	      strerror(errno));
+	CHECK(m[changed * 512] == 0x7777777777777777ull && m2[changed * 512 + 511] == buf[511],
+	      "page %zu changed at home reads %#llx", changed, (unsigned long long)m[changed * 512]);
+	CHECK(mapped_page_ok(m2 + (changed + 1) * 512, changed + 1), "page %zu after it",
+	      changed + 1);
+	printf("mapped %zu pages: the move sent %ld pages; read %d of them away and 3 more\n",
+	       pages, sent, touched);
+	munmap(m, pages * 4096);
+	munmap(m2, pages * 4096);
+	close(fd);
+	go("home");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -311,6 +397,8 @@ int main(int argc, char **argv)
 		test_vanish(argv[2], atol(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "relay"))
 		test_relay(argv[2], atol(argv[3]));
+	else if (argc == 5 && !strcmp(argv[1], "mapped"))
+		test_mapped(argv[2], argv[3], atol(argv[4]));
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-self.c\n");
 		return 2;

@@ -43,6 +43,12 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_mem_req), VIRTIO_OM_MEM_REQ_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_mem_data), VIRTIO_OM_MEM_DATA_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_proc_read), VIRTIO_OM_PROC_READ_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_rfile_open), VIRTIO_OM_RFILE_OPEN_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_rfile_info), VIRTIO_OM_RFILE_INFO_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_rfile_read), VIRTIO_OM_RFILE_READ_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_rfile_data), VIRTIO_OM_RFILE_DATA_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_rfile_close), VIRTIO_OM_RFILE_CLOSE_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_rfile_forget), VIRTIO_OM_RFILE_FORGET_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_proc_data), VIRTIO_OM_PROC_DATA_SIZE);
 }
 

@@ -67,7 +67,7 @@ enum virtio_om_size {
 	/* The engine's payloads, defined below. */
 	VIRTIO_OM_MIG_BEGIN_SIZE = 3584,
 	VIRTIO_OM_MIG_VMAS_SIZE = 8,	 /* + count * VIRTIO_OM_MIG_VMA_SIZE */
-	VIRTIO_OM_MIG_VMA_SIZE = 32,
+	VIRTIO_OM_MIG_VMA_SIZE = 80,
 	VIRTIO_OM_MIG_PAGES_SIZE = 8,	 /* + count * 8 addresses + count pages */
 	VIRTIO_OM_MIG_MARK_SIZE = 16,
 	VIRTIO_OM_MIG_ACK_SIZE = 16,
@@ -89,10 +89,11 @@ enum virtio_om_size {
 	VIRTIO_OM_PROC_READ_SIZE = 16,
 	VIRTIO_OM_PROC_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_RFILE_OPEN_SIZE = 16,	 /* + path_len bytes */
-	VIRTIO_OM_RFILE_INFO_SIZE = 56,	 /* + name_len bytes */
+	VIRTIO_OM_RFILE_INFO_SIZE = 64,	 /* + name_len bytes */
 	VIRTIO_OM_RFILE_READ_SIZE = 16,
 	VIRTIO_OM_RFILE_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_RFILE_CLOSE_SIZE = 8,
+	VIRTIO_OM_RFILE_FORGET_SIZE = 8,
 };
 
 /* Header flags. */
@@ -161,9 +162,10 @@ enum virtio_om_type {
 	VIRTIO_OM_T_PROC_DATA = 0x0304, /* struct virtio_om_proc_data + bytes; F_REPLY */
 	VIRTIO_OM_T_RFILE_OPEN = 0x0305,  /* struct virtio_om_rfile_open + path, for RFILE_INFO */
 	VIRTIO_OM_T_RFILE_INFO = 0x0306,  /* struct virtio_om_rfile_info + name; F_REPLY */
-	VIRTIO_OM_T_RFILE_READ = 0x0307,  /* struct virtio_om_rfile_read, answered by RFILE_DATA */
+	VIRTIO_OM_T_RFILE_READ = 0x0307,  /* struct virtio_om_rfile_read, node to home node */
 	VIRTIO_OM_T_RFILE_DATA = 0x0308,  /* struct virtio_om_rfile_data + bytes; F_REPLY */
 	VIRTIO_OM_T_RFILE_CLOSE = 0x0309, /* struct virtio_om_rfile_close, to the deputy */
+	VIRTIO_OM_T_RFILE_FORGET = 0x030a, /* struct virtio_om_rfile_forget, node to home node */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
 
 	/* 0x7fxx: test traffic: an opaque payload its receiver checks. */
@@ -214,6 +216,7 @@ enum virtio_om_type {
 	X(RFILE_READ, 0x0307, GUEST, VIRTIO_OM_RFILE_READ_SIZE, VIRTIO_OM_RFILE_READ_SIZE) \
 	X(RFILE_DATA, 0x0308, GUEST, VIRTIO_OM_RFILE_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(RFILE_CLOSE, 0x0309, GUEST, VIRTIO_OM_RFILE_CLOSE_SIZE, VIRTIO_OM_RFILE_CLOSE_SIZE) \
+	X(RFILE_FORGET, 0x030a, GUEST, VIRTIO_OM_RFILE_FORGET_SIZE, VIRTIO_OM_RFILE_FORGET_SIZE) \
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -361,15 +364,29 @@ struct virtio_om_mig_begin {
 #define VIRTIO_OM_VMA_F_GROWSDOWN 0x1u /* a stack that grows down */
 #define VIRTIO_OM_VMA_F_VDSO	  0x2u /* the vDSO: mapped from the receiver's own */
 #define VIRTIO_OM_VMA_F_SHARED	  0x4u /* MAP_SHARED|MAP_ANONYMOUS, mapped by it alone */
+/*
+ * A private mapping of a file of home, which serves it to the receiver
+ * (as RFILE_INFO's served id names it): mapped there from that file, its
+ * pages read from home as they fault; only the pages the process wrote
+ * (private copies) follow in MIG_PAGES.
+ */
+#define VIRTIO_OM_VMA_F_FILE	  0x8u
 #define VIRTIO_OM_VMA_F_ALL	  (VIRTIO_OM_VMA_F_GROWSDOWN | VIRTIO_OM_VMA_F_VDSO | \
-				   VIRTIO_OM_VMA_F_SHARED)
+				   VIRTIO_OM_VMA_F_SHARED | VIRTIO_OM_VMA_F_FILE)
 
 struct virtio_om_mig_vma {
 	__le64 start;
 	__le64 end;
 	__le32 prot;	 /* PROT_READ | PROT_WRITE | PROT_EXEC */
 	__le32 flags;	 /* VIRTIO_OM_VMA_F_* */
-	__le64 reserved;
+	__le32 served;	 /* F_FILE: home's id for the file (RFILE_READ, RFILE_FORGET) */
+	__le32 reserved;
+	__le64 pgoff;	 /* F_FILE: the file's page at start */
+	__le64 size;	 /* F_FILE: the file's version, as in RFILE_INFO */
+	__le64 dev;
+	__le64 ino;
+	__le64 mtime_ns;
+	__le64 ctime_ns;
 };
 
 struct virtio_om_mig_vmas {
@@ -556,8 +573,11 @@ struct virtio_om_proc_data {
  * opens one (RFILE_OPEN: a program to exec, by path at home, with exec's
  * checks; or an open file of the process, by fd, to map privately), says
  * what it is (RFILE_INFO: its identity, which names its version, and why it
- * must be used at home if it must), and serves its bytes (RFILE_READ). The
- * node the process runs on keeps a copy per file and version.
+ * must be used at home if it must). Home serves the file's bytes to that
+ * node, not to the process: the node reads pages as they fault (RFILE_READ,
+ * by the served id RFILE_INFO gave, answered by RFILE_DATA) into its page
+ * cache, one per file and version, whatever process uses it, and tells home
+ * when it no longer needs the file (RFILE_FORGET).
  */
 enum virtio_om_rfile_kind {
 	VIRTIO_OM_RFILE_EXEC = 1, /* path: a program (or interpreter) exec loads */
@@ -590,10 +610,12 @@ struct virtio_om_rfile_info {
 	__le64 ctime_ns;
 	__le32 flags;	 /* VIRTIO_OM_RFILE_F_* */
 	__le32 name_len; /* bytes of its name (last path component) that follow */
+	__le32 served;	 /* names the file to this node in RFILE_READ and RFILE_FORGET */
+	__le32 reserved;
 };
 
 struct virtio_om_rfile_read {
-	__le32 handle;
+	__le32 served;
 	__le32 len;	 /* at most VIRTIO_OM_MAX_PAYLOAD - 8 */
 	__le64 offset;
 };
@@ -608,6 +630,11 @@ struct virtio_om_rfile_data {
 struct virtio_om_rfile_close {
 	__le32 handle;
 	__le32 flags;	 /* VIRTIO_OM_RFILE_CLOSE_F_* */
+};
+
+struct virtio_om_rfile_forget {
+	__le32 served;
+	__le32 reserved;
 };
 
 /*
@@ -707,13 +734,15 @@ enum virtio_om_field_kind {
 	X(RFILE_INFO, rfile_info, size, UINT)			\
 	X(RFILE_INFO, rfile_info, ino, UINT)			\
 	X(RFILE_INFO, rfile_info, flags, HEX)			\
-	X(RFILE_READ, rfile_read, handle, UINT)			\
+	X(RFILE_INFO, rfile_info, served, UINT)			\
+	X(RFILE_READ, rfile_read, served, UINT)			\
 	X(RFILE_READ, rfile_read, len, UINT)			\
 	X(RFILE_READ, rfile_read, offset, UINT)			\
 	X(RFILE_DATA, rfile_data, error, ERRNO)			\
 	X(RFILE_DATA, rfile_data, len, UINT)			\
 	X(RFILE_CLOSE, rfile_close, handle, UINT)		\
-	X(RFILE_CLOSE, rfile_close, flags, HEX)
+	X(RFILE_CLOSE, rfile_close, flags, HEX)			\
+	X(RFILE_FORGET, rfile_forget, served, UINT)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
