@@ -9,13 +9,16 @@
  * in wait4's usage, memory copied not shared, an orphan's new parent, a
  * child moved on its own to OTHER, a child brought home asleep (its sleep
  * goes on), vfork and posix_spawn (clone3) with an exec away, and
- * a program exec'd away named as at home (AT_EXECFN, its name, its exe).
+ * a program exec'd away named as at home (AT_EXECFN, its name, its exe),
+ * and an exec that changes the caller's credentials run at home.
  *
  *   om-fork away NODE OTHER
  *   om-fork named PATH      (exec'd by the above)
+ *   om-fork creds           (exec'd by the above, its credentials changed by exec)
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -276,6 +279,35 @@ static int test_away(const char *node, const char *other)
 		CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) &&
 		      WEXITSTATUS(status) == 0, "exec'd away, named as at home: status %#x", status);
 		printf("exec'd away: AT_EXECFN, name and exe as at home (%s)\n", self);
+
+		/*
+		 * An exec that would change the caller's credentials runs at
+		 * home: root without CAP_NET_RAW in its permitted set gets it
+		 * back by exec, as only an exec at home computes.
+		 */
+		c = fork();
+		if (!c) {
+			struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+			struct __user_cap_data_struct d[2];
+
+			if (syscall(SYS_capget, &h, d))
+				_exit(11);
+			d[0].permitted &= ~(1u << CAP_NET_RAW);
+			d[0].effective &= ~(1u << CAP_NET_RAW);
+			/* capset runs at home: then here again, for the exec. */
+			if (syscall(SYS_capset, &h, d))
+				_exit(12);
+			om_where_write(0, node);
+			om_where_now(0, now, sizeof(now));
+			if (strcmp(now, node))
+				_exit(13);
+			execl(self, "om-fork", "creds", (char *)NULL);
+			_exit(127);
+		}
+		CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 0, "an exec that changes credentials: status %#x",
+		      status);
+		printf("an exec that gives back a capability ran at home\n");
 	}
 
 	om_where_now(getpid(), now, sizeof(now));
@@ -283,10 +315,10 @@ static int test_away(const char *node, const char *other)
 	CHECK(om_debug_count(0, "home_calls") == calls, "the parent went home %ld times for forks",
 	      om_debug_count(0, "home_calls") - calls);
 	/*
-	 * Ten forks here: seven children, the orphan maker (the grandchild is
-	 * its fork), the vfork'd and the spawned.
+	 * Eleven forks here: eight children, the orphan maker (the grandchild
+	 * is its fork), the vfork'd and the spawned.
 	 */
-	CHECK(om_debug_count(0, "forks") == forks + 10, "debug counts %ld forks here, not 10",
+	CHECK(om_debug_count(0, "forks") == forks + 11, "debug counts %ld forks here, not 11",
 	      om_debug_count(0, "forks") - forks);
 	printf("forks away: %ld, home calls: %ld\n", om_debug_count(0, "forks") - forks,
 	       om_debug_count(0, "home_calls") - calls);
@@ -311,6 +343,20 @@ static int test_named(const char *path)
 	return 0;
 }
 
+/* Exec'd as "om-fork creds" by a caller whose credentials exec changes. */
+static int test_creds(void)
+{
+	long calls = om_debug_count(0, "home_calls"), last = om_debug_count(0, "last_home_call");
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+
+	CHECK(last == SYS_execve, "the last call that went home is %ld, not execve", last);
+	CHECK(calls >= 2, "%ld calls went home, not capset and execve", calls);
+	CHECK(!syscall(SYS_capget, &h, d) && (d[0].permitted & (1u << CAP_NET_RAW)),
+	      "exec did not give CAP_NET_RAW back");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -318,6 +364,8 @@ int main(int argc, char **argv)
 		test_away(argv[2], argv[3]);
 	else if (argc == 3 && !strcmp(argv[1], "named"))
 		test_named(argv[2]);
+	else if (argc == 2 && !strcmp(argv[1], "creds"))
+		test_creds();
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-fork.c\n");
 		return 2;
