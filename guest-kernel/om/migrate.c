@@ -37,6 +37,7 @@ struct om_sender {
 	struct virtio_om_mig_vma *vmas;
 	struct file **files;	/* from home: each mapping's file, to serve (or NULL) */
 	unsigned int nr_vmas;
+	unsigned int vmas_sent;	/* the destination owns the served ids of these */
 	u64 pages;
 	unsigned int since_sync;
 	/* the batch being filled */
@@ -107,12 +108,16 @@ static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm, u32 dest)
 	return 0;
 }
 
-/* The move failed: @dest will not map the files served to it for it. */
+/*
+ * The move failed: the files served to @dest for mappings it was never
+ * told of are forgotten here. Those it was told of are its own to forget
+ * (it may keep their versions: om_forget_vmas() in receive.c).
+ */
 static void om_unserve_vmas(struct om_sender *s, u32 dest)
 {
 	unsigned int i;
 
-	for (i = 0; i < s->nr_vmas; i++)
+	for (i = s->vmas_sent; i < s->nr_vmas; i++)
 		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_FILE)
 			om_rfile_unserve(dest, le32_to_cpu(s->vmas[i].served));
 }
@@ -366,6 +371,7 @@ static int om_send_vmas(struct om_sender *s)
 		if (err)
 			return err;
 		at += n;
+		s->vmas_sent = at;
 	}
 	return 0;
 }

@@ -149,6 +149,26 @@ static int om_map_one(struct om_receiver *r, const struct virtio_om_mig_vma *v)
 	return got == start ? 0 : -EADDRINUSE;
 }
 
+/*
+ * Home's ids for the file mappings of a MIG_VMAS not taken (from entry
+ * @from on): home keeps serving what it told us of until we forget it.
+ */
+static void om_forget_vmas(struct om_receiver *r, struct om_kcom_msg *msg, u32 from)
+{
+	const size_t at = sizeof(struct virtio_om_mig_vmas);
+	struct virtio_om_mig_vma v;
+	u32 i, n;
+
+	if (r->p->peer_node != r->p->home_node || om_kcom_msg_hdr(msg)->len < at)
+		return;
+	n = (om_kcom_msg_hdr(msg)->len - at) / sizeof(v);
+	for (i = from; i < n; i++) {
+		om_kcom_msg_copy(msg, at + i * sizeof(v), &v, sizeof(v));
+		if ((le32_to_cpu(v.flags) & VIRTIO_OM_VMA_F_FILE) && v.served)
+			om_rfile_forget(r->p->home_node, le32_to_cpu(v.served));
+	}
+}
+
 static int om_take_vmas(struct om_receiver *r, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
@@ -160,13 +180,18 @@ static int om_take_vmas(struct om_receiver *r, struct om_kcom_msg *msg)
 	if (om_kcom_msg_copy(msg, 0, &hdr, sizeof(hdr)) != sizeof(hdr))
 		return -EPROTO;
 	n = le32_to_cpu(hdr.count);
-	if (h->len != sizeof(hdr) + (u64)n * sizeof(v) || r->vmas + n > le32_to_cpu(r->b->vmas))
+	if (h->len != sizeof(hdr) + (u64)n * sizeof(v) || r->vmas + n > le32_to_cpu(r->b->vmas)) {
+		om_forget_vmas(r, msg, 0);
 		return -EPROTO;
+	}
 	for (i = 0; i < n; i++) {
 		om_kcom_msg_copy(msg, sizeof(hdr) + i * sizeof(v), &v, sizeof(v));
+		/* Takes (or forgets) home's id for a file mapping, whatever it returns. */
 		err = om_map_one(r, &v);
-		if (err)
+		if (err) {
+			om_forget_vmas(r, msg, i + 1);
 			return err;
+		}
 		r->vmas++;
 	}
 	return 0;
@@ -490,6 +515,8 @@ static int om_receive_steps(struct om_receiver *r)
 		case VIRTIO_OM_T_MIG_VMAS:
 			if (!r->err && !r->committed)
 				r->err = om_take_vmas(r, msg);
+			else
+				om_forget_vmas(r, msg, 0);
 			break;
 		case VIRTIO_OM_T_MIG_PAGES:
 			if (!r->err && !r->committed)

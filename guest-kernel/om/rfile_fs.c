@@ -128,13 +128,18 @@ static int om_rfile_read_folio(struct file *file, struct folio *folio)
 static void om_rfile_readahead(struct readahead_control *ractl)
 {
 	const struct om_rfile_src *src = ractl->mapping->host->i_private;
+	/* What this device carries in one message, at most OM_RFILE_BATCH pages. */
+	size_t room = om_kcom_max_payload();
+	unsigned int max = room > sizeof(struct virtio_om_rfile_data) + PAGE_SIZE ?
+			   min_t(size_t, (room - sizeof(struct virtio_om_rfile_data)) / PAGE_SIZE,
+				 OM_RFILE_BATCH) : 1;
 	struct folio *batch[OM_RFILE_BATCH];
 	struct folio *folio;
 	unsigned int n = 0;
 
 	while ((folio = readahead_folio(ractl))) {
 		batch[n++] = folio;
-		if (n == ARRAY_SIZE(batch)) {
+		if (n == max) {
 			om_rfile_fill(src, batch, n);
 			n = 0;
 		}

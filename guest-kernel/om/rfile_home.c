@@ -56,6 +56,12 @@ static u32 om_rfile_home_only(struct file *f, bool exec, loff_t size)
 		return flags;
 	if ((inode->i_mode & S_ISUID) || ((inode->i_mode & (S_ISGID | 0010)) == (S_ISGID | 0010)))
 		flags |= VIRTIO_OM_RFILE_F_SETID;
+	/*
+	 * Execute-only for the caller: exec at home makes the process
+	 * undumpable (would_dump()); read where it runs, it would not be.
+	 */
+	if (inode_permission(file_mnt_idmap(f), inode, MAY_READ))
+		flags |= VIRTIO_OM_RFILE_F_UNREADABLE;
 	if (vfs_getxattr(file_mnt_idmap(f), f->f_path.dentry, XATTR_NAME_CAPS, NULL, 0) > 0)
 		flags |= VIRTIO_OM_RFILE_F_CAPS;
 	if (kernel_read(f, magic, sizeof(magic), &pos) == sizeof(magic) &&
@@ -131,9 +137,12 @@ void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg)
 		err = i == OM_RFILES ? -EMFILE : vfs_getattr(&f->f_path, &st, STATX_BASIC_STATS,
 							       AT_STATX_SYNC_AS_STAT);
 		flags = err ? 0 : om_rfile_home_only(f, exec, st.size);
-		/* Served to the process's node, which reads its pages from now on. */
-		if (!err && !flags)
-			err = om_rfile_serve(h->src_node, f, &served);
+		/*
+		 * Served to the process's node, which reads its pages from now
+		 * on; one that cannot be (too many served there) is used at home.
+		 */
+		if (!err && !flags && om_rfile_serve(h->src_node, f, &served))
+			flags = VIRTIO_OM_RFILE_F_BUSY;
 		if (err) {
 			om_rfile_release(f, exec);
 		} else {

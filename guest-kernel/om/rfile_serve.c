@@ -155,9 +155,9 @@ void om_rfile_serve_node_lost(u32 node)
 	struct om_served *s;
 	unsigned long id;
 
+	/* om_rfile_unserve() checks the node under the lock: @s may be freed meanwhile. */
 	xa_for_each(&om_served, id, s)
-		if (s->node == node)
-			om_rfile_unserve(node, id);
+		om_rfile_unserve(node, id);
 }
 
 /* How many files home serves now, to all nodes. */
@@ -177,6 +177,27 @@ struct om_serve_read {
 	u64 seq;
 	struct virtio_om_rfile_read rd;
 };
+
+/*
+ * @len bytes from @pos, or fewer only where the file ends: a read cut
+ * short by an error is that error, never a short page the node would
+ * take for the file's end and fill with zeros.
+ */
+static ssize_t om_serve_read_all(struct file *f, char *buf, size_t len, loff_t pos)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = kernel_read(f, buf + got, len - got, &pos);
+		if (n < 0)
+			return n;
+		if (!n)
+			break;
+		got += n;
+	}
+	return got;
+}
 
 static void om_serve_read_work(struct work_struct *work)
 {
@@ -202,12 +223,12 @@ static void om_serve_read_work(struct work_struct *work)
 	xa_unlock(&om_served);
 	if (!f) {
 		n = -EBADF;
-	} else if (!len || len > VIRTIO_OM_MAX_PAYLOAD - sizeof(struct virtio_om_rfile_data) ||
+	} else if (!len || (u64)len + sizeof(struct virtio_om_rfile_data) > om_kcom_max_payload() ||
 		   pos < 0) {
 		n = -EINVAL;
 	} else {
 		buf = kvmalloc(len, GFP_KERNEL);
-		n = buf ? kernel_read(f, buf, len, &pos) : -ENOMEM;
+		n = buf ? om_serve_read_all(f, buf, len, pos) : -ENOMEM;
 	}
 	if (f)
 		fput(f);

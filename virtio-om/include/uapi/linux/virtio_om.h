@@ -598,7 +598,9 @@ struct virtio_om_rfile_open {
 #define VIRTIO_OM_RFILE_F_NOEXEC 0x8u /* on a noexec mount */
 #define VIRTIO_OM_RFILE_F_LARGE	 0x10u /* over 1 GiB: not copied */
 #define VIRTIO_OM_RFILE_F_SPECIAL 0x20u /* not a regular file (a device to map) */
-#define VIRTIO_OM_RFILE_F_HOME	 0x3fu
+#define VIRTIO_OM_RFILE_F_UNREADABLE 0x40u /* a program its caller may run but not read */
+#define VIRTIO_OM_RFILE_F_BUSY	 0x80u /* home serves that node all it may, or no memory */
+#define VIRTIO_OM_RFILE_F_HOME	 0xffu
 
 struct virtio_om_rfile_info {
 	__le32 error;	 /* 0, or a positive errno (the open's) */
