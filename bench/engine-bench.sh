@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-timeout 600 "$omc" --run-dir "$run" -c bench up -n 2 --mem 1024 --timeout 300 "$@" >/dev/null
+timeout 600 "$omc" --run-dir "$run" -c bench up -n 2 --mem 1024 --timeout 300 --append om.balance=0 "$@" >/dev/null
 echo "engine-bench: 2 guests, $(oc status | awk 'NR == 2 { print $0 }' | grep -o 'tcg\|kvm' || echo tcg)"
 for mib in 1 4 16 64 256; do
 	oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib"

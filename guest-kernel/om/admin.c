@@ -42,6 +42,15 @@ static int om_stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "rfile_files %llu\nrfile_pages %llu\nrfile_hits %llu\n", files, pages, hits);
 	seq_printf(m, "rfile_reads %llu\nrfile_read_pages %llu\nrfile_served %lu\n", reads,
 		   read_pages, om_rfile_served());
+	seq_printf(m, "load_sent %lld\nload_received %lld\nload_refused %lld\n",
+		   atomic64_read(&om_node_stats.load_sent),
+		   atomic64_read(&om_node_stats.load_received),
+		   atomic64_read(&om_node_stats.load_refused));
+	seq_printf(m, "arrivals_refused %lld\nbalance_moves %lld\nbalance_home %lld\n",
+		   atomic64_read(&om_node_stats.arrivals_refused),
+		   atomic64_read(&om_node_stats.balance_moves),
+		   atomic64_read(&om_node_stats.balance_home));
+	seq_printf(m, "balance_ushered %lld\n", atomic64_read(&om_node_stats.balance_ushered));
 	return 0;
 }
 

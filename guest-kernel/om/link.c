@@ -270,6 +270,12 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		om_kcom_msg_free(msg);
 		return;
 	}
+	/* Nor for one: a node's load, and what it heard of others' (load.c). */
+	if (hdr->type == VIRTIO_OM_T_LOAD) {
+		om_load_recv(msg);
+		om_kcom_msg_free(msg);
+		return;
+	}
 	begin = !to_deputy && hdr->type == VIRTIO_OM_T_MIG_BEGIN;
 	home = begin ? om_begin_home(msg, hdr->src_node) : hdr->src_node;
 	p = om_proc_find(to_deputy, home, hdr->dst_pid);
@@ -341,6 +347,15 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		}
 		om_kcom_msg_free(msg);
 		break;
+	case VIRTIO_OM_T_PROC_FLAGS: {
+		struct virtio_om_proc_flags f = {};
+
+		om_kcom_msg_copy(msg, 0, &f, sizeof(f));
+		om_kcom_msg_free(msg);
+		if (!(le32_to_cpu(f.flags) & ~VIRTIO_OM_PROC_F_ALL) && !f.reserved)
+			WRITE_ONCE(p->locked, le32_to_cpu(f.flags) & VIRTIO_OM_PROC_F_LOCKED);
+		break;
+	}
 	case VIRTIO_OM_T_COME_HOME: {
 		struct virtio_om_come_home ch = {};
 

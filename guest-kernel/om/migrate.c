@@ -209,7 +209,8 @@ static int om_fill_begin(struct om_sender *s, struct virtio_om_mig_begin *b, boo
 	b->arch = cpu_to_le32(om_arch_id());
 	b->home_node = cpu_to_le32(s->p->home_node);
 	b->flags = cpu_to_le32((home ? VIRTIO_OM_MIG_F_HOME : 0) |
-			       (home && s->p->for_call ? VIRTIO_OM_MIG_F_CALL : 0));
+			       (home && s->p->for_call ? VIRTIO_OM_MIG_F_CALL : 0) |
+			       (READ_ONCE(s->p->locked) ? VIRTIO_OM_MIG_F_LOCKED : 0));
 	for (i = 0; i < s->nr_vmas; i++)
 		span += (le64_to_cpu(s->vmas[i].end) - le64_to_cpu(s->vmas[i].start)) >> PAGE_SHIFT;
 	b->pages = cpu_to_le64(span);
@@ -563,6 +564,9 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	p->last_freeze_ns = ktime_get_ns() - stopped;
 	p->last_total_ns = p->asked_ns ? ktime_get_ns() - p->asked_ns : p->last_freeze_ns;
 	p->last_pages = s->pages;
+	/* What moves cost, for the balancer (asked by it or by hand alike). */
+	if (p->asked_ns)
+		om_load_note_move(p->last_pages, p->last_total_ns);
 	p->asked_ns = 0;
 	p->left_ns = ktime_get_ns();
 	goto out;

@@ -57,6 +57,7 @@ struct om_stats {
 	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
 	atomic64_t forks;	   /* children born away (remote: here; deputy: their deputies) */
 	atomic64_t stale_dropped;  /* deputy: messages of a copy no longer the process's */
+	atomic64_t fwd_ns;	   /* remote: time its forwarded calls took, since it arrived */
 };
 
 /**
@@ -138,6 +139,8 @@ struct om_stats {
  * @rfile_comm: and the name exec would give the process for each
  * @exec_rfile: a remote: the program its execve() runs, until exec opens it
  *	(om_rfile_exec_file())
+ * @locked: never moved by a balancer (/proc/PID/hpc/lock; travels with it)
+ * @arrived_ns: when it last began to run here (ktime_get_ns()), 0: never moved
  */
 struct om_proc {
 	refcount_t ref;
@@ -206,6 +209,8 @@ struct om_proc {
 	unsigned long rfile_exec;
 	char rfile_comm[OM_RFILES][TASK_COMM_LEN];
 	struct file *exec_rfile;
+	bool locked;
+	u64 arrived_ns;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -214,6 +219,13 @@ struct om_node_stats {
 	atomic64_t execs;	/* programs exec'd here by processes away */
 	atomic64_t maps;	/* private mappings of files of home made here */
 	atomic64_t home_calls;	/* round trips home for a call, served here as home */
+	atomic64_t load_sent;	/* LOAD messages sent, received, refused as malformed */
+	atomic64_t load_received;
+	atomic64_t load_refused;
+	atomic64_t arrivals_refused; /* moves refused: arrivals blocked (admin/block) */
+	atomic64_t balance_moves;    /* the balancer's moves: for load */
+	atomic64_t balance_home;     /* a process away sent home for its calls' cost */
+	atomic64_t balance_ushered;  /* moved off for want of memory */
 };
 
 extern struct om_node_stats om_node_stats;
@@ -273,6 +285,54 @@ int om_send_kill(struct om_proc *p, u32 reason);
 void om_send_lost(struct om_proc *p, unsigned int flags);
 int om_send_signal(struct om_proc *p, const kernel_siginfo_t *info);
 void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
+
+/* load.c: this node's load and what it knows of others' (balance.c's input) */
+#define OM_LOAD_WINDOW 16	/* other nodes' values kept */
+#define OM_LOAD_PENDING 4	/* recent moves to a node counted until it shows them */
+#define OM_LOAD_STALE_MS 30000	/* values older than this are neither kept nor passed on */
+#define OM_LOAD_MAX_CPUS 8192
+#define OM_STD_SPEED 10000	/* the speed of a standard CPU */
+#define OM_SPEED_MAX 10000000
+/* A process moves by itself only after running this long where it is. */
+#define OM_BAL_MIN_STAY_MS 2000
+/* Forwarded calls longer than this are not taken as the cost of a call. */
+#define OM_CALL_COST_MAX_NS (20 * NSEC_PER_MSEC)
+
+/* One node's load, as measured there (CPU byte order). */
+struct om_load_info {
+	u32 node;
+	u64 at_ns;	/* when measured, on this node's ktime_get_ns() */
+	u32 load;	/* runnable x 1000, fast decay */
+	u32 load_slow;	/* slow decay */
+	u32 speed;
+	u32 ncpus;
+	u64 free_kib;
+	u64 total_kib;
+	u32 flags;	/* VIRTIO_OM_LOAD_F_* */
+	u32 hosted;
+	u32 away;
+	u32 pending;	/* this node's moves there its values do not show yet */
+};
+
+enum om_load_control { OM_LOAD_BALANCE, OM_LOAD_BLOCK, OM_LOAD_SPEED, OM_LOAD_DECAY };
+
+void om_load_self(struct om_load_info *self);
+int om_load_others(struct om_load_info *out, u32 max_age_ms);
+void om_load_moved(u32 dest);
+struct om_kcom_msg;
+int om_load_recv(struct om_kcom_msg *msg);
+void om_load_forget(u32 node);
+bool om_load_blocked(void);
+bool om_balance_on(void);
+void om_load_note_call(u64 ns);
+u64 om_load_call_ns(void);
+void om_load_note_move(u64 pages, u64 ns);
+u64 om_load_move_cost(u64 pages);
+int om_load_set(enum om_load_control c, u32 a, u32 b);
+void om_load_get(enum om_load_control c, u32 *a, u32 *b);
+
+/* proc.c */
+int om_ask_move(struct task_struct *task, u32 node);
 
 /* where.c: parsing /proc/PID/hpc/where */
 int om_parse_where(const char *buf, size_t len, u32 *node);

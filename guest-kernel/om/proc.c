@@ -46,6 +46,24 @@ static int om_send_come_home(struct om_proc *p, u32 then_node)
 	return om_send(p, VIRTIO_OM_T_COME_HOME, 0, 0, &kv, 1, NULL, 0, NULL);
 }
 
+/* The half of a process of this node that has none yet. */
+static struct om_proc *om_proc_new_home(struct task_struct *task)
+{
+	struct om_proc *p = om_proc_alloc(task, OM_HOME);
+	int err;
+
+	if (!p)
+		return ERR_PTR(-ENOMEM);
+	p->home_node = om_kcom_self();
+	p->home_pid = task_tgid_nr(task);
+	err = om_proc_register(p);
+	if (err) {
+		om_proc_put(p);
+		return ERR_PTR(err);
+	}
+	return p;
+}
+
 /* A move asked of a process at home. */
 static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 node)
 {
@@ -74,55 +92,36 @@ static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 nod
 	return 0;
 }
 
-static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t count,
-			      loff_t *ppos)
+/**
+ * om_ask_move() - ask @task to move, as a write to its where does
+ * @task: a process of this node, at home or away from it
+ * @node: where to (0 or this node: home)
+ *
+ * Away from home a process can only be sent home from here.
+ *
+ * Return: 0 or -errno: -ENOTCONN in no cluster, -EHOSTUNREACH for a node
+ * not up, -EBUSY with a stay reason, -EAGAIN while it is leaving, as a
+ * CPU check refuses, -EOPNOTSUPP for another node away.
+ */
+int om_ask_move(struct task_struct *task, u32 node)
 {
-	struct task_struct *task;
+	u32 self = om_kcom_self();
 	struct om_proc *p;
-	char buf[32];
-	u32 node, self = om_kcom_self();
-	int err;
+	int err = 0;
 
-	if (count > sizeof(buf) - 1)
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	err = om_parse_where(buf, count, &node);
-	if (err)
-		return err;
-	task = get_proc_task(file_inode(file));
-	if (!task)
-		return -ESRCH;
-	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS)) {
-		err = -EPERM;
-		goto out_task;
-	}
-	if (!self) {
-		err = -ENOTCONN; /* this guest is in no cluster (yet) */
-		goto out_task;
-	}
+	if (!self)
+		return -ENOTCONN; /* this guest is in no cluster (yet) */
 	if (node == self)
 		node = 0;
-	if (node && !om_kcom_node_is_up(node)) {
-		err = -EHOSTUNREACH;
-		goto out_task;
-	}
+	if (node && !om_kcom_node_is_up(node))
+		return -EHOSTUNREACH;
 	p = om_proc_of_task(task);
 	if (!p) {
 		if (!node)
-			goto out_task; /* home already */
-		p = om_proc_alloc(task, OM_HOME);
-		if (!p) {
-			err = -ENOMEM;
-			goto out_task;
-		}
-		p->home_node = self;
-		p->home_pid = task_tgid_nr(task);
-		err = om_proc_register(p);
-		if (err) {
-			om_proc_put(p);
-			goto out_task;
-		}
+			return 0; /* home already */
+		p = om_proc_new_home(task);
+		if (IS_ERR(p))
+			return PTR_ERR(p);
 	}
 	switch (p->role) {
 	case OM_HOME:
@@ -143,7 +142,6 @@ static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t
 		err = om_send_come_home(p, node);
 		break;
 	case OM_REMOTE:
-		/* Away from home, a process can only be sent home from here. */
 		if (node && node != p->home_node) {
 			err = -EOPNOTSUPP;
 			break;
@@ -153,7 +151,38 @@ static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t
 		break;
 	}
 	om_proc_put(p);
-out_task:
+	return err;
+}
+
+/* A copy of the user's bytes, NUL-terminated, at most @size - 1 of them. */
+static int om_proc_write_buf(const char __user *ubuf, size_t count, char *buf, size_t size)
+{
+	if (count > size - 1)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	return 0;
+}
+
+static ssize_t om_where_write(struct file *file, const char __user *ubuf, size_t count,
+			      loff_t *ppos)
+{
+	struct task_struct *task;
+	char buf[32];
+	u32 node;
+	int err;
+
+	err = om_proc_write_buf(ubuf, count, buf, sizeof(buf)) ?: om_parse_where(buf, count, &node);
+	if (err)
+		return err;
+	task = get_proc_task(file_inode(file));
+	if (!task)
+		return -ESRCH;
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+		err = -EPERM;
+	else
+		err = om_ask_move(task, node);
 	put_task_struct(task);
 	return err ? err : count;
 }
@@ -161,6 +190,80 @@ out_task:
 const struct file_operations om_proc_where_operations = {
 	.read = om_where_read,
 	.write = om_where_write,
+	.llseek = default_llseek,
+};
+
+static ssize_t om_lock_read(struct file *file, char __user *buf, size_t count, loff_t *ppos)
+{
+	struct task_struct *task = get_proc_task(file_inode(file));
+	struct om_proc *p;
+	char s[4] = "0\n";
+
+	if (!task)
+		return -ESRCH;
+	p = om_proc_of_task(task);
+	if (p && READ_ONCE(p->locked))
+		s[0] = '1';
+	om_proc_put(p);
+	put_task_struct(task);
+	return simple_read_from_buffer(buf, count, ppos, s, 2);
+}
+
+/* The other half learns of it too: the one away is the one that balances. */
+static int om_lock_set(struct task_struct *task, bool locked)
+{
+	struct virtio_om_proc_flags f = {
+		.flags = cpu_to_le32(locked ? VIRTIO_OM_PROC_F_LOCKED : 0),
+	};
+	struct kvec kv = { &f, sizeof(f) };
+	struct om_proc *p = om_proc_of_task(task);
+	int err = 0;
+
+	if (!p) {
+		if (!locked)
+			return 0;
+		p = om_proc_new_home(task);
+		if (IS_ERR(p))
+			return PTR_ERR(p);
+	}
+	/* Leaving: its MIG_BEGIN carries the old value; ask again later. */
+	if (p->role == OM_DEPUTY && !READ_ONCE(p->serving)) {
+		err = -EAGAIN;
+	} else {
+		WRITE_ONCE(p->locked, locked);
+		if (p->role != OM_HOME)
+			err = om_send(p, VIRTIO_OM_T_PROC_FLAGS, 0, 0, &kv, 1, NULL, 0, NULL);
+	}
+	om_proc_put(p);
+	return err;
+}
+
+static ssize_t om_lock_write(struct file *file, const char __user *ubuf, size_t count,
+			     loff_t *ppos)
+{
+	struct task_struct *task;
+	char buf[4];
+	int err;
+
+	err = om_proc_write_buf(ubuf, count, buf, sizeof(buf));
+	if (err)
+		return err;
+	if (strcmp(buf, "0") && strcmp(buf, "0\n") && strcmp(buf, "1") && strcmp(buf, "1\n"))
+		return -EINVAL;
+	task = get_proc_task(file_inode(file));
+	if (!task)
+		return -ESRCH;
+	if (!ptrace_may_access(task, PTRACE_MODE_ATTACH_REALCREDS))
+		err = -EPERM;
+	else
+		err = om_lock_set(task, buf[0] == '1');
+	put_task_struct(task);
+	return err ? err : count;
+}
+
+const struct file_operations om_proc_lock_operations = {
+	.read = om_lock_read,
+	.write = om_lock_write,
 	.llseek = default_llseek,
 };
 
@@ -213,6 +316,8 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 		   p->last_home_call);
 	seq_printf(m, "forks: %lld\nstale_dropped: %lld\n", atomic64_read(&p->stats.forks),
 		   atomic64_read(&p->stats.stale_dropped));
+	seq_printf(m, "locked: %d\nforwarded_ns: %lld\n", READ_ONCE(p->locked),
+		   atomic64_read(&p->stats.fwd_ns));
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

@@ -481,6 +481,8 @@ void om_finish_arrival(struct om_proc *p)
 	for (i = 0; i < p->nr_arrival_signals; i++)
 		send_sig_info(p->arrival_signals[i].si_signo, &p->arrival_signals[i], current);
 	om_carry_finish(p->arrival);
+	WRITE_ONCE(p->locked, le32_to_cpu(p->arrival->flags) & VIRTIO_OM_MIG_F_LOCKED);
+	p->arrived_ns = ktime_get_ns();
 	kfree(p->arrival_signals);
 	p->arrival_signals = NULL;
 	p->nr_arrival_signals = 0;
@@ -593,6 +595,10 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 		   om_kcom_msg_copy(begin, 0, r.b, h->len) != h->len ||
 		   !om_begin_valid(r.b, h->len, r.xsize)) {
 		r.err = -EPROTO;
+	} else if (!(le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_HOME) && om_load_blocked()) {
+		/* admin/block: no process of another node arrives; its own come home. */
+		atomic64_inc(&om_node_stats.arrivals_refused);
+		r.err = -ECONNREFUSED;
 	}
 	om_kcom_msg_free(begin);
 	r.xstate = r.b ? (void *)(r.b + 1) : NULL;

@@ -76,7 +76,7 @@ static const u16 t_types[] = {
 	VIRTIO_OM_T_MIG_VMAS,	 VIRTIO_OM_T_MIG_PAGES,	  VIRTIO_OM_T_MIG_SYNC,
 	VIRTIO_OM_T_MIG_COMMIT,	 VIRTIO_OM_T_MIG_ACK,	  VIRTIO_OM_T_MIG_GO,
 	VIRTIO_OM_T_MIG_ABORT,	 VIRTIO_OM_T_COME_HOME,	  VIRTIO_OM_T_MIG_RUNNING,
-	VIRTIO_OM_T_HANDOVER,
+	VIRTIO_OM_T_HANDOVER,	 VIRTIO_OM_T_LOAD,	  VIRTIO_OM_T_PROC_FLAGS,
 	VIRTIO_OM_T_SYSCALL,	 VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_T_SIGNAL,
 	VIRTIO_OM_T_EXIT,	 VIRTIO_OM_T_KILL,	  VIRTIO_OM_T_STOPPED,
 	VIRTIO_OM_T_SIGMASK,	 VIRTIO_OM_T_SIGWATCH,	  VIRTIO_OM_T_FORK,
@@ -292,11 +292,116 @@ static void om_test_rfile_serve(struct kunit *test)
 	fput(f);
 }
 
+/* What the window holds of @node (load, or -1 if nothing). */
+static s64 t_known_load(struct kunit *test, u32 node)
+{
+	struct om_load_info *o = kunit_kcalloc(test, OM_LOAD_WINDOW, sizeof(*o), GFP_KERNEL);
+	int i, n;
+
+	KUNIT_ASSERT_NOT_NULL(test, o);
+	n = om_load_others(o, OM_LOAD_STALE_MS);
+	for (i = 0; i < n; i++)
+		if (o[i].node == node)
+			return o[i].load;
+	return -1;
+}
+
+struct t_load {
+	struct virtio_om_load l;
+	struct virtio_om_load_entry e[VIRTIO_OM_LOAD_MAX_ENTRIES + 1];
+};
+
+static void t_load_entry(struct virtio_om_load_entry *e, u32 node, u32 age_ms, u32 load)
+{
+	memset(e, 0, sizeof(*e));
+	e->node = cpu_to_le32(node);
+	e->age_ms = cpu_to_le32(age_ms);
+	e->load = cpu_to_le32(load);
+	e->speed = cpu_to_le32(OM_STD_SPEED);
+	e->ncpus = cpu_to_le32(1);
+	e->free_kib = cpu_to_le64(1000);
+	e->total_kib = cpu_to_le64(2000);
+}
+
+/* Deliver @m (@n entries, or @len bytes if not 0) from T_NODE: om_load_recv()'s result. */
+static int t_load_send(struct kunit *test, struct t_load *m, u32 n, u32 len)
+{
+	struct om_kcom_msg *msg;
+	int err;
+
+	m->l.count = cpu_to_le32(n);
+	msg = t_msg_from(test, T_NODE, VIRTIO_OM_T_LOAD, 0, m,
+			 len ?: sizeof(m->l) + n * sizeof(m->e[0]));
+	err = om_load_recv(msg);
+	om_kcom_msg_free(msg);
+	return err;
+}
+
+/*
+ * LOAD: a node's own entry first, then what it heard; the freshest value
+ * of a node is kept; a message with any entry out of bounds is refused
+ * whole, and counted.
+ */
+static void om_test_load(struct kunit *test)
+{
+	struct t_load *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	s64 refused = atomic64_read(&om_node_stats.load_refused);
+	const u32 other = T_NODE + 1;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	t_load_entry(&m->e[0], T_NODE, 0, 3000);
+	t_load_entry(&m->e[1], other, 100, 1000);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), 0);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, T_NODE), 3000);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, other), 1000);
+	/* Older news of a node does not replace fresher. */
+	t_load_entry(&m->e[0], T_NODE, 0, 2000);
+	t_load_entry(&m->e[1], other, 20000, 5000);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), 0);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, T_NODE), 2000);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, other), 1000);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&om_node_stats.load_refused), refused);
+
+	/* Each of these is refused whole: nothing it says is kept. */
+	t_load_entry(&m->e[1], other, 10, 7000);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 0, sizeof(m->l) + sizeof(m->e[0])), -EPROTO);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, sizeof(m->l) + sizeof(m->e[0])), -EPROTO);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, VIRTIO_OM_LOAD_MAX_ENTRIES + 1, 0), -EPROTO);
+	m->e[0].node = cpu_to_le32(other);	/* not the sender's own first */
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	t_load_entry(&m->e[0], T_NODE, 5, 2000);	/* its own, but not fresh */
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	t_load_entry(&m->e[0], T_NODE, 0, 2000);
+	m->e[1].node = cpu_to_le32(T_NODE);	/* speaking for itself twice */
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	t_load_entry(&m->e[1], other, 10, 7000);
+	m->e[1].flags = cpu_to_le32(0x80);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	t_load_entry(&m->e[1], other, 10, 7000);
+	m->e[1].ncpus = 0;
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	t_load_entry(&m->e[1], other, 10, 7000);
+	m->e[1].free_kib = cpu_to_le64(3000);	/* more free than in all */
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	t_load_entry(&m->e[1], other, 10, 7000);
+	m->e[1].node = cpu_to_le32(VIRTIO_OM_MAX_NODES + 1);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&om_node_stats.load_refused), refused + 10);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, other), 1000);
+
+	/* A node gone is forgotten, and what others say of it again is news. */
+	om_load_forget(T_NODE);
+	om_load_forget(other);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, T_NODE), -1);
+	KUNIT_EXPECT_EQ(test, t_known_load(test, other), -1);
+}
+
 static struct kunit_case om_receive_test_cases[] = {
 	KUNIT_CASE(om_test_no_half),
 	KUNIT_CASE(om_test_unattached),
 	KUNIT_CASE(om_test_arrival_out_of_order),
 	KUNIT_CASE(om_test_rfile_serve),
+	KUNIT_CASE(om_test_load),
 	{}
 };
 

@@ -216,7 +216,7 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	struct om_kcom_msg *msg;
 	void *buf;
 	long ret = -EIO;
-	u64 seq;
+	u64 seq, sent;
 	int i, err;
 
 	for (i = 0; i < 6; i++)
@@ -224,6 +224,7 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
+	sent = ktime_get_ns();
 	err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, &kv, 1, NULL, 0, &seq);
 	if (err) {
 		kfree(buf);
@@ -252,6 +253,12 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 			if (om_kcom_msg_copy(msg, 0, &r, sizeof(r)) == sizeof(r))
 				ret = (long)le64_to_cpu(r.ret);
 			om_kcom_msg_free(msg);
+			/* What its calls cost it here: the balancer weighs it. */
+			sent = ktime_get_ns() - sent;
+			atomic64_add(sent, &p->stats.fwd_ns);
+			/* A call that waited on something else says nothing of the link. */
+			if (sent < OM_CALL_COST_MAX_NS)
+				om_load_note_call(sent);
 			break;
 		}
 		if (h->type != VIRTIO_OM_T_MEM_READ && h->type != VIRTIO_OM_T_MEM_WRITE &&

@@ -13,7 +13,7 @@ libexec=/usr/libexec/omvm
 
 echo "# booting 3 guests${kernel:+ on $(basename "$kernel")} (KUnit on)"
 if ! timeout 900 "$OMC" --run-dir "$E2E_RUN_DIR" -c soak up -n 3 --timeout 600 \
-	--append kunit.enable=1 ${kernel:+--kernel "$kernel"}; then
+	--append "kunit.enable=1 om.balance=0" ${kernel:+--kernel "$kernel"}; then
 	not_ok "up -n 3"
 	e2e_finish
 	exit 1

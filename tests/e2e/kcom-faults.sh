@@ -13,7 +13,7 @@ omhostctl=$BUILD/host/omhostd/omhostctl
 R=$E2E_RUN_DIR
 
 echo "# booting 3 guests with the relay"
-if ! timeout 600 "$OMC" --run-dir "$R" -c faults up -n 3 --timeout 300; then
+if ! timeout 600 "$OMC" --run-dir "$R" -c faults up -n 3 --timeout 300 --append om.balance=0; then
 	not_ok "up -n 3"
 	e2e_finish
 	exit 1

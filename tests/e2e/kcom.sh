@@ -11,7 +11,7 @@ count=${3:-10000}
 omhostctl=$BUILD/host/omhostd/omhostctl
 
 echo "# booting 3 guests with the relay"
-if ! timeout 600 "$OMC" --run-dir "$E2E_RUN_DIR" -c kcom up -n 3 --timeout 300; then
+if ! timeout 600 "$OMC" --run-dir "$E2E_RUN_DIR" -c kcom up -n 3 --timeout 300 --append om.balance=0; then
 	not_ok "up -n 3"
 	e2e_finish
 	exit 1

@@ -128,7 +128,7 @@ fi
 for n in 1 2; do
 	out=$(timeout 60 "$omvirt" -c "$uri" define --node $n --name "$dom$n" --kernel "$bin/bzImage" \
 		--initrd "$bin/initramfs.cpio.gz" --emulator "$bin/qemu-system-x86_64" \
-		--relay-dir "$relay" --console-log "$tmp/logs/console-$n.log" 2>&1)
+		--relay-dir "$relay" --console-log "$tmp/logs/console-$n.log" --append om.balance=0 2>&1)
 	check "omvirt define node $n" '[ "$out" = "defined domain $dom$n: node $n, relay $relay" ]'
 done
 
@@ -209,12 +209,15 @@ move() {
 }
 
 echo "# a computation, never moved, for reference"
-# About 1 ms a step under TCG.
-ref=$(oc exec -t 600 1 -- "$libexec/om-compute" 20000 100 /tmp/ref.file)
+rate=$(step_rate) || rate=100
+# Long enough for a move there, 3 s, and a move back.
+steps=$(steps_for 25)
+echo "#   om-compute: $rate steps a second; $steps steps"
+ref=$(oc exec -t 600 1 -- "$libexec/om-compute" "$steps" 100 /tmp/ref.file)
 check "the reference run ends with a result" 'grep -q "^result " <<<"$ref"'
 
 echo "# the same computation, moved to node 2 and back while it runs"
-bg 1 moved "$libexec/om-compute 20000 100 /tmp/moved.file | cat"
+bg 1 moved "$libexec/om-compute $steps 100 /tmp/moved.file | cat"
 pid=
 for ((i = 0; i < 30; i++)); do
 	pid=$(oc exec -t 30 1 -- pidof om-compute) && break

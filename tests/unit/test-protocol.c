@@ -40,6 +40,9 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_sigset), VIRTIO_OM_SIGSET_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_fork), VIRTIO_OM_FORK_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_handover), VIRTIO_OM_HANDOVER_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_load), VIRTIO_OM_LOAD_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_load_entry), VIRTIO_OM_LOAD_ENTRY_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_proc_flags), VIRTIO_OM_PROC_FLAGS_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_mem_req), VIRTIO_OM_MEM_REQ_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_mem_data), VIRTIO_OM_MEM_DATA_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_proc_read), VIRTIO_OM_PROC_READ_SIZE);

@@ -41,6 +41,7 @@ bool om_signal_stop(int signr);
 
 /* /proc/PID/hpc. */
 extern const struct file_operations om_proc_where_operations;
+extern const struct file_operations om_proc_lock_operations;
 int om_proc_stay_show(struct seq_file *m, struct pid_namespace *ns,
 		      struct pid *pid, struct task_struct *task);
 int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns,

@@ -76,6 +76,9 @@ enum virtio_om_size {
 	VIRTIO_OM_CPU_QUERY_SIZE = 8,
 	VIRTIO_OM_CPU_INFO_SIZE = 48,
 	VIRTIO_OM_HANDOVER_SIZE = 16,
+	VIRTIO_OM_LOAD_SIZE = 8,	 /* + count * VIRTIO_OM_LOAD_ENTRY_SIZE */
+	VIRTIO_OM_LOAD_ENTRY_SIZE = 56,
+	VIRTIO_OM_PROC_FLAGS_SIZE = 8,
 	VIRTIO_OM_SYSCALL_SIZE = 56,
 	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
 	VIRTIO_OM_SIGNAL_SIZE = 136,
@@ -140,6 +143,8 @@ enum virtio_om_type {
 	VIRTIO_OM_T_CPU_QUERY = 0x010a,	 /* struct virtio_om_cpu_query, answered by CPU_INFO */
 	VIRTIO_OM_T_CPU_INFO = 0x010b,	 /* struct virtio_om_cpu_info; F_REPLY */
 	VIRTIO_OM_T_HANDOVER = 0x010c,	 /* struct virtio_om_handover, to the deputy; see below */
+	VIRTIO_OM_T_LOAD = 0x010d,	 /* struct virtio_om_load + entries, node to node */
+	VIRTIO_OM_T_PROC_FLAGS = 0x010e, /* struct virtio_om_proc_flags, either half to the other */
 	VIRTIO_OM_T_MIGRATION_LAST = 0x01ff,
 	/* 0x02xx: forwarded system calls and the process's life (the engine). */
 	VIRTIO_OM_T_SYSCALL_FIRST = 0x0200,
@@ -197,6 +202,9 @@ enum virtio_om_type {
 	X(CPU_QUERY, 0x010a, GUEST, VIRTIO_OM_CPU_QUERY_SIZE, VIRTIO_OM_CPU_QUERY_SIZE) \
 	X(CPU_INFO, 0x010b, GUEST, VIRTIO_OM_CPU_INFO_SIZE, VIRTIO_OM_CPU_INFO_SIZE) \
 	X(HANDOVER, 0x010c, GUEST, VIRTIO_OM_HANDOVER_SIZE, VIRTIO_OM_HANDOVER_SIZE) \
+	X(LOAD, 0x010d, GUEST, VIRTIO_OM_LOAD_SIZE + VIRTIO_OM_LOAD_ENTRY_SIZE,		\
+	  VIRTIO_OM_LOAD_SIZE + VIRTIO_OM_LOAD_MAX_ENTRIES * VIRTIO_OM_LOAD_ENTRY_SIZE) \
+	X(PROC_FLAGS, 0x010e, GUEST, VIRTIO_OM_PROC_FLAGS_SIZE, VIRTIO_OM_PROC_FLAGS_SIZE) \
 	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE, VIRTIO_OM_SYSCALL_SIZE) \
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
@@ -271,7 +279,8 @@ struct virtio_om_sigaction {
 #define VIRTIO_OM_MIG_F_NO_NEW_PRIVS	0x4u /* prctl(PR_SET_NO_NEW_PRIVS) was set */
 #define VIRTIO_OM_MIG_F_CALL		0x8u /* home for one call: back to the sender after it */
 #define VIRTIO_OM_MIG_F_ELF		0x10u /* loaded as ELF: its core dumps are ELF's */
-#define VIRTIO_OM_MIG_F_ALL		0x1fu
+#define VIRTIO_OM_MIG_F_LOCKED		0x20u /* never moved automatically (PROC_F_LOCKED) */
+#define VIRTIO_OM_MIG_F_ALL		0x3fu
 
 /*
  * A system call the process was in when it left, to be restarted where it
@@ -453,6 +462,48 @@ struct virtio_om_handover {
 	__le32 node;	 /* the process's node from now */
 	__le32 flags;	 /* VIRTIO_OM_HANDOVER_F_* */
 	__le32 error;	 /* F_BACK: why the move failed (a positive errno) */
+	__le32 reserved;
+};
+
+/*
+ * Load information (the balancer's, docs/engine.md "Load balancing"): each
+ * node sends, about once a second, to one node chosen at random among those
+ * up, its own entry first and then the freshest it knows of others (its
+ * window), so a node learns of every other in a few rounds at a constant
+ * cost. Not answered.
+ */
+#define VIRTIO_OM_LOAD_MAX_ENTRIES 8
+/* The node takes no process from others (/proc/hpc/admin/block). */
+#define VIRTIO_OM_LOAD_F_BLOCKED   0x1u
+/* Its balancer is on (/proc/hpc/admin/balance). */
+#define VIRTIO_OM_LOAD_F_BALANCING 0x2u
+#define VIRTIO_OM_LOAD_F_ALL	   0x3u
+struct virtio_om_load_entry {
+	__le32 node;
+	__le32 age_ms;	    /* how old these values were when sent (0 for the sender's own) */
+	__le32 load;	    /* runnable processes x 1000, the fast decay */
+	__le32 load_slow;   /* the same, the slow decay */
+	__le32 speed;	    /* one CPU's speed, relative (a standard CPU: 10000) */
+	__le32 ncpus;	    /* CPUs online */
+	__le64 free_kib;    /* memory free or reclaimable */
+	__le64 total_kib;   /* memory in all */
+	__le32 flags;	    /* VIRTIO_OM_LOAD_F_* */
+	__le32 hosted;	    /* processes of other nodes it runs */
+	__le32 away;	    /* its own processes running at other nodes */
+	__le32 reserved;
+};
+
+struct virtio_om_load {
+	__le32 count;	 /* entries that follow (1..LOAD_MAX_ENTRIES), the sender's first */
+	__le32 reserved;
+	struct virtio_om_load_entry entries[];
+};
+
+/* Per-process settings a move carries, told the other half when they change. */
+#define VIRTIO_OM_PROC_F_LOCKED 0x1u /* never moved automatically (/proc/PID/hpc/lock) */
+#define VIRTIO_OM_PROC_F_ALL	0x1u
+struct virtio_om_proc_flags {
+	__le32 flags;	 /* VIRTIO_OM_PROC_F_* */
 	__le32 reserved;
 };
 
@@ -691,6 +742,18 @@ enum virtio_om_field_kind {
 	X(HANDOVER, handover, node, NODE)			\
 	X(HANDOVER, handover, flags, HEX)			\
 	X(HANDOVER, handover, error, ERRNO)			\
+	X(LOAD, load, count, UINT)				\
+	X(LOAD, load, entries[0].node, NODE)			\
+	X(LOAD, load, entries[0].load, UINT)			\
+	X(LOAD, load, entries[0].load_slow, UINT)		\
+	X(LOAD, load, entries[0].speed, UINT)			\
+	X(LOAD, load, entries[0].ncpus, UINT)			\
+	X(LOAD, load, entries[0].free_kib, UINT)		\
+	X(LOAD, load, entries[0].total_kib, UINT)		\
+	X(LOAD, load, entries[0].flags, HEX)			\
+	X(LOAD, load, entries[0].hosted, UINT)			\
+	X(LOAD, load, entries[0].away, UINT)			\
+	X(PROC_FLAGS, proc_flags, flags, HEX)			\
 	X(CPU_QUERY, cpu_query, arch, UINT)			\
 	X(CPU_INFO, cpu_info, arch, UINT)			\
 	X(CPU_INFO, cpu_info, xfeatures, HEX)			\
