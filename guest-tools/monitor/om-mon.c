@@ -58,6 +58,8 @@ int main(int argc, char **argv)
 	struct om_loads l;
 	struct winsize ws;
 	int batch = 0, c, err;
+	char clock[16];
+	time_t now;
 
 	while ((c = getopt(argc, argv, "d:n:b")) != -1) {
 		if (c == 'd' && !parse_u32(optarg, 1, 3600, &delay))
@@ -93,7 +95,9 @@ int main(int argc, char **argv)
 		om_loads_sort(&l);
 		if (!batch)
 			fputs("\033[H\033[2J", stdout);
-		printf("om-mon: %u nodes known, %ld\n", l.n, (long)time(NULL));
+		now = time(NULL);
+		strftime(clock, sizeof(clock), "%H:%M:%S", localtime(&now));
+		printf("om-mon: %u nodes known, %s\n", l.n, clock);
 		om_loads_draw(stdout, &l,
 			      !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col ? ws.ws_col : 80);
 		print_stats();
