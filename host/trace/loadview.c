@@ -65,16 +65,20 @@ static void count_sent(struct om_loadview_node *n, uint64_t time_ns)
 
 /*
  * Keeps e, measured at at_ns, if fresher than what is known of its node.
- * Hearsay must be strictly fresher, measured after the node's last NODE_UP
- * (before, it speaks of the node's previous life), and never brings back
- * a node seen down: the ages it adds up are a few ms short per hop (transit
- * is not counted), enough to look younger than a NODE_DOWN right after
- * the node's last word. A node back up says so with a NODE_UP first.
+ * A value passed on looks younger than it is: each hop's age leaves out
+ * the transit and the time until the receiver took it in (a guest takes
+ * its own clock less the age), 100 ms and more under TCG. A node's values
+ * travel only in its own LOADs, one a second, which the relay saw: so
+ * hearsay is news only when more than half a second younger than what is
+ * known (the node's next LOAD, missed), and must be of after the node's
+ * last NODE_UP (before, it speaks of its previous life). It never brings
+ * back a node seen down: a node back up says so with a NODE_UP first.
  */
 static void take(struct om_loadview_node *n, const struct om_loadview_entry *e, uint64_t at_ns,
 		 uint32_t via)
 {
-	if (via ? n->down || at_ns <= n->floor_ns || (n->known && at_ns <= n->at_ns)
+	if (via ? n->down || at_ns <= n->floor_ns ||
+			  (n->known && at_ns <= n->at_ns + OM_LOADVIEW_HEARSAY_SLACK_MS * NS_PER_MS)
 		: at_ns < n->floor_ns || (n->known && at_ns < n->at_ns))
 		return;
 	n->known = true;
@@ -140,6 +144,12 @@ static void node_event(struct om_loadview *v, const struct om_trace_rec *r)
 	if (!node || node > VIRTIO_OM_MAX_NODES)
 		return;
 	n = &v->node[node];
+	/*
+	 * A newcomer is told of every node up by a NODE_UP of each: about a
+	 * node heard and not seen down, that is no news.
+	 */
+	if (r->h.type == VIRTIO_OM_T_NODE_UP && n->known && !n->down)
+		return;
 	/* Sent to every other node: the copies after the first change nothing. */
 	if (r->time_ns > n->floor_ns)
 		n->floor_ns = r->time_ns;

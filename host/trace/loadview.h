@@ -14,6 +14,12 @@
 
 #include "record.h"
 
+/*
+ * Hearsay replaces known values only when younger by more than this: half
+ * the time between a node's LOADs (loadview.c, take()).
+ */
+#define OM_LOADVIEW_HEARSAY_SLACK_MS 500
+
 /* The LOADs a second column counts over the last this many whole seconds. */
 #define OM_LOADVIEW_RATE_SECS 10
 

@@ -2,7 +2,8 @@
 /*
  * omtrace --loads (host/trace/loadview.c): synthetic LOAD messages and node
  * events as a trace brings them, and the exact table drawn from them:
- * first-hand values, hearsay taken only when fresher, malformed and short
+ * first-hand values, hearsay taken only when fresher (by more than the
+ * transit it leaves out), malformed and short
  * LOADs refused whole and counted, nodes down and back, rates.
  */
 #include <errno.h>
@@ -226,21 +227,41 @@ static void hearsay_only_when_fresher(void **state)
 		     "    balancing\n"
 		     "3       2.00   2.00    2  10000         400/512      0     0    0.8s    0.1 self "
 		     "    balancing\n");
-	/* Fresher hearsay is taken: node 1 passes on node 3's of 11.3 s. */
+	/* Node 3 speaks again at 11.1 s. */
+	e[0] = own(3, 2000, 2000);
+	assert_int_equal(send_load(v, AT(11, 100), 3, 1, e, 1), 0);
+	/*
+	 * Node 1 passes that on as of 11.3 s (its ages leave out the transit):
+	 * younger by less than half a second is the same LOAD, not taken; nor
+	 * node 2's of 10.9 s, older than its own of 11.0 s.
+	 */
 	e[0] = own(1, 500, 500);
-	e[1] = own(3, 4000, 4000);
+	e[1] = own(3, 7000, 7000);
 	e[1].age_ms = 200;
-	e[2] = own(2, 1500, 1500); /* older than 2's own of 11.0 s: not taken */
+	e[2] = own(2, 1500, 1500);
 	e[2].age_ms = 600;
 	assert_int_equal(send_load(v, AT(11, 500), 1, 2, e, 3), 0);
-	assert_table(v, AT(12, 0),
-		     "3 nodes, 0 down; 0.6 LOADs/s, 6 LOADs, 0 malformed, 0 cut short, "
+	assert_table(v, AT(11, 600),
+		     "3 nodes, 0 down; 0.4 LOADs/s, 7 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       0.50   0.50    2  10000         400/512      0     0    0.5s    0.3 self "
+		     "1       0.50   0.50    2  10000         400/512      0     0    0.1s    0.2 self "
+		     "    balancing\n"
+		     "2       1.00   1.00    2  10000         400/512      0     0    0.6s    0.1 self "
+		     "    balancing\n"
+		     "3       2.00   2.00    2  10000         400/512      0     0    0.5s    0.1 self "
+		     "    balancing\n");
+	/* Node 3's of 11.8 s is news (its own of then was missed): taken. */
+	e[1] = own(3, 4000, 4000);
+	e[1].age_ms = 100;
+	assert_int_equal(send_load(v, AT(11, 900), 1, 2, e, 2), 0);
+	assert_table(v, AT(12, 0),
+		     "3 nodes, 0 down; 0.8 LOADs/s, 8 LOADs, 0 malformed, 0 cut short, "
+		     "0 messages missed\n" HEADER
+		     "1       0.50   0.50    2  10000         400/512      0     0    0.1s    0.4 self "
 		     "    balancing\n"
 		     "2       1.00   1.00    2  10000         400/512      0     0    1.0s    0.2 self "
 		     "    balancing\n"
-		     "3       4.00   4.00    2  10000         400/512      0     0    0.7s    0.1 via 1"
+		     "3       4.00   4.00    2  10000         400/512      0     0    0.2s    0.2 via 1"
 		     "    balancing\n");
 	free(v);
 }
@@ -355,6 +376,15 @@ static void nodes_down_and_back(void **state)
 		     "    down\n");
 	/* It comes back: nothing known of it until it speaks; what it said before is old news. */
 	node_event(v, AT(8, 0), VIRTIO_OM_T_NODE_UP, 2, 1);
+	/* and is told node 1 is up: node 1 goes on as it was. */
+	node_event(v, AT(8, 0), VIRTIO_OM_T_NODE_UP, 1, 2);
+	assert_table(v, AT(8, 50),
+		     "2 nodes, 0 down; 0.4 LOADs/s, 3 LOADs, 0 malformed, 0 cut short, "
+		     "0 messages missed\n" HEADER
+		     "1       1.00   1.00    2  10000         400/512      0     0    2.4s    0.3 self "
+		     "    balancing\n"
+		     "2          -      -    -      -               -      -     -       -    0.1 -    "
+		     "    joined\n");
 	e[1].age_ms = 2000;
 	assert_int_equal(send_load(v, AT(8, 100), 1, 3, e, 2), 0);
 	assert_table(v, AT(8, 200),
