@@ -4,7 +4,8 @@
  * events as a trace brings them, and the exact table drawn from them:
  * first-hand values, hearsay taken only when fresher (by more than the
  * transit it leaves out), malformed and short
- * LOADs refused whole and counted, nodes down and back, rates.
+ * LOADs refused whole and counted, nodes down and back, rates; and
+ * omtrace --loads itself (the program, $OMTRACE) on a capture of them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -14,9 +15,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "loadview.h"
+#include "pcapng.h"
 
 #define SEC 1000000000ull
 #define MS 1000000ull
@@ -82,6 +86,7 @@ static struct om_trace_rec msg(uint64_t time_ns, uint16_t type, uint32_t src, ui
 	r.h.src_node = src;
 	r.h.dst_node = dst;
 	r.h.len = len;
+	om_msg_hdr_encode(&r.h, r.raw_hdr); /* as a capture holds it */
 	return r;
 }
 
@@ -449,6 +454,86 @@ static void rates_over_whole_seconds(void **state)
 	free(v);
 }
 
+/* What a command printed on stdout, and its exit status. */
+static char *run(const char *cmd, int *status)
+{
+	static char out[8192];
+	FILE *p = popen(cmd, "r");
+	size_t n;
+
+	assert_non_null(p);
+	n = fread(out, 1, sizeof(out) - 1, p);
+	out[n] = '\0';
+	*status = pclose(p);
+	return out;
+}
+
+static void write_rec(struct om_pcapng_writer *w, struct om_trace_rec r)
+{
+	assert_int_equal(om_pcapng_write(w, &r), 0);
+}
+
+/* The program: a capture's LOADs through -r, the table as of its last record. */
+static void omtrace_draws_a_capture(void **state)
+{
+	const char *omtrace = getenv("OMTRACE");
+	char path[] = "/tmp/om-trace-loads.XXXXXX", cmd[512], want[2048];
+	struct entry e[2] = { own(1, 1000, 1000), own(2, 2000, 2000) };
+	struct om_pcapng_writer w;
+	uint32_t len;
+	int fd = mkstemp(path), status;
+	FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+
+	(void)state;
+	assert_non_null(omtrace); /* meson's test() sets it */
+	assert_non_null(f);
+	assert_int_equal(om_pcapng_start(&w, f, "test", VIRTIO_OM_MAX_PAYLOAD), 0);
+	len = load_payload(1, e, 1);
+	write_rec(&w, msg(AT(0, 100), VIRTIO_OM_T_LOAD, 1, 2, len, len));
+	e[0] = own(2, 2000, 2000);
+	e[1] = own(3, 3000, 3000);
+	e[1].age_ms = 300;
+	len = load_payload(2, e, 2);
+	write_rec(&w, msg(AT(1, 200), VIRTIO_OM_T_LOAD, 2, 1, len, len));
+	len = load_payload(0, e, 0);
+	write_rec(&w, msg(AT(1, 300), VIRTIO_OM_T_LOAD, 3, 1, len, len));
+	memset(buf, 0, sizeof(buf));
+	put32(buf, 1);
+	put32(buf + 4, VIRTIO_OM_NODE_DISCONNECTED);
+	write_rec(&w, msg(AT(2, 0), VIRTIO_OM_T_NODE_DOWN, 0, 2, VIRTIO_OM_NODE_EVENT_SIZE,
+			  VIRTIO_OM_NODE_EVENT_SIZE));
+	e[0].load = 2500;
+	len = load_payload(1, e, 1);
+	write_rec(&w, msg(AT(2, 500), VIRTIO_OM_T_LOAD, 2, 3, len, len));
+	assert_int_equal(om_pcapng_finish(&w, 5, 0), 0);
+	assert_int_equal(fclose(f), 0);
+
+	snprintf(cmd, sizeof(cmd), "TZ=UTC '%s' -q -r '%s' --loads", omtrace, path);
+	snprintf(want, sizeof(want),
+		 "omtrace --loads: %s at 2023-11-14 22:13:22\n"
+		 "3 nodes, 1 down; 2.0 LOADs/s, 4 LOADs, 1 malformed, 0 cut short, "
+		 "0 messages missed\n" HEADER
+		 "1       1.00   1.00    2  10000         400/512      0     0    2.4s    0.0 self "
+		 "    down\n"
+		 "2       2.50   2.00    2  10000         400/512      0     0    0.0s    1.0 self "
+		 "    balancing\n"
+		 "3       3.00   3.00    2  10000         400/512      0     0    1.6s    1.0 via 2"
+		 "    balancing\n", path);
+	assert_string_equal(run(cmd, &status), want);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* What shapes message lines has no place with it: usage errors. */
+	snprintf(cmd, sizeof(cmd), "'%s' -r '%s' --loads --json 2>/dev/null", omtrace, path);
+	run(cmd, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	snprintf(cmd, sizeof(cmd), "'%s' -r '%s' --loads --type LOAD 2>/dev/null", omtrace, path);
+	run(cmd, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	snprintf(cmd, sizeof(cmd), "'%s' -r '%s' -n 2 2>/dev/null", omtrace, path);
+	run(cmd, &status);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 2);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -457,6 +542,7 @@ int main(void)
 		cmocka_unit_test(malformed_loads_are_counted),
 		cmocka_unit_test(nodes_down_and_back),
 		cmocka_unit_test(rates_over_whole_seconds),
+		cmocka_unit_test(omtrace_draws_a_capture),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
