@@ -31,8 +31,12 @@
 #define OM_BAL_MAX_SEEN 256
 /* CPU-bound: runnable (running or waiting to) this much of 1024, lately. */
 #define OM_BAL_BUSY 700
-/* A destination must offer this much more CPU than here, per mille. */
-#define OM_BAL_MARGIN_PM 300
+/*
+ * A destination must offer this much more CPU than here, per mille: enough
+ * that 2 against 1 runnable stays put (equal shares), little enough that 3
+ * against 1 moves even with short commands counted at either node.
+ */
+#define OM_BAL_MARGIN_PM 200
 /* Away, forwarded calls taking more of its time than this (per mille): home. */
 #define OM_BAL_IO_HOME_PM 500
 /* Forwarded calls foreseen to cost at most this many times its computing. */
@@ -59,6 +63,8 @@ struct om_bal_choice {
 	u32 dest;
 	s64 gain_ns;
 	enum om_bal_why why;
+	u32 share_here;		/* per mille of a CPU: load moves, for the log */
+	u32 share_there;
 };
 
 static void om_balance_round(struct work_struct *w);
@@ -202,7 +208,11 @@ static void om_bal_consider(const struct om_load_info *self, const struct om_loa
 			continue;
 		gain = om_bal_gain(self, &o[i], b);
 		if (gain > 0 && gain > c->gain_ns)
-			*c = (struct om_bal_choice){ b, o[i].node, gain, OM_BAL_LOAD };
+			*c = (struct om_bal_choice){
+				b, o[i].node, gain, OM_BAL_LOAD,
+				om_bal_share(self->ncpus, max_t(u64, self->load, 1000)),
+				om_bal_share(o[i].ncpus, o[i].load + 1000ULL * (o[i].pending + 1))
+			};
 	}
 }
 
@@ -232,10 +242,11 @@ static void om_bal_move(struct om_bal_choice *c)
 	else
 		atomic64_inc(&om_node_stats.balance_moves);
 	/* Named by its home: bench/balance-bench.sh counts each process's moves so. */
-	pr_info("omvm: balancer: pid %d of node %u (%s) to node %u (%s)\n",
+	pr_info("omvm: balancer: pid %d of node %u (%s) to node %u (%s; CPU share %u/1000 here, %u there)\n",
 		b->remote ? b->p->home_pid : task_tgid_nr(b->task),
 		b->remote ? b->p->home_node : om_kcom_self(), b->task->comm, c->dest,
-		c->why == OM_BAL_MEMORY ? "memory" : c->why == OM_BAL_IO ? "its calls" : "load");
+		c->why == OM_BAL_MEMORY ? "memory" : c->why == OM_BAL_IO ? "its calls" : "load",
+		c->share_here, c->share_there);
 }
 
 static void om_balance_round(struct work_struct *w)

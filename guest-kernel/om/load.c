@@ -25,10 +25,12 @@
 
 /*
  * A move of this node's balancer shows in its destination's figures once
- * the destination measured after it for this long: until then the
- * balancer counts it itself (the fast decay needs about two half-lives).
+ * the destination measured for this long after it was asked: until then
+ * the balancer counts it itself. The process arrives a while after it is
+ * asked (up to a second under TCG with every vCPU busy), and the fast
+ * decay needs two half-lives more to show three quarters of it.
  */
-#define OM_LOAD_SETTLE_NS (2 * NSEC_PER_SEC)
+#define OM_LOAD_SETTLE_NS (4 * NSEC_PER_SEC)
 
 /* om.balance=0 on the command line: this node's balancer starts off. */
 #undef MODULE_PARAM_PREFIX
@@ -61,7 +63,7 @@ static struct {
 	.lock = __SPIN_LOCK_UNLOCKED(om_load.lock),
 	.decay_fast = 500,
 	.decay_slow = 950,
-	.speed = OM_STD_SPEED,
+	.speed = VIRTIO_OM_LOAD_STD_SPEED,
 	.call_ns = 400 * NSEC_PER_USEC,
 	.move_base_ns = 50 * NSEC_PER_MSEC,
 	.move_page_ns = 40 * NSEC_PER_USEC,
@@ -220,8 +222,8 @@ static bool om_load_entry_valid(const struct virtio_om_load_entry *e)
 	u32 node = le32_to_cpu(e->node);
 
 	return node && node <= VIRTIO_OM_MAX_NODES && le32_to_cpu(e->ncpus) &&
-	       le32_to_cpu(e->ncpus) <= OM_LOAD_MAX_CPUS && le32_to_cpu(e->speed) &&
-	       le32_to_cpu(e->speed) <= OM_SPEED_MAX &&
+	       le32_to_cpu(e->ncpus) <= VIRTIO_OM_LOAD_MAX_CPUS && le32_to_cpu(e->speed) &&
+	       le32_to_cpu(e->speed) <= VIRTIO_OM_LOAD_MAX_SPEED &&
 	       !(le32_to_cpu(e->flags) & ~VIRTIO_OM_LOAD_F_ALL) &&
 	       le64_to_cpu(e->free_kib) <= le64_to_cpu(e->total_kib) && !e->reserved;
 }
@@ -498,7 +500,7 @@ int om_load_set(enum om_load_control c, u32 a, u32 b)
 		WRITE_ONCE(om_load.blocked, a);
 		return 0;
 	case OM_LOAD_SPEED:
-		if (!a || a > OM_SPEED_MAX)
+		if (!a || a > VIRTIO_OM_LOAD_MAX_SPEED)
 			return -ERANGE;
 		WRITE_ONCE(om_load.speed, a);
 		return 0;

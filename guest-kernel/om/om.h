@@ -290,9 +290,6 @@ void om_deliver_signal(struct om_proc *p, struct om_kcom_msg *msg);
 #define OM_LOAD_WINDOW 16	/* other nodes' values kept */
 #define OM_LOAD_PENDING 4	/* recent moves to a node counted until it shows them */
 #define OM_LOAD_STALE_MS 30000	/* values older than this are neither kept nor passed on */
-#define OM_LOAD_MAX_CPUS 8192
-#define OM_STD_SPEED 10000	/* the speed of a standard CPU */
-#define OM_SPEED_MAX 10000000
 /* A process moves by itself only after running this long where it is. */
 #define OM_BAL_MIN_STAY_MS 2000
 /* Forwarded calls longer than this are not taken as the cost of a call. */

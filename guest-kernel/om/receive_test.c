@@ -317,7 +317,7 @@ static void t_load_entry(struct virtio_om_load_entry *e, u32 node, u32 age_ms, u
 	e->node = cpu_to_le32(node);
 	e->age_ms = cpu_to_le32(age_ms);
 	e->load = cpu_to_le32(load);
-	e->speed = cpu_to_le32(OM_STD_SPEED);
+	e->speed = cpu_to_le32(VIRTIO_OM_LOAD_STD_SPEED);
 	e->ncpus = cpu_to_le32(1);
 	e->free_kib = cpu_to_le64(1000);
 	e->total_kib = cpu_to_le64(2000);

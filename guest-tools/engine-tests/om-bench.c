@@ -6,6 +6,8 @@
  *                                MIB of resident memory (and of the way back)
  *   om-bench syscall NODE COUNT  a no-op system call run here, then
  *                                forwarded home from NODE
+ *   om-bench hold MIB SECONDS    MIB of memory written, held asleep, then
+ *                                checked (the balancer's memory ushering)
  *
  * Times of a move come from the engine (/proc/self/hpc/debug): from the
  * process stopping (freeze) or the move being asked (total) to the
@@ -112,6 +114,29 @@ static int bench_syscall(const char *node, long count)
 	return 0;
 }
 
+/* Each page holds its own number, so a page lost or swapped on a move shows. */
+static int hold(long mib, long seconds)
+{
+	size_t pages = (size_t)mib * 256, i, bad = 0;
+	uint64_t *m = mmap(NULL, pages * 4096, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	long s;
+
+	if (m == MAP_FAILED) {
+		perror("om-bench: mmap");
+		return 1;
+	}
+	for (i = 0; i < pages; i++)
+		m[i * 512] = i * 2654435761u;
+	printf("holding %ld MiB\n", mib);
+	for (s = 0; s < seconds; s++)
+		sleep(1);
+	for (i = 0; i < pages; i++)
+		bad += m[i * 512] != i * 2654435761u;
+	printf("held %ld MiB: %zu pages wrong\n", mib, bad);
+	return bad != 0;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc == 4 ? atol(argv[3]) : 0;
@@ -121,6 +146,9 @@ int main(int argc, char **argv)
 		return bench_move(argv[2], n);
 	if (argc == 4 && n > 0 && !strcmp(argv[1], "syscall"))
 		return bench_syscall(argv[2], n);
-	fprintf(stderr, "usage: om-bench move NODE MIB | om-bench syscall NODE COUNT\n");
+	if (argc == 4 && n > 0 && atol(argv[2]) > 0 && !strcmp(argv[1], "hold"))
+		return hold(atol(argv[2]), n);
+	fprintf(stderr, "usage: om-bench move NODE MIB | om-bench syscall NODE COUNT | "
+		"om-bench hold MIB SECONDS\n");
 	return 2;
 }

@@ -41,12 +41,12 @@ static void entry_read(const unsigned char *p, struct om_loadview_entry *e)
 /*
  * The guests' own rule (guest-kernel/om/load.c, om_load_recv), so the host
  * shows what they accept: the sender speaks first, for itself, with age 0,
- * then only of others. Its bounds on CPUs and speed are the kernel's own
- * (not in the protocol header): here any value but 0 passes.
+ * then only of others, within the header's bounds on CPUs and speed.
  */
 static bool entry_valid(const struct om_loadview_entry *e, unsigned int i, uint32_t src)
 {
-	return e->node && e->node <= VIRTIO_OM_MAX_NODES && e->ncpus && e->speed &&
+	return e->node && e->node <= VIRTIO_OM_MAX_NODES && e->ncpus &&
+	       e->ncpus <= VIRTIO_OM_LOAD_MAX_CPUS && e->speed && e->speed <= VIRTIO_OM_LOAD_MAX_SPEED &&
 	       !(e->flags & ~VIRTIO_OM_LOAD_F_ALL) && e->free_kib <= e->total_kib &&
 	       !e->reserved && (e->node == src) == !i && (i || !e->age_ms);
 }

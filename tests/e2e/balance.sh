@@ -6,10 +6,11 @@
 # stays (and still moves by hand), a node with arrivals blocked receives
 # none (and a move by hand there is refused, ECONNREFUSED), and gets work
 # once unblocked; the computations' outputs are those of one never moved.
+# A node short of memory moves a process off to one with room.
 # A loop of forwarded writes is not sent away, and sent away by hand it is
 # brought home by the balancer there. A node that leaves (block, expel)
 # sends its guests' processes home and takes none; stopped, the others
-# forget it.
+# forget it. The host sees the fleet's load in the relay's traffic.
 #
 # usage: balance.sh OMCLUSTER BUILD_ROOT
 . "$(dirname "$0")/lib.sh"
@@ -71,6 +72,13 @@ mon=$(on 1 'om-mon -n 1 -b')
 sed 's/^/#   /' <<<"$mon"
 check "om-mon shows the three nodes, this one marked" \
 	'grep -qE "^1\* " <<<"$mon" && grep -qE "^2 " <<<"$mon" && grep -qE "^3 " <<<"$mon"'
+
+# The host's view, from the LOADs the relay passes (omtrace --loads).
+view=$(timeout 60 "$BUILD/host/trace/omtrace" -d "$E2E_RUN_DIR/balance/relay" --loads -n 3 -b \
+	2>"$E2E_RUN_DIR/omtrace.err")
+sed 's/^/#   /' <<<"$(tail -n 4 <<<"$view"; cat "$E2E_RUN_DIR/omtrace.err")"
+check "omtrace --loads at the host shows the three nodes balancing" \
+	'[ "$(tail -n 3 <<<"$view" | grep -cE "^[123] .* (self|via [123]) +balancing$")" = 3 ]'
 
 rate=$(step_rate) || rate=100
 steps=$(steps_for 50)
@@ -159,6 +167,21 @@ check "sent to node 2 by hand, node 2's balancer brings it home within 15 s" \
 sleep 6
 check "and it stays home" '[ "$(where "$io")" = home ] && [ "$(count 1 balance_moves)" = "$moves0" ]'
 on 1 "kill $io $busy" || true
+
+echo "# node 1 short of memory"
+# Two sleeping processes of 220 MiB each leave node 1 (512 MiB) less than a
+# tenth free: the balancer moves one where there is room, CPU-bound or not.
+usher0=$(count 1 balance_ushered)
+for i in 1 2; do bg 1 "hold$i" "$libexec/om-bench hold 220 45"; done
+ushered() { [ "$(count 1 balance_ushered)" -gt "$usher0" ]; }
+check "node 1 moves one of them off within 30 s (balance_ushered)" 'until_true 30 ushered'
+held="$(hosted 2) $(hosted 3)"
+check "one, not both, runs at node 2 or 3 (${held// /})" '[ "$(wc -w <<<"$held")" = 1 ]'
+for i in 1 2; do
+	out=$(bg_wait 1 "hold$i" 120) && rc=0 || rc=$?
+	check "holder $i ends with its memory intact ($(tail -n 1 <<<"$out"))" \
+		'[ $rc -eq 0 ] && grep -qx "held 220 MiB: 0 pages wrong" <<<"$out"'
+done
 
 echo "# node 3 leaves: blocked, its guests' processes expelled, then stopped"
 bg 1 leave "$libexec/om-compute $steps 100 /tmp/leave.file"

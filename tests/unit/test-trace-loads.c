@@ -318,8 +318,9 @@ static void malformed_loads_are_counted(void **state)
 	assert_int_equal(send_load(v, AT(1, 0), 1, 2, e, 2), -EPROTO);
 	e[1].node = 2;
 	/* a good first entry, then one of nonsense: node 0, past the last, no CPUs,
-	 * speed 0, flags unknown, more free than total, its reserved word set */
-	for (unsigned int k = 0; k < 7; k++) {
+	 * speed 0, flags unknown, more free than total, its reserved word set,
+	 * CPUs and speed past the header's bounds */
+	for (unsigned int k = 0; k < 9; k++) {
 		struct entry bad = e[1];
 
 		if (k == 0)
@@ -336,6 +337,10 @@ static void malformed_loads_are_counted(void **state)
 			bad.free_kib = bad.total_kib + 1;
 		if (k == 6)
 			bad.reserved = 1;
+		if (k == 7)
+			bad.ncpus = VIRTIO_OM_LOAD_MAX_CPUS + 1;
+		if (k == 8)
+			bad.speed = VIRTIO_OM_LOAD_MAX_SPEED + 1;
 		e[2] = bad;
 		assert_int_equal(send_load(v, AT(1, 0), 1, 3, e, 3), -EPROTO);
 	}
@@ -350,9 +355,9 @@ static void malformed_loads_are_counted(void **state)
 	assert_int_equal(om_loadview_add(v, &r), 0);
 	/* Only the first, good LOAD was read: node 1 at 1.00, nothing of 2 or 3. */
 	assert_table(v, AT(2, 0),
-		     "1 nodes, 0 down; 9.0 LOADs/s, 18 LOADs, 16 malformed, 1 cut short, "
+		     "1 nodes, 0 down; 10.0 LOADs/s, 20 LOADs, 18 malformed, 1 cut short, "
 		     "7 messages missed\n" HEADER
-		     "1       1.00   1.00    2  10000         400/512      0     0    1.9s    8.5 self "
+		     "1       1.00   1.00    2  10000         400/512      0     0    1.9s    9.5 self "
 		     "    balancing\n");
 	free(v);
 }

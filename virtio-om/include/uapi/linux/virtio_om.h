@@ -473,6 +473,10 @@ struct virtio_om_handover {
  * cost. Not answered.
  */
 #define VIRTIO_OM_LOAD_MAX_ENTRIES 8
+/* An entry's bounds: CPUs and speed (a standard CPU's speed is 10000). */
+#define VIRTIO_OM_LOAD_MAX_CPUS	   8192
+#define VIRTIO_OM_LOAD_STD_SPEED   10000
+#define VIRTIO_OM_LOAD_MAX_SPEED   10000000
 /* The node takes no process from others (/proc/hpc/admin/block). */
 #define VIRTIO_OM_LOAD_F_BLOCKED   0x1u
 /* Its balancer is on (/proc/hpc/admin/balance). */
