@@ -313,6 +313,13 @@ struct om_hostd {
 /* How long a listening socket rests after accept() found no fd or memory. */
 #define OM_HOSTD_ACCEPT_REST_MS 100
 
+/*
+ * The watchdog's period: a system call of omhostd's that waits on what a
+ * front-end holds (an eventfd it made blocking and full, or emptied under
+ * omhostd's read) ends with EINTR within two periods.
+ */
+#define OM_HOSTD_WATCHDOG_MS 500
+
 /* accept.c: listening sockets when fds run out. */
 /* Whether accept()'s errno err says fds or memory ran out. */
 bool om_accept_starved(int err);
