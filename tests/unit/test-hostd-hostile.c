@@ -265,6 +265,18 @@ static void call_fd_a_pipe(struct vuf *f)
 	close(p[1]);
 }
 
+/* A kick "eventfd" that is a pipe: omhostd would read it as 8-byte counts. */
+static void kick_fd_a_pipe(struct vuf *f)
+{
+	uint64_t q = VUF_RX;
+	int p[2];
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_KICK, &q, sizeof(q), &p[0], 1));
+	close(p[0]);
+	close(p[1]);
+}
+
 static void kick_nofd_with_an_fd(struct vuf *f)
 {
 	uint64_t q = VUF_RX | VUF_VRING_NOFD;
@@ -311,6 +323,8 @@ static const struct hostile {
 	  "VHOST_USER_GET_FEATURES): fds with a request that takes none (1 fds)" },
 	{ "SET_VRING_CALL with a pipe", call_fd_a_pipe, false,
 	  "VHOST_USER_SET_VRING_CALL): an fd that is not an eventfd" },
+	{ "SET_VRING_KICK with a pipe", kick_fd_a_pipe, false,
+	  "VHOST_USER_SET_VRING_KICK): an fd that is not an eventfd" },
 	{ "SET_VRING_KICK with the no-fd flag and an fd", kick_nofd_with_an_fd, false,
 	  "VHOST_USER_SET_VRING_KICK): an fd with the no-fd flag" },
 	{ "a payload bigger than any", payload_bigger_than_any, false,
