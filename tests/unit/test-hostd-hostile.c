@@ -253,28 +253,27 @@ static void fd_with_get_features(struct vuf *f)
 	close(fd);
 }
 
-/* A call "eventfd" that is a pipe: omhostd would write into a pipe no one reads. */
-static void call_fd_a_pipe(struct vuf *f)
+/* Request req for ring q with one end of a pipe (end 0: read, 1: write) for its eventfd. */
+static void ring_fd_a_pipe(struct vuf *f, uint32_t req, uint64_t q, int end)
 {
-	uint64_t q = VUF_TX;
 	int p[2];
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_CALL, &q, sizeof(q), &p[1], 1));
+	send_ok(vuf_send_raw(f, req, &q, sizeof(q), &p[end], 1));
 	close(p[0]);
 	close(p[1]);
+}
+
+/* A call "eventfd" that is a pipe: omhostd would write into a pipe no one reads. */
+static void call_fd_a_pipe(struct vuf *f)
+{
+	ring_fd_a_pipe(f, VUF_REQ_SET_VRING_CALL, VUF_TX, 1);
 }
 
 /* A kick "eventfd" that is a pipe: omhostd would read it as 8-byte counts. */
 static void kick_fd_a_pipe(struct vuf *f)
 {
-	uint64_t q = VUF_RX;
-	int p[2];
-
-	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_KICK, &q, sizeof(q), &p[0], 1));
-	close(p[0]);
-	close(p[1]);
+	ring_fd_a_pipe(f, VUF_REQ_SET_VRING_KICK, VUF_RX, 0);
 }
 
 static void kick_nofd_with_an_fd(struct vuf *f)
