@@ -362,8 +362,17 @@ static void stop_omhostd(void)
 
 	if (g_pid > 0) {
 		kill(g_pid, SIGTERM);
-		if (waitpid(g_pid, &st, 0) == g_pid && !(WIFEXITED(st) && !WEXITSTATUS(st)))
+		if (waitpid(g_pid, &st, 0) == g_pid && !(WIFEXITED(st) && !WEXITSTATUS(st))) {
+			/* Said even after another failure: it is likely that one's cause. */
+			if (WIFSIGNALED(st))
+				fprintf(stderr, "fairness-bench: omhostd %s died of signal %d (%s)\n",
+					o.omhostd, WTERMSIG(st), strsignal(WTERMSIG(st)));
+			else
+				fprintf(stderr, "fairness-bench: omhostd %s exited with %d\n", o.omhostd,
+					WEXITSTATUS(st));
 			fail("omhostd ended with status %#x", st);
+		}
+		g_pid = -1;
 	}
 	for (size_t i = 0; g_dir[0] && i < sizeof(files) / sizeof(files[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", g_dir, files[i]);

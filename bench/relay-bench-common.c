@@ -24,6 +24,8 @@ static atomic_bool g_failed;
 static pthread_mutex_t g_fail_lock = PTHREAD_MUTEX_INITIALIZER;
 static char g_fail_msg[512];
 
+static bool g_fail_cause; /* g_fail_msg is a cause's (fail_cause) */
+
 void fail(const char *fmt, ...)
 {
 	va_list ap;
@@ -33,6 +35,21 @@ void fail(const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(g_fail_msg, sizeof(g_fail_msg), fmt, ap);
 		va_end(ap);
+		atomic_store(&g_failed, true);
+	}
+	pthread_mutex_unlock(&g_fail_lock);
+}
+
+void fail_cause(const char *fmt, ...)
+{
+	va_list ap;
+
+	pthread_mutex_lock(&g_fail_lock);
+	if (!g_fail_cause) {
+		va_start(ap, fmt);
+		vsnprintf(g_fail_msg, sizeof(g_fail_msg), fmt, ap);
+		va_end(ap);
+		g_fail_cause = true;
 		atomic_store(&g_failed, true);
 	}
 	pthread_mutex_unlock(&g_fail_lock);

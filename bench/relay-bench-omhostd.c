@@ -364,6 +364,24 @@ static void *hd_receiver(void *arg)
 }
 
 static pid_t g_omhostd = -1;
+static const char *g_omhostd_bin;
+
+/*
+ * How omhostd ended, said at once as well as failing the run: a crash
+ * must show even when a front-end's error was the first failure.
+ */
+static void omhostd_ended(int st, const char *when)
+{
+	char what[96];
+
+	if (WIFSIGNALED(st))
+		snprintf(what, sizeof(what), "died of signal %d (%s)%s", WTERMSIG(st),
+			 strsignal(WTERMSIG(st)), WCOREDUMP(st) ? ", core dumped" : "");
+	else
+		snprintf(what, sizeof(what), "exited with %d", WEXITSTATUS(st));
+	fprintf(stderr, "relay-bench: omhostd %s %s %s\n", g_omhostd_bin, what, when);
+	fail_cause("omhostd %s %s", what, when);
+}
 
 bool omhostd_dead(void)
 {
@@ -372,10 +390,7 @@ bool omhostd_dead(void)
 	if (g_omhostd < 0)
 		return true;
 	if (waitpid(g_omhostd, &st, WNOHANG) == g_omhostd) {
-		if (WIFSIGNALED(st))
-			fail("omhostd died of signal %d", WTERMSIG(st));
-		else
-			fail("omhostd exited with %d", WEXITSTATUS(st));
+		omhostd_ended(st, "while relaying");
 		g_omhostd = -1;
 		return true;
 	}
@@ -411,6 +426,7 @@ int omhostd_start(const char *bin)
 		_exit(127);
 	}
 	g_omhostd = pid;
+	g_omhostd_bin = bin;
 	return 0;
 }
 
@@ -487,10 +503,8 @@ void omhostd_stop(void)
 			kill(g_omhostd, SIGKILL);
 			waitpid(g_omhostd, &st, 0);
 			fail("omhostd did not stop within 2 s of SIGTERM");
-		} else if (got == g_omhostd && WIFSIGNALED(st)) {
-			fail("omhostd died of signal %d while stopping", WTERMSIG(st));
-		} else if (got == g_omhostd && WEXITSTATUS(st) != 0) {
-			fail("omhostd exited with %d on SIGTERM", WEXITSTATUS(st));
+		} else if (got == g_omhostd && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+			omhostd_ended(st, "when told to stop (SIGTERM)");
 		}
 		g_omhostd = -1;
 	}

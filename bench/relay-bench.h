@@ -84,6 +84,11 @@ extern struct opts g_opts;
 
 /* The first failure is kept and reported; every thread stops at it. */
 void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * A failure that causes others (omhostd's death: the front-ends' errors
+ * follow): reported instead of what failed before it.
+ */
+void fail_cause(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 bool failed(void);
 /* What failed: the first failure's message, "interrupted" or "?". */
 const char *failure(void);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/time.h>
 #include <systemd/sd-daemon.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -136,6 +137,31 @@ static void om_hostd_raise_nofile(const struct om_hostd *d)
 		       (unsigned long long)rl.rlim_cur);
 }
 
+/* Does nothing: being caught without SA_RESTART is what ends a waiting call. */
+static void om_watchdog_tick(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * Every OM_HOSTD_WATCHDOG_MS a signal ends whatever system call waits:
+ * libvhost-user reads and writes a front-end's eventfds, which that
+ * front-end can make blocking at any time (the flags are shared). The
+ * call then fails, libvhost-user panics and that front-end is evicted;
+ * the loop's own wait just goes round.
+ */
+static int om_watchdog_start(void)
+{
+	struct sigaction sa = { .sa_handler = om_watchdog_tick };
+	struct itimerval it = { .it_interval = { 0, OM_HOSTD_WATCHDOG_MS * 1000 },
+				.it_value = { 0, OM_HOSTD_WATCHDOG_MS * 1000 } };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) || setitimer(ITIMER_REAL, &it, NULL))
+		return -errno;
+	return 0;
+}
+
 static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 {
 	struct stat st;
@@ -188,8 +214,13 @@ static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 		return err;
 	}
 	err = om_responsive_start(d);
-	if (err)
+	if (err) {
 		om_log("unresponsive-receiver timer: %s", strerror(-err));
+		return err;
+	}
+	err = om_watchdog_start();
+	if (err)
+		om_log("watchdog timer: %s", strerror(-err));
 	return err;
 }
 

@@ -489,6 +489,13 @@ static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 	case VHOST_USER_SET_VRING_ERR:
 		ok = m->size == sizeof(m->payload.u64) &&
 		     (m->payload.u64 & VHOST_USER_VRING_IDX_MASK) < VIRTIO_OM_QUEUE_COUNT;
+		/*
+		 * libvhost-user reads and writes it from our only thread: it must
+		 * not wait (QEMU's are non-blocking already; a front-end that
+		 * clears the flag later is stopped by the watchdog, main.c).
+		 */
+		if (ok && m->fd_num)
+			ok = fcntl(m->fds[0], F_SETFL, fcntl(m->fds[0], F_GETFL) | O_NONBLOCK) == 0;
 		break;
 	case VHOST_USER_GET_CONFIG:
 	case VHOST_USER_SET_CONFIG:

@@ -313,6 +313,13 @@ struct om_hostd {
 /* How long a listening socket rests after accept() found no fd or memory. */
 #define OM_HOSTD_ACCEPT_REST_MS 100
 
+/*
+ * The watchdog's period: a system call of omhostd's that waits on what a
+ * front-end holds (an eventfd it made blocking and full, or emptied under
+ * omhostd's read) ends with EINTR within two periods.
+ */
+#define OM_HOSTD_WATCHDOG_MS 500
+
 /* accept.c: listening sockets when fds run out. */
 /* Whether accept()'s errno err says fds or memory ran out. */
 bool om_accept_starved(int err);
@@ -416,6 +423,7 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len);
  */
 static inline bool om_trace_on(const struct om_hostd *d)
 {
+	/* The switch's only use: no layout depends on it, objects built either way agree. */
 #ifdef OM_HOSTD_NO_TRACE
 	(void)d;
 	return false; /* the tap compiled out: relay-bench's baseline */

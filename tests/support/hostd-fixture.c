@@ -267,6 +267,22 @@ void node_path(const struct fx *fx, uint32_t node, char *buf, size_t cap)
 	assert_true(n > 0 && (size_t)n < cap);
 }
 
+/*
+ * Fails saying how omhostd ended, if it did: a crash then reads as one,
+ * not as the refused connection or the timeout it leads to.
+ */
+static void hostd_not_gone(const struct fx *fx)
+{
+	int st;
+
+	if (fx->pid <= 0 || waitpid(fx->pid, &st, WNOHANG) != fx->pid)
+		return;
+	((struct fx *)fx)->pid = 0; /* reaped: teardown must not signal its pid */
+	if (WIFSIGNALED(st))
+		fail_msg("omhostd died of signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+	fail_msg("omhostd exited with status %d", WEXITSTATUS(st));
+}
+
 /* The status answer (docs/omhostd.md); fails unless omhostd answers in time. */
 void hostd_status(const struct fx *fx, char *buf, size_t cap)
 {
@@ -275,8 +291,10 @@ void hostd_status(const struct fx *fx, char *buf, size_t cap)
 
 	ctl_path(fx, path, sizeof(path));
 	r = om_ctl_ask(path, "status\n", 2000, buf, cap);
-	if (r)
+	if (r) {
+		hostd_not_gone(fx);
 		fail_msg("control socket: %s", strerror(-r));
+	}
 }
 
 uint64_t field_u64(const char *line, const char *key)
@@ -454,10 +472,8 @@ bool hostd_signal(struct fx *fx, int sig, int timeout_ms, int *status)
 
 void hostd_alive(const struct fx *fx)
 {
-	int st;
-
 	assert_true(fx->pid > 0);
-	assert_int_equal(waitpid(fx->pid, &st, WNOHANG), 0);
+	hostd_not_gone(fx);
 	assert_int_equal(kill(fx->pid, 0), 0);
 }
 

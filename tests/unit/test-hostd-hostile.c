@@ -253,16 +253,27 @@ static void fd_with_get_features(struct vuf *f)
 	close(fd);
 }
 
-/* A call "eventfd" that is a pipe: omhostd would write into a pipe no one reads. */
-static void call_fd_a_pipe(struct vuf *f)
+/* Request req for ring q with one end of a pipe (end 0: read, 1: write) for its eventfd. */
+static void ring_fd_a_pipe(struct vuf *f, uint32_t req, uint64_t q, int end)
 {
-	uint64_t q = VUF_TX;
 	int p[2];
 
 	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
-	send_ok(vuf_send_raw(f, VUF_REQ_SET_VRING_CALL, &q, sizeof(q), &p[1], 1));
+	send_ok(vuf_send_raw(f, req, &q, sizeof(q), &p[end], 1));
 	close(p[0]);
 	close(p[1]);
+}
+
+/* A call "eventfd" that is a pipe: omhostd would write into a pipe no one reads. */
+static void call_fd_a_pipe(struct vuf *f)
+{
+	ring_fd_a_pipe(f, VUF_REQ_SET_VRING_CALL, VUF_TX, 1);
+}
+
+/* A kick "eventfd" that is a pipe: omhostd would read it as 8-byte counts. */
+static void kick_fd_a_pipe(struct vuf *f)
+{
+	ring_fd_a_pipe(f, VUF_REQ_SET_VRING_KICK, VUF_RX, 0);
 }
 
 static void kick_nofd_with_an_fd(struct vuf *f)
@@ -311,6 +322,8 @@ static const struct hostile {
 	  "VHOST_USER_GET_FEATURES): fds with a request that takes none (1 fds)" },
 	{ "SET_VRING_CALL with a pipe", call_fd_a_pipe, false,
 	  "VHOST_USER_SET_VRING_CALL): an fd that is not an eventfd" },
+	{ "SET_VRING_KICK with a pipe", kick_fd_a_pipe, false,
+	  "VHOST_USER_SET_VRING_KICK): an fd that is not an eventfd" },
 	{ "SET_VRING_KICK with the no-fd flag and an fd", kick_nofd_with_an_fd, false,
 	  "VHOST_USER_SET_VRING_KICK): an fd with the no-fd flag" },
 	{ "a payload bigger than any", payload_bigger_than_any, false,
@@ -586,6 +599,80 @@ static void a_stalled_front_end_holds_up_no_one(void **state)
 	finish(fx);
 }
 
+/* ------------------------------------------------------------------ */
+/* 10. A call eventfd omhostd's write would wait on                    */
+
+#define EVENTFD_FULL 0xfffffffffffffffeull /* an eventfd's largest count: a write of 1 waits */
+
+/* Node 3, its front-end given f's defaults, up: every peer told. */
+static void node3_up(struct fx *fx)
+{
+	fe_up(fx, 3, NULL);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 2, VIRTIO_OM_NODE_JOINED);
+}
+
+/* Node 1 sends node 3 a message: omhostd notifies node 3's rx, and node 3 is evicted for why. */
+static void notify_evicts_node3(struct fx *fx, long mark, const char *why)
+{
+	send_data(fx, 1, 3, 100, NULL);
+	assert_int_equal(vuf_wait_disconnect(fx->f[3], FE_TIMEOUT_MS), 0);
+	expect_evicted_for(fx, mark, 3, why);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_DOWN, 3, VIRTIO_OM_NODE_EVICTED);
+	expect_event(fx, 2, VIRTIO_OM_T_NODE_DOWN, 3, VIRTIO_OM_NODE_EVICTED);
+	fe_drop(fx, 3);
+	wait_state(fx, 3, "absent");
+	fx->got[3][1] = fx->sent[1][3];
+	others_served(fx, "absent");
+}
+
+/*
+ * A call eventfd that blocks and is full: a write to it waits until
+ * someone reads it, and omhostd writes it from its only thread. Passed so
+ * (omhostd writes it at once), or made so later through the front-end's
+ * own copy of the fd (its flags are shared with omhostd's), the front-end
+ * is evicted and no one else waits for long.
+ */
+static void a_full_blocking_call_eventfd_holds_up_no_one(void **state)
+{
+	struct fx *fx = *state;
+	uint64_t q = VUF_RX, full = EVENTFD_FULL, v;
+	struct vuf_vq_view view;
+	int64_t t0;
+	long mark;
+	int fd;
+
+	hostd_start(fx);
+	up_all(fx, NULL);
+
+	/* Passed full and blocking. */
+	mark = log_mark(fx);
+	fd = eventfd(0, EFD_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, &full, sizeof(full)), sizeof(full));
+	send_ok(vuf_send_raw(fx->f[3], VUF_REQ_SET_VRING_CALL, &q, sizeof(q), &fd, 1));
+	close(fd);
+	others_served(fx, "up");
+	notify_evicts_node3(fx, mark,
+			    "vhost-user: Error writing eventfd: Resource temporarily unavailable");
+
+	/* Its own call eventfd, filled and made blocking once omhostd took it. */
+	node3_up(fx);
+	mark = log_mark(fx);
+	assert_int_equal(vuf_vq_view(fx->f[3], VUF_RX, &view), 0);
+	while (read(view.call_fd, &v, sizeof(v)) == sizeof(v))
+		;
+	assert_int_equal(write(view.call_fd, &full, sizeof(full)), sizeof(full));
+	assert_int_equal(fcntl(view.call_fd, F_SETFL, 0), 0);
+	t0 = mono_ms();
+	notify_evicts_node3(fx, mark, "vhost-user: Error writing eventfd: Interrupted system call");
+	print_message("a call eventfd made blocking and full: evicted, others served again, "
+		      "in %lld ms\n", (long long)(mono_ms() - t0));
+	finish(fx);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -593,6 +680,7 @@ int main(void)
 		T(hostile_vhost_user_messages),
 		T(hostile_rings),
 		T(a_stalled_front_end_holds_up_no_one),
+		T(a_full_blocking_call_eventfd_holds_up_no_one),
 	};
 #undef T
 

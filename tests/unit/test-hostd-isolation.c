@@ -343,6 +343,43 @@ static void a_busy_ring_gets_turns_not_the_relay(void **state)
 	relay_free(h);
 }
 
+/*
+ * A guest that floods messages to a node no one serves (20) and to one
+ * that is down (3): each is dropped and counted, and dropping takes its
+ * turn as relaying does, so node 2's one message is the next after node
+ * 1's first turn, not after all 200.
+ */
+static void a_flood_to_absent_nodes_gets_turns_not_the_relay(void **state)
+{
+	struct rh *h = relay(256, 0, 0, 0);
+	struct om_node *n1 = rh_node(h, 1), *n2 = rh_node(h, 2);
+	const unsigned int flood = 200;
+
+	(void)state;
+	h->d.cfg.tx_budget_msgs = TURN;
+	rh_node(h, 3)->state = OM_NODE_CONNECTED; /* down: its driver stopped */
+	post_rx(h, 1, 4);
+	for (unsigned int s = 1; s <= flood; s++) {
+		struct om_msg_hdr hdr = rh_hdr(VIRTIO_OM_T_TEST_DATA, s % 2 ? 20 : 3, 0);
+
+		hdr.seq = s;
+		rh_send(h, 1, &hdr, NULL, 1);
+	}
+	send_seq(h, 2, 1, 1);
+	n1->runnable = n2->runnable = true;
+	om_hostd_settle(&h->d);
+	assert_true(h->d.more_work);
+	assert_int_equal(rh_tx_used(h, 1), TURN);
+	assert_int_equal(n1->c.undeliverable, TURN);
+	expect_seq(h, 1, 2, 1);
+	while (h->d.more_work)
+		om_hostd_settle(&h->d);
+	assert_int_equal(rh_tx_used(h, 1), flood);
+	assert_int_equal(n1->c.undeliverable, flood);
+	rh_node(h, 3)->state = OM_NODE_UP;
+	relay_free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -353,6 +390,7 @@ int main(void)
 		cmocka_unit_test(a_node_going_down_takes_its_queued_messages_along),
 		cmocka_unit_test(a_queue_emptied_by_a_source_going_down_closes),
 		cmocka_unit_test(a_busy_ring_gets_turns_not_the_relay),
+		cmocka_unit_test(a_flood_to_absent_nodes_gets_turns_not_the_relay),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -643,6 +643,88 @@ static void a_receiver_that_does_not_drain_costs_only_its_messages(void **state)
 	finish(fx);
 }
 
+/*
+ * Front-ends that go while messages wait in a queue: node 3, whose
+ * messages wait in node 2's queue, hangs up (they are dropped, node 1's
+ * stays), then node 2, the queue's owner (the rest goes). Each drop is
+ * counted, and omhostd serves on and stops with 0. Also run against
+ * bench's omhostd-notrace (tests/meson.build), the baseline of tracing's
+ * cost, which was reported to crash in om_queue_drop on a disconnect.
+ */
+static void front_ends_that_go_with_messages_queued(void **state)
+{
+	struct fx *fx = *state;
+	char line[1024];
+	struct nstat s1, s2, s3;
+	long mark;
+
+	fx->args[2] = "--queue-after-ms";
+	fx->args[3] = "200";
+	mark = up_with_node2_not_draining(fx);
+	expect_logged(fx, mark, "node 2 not draining: took no message for ", line, sizeof(line));
+	send_data(fx, 3, 2, 200, NULL);
+	send_data(fx, 3, 2, 200, NULL);
+	check_relay(fx, 3, 1, 300); /* after its two in its ring: they are queued by now */
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 3);
+
+	vuf_disconnect(fx->f[3]);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_DOWN, 3, VIRTIO_OM_NODE_DISCONNECTED);
+	wait_state(fx, 3, "absent");
+	hostd_alive(fx);
+	get_nstat(fx, 2, &s2);
+	get_nstat(fx, 3, &s3);
+	assert_int_equal(s2.queued, 1);
+	assert_int_equal(s2.queue_dropped, 2);
+	assert_int_equal(s3.undeliverable, 2);
+	fe_drop(fx, 3);
+
+	vuf_disconnect(fx->f[2]);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_DOWN, 2, VIRTIO_OM_NODE_DISCONNECTED);
+	wait_state(fx, 2, "absent");
+	hostd_alive(fx);
+	get_nstat(fx, 1, &s1);
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 0);
+	assert_int_equal(s2.queue_dropped, 3);
+	assert_int_equal(s1.undeliverable, 1);
+	fe_drop(fx, 2);
+
+	/* A new guest on node 3: node 1 is served as before. */
+	fe_up(fx, 3, NULL);
+	expect_event(fx, 1, VIRTIO_OM_T_NODE_UP, 3, VIRTIO_OM_NODE_JOINED);
+	expect_event(fx, 3, VIRTIO_OM_T_NODE_UP, 1, VIRTIO_OM_NODE_JOINED);
+	check_relay(fx, 1, 3, 1000);
+	check_relay(fx, 3, 1, 1000);
+	finish(fx);
+}
+
+/*
+ * omhostd told to stop while a queue holds messages of two senders and
+ * every front-end is still there: it frees them and ends with status 0
+ * (under the sanitizers, LeakSanitizer's verdict included).
+ */
+static void stopped_with_messages_queued(void **state)
+{
+	struct fx *fx = *state;
+	char line[1024];
+	struct nstat s2;
+	long mark;
+
+	fx->args[2] = "--queue-after-ms";
+	fx->args[3] = "200";
+	mark = up_with_node2_not_draining(fx);
+	expect_logged(fx, mark, "node 2 not draining: took no message for ", line, sizeof(line));
+	send_data(fx, 3, 2, 200, NULL);
+	check_relay(fx, 3, 1, 300);
+	get_nstat(fx, 2, &s2);
+	assert_int_equal(s2.queued, 2);
+	hostd_stop(fx);
+	for (uint32_t n = 1; n <= NODES; n++)
+		fe_drop(fx, n);
+	fx->done = true;
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -657,6 +739,8 @@ int main(void)
 		T(out_of_fds_listening_sockets_rest),
 		T(an_unresponsive_receiver_holds_up_no_one_for_long),
 		T(a_receiver_that_does_not_drain_costs_only_its_messages),
+		T(front_ends_that_go_with_messages_queued),
+		T(stopped_with_messages_queued),
 	};
 #undef T
 
