@@ -38,6 +38,10 @@
 static bool om_balance_boot = true;
 module_param_named(balance, om_balance_boot, bool, 0444);
 MODULE_PARM_DESC(balance, "The balancer's state at boot (then /proc/hpc/admin/balance)");
+/* om.gossip=0: this node sends no LOAD (for tests that count every message). */
+static bool om_gossip = true;
+module_param_named(gossip, om_gossip, bool, 0444);
+MODULE_PARM_DESC(gossip, "Send this node's load to the others (LOAD)");
 
 struct om_load_slot {
 	struct om_load_info info;
@@ -365,7 +369,7 @@ static void om_load_gossip(struct work_struct *w)
 	int i, nr;
 
 	om_load_self(&self);
-	out.dst_node = self.node ? om_load_random_node(self.node) : 0;
+	out.dst_node = self.node && om_gossip ? om_load_random_node(self.node) : 0;
 	if (known && out.dst_node) {
 		om_load_entry_fill(&m.e[0], &self, now);
 		nr = om_load_others(known, OM_LOAD_STALE_MS);
