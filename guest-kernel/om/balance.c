@@ -79,8 +79,18 @@ static u64 om_bal_share(u32 ncpus, u64 load)
 	return min_t(u64, 1000, div64_u64((u64)ncpus * 1000 * 1000, max_t(u64, load, 1000)));
 }
 
-/* Whether @task may be moved by the balancer now; fills @b if so. */
-static bool om_bal_look(struct task_struct *task, struct om_bal_proc *b, u64 now)
+static bool om_bal_short_of_mem(const struct om_load_info *self)
+{
+	return self->free_kib * 1000 < self->total_kib * OM_BAL_MEM_LOW_PM;
+}
+
+/*
+ * Whether @task may be moved by the balancer now; fills @b if so. Its stay
+ * reasons (a walk of its mappings) are read only if it could be picked:
+ * CPU-bound, away, or any when this node is short of memory.
+ */
+static bool om_bal_look(struct task_struct *task, struct om_bal_proc *b, u64 now,
+			bool short_of_mem)
 {
 	struct om_proc *p = om_proc_of_task(task);
 	struct mm_struct *mm;
@@ -120,6 +130,8 @@ static bool om_bal_look(struct task_struct *task, struct om_bal_proc *b, u64 now
 		b->io_pm = min_t(u64, OM_BAL_IO_MAX_PM,
 				 mul_u64_u64_div_u64(calls * 1000, om_load_call_ns(), age));
 	}
+	if (!short_of_mem && !b->remote && b->runnable < OM_BAL_BUSY)
+		goto no;
 	why = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!why)
 		goto no;
@@ -158,7 +170,7 @@ static u32 om_bal_roomiest(const struct om_load_info *o, int nr, const struct om
  * calls there, or a negative number; 0 when @o's CPU is not enough better.
  */
 static s64 om_bal_gain(const struct om_load_info *self, const struct om_load_info *o,
-		       const struct om_bal_proc *b)
+		       const struct om_bal_proc *b, u32 *here, u32 *there)
 {
 	u64 share_here = om_bal_share(self->ncpus, max_t(u64, self->load, 1000));
 	u64 share_there = om_bal_share(o->ncpus, o->load + 1000ULL * (o->pending + 1));
@@ -167,6 +179,8 @@ static s64 om_bal_gain(const struct om_load_info *self, const struct om_load_inf
 	u64 t_here, t_there;
 	u32 io_pm = b->remote ? 0 : b->io_pm;
 
+	*here = share_here;
+	*there = share_there;
 	if ((o->flags & VIRTIO_OM_LOAD_F_BLOCKED) || o->free_kib < b->rss_kib + low)
 		return 0;
 	if (rate_there * 1000 < rate_here * (1000 + OM_BAL_MARGIN_PM))
@@ -181,7 +195,8 @@ static s64 om_bal_gain(const struct om_load_info *self, const struct om_load_inf
 static void om_bal_consider(const struct om_load_info *self, const struct om_load_info *o,
 			    int nr, struct om_bal_proc *b, struct om_bal_choice *c)
 {
-	bool short_of_mem = self->free_kib * 1000 < self->total_kib * OM_BAL_MEM_LOW_PM;
+	bool short_of_mem = om_bal_short_of_mem(self);
+	u32 here, there;
 	int i;
 
 	if (short_of_mem && (c->why != OM_BAL_MEMORY || b->rss_kib > c->proc->rss_kib)) {
@@ -206,13 +221,9 @@ static void om_bal_consider(const struct om_load_info *self, const struct om_loa
 
 		if (!om_kcom_node_is_up(o[i].node))
 			continue;
-		gain = om_bal_gain(self, &o[i], b);
+		gain = om_bal_gain(self, &o[i], b, &here, &there);
 		if (gain > 0 && gain > c->gain_ns)
-			*c = (struct om_bal_choice){
-				b, o[i].node, gain, OM_BAL_LOAD,
-				om_bal_share(self->ncpus, max_t(u64, self->load, 1000)),
-				om_bal_share(o[i].ncpus, o[i].load + 1000ULL * (o[i].pending + 1))
-			};
+			*c = (struct om_bal_choice){ b, o[i].node, gain, OM_BAL_LOAD, here, there };
 	}
 }
 
@@ -282,7 +293,7 @@ static void om_balance_round(struct work_struct *w)
 	rcu_read_unlock();
 	now = ktime_get_ns();
 	for (i = 0; i < nr_seen; i++) {
-		if (om_bal_look(seen[i], &procs[nr_procs], now))
+		if (om_bal_look(seen[i], &procs[nr_procs], now, om_bal_short_of_mem(&self)))
 			om_bal_consider(&self, others, nr, &procs[nr_procs++], &c);
 	}
 	if (c.why != OM_BAL_NONE && om_balance_on())
