@@ -71,12 +71,12 @@ static const struct proc_ops om_control_ops = {
 
 static void om_loads_line(struct seq_file *m, const struct om_load_info *i, u64 now, bool self)
 {
-	seq_printf(m, "%u\t%llu\t%u\t%u\t%u\t%u\t%llu\t%llu\t%s%s%s\t%u\t%u\t%u\n", i->node,
+	seq_printf(m, "%u\t%llu\t%u\t%u\t%u\t%u\t%llu\t%llu\t%s%s%s\t%u\t%u\t%u\t%u\n", i->node,
 		   div_u64(now - min(now, i->at_ns), NSEC_PER_MSEC), i->load, i->load_slow,
 		   i->speed, i->ncpus, i->free_kib, i->total_kib, self ? "self," : "",
 		   i->flags & VIRTIO_OM_LOAD_F_BALANCING ? "balancing" : "still",
 		   i->flags & VIRTIO_OM_LOAD_F_BLOCKED ? ",blocked" : "", i->hosted, i->away,
-		   i->pending);
+		   i->pending, i->runnable);
 }
 
 static int om_loads_show(struct seq_file *m, void *v)
@@ -89,7 +89,7 @@ static int om_loads_show(struct seq_file *m, void *v)
 		return -ENOMEM;
 	om_load_self(&self);
 	n = om_load_others(o, OM_LOAD_STALE_MS);
-	seq_puts(m, "node\tage_ms\tload\tload_slow\tspeed\tncpus\tfree_kib\ttotal_kib\tstate\thosted\taway\tpending\n");
+	seq_puts(m, "node\tage_ms\tload\tload_slow\tspeed\tncpus\tfree_kib\ttotal_kib\tstate\thosted\taway\tpending\trunnable\n");
 	om_loads_line(m, &self, now, true);
 	for (i = 0; i < n; i++)
 		om_loads_line(m, &o[i], now, false);

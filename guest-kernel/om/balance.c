@@ -166,6 +166,16 @@ static u32 om_bal_roomiest(const struct om_load_info *o, int nr, const struct om
 }
 
 /*
+ * @o's load (x 1000) as a destination: the decayed load shows an arrival
+ * seconds late, the runnable count at once (a move still on its way or
+ * after @o measured is @o->pending); the higher of the two.
+ */
+static u64 om_bal_dest_load(const struct om_load_info *o)
+{
+	return max_t(u64, o->load, (u64)o->runnable * 1000);
+}
+
+/*
  * The time @b would save at @o (ns), counting the move and its forwarded
  * calls there, or a negative number; 0 when @o's CPU is not enough better.
  */
@@ -173,7 +183,7 @@ static s64 om_bal_gain(const struct om_load_info *self, const struct om_load_inf
 		       const struct om_bal_proc *b, u32 *here, u32 *there)
 {
 	u64 share_here = om_bal_share(self->ncpus, max_t(u64, self->load, 1000));
-	u64 share_there = om_bal_share(o->ncpus, o->load + 1000ULL * (o->pending + 1));
+	u64 share_there = om_bal_share(o->ncpus, om_bal_dest_load(o) + 1000ULL * (o->pending + 1));
 	u64 rate_here = share_here * self->speed, rate_there = share_there * o->speed;
 	u64 low = div64_u64(o->total_kib * OM_BAL_MEM_LOW_PM, 1000);
 	u64 t_here, t_there;
@@ -245,7 +255,7 @@ static void om_bal_move(struct om_bal_choice *c)
 			 task_pid_nr(b->task), c->dest, err);
 		return;
 	}
-	om_load_moved(c->dest);
+	om_load_moving(c->dest);
 	if (c->why == OM_BAL_MEMORY)
 		atomic64_inc(&om_node_stats.balance_ushered);
 	else if (c->why == OM_BAL_IO)

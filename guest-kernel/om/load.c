@@ -24,13 +24,12 @@
 #define OM_LOAD_SAMPLE_MS (1000 / OM_LOAD_SAMPLES_PER_SEC)
 
 /*
- * A move of this node's balancer shows in its destination's figures once
- * the destination measured for this long after it was asked: until then
- * the balancer counts it itself. The process arrives a while after it is
- * asked (up to a second under TCG with every vCPU busy), and the fast
- * decay needs two half-lives more to show three quarters of it.
+ * A move this node's balancer asked for and that has not arrived yet is
+ * counted at its destination for this long at most (a move that fails
+ * never arrives): under TCG with every vCPU busy a process arrives up to a
+ * second after it is asked.
  */
-#define OM_LOAD_SETTLE_NS (4 * NSEC_PER_SEC)
+#define OM_LOAD_IN_FLIGHT_NS (4 * NSEC_PER_SEC)
 
 /* om.balance=0 on the command line: this node's balancer starts off. */
 #undef MODULE_PARAM_PREFIX
@@ -43,9 +42,15 @@ static bool om_gossip = true;
 module_param_named(gossip, om_gossip, bool, 0444);
 MODULE_PARM_DESC(gossip, "Send this node's load to the others (LOAD)");
 
+/* A move from this node to a slot's node, until that node's figures show it. */
+struct om_load_move {
+	u64 asked_ns;		/* 0: none */
+	u64 arrived_ns;		/* 0: on its way */
+};
+
 struct om_load_slot {
 	struct om_load_info info;
-	u64 moved_ns[OM_LOAD_PENDING]; /* this node's moves there, newest last */
+	struct om_load_move moves[OM_LOAD_PENDING]; /* newest last */
 };
 
 static struct {
@@ -135,6 +140,9 @@ void om_load_self(struct om_load_info *self)
 	self->total_kib = (u64)totalram_pages() << (PAGE_SHIFT - 10);
 	self->hosted = counts[0];
 	self->away = counts[1];
+	/* The caller is running, and counted: the others are the load. */
+	self->runnable = min_t(unsigned int, max(nr_running(), 1U) - 1,
+			       VIRTIO_OM_LOAD_MAX_RUNNABLE);
 	spin_lock(&om_load.lock);
 	self->load = min_t(u64, om_load.fast >> 16, U32_MAX);
 	self->load_slow = min_t(u64, om_load.slow >> 16, U32_MAX);
@@ -144,14 +152,23 @@ void om_load_self(struct om_load_info *self)
 	spin_unlock(&om_load.lock);
 }
 
-/* This node's moves to @s not yet in its figures; under om_load.lock. */
-static u32 om_load_pending(const struct om_load_slot *s)
+/*
+ * This node's moves to @s its figures do not show yet; under om_load.lock.
+ * Figures measured after a process arrived show it in their runnable count
+ * at once (om_load_dest_load()); those measured before do not.
+ */
+static u32 om_load_pending(const struct om_load_slot *s, u64 now)
 {
-	u32 i, n = 0;
+	const struct om_load_move *m;
+	u32 n = 0;
 
-	for (i = 0; i < OM_LOAD_PENDING; i++)
-		if (s->moved_ns[i] && s->moved_ns[i] + OM_LOAD_SETTLE_NS > s->info.at_ns)
+	for (m = s->moves; m < s->moves + OM_LOAD_PENDING; m++) {
+		if (!m->asked_ns)
+			continue;
+		if (m->arrived_ns ? m->arrived_ns > s->info.at_ns :
+				    m->asked_ns + OM_LOAD_IN_FLIGHT_NS > now)
 			n++;
+	}
 	return n;
 }
 
@@ -180,7 +197,7 @@ int om_load_others(struct om_load_info *out, u32 max_age_ms)
 		for (j = n; j > 0 && out[j - 1].at_ns < s->info.at_ns; j--)
 			out[j] = out[j - 1];
 		out[j] = s->info;
-		out[j].pending = om_load_pending(s);
+		out[j].pending = om_load_pending(s, now);
 		n++;
 	}
 	spin_unlock(&om_load.lock);
@@ -199,13 +216,13 @@ static struct om_load_slot *om_load_slot(u32 node)
 }
 
 /**
- * om_load_moved() - this node's balancer sent a process to @dest
+ * om_load_moving() - this node's balancer asked a process to move to @dest
  * @dest: the destination
  *
- * Until the figures of both show it, this node counts one runnable
- * process less, and @dest one more.
+ * This node counts one runnable process less at once, and @dest one more
+ * until @dest's figures show it (om_load_arrived()).
  */
-void om_load_moved(u32 dest)
+void om_load_moving(u32 dest)
 {
 	struct om_load_slot *s;
 	u64 one = 1000ULL << 16;
@@ -215,9 +232,39 @@ void om_load_moved(u32 dest)
 	om_load.slow = om_load.slow > one ? om_load.slow - one : 0;
 	s = om_load_slot(dest);
 	if (s) {
-		memmove(s->moved_ns, s->moved_ns + 1, sizeof(s->moved_ns) - sizeof(s->moved_ns[0]));
-		s->moved_ns[OM_LOAD_PENDING - 1] = ktime_get_ns();
+		memmove(s->moves, s->moves + 1, sizeof(s->moves) - sizeof(s->moves[0]));
+		s->moves[OM_LOAD_PENDING - 1] = (struct om_load_move){ ktime_get_ns(), 0 };
 	}
+	spin_unlock(&om_load.lock);
+}
+
+/**
+ * om_load_arrived() - a process this node sent now runs at @dest
+ * @dest: the destination
+ *
+ * The oldest move to @dest still on its way arrived; a move asked by hand
+ * is counted from now. Either way @dest counts one more until figures it
+ * measured from now on come in.
+ */
+void om_load_arrived(u32 dest)
+{
+	struct om_load_slot *s;
+	struct om_load_move *m;
+	u64 now = ktime_get_ns();
+
+	spin_lock(&om_load.lock);
+	s = om_load_slot(dest);
+	if (!s)
+		goto out;
+	for (m = s->moves; m < s->moves + OM_LOAD_PENDING; m++) {
+		if (m->asked_ns && !m->arrived_ns && m->asked_ns + OM_LOAD_IN_FLIGHT_NS > now) {
+			m->arrived_ns = now;
+			goto out;
+		}
+	}
+	memmove(s->moves, s->moves + 1, sizeof(s->moves) - sizeof(s->moves[0]));
+	s->moves[OM_LOAD_PENDING - 1] = (struct om_load_move){ now, now };
+out:
 	spin_unlock(&om_load.lock);
 }
 
@@ -229,7 +276,8 @@ static bool om_load_entry_valid(const struct virtio_om_load_entry *e)
 	       le32_to_cpu(e->ncpus) <= VIRTIO_OM_LOAD_MAX_CPUS && le32_to_cpu(e->speed) &&
 	       le32_to_cpu(e->speed) <= VIRTIO_OM_LOAD_MAX_SPEED &&
 	       !(le32_to_cpu(e->flags) & ~VIRTIO_OM_LOAD_F_ALL) &&
-	       le64_to_cpu(e->free_kib) <= le64_to_cpu(e->total_kib) && !e->reserved;
+	       le64_to_cpu(e->free_kib) <= le64_to_cpu(e->total_kib) &&
+	       le32_to_cpu(e->runnable) <= VIRTIO_OM_LOAD_MAX_RUNNABLE;
 }
 
 /* Keep @e, measured at @at, if fresher than what the window holds; under the lock. */
@@ -271,6 +319,7 @@ static void om_load_merge(const struct virtio_om_load_entry *e, u64 at)
 	s->info.flags = le32_to_cpu(e->flags);
 	s->info.hosted = le32_to_cpu(e->hosted);
 	s->info.away = le32_to_cpu(e->away);
+	s->info.runnable = le32_to_cpu(e->runnable);
 }
 
 /**
@@ -336,6 +385,7 @@ static void om_load_entry_fill(struct virtio_om_load_entry *e, const struct om_l
 	e->flags = cpu_to_le32(i->flags);
 	e->hosted = cpu_to_le32(i->hosted);
 	e->away = cpu_to_le32(i->away);
+	e->runnable = cpu_to_le32(i->runnable);
 }
 
 /* A node up other than this one, chosen at random; 0 for none. */

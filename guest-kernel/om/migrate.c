@@ -567,6 +567,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	/* What moves cost, for the balancer (asked by it or by hand alike). */
 	if (p->asked_ns)
 		om_load_note_move(p->last_pages, p->last_total_ns);
+	om_load_arrived(dest);
 	p->asked_ns = 0;
 	p->left_ns = ktime_get_ns();
 	goto out;

@@ -308,6 +308,7 @@ struct om_load_info {
 	u32 flags;	/* VIRTIO_OM_LOAD_F_* */
 	u32 hosted;
 	u32 away;
+	u32 runnable;	/* runnable processes when measured, not decayed */
 	u32 pending;	/* this node's moves there its values do not show yet */
 };
 
@@ -315,7 +316,8 @@ enum om_load_control { OM_LOAD_BALANCE, OM_LOAD_BLOCK, OM_LOAD_SPEED, OM_LOAD_DE
 
 void om_load_self(struct om_load_info *self);
 int om_load_others(struct om_load_info *out, u32 max_age_ms);
-void om_load_moved(u32 dest);
+void om_load_moving(u32 dest);
+void om_load_arrived(u32 dest);
 struct om_kcom_msg;
 int om_load_recv(struct om_kcom_msg *msg);
 void om_load_forget(u32 node);

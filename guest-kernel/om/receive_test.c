@@ -292,8 +292,8 @@ static void om_test_rfile_serve(struct kunit *test)
 	fput(f);
 }
 
-/* What the window holds of @node (load, or -1 if nothing). */
-static s64 t_known_load(struct kunit *test, u32 node)
+/* What the window holds of @node, or NULL. */
+static struct om_load_info *t_known(struct kunit *test, u32 node)
 {
 	struct om_load_info *o = kunit_kcalloc(test, OM_LOAD_WINDOW, sizeof(*o), GFP_KERNEL);
 	int i, n;
@@ -302,8 +302,16 @@ static s64 t_known_load(struct kunit *test, u32 node)
 	n = om_load_others(o, OM_LOAD_STALE_MS);
 	for (i = 0; i < n; i++)
 		if (o[i].node == node)
-			return o[i].load;
-	return -1;
+			return &o[i];
+	return NULL;
+}
+
+/* The load the window holds of @node, or -1 if nothing. */
+static s64 t_known_load(struct kunit *test, u32 node)
+{
+	struct om_load_info *i = t_known(test, node);
+
+	return i ? i->load : -1;
 }
 
 struct t_load {
@@ -386,7 +394,10 @@ static void om_test_load(struct kunit *test)
 	t_load_entry(&m->e[1], other, 10, 7000);
 	m->e[1].node = cpu_to_le32(VIRTIO_OM_MAX_NODES + 1);
 	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&om_node_stats.load_refused), refused + 10);
+	t_load_entry(&m->e[1], other, 10, 7000);
+	m->e[1].runnable = cpu_to_le32(VIRTIO_OM_LOAD_MAX_RUNNABLE + 1);
+	KUNIT_EXPECT_EQ(test, t_load_send(test, m, 2, 0), -EPROTO);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&om_node_stats.load_refused), refused + 11);
 	KUNIT_EXPECT_EQ(test, t_known_load(test, other), 1000);
 
 	/* A node gone is forgotten, and what others say of it again is news. */
@@ -396,12 +407,54 @@ static void om_test_load(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, t_known_load(test, other), -1);
 }
 
+/*
+ * A move of this node's is counted at its destination while on its way and
+ * until figures the destination measured after its arrival come in, which
+ * show it in their runnable count; not for a fixed time.
+ */
+static void om_test_load_pending(struct kunit *test)
+{
+	struct t_load *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	t_load_entry(&m->e[0], T_NODE, 0, 1000);
+	m->e[0].runnable = cpu_to_le32(1);
+	KUNIT_ASSERT_EQ(test, t_load_send(test, m, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->runnable, 1);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 0);
+
+	/* Asked: on its way. Arrived: still, until later figures come. */
+	om_load_moving(T_NODE);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 1);
+	om_load_moving(T_NODE);
+	om_load_arrived(T_NODE);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 2);
+	/* Figures measured after the first arrival: only the second is pending. */
+	t_load_entry(&m->e[0], T_NODE, 0, 1000);
+	m->e[0].runnable = cpu_to_le32(2);
+	KUNIT_ASSERT_EQ(test, t_load_send(test, m, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->runnable, 2);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 1);
+	om_load_arrived(T_NODE);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 1);
+	KUNIT_ASSERT_EQ(test, t_load_send(test, m, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 0);
+
+	/* A move by hand is counted from its arrival. */
+	om_load_arrived(T_NODE);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 1);
+	KUNIT_ASSERT_EQ(test, t_load_send(test, m, 1, 0), 0);
+	KUNIT_EXPECT_EQ(test, t_known(test, T_NODE)->pending, 0);
+	om_load_forget(T_NODE);
+}
+
 static struct kunit_case om_receive_test_cases[] = {
 	KUNIT_CASE(om_test_no_half),
 	KUNIT_CASE(om_test_unattached),
 	KUNIT_CASE(om_test_arrival_out_of_order),
 	KUNIT_CASE(om_test_rfile_serve),
 	KUNIT_CASE(om_test_load),
+	KUNIT_CASE(om_test_load_pending),
 	{}
 };
 

@@ -8,7 +8,7 @@
 
 /* The columns the engine writes, in its order (admin_load.c). */
 static const char header[] =
-	"node\tage_ms\tload\tload_slow\tspeed\tncpus\tfree_kib\ttotal_kib\tstate\thosted\taway\tpending";
+	"node\tage_ms\tload\tload_slow\tspeed\tncpus\tfree_kib\ttotal_kib\tstate\thosted\taway\tpending\trunnable";
 
 static int parse_state(const char *s, struct om_load_row *r)
 {
@@ -39,9 +39,10 @@ static int parse_row(const char *line, struct om_load_row *r)
 	memset(r, 0, sizeof(*r));
 	if (sscanf(line,
 		   "%" SCNu32 "\t%" SCNu64 "\t%" SCNu32 "\t%" SCNu32 "\t%" SCNu32 "\t%" SCNu32
-		   "\t%" SCNu64 "\t%" SCNu64 "\t%63[^\t]\t%" SCNu32 "\t%" SCNu32 "\t%" SCNu32 "%n",
+		   "\t%" SCNu64 "\t%" SCNu64 "\t%63[^\t]\t%" SCNu32 "\t%" SCNu32 "\t%" SCNu32
+		   "\t%" SCNu32 "%n",
 		   &r->node, &r->age_ms, &r->load, &r->load_slow, &r->speed, &r->ncpus,
-		   &r->free_kib, &r->total_kib, state, &r->hosted, &r->away, &pending, &used) != 12 ||
+		   &r->free_kib, &r->total_kib, state, &r->hosted, &r->away, &pending, &r->runnable, &used) != 13 ||
 	    line[used] != '\0' || !r->node)
 		return -EPROTO;
 	return parse_state(state, r);
@@ -94,11 +95,11 @@ void om_loads_sort(struct om_loads *l)
 void om_loads_draw(FILE *f, const struct om_loads *l, unsigned int width)
 {
 	/* The bar: one column per tenth of a process, to the screen's edge. */
-	unsigned int bar_max = width > 72 ? width - 72 : 8;
+	unsigned int bar_max = width > 77 ? width - 77 : 8;
 	unsigned int i, j, bar;
 
-	fprintf(f, "%-6s %7s %7s %5s %6s %17s %6s %5s %7s %s\n", "NODE", "LOAD", "SLOW", "CPUS",
-		"SPEED", "FREE/TOTAL MiB", "HOSTED", "AWAY", "AGE", "STATE");
+	fprintf(f, "%-6s %7s %7s %4s %5s %6s %17s %6s %5s %7s %s\n", "NODE", "LOAD", "SLOW", "RUN",
+		"CPUS", "SPEED", "FREE/TOTAL MiB", "HOSTED", "AWAY", "AGE", "STATE");
 	for (i = 0; i < l->n; i++) {
 		const struct om_load_row *r = &l->row[i];
 		char node[16], mem[48], age[32];
@@ -108,9 +109,9 @@ void om_loads_draw(FILE *f, const struct om_loads *l, unsigned int width)
 			 r->total_kib / 1024);
 		snprintf(age, sizeof(age), "%" PRIu64 ".%" PRIu64 "s", r->age_ms / 1000,
 			 r->age_ms % 1000 / 100);
-		fprintf(f, "%-6s %7.2f %7.2f %5" PRIu32 " %6" PRIu32 " %17s %6" PRIu32 " %5" PRIu32
-			   " %7s %s%s ",
-			node, r->load / 1000.0, r->load_slow / 1000.0, r->ncpus, r->speed, mem,
+		fprintf(f, "%-6s %7.2f %7.2f %4" PRIu32 " %5" PRIu32 " %6" PRIu32 " %17s %6" PRIu32
+			   " %5" PRIu32 " %7s %s%s ",
+			node, r->load / 1000.0, r->load_slow / 1000.0, r->runnable, r->ncpus, r->speed, mem,
 			r->hosted, r->away, age, r->balancing ? "balancing" : "still",
 			r->blocked ? ",blocked" : "");
 		bar = r->load / 100;

@@ -19,6 +19,7 @@ struct om_load_row {
 	uint64_t age_ms;
 	uint32_t load;	    /* runnable x 1000, fast decay */
 	uint32_t load_slow;
+	uint32_t runnable;  /* when measured, not decayed */
 	uint32_t speed;
 	uint32_t ncpus;
 	uint64_t free_kib;

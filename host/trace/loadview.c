@@ -15,7 +15,7 @@ _Static_assert(sizeof(struct virtio_om_load_entry) == VIRTIO_OM_LOAD_ENTRY_SIZE,
 
 /* One entry as read from a payload, host order. */
 struct om_loadview_entry {
-	uint32_t node, age_ms, load, load_slow, speed, ncpus, flags, hosted, away, reserved;
+	uint32_t node, age_ms, load, load_slow, speed, ncpus, flags, hosted, away, runnable;
 	uint64_t free_kib, total_kib;
 };
 
@@ -35,7 +35,7 @@ static void entry_read(const unsigned char *p, struct om_loadview_entry *e)
 	e->flags = ENTRY_U32(p, flags);
 	e->hosted = ENTRY_U32(p, hosted);
 	e->away = ENTRY_U32(p, away);
-	e->reserved = ENTRY_U32(p, reserved);
+	e->runnable = ENTRY_U32(p, runnable);
 }
 
 /*
@@ -48,7 +48,8 @@ static bool entry_valid(const struct om_loadview_entry *e, unsigned int i, uint3
 	return e->node && e->node <= VIRTIO_OM_MAX_NODES && e->ncpus &&
 	       e->ncpus <= VIRTIO_OM_LOAD_MAX_CPUS && e->speed && e->speed <= VIRTIO_OM_LOAD_MAX_SPEED &&
 	       !(e->flags & ~VIRTIO_OM_LOAD_F_ALL) && e->free_kib <= e->total_kib &&
-	       !e->reserved && (e->node == src) == !i && (i || !e->age_ms);
+	       e->runnable <= VIRTIO_OM_LOAD_MAX_RUNNABLE && (e->node == src) == !i &&
+	       (i || !e->age_ms);
 }
 
 static void count_sent(struct om_loadview_node *n, uint64_t time_ns)
@@ -94,6 +95,7 @@ static void take(struct om_loadview_node *n, const struct om_loadview_entry *e, 
 	n->flags = e->flags;
 	n->hosted = e->hosted;
 	n->away = e->away;
+	n->runnable = e->runnable;
 }
 
 static int add_load(struct om_loadview *v, const struct om_trace_rec *r)
@@ -266,8 +268,8 @@ void om_loadview_draw(const struct om_loadview *v, uint64_t now_ns, FILE *out)
 		" malformed, %" PRIu64 " cut short, %" PRIu64 " messages missed\n",
 		nodes, down, rate_text(all, secs, rate, sizeof(rate)), v->loads, v->malformed,
 		v->cut, v->missed);
-	fprintf(out, "%-5s %6s %6s %4s %6s %15s %6s %5s %7s %6s %-8s %s\n", "NODE", "LOAD",
-		"SLOW", "CPUS", "SPEED", "FREE/TOTAL MiB", "HOSTED", "AWAY", "AGE", "LOAD/S",
+	fprintf(out, "%-5s %6s %6s %4s %4s %6s %15s %6s %5s %7s %6s %-8s %s\n", "NODE", "LOAD",
+		"SLOW", "RUN", "CPUS", "SPEED", "FREE/TOTAL MiB", "HOSTED", "AWAY", "AGE", "LOAD/S",
 		"FROM", "STATE");
 	for (uint32_t i = 1; i <= VIRTIO_OM_MAX_NODES; i++) {
 		const struct om_loadview_node *n = &v->node[i];
@@ -278,8 +280,8 @@ void om_loadview_draw(const struct om_loadview *v, uint64_t now_ns, FILE *out)
 			continue;
 		rate_text(sent_in(n, from, to), secs, rate, sizeof(rate));
 		if (!n->known) {
-			fprintf(out, "%-5" PRIu32 " %6s %6s %4s %6s %15s %6s %5s %7s %6s %-8s %s\n",
-				i, "-", "-", "-", "-", "-", "-", "-", "-", rate, "-", state_text(n));
+			fprintf(out, "%-5" PRIu32 " %6s %6s %4s %4s %6s %15s %6s %5s %7s %6s %-8s %s\n",
+				i, "-", "-", "-", "-", "-", "-", "-", "-", "-", rate, "-", state_text(n));
 			continue;
 		}
 		snprintf(mem, sizeof(mem), "%" PRIu64 "/%" PRIu64, n->free_kib / 1024,
@@ -290,10 +292,10 @@ void om_loadview_draw(const struct om_loadview *v, uint64_t now_ns, FILE *out)
 			snprintf(via, sizeof(via), "via %" PRIu32, n->via);
 		else
 			snprintf(via, sizeof(via), "self");
-		fprintf(out, "%-5" PRIu32 " %6s %6s %4" PRIu32 " %6" PRIu32 " %15s %6" PRIu32
+		fprintf(out, "%-5" PRIu32 " %6s %6s %4" PRIu32 " %4" PRIu32 " %6" PRIu32 " %15s %6" PRIu32
 			" %5" PRIu32 " %7s %6s %-8s %s\n",
 			i, procs_text(n->load, load, sizeof(load)),
-			procs_text(n->load_slow, slow, sizeof(slow)), n->ncpus, n->speed, mem,
+			procs_text(n->load_slow, slow, sizeof(slow)), n->runnable, n->ncpus, n->speed, mem,
 			n->hosted, n->away, age, rate, via, state_text(n));
 	}
 }

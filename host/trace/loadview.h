@@ -30,7 +30,7 @@ struct om_loadview_node {
 	uint32_t via;	  /* 0: the node's own entry; else the node that passed it on */
 	uint64_t at_ns;	  /* when the values were measured (the trace's clock) */
 	uint64_t floor_ns; /* its last NODE_UP or NODE_DOWN: values older are of before */
-	uint32_t load, load_slow, speed, ncpus, flags, hosted, away;
+	uint32_t load, load_slow, runnable, speed, ncpus, flags, hosted, away;
 	uint64_t free_kib, total_kib;
 	/* LOADs it sent, counted per second of the trace's clock (second % size). */
 	uint64_t sec_id[OM_LOADVIEW_RATE_SECS + 1];

@@ -32,15 +32,26 @@ e2e_cleanup() {
 	rm -rf "$E2E_RUN_DIR"
 }
 
+# e2e_took: how long since the last result, when long enough to matter
+# (to see where a suite's time goes).
+E2E_LAST=$SECONDS
+e2e_took() {
+	local d=$((SECONDS - E2E_LAST))
+	E2E_LAST=$SECONDS
+	[ "$d" -lt 5 ] || echo "#   ($d s)"
+}
+
 ok() {
 	E2E_COUNT=$((E2E_COUNT + 1))
 	echo "ok $E2E_COUNT - $*"
+	e2e_took
 }
 
 not_ok() {
 	E2E_COUNT=$((E2E_COUNT + 1))
 	E2E_FAILED=$((E2E_FAILED + 1))
 	echo "not ok $E2E_COUNT - $*"
+	e2e_took
 }
 
 # check DESCRIPTION CONDITION: evaluates the shell condition, records the result.

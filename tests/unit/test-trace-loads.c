@@ -29,7 +29,7 @@
 #define AT(s, ms) (T0 + (uint64_t)(s) * SEC + (uint64_t)(ms) * MS)
 
 struct entry {
-	uint32_t node, age_ms, load, load_slow, speed, ncpus, flags, hosted, away, reserved;
+	uint32_t node, age_ms, load, load_slow, speed, ncpus, flags, hosted, away, runnable;
 	uint64_t free_kib, total_kib;
 };
 
@@ -68,7 +68,7 @@ static uint32_t load_payload(uint32_t count, const struct entry *e, unsigned int
 		PUT32(flags);
 		PUT32(hosted);
 		PUT32(away);
-		PUT32(reserved);
+		PUT32(runnable);
 #undef PUT32
 #undef PUT64
 	}
@@ -137,7 +137,7 @@ static void assert_table(const struct om_loadview *v, uint64_t now, const char *
 }
 
 #define HEADER                                                                            \
-	"NODE    LOAD   SLOW CPUS  SPEED  FREE/TOTAL MiB HOSTED  AWAY     AGE LOAD/S FROM  " \
+	"NODE    LOAD   SLOW  RUN CPUS  SPEED  FREE/TOTAL MiB HOSTED  AWAY     AGE LOAD/S FROM  " \
 	"   STATE\n"
 
 /* Node n's own values: load and slow load x 1000, the rest plain. */
@@ -166,6 +166,7 @@ static void first_hand_values(void **state)
 	assert_table(v, AT(0, 500), "0 nodes, 0 down; - LOADs/s, 0 LOADs, 0 malformed, "
 				    "0 cut short, 0 messages missed\n" HEADER);
 	e1.hosted = 2;
+	e1.runnable = 3;
 	e1.flags |= VIRTIO_OM_LOAD_F_BLOCKED;
 	e3.away = 4;
 	e3.speed = 20000;
@@ -184,9 +185,9 @@ static void first_hand_values(void **state)
 	assert_table(v, AT(3, 0),
 		     "2 nodes, 0 down; 1.3 LOADs/s, 4 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       1.99   0.01    2  10000         400/512      2     0    0.9s    1.0 self "
+		     "1       1.99   0.01    3    2  10000         400/512      2     0    0.9s    1.0 self "
 		     "    balancing,blocked\n"
-		     "3       0.13   0.02   16  20000      1536/16000      0     4    1.7s    0.3 self "
+		     "3       0.13   0.02    0   16  20000      1536/16000      0     4    1.7s    0.3 self "
 		     "    still\n");
 	free(v);
 }
@@ -203,9 +204,9 @@ static void hearsay_only_when_fresher(void **state)
 	assert_table(v, AT(10, 0),
 		     "2 nodes, 0 down; 0.0 LOADs/s, 1 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "2       1.00   1.00    2  10000         400/512      0     0    0.0s    0.0 self "
+		     "2       1.00   1.00    0    2  10000         400/512      0     0    0.0s    0.0 self "
 		     "    balancing\n"
-		     "3       3.00   3.00    2  10000         400/512      0     0    0.5s    0.0 via 2"
+		     "3       3.00   3.00    0    2  10000         400/512      0     0    0.5s    0.0 via 2"
 		     "    balancing\n");
 	/* Node 3 speaks for itself: its own values, newer. */
 	e[1] = own(3, 2000, 2000);
@@ -226,11 +227,11 @@ static void hearsay_only_when_fresher(void **state)
 	assert_table(v, AT(11, 0),
 		     "3 nodes, 0 down; 0.4 LOADs/s, 5 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       0.50   0.50    2  10000         400/512      0     0    0.7s    0.2 self "
+		     "1       0.50   0.50    0    2  10000         400/512      0     0    0.7s    0.2 self "
 		     "    balancing\n"
-		     "2       1.00   1.00    2  10000         400/512      0     0    0.0s    0.1 self "
+		     "2       1.00   1.00    0    2  10000         400/512      0     0    0.0s    0.1 self "
 		     "    balancing\n"
-		     "3       2.00   2.00    2  10000         400/512      0     0    0.8s    0.1 self "
+		     "3       2.00   2.00    0    2  10000         400/512      0     0    0.8s    0.1 self "
 		     "    balancing\n");
 	/* Node 3 speaks again at 11.1 s. */
 	e[0] = own(3, 2000, 2000);
@@ -249,11 +250,11 @@ static void hearsay_only_when_fresher(void **state)
 	assert_table(v, AT(11, 600),
 		     "3 nodes, 0 down; 0.4 LOADs/s, 7 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       0.50   0.50    2  10000         400/512      0     0    0.1s    0.2 self "
+		     "1       0.50   0.50    0    2  10000         400/512      0     0    0.1s    0.2 self "
 		     "    balancing\n"
-		     "2       1.00   1.00    2  10000         400/512      0     0    0.6s    0.1 self "
+		     "2       1.00   1.00    0    2  10000         400/512      0     0    0.6s    0.1 self "
 		     "    balancing\n"
-		     "3       2.00   2.00    2  10000         400/512      0     0    0.5s    0.1 self "
+		     "3       2.00   2.00    0    2  10000         400/512      0     0    0.5s    0.1 self "
 		     "    balancing\n");
 	/* Node 3's of 11.8 s is news (its own of then was missed): taken. */
 	e[1] = own(3, 4000, 4000);
@@ -262,11 +263,11 @@ static void hearsay_only_when_fresher(void **state)
 	assert_table(v, AT(12, 0),
 		     "3 nodes, 0 down; 0.8 LOADs/s, 8 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       0.50   0.50    2  10000         400/512      0     0    0.1s    0.4 self "
+		     "1       0.50   0.50    0    2  10000         400/512      0     0    0.1s    0.4 self "
 		     "    balancing\n"
-		     "2       1.00   1.00    2  10000         400/512      0     0    1.0s    0.2 self "
+		     "2       1.00   1.00    0    2  10000         400/512      0     0    1.0s    0.2 self "
 		     "    balancing\n"
-		     "3       4.00   4.00    2  10000         400/512      0     0    0.2s    0.2 via 1"
+		     "3       4.00   4.00    0    2  10000         400/512      0     0    0.2s    0.2 via 1"
 		     "    balancing\n");
 	free(v);
 }
@@ -318,7 +319,7 @@ static void malformed_loads_are_counted(void **state)
 	assert_int_equal(send_load(v, AT(1, 0), 1, 2, e, 2), -EPROTO);
 	e[1].node = 2;
 	/* a good first entry, then one of nonsense: node 0, past the last, no CPUs,
-	 * speed 0, flags unknown, more free than total, its reserved word set,
+	 * speed 0, flags unknown, more free than total, more runnable than pids,
 	 * CPUs and speed past the header's bounds */
 	for (unsigned int k = 0; k < 9; k++) {
 		struct entry bad = e[1];
@@ -336,7 +337,7 @@ static void malformed_loads_are_counted(void **state)
 		if (k == 5)
 			bad.free_kib = bad.total_kib + 1;
 		if (k == 6)
-			bad.reserved = 1;
+			bad.runnable = VIRTIO_OM_LOAD_MAX_RUNNABLE + 1;
 		if (k == 7)
 			bad.ncpus = VIRTIO_OM_LOAD_MAX_CPUS + 1;
 		if (k == 8)
@@ -357,7 +358,7 @@ static void malformed_loads_are_counted(void **state)
 	assert_table(v, AT(2, 0),
 		     "1 nodes, 0 down; 10.0 LOADs/s, 20 LOADs, 18 malformed, 1 cut short, "
 		     "7 messages missed\n" HEADER
-		     "1       1.00   1.00    2  10000         400/512      0     0    1.9s    9.5 self "
+		     "1       1.00   1.00    0    2  10000         400/512      0     0    1.9s    9.5 self "
 		     "    balancing\n");
 	free(v);
 }
@@ -380,9 +381,9 @@ static void nodes_down_and_back(void **state)
 	assert_table(v, AT(6, 0),
 		     "2 nodes, 1 down; 0.5 LOADs/s, 3 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       1.00   1.00    2  10000         400/512      0     0    0.4s    0.3 self "
+		     "1       1.00   1.00    0    2  10000         400/512      0     0    0.4s    0.3 self "
 		     "    balancing\n"
-		     "2       2.00   2.00    2  10000         400/512      0     0    1.0s    0.2 self "
+		     "2       2.00   2.00    0    2  10000         400/512      0     0    1.0s    0.2 self "
 		     "    down\n");
 	/* It comes back: nothing known of it until it speaks; what it said before is old news. */
 	node_event(v, AT(8, 0), VIRTIO_OM_T_NODE_UP, 2, 1);
@@ -391,18 +392,18 @@ static void nodes_down_and_back(void **state)
 	assert_table(v, AT(8, 50),
 		     "2 nodes, 0 down; 0.4 LOADs/s, 3 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       1.00   1.00    2  10000         400/512      0     0    2.4s    0.3 self "
+		     "1       1.00   1.00    0    2  10000         400/512      0     0    2.4s    0.3 self "
 		     "    balancing\n"
-		     "2          -      -    -      -               -      -     -       -    0.1 -    "
+		     "2          -      -    -    -      -               -      -     -       -    0.1 -    "
 		     "    joined\n");
 	e[1].age_ms = 2000;
 	assert_int_equal(send_load(v, AT(8, 100), 1, 3, e, 2), 0);
 	assert_table(v, AT(8, 200),
 		     "2 nodes, 0 down; 0.4 LOADs/s, 4 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       1.00   1.00    2  10000         400/512      0     0    0.1s    0.3 self "
+		     "1       1.00   1.00    0    2  10000         400/512      0     0    0.1s    0.3 self "
 		     "    balancing\n"
-		     "2          -      -    -      -               -      -     -       -    0.1 -    "
+		     "2          -      -    -    -      -               -      -     -       -    0.1 -    "
 		     "    joined\n");
 	/* Hearsay of after its return is news. */
 	e[1].age_ms = 50;
@@ -411,9 +412,9 @@ static void nodes_down_and_back(void **state)
 	assert_table(v, AT(8, 400),
 		     "2 nodes, 0 down; 0.4 LOADs/s, 5 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "1       1.00   1.00    2  10000         400/512      0     0    0.1s    0.3 self "
+		     "1       1.00   1.00    0    2  10000         400/512      0     0    0.1s    0.3 self "
 		     "    balancing\n"
-		     "2       0.30   2.00    2  10000         400/512      0     0    0.1s    0.1 via 1"
+		     "2       0.30   2.00    0    2  10000         400/512      0     0    0.1s    0.1 via 1"
 		     "    balancing\n");
 	free(v);
 }
@@ -431,7 +432,7 @@ static void rates_over_whole_seconds(void **state)
 	assert_table(v, AT(0, 900),
 		     "1 nodes, 0 down; - LOADs/s, 1 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "4       0.10   0.10    2  10000         400/512      0     0    0.4s      - self "
+		     "4       0.10   0.10    0    2  10000         400/512      0     0    0.4s      - self "
 		     "    balancing\n");
 	/* Seconds 1 to 4 (the view began in second 0): 4 LOADs in 4 s. */
 	for (s = 1; s < 5; s++)
@@ -439,7 +440,7 @@ static void rates_over_whole_seconds(void **state)
 	assert_table(v, AT(5, 0),
 		     "1 nodes, 0 down; 1.0 LOADs/s, 5 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "4       0.10   0.10    2  10000         400/512      0     0    0.5s    1.0 self "
+		     "4       0.10   0.10    0    2  10000         400/512      0     0    0.5s    1.0 self "
 		     "    balancing\n");
 	/* Seconds 20 to 29: 11 in 10 s. */
 	for (s = 5; s < 30; s++)
@@ -448,13 +449,13 @@ static void rates_over_whole_seconds(void **state)
 	assert_table(v, AT(30, 100),
 		     "1 nodes, 0 down; 1.1 LOADs/s, 31 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "4       0.10   0.10    2  10000         400/512      0     0    0.2s    1.1 self "
+		     "4       0.10   0.10    0    2  10000         400/512      0     0    0.2s    1.1 self "
 		     "    balancing\n");
 	/* Quiet since: seconds 31 to 40 hold none. */
 	assert_table(v, AT(41, 0),
 		     "1 nodes, 0 down; 0.0 LOADs/s, 31 LOADs, 0 malformed, 0 cut short, "
 		     "0 messages missed\n" HEADER
-		     "4       0.10   0.10    2  10000         400/512      0     0   11.1s    0.0 self "
+		     "4       0.10   0.10    0    2  10000         400/512      0     0   11.1s    0.0 self "
 		     "    balancing\n");
 	free(v);
 }
@@ -518,11 +519,11 @@ static void omtrace_draws_a_capture(void **state)
 		 "omtrace --loads: %s at 2023-11-14 22:13:22\n"
 		 "3 nodes, 1 down; 2.0 LOADs/s, 4 LOADs, 1 malformed, 0 cut short, "
 		 "0 messages missed\n" HEADER
-		 "1       1.00   1.00    2  10000         400/512      0     0    2.4s    0.0 self "
+		 "1       1.00   1.00    0    2  10000         400/512      0     0    2.4s    0.0 self "
 		 "    down\n"
-		 "2       2.50   2.00    2  10000         400/512      0     0    0.0s    1.0 self "
+		 "2       2.50   2.00    0    2  10000         400/512      0     0    0.0s    1.0 self "
 		 "    balancing\n"
-		 "3       3.00   3.00    2  10000         400/512      0     0    1.6s    1.0 via 2"
+		 "3       3.00   3.00    0    2  10000         400/512      0     0    1.6s    1.0 via 2"
 		 "    balancing\n", path);
 	assert_string_equal(run(cmd, &status), want);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);

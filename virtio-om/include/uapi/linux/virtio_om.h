@@ -477,6 +477,8 @@ struct virtio_om_handover {
 #define VIRTIO_OM_LOAD_MAX_CPUS	   8192
 #define VIRTIO_OM_LOAD_STD_SPEED   10000
 #define VIRTIO_OM_LOAD_MAX_SPEED   10000000
+/* Runnable processes at most (the kernel's own pid limit, PID_MAX_LIMIT). */
+#define VIRTIO_OM_LOAD_MAX_RUNNABLE 4194304
 /* The node takes no process from others (/proc/hpc/admin/block). */
 #define VIRTIO_OM_LOAD_F_BLOCKED   0x1u
 /* Its balancer is on (/proc/hpc/admin/balance). */
@@ -494,7 +496,7 @@ struct virtio_om_load_entry {
 	__le32 flags;	    /* VIRTIO_OM_LOAD_F_* */
 	__le32 hosted;	    /* processes of other nodes it runs */
 	__le32 away;	    /* its own processes running at other nodes */
-	__le32 reserved;
+	__le32 runnable;    /* runnable when measured, not decayed: shows an arrival at once */
 };
 
 struct virtio_om_load {
