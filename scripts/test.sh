@@ -4,10 +4,10 @@
 # (unit and end-to-end clusters of guests) in the regular build.
 #
 # usage: test.sh [--slow]
-#   --slow  also the slow suite: the engine's whole end-to-end suite again
-#           on the debug guest kernel (every run has a soak of 60 moves on it;
-#           this adds one of 400),
-#           and on a cluster of libvirt domains (omcluster up --libvirt)
+#   --slow  also the slow suite: the engine's whole end-to-end suite again,
+#           with more rounds, on the debug guest kernel (every run has a
+#           soak of 30 moves on it; this adds one of 400), and on a cluster
+#           of libvirt domains (omcluster up --libvirt)
 set -uo pipefail
 slow=(--no-suite slow)
 case "${1:-}" in
