@@ -309,12 +309,13 @@ static void a_relay_with_the_wrong_key_is_refused_and_counted(void **state)
 	for (;;) {
 		uint64_t a, b;
 
+		/* (UINT64_MAX: that relay does not answer yet.) */
 		status(&ra, st, sizeof(st));
 		a = field(st, "link=relay-b", "auth_failed");
-		assert_int_equal(field(st, "link=relay-b", "connects"), 0);
+		assert_true(field(st, "link=relay-b", "connects") == 0 || a == UINT64_MAX);
 		status(&rb, st, sizeof(st));
 		b = field(st, "link=relay-a", "auth_failed");
-		assert_int_equal(field(st, "link=relay-a", "connects"), 0);
+		assert_true(field(st, "link=relay-a", "connects") == 0 || b == UINT64_MAX);
 		if (a != UINT64_MAX && b != UINT64_MAX && a >= 2 && b >= 2)
 			break;
 		if (now_ms() > deadline)
