@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
 	# host programs and tests
 	build-essential pkg-config meson ninja-build liburing-dev libcmocka-dev
+	# omhostd's links between hosts: TLS 1.3 with pre-shared keys (OpenSSL 3)
+	libssl-dev
 	# omhostd tells systemd it is ready (sd_notify)
 	libsystemd-dev
 	# fuzzing omhostd (libFuzzer)

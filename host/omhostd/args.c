@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "args.h"
 #include "parse-u32.h"
+#include "link-tls.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,8 @@ const char om_hostd_usage[] =
 	"               [--allow-uid [A[-B]=]UID]... [--trace-group GID]\n"
 	"               [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
 	"               [--queue-bytes BYTES] [--queue-msgs N] [--queue-after-ms MS]\n"
+	"               [--name NAME [--listen ADDR:PORT] --psk-file FILE\n"
+	"                --peer NAME=HOST:PORT:FIRST-LAST... [--peer-down-ms MS]]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
 	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
@@ -42,6 +47,14 @@ const char om_hostd_usage[] =
 	"                           quarter (default 4194304; 0: no queue)\n"
 	"  -m, --queue-msgs N       and of at most N messages (default 1024; 0: no queue)\n"
 	"  -a, --queue-after-ms MS  (default 1000; 0: at once)\n"
+	"  -N, --name NAME          this relay's name towards its peers\n"
+	"  -l, --listen ADDR:PORT   where peer relays connect (IPv4, or [IPv6]:PORT)\n"
+	"  -k, --psk-file FILE      the pre-shared keys, NAME HEX per line (mode 0600)\n"
+	"  -P, --peer NAME=HOST:PORT:FIRST-LAST  a peer relay, where it listens, the\n"
+	"                           nodes it serves; their messages go over a TLS link\n"
+	"                           (repeatable, at most 16)\n"
+	"  -D, --peer-down-ms MS    a peer unlinked this long: its nodes are down\n"
+	"                           (default 30000; 0: never)\n"
 	"  -h, --help               this text\n"
 	"  -V, --version            the version and protocol version\n";
 
@@ -92,6 +105,126 @@ static int om_parse_allow_uid(const char *s, struct om_hostd_config *cfg)
 	return 0;
 }
 
+/* "ADDR:PORT" or "[ADDR6]:PORT", numeric: 0 or -EINVAL. */
+static int om_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	const char *colon = strrchr(s, ':');
+	char host[64];
+	uint32_t port;
+	size_t hl;
+
+	if (!colon || parse_u32(colon + 1, 1, 65535, &port))
+		return -EINVAL;
+	hl = (size_t)(colon - s);
+	if (hl >= sizeof(host) || !hl)
+		return -EINVAL;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a->sin6_addr) != 1)
+			return -EINVAL;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return 0;
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return -EINVAL;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+		return 0;
+	}
+}
+
+/* "NAME=HOST:PORT:FIRST-LAST". */
+static int om_parse_peer(const char *s, struct om_link_peer_config *p)
+{
+	const char *eq = strchr(s, '='), *colon;
+	char addr[sizeof(p->addr_str)];
+	size_t n;
+
+	if (!eq || (size_t)(eq - s) >= sizeof(p->name))
+		return -EINVAL;
+	memcpy(p->name, s, (size_t)(eq - s));
+	p->name[eq - s] = '\0';
+	colon = strrchr(eq + 1, ':');
+	if (!om_link_name_ok(p->name) || !colon || !strchr(colon, '-') ||
+	    om_parse_node_range(colon + 1, &p->first_node, &p->last_node))
+		return -EINVAL;
+	n = (size_t)(colon - (eq + 1));
+	if (n >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, eq + 1, n);
+	addr[n] = '\0';
+	memcpy(p->addr_str, addr, n + 1);
+	return om_parse_addr(addr, &p->addr, &p->addr_len);
+}
+
+static bool om_ranges_overlap(uint32_t a1, uint32_t b1, uint32_t a2, uint32_t b2)
+{
+	return a1 <= b2 && a2 <= b1;
+}
+
+/* The link options together: names, ranges apart, what each side needs. */
+static int om_check_links(struct om_hostd_config *cfg, char *err, size_t errlen)
+{
+	bool accepts = false;
+
+	if (!cfg->n_peers) {
+		if (cfg->name[0] || cfg->listen_set || cfg->psk_file[0]) {
+			snprintf(err, errlen, "--name, --listen and --psk-file are for --peer");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!cfg->name[0] || !cfg->psk_file[0]) {
+		snprintf(err, errlen, "--peer needs --name and --psk-file");
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->n_peers; i++) {
+		const struct om_link_peer_config *p = &cfg->peers[i];
+		int cmp = strcmp(cfg->name, p->name);
+
+		if (!cmp) {
+			snprintf(err, errlen, "--peer %s: that is this relay's own --name", p->name);
+			return -EINVAL;
+		}
+		accepts = accepts || cmp > 0;
+		if (om_ranges_overlap(p->first_node, p->last_node, cfg->first_node,
+				      cfg->last_node)) {
+			snprintf(err, errlen, "--peer %s: nodes %u-%u overlap --nodes %u-%u",
+				 p->name, p->first_node, p->last_node, cfg->first_node,
+				 cfg->last_node);
+			return -EINVAL;
+		}
+		for (unsigned int j = 0; j < i; j++) {
+			const struct om_link_peer_config *q = &cfg->peers[j];
+
+			if (!strcmp(p->name, q->name) ||
+			    om_ranges_overlap(p->first_node, p->last_node, q->first_node,
+					      q->last_node)) {
+				snprintf(err, errlen, "--peer %s and --peer %s: the same name or "
+					 "overlapping nodes", q->name, p->name);
+				return -EINVAL;
+			}
+		}
+	}
+	/* The side whose name sorts after dials: the other must listen. */
+	if (accepts && !cfg->listen_set) {
+		snprintf(err, errlen, "--listen is needed: peers whose names sort before '%s' "
+			 "connect to it", cfg->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* An option's number, 0..max: 0, or -EINVAL with the message for the user in err. */
 static int om_parse_opt_u32(const char *opt, const char *v, uint32_t max, uint32_t *out,
 			    char *err, size_t errlen)
@@ -116,6 +249,11 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		{ "queue-bytes", required_argument, NULL, 'q' },
 		{ "queue-msgs", required_argument, NULL, 'm' },
 		{ "queue-after-ms", required_argument, NULL, 'a' },
+		{ "name", required_argument, NULL, 'N' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "psk-file", required_argument, NULL, 'k' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "peer-down-ms", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -133,9 +271,10 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 	cfg->queue_bytes = OM_HOSTD_QUEUE_BYTES_DEFAULT;
 	cfg->queue_msgs = OM_HOSTD_QUEUE_MSGS_DEFAULT;
 	cfg->queue_after_ms = OM_HOSTD_QUEUE_AFTER_MS_DEFAULT;
+	cfg->peer_down_ms = OM_HOSTD_PEER_DOWN_MS_DEFAULT;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:q:m:a:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:q:m:a:N:l:k:P:D:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg || strlen(optarg) >= sizeof(cfg->dir) - 32) {
@@ -201,6 +340,46 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 					     &cfg->queue_after_ms, err, errlen))
 				return -EINVAL;
 			break;
+		case 'N':
+			if (!om_link_name_ok(optarg)) {
+				snprintf(err, errlen, "--name '%s': letters, digits, '.', '-', '_', "
+					 "at most 63", optarg);
+				return -EINVAL;
+			}
+			snprintf(cfg->name, sizeof(cfg->name), "%s", optarg);
+			break;
+		case 'l':
+			if (strlen(optarg) >= sizeof(cfg->listen_str) ||
+			    om_parse_addr(optarg, &cfg->listen_addr, &cfg->listen_len)) {
+				snprintf(err, errlen, "--listen '%s': give ADDR:PORT or [ADDR6]:PORT "
+					 "(numeric)", optarg);
+				return -EINVAL;
+			}
+			snprintf(cfg->listen_str, sizeof(cfg->listen_str), "%s", optarg);
+			cfg->listen_set = true;
+			break;
+		case 'k':
+			if (!*optarg || strlen(optarg) >= sizeof(cfg->psk_file)) {
+				snprintf(err, errlen, "--psk-file: empty or too long");
+				return -EINVAL;
+			}
+			snprintf(cfg->psk_file, sizeof(cfg->psk_file), "%s", optarg);
+			break;
+		case 'P':
+			if (cfg->n_peers >= OM_HOSTD_MAX_PEERS ||
+			    om_parse_peer(optarg, &cfg->peers[cfg->n_peers])) {
+				snprintf(err, errlen, "--peer '%s': give NAME=HOST:PORT:FIRST-LAST "
+					 "(numeric address, at most %u peers)", optarg,
+					 OM_HOSTD_MAX_PEERS);
+				return -EINVAL;
+			}
+			cfg->n_peers++;
+			break;
+		case 'D':
+			if (om_parse_opt_u32("--peer-down-ms", optarg, OM_HOSTD_UNRESPONSIVE_MS_MAX,
+					     &cfg->peer_down_ms, err, errlen))
+				return -EINVAL;
+			break;
 		case 'h':
 			return OM_HOSTD_HELP;
 		case 'V':
@@ -221,5 +400,7 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		snprintf(err, errlen, "--dir and --nodes are required");
 		return -EINVAL;
 	}
+	if (om_check_links(cfg, err, errlen))
+		return -EINVAL;
 	return OM_HOSTD_RUN;
 }

@@ -150,6 +150,35 @@ const char *om_ctl_node_state(const char *status, unsigned int node, char *out, 
 	return line ? om_ctl_field(line, "state", out, cap) : "-";
 }
 
+/* The relay links' lines (link=), as a second table, when there are any. */
+static void om_ctl_print_links(FILE *out, const char *status)
+{
+	static const char *const cols[] = { "link", "state", "nodes", "connects", "cuts",
+					    "auth_failed", "malformed", "foreign_source",
+					    "data_tx", "data_rx", "resent", "unacked", "held" };
+	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
+	const char *line = strstr(status, "\nlink=");
+
+	if (!line)
+		return;
+	fputc('\n', out);
+	for (size_t i = 0; i < ncols; i++)
+		fprintf(out, "%-*s", i < 3 ? 12 : 15, cols[i]);
+	fputc('\n', out);
+	for (line++; line && *line;) {
+		const char *next = strchr(line, '\n');
+		char v[64];
+
+		if (!strncmp(line, "link=", 5)) {
+			for (size_t i = 0; i < ncols; i++)
+				fprintf(out, "%-*s", i < 3 ? 12 : 15,
+					om_ctl_field(line, cols[i], v, sizeof(v)));
+			fputc('\n', out);
+		}
+		line = next ? next + 1 : NULL;
+	}
+}
+
 void om_ctl_print_table(FILE *out, const char *status)
 {
 	static const char *const cols[] = { "node", "state", "tx_msgs", "tx_bytes", "rx_msgs",
@@ -173,4 +202,5 @@ void om_ctl_print_table(FILE *out, const char *status)
 		}
 		line = next ? next + 1 : NULL;
 	}
+	om_ctl_print_links(out, status);
 }

@@ -102,6 +102,8 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 (unsigned long long)c->queued_total, (unsigned long long)c->queue_full,
 				 (unsigned long long)c->queue_dropped);
 	}
+	if (!err)
+		err = om_links_status(d, buf, cap, len);
 	return err;
 }
 
@@ -154,7 +156,8 @@ static bool om_control_may_see_payloads(struct om_control_client *cl)
 
 static void om_control_answer(struct om_control_client *cl)
 {
-	size_t cap = 320 + 900 * (size_t)cl->d->n_served, len = 0;
+	size_t cap = 320 + 900 * (size_t)cl->d->n_served + 600 * (size_t)(cl->d->cfg.n_peers + 1),
+	       len = 0;
 	char *buf = malloc(cap);
 	const char *req = cl->line;
 

@@ -208,6 +208,11 @@ static int om_hostd_start(struct om_hostd *d, struct om_signals *sig)
 		om_log("control socket in %s: %s", d->cfg.dir, strerror(-err));
 		return err;
 	}
+	err = om_links_open(d);
+	if (err) {
+		om_log("links to peers: %s", strerror(-err));
+		return err;
+	}
 	err = om_grace_start(d);
 	if (err) {
 		om_log("start-up timer: %s", strerror(-err));
@@ -228,6 +233,7 @@ static void om_hostd_stop(struct om_hostd *d, struct om_signals *sig)
 {
 	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++)
 		om_node_close(om_hostd_node(d, id));
+	om_links_close(d); /* after the nodes: their going down tells the links */
 	om_control_close(d);
 	om_accept_close(d);
 	if (d->grace_fd >= 0) {

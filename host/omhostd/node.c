@@ -1103,6 +1103,7 @@ void om_hostd_settle(struct om_hostd *d)
 		n->turn_taken = false;
 		d->more_work = d->more_work || n->runnable;
 	}
+	om_links_flush(d);
 	om_relay_flush_notifications(d);
 	if (om_trace_on(d))
 		om_trace_flush(d);

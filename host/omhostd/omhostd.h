@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/queue.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "libvhost-user.h"
@@ -156,6 +157,7 @@ struct om_node {
 	VuVirtqElement *stalled;
 	struct om_msg_hdr stalled_hdr;
 	struct om_node *stalled_on;
+	struct om_remote *stalled_remote; /* or for a peer's node's outbox (link.c) */
 	TAILQ_ENTRY(om_node) wait_link;
 	/* rx: the nodes whose stalled head is for this node, in arrival order. */
 	TAILQ_HEAD(, om_node) waiters;
@@ -203,6 +205,18 @@ struct om_node {
 	bool queue_open;
 };
 
+/* A peer relay, as --peer gave it. */
+struct om_link_peer_config {
+	char name[64];
+	struct sockaddr_storage addr; /* where it listens */
+	socklen_t addr_len;
+	char addr_str[80];
+	uint32_t first_node, last_node;
+};
+
+#define OM_HOSTD_MAX_PEERS 16u
+#define OM_HOSTD_PEER_DOWN_MS_DEFAULT 30000u
+
 struct om_hostd_config {
 	char dir[PATH_MAX];	 /* node-N.sock and control.sock live here */
 	uint32_t first_node, last_node;
@@ -217,6 +231,16 @@ struct om_hostd_config {
 	unsigned int queue_after_ms; /* a receiver holding senders up this long gets its queue */
 	/* A tx ring's turn, messages and bytes; 0: OM_HOSTD_TX_BUDGET_* (tests set less). */
 	uint32_t tx_budget_msgs, tx_budget_bytes;
+	/* Relay links (link.c): this relay's name, where peers connect, the keys, the peers. */
+	char name[64];
+	bool listen_set;
+	struct sockaddr_storage listen_addr;
+	socklen_t listen_len;
+	char listen_str[80];
+	char psk_file[PATH_MAX];
+	unsigned int n_peers;
+	struct om_link_peer_config peers[OM_HOSTD_MAX_PEERS];
+	unsigned int peer_down_ms; /* a peer unlinked this long: its nodes are down */
 };
 
 #define OM_HOSTD_UNRESPONSIVE_MS_DEFAULT 30000u
@@ -299,6 +323,8 @@ struct om_hostd {
 	struct om_log_limit control_log;
 	uint64_t control_log_suppressed;
 	uint64_t trace_payloads_refused; /* listeners given headers only */
+	/* Relay links (link.c); NULL without peers. */
+	struct om_links *links;
 };
 
 /*
@@ -387,6 +413,50 @@ void om_relay_flush_notifications(struct om_hostd *d);
  * caller then settles again after looking at its other events.
  */
 void om_hostd_settle(struct om_hostd *d);
+
+/*
+ * A peer's node, as the relay sees it: the local senders waiting for room
+ * in its outbox (link.c).
+ */
+struct om_remote {
+	struct om_link_peer *peer;
+	uint32_t id;
+	TAILQ_HEAD(, om_node) waiters;
+};
+
+/* relay.c, for link.c. */
+void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e);
+/* src's message e waits for room in remote's outbox. */
+void om_relay_stall_remote(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
+			   struct om_remote *remote);
+/* src's message e goes nowhere (its destination is down): counted, traced. */
+void om_relay_drop(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h);
+/* Queues a control message for dst about node (one per node, the latest). */
+void om_relay_queue_ctl(struct om_node *dst, uint16_t type, uint32_t node, uint32_t reason);
+/* Writes a message (header h, payload) into dst's rx; false when it has no buffer now. */
+bool om_relay_deliver_copy(struct om_node *dst, const struct om_msg_hdr *h, const void *payload);
+bool om_relay_node_usable(const struct om_node *n);
+bool om_relay_node_awaited(const struct om_node *n);
+
+/*
+ * link.c: links to peer relays (docs/omhostd.md "Links between hosts").
+ * All are no-ops without peers.
+ */
+int om_links_open(struct om_hostd *d);
+void om_links_close(struct om_hostd *d);
+/* The peer's node a message to id goes to, or NULL (not a peer's). */
+struct om_remote *om_link_remote(struct om_hostd *d, uint32_t id);
+/* Routes src's message e (header h) to a peer's node: false when src must wait. */
+bool om_link_route(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
+		   struct om_remote *r);
+/* What peers sent for dst, as far as it has buffers (after its control messages and queue). */
+void om_link_deliver(struct om_node *dst);
+void om_link_node_up(struct om_node *n, uint32_t reason);
+void om_link_node_down(struct om_node *n, uint32_t reason);
+/* Writes what every link has due (after each settle). */
+void om_links_flush(struct om_hostd *d);
+/* The status lines of the links; 0 or -ENOSPC. */
+int om_links_status(struct om_hostd *d, char *buf, size_t cap, size_t *len);
 
 /* queue.c: a destination's queue (struct om_node). */
 /* Whether a message of len payload bytes from node src fits in dst's queue. */

@@ -34,6 +34,16 @@ static bool om_node_awaited(const struct om_node *n)
 	return n && !n->ever_up && !n->evict && om_now_ms() < n->d->grace_until_ms;
 }
 
+bool om_relay_node_usable(const struct om_node *n)
+{
+	return om_node_usable(n);
+}
+
+bool om_relay_node_awaited(const struct om_node *n)
+{
+	return om_node_awaited(n);
+}
+
 /* Copies len bytes at guest-physical gpa, across regions; false if any lies outside. */
 static bool om_guest_read(VuDev *dev, uint64_t gpa, void *buf, size_t len)
 {
@@ -112,7 +122,7 @@ static bool om_relay_ring_ok(struct om_node *n, unsigned int q)
 }
 
 /* Returns a tx element to its ring as consumed. */
-static void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
+void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
 {
 	vu_queue_push(&src->dev, om_vq(src, VIRTIO_OM_QUEUE_TX), e, 0);
 	free(e);
@@ -179,7 +189,7 @@ static void om_relay_copy(struct om_node *dst, VuVirtqElement *r, const VuVirtqE
 }
 
 /* src's message e goes nowhere: its destination is down. Counted, and traced. */
-static void om_relay_drop(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h)
+void om_relay_drop(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h)
 {
 	src->c.undeliverable++;
 	if (om_trace_on(src->d))
@@ -198,6 +208,27 @@ static void om_relay_stall(struct om_node *src, VuVirtqElement *e, const struct 
 		dst->waited_since_ms = om_now_ms();
 	TAILQ_INSERT_TAIL(&dst->waiters, src, wait_link);
 	src->c.stalls++;
+}
+
+void om_relay_stall_remote(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
+			   struct om_remote *remote)
+{
+	src->stalled = e;
+	src->stalled_hdr = *h;
+	src->stalled_remote = remote;
+	TAILQ_INSERT_TAIL(&remote->waiters, src, wait_link);
+	src->c.stalls++;
+}
+
+bool om_relay_deliver_copy(struct om_node *dst, const struct om_msg_hdr *h, const void *payload)
+{
+	struct iovec flat = { .iov_base = (void *)payload, .iov_len = h->len };
+	VuVirtqElement *r = om_relay_take_rx(dst, h->len);
+
+	if (!r)
+		return false;
+	om_relay_write(dst, r, h, &flat, 1, 0);
+	return true;
 }
 
 /* How long dst, with messages waiting for it, has taken none. */
@@ -282,8 +313,11 @@ static bool om_relay_queue_or_stall(struct om_node *src, VuVirtqElement *e,
 static bool om_relay_route(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h)
 {
 	struct om_node *dst = om_hostd_node(src->d, h->dst_node);
+	struct om_remote *remote;
 	VuVirtqElement *r;
 
+	if (!dst && (remote = om_link_remote(src->d, h->dst_node)))
+		return om_link_route(src, e, h, remote);
 	if (om_node_awaited(dst) && !om_node_usable(dst)) {
 		om_relay_stall(src, e, h, dst);
 		return false;
@@ -432,6 +466,9 @@ void om_relay_rx_ready(struct om_node *dst)
 		om_relay_write(dst, r, &q->h, &flat, 1, 0);
 		om_queue_remove(dst, q);
 	}
+	/* Then what peer relays sent it (in order per link, events with their data). */
+	if (!dst->ctl_n && !dst->queued_msgs && om_node_usable(dst))
+		om_link_deliver(dst);
 	while (!dst->ctl_n && !dst->queued_msgs && om_node_usable(dst) &&
 	       (src = TAILQ_FIRST(&dst->waiters))) {
 		VuVirtqElement *r = om_relay_take_rx(dst, src->stalled_hdr.len);
@@ -454,8 +491,8 @@ void om_relay_rx_ready(struct om_node *dst)
 		dst->queue_open = false;
 }
 
-/* Queues an event for dst about node, replacing an older one about node. */
-static void om_relay_queue_ctl(struct om_node *dst, uint16_t type, uint32_t node, uint32_t reason)
+/* Replaces an older event about node. */
+void om_relay_queue_ctl(struct om_node *dst, uint16_t type, uint32_t node, uint32_t reason)
 {
 	unsigned int i;
 
@@ -483,6 +520,7 @@ void om_relay_node_up(struct om_node *n)
 		om_relay_queue_ctl(p, VIRTIO_OM_T_NODE_UP, n->id, reason);
 		om_relay_queue_ctl(n, VIRTIO_OM_T_NODE_UP, p->id, reason);
 	}
+	om_link_node_up(n, reason);
 	n->ever_up = true;
 	n->runnable = true;
 	om_relay_rx_ready(n); /* messages that waited for it */
@@ -492,7 +530,11 @@ void om_relay_unstall(struct om_node *n)
 {
 	if (!n->stalled)
 		return;
-	TAILQ_REMOVE(&n->stalled_on->waiters, n, wait_link);
+	if (n->stalled_remote)
+		TAILQ_REMOVE(&n->stalled_remote->waiters, n, wait_link);
+	else
+		TAILQ_REMOVE(&n->stalled_on->waiters, n, wait_link);
+	n->stalled_remote = NULL;
 	vu_queue_unpop(&n->dev, om_vq(n, VIRTIO_OM_QUEUE_TX), n->stalled, 0);
 	free(n->stalled);
 	n->stalled = NULL;
@@ -565,6 +607,8 @@ void om_relay_node_down(struct om_node *n, uint32_t reason)
 	n->queue_open = false;
 	n->ctl_n = 0;
 	n->unresponsive = false;
+	if (n->state == OM_NODE_UP)
+		om_link_node_down(n, reason);
 	for (uint32_t id = n->d->cfg.first_node; id <= n->d->cfg.last_node; id++) {
 		struct om_node *p = om_hostd_node(n->d, id);
 

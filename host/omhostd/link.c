@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Links to peer relays (docs/omhostd.md "Links between hosts"): one TCP
+ * connection per peer in TLS 1.3 PSK (link-tls.c), the side whose name
+ * sorts first dialling; a link's stream is link-session.c's. This file
+ * does the I/O without ever waiting (non-blocking sockets and TLS, the
+ * relay's loop), the timers (heartbeats, silence, redial, a peer given
+ * up), and the glue to the relay: messages for a peer's nodes into its
+ * outboxes (senders wait when full), what a peer sends to the local
+ * guests, node events both ways.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "link-session.h"
+#include "link-tls.h"
+#include "omhostd.h"
+
+#define OM_LINK_HEARTBEAT_MS 1000
+#define OM_LINK_SILENT_MS 5000
+#define OM_LINK_HANDSHAKE_MS 5000
+#define OM_LINK_TICK_MS 100
+#define OM_LINK_REDIAL_MIN_MS 100
+#define OM_LINK_REDIAL_MAX_MS 5000
+/* Connections accepted whose handshake has not named a peer yet. */
+#define OM_LINK_MAX_PENDING 8
+
+enum om_link_state { OM_LINK_DOWN, OM_LINK_CONNECTING, OM_LINK_UP };
+
+/* A TCP connection, dialled or accepted, with its TLS. */
+struct om_link_conn {
+	struct om_links *ls;
+	struct om_link_peer *peer; /* dialled: known; accepted: once the handshake named it */
+	int fd;
+	SSL *ssl;
+	struct om_watch *rw, *ww; /* POLLIN always; POLLOUT while TLS wants to write */
+	bool tcp_connecting;	  /* a dial not yet connected */
+	bool handshaken;
+	size_t write_len;	  /* a write TLS asked to retry with the same length */
+	long long since_ms;
+};
+
+struct om_link_peer {
+	struct om_links *ls;
+	const struct om_link_peer_config *cfg;
+	const struct om_link_key *key;
+	bool dials;
+	enum om_link_state state;
+	struct om_link_session s;
+	struct om_link_reader reader;
+	struct om_link_conn *conn;
+	long long last_rx_ms, last_tx_ms, down_since_ms, next_dial_ms;
+	unsigned int redial_ms;
+	bool given_up; /* its nodes were told down; a new run of ours began */
+	uint64_t connects, cuts, auth_failed, log_suppressed;
+	struct om_log_limit log;
+	struct om_remote *remote; /* by node - first_node */
+};
+
+struct om_links {
+	struct om_hostd *d;
+	struct om_link_key keys[OM_HOSTD_MAX_PEERS];
+	unsigned int n_keys;
+	struct om_link_peer peers[OM_HOSTD_MAX_PEERS];
+	unsigned int n_peers;
+	struct om_link_peer *peer_of[VIRTIO_OM_MAX_NODES + 1];
+	SSL_CTX *client, *server;
+	int listen_fd;
+	struct om_watch *listen_w;
+	struct om_link_conn *pending[OM_LINK_MAX_PENDING];
+	int timer_fd;
+	struct om_watch *timer_w;
+	uint64_t accepted, auth_failed, log_suppressed;
+	struct om_log_limit log;
+	long long started_ms;
+};
+
+static void om_link_conn_io(void *data, int revents);
+
+static uint64_t om_link_new_session(void)
+{
+	uint64_t s = 0;
+
+	while (!s)
+		if (getrandom(&s, sizeof(s), 0) != sizeof(s))
+			s = (uint64_t)om_now_ms() * 2654435761u; /* never 0 for long: the clock moves */
+	return s;
+}
+
+#define om_link_log(p, ...) om_log_limited(&(p)->log, &(p)->log_suppressed, __VA_ARGS__)
+
+static const char *om_link_ssl_why(void)
+{
+	unsigned long e = ERR_get_error();
+	static char buf[160]; /* one line at a time, the loop's only thread */
+
+	if (!e)
+		return "connection closed";
+	ERR_error_string_n(e, buf, sizeof(buf));
+	ERR_clear_error();
+	return buf;
+}
+
+static enum om_link_dest_state om_link_dest_state(void *ctx, uint32_t node)
+{
+	struct om_link_peer *p = ctx;
+	struct om_node *n = om_hostd_node(p->ls->d, node);
+
+	if (om_relay_node_usable(n))
+		return OM_LINK_DEST_UP;
+	return om_relay_node_awaited(n) ? OM_LINK_DEST_AWAITED : OM_LINK_DEST_DOWN;
+}
+
+static const struct om_link_session_ops om_link_ops = { .dest_state = om_link_dest_state };
+
+static const struct om_link_key *om_link_lookup(void *ctx, const char *name)
+{
+	struct om_links *ls = ctx;
+
+	for (unsigned int i = 0; i < ls->n_peers; i++)
+		if (!strcmp(ls->peers[i].cfg->name, name))
+			return ls->peers[i].key;
+	return NULL;
+}
+
+static void om_link_conn_free(struct om_link_conn *c)
+{
+	struct om_loop *loop = c->ls->d->loop;
+
+	om_loop_unwatch(loop, c->rw);
+	om_loop_unwatch(loop, c->ww);
+	if (c->ssl)
+		om_link_tls_free(c->ssl);
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c);
+}
+
+/* Ends p's connection; why for the log. Its session keeps all to resend. */
+static void om_link_cut(struct om_link_peer *p, const char *why)
+{
+	if (!p->conn)
+		return;
+	if (p->state == OM_LINK_UP) {
+		p->cuts++;
+		p->down_since_ms = om_now_ms();
+		om_link_session_disconnected(&p->s);
+		om_link_log(p, "link %s: cut: %s", p->cfg->name, why);
+	} else {
+		om_link_log(p, "link %s: connection failed: %s", p->cfg->name, why);
+	}
+	om_link_conn_free(p->conn);
+	p->conn = NULL;
+	p->state = OM_LINK_DOWN;
+	p->next_dial_ms = om_now_ms() + p->redial_ms;
+	p->redial_ms = p->redial_ms * 2 > OM_LINK_REDIAL_MAX_MS ? OM_LINK_REDIAL_MAX_MS :
+								   p->redial_ms * 2;
+}
+
+/* Writes what p's session has due, as far as TLS takes it now. */
+static void om_link_write(struct om_link_peer *p)
+{
+	struct om_link_conn *c = p->conn;
+
+	if (!c || p->state != OM_LINK_UP)
+		return;
+	if (om_link_session_pump(&p->s)) {
+		om_link_cut(p, "out of memory");
+		return;
+	}
+	for (;;) {
+		const void *buf;
+		size_t len = om_link_session_pending(&p->s, &buf);
+		size_t done = 0;
+		int err;
+
+		if (!len)
+			break;
+		if (c->write_len)
+			len = c->write_len; /* TLS wants the same write again */
+		if (len > INT32_MAX)
+			len = INT32_MAX;
+		ERR_clear_error();
+		if (SSL_write_ex(c->ssl, buf, len, &done)) {
+			c->write_len = 0;
+			om_link_session_written(&p->s, done);
+			p->last_tx_ms = om_now_ms();
+			/* Room in the output made: the session may have more. */
+			if (om_link_session_pump(&p->s)) {
+				om_link_cut(p, "out of memory");
+				return;
+			}
+			continue;
+		}
+		err = SSL_get_error(c->ssl, 0);
+		if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) {
+			c->write_len = len;
+			if (!c->ww && om_loop_watch(p->ls->d->loop, c->fd, POLLOUT, om_link_conn_io,
+						    c, &c->ww))
+				om_link_cut(p, "cannot watch the socket");
+			return;
+		}
+		om_link_cut(p, om_link_ssl_why());
+		return;
+	}
+	/* All written: no need to hear that the socket has room. */
+	if (c->ww) {
+		om_loop_unwatch(p->ls->d->loop, c->ww);
+		c->ww = NULL;
+	}
+}
+
+/* Moves the messages of r's waiters into its outbox, as far as it has room. */
+static void om_link_release_waiters(struct om_remote *r)
+{
+	struct om_link_peer *p = r->peer;
+	struct om_node *src;
+
+	while ((src = TAILQ_FIRST(&r->waiters))) {
+		VuVirtqElement *e = src->stalled;
+
+		if (!om_link_session_fits(&p->s, r->id, src->stalled_hdr.len) ||
+		    om_link_session_push(&p->s, &src->stalled_hdr, e->out_sg, e->out_num,
+					 VIRTIO_OM_HDR_SIZE))
+			return;
+		TAILQ_REMOVE(&r->waiters, src, wait_link);
+		src->stalled = NULL;
+		src->stalled_remote = NULL;
+		om_relay_complete_tx(src, e);
+		src->runnable = true;
+	}
+}
+
+/* Drops the messages waiting for r (its node is down, or the peer given up). */
+static void om_link_drop_waiters(struct om_remote *r)
+{
+	struct om_node *src;
+
+	while ((src = TAILQ_FIRST(&r->waiters))) {
+		TAILQ_REMOVE(&r->waiters, src, wait_link);
+		om_relay_drop(src, src->stalled, &src->stalled_hdr);
+		src->stalled = NULL;
+		src->stalled_remote = NULL;
+		src->runnable = true;
+	}
+}
+
+static uint32_t om_link_npeer_nodes(const struct om_link_peer *p)
+{
+	return p->cfg->last_node - p->cfg->first_node + 1;
+}
+
+/* The handshake is done: which peer, its key proven; the session starts. */
+static int om_link_attach(struct om_link_conn *c)
+{
+	struct om_links *ls = c->ls;
+	struct om_link_peer *p = c->peer;
+
+	if (!SSL_session_reused(c->ssl))
+		return -EACCES; /* no PSK was used: nothing was proven */
+	if (!p) {
+		const char *name = om_link_tls_peer_name(c->ssl);
+
+		for (unsigned int i = 0; i < ls->n_peers && !p; i++)
+			if (!strcmp(ls->peers[i].cfg->name, name))
+				p = &ls->peers[i];
+		if (!p)
+			return -EACCES;
+		for (unsigned int i = 0; i < OM_LINK_MAX_PENDING; i++)
+			if (ls->pending[i] == c)
+				ls->pending[i] = NULL;
+		/* The newer connection wins: the old one may be a half-open leftover. */
+		if (p->conn)
+			om_link_cut(p, "replaced by a new connection from the peer");
+		c->peer = p;
+		p->conn = c;
+	}
+	c->handshaken = true;
+	p->state = OM_LINK_UP;
+	p->given_up = false;
+	p->connects++;
+	p->redial_ms = OM_LINK_REDIAL_MIN_MS;
+	p->last_rx_ms = p->last_tx_ms = om_now_ms();
+	om_link_reader_reset(&p->reader);
+	if (om_link_session_connected(&p->s))
+		return -ENOMEM;
+	om_link_log(p, "link %s: up (nodes %u-%u)", p->cfg->name, p->cfg->first_node,
+		    p->cfg->last_node);
+	return 0;
+}
+
+/* A handshake failed: counted on the peer when it is known, else on the listener. */
+static void om_link_handshake_failed(struct om_link_conn *c, const char *why)
+{
+	struct om_links *ls = c->ls;
+	struct om_link_peer *p = c->peer;
+	const char *name = p ? p->cfg->name : om_link_tls_peer_name(c->ssl);
+
+	if (!p)
+		for (unsigned int i = 0; i < ls->n_peers; i++)
+			if (!strcmp(ls->peers[i].cfg->name, name))
+				p = &ls->peers[i];
+	if (p) {
+		p->auth_failed++;
+		om_log_limited(&p->log, &p->log_suppressed,
+			       "link %s: TLS handshake failed (wrong key?): %s", p->cfg->name, why);
+	} else {
+		ls->auth_failed++;
+		om_log_limited(&ls->log, &ls->log_suppressed,
+			       "link: refused a connection naming itself '%s': %s", name, why);
+	}
+}
+
+static void om_link_close_pending(struct om_link_conn *c)
+{
+	for (unsigned int i = 0; i < OM_LINK_MAX_PENDING; i++)
+		if (c->ls->pending[i] == c)
+			c->ls->pending[i] = NULL;
+	om_link_conn_free(c);
+}
+
+/* Fails a connection before it is a peer's link. */
+static void om_link_conn_fail(struct om_link_conn *c, const char *why, bool auth)
+{
+	if (auth)
+		om_link_handshake_failed(c, why);
+	if (c->peer && c->peer->conn == c)
+		om_link_cut(c->peer, why);
+	else
+		om_link_close_pending(c);
+}
+
+/* The peer's frames: checked, taken; a broken rule cuts. */
+static void om_link_read(struct om_link_peer *p)
+{
+	struct om_link_conn *c = p->conn;
+	unsigned char buf[16384];
+
+	for (int rounds = 0; rounds < 64 && p->conn == c; rounds++) {
+		size_t got = 0, off = 0;
+		int err;
+
+		ERR_clear_error();
+		if (!SSL_read_ex(c->ssl, buf, sizeof(buf), &got)) {
+			err = SSL_get_error(c->ssl, 0);
+			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+				return;
+			om_link_cut(p, err == SSL_ERROR_ZERO_RETURN ? "closed by the peer" :
+								       om_link_ssl_why());
+			return;
+		}
+		p->last_rx_ms = om_now_ms();
+		while (off < got) {
+			enum om_link_verdict v = OM_LINK_OK;
+			size_t used;
+			enum om_link_read r = om_link_reader_feed(&p->reader, buf + off, got - off,
+								  &used, &v);
+			bool nomem = false;
+
+			off += used;
+			if (r == OM_LINK_READ_MORE)
+				continue;
+			if (r == OM_LINK_READ_FRAME)
+				v = om_link_session_input(&p->s, &p->reader.f, p->reader.payload,
+							  &nomem);
+			else
+				p->s.c.refused[v]++;
+			if (v != OM_LINK_OK || nomem) {
+				char why[160];
+
+				snprintf(why, sizeof(why), "%s (frame type 0x%02x, seq %llu)",
+					 nomem ? "out of memory" : om_link_verdict_name(v),
+					 p->reader.f.type, (unsigned long long)p->reader.f.seq);
+				om_link_cut(p, why);
+				return;
+			}
+		}
+	}
+}
+
+/* What the last frames changed: deliveries, remote nodes' state, room in outboxes. */
+static void om_link_after_input(struct om_link_peer *p)
+{
+	struct om_hostd *d = p->ls->d;
+
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		struct om_node *n = om_hostd_node(d, id);
+
+		if (n && om_link_session_held(&p->s, id) && om_relay_node_usable(n))
+			om_relay_rx_ready(n);
+	}
+	om_link_session_pump(&p->s); /* credits may let messages go */
+	for (uint32_t i = 0; i < om_link_npeer_nodes(p); i++) {
+		struct om_remote *r = &p->remote[i];
+
+		if (TAILQ_EMPTY(&r->waiters))
+			continue;
+		if (om_link_session_out(&p->s, r->id)->up)
+			om_link_release_waiters(r);
+	}
+}
+
+static void om_link_conn_io(void *data, int revents)
+{
+	struct om_link_conn *c = data;
+	struct om_link_peer *p;
+	int err;
+
+	(void)revents;
+	if (c->tcp_connecting) {
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) || err) {
+			om_link_conn_fail(c, strerror(err ? err : errno), false);
+			om_hostd_settle(c->ls->d);
+			return;
+		}
+		c->tcp_connecting = false;
+	}
+	if (!c->handshaken) {
+		struct om_hostd *d = c->ls->d;
+
+		ERR_clear_error();
+		if (SSL_do_handshake(c->ssl) != 1) {
+			err = SSL_get_error(c->ssl, 0);
+			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+				bool want_out = err == SSL_ERROR_WANT_WRITE;
+
+				if (want_out && !c->ww)
+					om_loop_watch(d->loop, c->fd, POLLOUT, om_link_conn_io, c, &c->ww);
+				else if (!want_out && c->ww) {
+					om_loop_unwatch(d->loop, c->ww);
+					c->ww = NULL;
+				}
+				return;
+			}
+			om_link_conn_fail(c, om_link_ssl_why(), true);
+			om_hostd_settle(d);
+			return;
+		}
+		err = om_link_attach(c);
+		if (err) {
+			om_link_conn_fail(c, err == -ENOMEM ? "out of memory" :
+							     "no pre-shared key was used", err != -ENOMEM);
+			om_hostd_settle(d);
+			return;
+		}
+		if (c->ww) {
+			om_loop_unwatch(d->loop, c->ww);
+			c->ww = NULL;
+		}
+	}
+	p = c->peer;
+	om_link_read(p);
+	if (p->conn == c) {
+		om_link_after_input(p);
+		om_link_write(p);
+	}
+	om_hostd_settle(p->ls->d);
+}
+
+static struct om_link_conn *om_link_conn_new(struct om_links *ls, int fd, struct om_link_peer *p)
+{
+	struct om_link_conn *c = calloc(1, sizeof(*c));
+	int one = 1;
+
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
+	c->ls = ls;
+	c->fd = fd;
+	c->peer = p;
+	c->since_ms = om_now_ms();
+	/* Frames are written whole by TLS: no waiting to fill segments. */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	c->ssl = om_link_tls_conn(p ? ls->client : ls->server, fd, p ? ls->d->cfg.name : NULL,
+				  p ? p->key : NULL);
+	if (!c->ssl || om_loop_watch(ls->d->loop, fd, POLLIN, om_link_conn_io, c, &c->rw)) {
+		om_link_conn_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void om_link_dial(struct om_link_peer *p)
+{
+	const struct om_link_peer_config *cfg = p->cfg;
+	int fd = socket(cfg->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct om_link_conn *c;
+
+	p->next_dial_ms = om_now_ms() + p->redial_ms;
+	if (fd < 0) {
+		om_link_log(p, "link %s: socket: %s", cfg->name, strerror(errno));
+		return;
+	}
+	if (connect(fd, (const struct sockaddr *)&cfg->addr, cfg->addr_len) &&
+	    errno != EINPROGRESS) {
+		om_link_log(p, "link %s: connect to %s: %s", cfg->name, cfg->addr_str,
+			    strerror(errno));
+		close(fd);
+		p->redial_ms = p->redial_ms * 2 > OM_LINK_REDIAL_MAX_MS ? OM_LINK_REDIAL_MAX_MS :
+									 p->redial_ms * 2;
+		return;
+	}
+	c = om_link_conn_new(p->ls, fd, p);
+	if (!c)
+		return;
+	c->tcp_connecting = true;
+	/* Connected is writable: the handshake starts from there. */
+	if (om_loop_watch(p->ls->d->loop, fd, POLLOUT, om_link_conn_io, c, &c->ww)) {
+		om_link_conn_free(c);
+		return;
+	}
+	p->conn = c;
+	p->state = OM_LINK_CONNECTING;
+}
+
+static void om_link_accept(void *data, int revents)
+{
+	struct om_links *ls = data;
+	int fd = accept4(ls->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	unsigned int slot = 0;
+
+	(void)revents;
+	if (fd < 0)
+		return;
+	ls->accepted++;
+	/* At most a few unnamed at once: the oldest goes for a new one. */
+	for (unsigned int i = 0; i < OM_LINK_MAX_PENDING; i++)
+		if (!ls->pending[i] || (ls->pending[slot] &&
+					ls->pending[i]->since_ms < ls->pending[slot]->since_ms))
+			slot = i;
+	if (ls->pending[slot])
+		om_link_close_pending(ls->pending[slot]);
+	ls->pending[slot] = om_link_conn_new(ls, fd, NULL);
+}
+
+/* The peer was unlinked for --peer-down-ms: its nodes are down for the local guests. */
+static void om_link_give_up(struct om_link_peer *p)
+{
+	struct om_hostd *d = p->ls->d;
+
+	om_link_log(p, "link %s: unlinked for %u ms: its nodes are down", p->cfg->name,
+		    d->cfg.peer_down_ms);
+	for (uint32_t i = 0; i < om_link_npeer_nodes(p); i++) {
+		struct om_remote *r = &p->remote[i];
+
+		om_link_drop_waiters(r);
+		if (!om_link_session_out(&p->s, r->id)->up)
+			continue;
+		for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+			struct om_node *n = om_hostd_node(d, id);
+
+			if (om_relay_node_usable(n))
+				om_relay_queue_ctl(n, VIRTIO_OM_T_NODE_DOWN, r->id,
+						   VIRTIO_OM_NODE_DISCONNECTED);
+		}
+	}
+	/* Held messages go before the NODE_DOWNs are seen: none is delivered after. */
+	om_link_session_forget_peer(&p->s, om_link_new_session());
+	p->given_up = true;
+}
+
+static void om_link_tick(void *data, int revents)
+{
+	struct om_links *ls = data;
+	long long now = om_now_ms();
+	uint64_t ticks;
+
+	(void)revents;
+	if (read(ls->timer_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		om_log("link timer: %s", strerror(errno));
+	for (unsigned int i = 0; i < OM_LINK_MAX_PENDING; i++)
+		if (ls->pending[i] && now - ls->pending[i]->since_ms > OM_LINK_HANDSHAKE_MS)
+			om_link_close_pending(ls->pending[i]);
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		struct om_link_peer *p = &ls->peers[i];
+
+		if (p->state == OM_LINK_UP) {
+			if (now - p->last_rx_ms > OM_LINK_SILENT_MS)
+				om_link_cut(p, "nothing heard for 5000 ms");
+			else if (now - p->last_tx_ms >= OM_LINK_HEARTBEAT_MS &&
+				 !om_link_session_heartbeat(&p->s))
+				om_link_write(p);
+		} else if (p->state == OM_LINK_CONNECTING && p->conn &&
+			   now - p->conn->since_ms > OM_LINK_HANDSHAKE_MS) {
+			om_link_cut(p, "no handshake within 5000 ms");
+		}
+		if (p->state == OM_LINK_DOWN && p->dials && now >= p->next_dial_ms)
+			om_link_dial(p);
+		if (p->state != OM_LINK_UP && !p->given_up && ls->d->cfg.peer_down_ms &&
+		    now - p->down_since_ms >= ls->d->cfg.peer_down_ms)
+			om_link_give_up(p);
+		/* After the start's grace, a peer's node not known up is not awaited. */
+		if (now >= ls->d->grace_until_ms)
+			for (uint32_t k = 0; k < om_link_npeer_nodes(p); k++)
+				if (!om_link_session_out(&p->s, p->remote[k].id)->up)
+					om_link_drop_waiters(&p->remote[k]);
+	}
+	om_hostd_settle(ls->d);
+}
+
+struct om_remote *om_link_remote(struct om_hostd *d, uint32_t id)
+{
+	struct om_links *ls = d->links;
+	struct om_link_peer *p;
+
+	if (!ls || !id || id > VIRTIO_OM_MAX_NODES || !(p = ls->peer_of[id]))
+		return NULL;
+	return &p->remote[id - p->cfg->first_node];
+}
+
+bool om_link_route(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
+		   struct om_remote *r)
+{
+	struct om_link_peer *p = r->peer;
+
+	if (!om_link_session_out(&p->s, r->id)->up) {
+		/* After a restart the peer's nodes are known again only once linked. */
+		if (om_now_ms() < src->d->grace_until_ms) {
+			om_relay_stall_remote(src, e, h, r);
+			return false;
+		}
+		om_relay_drop(src, e, h);
+		return true;
+	}
+	if (!TAILQ_EMPTY(&r->waiters) || om_link_session_push(&p->s, h, e->out_sg, e->out_num,
+							       VIRTIO_OM_HDR_SIZE)) {
+		om_relay_stall_remote(src, e, h, r);
+		return false;
+	}
+	om_relay_complete_tx(src, e);
+	return true;
+}
+
+void om_link_deliver(struct om_node *dst)
+{
+	struct om_links *ls = dst->d->links;
+
+	if (!ls)
+		return;
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		struct om_link_peer *p = &ls->peers[i];
+		struct om_link_item *it;
+		bool moved = false;
+
+		while (!dst->ctl_n && om_relay_node_usable(dst) &&
+		       (it = om_link_session_held(&p->s, dst->id))) {
+			if (it->type == OM_LINK_T_NODE) {
+				om_relay_queue_ctl(dst, it->ev.state == OM_LINK_NODE_UP ?
+						   VIRTIO_OM_T_NODE_UP : VIRTIO_OM_T_NODE_DOWN,
+						   it->ev.node, it->ev.reason);
+			} else if (!om_relay_deliver_copy(dst, &it->h, it->payload)) {
+				break;
+			}
+			om_link_session_done(&p->s, dst->id, false);
+			moved = true;
+		}
+		if (moved)
+			om_link_write(p); /* acks and credits */
+	}
+}
+
+void om_link_node_up(struct om_node *n, uint32_t reason)
+{
+	struct om_links *ls = n->d->links;
+
+	if (!ls)
+		return;
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		struct om_link_peer *p = &ls->peers[i];
+
+		if (om_link_session_local_node(&p->s, n->id, true, (uint16_t)reason) < 0)
+			om_link_cut(p, "out of memory");
+		/* It hears of the peer's nodes up, as of local ones. */
+		for (uint32_t k = 0; k < om_link_npeer_nodes(p); k++) {
+			struct om_link_out_dest *od = om_link_session_out(&p->s, p->remote[k].id);
+
+			if (od->up)
+				om_relay_queue_ctl(n, VIRTIO_OM_T_NODE_UP, p->remote[k].id, od->reason);
+		}
+	}
+}
+
+void om_link_node_down(struct om_node *n, uint32_t reason)
+{
+	struct om_links *ls = n->d->links;
+
+	if (!ls)
+		return;
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		struct om_link_peer *p = &ls->peers[i];
+
+		om_link_session_drop_held(&p->s, n->id);
+		if (om_link_session_local_node(&p->s, n->id, false, (uint16_t)reason) < 0)
+			om_link_cut(p, "out of memory");
+	}
+}
+
+void om_links_flush(struct om_hostd *d)
+{
+	struct om_links *ls = d->links;
+
+	if (!ls)
+		return;
+	for (unsigned int i = 0; i < ls->n_peers; i++)
+		om_link_write(&ls->peers[i]);
+}
+
+static const char *om_link_state_name(enum om_link_state s)
+{
+	return s == OM_LINK_UP ? "up" : s == OM_LINK_CONNECTING ? "connecting" : "down";
+}
+
+int om_links_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
+{
+	struct om_links *ls = d->links;
+	int n;
+
+	if (!ls)
+		return 0;
+	if (d->cfg.listen_set) {
+		n = snprintf(buf + *len, cap - *len, "listen=%s accepted=%llu auth_failed=%llu "
+			     "log_suppressed=%llu\n", d->cfg.listen_str,
+			     (unsigned long long)ls->accepted, (unsigned long long)ls->auth_failed,
+			     (unsigned long long)ls->log_suppressed);
+		if (n < 0 || (size_t)n >= cap - *len)
+			return -ENOSPC;
+		*len += (size_t)n;
+	}
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		const struct om_link_peer *p = &ls->peers[i];
+		const struct om_link_counters *c = &p->s.c;
+		uint64_t malformed = 0;
+
+		for (unsigned int v = 1; v < OM_LINK_VERDICT_COUNT; v++)
+			if (v != OM_LINK_FOREIGN_SOURCE && v != OM_LINK_CREDIT_EXCEEDED)
+				malformed += c->refused[v];
+		n = snprintf(buf + *len, cap - *len,
+			     "link=%s state=%s nodes=%u-%u connects=%llu cuts=%llu auth_failed=%llu "
+			     "malformed=%llu foreign_source=%llu credit_exceeded=%llu "
+			     "frames_tx=%llu frames_rx=%llu data_tx=%llu data_rx=%llu resent=%llu "
+			     "duplicates=%llu unacked=%u outbox=%u held=%u undeliverable=%llu "
+			     "log_suppressed=%llu\n",
+			     p->cfg->name, om_link_state_name(p->state), p->cfg->first_node,
+			     p->cfg->last_node, (unsigned long long)p->connects,
+			     (unsigned long long)p->cuts, (unsigned long long)p->auth_failed,
+			     (unsigned long long)malformed,
+			     (unsigned long long)c->refused[OM_LINK_FOREIGN_SOURCE],
+			     (unsigned long long)c->refused[OM_LINK_CREDIT_EXCEEDED],
+			     (unsigned long long)c->frames_tx, (unsigned long long)c->frames_rx,
+			     (unsigned long long)c->data_tx, (unsigned long long)c->data_rx,
+			     (unsigned long long)c->resent, (unsigned long long)c->duplicates,
+			     p->s.unacked_n, p->s.outbox_n, p->s.held_n,
+			     (unsigned long long)c->undeliverable,
+			     (unsigned long long)p->log_suppressed);
+		if (n < 0 || (size_t)n >= cap - *len)
+			return -ENOSPC;
+		*len += (size_t)n;
+	}
+	return 0;
+}
+
+static int om_link_listen(struct om_links *ls)
+{
+	const struct om_hostd_config *cfg = &ls->d->cfg;
+	int one = 1, err;
+
+	ls->listen_fd = socket(cfg->listen_addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+			       SOCK_CLOEXEC, 0);
+	if (ls->listen_fd < 0)
+		return -errno;
+	setsockopt(ls->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(ls->listen_fd, (const struct sockaddr *)&cfg->listen_addr, cfg->listen_len) ||
+	    listen(ls->listen_fd, 16))
+		return -errno;
+	err = om_loop_watch(ls->d->loop, ls->listen_fd, POLLIN, om_link_accept, ls, &ls->listen_w);
+	return err;
+}
+
+int om_links_open(struct om_hostd *d)
+{
+	struct itimerspec t = { .it_interval = { 0, OM_LINK_TICK_MS * 1000000L },
+				.it_value = { 0, OM_LINK_TICK_MS * 1000000L } };
+	struct om_links *ls;
+	char err[256];
+	int e;
+
+	if (!d->cfg.n_peers)
+		return 0;
+	ls = calloc(1, sizeof(*ls));
+	if (!ls)
+		return -ENOMEM;
+	d->links = ls;
+	ls->d = d;
+	ls->listen_fd = ls->timer_fd = -1;
+	ls->started_ms = om_now_ms();
+	e = om_link_keys_load(d->cfg.psk_file, ls->keys, OM_HOSTD_MAX_PEERS, &ls->n_keys, err,
+			      sizeof(err));
+	if (e) {
+		om_log("%s", err);
+		return e;
+	}
+	for (unsigned int i = 0; i < d->cfg.n_peers; i++) {
+		const struct om_link_peer_config *pc = &d->cfg.peers[i];
+		struct om_link_peer *p = &ls->peers[ls->n_peers];
+		struct om_link_session_config sc = {
+			.self = { d->cfg.first_node, d->cfg.last_node },
+			.peer = { pc->first_node, pc->last_node },
+			.max_payload = d->cfg.max_payload,
+			.credit_bytes = OM_LINK_CREDIT_BYTES,
+			.outbox_bytes = OM_LINK_OUTBOX_BYTES,
+			.outbox_msgs = OM_LINK_OUTBOX_MSGS,
+			.unacked_bytes_max = OM_LINK_UNACKED_BYTES_MAX,
+		};
+
+		p->ls = ls;
+		p->cfg = pc;
+		for (unsigned int k = 0; k < ls->n_keys; k++)
+			if (!strcmp(ls->keys[k].name, pc->name))
+				p->key = &ls->keys[k];
+		if (!p->key) {
+			om_log("--psk-file %s: no key for peer %s", d->cfg.psk_file, pc->name);
+			return -ENOKEY;
+		}
+		p->dials = strcmp(d->cfg.name, pc->name) < 0;
+		p->redial_ms = OM_LINK_REDIAL_MIN_MS;
+		p->down_since_ms = om_now_ms();
+		e = om_link_session_init(&p->s, &sc, &om_link_ops, p, om_link_new_session());
+		if (e)
+			return e;
+		ls->n_peers++;
+		p->remote = calloc(pc->last_node - pc->first_node + 1, sizeof(*p->remote));
+		if (!p->remote)
+			return -ENOMEM;
+		for (uint32_t k = 0; k <= pc->last_node - pc->first_node; k++) {
+			p->remote[k].peer = p;
+			p->remote[k].id = pc->first_node + k;
+			TAILQ_INIT(&p->remote[k].waiters);
+			ls->peer_of[pc->first_node + k] = p;
+		}
+	}
+	ls->client = om_link_tls_new(0, NULL, NULL);
+	ls->server = om_link_tls_new(1, om_link_lookup, ls);
+	if (!ls->client || !ls->server) {
+		om_log("link: TLS setup failed: %s", om_link_ssl_why());
+		return -EPROTO;
+	}
+	if (d->cfg.listen_set) {
+		e = om_link_listen(ls);
+		if (e) {
+			om_log("link: cannot listen on %s: %s", d->cfg.listen_str, strerror(-e));
+			return e;
+		}
+	}
+	ls->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (ls->timer_fd < 0 || timerfd_settime(ls->timer_fd, 0, &t, NULL))
+		return -errno;
+	return om_loop_watch(d->loop, ls->timer_fd, POLLIN, om_link_tick, ls, &ls->timer_w);
+}
+
+void om_links_close(struct om_hostd *d)
+{
+	struct om_links *ls = d->links;
+
+	if (!ls)
+		return;
+	for (unsigned int i = 0; i < OM_LINK_MAX_PENDING; i++)
+		if (ls->pending[i])
+			om_link_conn_free(ls->pending[i]);
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		struct om_link_peer *p = &ls->peers[i];
+
+		if (p->conn)
+			om_link_conn_free(p->conn);
+		om_link_session_free(&p->s);
+		free(p->remote);
+	}
+	if (ls->listen_fd >= 0) {
+		om_loop_unwatch(d->loop, ls->listen_w);
+		close(ls->listen_fd);
+	}
+	if (ls->timer_fd >= 0) {
+		om_loop_unwatch(d->loop, ls->timer_w);
+		close(ls->timer_fd);
+	}
+	SSL_CTX_free(ls->client);
+	SSL_CTX_free(ls->server);
+	free(ls);
+	d->links = NULL;
+}
