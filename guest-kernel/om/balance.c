@@ -270,6 +270,35 @@ static void om_bal_move(struct om_bal_choice *c)
 		c->share_here, c->share_there);
 }
 
+/*
+ * Resident memory of the processes leaving this node now (asked to move,
+ * their move not ended): it is still in use here until each has left,
+ * which takes seconds for hundreds of MiB.
+ */
+static u64 om_bal_leaving_kib(struct task_struct **seen, int nr)
+{
+	u64 kib = 0;
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		struct om_proc *p = om_proc_of_task(seen[i]);
+		struct mm_struct *mm;
+
+		if (!p)
+			continue;
+		if (p->role != OM_DEPUTY && (p->target || atomic_read(&p->work_queued) ||
+					     READ_ONCE(p->sending))) {
+			mm = get_task_mm(seen[i]);
+			if (mm) {
+				kib += get_mm_rss(mm) << (PAGE_SHIFT - 10);
+				mmput(mm);
+			}
+		}
+		om_proc_put(p);
+	}
+	return kib;
+}
+
 static void om_balance_round(struct work_struct *w)
 {
 	struct om_load_info self, *others = NULL;
@@ -301,6 +330,8 @@ static void om_balance_round(struct work_struct *w)
 		seen[nr_seen++] = t;
 	}
 	rcu_read_unlock();
+	/* Memory on its way out counts as free: one short spell, one ushering. */
+	self.free_kib = min(self.free_kib + om_bal_leaving_kib(seen, nr_seen), self.total_kib);
 	now = ktime_get_ns();
 	for (i = 0; i < nr_seen; i++) {
 		if (om_bal_look(seen[i], &procs[nr_procs], now, om_bal_short_of_mem(&self)))

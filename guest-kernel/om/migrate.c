@@ -475,6 +475,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */
 	if (!home && !hop)
 		om_proc_drain(p);
+	WRITE_ONCE(p->sending, true);
 	s = kzalloc(sizeof(*s), GFP_KERNEL);
 	b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
 	if (!s || !b) {
@@ -587,6 +588,7 @@ out:
 	}
 	kfree(s);
 	kfree(b);
+	WRITE_ONCE(p->sending, false);
 	return err;
 }
 

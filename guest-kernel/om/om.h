@@ -130,6 +130,7 @@ struct om_stats {
  * @for_call: a remote going home for one call (VIRTIO_OM_MIG_F_CALL)
  * @leaving: a remote that sent GO: a MIG_BEGIN for its process now is the
  *	process coming back, for a new half
+ * @sending: om_send_process() runs for it (its memory is on its way out)
  * @back_node: home, after such a call: where the process goes back to
  * @last_home_call: home: the number of the last call it came home for
  * @left_ns: when the process last left this node (ktime_get_ns())
@@ -202,6 +203,7 @@ struct om_proc {
 	sigset_t told_blocked;
 	bool for_call;
 	bool leaving;
+	bool sending;
 	u32 back_node;
 	long last_home_call;
 	u64 left_ns;
