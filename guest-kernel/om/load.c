@@ -10,6 +10,7 @@
  */
 #include <linux/init.h>
 #include <linux/ktime.h>
+#include <linux/math64.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/random.h>
@@ -62,6 +63,8 @@ static struct {
 	u32 decay_fast;		/* per mille kept after a second */
 	u32 decay_slow;
 	u32 speed;
+	u32 speed_measured;	/* 0 until measured */
+	bool speed_set;		/* by /proc/hpc/admin/speed: kept over the measure */
 	bool blocked;
 	bool balance;
 	u64 call_ns;		/* a forwarded call's round trip, averaged */
@@ -80,8 +83,65 @@ static struct {
 
 static void om_load_sample(struct work_struct *w);
 static void om_load_gossip(struct work_struct *w);
+static void om_load_speed_run(struct work_struct *w);
 static DECLARE_DELAYED_WORK(om_load_sample_work, om_load_sample);
 static DECLARE_DELAYED_WORK(om_load_gossip_work, om_load_gossip);
+static DECLARE_DELAYED_WORK(om_load_speed_work, om_load_speed_run);
+
+/*
+ * Speed: a fixed chain of dependent integer steps, timed; the best of
+ * OM_SPEED_RUNS runs a while apart, so that a run the hypervisor or a
+ * neighbour interrupted does not count. A standard CPU
+ * (VIRTIO_OM_LOAD_STD_SPEED) takes OM_SPEED_STD_PS a step.
+ */
+#define OM_SPEED_STEPS BIT(17)
+#define OM_SPEED_RUNS 8
+#define OM_SPEED_GAP_MS 250
+#define OM_SPEED_STD_PS 2000
+
+static unsigned int om_speed_runs_done;
+static u64 om_speed_best_ns = U64_MAX;
+
+static u64 om_load_speed_once(void)
+{
+	u64 x = 0x9e3779b97f4a7c15ULL, t0, t;
+	u32 i;
+
+	preempt_disable();
+	t0 = ktime_get_ns();
+	for (i = 0; i < OM_SPEED_STEPS; i++) {
+		/* xorshift64: each step needs the last, so it cannot be overlapped. */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+	t = ktime_get_ns() - t0;
+	preempt_enable();
+	/* Keep the result alive: the loop must not be optimised away. */
+	OPTIMIZER_HIDE_VAR(x);
+	return x ? t : t + 1;
+}
+
+static void om_load_speed_run(struct work_struct *w)
+{
+	u64 ns = om_load_speed_once(), speed;
+
+	om_speed_best_ns = min(om_speed_best_ns, max_t(u64, ns, 1));
+	if (++om_speed_runs_done < OM_SPEED_RUNS) {
+		schedule_delayed_work(&om_load_speed_work, msecs_to_jiffies(OM_SPEED_GAP_MS));
+		return;
+	}
+	speed = div64_u64((u64)VIRTIO_OM_LOAD_STD_SPEED * OM_SPEED_STD_PS * OM_SPEED_STEPS,
+			  om_speed_best_ns * 1000);
+	speed = clamp_t(u64, speed, 1, VIRTIO_OM_LOAD_MAX_SPEED);
+	spin_lock(&om_load.lock);
+	om_load.speed_measured = speed;
+	if (!om_load.speed_set)
+		om_load.speed = speed;
+	spin_unlock(&om_load.lock);
+	pr_info("omvm: this CPU's speed: %llu (a standard CPU's: %u)\n", speed,
+		VIRTIO_OM_LOAD_STD_SPEED);
+}
 
 /* The share a sample keeps so that @per_mille is kept after a second, << 16. */
 static u32 om_load_keep(u32 per_mille)
@@ -554,9 +614,13 @@ int om_load_set(enum om_load_control c, u32 a, u32 b)
 		WRITE_ONCE(om_load.blocked, a);
 		return 0;
 	case OM_LOAD_SPEED:
-		if (!a || a > VIRTIO_OM_LOAD_MAX_SPEED)
+		if (a > VIRTIO_OM_LOAD_MAX_SPEED)
 			return -ERANGE;
-		WRITE_ONCE(om_load.speed, a);
+		spin_lock(&om_load.lock);
+		/* 0: back to the measured speed (the standard until measured). */
+		om_load.speed_set = a;
+		om_load.speed = a ?: om_load.speed_measured ?: VIRTIO_OM_LOAD_STD_SPEED;
+		spin_unlock(&om_load.lock);
 		return 0;
 	case OM_LOAD_DECAY:
 		return om_load_set_decay(a, b);
@@ -597,6 +661,7 @@ static int __init om_load_init(void)
 		return err;
 	schedule_delayed_work(&om_load_sample_work, msecs_to_jiffies(OM_LOAD_SAMPLE_MS));
 	schedule_delayed_work(&om_load_gossip_work, HZ);
+	schedule_delayed_work(&om_load_speed_work, HZ);
 	return 0;
 }
 late_initcall(om_load_init);

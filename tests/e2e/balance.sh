@@ -50,17 +50,32 @@ until_true() {
 echo "# the controls"
 check "balance is on by default at every node" \
 	'[ "$(on 1 "cat $admin/balance"; on 2 "cat $admin/balance"; on 3 "cat $admin/balance")" = "$(printf "1\n1\n1")" ]'
-check "decay (per mille kept after a second, fast and slow) and speed read back" \
-	'[ "$(on 1 "cat $admin/decay $admin/speed")" = "$(printf "500 950\n10000")" ]'
+check "decay (per mille kept after a second, fast and slow) reads back" \
+	'[ "$(on 1 "cat $admin/decay")" = "500 950" ]'
+# Each node times a fixed loop at boot (the best of 8 runs): guests of one
+# host are alike, within what TCG and two cores for three guests allow.
+measured() { on "$1" dmesg | grep -q "omvm: this CPU's speed"; }
+until_true 15 'measured 1 && measured 2 && measured 3' || true
+speeds=$(for n in 1 2 3; do on "$n" "cat $admin/speed"; done | xargs)
+echo "#   speeds measured: $speeds (node 1's log: $(on 1 dmesg | grep -o "omvm: this CPU's speed.*"))"
+# alike LIST: not the standard's 10000, each within 25 % of the first.
+alike() {
+	awk -v l="$1" 'BEGIN { n = split(l, s, " "); if (n != 3 || s[1] == 10000) exit 1
+		for (i = 1; i <= n; i++) if (s[i] < s[1] * 0.75 || s[i] > s[1] / 0.75) exit 1 }'
+}
+check "every node measured its speed (not the standard 10000), within 25 % of node 1's" \
+	'alike "$speeds"'
 check "balance refuses 2 (EINVAL)" '[ "$(err 1 $admin/balance 2)" = "Invalid argument" ]'
 check "decay refuses one number (EINVAL) and 1000 (ERANGE: never decaying)" \
 	'[ "$(err 1 $admin/decay 500)" = "Invalid argument" ] &&
 	 [ "$(err 1 $admin/decay "1000 950")" = "Numerical result out of range" ]'
-check "speed refuses 0 (ERANGE)" '[ "$(err 1 $admin/speed 0)" = "Numerical result out of range" ]'
+check "speed refuses 10000001 (ERANGE)" '[ "$(err 1 $admin/speed 10000001)" = "Numerical result out of range" ]'
 check "a process's lock refuses 2 (EINVAL)" '[ "$(err 1 /proc/1/hpc/lock 2)" = "Invalid argument" ]'
-check "decay and speed take new values" \
-	'on 1 "echo 600 900 >$admin/decay; echo 10000 >$admin/speed" &&
-	 [ "$(on 1 "cat $admin/decay")" = "600 900" ] && on 1 "echo 500 950 >$admin/decay"'
+check "decay and speed take new values; speed 0 goes back to the measured one" \
+	'on 1 "echo 600 900 >$admin/decay; echo 12345 >$admin/speed" &&
+	 [ "$(on 1 "cat $admin/decay $admin/speed")" = "$(printf "600 900\n12345")" ] &&
+	 on 1 "echo 500 950 >$admin/decay; echo 0 >$admin/speed" &&
+	 [ "$(on 1 "cat $admin/speed")" = "${speeds%% *}" ]'
 
 echo "# what each node knows of the others"
 known() { on "$1" 'cat /proc/hpc/loads' | awk 'NR > 1 { print $1 }' | sort -n | xargs; }

@@ -32,7 +32,7 @@ struct om_link_hdr {
 	__le16 type;	 /* enum om_link_type */
 	__le32 len;	 /* payload bytes after this header */
 	__le64 seq;	 /* sequenced types: this frame's number; others: 0 */
-	__le64 ack;	 /* cumulative acknowledgement of the peer's frames; 0: none yet */
+	__le64 ack;	 /* the peer's frames dealt with here, cumulative; 0: none yet */
 	__le32 flags;	 /* none defined: 0 */
 	__le32 reserved; /* 0 */
 };
@@ -40,8 +40,8 @@ struct om_link_hdr {
 enum om_link_type {
 	OM_LINK_T_HELLO = 0x01,	    /* struct om_link_hello; first frame each way, once */
 	OM_LINK_T_DATA = 0x02,	    /* a virtio-om message (header + payload); sequenced */
-	OM_LINK_T_NODE = 0x03,	    /* struct om_link_node: one of the sender's nodes up or down; sequenced */
-	OM_LINK_T_CREDIT = 0x04,    /* struct om_link_credits + entries: room for the sender's nodes */
+	OM_LINK_T_NODE = 0x03,	    /* struct om_link_node: a node up or down; sequenced */
+	OM_LINK_T_CREDIT = 0x04,    /* struct om_link_credits + entries: room for its nodes */
 	OM_LINK_T_HEARTBEAT = 0x05, /* no payload: alive, and the header's ack */
 };
 
