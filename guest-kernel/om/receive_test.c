@@ -311,7 +311,7 @@ static s64 t_known_load(struct kunit *test, u32 node)
 {
 	struct om_load_info *i = t_known(test, node);
 
-	return i ? i->load : -1;
+	return i ? (s64)i->load : -1;
 }
 
 struct t_load {
