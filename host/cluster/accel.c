@@ -164,6 +164,7 @@ static int probe_boot(const struct om_artifacts *art, const char *work_dir,
 		om_sleep_ms(100);
 	}
 	om_proc_stop(&id, 2000);
+	om_proc_release(&id);
 	if (err == -ETIMEDOUT)
 		snprintf(why, cap, "a probe boot under KVM did not reach userland in %u s",
 			 timeout_ms / 1000);

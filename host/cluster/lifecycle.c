@@ -17,6 +17,7 @@
 
 #include "accel.h"
 #include "agent-client.h"
+#include "cgroup.h"
 #include "control-client.h"
 #include "libvirt-guests.h"
 #include "omcluster.h"
@@ -286,7 +287,8 @@ int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsign
 	om_relay_path(ctx->dir, OM_RELAY_LOG, log, sizeof(log));
 	/* The log is kept across restarts: a failure shows this start's lines. */
 	log_start = stat(log, &sb) == 0 ? sb.st_size : 0;
-	err = om_relay_spawn(st->omhostd, ctx->dir, 1, last, om_foreign_qemu_user(st), &st->relay);
+	err = om_relay_spawn(st->omhostd, ctx->dir, st->cgroup[0] ? st->cgroup : NULL, 1, last,
+			     om_foreign_qemu_user(st), &st->relay);
 	if (err) {
 		om_error("cannot start the relay %s: %s", st->omhostd,
 			 err == -ENAMETOOLONG ? "its socket paths are too long for unix sockets; use a shorter --run-dir" :
@@ -323,15 +325,18 @@ int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsign
 }
 
 /*
- * Stops every process of the cluster: those recorded in the state, then any
- * other omcluster started for it (one started by an up that was killed
- * before it could record it). Returns how many remain.
+ * Stops every process of the cluster: those recorded in the state, then
+ * every other member of its cgroup (one started by an up that was killed
+ * before it could record it, or by one of ours), removing the cgroup; in a
+ * cluster without a cgroup, any process carrying its mark. Returns how
+ * many remain.
  */
 static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 			     unsigned int timeout_ms)
 {
 	char relay_dir[PATH_MAX];
 	unsigned int left = 0;
+	int r;
 
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (om_node_stop(&st->nodes[i], false, timeout_ms))
@@ -342,7 +347,35 @@ static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 	/* The relay last, once no guest is left to lose its back-end. */
 	if (om_proc_stop(&st->relay, timeout_ms))
 		left++;
-	return left + om_proc_stop_strays(dir, timeout_ms);
+	if (!st->cgroup[0])
+		return left + om_proc_stop_strays(dir, timeout_ms);
+	r = om_cgroup_stop(st->cgroup, timeout_ms);
+	if (r < 0)
+		om_error("cannot stop the processes of cgroup %s: %s", st->cgroup, strerror(-r));
+	return left + (r < 0 ? 1 : (unsigned int)r);
+}
+
+/*
+ * Makes the cluster's cgroup into st->cgroup. Where that cannot be done,
+ * says so once and leaves it empty: the processes are then known by pid,
+ * start time and the OMCLUSTER_OWNER mark.
+ */
+static void make_cgroup(struct om_cluster_state *st)
+{
+	char parent[PATH_MAX];
+	int r = om_cgroup_parent(parent, sizeof(parent));
+
+	if (!r)
+		r = om_cgroup_path(parent, st->name, st->dir, st->cgroup, sizeof(st->cgroup));
+	if (!r)
+		r = om_cgroup_create(st->cgroup);
+	if (!r)
+		return;
+	fprintf(stderr,
+		"[up] no cgroup for the cluster (%s%s%s): its processes are known by pid, start time and the " OM_PROC_OWNER_ENV " mark instead; down cannot end what drops the mark\n",
+		r == -ENOTSUP ? OM_CGROUP_PARENT_ENV "=none" : st->cgroup[0] ? st->cgroup : "no cgroup v2 hierarchy",
+		r == -ENOTSUP ? "" : ": ", r == -ENOTSUP ? "" : strerror(-r));
+	st->cgroup[0] = '\0';
 }
 
 void om_report_failure(const struct om_node_state *n, const struct om_booting_guest *b)
@@ -522,6 +555,7 @@ static int add_net_links(const struct om_ctx *ctx, struct om_guest *g, unsigned 
 int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		   const struct om_cluster_state *st, struct om_node_state *n, unsigned int last)
 {
+	const struct om_owner owner = { .cgroup = st->cgroup[0] ? st->cgroup : NULL, .dir = ctx->dir };
 	struct om_argv *argv;
 	char log[PATH_MAX], relay_dir[PATH_MAX];
 	struct om_guest g;
@@ -533,7 +567,7 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		return -ENAMETOOLONG;
 	}
 	if (st->libvirt_uri[0]) {
-		n->qemu = (struct om_proc_id){ 0, 0 };
+		n->qemu = (struct om_proc_id){ 0 };
 		return om_lv_boot(st, art, n, relay_dir);
 	}
 	err = om_guest_init(&g, node, st->mem_mib, st->cpus, st->accel, n->dir, st->append);
@@ -562,7 +596,7 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 		return err;
 	}
 	om_guest_path(&g, OM_GUEST_QEMU_LOG, log, sizeof(log));
-	err = om_proc_spawn(argv->argv, log, ctx->dir, &n->qemu);
+	err = om_proc_spawn(argv->argv, log, &owner, &n->qemu);
 	free(argv);
 	if (err)
 		om_error("node %u: cannot start %s: %s", node, art->qemu, strerror(-err));
@@ -732,6 +766,7 @@ int om_cmd_up(const struct om_ctx *ctx)
 		om_error("--append is too long (at most %zu characters)", sizeof(st->append) - 1);
 		goto teardown;
 	}
+	make_cgroup(st);
 	r = om_state_save(st);
 	if (r) {
 		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-r));
@@ -800,9 +835,17 @@ int om_cmd_down(const struct om_ctx *ctx)
 	}
 	if (r) {
 		/* Without a state, the directory scan still finds its processes. */
-		om_error("cluster state in %s unreadable (%s); stopping what names that directory",
+		char parent[PATH_MAX];
+
+		om_error("cluster state in %s unreadable (%s); stopping the processes of its cgroup, or carrying its mark",
 			 ctx->dir, r == -EBADMSG ? err : strerror(-r));
 		memset(st, 0, sizeof(*st));
+		/* Where up would have made it, if down runs where up ran. */
+		if (om_cgroup_parent(parent, sizeof(parent)) ||
+		    om_cgroup_path(parent, ctx->cli->cluster, ctx->dir, st->cgroup,
+				   sizeof(st->cgroup)) ||
+		    access(st->cgroup, F_OK))
+			st->cgroup[0] = '\0';
 	}
 	/* Its domains are libvirt's to end: without libvirt, keep everything for another try. */
 	if (st->libvirt_uri[0] && om_lv_connect(st->libvirt_uri, NULL, 0)) {
@@ -888,6 +931,24 @@ bool om_relay_line(const struct om_ctx *ctx, const struct om_cluster_state *st, 
 	return true;
 }
 
+static void cgroup_line(const struct om_cluster_state *st)
+{
+	struct om_cgroup_usage u;
+	int r;
+
+	if (!st->cgroup[0]) {
+		printf("cgroup: none (processes known by pid, start time and the " OM_PROC_OWNER_ENV " mark)\n");
+		return;
+	}
+	r = om_cgroup_usage(st->cgroup, &u);
+	if (r)
+		printf("cgroup: %s, unreadable: %s\n", st->cgroup, strerror(-r));
+	else
+		printf("cgroup: %s, %u processes, %.1f MiB%s\n", st->cgroup, u.procs,
+		       (double)u.memory / (1024.0 * 1024.0),
+		       u.memory_is_rss ? " resident (no memory controller there)" : "");
+}
+
 int om_cmd_status(const struct om_ctx *ctx)
 {
 	struct om_cluster_state *st = calloc(1, sizeof(*st));
@@ -917,6 +978,7 @@ int om_cmd_status(const struct om_ctx *ctx)
 	if (st->libvirt_uri[0])
 		printf("libvirt: %s, QEMU as uid %u\n", st->libvirt_uri,
 		       (unsigned int)st->qemu_user.uid);
+	cgroup_line(st);
 	relay_ok = om_relay_line(ctx, st, answer, 64 * 1024);
 	printf("%-6s %-*s %-13s %-10s %s\n", "NODE", runner_width(st),
 	       st->libvirt_uri[0] ? "DOMAIN" : "PID", "STATE", "RELAY", "KERNEL");

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "proc.h"
 
+#include "cgroup.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -75,6 +78,14 @@ int om_proc_start_time(pid_t pid, unsigned long long *start)
 	return read_stat(pid, &state, start);
 }
 
+/* Whether the process of pidfd has exited (its pidfd reads ready then). */
+static bool pidfd_exited(int pidfd)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) != 0;
+}
+
 bool om_proc_alive(const struct om_proc_id *id)
 {
 	unsigned long long start;
@@ -84,9 +95,44 @@ bool om_proc_alive(const struct om_proc_id *id)
 		return false;
 	/* Our own child that exited is a zombie until reaped: reap it. */
 	waitpid(id->pid, NULL, WNOHANG);
+	if (id->pidfd > 0)
+		return !pidfd_exited(id->pidfd);
 	if (read_stat(id->pid, &state, &start))
 		return false;
 	return start == id->start && state != 'Z' && state != 'X';
+}
+
+/*
+ * Sends sig to id's process, never to another that took its pid: through
+ * its pidfd, else through one opened now and kept only if the pid still
+ * has id's start time after (then the pidfd is that process's: a process
+ * that had the pid before it would not have it now). 0, or -ESRCH when it
+ * is gone.
+ */
+static int send_signal(const struct om_proc_id *id, int sig)
+{
+	unsigned long long start;
+	char state;
+	int fd, err = 0;
+
+	if (id->pidfd > 0)
+		return pidfd_send_signal(id->pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+	fd = pidfd_open(id->pid, 0);
+	if (fd < 0)
+		return -errno;
+	if (read_stat(id->pid, &state, &start) || start != id->start)
+		err = -ESRCH;
+	else if (pidfd_send_signal(fd, sig, NULL, 0) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+void om_proc_release(struct om_proc_id *id)
+{
+	if (id->pidfd > 0)
+		close(id->pidfd);
+	id->pidfd = 0;
 }
 
 /*
@@ -124,10 +170,12 @@ static int exec_result(pid_t pid, int status[2])
 	return 0;
 }
 
-int om_proc_spawn(char *const argv[], const char *log_path, const char *owner,
+int om_proc_spawn(char *const argv[], const char *log_path, const struct om_owner *owner,
 		  struct om_proc_id *id)
 {
-	int status[2], err;
+	const char *cgroup = owner ? owner->cgroup : NULL;
+	const char *mark = owner && !cgroup ? owner->dir : NULL;
+	int status[2], err, fd;
 	pid_t pid;
 
 	if (pipe2(status, O_CLOEXEC) < 0)
@@ -145,8 +193,17 @@ int om_proc_spawn(char *const argv[], const char *log_path, const char *owner,
 		bool ready = in >= 0 && log >= 0;
 		sigset_t none;
 
-		if (ready && owner)
-			ready = setenv(OM_PROC_OWNER_ENV, owner, 1) == 0;
+		/* In the cgroup before argv runs: nothing of ours is ever outside it. */
+		if (ready && cgroup) {
+			int r = om_cgroup_enter(cgroup);
+
+			if (r) {
+				errno = -r;
+				ready = false;
+			}
+		}
+		if (ready && mark)
+			ready = setenv(OM_PROC_OWNER_ENV, mark, 1) == 0;
 		if (ready) {
 			setsid();
 			sigemptyset(&none);
@@ -155,13 +212,26 @@ int om_proc_spawn(char *const argv[], const char *log_path, const char *owner,
 		}
 		exec_or_report(argv, ready, status[1]);
 	}
+	/* Our child, not reaped yet: its pid cannot be anyone else's now. */
+	fd = pidfd_open(pid, 0);
 	err = exec_result(pid, status);
-	if (err)
+	if (err) {
+		if (fd >= 0)
+			close(fd);
 		return err;
-	id->pid = pid;
+	}
+	*id = (struct om_proc_id){ .pid = pid };
+	/* Above 2, so that 0 can mean none. */
+	if (fd >= 0) {
+		id->pidfd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+		close(fd);
+		if (id->pidfd < 0)
+			id->pidfd = 0;
+	}
 	if (om_proc_start_time(pid, &id->start)) {
 		/* It exited already; its start time is gone with it. */
 		waitpid(pid, NULL, 0);
+		om_proc_release(id);
 		return -ECHILD;
 	}
 	return 0;
@@ -181,11 +251,11 @@ int om_proc_stop(const struct om_proc_id *id, unsigned int timeout_ms)
 {
 	if (!om_proc_alive(id))
 		return 0;
-	kill(id->pid, SIGTERM);
+	send_signal(id, SIGTERM);
 	if (wait_gone(id, om_now_ms() + timeout_ms))
 		return 0;
 	if (om_proc_alive(id))
-		kill(id->pid, SIGKILL);
+		send_signal(id, SIGKILL);
 	return wait_gone(id, om_now_ms() + 5000) ? 0 : -ETIMEDOUT;
 }
 
@@ -193,7 +263,7 @@ int om_proc_kill(const struct om_proc_id *id)
 {
 	if (!om_proc_alive(id))
 		return 0;
-	kill(id->pid, SIGKILL);
+	send_signal(id, SIGKILL);
 	return wait_gone(id, om_now_ms() + 5000) ? 0 : -ETIMEDOUT;
 }
 
@@ -348,7 +418,7 @@ unsigned int om_proc_stop_strays(const char *owner, unsigned int timeout_ms)
 	if (!proc)
 		return left;
 	while ((de = readdir(proc))) {
-		struct om_proc_id id;
+		struct om_proc_id id = { 0 };
 
 		id.pid = (pid_t)atoi(de->d_name);
 		if (id.pid <= 0 || id.pid == getpid())

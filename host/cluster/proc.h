@@ -11,38 +11,55 @@
 /* The environment variable that marks a process as a cluster's (owner: its directory). */
 #define OM_PROC_OWNER_ENV "OMCLUSTER_OWNER"
 
+/* Whose a spawned process is. */
+struct om_owner {
+	/* The cluster's cgroup: the process is put in it before it runs argv. */
+	const char *cgroup;
+	/* Without a cgroup, the cluster's directory: the mark OM_PROC_OWNER_ENV=dir. */
+	const char *dir;
+};
+
 /*
  * Starts argv in a session of its own (so it outlives us and our terminal's
  * signals), stdin from /dev/null, stdout and stderr appended to log_path,
- * marked as owner's (OM_PROC_OWNER_ENV=owner in its environment) unless
- * owner is NULL. Returns 0 with id filled, or -errno (including the exec's
- * own failure).
+ * in owner->cgroup or else marked as owner->dir's (none when owner is
+ * NULL), with a pidfd on it in id. Returns 0 with id filled, or -errno
+ * (including the exec's own failure, or the cgroup's refusal).
  */
-int om_proc_spawn(char *const argv[], const char *log_path, const char *owner,
+int om_proc_spawn(char *const argv[], const char *log_path, const struct om_owner *owner,
 		  struct om_proc_id *id);
 
 /* The start time of pid from /proc (clock ticks after boot), or -errno. */
 int om_proc_start_time(pid_t pid, unsigned long long *start);
 
-/* True while id's process runs: same pid, same start time, not a zombie. */
+/*
+ * True while id's process runs: with a pidfd, while that process has not
+ * exited; else same pid, same start time, not a zombie.
+ */
 bool om_proc_alive(const struct om_proc_id *id);
 
 /*
  * Stops id's process: SIGTERM, then SIGKILL after timeout_ms, then waits
- * for it to be gone. Returns 0 (also when it was already gone) or -ETIMEDOUT.
+ * for it to be gone. Signals go through a pidfd: id's own, else one opened
+ * and checked against the start time, so a reused pid is never hit.
+ * Returns 0 (also when it was already gone) or -ETIMEDOUT.
  */
 int om_proc_stop(const struct om_proc_id *id, unsigned int timeout_ms);
 
 /*
- * Stops every process om_proc_spawn started for owner, found by the mark
- * in its environment: down's sweep for those an up killed before it
- * recorded them could not. Never one it did not start, whatever its
- * command line. Returns how many remain.
+ * Without a cgroup only: stops every process that carries owner's mark in
+ * its environment, down's sweep for those an up killed before it recorded
+ * them. Weaker than a cgroup: a process that drops the mark escapes it and
+ * one given the mark by hand is hit. Never a process by its command line.
+ * Returns how many remain.
  */
 unsigned int om_proc_stop_strays(const char *owner, unsigned int timeout_ms);
 
 /* Stops id's process at once with SIGKILL (a crash) and waits for it to be gone. */
 int om_proc_kill(const struct om_proc_id *id);
+
+/* Closes id's pidfd, if any (the process itself is left as it is). */
+void om_proc_release(struct om_proc_id *id);
 
 /*
  * Runs argv (stdin from /dev/null) and collects its stdout and stderr into

@@ -35,9 +35,11 @@ static int node_socket(const char *cluster_dir, unsigned int node, char *out, si
 	return n < 0 || (size_t)n >= cap || (size_t)n >= SUN_PATH_MAX ? -ENAMETOOLONG : 0;
 }
 
-int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int first,
-		   unsigned int last, const struct om_qemu_user *qemu, struct om_proc_id *id)
+int om_relay_spawn(const char *omhostd, const char *cluster_dir, const char *cgroup,
+		   unsigned int first, unsigned int last, const struct om_qemu_user *qemu,
+		   struct om_proc_id *id)
 {
+	const struct om_owner owner = { .cgroup = cgroup, .dir = cluster_dir };
 	char dir[PATH_MAX], log[PATH_MAX], control[PATH_MAX], sock[PATH_MAX], nodes[32], uid[16];
 	char *argv[] = { (char *)omhostd, "--dir", dir, "--nodes", nodes, NULL, NULL, NULL };
 	mode_t mask;
@@ -69,9 +71,9 @@ int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int fi
 	snprintf(nodes, sizeof(nodes), "%u-%u", first, last);
 	/* omhostd binds with the umask it inherits: group rw for QEMU's group. */
 	if (!qemu)
-		return om_proc_spawn(argv, log, cluster_dir, id);
+		return om_proc_spawn(argv, log, &owner, id);
 	mask = umask(0007);
-	err = om_proc_spawn(argv, log, cluster_dir, id);
+	err = om_proc_spawn(argv, log, &owner, id);
 	umask(mask);
 	return err;
 }

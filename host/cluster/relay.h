@@ -30,10 +30,12 @@ int om_relay_path(const char *cluster_dir, enum om_relay_file f, char *out, size
  * serve (record id first, then om_relay_wait). With qemu (QEMU runs as
  * another user: up --libvirt), the directory is that user's group's and
  * setgid, omhostd's umask 0007 makes its sockets the group's to connect
- * to, and --allow-uid lets that user's QEMU in. 0 or -errno.
+ * to, and --allow-uid lets that user's QEMU in. In the cluster's cgroup,
+ * or marked as cluster_dir's when cgroup is NULL. 0 or -errno.
  */
-int om_relay_spawn(const char *omhostd, const char *cluster_dir, unsigned int first,
-		   unsigned int last, const struct om_qemu_user *qemu, struct om_proc_id *id);
+int om_relay_spawn(const char *omhostd, const char *cluster_dir, const char *cgroup,
+		   unsigned int first, unsigned int last, const struct om_qemu_user *qemu,
+		   struct om_proc_id *id);
 
 /*
  * Waits until the relay id serves: every node's socket exists and the

@@ -30,7 +30,7 @@ static const char *accel_name(enum om_accel a)
 static bool one_line(const struct om_cluster_state *st)
 {
 	const char *values[] = { st->name, st->dir, st->accel_reason, st->kernel, st->initrd,
-				 st->qemu, st->omhostd, st->append };
+				 st->qemu, st->omhostd, st->append, st->cgroup };
 
 	/* A URI or domain name with a blank would not be read back as one value. */
 	if (strpbrk(st->libvirt_uri, " \n"))
@@ -58,6 +58,7 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 		{ "initrd", st->initrd },
 		{ "qemu", st->qemu },
 		{ "omhostd", st->omhostd },
+		{ "cgroup", st->cgroup },
 	};
 
 	if (!one_line(st))
@@ -174,7 +175,7 @@ static int parse_proc_id(const char *value, struct om_proc_id *id)
 	return 0;
 }
 
-/* Where the value of a file key (kernel, initrd, qemu, omhostd) goes, or NULL. */
+/* Where the value of a path key (kernel, initrd, qemu, omhostd, cgroup) goes, or NULL. */
 static char *file_value(struct om_cluster_state *st, const char *key)
 {
 	if (strcmp(key, "kernel") == 0)
@@ -185,6 +186,8 @@ static char *file_value(struct om_cluster_state *st, const char *key)
 		return st->qemu;
 	if (strcmp(key, "omhostd") == 0)
 		return st->omhostd;
+	if (strcmp(key, "cgroup") == 0)
+		return st->cgroup;
 	return NULL;
 }
 
@@ -223,8 +226,8 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 	unsigned int lineno = 0;
 	bool seen_accel = false;
 	/* Keys added with start and relay are refused when repeated. */
-	const char *once[] = { "kernel", "initrd", "qemu",  "omhostd",  "append",
-			       "relay",  "net",    "libvirt", "qemu-user" };
+	const char *once[] = { "kernel", "initrd",  "qemu",      "omhostd", "append", "relay",
+			       "net",    "libvirt", "qemu-user", "cgroup" };
 	bool seen[sizeof(once) / sizeof(once[0])] = { false };
 
 	memset(st, 0, sizeof(*st));

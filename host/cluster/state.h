@@ -20,6 +20,12 @@
 struct om_proc_id {
 	pid_t pid;
 	unsigned long long start; /* start time in clock ticks after boot: tells pid reuse apart */
+	/*
+	 * A pidfd on it, held from the spawn on within one omcluster run: a
+	 * pid reused within one clock tick has the same start time. 0 when
+	 * none (spawn keeps it above 2), never saved.
+	 */
+	int pidfd;
 };
 
 struct om_node_state {
@@ -50,6 +56,8 @@ struct om_cluster_state {
 	bool qemu_user_set;
 	struct om_qemu_user qemu_user;
 	struct om_proc_id relay; /* omhostd; pid 0 when none was started */
+	/* The cluster's cgroup (cgroup.h); empty when none could be made. */
+	char cgroup[PATH_MAX];
 	unsigned int n_nodes;
 	struct om_node_state nodes[OM_MAX_NODES];
 };

@@ -50,6 +50,7 @@ static void round_trip(void **state)
 	a.net = true;
 	a.relay.pid = 4242;
 	a.relay.start = 987654321012ull;
+	snprintf(a.cgroup, sizeof(a.cgroup), "/sys/fs/cgroup/omcluster.t.0badf00d");
 	a.n_nodes = 3;
 	for (unsigned int i = 0; i < 3; i++) {
 		a.nodes[i].node = i + 1;
@@ -79,6 +80,7 @@ static void round_trip(void **state)
 	assert_true(b.net);
 	assert_int_equal(b.relay.pid, 4242);
 	assert_int_equal(b.relay.start, 987654321012ull);
+	assert_string_equal(b.cgroup, a.cgroup);
 	assert_int_equal(b.n_nodes, 3);
 	for (unsigned int i = 0; i < 3; i++) {
 		assert_int_equal(b.nodes[i].node, i + 1);
