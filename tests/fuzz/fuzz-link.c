@@ -84,6 +84,7 @@ static void fz_push(struct om_link_session *s, uint32_t src, uint32_t dst, uint3
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct om_link_reader rd; /* 64 KiB of payload: not on the stack */
+	const size_t max_input = 1u << 18; /* a few whole frames of the largest */
 	struct om_link_session_config cfg = {
 		.self = { 1, 4 }, .peer = { 5, 8 }, .max_payload = VIRTIO_OM_MAX_PAYLOAD,
 		.credit_bytes = 2 * (VIRTIO_OM_HDR_SIZE + VIRTIO_OM_MAX_PAYLOAD),
@@ -93,7 +94,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fz z = { 0 };
 	size_t off = 1;
 
-	if (!size)
+	if (!size || size > max_input)
 		return 0;
 	z.mode = data[0];
 	if (om_link_session_init(&s, &cfg, &fz_ops, &z, 0x1234))
@@ -118,7 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		off += used;
 		if (r == OM_LINK_READ_FRAME)
 			v = om_link_session_input(&s, &rd.f, rd.payload, &nomem);
-		if (r != OM_LINK_READ_MORE && v != OM_LINK_OK) {
+		if (r == OM_LINK_READ_MORE)
+			continue; /* nothing happened yet: the checks wait for a frame */
+		if (v != OM_LINK_OK) {
 			/* The link is cut; the peer connects again and the stream goes on. */
 			om_link_session_disconnected(&s);
 			om_link_session_connected(&s);
