@@ -17,8 +17,10 @@ const char om_hostd_usage[] =
 	"               [--allow-uid [A[-B]=]UID]... [--trace-group GID]\n"
 	"               [--evict-backoff-ms MS] [--unresponsive-ms MS]\n"
 	"               [--queue-bytes BYTES] [--queue-msgs N] [--queue-after-ms MS]\n"
+	"               [--grace-ms MS]\n"
 	"               [--name NAME [--listen ADDR:PORT] --psk-file FILE\n"
-	"                --peer NAME=HOST:PORT:FIRST-LAST... [--peer-down-ms MS]]\n"
+	"                --peer NAME=HOST:PORT:FIRST-LAST... [--peer-down-ms MS]\n"
+	"                [--link-hold-ms MS]]\n"
 	"\n"
 	"The virtio-om host relay: serves the guests of nodes A..B (or 1..N) as\n"
 	"a vhost-user back-end, one socket per node, DIR/node-N.sock, and relays\n"
@@ -47,6 +49,9 @@ const char om_hostd_usage[] =
 	"                           quarter (default 4194304; 0: no queue)\n"
 	"  -m, --queue-msgs N       and of at most N messages (default 1024; 0: no queue)\n"
 	"  -a, --queue-after-ms MS  (default 1000; 0: at once)\n"
+	"  -G, --grace-ms MS        after start, messages for nodes not yet up wait for\n"
+	"                           them this long (guests come back after a restart);\n"
+	"                           then peers are told which did not (default 10000)\n"
 	"  -N, --name NAME          this relay's name towards its peers\n"
 	"  -l, --listen ADDR:PORT   where peer relays connect (IPv4, or [IPv6]:PORT)\n"
 	"  -k, --psk-file FILE      the pre-shared keys, NAME HEX per line (mode 0600)\n"
@@ -55,6 +60,11 @@ const char om_hostd_usage[] =
 	"                           (repeatable, at most 16)\n"
 	"  -D, --peer-down-ms MS    a peer unlinked this long: its nodes are down\n"
 	"                           (default 30000; 0: never)\n"
+	"  -H, --link-hold-ms MS    a guest's tx chain with a message for a peer's node\n"
+	"                           (and those after it) is returned only once the peer\n"
+	"                           acknowledged it, so a kill of this relay loses\n"
+	"                           nothing; at most MS, then it is returned anyway\n"
+	"                           (default 1000; 0: at once, as a queue does)\n"
 	"  -h, --help               this text\n"
 	"  -V, --version            the version and protocol version\n";
 
@@ -216,7 +226,7 @@ static int om_check_links(struct om_hostd_config *cfg, char *err, size_t errlen)
 			}
 		}
 	}
-	/* The side whose name sorts after dials: the other must listen. */
+	/* The side whose name sorts first dials: the other must listen. */
 	if (accepts && !cfg->listen_set) {
 		snprintf(err, errlen, "--listen is needed: peers whose names sort before '%s' "
 			 "connect to it", cfg->name);
@@ -254,6 +264,8 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		{ "psk-file", required_argument, NULL, 'k' },
 		{ "peer", required_argument, NULL, 'P' },
 		{ "peer-down-ms", required_argument, NULL, 'D' },
+		{ "link-hold-ms", required_argument, NULL, 'H' },
+		{ "grace-ms", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ 0 },
@@ -272,9 +284,11 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 	cfg->queue_msgs = OM_HOSTD_QUEUE_MSGS_DEFAULT;
 	cfg->queue_after_ms = OM_HOSTD_QUEUE_AFTER_MS_DEFAULT;
 	cfg->peer_down_ms = OM_HOSTD_PEER_DOWN_MS_DEFAULT;
+	cfg->link_hold_ms = OM_HOSTD_LINK_HOLD_MS_DEFAULT;
+	cfg->grace_ms = OM_HOSTD_GRACE_MS;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:q:m:a:N:l:k:P:D:hV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":d:n:p:u:g:b:r:q:m:a:N:l:k:P:D:H:G:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'd':
 			if (!*optarg || strlen(optarg) >= sizeof(cfg->dir) - 32) {
@@ -378,6 +392,16 @@ int om_hostd_parse_args(int argc, char **argv, struct om_hostd_config *cfg, char
 		case 'D':
 			if (om_parse_opt_u32("--peer-down-ms", optarg, OM_HOSTD_UNRESPONSIVE_MS_MAX,
 					     &cfg->peer_down_ms, err, errlen))
+				return -EINVAL;
+			break;
+		case 'H':
+			if (om_parse_opt_u32("--link-hold-ms", optarg, OM_HOSTD_UNRESPONSIVE_MS_MAX,
+					     &cfg->link_hold_ms, err, errlen))
+				return -EINVAL;
+			break;
+		case 'G':
+			if (om_parse_opt_u32("--grace-ms", optarg, OM_HOSTD_UNRESPONSIVE_MS_MAX,
+					     &cfg->grace_ms, err, errlen))
 				return -EINVAL;
 			break;
 		case 'h':

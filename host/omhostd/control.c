@@ -85,7 +85,7 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 "backoff_refused=%llu log_suppressed=%llu unresponsive=%llu "
 				 "dropped_unresponsive=%llu responding=%s waiting=%s queued=%u "
 				 "queued_bytes=%llu queued_total=%llu queue_full=%llu "
-				 "queue_dropped=%llu\n",
+				 "queue_dropped=%llu tx_held=%u tx_held_total=%llu tx_released=%llu\n",
 				 n->id, om_node_state_name(n->state),
 				 (unsigned long long)c->tx_msgs, (unsigned long long)c->tx_bytes,
 				 (unsigned long long)c->rx_msgs, (unsigned long long)c->rx_bytes,
@@ -100,7 +100,9 @@ int om_control_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
 				 n->unresponsive ? "no" : "yes", n->stalled ? "yes" : "no",
 				 n->queued_msgs, (unsigned long long)n->queued_bytes,
 				 (unsigned long long)c->queued_total, (unsigned long long)c->queue_full,
-				 (unsigned long long)c->queue_dropped);
+				 (unsigned long long)c->queue_dropped, n->txhold_pending,
+				 (unsigned long long)c->tx_held_total,
+				 (unsigned long long)c->tx_released);
 	}
 	if (!err)
 		err = om_links_status(d, buf, cap, len);

@@ -167,6 +167,14 @@ void om_link_session_disconnected(struct om_link_session *s)
 	s->send_next = NULL;
 }
 
+/* A message of ours leaves this side's memory (acknowledged, or dropped): its sender hears. */
+static void om_link_item_gone(struct om_link_session *s, struct om_link_item *it)
+{
+	if (it->token && s->ops->settled)
+		s->ops->settled(s->ctx, it);
+	free(it);
+}
+
 /* The peer dealt with every frame up to ack: they are forgotten. */
 static void om_link_apply_ack(struct om_link_session *s, uint64_t ack)
 {
@@ -178,7 +186,7 @@ static void om_link_apply_ack(struct om_link_session *s, uint64_t ack)
 		TAILQ_REMOVE(&s->unacked, it, link);
 		s->unacked_n--;
 		s->unacked_bytes -= om_link_cost(it);
-		free(it);
+		om_link_item_gone(s, it);
 	}
 	if (ack > s->tx_acked)
 		s->tx_acked = ack;
@@ -328,7 +336,10 @@ static enum om_link_verdict om_link_take_node(struct om_link_session *s,
 		s->c.duplicates++;
 		return OM_LINK_OK;
 	}
-	for (uint32_t i = 0; i < om_link_range_size(&s->cfg.self); i++) {
+	od = om_link_session_out(s, ev.node);
+	/* DOWN about a node not up here tells the guests nothing (a restarted peer's absent ones). */
+	for (uint32_t i = 0; i < om_link_range_size(&s->cfg.self) &&
+			     (ev.state == OM_LINK_NODE_UP || od->up); i++) {
 		uint32_t dst = s->cfg.self.first + i;
 
 		if (s->ops->dest_state(s->ctx, dst) != OM_LINK_DEST_UP)
@@ -338,7 +349,6 @@ static enum om_link_verdict om_link_take_node(struct om_link_session *s,
 			return OM_LINK_OK;
 		}
 	}
-	od = om_link_session_out(s, ev.node);
 	od->up = ev.state == OM_LINK_NODE_UP;
 	od->reason = ev.reason;
 	s->rx_seq = f->seq;
@@ -600,7 +610,7 @@ bool om_link_session_fits(const struct om_link_session *s, uint32_t dst, uint32_
 }
 
 int om_link_session_push(struct om_link_session *s, const struct om_msg_hdr *h,
-			 const struct iovec *iov, unsigned int n, size_t off)
+			 const struct iovec *iov, unsigned int n, size_t off, uint64_t token)
 {
 	struct om_link_out_dest *od = om_link_session_out(s, h->dst_node);
 	struct om_link_item *it;
@@ -614,6 +624,7 @@ int om_link_session_push(struct om_link_session *s, const struct om_msg_hdr *h,
 		return -ENOMEM;
 	memset(it, 0, sizeof(*it));
 	it->type = OM_LINK_T_DATA;
+	it->token = token;
 	it->h = *h;
 	om_iov_to_buf(it->payload, h->len, iov, n, off);
 	TAILQ_INSERT_TAIL(&od->outbox, it, link);
@@ -646,7 +657,7 @@ int om_link_session_local_node(struct om_link_session *s, uint32_t node, bool up
 				od->bytes -= om_link_cost(it);
 				s->outbox_n--;
 				s->c.undeliverable++;
-				free(it);
+				om_link_item_gone(s, it);
 				dropped++;
 			}
 		}
@@ -693,7 +704,7 @@ void om_link_session_forget_peer(struct om_link_session *s, uint64_t new_session
 		TAILQ_REMOVE(&s->unacked, it, link);
 		if (it->type == OM_LINK_T_DATA)
 			s->c.undeliverable++;
-		free(it);
+		om_link_item_gone(s, it);
 	}
 	s->unacked_n = 0;
 	s->unacked_bytes = 0;
@@ -702,7 +713,10 @@ void om_link_session_forget_peer(struct om_link_session *s, uint64_t new_session
 		struct om_link_out_dest *od = &s->odst[i];
 
 		s->c.undeliverable += od->msgs;
-		om_link_free_items(&od->outbox);
+		while ((it = TAILQ_FIRST(&od->outbox))) {
+			TAILQ_REMOVE(&od->outbox, it, link);
+			om_link_item_gone(s, it);
+		}
 		*od = (struct om_link_out_dest){ 0 };
 		TAILQ_INIT(&od->outbox);
 	}

@@ -24,6 +24,7 @@ struct om_link_item {
 	TAILQ_ENTRY(om_link_item) link;
 	uint64_t seq;	/* its frame's number; 0: not numbered yet, or held from a peer's old run */
 	uint16_t type;	/* OM_LINK_T_DATA or OM_LINK_T_NODE */
+	uint64_t token;	/* DATA sent from here: the caller's, for ops->settled (0: none) */
 	struct om_link_node_v ev; /* NODE */
 	struct om_msg_hdr h;	  /* DATA: the message's header, source stamped */
 	unsigned char payload[];  /* DATA: h.len bytes */
@@ -39,6 +40,11 @@ enum om_link_dest_state {
 
 struct om_link_session_ops {
 	enum om_link_dest_state (*dest_state)(void *ctx, uint32_t node);
+	/*
+	 * A message pushed with a token left this side: acknowledged by the
+	 * peer, or dropped (counted). Optional. Not called by session_free.
+	 */
+	void (*settled)(void *ctx, const struct om_link_item *it);
 };
 
 struct om_link_session_config {
@@ -159,11 +165,12 @@ uint64_t om_link_session_ack(const struct om_link_session *s);
 bool om_link_session_fits(const struct om_link_session *s, uint32_t dst, uint32_t len);
 /*
  * Copies a message (header h, source stamped; payload at byte off of iov)
- * into its destination's outbox. 0, -ENOSPC (full: the sender waits),
- * -EINVAL (not a peer's node), -ENOMEM.
+ * into its destination's outbox; token (not 0) is handed to ops->settled
+ * once it leaves. 0, -ENOSPC (full: the sender waits), -EINVAL (not a
+ * peer's node), -ENOMEM.
  */
 int om_link_session_push(struct om_link_session *s, const struct om_msg_hdr *h,
-			 const struct iovec *iov, unsigned int n, size_t off);
+			 const struct iovec *iov, unsigned int n, size_t off, uint64_t token);
 static inline struct om_link_out_dest *om_link_session_out(const struct om_link_session *s,
 							  uint32_t node)
 {

@@ -33,6 +33,8 @@
 #define OM_LINK_TICK_MS 100
 #define OM_LINK_REDIAL_MIN_MS 100
 #define OM_LINK_REDIAL_MAX_MS 5000
+/* How long a start waits for its listening address to be let go (om_link_listen). */
+#define OM_LINK_LISTEN_RETRY_MS 3000
 /* Connections accepted whose handshake has not named a peer yet. */
 #define OM_LINK_MAX_PENDING 8
 
@@ -122,7 +124,24 @@ static enum om_link_dest_state om_link_dest_state(void *ctx, uint32_t node)
 	return om_relay_node_awaited(n) ? OM_LINK_DEST_AWAITED : OM_LINK_DEST_DOWN;
 }
 
-static const struct om_link_session_ops om_link_ops = { .dest_state = om_link_dest_state };
+/* The peer acknowledged (or we dropped) a message of a local guest: its chain may go back. */
+static void om_link_settled(void *ctx, const struct om_link_item *it)
+{
+	struct om_link_peer *p = ctx;
+	struct om_node *n = om_hostd_node(p->ls->d, it->h.src_node);
+
+	if (n)
+		om_relay_tx_settled(n, it->token);
+}
+
+static const struct om_link_session_ops om_link_ops = { .dest_state = om_link_dest_state,
+							 .settled = om_link_settled };
+
+/* The token src's next held chain will have (om_relay_hold_tx), or 0 when none is held. */
+static uint64_t om_link_next_token(const struct om_node *src)
+{
+	return src->d->cfg.link_hold_ms ? src->txhold_serial + 1 : 0;
+}
 
 static const struct om_link_key *om_link_lookup(void *ctx, const char *name)
 {
@@ -232,12 +251,12 @@ static void om_link_release_waiters(struct om_remote *r)
 
 		if (!om_link_session_fits(&p->s, r->id, src->stalled_hdr.len) ||
 		    om_link_session_push(&p->s, &src->stalled_hdr, e->out_sg, e->out_num,
-					 VIRTIO_OM_HDR_SIZE))
+					 VIRTIO_OM_HDR_SIZE, om_link_next_token(src)))
 			return;
 		TAILQ_REMOVE(&r->waiters, src, wait_link);
 		src->stalled = NULL;
 		src->stalled_remote = NULL;
-		om_relay_complete_tx(src, e);
+		om_relay_hold_tx(src, e);
 		src->runnable = true;
 	}
 }
@@ -414,6 +433,7 @@ static void om_link_after_input(struct om_link_peer *p)
 static void om_link_conn_io(void *data, int revents)
 {
 	struct om_link_conn *c = data;
+	struct om_hostd *d = c->ls->d; /* c may be freed below */
 	struct om_link_peer *p;
 	int err;
 
@@ -423,14 +443,12 @@ static void om_link_conn_io(void *data, int revents)
 
 		if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) || err) {
 			om_link_conn_fail(c, strerror(err ? err : errno), false);
-			om_hostd_settle(c->ls->d);
+			om_hostd_settle(d);
 			return;
 		}
 		c->tcp_connecting = false;
 	}
 	if (!c->handshaken) {
-		struct om_hostd *d = c->ls->d;
-
 		ERR_clear_error();
 		if (SSL_do_handshake(c->ssl) != 1) {
 			err = SSL_get_error(c->ssl, 0);
@@ -445,7 +463,14 @@ static void om_link_conn_io(void *data, int revents)
 				}
 				return;
 			}
-			om_link_conn_fail(c, om_link_ssl_why(), true);
+			/*
+			 * A TLS error (an alert, a bad key) is an authentication
+			 * failure; a connection that just ended mid-handshake (a
+			 * peer restarting, a path cut) is not.
+			 */
+			bool auth = ERR_peek_error() != 0;
+
+			om_link_conn_fail(c, om_link_ssl_why(), auth);
 			om_hostd_settle(d);
 			return;
 		}
@@ -585,6 +610,7 @@ static void om_link_tick(void *data, int revents)
 	for (unsigned int i = 0; i < OM_LINK_MAX_PENDING; i++)
 		if (ls->pending[i] && now - ls->pending[i]->since_ms > OM_LINK_HANDSHAKE_MS)
 			om_link_close_pending(ls->pending[i]);
+	om_relay_check_holds(ls->d, now);
 	for (unsigned int i = 0; i < ls->n_peers; i++) {
 		struct om_link_peer *p = &ls->peers[i];
 
@@ -637,11 +663,13 @@ bool om_link_route(struct om_node *src, VuVirtqElement *e, const struct om_msg_h
 		return true;
 	}
 	if (!TAILQ_EMPTY(&r->waiters) || om_link_session_push(&p->s, h, e->out_sg, e->out_num,
-							       VIRTIO_OM_HDR_SIZE)) {
+							       VIRTIO_OM_HDR_SIZE,
+							       om_link_next_token(src))) {
 		om_relay_stall_remote(src, e, h, r);
 		return false;
 	}
-	om_relay_complete_tx(src, e);
+	/* Its chain goes back once the peer acknowledged it: a kill of ours loses nothing. */
+	om_relay_hold_tx(src, e);
 	return true;
 }
 
@@ -706,6 +734,28 @@ void om_link_node_down(struct om_node *n, uint32_t reason)
 		om_link_session_drop_held(&p->s, n->id);
 		if (om_link_session_local_node(&p->s, n->id, false, (uint16_t)reason) < 0)
 			om_link_cut(p, "out of memory");
+	}
+}
+
+void om_links_grace_over(struct om_hostd *d)
+{
+	struct om_links *ls = d->links;
+
+	if (!ls)
+		return;
+	/*
+	 * A peer that knew our previous run still has our nodes up as it
+	 * left them: those that did not come back within the grace are
+	 * told down (a peer drops the event about a node it has down).
+	 */
+	for (unsigned int i = 0; i < ls->n_peers; i++) {
+		struct om_link_peer *p = &ls->peers[i];
+
+		for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++)
+			if (!om_link_session_in(&p->s, id)->own_reason &&
+			    om_link_session_local_node(&p->s, id, false,
+						       VIRTIO_OM_NODE_DISCONNECTED) < 0)
+				om_link_cut(p, "out of memory");
 	}
 }
 
@@ -783,8 +833,24 @@ static int om_link_listen(struct om_links *ls)
 	if (ls->listen_fd < 0)
 		return -errno;
 	setsockopt(ls->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(ls->listen_fd, (const struct sockaddr *)&cfg->listen_addr, cfg->listen_len) ||
-	    listen(ls->listen_fd, 16))
+	/*
+	 * A killed predecessor's io_uring lets go of its files (its listening
+	 * socket too) only when the kernel tears the ring down, after the
+	 * process is gone: the address may be taken for a moment yet.
+	 */
+	for (long long start = om_now_ms(), until = start + OM_LINK_LISTEN_RETRY_MS;;) {
+		if (!bind(ls->listen_fd, (const struct sockaddr *)&cfg->listen_addr,
+			  cfg->listen_len)) {
+			if (om_now_ms() > start + 20)
+				om_log("link: %s was in use for %lld ms", cfg->listen_str,
+				       om_now_ms() - start);
+			break;
+		}
+		if (errno != EADDRINUSE || om_now_ms() >= until)
+			return -errno;
+		usleep(20000); /* before the loop runs: no one waits on us yet */
+	}
+	if (listen(ls->listen_fd, 16))
 		return -errno;
 	err = om_loop_watch(ls->d->loop, ls->listen_fd, POLLIN, om_link_accept, ls, &ls->listen_w);
 	return err;

@@ -44,6 +44,7 @@ static void om_grace_over(void *data, int revents)
 	close(d->grace_fd);
 	d->grace_fd = -1;
 	om_relay_grace_over(d);
+	om_links_grace_over(d);
 	om_hostd_settle(d);
 }
 
@@ -91,10 +92,11 @@ static int om_responsive_start(struct om_hostd *d)
 /* Ends the start-up grace (omhostd.h) with a one-shot timer. */
 static int om_grace_start(struct om_hostd *d)
 {
-	struct itimerspec t = { .it_value = { .tv_sec = OM_HOSTD_GRACE_MS / 1000,
-					      .tv_nsec = (OM_HOSTD_GRACE_MS % 1000) * 1000000L } };
+	unsigned int ms = d->cfg.grace_ms ? d->cfg.grace_ms : 1; /* 0: over at once */
+	struct itimerspec t = { .it_value = { .tv_sec = ms / 1000,
+					      .tv_nsec = (ms % 1000) * 1000000L } };
 
-	d->grace_until_ms = om_now_ms() + OM_HOSTD_GRACE_MS;
+	d->grace_until_ms = om_now_ms() + d->cfg.grace_ms;
 	d->grace_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->grace_fd < 0 || timerfd_settime(d->grace_fd, 0, &t, NULL))
 		return -errno;

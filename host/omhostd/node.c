@@ -327,8 +327,9 @@ static void om_node_set_mem_table(struct om_node *n, VhostUserMsg *m)
 			      strerror(err));
 		goto out;
 	}
-	/* The old mappings go: give back the element we hold in them. */
+	/* The old mappings go: give back the elements we hold in them. */
 	om_relay_unstall(n);
+	om_relay_tx_release_all(n);
 	om_node_unmap_regions(dev->regions, dev->nregions);
 	memcpy(dev->regions, regions, mapped * sizeof(regions[0]));
 	dev->nregions = mapped;
@@ -477,9 +478,16 @@ static int om_node_process_msg(VuDev *dev, VhostUserMsg *m, int *do_reply)
 		break;
 	case VHOST_USER_GET_VRING_BASE:
 		ok = om_node_check_state(m);
-		/* The stalled head is not consumed: the base must say so. */
-		if (ok && m->payload.state.index == VIRTIO_OM_QUEUE_TX)
+		/*
+		 * The stalled head is not consumed: the base must say so. Chains
+		 * held for a peer's acknowledgement go back (their copies are in
+		 * the link's memory): the base tells the front-end all before it
+		 * were used, so what it does not get now it never would.
+		 */
+		if (ok && m->payload.state.index == VIRTIO_OM_QUEUE_TX) {
 			om_relay_unstall(n);
+			om_relay_tx_release_all(n);
+		}
 		break;
 	case VHOST_USER_SET_VRING_ENABLE:
 		ok = om_node_check_state(m);
@@ -748,6 +756,7 @@ static void om_node_disconnect(struct om_node *n, uint32_t reason, const char *w
 	if (n->state == OM_NODE_ABSENT)
 		return;
 	om_log_node(n, OM_LOG_CONNECT, "node %u disconnected: %s", n->id, why);
+	om_relay_tx_forget(n);
 	om_relay_node_down(n, reason);
 	om_loop_unwatch(n->d->loop, n->conn_w);
 	n->conn_w = NULL;
@@ -1004,6 +1013,7 @@ struct om_node *om_node_new(struct om_hostd *d, uint32_t id)
 	n->sock_fd = n->reply_fd = n->timer_fd = -1;
 	TAILQ_INIT(&n->waiters);
 	TAILQ_INIT(&n->queue);
+	TAILQ_INIT(&n->txhold);
 	/* Control messages' seq goes on increasing across omhostd restarts. */
 	clock_gettime(CLOCK_REALTIME, &now);
 	n->ctl_seq = (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;

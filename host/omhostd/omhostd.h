@@ -59,6 +59,24 @@ struct om_node_counters {
 	uint64_t queued_total;		/* messages for it put in its queue */
 	uint64_t queue_full;		/* times a sender waited: its share of the queue was full */
 	uint64_t queue_dropped;		/* messages dropped from its queue (down, unresponsive) */
+	uint64_t tx_held_total;		/* its messages for a peer's node held until acknowledged */
+	uint64_t tx_released;		/* of those, returned unacknowledged after --link-hold-ms */
+};
+
+/*
+ * A tx chain taken from a node's ring (libvhost-user's element, first: the
+ * relay pops tx chains as this), and, while the ring has chains held, its
+ * place in the node's txhold list. A message for a peer relay keeps its
+ * chain from the guest until the peer acknowledged it (docs/omhostd.md,
+ * "Links between hosts"); rings are used in the order they are read, so a
+ * chain done behind a held one waits with it.
+ */
+struct om_txhold {
+	VuVirtqElement e;
+	TAILQ_ENTRY(om_txhold) link;
+	uint64_t serial;	/* its link message's token; 0: done locally */
+	long long since_ms;	/* held since */
+	bool pending;		/* its peer has not acknowledged it */
 };
 
 /* A message held in its destination's queue (queue.c), source stamped. */
@@ -162,6 +180,15 @@ struct om_node {
 	/* rx: the nodes whose stalled head is for this node, in arrival order. */
 	TAILQ_HEAD(, om_node) waiters;
 
+	/*
+	 * Its tx chains done or sent to a peer and not returned, in ring order
+	 * (held for link acknowledgements, relay.c); while empty, a chain is
+	 * returned as soon as it is done.
+	 */
+	TAILQ_HEAD(, om_txhold) txhold;
+	uint32_t txhold_n, txhold_pending;
+	uint64_t txhold_serial; /* the last token given; never reset, so an old one matches none */
+
 	/* Control messages for it, one per peer at most (the latest). */
 	struct om_ctl_event *ctl;
 	unsigned int ctl_n;
@@ -241,7 +268,15 @@ struct om_hostd_config {
 	unsigned int n_peers;
 	struct om_link_peer_config peers[OM_HOSTD_MAX_PEERS];
 	unsigned int peer_down_ms; /* a peer unlinked this long: its nodes are down */
+	/*
+	 * A message for a peer's node keeps its tx chain (and those after it)
+	 * from the guest until acknowledged, at most this long; 0: returned at once.
+	 */
+	unsigned int link_hold_ms;
+	unsigned int grace_ms;	   /* after start, messages wait for nodes not yet up */
 };
+
+#define OM_HOSTD_LINK_HOLD_MS_DEFAULT 1000u
 
 #define OM_HOSTD_UNRESPONSIVE_MS_DEFAULT 30000u
 #define OM_HOSTD_UNRESPONSIVE_MS_MAX 3600000u
@@ -333,7 +368,7 @@ struct om_hostd {
  */
 #define OM_HOSTD_FRONTEND_WAIT_MS 3000
 
-/* How long after start messages wait for nodes not yet seen up. */
+/* How long after start messages wait for nodes not yet seen up (--grace-ms). */
 #define OM_HOSTD_GRACE_MS 10000
 
 /* How long a listening socket rests after accept() found no fd or memory. */
@@ -425,7 +460,22 @@ struct om_remote {
 };
 
 /* relay.c, for link.c. */
+/* e is done: returned to src's ring, now or once the chains held before it are. */
 void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e);
+/*
+ * e went to a peer relay: held from src's ring until om_relay_tx_settled()
+ * with the token returned (0: not held, e returned at once; out of memory
+ * or --link-hold-ms 0).
+ */
+uint64_t om_relay_hold_tx(struct om_node *src, VuVirtqElement *e);
+/* The peer acknowledged (or dropped) the message of token: its chain may go back. */
+void om_relay_tx_settled(struct om_node *src, uint64_t token);
+/* Returns every chain held (the front-end stops the ring or remaps memory). */
+void om_relay_tx_release_all(struct om_node *src);
+/* Forgets them unreturned: the front-end left, and is offered them again when back. */
+void om_relay_tx_forget(struct om_node *src);
+/* Returns the chains held for longer than --link-hold-ms by now_ms (counted). */
+void om_relay_check_holds(struct om_hostd *d, long long now_ms);
 /* src's message e waits for room in remote's outbox. */
 void om_relay_stall_remote(struct om_node *src, VuVirtqElement *e, const struct om_msg_hdr *h,
 			   struct om_remote *remote);
@@ -455,6 +505,8 @@ void om_link_node_up(struct om_node *n, uint32_t reason);
 void om_link_node_down(struct om_node *n, uint32_t reason);
 /* Writes what every link has due (after each settle). */
 void om_links_flush(struct om_hostd *d);
+/* The start's grace is over: peers hear which of our nodes did not come back. */
+void om_links_grace_over(struct om_hostd *d);
 /* The status lines of the links; 0 or -ENOSPC. */
 int om_links_status(struct om_hostd *d, char *buf, size_t cap, size_t *len);
 

@@ -122,11 +122,129 @@ static bool om_relay_ring_ok(struct om_node *n, unsigned int q)
 }
 
 /* Returns a tx element to its ring as consumed. */
-void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
+static void om_relay_push_tx(struct om_node *src, VuVirtqElement *e)
 {
 	vu_queue_push(&src->dev, om_vq(src, VIRTIO_OM_QUEUE_TX), e, 0);
 	free(e);
 	src->notify[VIRTIO_OM_QUEUE_TX] = true;
+}
+
+/* Returns the chains at the head of src's held list that are done, in ring order. */
+static void om_relay_retire_tx(struct om_node *src)
+{
+	struct om_txhold *t;
+
+	while ((t = TAILQ_FIRST(&src->txhold)) && !t->pending) {
+		TAILQ_REMOVE(&src->txhold, t, link);
+		src->txhold_n--;
+		om_relay_push_tx(src, &t->e);
+	}
+}
+
+/*
+ * Tx elements are popped as struct om_txhold (om_relay_drain_tx): e is done.
+ * Behind a held chain it waits its turn, since the ring is used in order.
+ */
+void om_relay_complete_tx(struct om_node *src, VuVirtqElement *e)
+{
+	struct om_txhold *t = (struct om_txhold *)e;
+
+	if (TAILQ_EMPTY(&src->txhold)) {
+		om_relay_push_tx(src, e);
+		return;
+	}
+	t->serial = 0;
+	t->pending = false;
+	TAILQ_INSERT_TAIL(&src->txhold, t, link);
+	src->txhold_n++;
+}
+
+uint64_t om_relay_hold_tx(struct om_node *src, VuVirtqElement *e)
+{
+	struct om_txhold *t = (struct om_txhold *)e;
+
+	if (!src->d->cfg.link_hold_ms) {
+		om_relay_complete_tx(src, e);
+		return 0;
+	}
+	t->serial = ++src->txhold_serial;
+	t->pending = true;
+	t->since_ms = om_now_ms();
+	TAILQ_INSERT_TAIL(&src->txhold, t, link);
+	src->txhold_n++;
+	src->txhold_pending++;
+	src->c.tx_held_total++;
+	return t->serial;
+}
+
+void om_relay_tx_settled(struct om_node *src, uint64_t token)
+{
+	struct om_txhold *t;
+
+	/* A token of an earlier connection matches none: its chains were given up. */
+	TAILQ_FOREACH(t, &src->txhold, link) {
+		if (t->serial > token)
+			return;
+		if (t->serial == token && t->pending) {
+			t->pending = false;
+			src->txhold_pending--;
+			om_relay_retire_tx(src);
+			return;
+		}
+	}
+}
+
+void om_relay_tx_release_all(struct om_node *src)
+{
+	struct om_txhold *t;
+
+	TAILQ_FOREACH(t, &src->txhold, link)
+		if (t->pending) {
+			t->pending = false;
+			src->c.tx_released++;
+		}
+	src->txhold_pending = 0;
+	om_relay_retire_tx(src);
+}
+
+/*
+ * The front-end is gone: what it had not got back is offered again when it
+ * reconnects (libvhost-user resumes an in-order ring from its used index),
+ * so the held chains are forgotten, not returned.
+ */
+void om_relay_tx_forget(struct om_node *src)
+{
+	struct om_txhold *t;
+
+	while ((t = TAILQ_FIRST(&src->txhold))) {
+		TAILQ_REMOVE(&src->txhold, t, link);
+		free(t);
+	}
+	src->txhold_n = src->txhold_pending = 0;
+}
+
+void om_relay_check_holds(struct om_hostd *d, long long now_ms)
+{
+	for (uint32_t id = d->cfg.first_node; id <= d->cfg.last_node; id++) {
+		struct om_node *n = om_hostd_node(d, id);
+		struct om_txhold *t;
+		bool released = false;
+
+		if (!n || !n->txhold_pending)
+			continue;
+		TAILQ_FOREACH(t, &n->txhold, link) {
+			if (!t->pending)
+				continue;
+			if (now_ms - t->since_ms < (long long)d->cfg.link_hold_ms)
+				break; /* held in order: the later ones are younger */
+			t->pending = false;
+			n->txhold_pending--;
+			n->c.tx_released++;
+			released = true;
+		}
+		if (released)
+			om_relay_retire_tx(n);
+	}
 }
 
 /*
@@ -374,7 +492,8 @@ void om_relay_drain_tx(struct om_node *src)
 		}
 		if (!om_relay_ring_ok(src, VIRTIO_OM_QUEUE_TX))
 			return;
-		e = vu_queue_pop(&src->dev, vq, sizeof(*e));
+		/* Popped with room for its place among held chains (om_relay_complete_tx). */
+		e = vu_queue_pop(&src->dev, vq, sizeof(struct om_txhold));
 		if (!e) {
 			if (src->dev.broken)
 				om_node_evict(src, "its tx ring is malformed");
@@ -602,6 +721,12 @@ void om_relay_node_down(struct om_node *n, uint32_t reason)
 {
 	/* Its own head goes back to its ring: taken again if it returns. */
 	om_relay_unstall(n);
+	/*
+	 * Chains held for a peer go back to a ring its front-end stopped
+	 * (the base it asks for says all before were used); a front-end
+	 * gone had them forgotten first (om_node_disconnect).
+	 */
+	om_relay_tx_release_all(n);
 	om_relay_drop_waiters(n);
 	om_queue_drop(n, 0);
 	n->queue_open = false;

@@ -217,9 +217,44 @@ def trace():
     yield "request-bad", b"\2trace snaplen=99999999999999999999"
 
 
+def link_frame(type_, payload=b"", seq=0, ack=0, version=1, flags=0):
+    return struct.pack("<HHIQQII", version, type_, len(payload), seq, ack, flags, 0) + payload
+
+
+def link_hello(session=99, peer_session=0x1234, tx_base=0, first=5, last=8, ack=0):
+    return link_frame(1, struct.pack("<IIQQQII", 0x4B4C4D4F, 65536, session, peer_session,
+                                     tx_base, first, last), ack=ack)
+
+
+def link_credits(entries, ack=0):
+    return link_frame(4, struct.pack("<II", len(entries), 0) +
+                      b"".join(struct.pack("<IIII", n, 1 << 20, f, 0) for n, f in entries), ack=ack)
+
+
+def link():
+    """fuzz-link: a mode byte, then what the peer (nodes 5-8) sends this side (nodes 1-4)."""
+    msg = hdr(T_TEST_DATA, 1, 4, src=5) + b"abcd"
+    node_up = link_frame(3, struct.pack("<IHH", 6, 1, 1), seq=2)
+    creds = link_credits([(5, 0), (6, 0), (7, 0), (8, 0)])
+    yield "hello", b"\0" + link_hello()
+    yield "hello-data-node", b"\0" + link_hello() + creds + link_frame(2, msg, seq=1, ack=3) + node_up + \
+        link_frame(5, ack=7)
+    yield "hello-new-peer", b"\0" + link_hello(peer_session=0)
+    yield "bytewise", b"\1" + link_hello() + creds + link_frame(2, msg, seq=1)
+    yield "held-down-awaited", b"\xc0" + link_hello() + link_frame(2, hdr(T_TEST_DATA, 2, 1, src=6) + b"x", seq=1) + \
+        link_frame(2, hdr(T_TEST_DATA, 3, 1, src=7) + b"y", seq=2)
+    yield "resend-duplicate", b"\0" + link_hello() + link_frame(2, msg, seq=1) + link_frame(5) + \
+        link_hello(tx_base=0) + link_frame(2, msg, seq=1) + link_frame(2, msg, seq=2)
+    yield "foreign-source", b"\0" + link_hello() + link_frame(2, hdr(T_TEST_DATA, 1, 4, src=2) + b"abcd", seq=1)
+    yield "gap", b"\0" + link_hello() + link_frame(2, msg, seq=5)
+    yield "bad-ack", b"\0" + link_hello() + link_frame(5, ack=99)
+    yield "credit-flood", b"\x40" + link_hello() + \
+        b"".join(link_frame(2, hdr(T_TEST_DATA, 1, 60000, src=5) + b"z" * 60000, seq=i + 1) for i in range(3))
+
+
 def main():
     out = sys.argv[1]
-    for name, gen in (("rings", rings), ("vhost-user", vhost_user), ("trace", trace)):
+    for name, gen in (("rings", rings), ("vhost-user", vhost_user), ("trace", trace), ("link", link)):
         os.makedirs(os.path.join(out, name), exist_ok=True)
         for seed, data in gen():
             with open(os.path.join(out, name, seed), "wb") as f:

@@ -41,7 +41,7 @@ for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{accept,args,control,log,l
 done
 python3 "$top/tests/fuzz/make-seeds.py" "$out/seeds"
 status=0
-for target in rings vhost-user trace; do
+for target in rings vhost-user trace link; do
 	clang "${cflags[@]}" -fsanitize=fuzzer "$top/tests/fuzz/fuzz-$target.c" "${objs[@]}" \
 		-luring -lssl -lcrypto -lpthread -o "$out/fuzz-$target"
 	mkdir -p "$out/corpus-$target"

@@ -27,138 +27,36 @@
 
 #include <linux/virtio_om.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
 #include "control-client.h"
+#include "link-frame.h"
+#include "link-tls.h"
+#include "link-fixture.h"
 #include "vu-frontend.h"
 
-#define TIMEOUT_MS 5000
-
-struct relay {
-	char dir[64];
-	pid_t pid;
-};
+#define TIMEOUT_MS LF_TIMEOUT_MS
 
 static char top[32];
-static struct relay ra, rb;
+static struct lf_relay ra, rb;
 static struct vuf *fe[5];
 static uint16_t port;
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void write_key(const char *path, const char *name, unsigned char fill)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	fprintf(f, "# test key\n%s ", name);
-	for (int i = 0; i < 32; i++)
-		fprintf(f, "%02x", (unsigned int)(fill + i));
-	fprintf(f, "\n");
-	fclose(f);
-	assert_int_equal(chmod(path, 0600), 0);
-}
-
-static void relay_start(struct relay *r, const char *name, const char *nodes, const char *psk,
-			const char *peer, bool listen)
-{
-	char log[96], listen_arg[32];
-	const char *bin = getenv("OMHOSTD");
-	pid_t parent = getpid();
-
-	assert_non_null(bin);
-	snprintf(log, sizeof(log), "%s/omhostd.log", r->dir);
-	snprintf(listen_arg, sizeof(listen_arg), "127.0.0.1:%u", port);
-	r->pid = fork();
-	assert_true(r->pid >= 0);
-	if (r->pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-		char *argv[16] = { "omhostd", "--dir", r->dir, "--nodes", (char *)nodes, "--name",
-				   (char *)name, "--psk-file", (char *)psk, "--peer", (char *)peer };
-		int i = 11;
-
-		if (listen) {
-			argv[i++] = "--listen";
-			argv[i++] = listen_arg;
-		}
-		if (fd < 0 || dup2(fd, 2) < 0)
-			_exit(126);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(125);
-		execv(bin, argv);
-		_exit(127);
-	}
-}
-
-static void relay_stop(struct relay *r)
-{
-	int st;
-
-	if (r->pid <= 0)
-		return;
-	kill(r->pid, SIGTERM);
-	assert_int_equal(waitpid(r->pid, &st, 0), r->pid);
-	r->pid = 0;
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-}
-
-static void status(const struct relay *r, char *buf, size_t cap)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/control.sock", r->dir);
-	if (om_ctl_ask(path, "status\n", 1000, buf, cap))
-		buf[0] = '\0';
-}
-
-static uint64_t field(const char *buf, const char *line_start, const char *key)
-{
-	const char *l = strstr(buf, line_start), *v;
-	char k[64];
-
-	if (!l)
-		return UINT64_MAX;
-	snprintf(k, sizeof(k), " %s=", key);
-	v = strstr(l, k);
-	if (!v || (strchr(l, '\n') && v > strchr(l, '\n')))
-		return UINT64_MAX;
-	return strtoull(v + strlen(k), NULL, 10);
-}
-
-/* Waits until r's status has want in it. */
-static void wait_status(const struct relay *r, const char *want)
-{
-	long long deadline = now_ms() + TIMEOUT_MS;
-	char buf[8192];
-
-	for (;;) {
-		status(r, buf, sizeof(buf));
-		if (strstr(buf, want))
-			return;
-		if (now_ms() > deadline)
-			fail_msg("%s: no '%s' in status:\n%s", r->dir, want, buf);
-		usleep(10000);
-	}
-}
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(top, sizeof(top), "/tmp/omlink-XXXXXX");
-	if (!mkdtemp(top))
+	if (lf_mkdtemp(top, sizeof(top)))
 		return -1;
+	memset(&ra, 0, sizeof(ra));
+	memset(&rb, 0, sizeof(rb));
 	snprintf(ra.dir, sizeof(ra.dir), "%s/a", top);
 	snprintf(rb.dir, sizeof(rb.dir), "%s/b", top);
 	mkdir(ra.dir, 0700);
 	mkdir(rb.dir, 0700);
-	/* A port of our own per run: tests of parallel runs must not meet. */
-	port = (uint16_t)(20000 + (getpid() * 7 + (unsigned int)now_ms()) % 20000);
+	port = lf_port(0);
 	return 0;
 }
 
@@ -176,38 +74,42 @@ static int teardown(void **state)
 	if (rb.pid > 0)
 		kill(rb.pid, SIGKILL), waitpid(rb.pid, NULL, 0);
 	ra.pid = rb.pid = 0;
+	if (getenv("LF_KEEP"))
+		return 0; /* the relays' logs stay for a look */
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", top);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void start_linked(unsigned char key_a, unsigned char key_b)
+/* relay-a (nodes 1-2) and relay-b (3-4, listening); extra options for both. */
+static void start_linked(unsigned char key_a, unsigned char key_b, const char *extra)
 {
-	char pa[96], pb[96], peer_a[64], peer_b[64];
-
-	snprintf(pa, sizeof(pa), "%s/psk-a", top);
-	snprintf(pb, sizeof(pb), "%s/psk-b", top);
-	write_key(pa, "relay-b", key_a);
-	write_key(pb, "relay-a", key_b);
+	snprintf(ra.psk, sizeof(ra.psk), "%s/psk-a", top);
+	snprintf(rb.psk, sizeof(rb.psk), "%s/psk-b", top);
+	lf_write_key(ra.psk, "relay-b", key_a);
+	lf_write_key(rb.psk, "relay-a", key_b);
 	/* relay-a sorts first: it dials relay-b, which listens. */
-	snprintf(peer_a, sizeof(peer_a), "relay-b=127.0.0.1:%u:3-4", port);
-	snprintf(peer_b, sizeof(peer_b), "relay-a=127.0.0.1:1:1-2");
-	relay_start(&rb, "relay-b", "3-4", pb, peer_b, true);
-	wait_status(&rb, "listen=");
-	relay_start(&ra, "relay-a", "1-2", pa, peer_a, false);
+	snprintf(ra.name, sizeof(ra.name), "relay-a");
+	snprintf(rb.name, sizeof(rb.name), "relay-b");
+	snprintf(ra.nodes, sizeof(ra.nodes), "1-2");
+	snprintf(rb.nodes, sizeof(rb.nodes), "3-4");
+	snprintf(ra.peer, sizeof(ra.peer), "relay-b=127.0.0.1:%u:3-4", port);
+	snprintf(rb.peer, sizeof(rb.peer), "relay-a=127.0.0.1:1:1-2");
+	rb.listen_port = port;
+	if (extra) {
+		snprintf(ra.extra[0], sizeof(ra.extra[0]), "%s", extra);
+		snprintf(rb.extra[0], sizeof(rb.extra[0]), "%s", extra);
+	}
+	lf_relay_start(&rb);
+	lf_wait_status(&rb, "listen=");
+	lf_relay_start(&ra);
 }
 
-static struct vuf *frontend(const struct relay *r, uint32_t node)
-{
-	struct vuf *f;
-	char path[128];
-
-	assert_int_equal(vuf_new(&f, NULL), 0);
-	snprintf(path, sizeof(path), "%s/node-%u.sock", r->dir, node);
-	assert_int_equal(vuf_connect(f, path), 0);
-	assert_int_equal(vuf_handshake(f), 0);
-	assert_int_equal(vuf_node_id(f), node);
-	return f;
-}
+#define relay_stop lf_relay_stop
+#define status lf_status
+#define field lf_field
+#define wait_status lf_wait_status
+#define frontend lf_frontend
+#define now_ms lf_now_ms
 
 static uint8_t buf[VIRTIO_OM_HDR_SIZE + VIRTIO_OM_MAX_PAYLOAD];
 
@@ -247,7 +149,7 @@ static void nodes_and_messages_cross_the_link_both_ways(void **state)
 	char st[8192];
 
 	(void)state;
-	start_linked(0x11, 0x11);
+	start_linked(0x11, 0x11, NULL);
 	wait_status(&ra, "link=relay-b state=up");
 	wait_status(&rb, "link=relay-a state=up");
 	fe[1] = frontend(&ra, 1);
@@ -304,7 +206,7 @@ static void a_relay_with_the_wrong_key_is_refused_and_counted(void **state)
 	long long deadline;
 
 	(void)state;
-	start_linked(0x11, 0x22);
+	start_linked(0x11, 0x22, NULL);
 	deadline = now_ms() + TIMEOUT_MS;
 	for (;;) {
 		uint64_t a, b;
@@ -326,6 +228,188 @@ static void a_relay_with_the_wrong_key_is_refused_and_counted(void **state)
 	relay_stop(&rb);
 }
 
+/*
+ * The test plays relay-a with the right key against relay-b: once linked
+ * it sends a message as node 4, one of relay-b's own. relay-b must cut the
+ * connection and count it as foreign_source (and nothing else).
+ */
+static void a_peer_sending_as_a_node_it_does_not_own_is_cut_and_counted(void **state)
+{
+	unsigned char out[OM_LINK_HDR_SIZE + VIRTIO_OM_HDR_SIZE + 8], in[4096];
+	struct sockaddr_in to = { .sin_family = AF_INET, .sin_port = htons(port),
+				  .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct om_link_hello_v hello = { .max_payload = VIRTIO_OM_MAX_PAYLOAD, .session = 77,
+					 .range = { 1, 2 } };
+	struct om_msg_hdr m = { .version = VIRTIO_OM_PROTOCOL_VERSION,
+				.type = VIRTIO_OM_T_TEST_DATA, .src_node = 4, .dst_node = 3,
+				.seq = 1, .len = 8 };
+	struct om_link_key keys[2];
+	unsigned int nkeys;
+	char err[128], st[8192];
+	uint64_t cuts;
+	SSL_CTX *ctx;
+	size_t len, done;
+	SSL *ssl;
+	int fd, r;
+
+	(void)state;
+	start_linked(0x11, 0x11, NULL);
+	lf_relay_kill(&ra); /* the test is relay-a from now on */
+	assert_int_equal(om_link_keys_load(ra.psk, keys, 2, &nkeys, err, sizeof(err)), 0);
+	ctx = om_link_tls_new(0, NULL, NULL);
+	assert_non_null(ctx);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_int_equal(connect(fd, (struct sockaddr *)&to, sizeof(to)), 0);
+	ssl = om_link_tls_conn(ctx, fd, "relay-a", &keys[0]);
+	assert_non_null(ssl);
+	assert_int_equal(SSL_connect(ssl), 1);
+	len = om_link_encode_hello(out, 0, &hello);
+	assert_int_equal(SSL_write_ex(ssl, out, len, &done), 1);
+	wait_status(&rb, "link=relay-a state=up");
+	status(&rb, st, sizeof(st));
+	cuts = field(st, "link=relay-a", "cuts"); /* relay-a's kill was one */
+	/* The message: well formed, but from a node relay-b serves itself. */
+	len = om_link_encode_data_header(out, 1, 0, &m);
+	om_msg_hdr_encode(&m, out + len);
+	memset(out + len + VIRTIO_OM_HDR_SIZE, 0x5a, m.len);
+	len += VIRTIO_OM_HDR_SIZE + m.len;
+	assert_int_equal(SSL_write_ex(ssl, out, len, &done), 1);
+	/* relay-b ends the connection: reads end (its HELLO and credits may come first). */
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (!SSL_pending(ssl) && poll(&p, 1, TIMEOUT_MS) != 1)
+			fail_msg("relay-b did not cut the link within %d ms", TIMEOUT_MS);
+		r = SSL_read_ex(ssl, in, sizeof(in), &done);
+		if (!r)
+			break;
+	}
+	wait_status(&rb, "link=relay-a state=down");
+	status(&rb, st, sizeof(st));
+	assert_int_equal(field(st, "link=relay-a", "foreign_source"), 1);
+	assert_int_equal(field(st, "link=relay-a", "cuts"), cuts + 1);
+	assert_int_equal(field(st, "link=relay-a", "malformed"), 0);
+	assert_int_equal(field(st, "link=relay-a", "data_rx"), 0);
+	om_link_tls_free(ssl);
+	close(fd);
+	SSL_CTX_free(ctx);
+	relay_stop(&rb);
+}
+
+/*
+ * relay-b restarts and only node 3 comes back: after relay-b's grace, node
+ * 1 (on relay-a) hears NODE_DOWN about node 4, which before stayed up for
+ * it until the link itself was given up (--peer-down-ms).
+ */
+static void a_restarted_peers_nodes_that_do_not_come_back_go_down(void **state)
+{
+	struct virtio_om_hdr h;
+	struct virtio_om_node_event ev;
+	bool down4 = false, up3 = false;
+	long long deadline;
+
+	(void)state;
+	start_linked(0x11, 0x11, "--grace-ms=500");
+	wait_status(&ra, "link=relay-b state=up");
+	fe[1] = frontend(&ra, 1);
+	fe[3] = frontend(&rb, 3);
+	fe[4] = frontend(&rb, 4);
+	/* (NODE_UPs come in no fixed order between nodes.) */
+	for (int i = 0; i < 2; i++) {
+		recv_msg(fe[1], &h);
+		assert_int_equal(le16toh(h.type), VIRTIO_OM_T_NODE_UP);
+	}
+	lf_relay_kill(&rb);
+	lf_relay_start(&rb);
+	/*
+	 * Once it serves: a killed omhostd's sockets can take connections for
+	 * a moment after its death (its io_uring lets go of them late).
+	 */
+	wait_status(&rb, "listen=");
+	assert_int_equal(vuf_reconnect(fe[3]), 0);
+	deadline = now_ms() + TIMEOUT_MS;
+	while (!down4 || !up3) {
+		int n = vuf_recv_msg(fe[1], buf, sizeof(buf), 100);
+
+		if (now_ms() > deadline)
+			fail_msg("node 1: NODE_DOWN about 4 %s, NODE_UP about 3 %s", down4 ? "had" :
+				 "missing", up3 ? "had" : "missing");
+		if (n == -ETIMEDOUT)
+			continue;
+		assert_true(n >= (int)(VIRTIO_OM_HDR_SIZE + sizeof(ev)));
+		memcpy(&h, buf, sizeof(h));
+		memcpy(&ev, buf + VIRTIO_OM_HDR_SIZE, sizeof(ev));
+		assert_int_equal(le32toh(h.src_node), VIRTIO_OM_NODE_HOST);
+		if (le16toh(h.type) == VIRTIO_OM_T_NODE_DOWN) {
+			assert_int_equal(le32toh(ev.node), 4);
+			assert_int_equal(le32toh(ev.reason), VIRTIO_OM_NODE_DISCONNECTED);
+			down4 = true;
+		} else {
+			assert_int_equal(le16toh(h.type), VIRTIO_OM_T_NODE_UP);
+			assert_int_equal(le32toh(ev.node), 3);
+			assert_int_equal(le32toh(ev.reason), VIRTIO_OM_NODE_RECONNECTED);
+			up3 = true;
+		}
+	}
+	/* Nothing more: node 3 is not told down, nor node 4 twice. */
+	assert_int_equal(vuf_recv_msg(fe[1], buf, sizeof(buf), 700), -ETIMEDOUT);
+	relay_stop(&ra);
+	relay_stop(&rb);
+}
+
+/*
+ * relay-b is gone (killed, not back): node 1's messages for node 3 keep
+ * its tx chains, waiting for an acknowledgement that does not come, until
+ * its ring has no room left; after --link-hold-ms the relay returns them
+ * (counted tx_released) and node 1's local traffic to node 2 goes on.
+ */
+static void chains_held_for_a_dead_link_are_returned_after_link_hold_ms(void **state)
+{
+	struct vuf_opts o = { .timeout_ms = TIMEOUT_MS, .tx_slots = 8 };
+	struct vuf_msg_opts mo = { 0 };
+	struct virtio_om_hdr h;
+	char st[8192], path[128];
+	long long t0, waited;
+	int r;
+
+	(void)state;
+	start_linked(0x11, 0x11, "--link-hold-ms=400");
+	wait_status(&ra, "link=relay-b state=up");
+	assert_int_equal(vuf_new(&fe[1], &o), 0);
+	snprintf(path, sizeof(path), "%s/node-1.sock", ra.dir);
+	assert_int_equal(vuf_connect(fe[1], path), 0);
+	assert_int_equal(vuf_handshake(fe[1]), 0);
+	fe[2] = frontend(&ra, 2);
+	fe[3] = frontend(&rb, 3);
+	wait_status(&ra, "link=relay-b state=up nodes=3-4");
+	lf_relay_kill(&rb);
+	wait_status(&ra, "link=relay-b state=down");
+	/* Its 8 slots fill with messages for node 3: held, the link being down. */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(vuf_send_msg(fe[1], 3, VIRTIO_OM_T_TEST_DATA, "x", 1, &mo), 0);
+	wait_status(&ra, "node=1 state=up");
+	t0 = now_ms();
+	/* The next (local) message waits for a slot: until the held ones go back. */
+	r = vuf_send_msg(fe[1], 2, VIRTIO_OM_T_TEST_DATA, "local", 5, &mo);
+	waited = now_ms() - t0;
+	assert_int_equal(r, 0);
+	print_message("a local message waited %lld ms for a slot held for the dead link\n", waited);
+	assert_true(waited >= 250 && waited < 3000);
+	for (;;) {
+		recv_msg(fe[2], &h);
+		if (le16toh(h.type) == VIRTIO_OM_T_TEST_DATA)
+			break;
+	}
+	assert_int_equal(le32toh(h.src_node), 1);
+	status(&ra, st, sizeof(st));
+	assert_int_equal(field(st, "node=1 ", "tx_held_total"), 8);
+	assert_int_equal(field(st, "node=1 ", "tx_released"), 8);
+	assert_int_equal(field(st, "node=1 ", "tx_held"), 0);
+	/* Their copies still wait in the link for relay-b. */
+	assert_int_equal(field(st, "link=relay-b", "undeliverable"), 0);
+	relay_stop(&ra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +417,13 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(a_relay_with_the_wrong_key_is_refused_and_counted,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_peer_sending_as_a_node_it_does_not_own_is_cut_and_counted, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(a_restarted_peers_nodes_that_do_not_come_back_go_down,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			chains_held_for_a_dead_link_are_returned_after_link_hold_ms, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

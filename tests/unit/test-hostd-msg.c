@@ -280,6 +280,64 @@ static void arguments(void **state)
 }
 
 /* The back-off after evictions in a row: doubling, capped, none when off. */
+static void link_arguments_and_their_errors(void **state)
+{
+	struct om_hostd_config cfg;
+	char err[256];
+	static const struct {
+		const char *args[12];
+		const char *says; /* in the error message */
+	} bad[] = {
+		{ { "--name", "a", NULL }, "are for --peer" },
+		{ { "--listen", "127.0.0.1:1", NULL }, "are for --peer" },
+		{ { "--peer", "b=127.0.0.1:1:4-5", NULL }, "needs --name and --psk-file" },
+		{ { "--name", "a", "--peer", "b=127.0.0.1:1:4-5", NULL }, "needs --name" },
+		{ { "--name", "a", "--psk-file", "k", "--peer", "a=127.0.0.1:1:4-5", NULL },
+		  "own --name" },
+		{ { "--name", "a", "--psk-file", "k", "--peer", "b=127.0.0.1:1:3-5", NULL },
+		  "overlap --nodes" },
+		{ { "--name", "a", "--psk-file", "k", "--peer", "b=127.0.0.1:1:4-5", "--peer",
+		    "c=127.0.0.1:2:5-6", NULL },
+		  "overlapping" },
+		{ { "--name", "c", "--psk-file", "k", "--peer", "b=127.0.0.1:1:4-5", NULL },
+		  "--listen is needed" },
+		{ { "--name", "a b", NULL }, "--name" },
+		{ { "--name", "a", "--psk-file", "k", "--peer", "b=localhost:1:4-5", NULL }, "--peer" },
+		{ { "--name", "a", "--psk-file", "k", "--peer", "b=127.0.0.1:1:0-5", NULL }, "--peer" },
+		{ { "--listen", "127.0.0.1", NULL }, "--listen" },
+		{ { "--link-hold-ms", "3600001", NULL }, "--link-hold-ms" },
+		{ { "--link-hold-ms", "x", NULL }, "--link-hold-ms" },
+		{ { "--grace-ms", "-1", NULL }, "--grace-ms" },
+		{ { "--peer-down-ms", "3600001", NULL }, "--peer-down-ms" },
+	};
+
+	(void)state;
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", NULL), OM_HOSTD_RUN);
+	assert_int_equal(cfg.link_hold_ms, OM_HOSTD_LINK_HOLD_MS_DEFAULT);
+	assert_int_equal(cfg.grace_ms, OM_HOSTD_GRACE_MS);
+	assert_int_equal(cfg.peer_down_ms, OM_HOSTD_PEER_DOWN_MS_DEFAULT);
+	assert_int_equal(parse(&cfg, err, sizeof(err), "-d", "/x", "-n", "3", "--name", "a",
+			       "--psk-file", "k", "--peer", "b=127.0.0.1:7740:4-5",
+			       "--link-hold-ms", "0", "--grace-ms", "250", NULL),
+			 OM_HOSTD_RUN);
+	assert_int_equal(cfg.n_peers, 1);
+	assert_int_equal(cfg.peers[0].first_node, 4);
+	assert_int_equal(cfg.peers[0].last_node, 5);
+	assert_int_equal(cfg.link_hold_ms, 0);
+	assert_int_equal(cfg.grace_ms, 250);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[20] = { "omhostd", "-d", "/x", "-n", "3" };
+		int argc = 5;
+
+		for (int k = 0; bad[i].args[k]; k++)
+			argv[argc++] = (char *)bad[i].args[k];
+		err[0] = '\0';
+		assert_int_equal(om_hostd_parse_args(argc, argv, &cfg, err, sizeof(err)), -EINVAL);
+		if (!strstr(err, bad[i].says))
+			fail_msg("case %zu: '%s' does not say '%s'", i, err, bad[i].says);
+	}
+}
+
 static void backoff_doubles_up_to_a_cap(void **state)
 {
 	(void)state;
@@ -326,6 +384,7 @@ int main(void)
 		cmocka_unit_test(iov_copy_crosses_segments_on_both_sides),
 		cmocka_unit_test(iov_size_reports_overflow),
 		cmocka_unit_test(arguments),
+		cmocka_unit_test(link_arguments_and_their_errors),
 		cmocka_unit_test(backoff_doubles_up_to_a_cap),
 		cmocka_unit_test(log_rate_limit_counts_and_tells),
 	};

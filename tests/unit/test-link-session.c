@@ -145,7 +145,7 @@ static int push(struct side *x, uint32_t src, uint32_t dst, uint64_t seq, uint32
 	struct iovec iov = { .iov_base = payload, .iov_len = len };
 
 	memset(payload, (int)(seq & 0xff), len);
-	return om_link_session_push(&x->s, &h, &iov, 1, 0);
+	return om_link_session_push(&x->s, &h, &iov, 1, 0, 0);
 }
 
 /* Delivers at most max of what x holds for dst, recording data; how many. */
