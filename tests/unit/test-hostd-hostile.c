@@ -673,61 +673,6 @@ static void a_full_blocking_call_eventfd_holds_up_no_one(void **state)
 	finish(fx);
 }
 
-/* ------------------------------------------------------------------ */
-/* 11. A kick eventfd omhostd's read would wait on                     */
-
-/*
- * Node 3 makes its tx kick eventfd blocking again (the flags are shared
- * with omhostd's copy) and a process of its own waits in read() on it, so
- * it takes every kick before omhostd: omhostd's poll says readable, its
- * read finds the count gone and would wait for good. The watchdog ends
- * that read, node 3 is evicted for it, and nodes 1 and 2 are served again.
- */
-static void a_drained_blocking_kick_eventfd_holds_up_no_one(void **state)
-{
-	struct fx *fx = *state;
-	struct vuf_vq_view view;
-	uint64_t one = 1;
-	int64_t t0;
-	pid_t drainer;
-	long mark;
-	int kicks = 0;
-
-	hostd_start(fx);
-	up_all(fx, NULL);
-	mark = log_mark(fx);
-	assert_int_equal(vuf_vq_view(fx->f[3], VUF_TX, &view), 0);
-	assert_int_equal(fcntl(view.kick_fd, F_SETFL, 0), 0);
-	drainer = fork();
-	assert_true(drainer >= 0);
-	if (drainer == 0) {
-		uint64_t v;
-
-		for (;;)
-			if (read(view.kick_fd, &v, sizeof(v)) < 0 && errno != EINTR)
-				_exit(1);
-	}
-	usleep(50 * 1000); /* the drainer waits in read() before the first kick */
-	t0 = mono_ms();
-	/* Kicks until omhostd loses one race: its read then waits. */
-	while (vuf_wait_disconnect(fx->f[3], 20) != 0 && kicks < 500) {
-		assert_int_equal(write(view.kick_fd, &one, sizeof(one)), sizeof(one));
-		kicks++;
-	}
-	kill(drainer, SIGKILL);
-	waitpid(drainer, NULL, 0);
-	assert_true(kicks < 500);
-	expect_evicted_for(fx, mark, 3, "vhost-user: kick eventfd_read(): Interrupted system call");
-	expect_event(fx, 1, VIRTIO_OM_T_NODE_DOWN, 3, VIRTIO_OM_NODE_EVICTED);
-	expect_event(fx, 2, VIRTIO_OM_T_NODE_DOWN, 3, VIRTIO_OM_NODE_EVICTED);
-	fe_drop(fx, 3);
-	wait_state(fx, 3, "absent");
-	others_served(fx, "absent");
-	print_message("a drained blocking kick eventfd: evicted after %d kicks, others served "
-		      "again, in %lld ms\n", kicks, (long long)(mono_ms() - t0));
-	finish(fx);
-}
-
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -736,7 +681,6 @@ int main(void)
 		T(hostile_rings),
 		T(a_stalled_front_end_holds_up_no_one),
 		T(a_full_blocking_call_eventfd_holds_up_no_one),
-		T(a_drained_blocking_kick_eventfd_holds_up_no_one),
 	};
 #undef T
 
