@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The engine's costs, in a 2-guest cluster, one run: freeze and total time
-# of a move against resident memory (1 MiB to 256 MiB), and a forwarded
-# no-op system call against the same call run locally (docs/benchmarks.md).
+# of a move against resident memory (1 MiB to 256 MiB), a forwarded
+# no-op system call against the same call run locally, and a write() and a
+# read() of 4 KiB, 64 KiB and 1 MiB of a file at home, away against at home
+# (docs/benchmarks.md).
 #
 # usage: engine-bench.sh OMCLUSTER [extra omcluster up arguments]
 set -euo pipefail
@@ -21,6 +23,14 @@ for mib in 1 4 16 64 256; do
 	oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib"
 done
 oc exec -t 900 1 -- /usr/libexec/omvm/om-bench syscall 2 2000
+# Each size with the calls' buffers sent along (om.callbuf, the default)
+# and without (every page fetched on fault), in the same run.
+for kib in 4 64 1024; do
+	for cb in 0 1; do
+		oc exec -t 30 2 -- sh -c "echo $cb >/sys/module/om/parameters/callbuf"
+		echo "callbuf $cb: $(oc exec -t 900 1 -- /usr/libexec/omvm/om-bench io 2 "$kib")"
+	done
+done
 
 # A shell script's cost away: a loop, a pipeline and SCRIPT_CMDS short-lived
 # commands, run unmoved on node 1 and moved (by itself, before its loop) to

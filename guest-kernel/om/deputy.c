@@ -59,11 +59,34 @@ static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writ
 	return err;
 }
 
+/* A page the process pushed for this call, taken; NULL if none fits the fault. */
+static struct page *om_deputy_take_pushed(struct om_proc *p, unsigned long addr, bool write,
+					  bool *writable)
+{
+	unsigned long idx = addr >> PAGE_SHIFT;
+	struct page *page;
+
+	*writable = xa_get_mark(&p->pushed, idx, XA_MARK_0);
+	page = xa_erase(&p->pushed, idx);
+	if (page && write && !*writable) {
+		/* Pushed for reading, written: fetch it, the process says if it may. */
+		put_page(page);
+		page = NULL;
+	}
+	return page;
+}
+
+/* Whether the page at @addr lies wholly in what the call fills from its start. */
+static bool om_deputy_fills(struct om_proc *p, unsigned long addr)
+{
+	return p->fill_len && addr >= p->fill && addr + PAGE_SIZE <= p->fill + p->fill_len;
+}
+
 static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 {
 	struct om_proc *p = vmf->vma->vm_private_data;
 	unsigned long addr = vmf->address & PAGE_MASK;
-	bool writable = false;
+	bool write = vmf->flags & FAULT_FLAG_WRITE, writable = false, fresh = false;
 	struct page *page, *old;
 
 	/*
@@ -73,14 +96,24 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 	 */
 	if (current->flags & PF_EXITING)
 		return VM_FAULT_SIGBUS;
-	page = alloc_page(GFP_HIGHUSER);
-	if (!page)
-		return VM_FAULT_OOM;
-	if (om_fetch(p, addr, page_address(page), &writable) ||
-	    ((vmf->flags & FAULT_FLAG_WRITE) && !writable)) {
-		/* What the process has not mapped (or not writable) faults as at home. */
-		put_page(page);
-		return VM_FAULT_SIGBUS;
+	page = om_deputy_take_pushed(p, addr, write, &writable);
+	if (!page && om_deputy_fills(p, addr)) {
+		/* The call writes it whole, or says how much it wrote: no fetch. */
+		page = alloc_page(GFP_HIGHUSER | __GFP_ZERO);
+		if (!page)
+			return VM_FAULT_OOM;
+		writable = true;
+		fresh = true;
+		atomic64_inc(&p->stats.pages_unfetched);
+	} else if (!page) {
+		page = alloc_page(GFP_HIGHUSER);
+		if (!page)
+			return VM_FAULT_OOM;
+		if (om_fetch(p, addr, page_address(page), &writable) || (write && !writable)) {
+			/* What the process has not mapped (or not writable) faults as at home. */
+			put_page(page);
+			return VM_FAULT_SIGBUS;
+		}
 	}
 	get_page(page);
 	old = xa_store(&p->fetched, addr >> PAGE_SHIFT, page, GFP_KERNEL);
@@ -93,8 +126,88 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 		put_page(old);
 	if (writable)
 		xa_set_mark(&p->fetched, addr >> PAGE_SHIFT, XA_MARK_0);
+	if (fresh)
+		xa_set_mark(&p->fetched, addr >> PAGE_SHIFT, XA_MARK_1);
 	vmf->page = page;
 	return 0;
+}
+
+/**
+ * om_deputy_drop_pushed() - forget the pages pushed for a call
+ * @p: the deputy's half
+ */
+void om_deputy_drop_pushed(struct om_proc *p)
+{
+	struct page *page;
+	unsigned long idx;
+
+	xa_for_each(&p->pushed, idx, page) {
+		xa_erase(&p->pushed, idx);
+		put_page(page);
+	}
+	p->nr_pushed = 0;
+}
+
+/*
+ * MEM_PUSH: pages of the process for the call that follows. Kept up to
+ * OM_PUSH_MAX_PAGES; a malformed one is dropped whole (the call then
+ * fetches what it needs, as without it).
+ */
+static void om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
+	struct virtio_om_mem_push m;
+	u32 n, i, writable;
+	size_t at;
+
+	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
+		goto bad;
+	n = le32_to_cpu(m.count);
+	writable = le32_to_cpu(m.writable);
+	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || (writable >> n) ||
+	    h->len != sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE) ||
+	    om_kcom_msg_copy(msg, sizeof(m), addrs, n * sizeof(addrs[0])) != n * sizeof(addrs[0]))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		u64 a = le64_to_cpu(addrs[i]);
+
+		if (offset_in_page(a) || a < PAGE_SIZE || a >= TASK_SIZE)
+			goto bad;
+	}
+	at = sizeof(m) + n * sizeof(addrs[0]);
+	for (i = 0; i < n; i++, at += PAGE_SIZE) {
+		unsigned long idx = le64_to_cpu(addrs[i]) >> PAGE_SHIFT;
+		struct page *page, *old;
+
+		if (p->nr_pushed >= OM_PUSH_MAX_PAGES)
+			break;
+		page = alloc_page(GFP_HIGHUSER);
+		if (!page)
+			break;
+		if (om_kcom_msg_copy(msg, at, page_address(page), PAGE_SIZE) != PAGE_SIZE) {
+			put_page(page);
+			break;
+		}
+		old = xa_store(&p->pushed, idx, page, GFP_KERNEL);
+		if (xa_is_err(old)) {
+			put_page(page);
+			break;
+		}
+		if (old)
+			put_page(old);
+		else
+			p->nr_pushed++;
+		if (writable & BIT(i))
+			xa_set_mark(&p->pushed, idx, XA_MARK_0);
+		else
+			xa_clear_mark(&p->pushed, idx, XA_MARK_0);
+		atomic64_inc(&p->stats.pages_pushed);
+	}
+	return;
+bad:
+	pr_warn_ratelimited("omvm: pid %d: a malformed MEM_PUSH from node %u dropped\n",
+			    p->home_pid, h->src_node);
 }
 
 static const char *om_deputy_vma_name(struct vm_area_struct *vma)
@@ -164,10 +277,31 @@ fail:
 	return NULL;
 }
 
-/* After a call: write back what it changed, then forget every page. */
-static int om_deputy_flush(struct om_proc *p)
+/* Write back @len bytes of @page from @off, at the process's @addr + @off. */
+static int om_deputy_write_back(struct om_proc *p, unsigned long addr, struct page *page,
+				unsigned int off, unsigned int len)
+{
+	struct virtio_om_mem_req req = {
+		.addr = cpu_to_le64(addr + off),
+		.len = cpu_to_le32(len),
+	};
+	struct kvec kv = { &req, sizeof(req) };
+	struct bio_vec bv;
+
+	bvec_set_page(&bv, page, len, off);
+	atomic64_inc(&p->stats.pages_written);
+	return om_send(p, VIRTIO_OM_T_MEM_WRITE, 0, 0, &kv, 1, &bv, 1, NULL);
+}
+
+/*
+ * After a call that returned @ret: write back what it changed, then forget
+ * every page. Of a page the call filled without a fetch, only what the
+ * result says it filled goes back: the rest of it the deputy never had.
+ */
+static int om_deputy_flush(struct om_proc *p, long ret)
 {
 	struct mm_struct *mm = current->mm;
+	unsigned long filled = p->fill + (ret > 0 ? min_t(unsigned long, ret, p->fill_len) : 0);
 	struct vm_area_struct *vma;
 	struct page *page;
 	unsigned long idx;
@@ -176,23 +310,17 @@ static int om_deputy_flush(struct om_proc *p)
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, PAGE_SIZE);
 	xa_for_each(&p->fetched, idx, page) {
-		unsigned long addr = idx << PAGE_SHIFT;
+		unsigned long addr = idx << PAGE_SHIFT, end;
 		struct page *now;
 
 		if (!err && xa_get_mark(&p->fetched, idx, XA_MARK_0) &&
 		    get_user_pages(addr, 1, 0, &now) == 1) {
 			/* A write made the mapping private: the page there is a copy. */
-			if (now != page) {
-				struct virtio_om_mem_req req = {
-					.addr = cpu_to_le64(addr),
-					.len = cpu_to_le32(PAGE_SIZE),
-				};
-				struct kvec kv = { &req, sizeof(req) };
-				struct bio_vec bv;
-
-				bvec_set_page(&bv, now, PAGE_SIZE, 0);
-				err = om_send(p, VIRTIO_OM_T_MEM_WRITE, 0, 0, &kv, 1, &bv, 1, NULL);
-				atomic64_inc(&p->stats.pages_written);
+			if (now != page && !xa_get_mark(&p->fetched, idx, XA_MARK_1)) {
+				err = om_deputy_write_back(p, addr, now, 0, PAGE_SIZE);
+			} else if (now != page && filled > addr) {
+				end = min(filled, addr + PAGE_SIZE);
+				err = om_deputy_write_back(p, addr, now, 0, end - addr);
 			}
 			put_page(now);
 		}
@@ -202,6 +330,8 @@ static int om_deputy_flush(struct om_proc *p)
 		put_page(page);
 	}
 	mmap_read_unlock(mm);
+	om_deputy_drop_pushed(p);
+	p->fill_len = 0;
 	return err;
 }
 
@@ -291,6 +421,25 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	nr = le32_to_cpu(sc.nr);
 	for (i = 0; i < 6; i++)
 		args[i] = le64_to_cpu(sc.args[i]);
+	/* F_OUT: the range the call fills from its start (callbuf.c). */
+	if (sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT)) {
+		struct virtio_om_syscall_out out = {};
+
+		om_kcom_msg_copy(msg, sizeof(sc), &out, sizeof(out));
+		p->fill = le64_to_cpu(out.addr);
+		p->fill_len = le64_to_cpu(out.len);
+		if (p->fill_len > TASK_SIZE || p->fill > TASK_SIZE - p->fill_len)
+			p->fill_len = 0;
+	}
+	if ((sc.flags & ~cpu_to_le32(VIRTIO_OM_SYSCALL_F_ALL)) ||
+	    h->len != sizeof(sc) + (sc.flags ? sizeof(struct virtio_om_syscall_out) : 0)) {
+		p->fill_len = 0;
+		om_deputy_drop_pushed(p);
+		r.ret = cpu_to_le64(-EPROTO);
+		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0,
+			NULL);
+		return;
+	}
 	/*
 	 * Only what a process away forwards runs here: nothing else is asked,
 	 * but the restart of a forwarded call, whose block lives here.
@@ -318,10 +467,12 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 			clear_restore_sigmask();
 			set_current_blocked(&current->saved_sigmask);
 		}
-		err = om_deputy_flush(p);
+		err = om_deputy_flush(p, ret);
 		if (err && ret >= 0)
 			ret = -EIO;
 	}
+	p->fill_len = 0;
+	om_deputy_drop_pushed(p);
 	/* Signals the call raised reach the process before its result. */
 	om_deputy_forward_signals(p);
 	r.ret = cpu_to_le64(ret);
@@ -480,6 +631,9 @@ u32 om_deputy_run(struct om_proc *p)
 		switch (h->type) {
 		case VIRTIO_OM_T_SYSCALL:
 			om_deputy_syscall(p, msg);
+			break;
+		case VIRTIO_OM_T_MEM_PUSH:
+			om_deputy_push(p, msg);
 			break;
 		case VIRTIO_OM_T_STOPPED:
 			om_deputy_stopped(p, msg);

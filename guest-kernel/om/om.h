@@ -52,6 +52,8 @@ struct om_stats {
 	atomic64_t syscalls;	   /* forwarded calls (remote: sent, deputy: run) */
 	atomic64_t pages_fetched;  /* deputy: pages read from the process */
 	atomic64_t pages_written;  /* deputy: pages written back */
+	atomic64_t pages_pushed;   /* deputy: pages a call's process sent with it */
+	atomic64_t pages_unfetched; /* deputy: pages a call filled, not fetched first */
 	atomic64_t signals;	   /* signals forwarded to the process */
 	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
 	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
@@ -107,6 +109,10 @@ struct om_stats {
  * @registered: in the registry
  * @stats: counters
  * @fetched: deputy: pages of the process read during the current call
+ * @pushed: deputy: pages the process sent for its next call (MEM_PUSH)
+ * @nr_pushed: how many (at most OM_PUSH_MAX_PAGES)
+ * @fill: deputy: the range the current call fills from its start (F_OUT)
+ * @fill_len: and its length (0: none)
  * @asked_ns: when the last move was asked (ktime_get_ns())
  * @last_freeze_ns: the last move, from the process stopping to GO
  * @last_total_ns: the last move, from its asking to GO
@@ -181,6 +187,10 @@ struct om_proc {
 	bool registered;
 	struct om_stats stats;
 	struct xarray fetched;
+	struct xarray pushed;
+	unsigned int nr_pushed;
+	unsigned long fill;
+	unsigned long fill_len;
 	u64 asked_ns;
 	u64 last_freeze_ns;
 	u64 last_total_ns;
@@ -414,6 +424,12 @@ void om_hop_signals_over(struct om_proc *p, bool resend);
 
 /* deputy.c */
 u32 om_deputy_run(struct om_proc *p);
+void om_deputy_drop_pushed(struct om_proc *p);
+
+/* callbuf.c: a forwarded call's buffers sent with it */
+#define OM_PUSH_MAX_PAGES 512	/* a call's pages pushed at most (2 MiB); the rest fault */
+int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
+		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out);
 void om_deputy_forward_signals(struct om_proc *p);
 
 /* proc_away.c: home's /proc of a process away */

@@ -83,7 +83,7 @@ static const u16 t_types[] = {
 	VIRTIO_OM_T_MEM_READ,	 VIRTIO_OM_T_MEM_DATA,	  VIRTIO_OM_T_MEM_WRITE,
 	VIRTIO_OM_T_PROC_READ,	 VIRTIO_OM_T_PROC_DATA,	  VIRTIO_OM_T_RFILE_OPEN,
 	VIRTIO_OM_T_RFILE_INFO,	 VIRTIO_OM_T_RFILE_READ,  VIRTIO_OM_T_RFILE_DATA,
-	VIRTIO_OM_T_RFILE_CLOSE, VIRTIO_OM_T_RFILE_FORGET,
+	VIRTIO_OM_T_RFILE_CLOSE, VIRTIO_OM_T_RFILE_FORGET, VIRTIO_OM_T_MEM_PUSH,
 };
 
 /* Every type, to a process and to a deputy, for halves that do not exist. */
@@ -91,7 +91,8 @@ static void om_test_no_half(struct kunit *test)
 {
 	static const u32 flags[] = { 0, VIRTIO_OM_F_HOME, VIRTIO_OM_F_REPLY,
 				     VIRTIO_OM_F_HOME | VIRTIO_OM_F_REPLY };
-	void *zero = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
+	/* The longest least payload: a MEM_PUSH of one page. */
+	void *zero = kunit_kzalloc(test, 2 * PAGE_SIZE, GFP_KERNEL);
 	unsigned int i, j;
 
 	KUNIT_ASSERT_NOT_NULL(test, zero);

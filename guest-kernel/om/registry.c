@@ -55,6 +55,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	INIT_LIST_HEAD(&p->hop_held);
 	INIT_LIST_HEAD(&p->hop_sigs);
 	xa_init(&p->fetched);
+	xa_init(&p->pushed);
 	init_waitqueue_head(&p->wait);
 	INIT_HLIST_NODE(&p->node_by_task);
 	INIT_HLIST_NODE(&p->node_by_key);
@@ -69,6 +70,7 @@ void om_proc_put(struct om_proc *p)
 	if (!p || !refcount_dec_and_test(&p->ref))
 		return;
 	om_proc_drain(p);
+	om_deputy_drop_pushed(p);
 	om_hop_drop_held(p);
 	om_hop_signals_over(p, false);
 	om_rfile_home_close_all(p);

@@ -212,7 +212,8 @@ static void om_serve_write(struct om_kcom_msg *msg, void *buf)
 static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 {
 	struct virtio_om_syscall sc = { .nr = cpu_to_le32(nr) };
-	struct kvec kv = { &sc, sizeof(sc) };
+	struct virtio_om_syscall_out out = {};
+	struct kvec kv[2] = { { &sc, sizeof(sc) }, { &out, sizeof(out) } };
 	struct om_kcom_msg *msg;
 	void *buf;
 	long ret = -EIO;
@@ -225,7 +226,10 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	if (!buf)
 		return -ENOMEM;
 	sent = ktime_get_ns();
-	err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, &kv, 1, NULL, 0, &seq);
+	/* Its buffers go first: the deputy then faults for none of them. */
+	err = om_callbuf_send(p, nr, args, &sc, &out);
+	if (!err)
+		err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, kv, sc.flags ? 2 : 1, NULL, 0, &seq);
 	if (err) {
 		kfree(buf);
 		return err == -ERESTARTSYS ? -EINTR : -EIO;

@@ -8,6 +8,9 @@
  *                                forwarded home from NODE
  *   om-bench hold MIB SECONDS    MIB of memory written, held asleep, then
  *                                checked (the balancer's memory ushering)
+ *   om-bench io NODE KIB         one write() then one read() of KIB of a file
+ *                                at home, here and then from NODE: times, the
+ *                                pages the deputy fetched, and the bytes read
  *
  * Times of a move come from the engine (/proc/self/hpc/debug): from the
  * process stopping (freeze) or the move being asked (total) to the
@@ -114,6 +117,85 @@ static int bench_syscall(const char *node, long count)
 	return 0;
 }
 
+/* The best of a few runs of one write() and one read() of @len bytes at @fd. */
+static int io_round(int fd, const unsigned char *out, unsigned char *in, size_t len,
+		    double *w_us, double *r_us)
+{
+	double t0, w, r;
+	int i;
+
+	*w_us = *r_us = 1e18;
+	for (i = 0; i < 5; i++) {
+		memset(in, 0, len);
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -1;
+		t0 = now_us();
+		if (write(fd, out, len) != (ssize_t)len)
+			return -1;
+		w = now_us() - t0;
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -1;
+		t0 = now_us();
+		if (read(fd, in, len) != (ssize_t)len)
+			return -1;
+		r = now_us() - t0;
+		if (memcmp(in, out, len)) {
+			printf("om-bench: what read() gave differs from what write() wrote\n");
+			return -1;
+		}
+		*w_us = w < *w_us ? w : *w_us;
+		*r_us = r < *r_us ? r : *r_us;
+	}
+	return 0;
+}
+
+static int bench_io(const char *node, long kib)
+{
+	size_t len = (size_t)kib << 10, i;
+	/* Not page-aligned on purpose: a call's buffer seldom is. */
+	unsigned char *out = malloc(len + 64), *in = malloc(len + 64);
+	unsigned long long f0, p0, u0, w0;
+	double lw, lr, aw, ar;
+	char path[64];
+	int fd;
+
+	if (!out || !in)
+		return 1;
+	out += 24;
+	in += 40;
+	for (i = 0; i < len; i++)
+		out[i] = (unsigned char)(i * 7 + i / 4096);
+	snprintf(path, sizeof(path), "/tmp/om-bench-io.%d", getpid());
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0) {
+		perror("om-bench: open");
+		return 1;
+	}
+	unlink(path);
+	if (io_round(fd, out, in, len, &lw, &lr)) {
+		perror("om-bench: io here");
+		return 1;
+	}
+	if (where(node))
+		return 1;
+	f0 = debug_field("pages_fetched");
+	p0 = debug_field("pages_pushed");
+	u0 = debug_field("pages_unfetched");
+	w0 = debug_field("pages_written");
+	if (io_round(fd, out, in, len, &aw, &ar)) {
+		perror("om-bench: io away");
+		return 1;
+	}
+	/* Per write and read: five of each; what reading debug itself took is left in. */
+	printf("io %ld KiB: write here %.1f us, away %.1f us (%.1fx); read here %.1f us, away %.1f us (%.1fx); "
+	       "a write and a read away: fetched %.1f pages, pushed %.1f, not fetched %.1f, written back %.1f\n",
+	       kib, lw, aw, aw / lw, lr, ar, ar / lr, (debug_field("pages_fetched") - f0) / 5.0,
+	       (debug_field("pages_pushed") - p0) / 5.0, (debug_field("pages_unfetched") - u0) / 5.0,
+	       (debug_field("pages_written") - w0) / 5.0);
+	close(fd);
+	return where("home") ? 1 : 0;
+}
+
 /* Each page holds its own number, so a page lost or swapped on a move shows. */
 static int hold(long mib, long seconds)
 {
@@ -148,7 +230,9 @@ int main(int argc, char **argv)
 		return bench_syscall(argv[2], n);
 	if (argc == 4 && n > 0 && atol(argv[2]) > 0 && !strcmp(argv[1], "hold"))
 		return hold(atol(argv[2]), n);
+	if (argc == 4 && n > 0 && n <= 65536 && !strcmp(argv[1], "io"))
+		return bench_io(argv[2], n);
 	fprintf(stderr, "usage: om-bench move NODE MIB | om-bench syscall NODE COUNT | "
-		"om-bench hold MIB SECONDS\n");
+		"om-bench hold MIB SECONDS | om-bench io NODE KIB\n");
 	return 2;
 }

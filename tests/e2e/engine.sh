@@ -127,6 +127,27 @@ check "nor a library it maps (no write: EINVAL; no truncation: EPERM)" \
 oc exec -t 30 1 -- sh -c 'kill $(pidof xz)' || true
 bg_wait 1 sealed 60 >/dev/null || true
 
+echo "# a call's buffers travel with it: one write() and one read() of a file at home, from node 2"
+# field NAME LINE: the number after NAME in om-bench io's line.
+field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
+for kib in 1024 3000; do
+	io=$(oc exec -t 300 1 -- /usr/libexec/omvm/om-bench io 2 "$kib" 2>&1)
+	echo "#   $io"
+	check "io $kib KiB: what read() gave away is what write() wrote; pushed $(field pushed "$io") pages with the calls, $(field "not fetched" "$io") filled without a fetch, $(field "away: fetched" "$io") fetched" \
+		'grep -q "^io $kib KiB" <<<"$io" &&
+		 awk -v f="$(field "away: fetched" "$io")" -v p="$(field pushed "$io")" -v u="$(field "not fetched" "$io")" \
+			-v k="$kib" "BEGIN { pages = k / 4; max = pages > 512 ? pages - 512 + 8 : 8
+				exit !(f < max && p >= (pages > 512 ? 512 : pages) && u >= pages - 2) }"'
+done
+# Without (om.callbuf off at node 2, where the calls start): every page fetched.
+oc exec -t 30 2 -- sh -c 'echo 0 >/sys/module/om/parameters/callbuf'
+io=$(oc exec -t 300 1 -- /usr/libexec/omvm/om-bench io 2 1024 2>&1)
+oc exec -t 30 2 -- sh -c 'echo 1 >/sys/module/om/parameters/callbuf'
+echo "#   callbuf off: $io"
+check "io 1024 KiB with om.callbuf off at node 2: the same bytes, every page fetched ($(field "away: fetched" "$io")), none pushed" \
+	'grep -q "^io 1024 KiB" <<<"$io" && awk -v f="$(field "away: fetched" "$io")" -v p="$(field pushed "$io")" \
+		"BEGIN { exit !(f >= 512 && p == 0) }"'
+
 echo "# a file only node 1 has, opened at home, used at node 2 (traced on the host)"
 omtrace=$BUILD/host/trace/omtrace
 "$omtrace" -d "$E2E_RUN_DIR/engine/relay" -q --node 1,2 >"$E2E_RUN_DIR/trace.txt" 2>&1 &

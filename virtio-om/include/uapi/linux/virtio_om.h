@@ -79,7 +79,8 @@ enum virtio_om_size {
 	VIRTIO_OM_LOAD_SIZE = 8,	 /* + count * VIRTIO_OM_LOAD_ENTRY_SIZE */
 	VIRTIO_OM_LOAD_ENTRY_SIZE = 56,
 	VIRTIO_OM_PROC_FLAGS_SIZE = 8,
-	VIRTIO_OM_SYSCALL_SIZE = 56,
+	VIRTIO_OM_SYSCALL_SIZE = 56,	 /* F_OUT: + VIRTIO_OM_SYSCALL_OUT_SIZE */
+	VIRTIO_OM_SYSCALL_OUT_SIZE = 16,
 	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
 	VIRTIO_OM_SIGNAL_SIZE = 136,
 	VIRTIO_OM_EXIT_SIZE = 24,
@@ -89,6 +90,7 @@ enum virtio_om_size {
 	VIRTIO_OM_FORK_SIZE = 24,
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
+	VIRTIO_OM_MEM_PUSH_SIZE = 8,	 /* + count addresses (8 each) + count pages */
 	VIRTIO_OM_PROC_READ_SIZE = 16,
 	VIRTIO_OM_PROC_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_RFILE_OPEN_SIZE = 16,	 /* + path_len bytes */
@@ -163,6 +165,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_MEM_READ = 0x0300,	/* struct virtio_om_mem_req, answered by MEM_DATA */
 	VIRTIO_OM_T_MEM_DATA = 0x0301,	/* struct virtio_om_mem_data + bytes; F_REPLY */
 	VIRTIO_OM_T_MEM_WRITE = 0x0302, /* struct virtio_om_mem_req + bytes */
+	VIRTIO_OM_T_MEM_PUSH = 0x030b,	/* virtio_om_mem_push + addrs + pages, before a SYSCALL */
 	VIRTIO_OM_T_PROC_READ = 0x0303, /* struct virtio_om_proc_read, to the process */
 	VIRTIO_OM_T_PROC_DATA = 0x0304, /* struct virtio_om_proc_data + bytes; F_REPLY */
 	VIRTIO_OM_T_RFILE_OPEN = 0x0305,  /* struct virtio_om_rfile_open + path, for RFILE_INFO */
@@ -205,7 +208,8 @@ enum virtio_om_type {
 	X(LOAD, 0x010d, GUEST, VIRTIO_OM_LOAD_SIZE + VIRTIO_OM_LOAD_ENTRY_SIZE,		\
 	  VIRTIO_OM_LOAD_SIZE + VIRTIO_OM_LOAD_MAX_ENTRIES * VIRTIO_OM_LOAD_ENTRY_SIZE) \
 	X(PROC_FLAGS, 0x010e, GUEST, VIRTIO_OM_PROC_FLAGS_SIZE, VIRTIO_OM_PROC_FLAGS_SIZE) \
-	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE, VIRTIO_OM_SYSCALL_SIZE) \
+	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE,				\
+	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_SYSCALL_OUT_SIZE)				\
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
@@ -225,6 +229,8 @@ enum virtio_om_type {
 	X(RFILE_DATA, 0x0308, GUEST, VIRTIO_OM_RFILE_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(RFILE_CLOSE, 0x0309, GUEST, VIRTIO_OM_RFILE_CLOSE_SIZE, VIRTIO_OM_RFILE_CLOSE_SIZE) \
 	X(RFILE_FORGET, 0x030a, GUEST, VIRTIO_OM_RFILE_FORGET_SIZE, VIRTIO_OM_RFILE_FORGET_SIZE) \
+	X(MEM_PUSH, 0x030b, GUEST, VIRTIO_OM_MEM_PUSH_SIZE + 8 + 4096,			\
+	  VIRTIO_OM_MEM_PUSH_SIZE + VIRTIO_OM_MEM_PUSH_MAX * (8 + 4096))			\
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -518,10 +524,31 @@ struct virtio_om_come_home {
 	__le32 reserved;
 };
 
+/*
+ * A call's buffers travel with it (docs/engine.md, "Forwarded calls"):
+ * MEM_PUSHes before the SYSCALL carry the pages it reads, and with F_OUT
+ * the SYSCALL names the one range it writes from its start, as read()
+ * does: pages of it wholly inside need not be fetched, and of what the
+ * deputy puts there only the result's count of bytes is written back.
+ */
+#define VIRTIO_OM_SYSCALL_F_OUT 0x1u
+#define VIRTIO_OM_SYSCALL_F_ALL 0x1u
 struct virtio_om_syscall {
 	__le32 nr;	 /* x86_64 system call number */
-	__le32 reserved;
+	__le32 flags;	 /* VIRTIO_OM_SYSCALL_F_* */
 	__le64 args[6];
+};
+
+struct virtio_om_syscall_out {
+	__le64 addr;
+	__le64 len;
+};
+
+/* Pages of the process's memory, by address (page-aligned), each its page. */
+#define VIRTIO_OM_MEM_PUSH_MAX 15
+struct virtio_om_mem_push {
+	__le32 count;	 /* 1..VIRTIO_OM_MEM_PUSH_MAX */
+	__le32 writable; /* bit i: the process may write page i */
 };
 
 struct virtio_om_syscall_ret {
@@ -759,6 +786,7 @@ enum virtio_om_field_kind {
 	X(LOAD, load, entries[0].flags, HEX)			\
 	X(LOAD, load, entries[0].hosted, UINT)			\
 	X(LOAD, load, entries[0].away, UINT)			\
+	X(LOAD, load, entries[0].runnable, UINT)		\
 	X(PROC_FLAGS, proc_flags, flags, HEX)			\
 	X(CPU_QUERY, cpu_query, arch, UINT)			\
 	X(CPU_INFO, cpu_info, arch, UINT)			\
@@ -766,6 +794,7 @@ enum virtio_om_field_kind {
 	X(CPU_INFO, cpu_info, words[0], HEX)			\
 	X(CPU_INFO, cpu_info, words[2], HEX)			\
 	X(SYSCALL, syscall, nr, SYSCALL)			\
+	X(SYSCALL, syscall, flags, HEX)				\
 	X(SYSCALL, syscall, args[0], HEX)			\
 	X(SYSCALL, syscall, args[1], HEX)			\
 	X(SYSCALL, syscall, args[2], HEX)			\
@@ -792,6 +821,8 @@ enum virtio_om_field_kind {
 	X(MEM_DATA, mem_data, flags, HEX)			\
 	X(MEM_WRITE, mem_req, addr, HEX)			\
 	X(MEM_WRITE, mem_req, len, UINT)			\
+	X(MEM_PUSH, mem_push, count, UINT)			\
+	X(MEM_PUSH, mem_push, writable, HEX)			\
 	X(PROC_READ, proc_read, file, UINT)			\
 	X(PROC_READ, proc_read, len, UINT)			\
 	X(PROC_READ, proc_read, offset, UINT)			\

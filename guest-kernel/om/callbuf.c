@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Forwarded calls that carry their buffers. The deputy runs a call with
+ * a stand-in address space whose pages it fetches from the process on
+ * fault, a round trip each (deputy.c): 256 of them for a write() of 1 MiB.
+ * For the calls this table knows, the process sends the pages the call
+ * reads before it (MEM_PUSH), and names the range a read-like call fills
+ * from its start (SYSCALL F_OUT): the deputy neither fetches the pages
+ * wholly inside it nor writes back more of them than the call's result
+ * says it filled. Other calls, and pages past OM_PUSH_MAX_PAGES, are
+ * fetched on fault as before. docs/engine.md, "Forwarded calls".
+ */
+#include <linux/highmem.h>
+#include <linux/limits.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/stat.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <asm/unistd.h>
+
+#include "om.h"
+
+/*
+ * om.callbuf=0 (or 0 written to /sys/module/om/parameters/callbuf at the
+ * process's node): calls go without their buffers, every page fetched on
+ * fault, as a benchmark's baseline in the same run.
+ */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "om."
+static bool om_callbuf_on = true;
+module_param_named(callbuf, om_callbuf_on, bool, 0644);
+MODULE_PARM_DESC(callbuf, "Forwarded calls carry their buffers (MEM_PUSH, F_OUT)");
+
+/* Ranges a call reads (or writes in place: struct stat), at most. */
+#define OM_CALLBUF_RANGES 4
+
+struct om_callbuf {
+	struct {
+		unsigned long addr, len;
+	} r[OM_CALLBUF_RANGES];
+	int n;
+	unsigned long fill, fill_len; /* F_OUT: filled from its start, as read() does */
+};
+
+static void om_cb_add(struct om_callbuf *cb, unsigned long addr, unsigned long len)
+{
+	if (!len || cb->n == OM_CALLBUF_RANGES)
+		return;
+	cb->r[cb->n].addr = addr;
+	cb->r[cb->n].len = len;
+	cb->n++;
+}
+
+/* A path argument: its bytes up to its NUL, if it is one. */
+static void om_cb_path(struct om_callbuf *cb, unsigned long addr)
+{
+	long n = strnlen_user((const char __user *)addr, PATH_MAX);
+
+	if (n > 0)
+		om_cb_add(cb, addr, n);
+}
+
+/* writev and pwritev: the vector, and the first buffers it names. */
+static void om_cb_iov(struct om_callbuf *cb, unsigned long vec, unsigned long cnt)
+{
+	struct iovec iov[OM_CALLBUF_RANGES - 1];
+	unsigned long i, n = min_t(unsigned long, cnt, ARRAY_SIZE(iov));
+
+	if (cnt > UIO_MAXIOV)
+		return;
+	om_cb_add(cb, vec, cnt * sizeof(struct iovec));
+	if (copy_from_user(iov, (const void __user *)vec, n * sizeof(iov[0])))
+		return;
+	for (i = 0; i < n; i++)
+		om_cb_add(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
+}
+
+/* What the table knows of call @nr with @a. */
+static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *cb)
+{
+	memset(cb, 0, sizeof(*cb));
+	switch (nr) {
+	case __NR_read:
+	case __NR_pread64:
+	case __NR_getdents64:
+		cb->fill = a[1];
+		cb->fill_len = a[2];
+		break;
+	case __NR_readlink:
+		om_cb_path(cb, a[0]);
+		cb->fill = a[1];
+		cb->fill_len = a[2];
+		break;
+	case __NR_readlinkat:
+		om_cb_path(cb, a[1]);
+		cb->fill = a[2];
+		cb->fill_len = a[3];
+		break;
+	case __NR_write:
+	case __NR_pwrite64:
+		om_cb_add(cb, a[1], a[2]);
+		break;
+	case __NR_writev:
+	case __NR_pwritev:
+		om_cb_iov(cb, a[1], a[2]);
+		break;
+	case __NR_sendto:
+		om_cb_add(cb, a[1], a[2]);
+		if (a[4])
+			om_cb_add(cb, a[4], a[5]);
+		break;
+	case __NR_open:
+	case __NR_creat:
+	case __NR_unlink:
+	case __NR_rmdir:
+	case __NR_mkdir:
+	case __NR_chdir:
+	case __NR_access:
+	case __NR_chmod:
+	case __NR_truncate:
+		om_cb_path(cb, a[0]);
+		break;
+	case __NR_openat:
+	case __NR_unlinkat:
+	case __NR_mkdirat:
+	case __NR_faccessat:
+	case __NR_faccessat2:
+	case __NR_fchmodat:
+		om_cb_path(cb, a[1]);
+		break;
+	case __NR_rename:
+	case __NR_link:
+	case __NR_symlink:
+		om_cb_path(cb, a[0]);
+		om_cb_path(cb, a[1]);
+		break;
+	case __NR_renameat:
+	case __NR_renameat2:
+		om_cb_path(cb, a[1]);
+		om_cb_path(cb, a[3]);
+		break;
+	case __NR_stat:
+	case __NR_lstat:
+		om_cb_path(cb, a[0]);
+		om_cb_add(cb, a[1], sizeof(struct stat));
+		break;
+	case __NR_fstat:
+		om_cb_add(cb, a[1], sizeof(struct stat));
+		break;
+	case __NR_newfstatat:
+		om_cb_path(cb, a[1]);
+		om_cb_add(cb, a[2], sizeof(struct stat));
+		break;
+	case __NR_statx:
+		om_cb_path(cb, a[1]);
+		om_cb_add(cb, a[4], sizeof(struct statx));
+		break;
+	}
+}
+
+struct om_pusher {
+	struct om_proc *p;
+	struct virtio_om_mem_push hdr;
+	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
+	struct bio_vec bv[VIRTIO_OM_MEM_PUSH_MAX];
+	unsigned int n, total;
+	int err;
+};
+
+static void om_push_flush(struct om_pusher *ps)
+{
+	struct kvec kv[2] = {
+		{ &ps->hdr, sizeof(ps->hdr) },
+		{ ps->addrs, ps->n * sizeof(ps->addrs[0]) },
+	};
+	unsigned int i;
+
+	if (!ps->n)
+		return;
+	ps->hdr.count = cpu_to_le32(ps->n);
+	if (!ps->err)
+		ps->err = om_send(ps->p, VIRTIO_OM_T_MEM_PUSH, 0, 0, kv, 2, ps->bv, ps->n, NULL);
+	for (i = 0; i < ps->n; i++)
+		put_page(ps->bv[i].bv_page);
+	ps->n = 0;
+	ps->hdr.writable = 0;
+}
+
+/*
+ * One page of the process's, if mapped (the deputy faults for any other),
+ * writable if the process may write it, as MEM_DATA says of a fetched
+ * one: a page a call reads may hold what it writes too (a path and a
+ * struct stat on one stack page), and the deputy writes back only pages
+ * it was told are writable.
+ */
+static void om_push_page(struct om_pusher *ps, unsigned long addr)
+{
+	bool write = true;
+	struct page *page;
+
+	if (ps->err || ps->total == OM_PUSH_MAX_PAGES)
+		return;
+	if (get_user_pages_fast(addr, 1, FOLL_WRITE, &page) != 1) {
+		if (get_user_pages_fast(addr, 1, 0, &page) != 1)
+			return;
+		write = false;
+	}
+	ps->addrs[ps->n] = cpu_to_le64(addr);
+	bvec_set_page(&ps->bv[ps->n], page, PAGE_SIZE, 0);
+	if (write)
+		ps->hdr.writable |= cpu_to_le32(BIT(ps->n));
+	ps->total++;
+	if (++ps->n == VIRTIO_OM_MEM_PUSH_MAX)
+		om_push_flush(ps);
+}
+
+static void om_push_range(struct om_pusher *ps, unsigned long addr, unsigned long len)
+{
+	unsigned long a, end;
+
+	if (check_add_overflow(addr, len, &end) || end > TASK_SIZE)
+		return;
+	for (a = addr & PAGE_MASK; a < end; a += PAGE_SIZE)
+		om_push_page(ps, a);
+}
+
+/*
+ * Whether the process may write all of [@addr, @end): a fill the deputy
+ * would take on trust must fail with EFAULT here as at home otherwise.
+ */
+static bool om_cb_writable(unsigned long addr, unsigned long end)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool ok = true;
+
+	mmap_read_lock(mm);
+	while (ok && addr < end) {
+		vma = vma_lookup(mm, addr);
+		ok = vma && (vma->vm_flags & VM_WRITE);
+		if (ok)
+			addr = vma->vm_end;
+	}
+	mmap_read_unlock(mm);
+	return ok;
+}
+
+/**
+ * om_callbuf_send() - send ahead the buffers of a call about to be forwarded
+ * @p: the process's half away
+ * @nr: the call
+ * @args: its arguments
+ * @sc: its SYSCALL, given F_OUT for a read-like call
+ * @out: the range named by F_OUT, filled in
+ *
+ * Return: 0, or the error sending failed with (the call is not sent).
+ */
+int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
+		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out)
+{
+	struct om_pusher *ps;
+	struct om_callbuf cb;
+	unsigned long end;
+	int i, err;
+
+	if (!READ_ONCE(om_callbuf_on))
+		return 0;
+	om_callbuf_of(nr, args, &cb);
+	if (!cb.n && !cb.fill_len)
+		return 0;
+	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
+	if (!ps)
+		return 0; /* the deputy fetches what it needs */
+	ps->p = p;
+	for (i = 0; i < cb.n; i++)
+		om_push_range(ps, cb.r[i].addr, cb.r[i].len);
+	if (cb.fill_len && !check_add_overflow(cb.fill, cb.fill_len, &end) && end <= TASK_SIZE &&
+	    om_cb_writable(cb.fill, end)) {
+		/* Its pages partly filled are the process's around the fill: pushed. */
+		if (offset_in_page(cb.fill))
+			om_push_page(ps, cb.fill & PAGE_MASK);
+		if (offset_in_page(end) && (end & PAGE_MASK) >= PAGE_ALIGN(cb.fill))
+			om_push_page(ps, end & PAGE_MASK);
+		sc->flags = cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT);
+		out->addr = cpu_to_le64(cb.fill);
+		out->len = cpu_to_le64(cb.fill_len);
+	}
+	om_push_flush(ps);
+	err = ps->err;
+	kfree(ps);
+	return err;
+}
