@@ -291,3 +291,45 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 	kfree(ps);
 	return err;
 }
+
+/**
+ * om_callbuf_written() - take in whole pages a forwarded call wrote
+ * @msg: a MEM_PUSH from the deputy, before the call's result
+ * @buf: a page to copy through
+ *
+ * The deputy writes back whole pages in batches this way (partial ones
+ * by MEM_WRITE); a malformed batch is dropped whole, and what the process
+ * may not write is not written (copy_to_user), as for MEM_WRITE.
+ */
+void om_callbuf_written(struct om_kcom_msg *msg, void *buf)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
+	struct virtio_om_mem_push m;
+	u32 n, i;
+
+	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
+		return;
+	n = le32_to_cpu(m.count);
+	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || m.writable ||
+	    h->len != sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE) ||
+	    om_kcom_msg_copy(msg, sizeof(m), addrs, n * sizeof(addrs[0])) != n * sizeof(addrs[0]))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		u64 a = le64_to_cpu(addrs[i]);
+
+		if (offset_in_page(a) || a < PAGE_SIZE || a >= TASK_SIZE)
+			goto bad;
+	}
+	for (i = 0; i < n; i++) {
+		size_t at = sizeof(m) + n * sizeof(addrs[0]) + (size_t)i * PAGE_SIZE;
+		void __user *to = u64_to_user_ptr(le64_to_cpu(addrs[i]));
+
+		if (om_kcom_msg_copy(msg, at, buf, PAGE_SIZE) != PAGE_SIZE ||
+		    copy_to_user(to, buf, PAGE_SIZE))
+			pr_debug("omvm: write-back to %p failed\n", to);
+	}
+	return;
+bad:
+	pr_warn_ratelimited("omvm: a malformed write-back from node %u dropped\n", h->src_node);
+}

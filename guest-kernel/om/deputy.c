@@ -293,8 +293,48 @@ static int om_deputy_write_back(struct om_proc *p, unsigned long addr, struct pa
 	return om_send(p, VIRTIO_OM_T_MEM_WRITE, 0, 0, &kv, 1, &bv, 1, NULL);
 }
 
+/* Whole pages a call wrote, sent back together (MEM_PUSH, deputy to process). */
+struct om_write_back {
+	struct virtio_om_mem_push hdr;
+	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
+	struct bio_vec bv[VIRTIO_OM_MEM_PUSH_MAX];
+	unsigned int n;
+};
+
+static int om_write_back_flush(struct om_proc *p, struct om_write_back *wb)
+{
+	struct kvec kv[2] = {
+		{ &wb->hdr, sizeof(wb->hdr) },
+		{ wb->addrs, wb->n * sizeof(wb->addrs[0]) },
+	};
+	unsigned int i;
+	int err = 0;
+
+	if (!wb->n)
+		return 0;
+	wb->hdr.count = cpu_to_le32(wb->n);
+	/* With no process (an error before), the pages are only let go. */
+	if (p)
+		err = om_send(p, VIRTIO_OM_T_MEM_PUSH, 0, 0, kv, 2, wb->bv, wb->n, NULL);
+	for (i = 0; i < wb->n; i++)
+		put_page(wb->bv[i].bv_page);
+	wb->n = 0;
+	return err;
+}
+
+static int om_write_back_page(struct om_proc *p, struct om_write_back *wb, unsigned long addr,
+			      struct page *page)
+{
+	get_page(page);
+	wb->addrs[wb->n] = cpu_to_le64(addr);
+	bvec_set_page(&wb->bv[wb->n], page, PAGE_SIZE, 0);
+	atomic64_inc(&p->stats.pages_written);
+	return ++wb->n == VIRTIO_OM_MEM_PUSH_MAX ? om_write_back_flush(p, wb) : 0;
+}
+
 /*
- * After a call that returned @ret: write back what it changed, then forget
+ * After a call that returned @ret: write back what it changed (whole pages
+ * in batches, the part of a page a call filled by MEM_WRITE), then forget
  * every page. Of a page the call filled without a fetch, only what the
  * result says it filled goes back: the rest of it the deputy never had.
  */
@@ -302,6 +342,7 @@ static int om_deputy_flush(struct om_proc *p, long ret)
 {
 	struct mm_struct *mm = current->mm;
 	unsigned long filled = p->fill + (ret > 0 ? min_t(unsigned long, ret, p->fill_len) : 0);
+	struct om_write_back *wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	struct vm_area_struct *vma;
 	struct page *page;
 	unsigned long idx;
@@ -316,12 +357,12 @@ static int om_deputy_flush(struct om_proc *p, long ret)
 		if (!err && xa_get_mark(&p->fetched, idx, XA_MARK_0) &&
 		    get_user_pages(addr, 1, 0, &now) == 1) {
 			/* A write made the mapping private: the page there is a copy. */
-			if (now != page && !xa_get_mark(&p->fetched, idx, XA_MARK_1)) {
-				err = om_deputy_write_back(p, addr, now, 0, PAGE_SIZE);
-			} else if (now != page && filled > addr) {
-				end = min(filled, addr + PAGE_SIZE);
+			end = xa_get_mark(&p->fetched, idx, XA_MARK_1) ?
+				      clamp(filled, addr, addr + PAGE_SIZE) : addr + PAGE_SIZE;
+			if (now != page && end == addr + PAGE_SIZE && wb)
+				err = om_write_back_page(p, wb, addr, now);
+			else if (now != page && end > addr)
 				err = om_deputy_write_back(p, addr, now, 0, end - addr);
-			}
 			put_page(now);
 		}
 		if (vma)
@@ -330,6 +371,13 @@ static int om_deputy_flush(struct om_proc *p, long ret)
 		put_page(page);
 	}
 	mmap_read_unlock(mm);
+	if (wb) {
+		if (!err)
+			err = om_write_back_flush(p, wb);
+		else
+			om_write_back_flush(NULL, wb);
+		kfree(wb);
+	}
 	om_deputy_drop_pushed(p);
 	p->fill_len = 0;
 	return err;

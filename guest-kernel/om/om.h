@@ -430,6 +430,8 @@ void om_deputy_drop_pushed(struct om_proc *p);
 #define OM_PUSH_MAX_PAGES 512	/* a call's pages pushed at most (2 MiB); the rest fault */
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out);
+struct om_kcom_msg;
+void om_callbuf_written(struct om_kcom_msg *msg, void *buf);
 void om_deputy_forward_signals(struct om_proc *p);
 
 /* proc_away.c: home's /proc of a process away */

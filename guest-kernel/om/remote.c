@@ -249,6 +249,8 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 			om_serve_read(p, msg, buf);
 		} else if (h->type == VIRTIO_OM_T_MEM_WRITE) {
 			om_serve_write(msg, buf);
+		} else if (h->type == VIRTIO_OM_T_MEM_PUSH) {
+			om_callbuf_written(msg, buf);
 		} else if (h->type == VIRTIO_OM_T_SIGNAL) {
 			om_deliver_signal(p, msg);
 		} else if (h->type == VIRTIO_OM_T_SYSCALL_RET && h->reply_to == seq) {
@@ -266,7 +268,7 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 			break;
 		}
 		if (h->type != VIRTIO_OM_T_MEM_READ && h->type != VIRTIO_OM_T_MEM_WRITE &&
-		    h->type != VIRTIO_OM_T_SIGNAL)
+		    h->type != VIRTIO_OM_T_MEM_PUSH && h->type != VIRTIO_OM_T_SIGNAL)
 			om_reply_error(h, -EBUSY);
 		om_kcom_msg_free(msg);
 	}
