@@ -43,6 +43,8 @@
 #define OM_BAL_IO_MAX_PM 1000000
 /* A node with less free memory than this share (per mille) is short of it. */
 #define OM_BAL_MEM_LOW_PM 100
+/* Ushered, a process holds at least this share (per mille) of the node's memory. */
+#define OM_BAL_MEM_MOVE_PM 20
 /* Load values older than this are not acted on. */
 #define OM_BAL_FRESH_MS 5000
 
@@ -209,7 +211,9 @@ static void om_bal_consider(const struct om_load_info *self, const struct om_loa
 	u32 here, there;
 	int i;
 
-	if (short_of_mem && (c->why != OM_BAL_MEMORY || b->rss_kib > c->proc->rss_kib)) {
+	/* Only a process whose leaving relieves the node: not a small daemon. */
+	if (short_of_mem && b->rss_kib * 1000 >= self->total_kib * OM_BAL_MEM_MOVE_PM &&
+	    (c->why != OM_BAL_MEMORY || b->rss_kib > c->proc->rss_kib)) {
 		u32 dest = om_bal_roomiest(o, nr, b);
 
 		if (dest) {
