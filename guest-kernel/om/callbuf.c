@@ -293,6 +293,39 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 }
 
 /**
+ * om_mem_push_parse() - check a MEM_PUSH, either way, and read its addresses
+ * @msg: the message
+ * @addrs: VIRTIO_OM_MEM_PUSH_MAX addresses, filled in
+ * @writable: its writable bits, filled in
+ *
+ * Return: the count of pages (their data follows the addresses), or
+ * -EPROTO for a count out of range, a writable bit past it, a length not
+ * that of count pages, or an address not page-aligned, 0 or past user space.
+ */
+int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_mem_push m;
+	u32 n, i;
+
+	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
+		return -EPROTO;
+	n = le32_to_cpu(m.count);
+	*writable = le32_to_cpu(m.writable);
+	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || (*writable >> n) ||
+	    h->len != sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE) ||
+	    om_kcom_msg_copy(msg, sizeof(m), addrs, n * sizeof(addrs[0])) != n * sizeof(addrs[0]))
+		return -EPROTO;
+	for (i = 0; i < n; i++) {
+		u64 a = le64_to_cpu(addrs[i]);
+
+		if (offset_in_page(a) || a < PAGE_SIZE || a >= TASK_SIZE)
+			return -EPROTO;
+	}
+	return n;
+}
+
+/**
  * om_callbuf_written() - take in whole pages a forwarded call wrote
  * @msg: a MEM_PUSH from the deputy, before the call's result
  * @buf: a page to copy through
@@ -305,24 +338,13 @@ void om_callbuf_written(struct om_kcom_msg *msg, void *buf)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
-	struct virtio_om_mem_push m;
-	u32 n, i;
+	u32 writable, i;
+	int n = om_mem_push_parse(msg, addrs, &writable);
 
-	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
-		return;
-	n = le32_to_cpu(m.count);
-	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || m.writable ||
-	    h->len != sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE) ||
-	    om_kcom_msg_copy(msg, sizeof(m), addrs, n * sizeof(addrs[0])) != n * sizeof(addrs[0]))
+	if (n < 0 || writable)
 		goto bad;
 	for (i = 0; i < n; i++) {
-		u64 a = le64_to_cpu(addrs[i]);
-
-		if (offset_in_page(a) || a < PAGE_SIZE || a >= TASK_SIZE)
-			goto bad;
-	}
-	for (i = 0; i < n; i++) {
-		size_t at = sizeof(m) + n * sizeof(addrs[0]) + (size_t)i * PAGE_SIZE;
+		size_t at = VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(addrs[0]) + (size_t)i * PAGE_SIZE;
 		void __user *to = u64_to_user_ptr(le64_to_cpu(addrs[i]));
 
 		if (om_kcom_msg_copy(msg, at, buf, PAGE_SIZE) != PAGE_SIZE ||

@@ -157,25 +157,13 @@ static void om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
-	struct virtio_om_mem_push m;
-	u32 n, i, writable;
+	u32 writable, i;
+	int n = om_mem_push_parse(msg, addrs, &writable);
 	size_t at;
 
-	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
+	if (n < 0)
 		goto bad;
-	n = le32_to_cpu(m.count);
-	writable = le32_to_cpu(m.writable);
-	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || (writable >> n) ||
-	    h->len != sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE) ||
-	    om_kcom_msg_copy(msg, sizeof(m), addrs, n * sizeof(addrs[0])) != n * sizeof(addrs[0]))
-		goto bad;
-	for (i = 0; i < n; i++) {
-		u64 a = le64_to_cpu(addrs[i]);
-
-		if (offset_in_page(a) || a < PAGE_SIZE || a >= TASK_SIZE)
-			goto bad;
-	}
-	at = sizeof(m) + n * sizeof(addrs[0]);
+	at = VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(addrs[0]);
 	for (i = 0; i < n; i++, at += PAGE_SIZE) {
 		unsigned long idx = le64_to_cpu(addrs[i]) >> PAGE_SHIFT;
 		struct page *page, *old;

@@ -432,6 +432,7 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out);
 struct om_kcom_msg;
 void om_callbuf_written(struct om_kcom_msg *msg, void *buf);
+int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable);
 void om_deputy_forward_signals(struct om_proc *p);
 
 /* proc_away.c: home's /proc of a process away */
