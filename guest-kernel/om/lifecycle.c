@@ -10,7 +10,7 @@
 #include "om.h"
 
 /* A dying task cannot wait for room: retry for a while, without signals. */
-static void om_send_last(struct om_proc *p, u16 type, const void *payload, size_t len)
+void om_send_last(struct om_proc *p, u16 type, const void *payload, size_t len)
 {
 	struct kvec kv = { (void *)payload, len };
 	struct om_kcom_out out = om_out(p, type, 0, &kv, 1);
@@ -29,6 +29,8 @@ void om_task_exit(struct task_struct *tsk, long code)
 
 	if (!p)
 		return;
+	/* Exiting in a live move's rounds: the copy its destination built ends. */
+	om_live_cancel(p, -ESRCH, true);
 	if (!p->silent && p->role == OM_REMOTE) {
 		struct virtio_om_exit e = { .code = cpu_to_le32(code) };
 		u64 ut, st;

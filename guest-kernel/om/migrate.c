@@ -25,29 +25,7 @@
 #include <linux/uio.h>
 #include <linux/vmalloc.h>
 
-#include "om.h"
-
-/* Pages per MIG_PAGES message: what fits 64 KiB with their addresses. */
-#define OM_PAGES_PER_MSG 15
-/* MIG_PAGES messages between two MIG_SYNCs: bounds what the receiver queues. */
-#define OM_MSGS_PER_SYNC 32
-
-struct om_sender {
-	struct om_proc *p;
-	struct virtio_om_mig_vma *vmas;
-	struct file **files;	/* from home: each mapping's file, to serve (or NULL) */
-	unsigned int nr_vmas;
-	unsigned int vmas_sent;	/* the destination owns the served ids of these */
-	u64 pages;
-	unsigned int since_sync;
-	/* the batch being filled */
-	__le64 addrs[OM_PAGES_PER_MSG];
-	struct bio_vec bv[OM_PAGES_PER_MSG];
-	unsigned int nr;
-	/* signals pending at departure */
-	kernel_siginfo_t *sigs;
-	unsigned int nr_sigs;
-};
+#include "migrate.h"
 
 static u32 om_prot(vm_flags_t f)
 {
@@ -59,9 +37,11 @@ static u32 om_prot(vm_flags_t f)
  * The mappings, as they will be rebuilt; vvar comes back with the vDSO.
  * Leaving home (@dest away), a private mapping of a file is served to
  * @dest, which maps the file and reads its pages from here as they fault;
- * one that cannot be served travels as private memory.
+ * one that cannot be served travels as private memory. For the rounds of
+ * a live move (@pre), the anonymous ones only: a file's mapping is served
+ * when the process is frozen (live.c).
  */
-static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm, u32 dest)
+int om_collect_vmas(struct om_sender *s, struct mm_struct *mm, u32 dest, bool pre)
 {
 	struct vm_area_struct *vma;
 	unsigned int n = 0, i;
@@ -71,19 +51,22 @@ static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm, u32 dest)
 	mmap_read_lock(mm);
 	s->vmas = kvcalloc(mm->map_count, sizeof(*s->vmas), GFP_KERNEL);
 	s->files = dest ? kvcalloc(mm->map_count, sizeof(*s->files), GFP_KERNEL) : NULL;
-	if (!s->vmas || (dest && !s->files)) {
+	s->by_address = kvcalloc(mm->map_count, sizeof(*s->by_address), GFP_KERNEL);
+	if (!s->vmas || (dest && !s->files) || !s->by_address) {
 		mmap_read_unlock(mm);
 		return -ENOMEM;
 	}
 	for_each_vma(vmi, vma) {
 		struct virtio_om_mig_vma *v;
 
-		if (om_arch_is_vvar(vma))
+		if (om_arch_is_vvar(vma) || (pre && vma->vm_file))
 			continue;
 		if (n == mm->map_count)
 			break;
-		if (dest && vma->vm_file && !(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)))
+		if (dest && !pre && vma->vm_file &&
+		    !(vma->vm_flags & (VM_SHARED | VM_IO | VM_PFNMAP)))
 			s->files[n] = get_file(vma->vm_file);
+		s->by_address[n] = !!vma->vm_file;
 		v = &s->vmas[n++];
 		v->start = cpu_to_le64(vma->vm_start);
 		v->end = cpu_to_le64(vma->vm_end);
@@ -100,8 +83,10 @@ static int om_collect_vmas(struct om_sender *s, struct mm_struct *mm, u32 dest)
 	for (i = 0; s->files && i < n; i++) {
 		if (!s->files[i])
 			continue;
-		if (!om_rfile_serve_mapping(dest, s->files[i], &s->vmas[i]))
+		if (!om_rfile_serve_mapping(dest, s->files[i], &s->vmas[i])) {
 			s->vmas[i].flags |= cpu_to_le32(VIRTIO_OM_VMA_F_FILE);
+			s->by_address[i] = false;
+		}
 		fput(s->files[i]);
 		s->files[i] = NULL;
 	}
@@ -271,88 +256,6 @@ static void om_return_signals(struct om_sender *s)
 	s->nr_sigs = 0;
 }
 
-static int om_wait_ack(struct om_proc *p, u16 type, struct om_sender *s)
-{
-	struct virtio_om_mig_mark mark = {
-		.pages = cpu_to_le64(s->pages),
-		.vmas = cpu_to_le32(s->nr_vmas),
-	};
-	struct kvec kv = { &mark, sizeof(mark) };
-	struct virtio_om_mig_ack ack;
-	int err;
-
-	err = om_call_expect(p, type, &kv, 1, OM_STEP_TIMEOUT, VIRTIO_OM_T_MIG_ACK, &ack,
-			     sizeof(ack), NULL);
-	return err ?: om_wire_errno(ack.error);
-}
-
-static int om_flush_pages(struct om_sender *s)
-{
-	struct virtio_om_mig_pages hdr = { .count = cpu_to_le32(s->nr) };
-	struct kvec kv[2] = {
-		{ &hdr, sizeof(hdr) },
-		{ s->addrs, s->nr * sizeof(s->addrs[0]) },
-	};
-	unsigned int i;
-	int err;
-
-	if (!s->nr)
-		return 0;
-	if (om_fault(OM_FAULT_PAGES))
-		err = -EIO;
-	else
-		err = om_send(s->p, VIRTIO_OM_T_MIG_PAGES, 0, 0, kv, 2, s->bv, s->nr, NULL);
-	for (i = 0; i < s->nr; i++)
-		put_page(s->bv[i].bv_page);
-	s->pages += s->nr;
-	s->nr = 0;
-	if (err)
-		return err;
-	if (++s->since_sync == OM_MSGS_PER_SYNC) {
-		s->since_sync = 0;
-		return om_wait_ack(s->p, VIRTIO_OM_T_MIG_SYNC, s);
-	}
-	return 0;
-}
-
-/* Every page that holds something: holes and untouched memory stay behind. */
-static int om_send_pages(struct om_sender *s)
-{
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < s->nr_vmas; i++) {
-		unsigned long a, end = le64_to_cpu(s->vmas[i].end);
-		u32 flags = le32_to_cpu(s->vmas[i].flags);
-
-		if (flags & VIRTIO_OM_VMA_F_VDSO)
-			continue;
-		for (a = le64_to_cpu(s->vmas[i].start); a < end; a += PAGE_SIZE) {
-			struct page *page;
-
-			if (fatal_signal_pending(current))
-				return -EINTR;
-			page = get_dump_page(a);
-			if (!page)
-				continue;
-			/* A file's own page: the destination reads it from home. */
-			if ((flags & VIRTIO_OM_VMA_F_FILE) && !PageAnon(page)) {
-				put_page(page);
-				continue;
-			}
-			s->addrs[s->nr] = cpu_to_le64(a);
-			bvec_set_page(&s->bv[s->nr], page, PAGE_SIZE, 0);
-			if (++s->nr == OM_PAGES_PER_MSG) {
-				err = om_flush_pages(s);
-				if (err)
-					return err;
-			}
-			cond_resched();
-		}
-	}
-	return om_flush_pages(s);
-}
-
 static int om_send_vmas(struct om_sender *s)
 {
 	const unsigned int per = (VIRTIO_OM_MAX_PAYLOAD - sizeof(struct virtio_om_mig_vmas)) /
@@ -463,28 +366,39 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	size_t xsize = om_arch_xstate_size();
 	u64 stopped = ktime_get_ns();
 	bool hop = !home && p->role == OM_REMOTE, told = false;
-	struct om_sender *s;
+	/* The freeze of a live move: its rounds sent most pages already. */
+	struct om_sender *s = om_live_sender(p);
+	bool live = s;
 	struct virtio_om_mig_begin *b;
 	void *xstate;
-	u32 old_peer = p->peer_node;
+	u32 old_peer = live ? s->old_peer : p->peer_node;
 	unsigned int i, sent;
 	int err;
 
 	if (!om_kcom_node_is_up(dest))
 		return -EHOSTUNREACH;
 	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */
-	if (!home && !hop)
+	if (!home && !hop && !live)
 		om_proc_drain(p);
 	WRITE_ONCE(p->sending, true);
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (live) {
+		s->pre = s->vmas;
+		s->nr_pre = s->nr_vmas;
+		s->vmas = NULL;
+		s->nr_vmas = 0;
+		kvfree(s->by_address);
+		s->by_address = NULL;
+		s->vmas_sent = 0;
+	} else {
+		s = om_sender_new(p);
+	}
 	b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
 	if (!s || !b) {
 		err = -ENOMEM;
 		goto out;
 	}
-	s->p = p;
 	xstate = b + 1;
-	err = om_collect_vmas(s, current->mm, !home && !hop ? dest : 0);
+	err = om_collect_vmas(s, current->mm, !home && !hop ? dest : 0, false);
 	if (err)
 		goto undo_files;
 	err = om_fill_begin(s, b, home, xstate, xsize);
@@ -494,6 +408,8 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		err = om_take_signals(s);
 	if (err)
 		goto undo_files;
+	if (live)
+		b->flags |= cpu_to_le32(VIRTIO_OM_MIG_F_LIVE | VIRTIO_OM_MIG_F_FINAL);
 
 	/* Between two nodes away the deputy stays the peer until the handover. */
 	if (hop)
@@ -505,8 +421,12 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 
 		err = om_send(p, VIRTIO_OM_T_MIG_BEGIN, 0, 0, kv, 2, NULL, 0, NULL);
 	}
-	if (err)
+	if (err) {
+		/* The rounds' copy there ends (it may have this BEGIN). */
+		if (live)
+			om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
 		goto undo;
+	}
 	err = om_send_vmas(s);
 	for (i = 0; !err && i < s->nr_sigs; i++)
 		err = om_send_signal(p, &s->sigs[i]);
@@ -565,6 +485,11 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	p->last_freeze_ns = ktime_get_ns() - stopped;
 	p->last_total_ns = p->asked_ns ? ktime_get_ns() - p->asked_ns : p->last_freeze_ns;
 	p->last_pages = s->pages;
+	p->last_zero_skipped = s->zero_skipped;
+	if (!live) {
+		p->last_rounds = 0;
+		p->last_round_pages = 0;
+	}
 	/* What moves cost, for the balancer (asked by it or by hand alike). */
 	if (p->asked_ns)
 		om_load_note_move(p->last_pages, p->last_total_ns);
@@ -578,17 +503,79 @@ undo:
 	p->peer_node = old_peer;
 	om_return_signals(s);
 undo_files:
+	/* A live move failing before its final BEGIN: the rounds' copy there ends. */
+	if (live && p->peer_node == dest) {
+		om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
+		p->peer_node = old_peer;
+	}
 	if (s && s->vmas)
 		om_unserve_vmas(s, dest);
 out:
-	if (s) {
-		kfree(s->sigs);
-		kvfree(s->vmas);
-		kvfree(s->files);
-	}
-	kfree(s);
+	/* A live move's sender is its own (live.c). */
+	if (!live)
+		om_sender_free(s);
 	kfree(b);
 	WRITE_ONCE(p->sending, false);
+	return err;
+}
+
+struct om_sender *om_sender_new(struct om_proc *p)
+{
+	struct om_sender *s = kzalloc(sizeof(*s), GFP_KERNEL);
+
+	if (!s)
+		return NULL;
+	s->p = p;
+	xa_init(&s->held);
+	return s;
+}
+
+void om_sender_free(struct om_sender *s)
+{
+	if (!s)
+		return;
+	kfree(s->sigs);
+	kvfree(s->vmas);
+	kvfree(s->files);
+	kvfree(s->by_address);
+	kvfree(s->pre);
+	kfree(s->zero);
+	xa_destroy(&s->held);
+	kfree(s);
+}
+
+/**
+ * om_send_live_begin() - begin a live move of the current process to @dest
+ * @s: the move (om_sender_new()), marked live
+ * @dest: where it goes
+ *
+ * The first MIG_BEGIN and its anonymous mappings, for the rounds to fill;
+ * the process runs on here. Its signals, registers and final mappings go
+ * when it is frozen (om_send_process()).
+ *
+ * Return: 0 or -errno.
+ */
+int om_send_live_begin(struct om_sender *s, u32 dest)
+{
+	size_t xsize = om_arch_xstate_size();
+	struct virtio_om_mig_begin *b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
+	int err;
+
+	if (!b)
+		return -ENOMEM;
+	err = om_collect_vmas(s, current->mm, 0, true);
+	if (!err)
+		err = om_fill_begin(s, b, false, b + 1, xsize);
+	if (!err) {
+		struct kvec kv[2] = { { b, sizeof(*b) }, { b + 1, xsize } };
+
+		b->flags |= cpu_to_le32(VIRTIO_OM_MIG_F_LIVE);
+		s->p->peer_node = dest;
+		err = om_send(s->p, VIRTIO_OM_T_MIG_BEGIN, 0, 0, kv, 2, NULL, 0, NULL);
+	}
+	if (!err)
+		err = om_send_vmas(s);
+	kfree(b);
 	return err;
 }
 
@@ -627,6 +614,8 @@ static int om_may_leave(void)
 	return n ? -EBUSY : 0;
 }
 
+static void om_live_go_on(struct om_proc *p);
+
 static void om_move_work(struct callback_head *cb)
 {
 	struct om_proc *p = container_of(cb, struct om_proc, work);
@@ -657,6 +646,10 @@ static void om_move_work(struct callback_head *cb)
 		return;
 	}
 	om_proc_put(p);
+	if (p->live) {
+		om_live_go_on(p);
+		return;
+	}
 	if (p->role == OM_REMOTE) {
 		u32 to = p->target;
 
@@ -688,6 +681,14 @@ void om_move_on(struct om_proc *p, u32 target)
 		err = om_may_leave();
 		if (!err)
 			err = om_move_cpu_check(p, target);
+		if (!err && om_live_wanted(p)) {
+			err = om_live_start(p, target);
+			p->last_error = err;
+			/* Its rounds go on from the move's task work (om_live_go_on()). */
+			if (!err)
+				return;
+			break;
+		}
 		if (!err)
 			err = om_send_process(p, target, false);
 		p->last_error = err;
@@ -695,6 +696,38 @@ void om_move_on(struct om_proc *p, u32 target)
 			break;
 		/* Back here when the process comes home, maybe to go on. */
 		target = om_deputy_run(p);
+	}
+	p->target = 0;
+}
+
+/*
+ * A slice of a live move's rounds, or its freeze; asked elsewhere
+ * meanwhile, the move that was live ends and the new one begins.
+ */
+static void om_live_go_on(struct om_proc *p)
+{
+	int err = om_live_step(p);
+
+	if (!err)
+		return;
+	if (err == 1) {
+		err = om_may_leave();
+		if (!err)
+			err = om_send_process(p, p->target, false);
+		else
+			om_live_cancel(p, err, false);
+		om_live_done(p, err);
+		p->last_error = err;
+		if (!err) {
+			om_move_on(p, om_deputy_run(p));
+			return;
+		}
+	} else {
+		p->last_error = err;
+	}
+	if (err == -ECANCELED && p->target && p->target != om_kcom_self()) {
+		om_move_on(p, p->target);
+		return;
 	}
 	p->target = 0;
 }

@@ -148,6 +148,10 @@ struct om_stats {
  *	(om_rfile_exec_file())
  * @locked: never moved by a balancer (/proc/PID/hpc/lock; travels with it)
  * @arrived_ns: when it last began to run here (ktime_get_ns()), 0: never moved
+ * @live: at home, a live move in its rounds (live.c), or NULL
+ * @last_rounds: the last move's rounds before its freeze (0: stop-and-copy)
+ * @last_round_pages: pages its rounds sent
+ * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
  */
 struct om_proc {
 	refcount_t ref;
@@ -223,6 +227,10 @@ struct om_proc {
 	struct file *exec_rfile;
 	bool locked;
 	u64 arrived_ns;
+	struct om_live *live;
+	unsigned int last_rounds;
+	u64 last_round_pages;
+	u64 last_zero_skipped;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -275,6 +283,7 @@ struct om_kcom_out om_out(const struct om_proc *p, u16 type, u32 flags, const st
 struct om_kcom_out om_out_home(const struct om_proc *p, u16 type, const struct kvec *kv);
 int om_link_init(void);
 void om_link_deliver(struct om_kcom_msg *msg);
+void om_send_last(struct om_proc *p, u16 type, const void *payload, size_t len);
 int om_send(struct om_proc *p, u16 type, u32 flags, u64 reply_to, const struct kvec *kv,
 	    unsigned int nr_kv, const struct bio_vec *bv, unsigned int nr_bv, u64 *seq);
 int om_call(struct om_proc *p, u16 type, const struct kvec *kv, unsigned int nr_kv,
@@ -356,6 +365,19 @@ void om_move_retry(struct work_struct *work);
 void om_back_after_call(struct om_proc *p);
 void om_move_on(struct om_proc *p, u32 target);
 int om_move_cpu_check(struct om_proc *p, u32 dest);
+
+/* live.c: a live move's rounds, before its freeze */
+struct om_live;
+bool om_live_wanted(struct om_proc *p);
+int om_live_start(struct om_proc *p, u32 dest);
+int om_live_step(struct om_proc *p);
+void om_live_cancel(struct om_proc *p, int err, bool last);
+void om_live_done(struct om_proc *p, int err);
+
+/* pages.c: which pages cross; both sides of a live move decide alike */
+bool om_vma_same(const struct virtio_om_mig_vma *a, const struct virtio_om_mig_vma *b);
+const struct virtio_om_mig_vma *om_vma_find(const struct virtio_om_mig_vma *list, unsigned int n,
+					    const struct virtio_om_mig_vma *v);
 
 /* receive.c: taking a process in (in the receiving task's own context) */
 int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin);

@@ -39,6 +39,17 @@ struct om_receiver {
 	kernel_siginfo_t *sigs;
 	unsigned int nr_sigs;
 	void *bounce;
+	/*
+	 * A live move: the rounds' mappings, mapped as they came; then, after
+	 * the final MIG_BEGIN, the final ones, mapped once all came (those
+	 * the rounds built and that did not change are kept with their pages).
+	 */
+	bool live;
+	bool final;
+	struct virtio_om_mig_vma *pre;
+	u32 nr_pre;
+	struct virtio_om_mig_vma *fin;
+	bool fin_mapped;
 };
 
 /**
@@ -169,6 +180,56 @@ static void om_forget_vmas(struct om_receiver *r, struct om_kcom_msg *msg, u32 f
 	}
 }
 
+/* Home's id for a file mapping never mapped here: home may stop serving it. */
+static void om_forget_vma(struct om_receiver *r, const struct virtio_om_mig_vma *v)
+{
+	if (r->p->peer_node == r->p->home_node && (le32_to_cpu(v->flags) & VIRTIO_OM_VMA_F_FILE) &&
+	    v->served)
+		om_rfile_forget(r->p->home_node, le32_to_cpu(v->served));
+}
+
+/*
+ * A live move's final mappings, all come: the rounds' mappings that are
+ * not among them go, and those not kept from the rounds are mapped anew
+ * (the sender decides alike: om_vma_kept()).
+ */
+static int om_map_final(struct om_receiver *r)
+{
+	u32 n = r->vmas, i, j;
+	int err;
+
+	r->fin_mapped = true;
+	for (i = 0; i < r->nr_pre; i++) {
+		const struct virtio_om_mig_vma *v = &r->pre[i];
+		u64 start = le64_to_cpu(v->start);
+
+		if (!om_vma_find(r->fin, n, v))
+			vm_munmap(start, le64_to_cpu(v->end) - start);
+	}
+	for (i = 0; i < n; i++) {
+		const struct virtio_om_mig_vma *v = &r->fin[i];
+
+		if (om_vma_find(r->pre, r->nr_pre, v))
+			continue;
+		vm_munmap(le64_to_cpu(v->start), le64_to_cpu(v->end) - le64_to_cpu(v->start));
+		/* Takes (or forgets) home's id for a file mapping, whatever it returns. */
+		err = om_map_one(r, v);
+		if (err) {
+			for (j = i + 1; j < n; j++)
+				om_forget_vma(r, &r->fin[j]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* A live move's lists are searched: each must be in order, without overlaps. */
+static bool om_vma_follows(const struct virtio_om_mig_vma *list, u32 n,
+			   const struct virtio_om_mig_vma *v)
+{
+	return !n || le64_to_cpu(v->start) >= le64_to_cpu(list[n - 1].end);
+}
+
 static int om_take_vmas(struct om_receiver *r, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
@@ -186,14 +247,67 @@ static int om_take_vmas(struct om_receiver *r, struct om_kcom_msg *msg)
 	}
 	for (i = 0; i < n; i++) {
 		om_kcom_msg_copy(msg, sizeof(hdr) + i * sizeof(v), &v, sizeof(v));
+		if (r->final) {
+			/* Mapped once all came (om_map_final()). */
+			if (!om_vma_follows(r->fin, r->vmas, &v)) {
+				om_forget_vmas(r, msg, i);
+				return -EPROTO;
+			}
+			r->fin[r->vmas++] = v;
+			continue;
+		}
+		if (r->live && !om_vma_follows(r->pre, r->nr_pre, &v)) {
+			om_forget_vmas(r, msg, i);
+			return -EPROTO;
+		}
 		/* Takes (or forgets) home's id for a file mapping, whatever it returns. */
 		err = om_map_one(r, &v);
 		if (err) {
 			om_forget_vmas(r, msg, i + 1);
 			return err;
 		}
+		if (r->live)
+			r->pre[r->nr_pre++] = v;
 		r->vmas++;
 	}
+	if (r->final && r->vmas == le32_to_cpu(r->b->vmas))
+		return om_map_final(r);
+	return 0;
+}
+
+/*
+ * A live move's final MIG_BEGIN: the process as it was frozen. It
+ * replaces the first one whole; its mappings come next.
+ */
+static int om_take_final(struct om_receiver *r, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	const u32 want = VIRTIO_OM_MIG_F_LIVE | VIRTIO_OM_MIG_F_FINAL;
+	struct virtio_om_mig_begin *b;
+	u32 vmas;
+
+	if (!r->live || r->final || h->len != sizeof(*b) + r->xsize)
+		return -EPROTO;
+	b = kmalloc(h->len, GFP_KERNEL);
+	if (!b)
+		return -ENOMEM;
+	if (om_kcom_msg_copy(msg, 0, b, h->len) != h->len || !om_begin_valid(b, h->len, r->xsize) ||
+	    (le32_to_cpu(b->flags) & want) != want ||
+	    (b->flags ^ r->b->flags) & cpu_to_le32(VIRTIO_OM_MIG_F_HOME)) {
+		kfree(b);
+		return -EPROTO;
+	}
+	vmas = le32_to_cpu(b->vmas);
+	r->fin = kvcalloc(max(vmas, 1u), sizeof(*r->fin), GFP_KERNEL);
+	if (!r->fin) {
+		kfree(b);
+		return -ENOMEM;
+	}
+	memcpy(r->b, b, h->len);
+	kfree(b);
+	r->final = true;
+	r->vmas = 0;
+	om_carry_arrived(r->p, r->b);
 	return 0;
 }
 
@@ -222,6 +336,7 @@ static int om_take_pages(struct om_receiver *r, struct om_kcom_msg *msg)
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_mig_pages hdr;
 	size_t data;
+	bool zero;
 	u32 n, i;
 	int err;
 
@@ -229,7 +344,12 @@ static int om_take_pages(struct om_receiver *r, struct om_kcom_msg *msg)
 		return -EPROTO;
 	n = le32_to_cpu(hdr.count);
 	data = sizeof(hdr) + (size_t)n * sizeof(__le64);
-	if (!n || h->len != data + (u64)n * VIRTIO_OM_PAGE_SIZE)
+	zero = le32_to_cpu(hdr.flags) == VIRTIO_OM_PAGES_F_ZERO;
+	/* Pages said to read zero: only a live move holds pages before its last round. */
+	if (zero ? !r->live || h->len != data :
+		   hdr.flags || h->len != data + (u64)n * VIRTIO_OM_PAGE_SIZE)
+		return -EPROTO;
+	if (!n)
 		return -EPROTO;
 	for (i = 0; i < n; i++) {
 		__le64 a;
@@ -239,8 +359,12 @@ static int om_take_pages(struct om_receiver *r, struct om_kcom_msg *msg)
 		addr = le64_to_cpu(a);
 		if (!PAGE_ALIGNED(addr) || addr >= TASK_SIZE)
 			return -EPROTO;
-		om_kcom_msg_copy(msg, data + (size_t)i * PAGE_SIZE, r->bounce, PAGE_SIZE);
-		err = om_put_page(addr, r->bounce);
+		if (zero) {
+			err = om_put_page(addr, page_address(ZERO_PAGE(0)));
+		} else {
+			om_kcom_msg_copy(msg, data + (size_t)i * PAGE_SIZE, r->bounce, PAGE_SIZE);
+			err = om_put_page(addr, r->bounce);
+		}
 		if (err)
 			return err;
 		r->pages++;
@@ -514,6 +638,10 @@ static int om_receive_steps(struct om_receiver *r)
 			return err;
 		h = om_kcom_msg_hdr(msg);
 		switch (h->type) {
+		case VIRTIO_OM_T_MIG_BEGIN:
+			if (!r->err && !r->committed)
+				r->err = om_take_final(r, msg);
+			break;
 		case VIRTIO_OM_T_MIG_VMAS:
 			if (!r->err && !r->committed)
 				r->err = om_take_vmas(r, msg);
@@ -531,6 +659,10 @@ static int om_receive_steps(struct om_receiver *r)
 		case VIRTIO_OM_T_MIG_COMMIT:
 			if (!r->err)
 				r->err = om_check_mark(r, msg);
+			/* A live move commits its final round only. */
+			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err && r->live &&
+			    !r->fin_mapped)
+				r->err = -EPROTO;
 			if (h->type == VIRTIO_OM_T_MIG_COMMIT && !r->err && !r->committed)
 				r->err = om_prepare(r);
 			err = om_ack(r, h);
@@ -593,7 +725,10 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 		r.err = -ENOMEM;
 	} else if (h->len != sizeof(*r.b) + r.xsize ||
 		   om_kcom_msg_copy(begin, 0, r.b, h->len) != h->len ||
-		   !om_begin_valid(r.b, h->len, r.xsize)) {
+		   !om_begin_valid(r.b, h->len, r.xsize) ||
+		   /* Live moves leave home; their final MIG_BEGIN comes second. */
+		   (le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_LIVE &&
+		    le32_to_cpu(r.b->flags) & (VIRTIO_OM_MIG_F_HOME | VIRTIO_OM_MIG_F_FINAL))) {
 		r.err = -EPROTO;
 	} else if (!(le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_HOME) && om_load_blocked()) {
 		/* admin/block: no process of another node arrives; its own come home. */
@@ -602,6 +737,12 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 	}
 	om_kcom_msg_free(begin);
 	r.xstate = r.b ? (void *)(r.b + 1) : NULL;
+	if (!r.err && le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_LIVE) {
+		r.live = true;
+		r.pre = kvcalloc(max(le32_to_cpu(r.b->vmas), 1u), sizeof(*r.pre), GFP_KERNEL);
+		if (!r.pre)
+			r.err = -ENOMEM;
+	}
 	if (!r.err)
 		om_carry_arrived(p, r.b);
 
@@ -615,6 +756,14 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 		}
 	}
 	err = om_receive_steps(&r);
+	kvfree(r.pre);
+	if (r.fin && !r.fin_mapped) {
+		u32 i;
+
+		for (i = 0; i < r.vmas; i++)
+			om_forget_vma(&r, &r.fin[i]);
+	}
+	kvfree(r.fin);
 	if (err) {
 		om_unprepare(&r);
 		if (swapped && old_mm)

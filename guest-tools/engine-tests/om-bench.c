@@ -3,7 +3,9 @@
  * om-bench: the engine's measurements, run by bench/engine-bench.sh.
  *
  *   om-bench move NODE MIB       freeze and total time of a move to NODE with
- *                                MIB of resident memory (and of the way back)
+ *                                MIB of resident memory, writing a page a
+ *                                millisecond until it runs there (and the
+ *                                way back; every byte checked after)
  *   om-bench syscall NODE COUNT  a no-op system call run here, then
  *                                forwarded home from NODE
  *   om-bench hold MIB SECONDS    MIB of memory written, held asleep, then
@@ -63,35 +65,87 @@ static unsigned long long debug_field(const char *name)
 	return at ? strtoull(at + strlen(name) + 2, NULL, 10) : 0;
 }
 
+/* Where the process runs now, as its home sees it ("home" or a node). */
+static int where_is(char *buf, size_t size)
+{
+	int fd = open("/proc/self/hpc/where", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, size - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+/*
+ * The writer the process is while it moves: one page written every
+ * millisecond, in turn through its memory (4 MiB/s), until it runs at
+ * @node; each write counted in @count, for the check after.
+ */
+static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uint32_t *count)
+{
+	double next = now_us(), end = next + 600e6;
+	size_t at = 0;
+	char now[32];
+
+	for (;;) {
+		if (where_is(now, sizeof(now)))
+			return -1;
+		if (!strcmp(now, node))
+			return 0;
+		if (now_us() > end) {
+			fprintf(stderr, "om-bench: still at %s after 600 s\n", now);
+			return -1;
+		}
+		while (now_us() < next)
+			;
+		next += 1000;
+		mem[at * 512]++;
+		count[at]++;
+		at = (at + 1) % pages;
+	}
+}
+
 static int bench_move(const char *node, long mib)
 {
-	size_t len = (size_t)mib << 20, i;
+	size_t len = (size_t)mib << 20, i, pages = len / 4096;
 	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	unsigned long long freeze, total, pages;
+	uint32_t *count = calloc(pages, sizeof(*count));
+	unsigned long long freeze, total, moved, rounds, round_pages, zero;
 	double t0, back;
 
-	if (mem == MAP_FAILED) {
+	if (mem == MAP_FAILED || !count) {
 		perror("om-bench: mmap");
 		return 1;
 	}
 	for (i = 0; i < len / 8; i++)
 		mem[i] = i * 0x9e3779b97f4a7c15ull;
-	if (where(node))
+	if (where(node) || write_while_moving(node, mem, pages, count))
 		return 1;
 	freeze = debug_field("last_freeze_ns");
 	total = debug_field("last_total_ns");
-	pages = debug_field("last_move_pages");
+	moved = debug_field("last_move_pages");
+	rounds = debug_field("last_rounds");
+	round_pages = debug_field("last_round_pages");
+	zero = debug_field("last_zero_skipped");
 	t0 = now_us();
 	if (where("home"))
 		return 1;
 	back = now_us() - t0;
 	for (i = 0; i < len / 8; i++)
-		if (mem[i] != i * 0x9e3779b97f4a7c15ull) {
+		if (mem[i] != i * 0x9e3779b97f4a7c15ull + (i % 512 ? 0 : count[i / 512])) {
 			printf("om-bench: memory differs at byte %zu after the round trip\n", i * 8);
 			return 1;
 		}
-	printf("move %ld MiB: %llu pages, freeze %.1f ms, total %.1f ms, way back %.1f ms\n",
-	       mib, pages, freeze / 1e6, total / 1e6, back / 1e3);
+	printf("move %ld MiB %s: %llu pages (%llu in %llu rounds, %llu zero not sent), "
+	       "freeze %.1f ms, total %.1f ms, way back %.1f ms\n",
+	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, zero,
+	       freeze / 1e6, total / 1e6, back / 1e3);
+	free(count);
+	munmap(mem, len);
 	return 0;
 }
 

@@ -286,7 +286,14 @@ struct virtio_om_sigaction {
 #define VIRTIO_OM_MIG_F_CALL		0x8u /* home for one call: back to the sender after it */
 #define VIRTIO_OM_MIG_F_ELF		0x10u /* loaded as ELF: its core dumps are ELF's */
 #define VIRTIO_OM_MIG_F_LOCKED		0x20u /* never moved automatically (PROC_F_LOCKED) */
-#define VIRTIO_OM_MIG_F_ALL		0x3fu
+/*
+ * A live move: the process runs on at the sender while rounds of its pages
+ * come; then a second MIG_BEGIN (F_FINAL) carries it as it is when frozen,
+ * with its final mappings and the pages written since (docs/engine.md).
+ */
+#define VIRTIO_OM_MIG_F_LIVE		0x40u
+#define VIRTIO_OM_MIG_F_FINAL		0x80u
+#define VIRTIO_OM_MIG_F_ALL		0xffu
 
 /*
  * A system call the process was in when it left, to be restarted where it
@@ -409,12 +416,14 @@ struct virtio_om_mig_vmas {
 	__le32 reserved;
 };
 
-/* count page addresses (__le64 each), then count pages of 4096 bytes. */
+/* count page addresses (__le64 each), then count pages of 4096 bytes (none if F_ZERO). */
 #define VIRTIO_OM_PAGE_SIZE 4096u
 struct virtio_om_mig_pages {
 	__le32 count;
-	__le32 reserved;
+	__le32 flags;	 /* VIRTIO_OM_PAGES_F_* */
 };
+/* Addresses only, no page data: these pages read zero (a live move's final round). */
+#define VIRTIO_OM_PAGES_F_ZERO	0x1u
 
 /* SYNC and COMMIT: what was sent so far, for the receiver to check. */
 struct virtio_om_mig_mark {
@@ -762,6 +771,7 @@ enum virtio_om_field_kind {
 	X(MIG_BEGIN, mig_begin, xstate_size, UINT)		\
 	X(MIG_VMAS, mig_vmas, count, UINT)			\
 	X(MIG_PAGES, mig_pages, count, UINT)			\
+	X(MIG_PAGES, mig_pages, flags, HEX)			\
 	X(MIG_SYNC, mig_mark, pages, UINT)			\
 	X(MIG_SYNC, mig_mark, vmas, UINT)			\
 	X(MIG_COMMIT, mig_mark, pages, UINT)			\

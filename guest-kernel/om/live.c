@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Live moves: the process runs on at home while rounds of its pages cross,
+ * and is frozen only for what it wrote since (soft-dirty bits, cleared at
+ * each round), its registers and its final mappings (om_send_process()).
+ *
+ * The rounds run in the process's own context, a few milliseconds at a
+ * time on its way back to user mode, so nothing else touches its memory
+ * while a round is planned: a guest here has one CPU, which a sending
+ * thread would share with the process all the same. Between two slices
+ * the process runs for a tick.
+ *
+ * Only moves from home are live; going home or between two nodes away is
+ * stop-and-copy (docs/engine.md). A failure anywhere ends the copy the
+ * destination built (MIG_ABORT) and the process goes on here.
+ */
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "migrate.h"
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "om."
+/*
+ * om.live: 0 never, 1 for a process of at least om.live_min_kib resident
+ * memory, 2 always (writable at /sys/module/om/parameters/).
+ */
+static unsigned int om_live_mode = 1;
+module_param_named(live, om_live_mode, uint, 0644);
+MODULE_PARM_DESC(live, "Moves from home are live: 0 never, 1 from live_min_kib resident, 2 always");
+static unsigned int om_live_min_kib = 4096;
+module_param_named(live_min_kib, om_live_min_kib, uint, 0644);
+MODULE_PARM_DESC(live_min_kib, "Resident memory (KiB) from which om.live=1 moves a process live");
+
+/* At most this many rounds; fewer pages written than this in one: freeze. */
+#define OM_LIVE_ROUNDS 8
+#define OM_LIVE_ENOUGH 256
+/* One slice sends for this long, then the process runs a tick. */
+#define OM_LIVE_SLICE_NS (4 * NSEC_PER_MSEC)
+
+struct om_live {
+	struct om_sender *s;
+	struct mm_struct *mm;	/* the process's at the start (compared, not held) */
+	u32 dest;
+	unsigned int round;
+	unsigned long *todo;	/* this round's pages */
+	unsigned int nr_todo, at, cap;
+	unsigned int last_found;	/* pages the previous round found written */
+	u64 round_pages;
+};
+
+struct om_sender *om_live_sender(struct om_proc *p)
+{
+	return p->live ? p->live->s : NULL;
+}
+
+/**
+ * om_live_wanted() - whether the current process's move should be live
+ * @p: its half at home
+ *
+ * Return: true by om.live's policy.
+ */
+bool om_live_wanted(struct om_proc *p)
+{
+	unsigned int mode = READ_ONCE(om_live_mode);
+
+	if (p->role != OM_HOME || !mode || !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+		return false;
+	return mode >= 2 ||
+	       get_mm_rss(current->mm) << (PAGE_SHIFT - 10) >= READ_ONCE(om_live_min_kib);
+}
+
+static void om_live_free(struct om_proc *p)
+{
+	struct om_live *l = p->live;
+
+	p->live = NULL;
+	if (!l)
+		return;
+	om_sender_free(l->s);
+	kvfree(l->todo);
+	kfree(l);
+	WRITE_ONCE(p->sending, false);
+}
+
+/**
+ * om_live_cancel() - end a live move before its freeze
+ * @p: its half at home
+ * @err: why
+ * @last: the process is exiting: no wait for room to send
+ *
+ * The destination drops what the rounds built; the process stays here.
+ */
+void om_live_cancel(struct om_proc *p, int err, bool last)
+{
+	struct virtio_om_mig_go abort = { .error = cpu_to_le32(-err) };
+
+	if (!p->live)
+		return;
+	pr_info("omvm: pid %d: live move to node %u ends before its freeze (%d)\n",
+		p->home_pid, p->live->dest, err);
+	if (p->peer_node != p->live->dest) {
+		/* Its first MIG_BEGIN never left. */
+	} else if (last) {
+		om_send_last(p, VIRTIO_OM_T_MIG_ABORT, &abort, sizeof(abort));
+	} else {
+		struct kvec kv = { &abort, sizeof(abort) };
+
+		om_send(p, VIRTIO_OM_T_MIG_ABORT, 0, 0, &kv, 1, NULL, 0, NULL);
+	}
+	p->peer_node = p->live->s->old_peer;
+	om_live_free(p);
+}
+
+static int om_live_add(struct om_live *l, unsigned long addr)
+{
+	if (l->nr_todo == l->cap) {
+		unsigned int cap = max(l->cap * 2, 1024u);
+		unsigned long *n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL);
+
+		if (!n)
+			return -ENOMEM;
+		if (l->todo)
+			memcpy(n, l->todo, l->nr_todo * sizeof(*n));
+		kvfree(l->todo);
+		l->todo = n;
+		l->cap = cap;
+	}
+	l->todo[l->nr_todo++] = addr;
+	return 0;
+}
+
+/*
+ * A round's plan: every page there is (the first round), or those written
+ * since the soft-dirty bits were last cleared. The caller clears them
+ * next; the process is in the kernel here, in this code, so nothing
+ * writes in between.
+ */
+static int om_live_plan(struct om_live *l)
+{
+	struct om_sender *s = l->s;
+	unsigned int i, n, j;
+	int err;
+
+	l->nr_todo = 0;
+	l->at = 0;
+	for (i = 0; i < s->nr_vmas; i++) {
+		unsigned long at = le64_to_cpu(s->vmas[i].start), end = le64_to_cpu(s->vmas[i].end);
+
+		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_VDSO)
+			continue;
+		while (at < end) {
+			n = om_scan(l->mm, at, end, s->scan, ARRAY_SIZE(s->scan), &at);
+			for (j = 0; j < n; j++) {
+				if (l->round && !(s->scan[j] & OM_SCAN_WRITTEN))
+					continue;
+				err = om_live_add(l, s->scan[j] & PAGE_MASK);
+				if (err)
+					return err;
+			}
+			cond_resched();
+		}
+	}
+	return 0;
+}
+
+/* Send on from the plan for a slice. Return: 1 when the round is done, 0, or -errno. */
+static int om_live_slice(struct om_live *l)
+{
+	u64 until = ktime_get_ns() + OM_LIVE_SLICE_NS;
+	struct om_sender *s = l->s;
+	u64 before = s->pages;
+	int err = 0;
+
+	while (l->at < l->nr_todo && ktime_get_ns() < until) {
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		err = om_send_one_page(s, l->todo[l->at++], true);
+		if (err)
+			return err;
+	}
+	if (l->at == l->nr_todo)
+		err = om_flush_pages(s);
+	l->round_pages += s->pages - before;
+	if (err)
+		return err;
+	return l->at == l->nr_todo;
+}
+
+/* The process runs a tick, then the next slice (the retry holds a reference). */
+static void om_live_later(struct om_proc *p)
+{
+	refcount_inc(&p->ref);
+	if (!schedule_delayed_work(&p->retry, 1))
+		om_proc_put(p);
+}
+
+/**
+ * om_live_start() - begin a live move of the current process to @dest
+ * @p: its half at home
+ * @dest: where it goes
+ *
+ * Return: 0 (its rounds go on from om_live_step()) or -errno (nothing
+ * changed; the destination was told to drop what it got).
+ */
+int om_live_start(struct om_proc *p, u32 dest)
+{
+	struct om_live *l;
+	int err;
+
+	if (!om_kcom_node_is_up(dest))
+		return -EHOSTUNREACH;
+	om_proc_drain(p);
+	l = kzalloc(sizeof(*l), GFP_KERNEL);
+	if (!l)
+		return -ENOMEM;
+	l->s = om_sender_new(p);
+	if (!l->s) {
+		kfree(l);
+		return -ENOMEM;
+	}
+	l->s->live = true;
+	l->s->old_peer = p->peer_node;
+	l->mm = current->mm;
+	l->dest = dest;
+	p->live = l;
+	WRITE_ONCE(p->sending, true);
+	err = om_send_live_begin(l->s, dest);
+	if (!err)
+		err = om_live_plan(l);
+	if (!err)
+		err = mm_clear_soft_dirty(l->mm);
+	if (err) {
+		om_live_cancel(p, err, false);
+		return err;
+	}
+	om_live_later(p);
+	return 0;
+}
+
+/*
+ * Freeze now? After the last round allowed, or when few pages were
+ * written, or when the rounds no longer gain (three quarters as many
+ * written as the round before).
+ */
+static bool om_live_converged(struct om_live *l)
+{
+	u64 found = l->nr_todo;
+
+	if (l->round >= OM_LIVE_ROUNDS || found <= OM_LIVE_ENOUGH)
+		return true;
+	return l->round > 1 && found * 4 > (u64)l->last_found * 3;
+}
+
+/**
+ * om_live_step() - the next slice of a live move, from the move's task work
+ * @p: its half at home
+ *
+ * Return: 0 while rounds go on (the next slice is queued); 1 when the
+ * process is to be frozen and sent now (om_send_process(), then
+ * om_live_done()); -errno when the move ended and the process stays here.
+ */
+int om_live_step(struct om_proc *p)
+{
+	struct om_live *l = p->live;
+	int err = 0;
+
+	/* exec'd meanwhile, or asked elsewhere: this move is over. */
+	if (current->mm != l->mm || p->target != l->dest)
+		err = -ECANCELED;
+	if (!err)
+		err = om_live_slice(l);
+	if (err == 1) {
+		/* A round done: plan the next from what was written meanwhile. */
+		l->last_found = l->round ? l->nr_todo : 0;
+		l->round++;
+		err = om_live_plan(l);
+		/* Its soft-dirty bits stay for the final round to read. */
+		if (!err && om_live_converged(l))
+			return 1;
+		if (!err)
+			err = mm_clear_soft_dirty(l->mm);
+	}
+	if (!err) {
+		om_live_later(p);
+		return 0;
+	}
+	om_live_cancel(p, err, false);
+	return err;
+}
+
+/**
+ * om_live_done() - the end of a live move's freeze
+ * @p: its half at home
+ * @err: om_send_process()'s result; it told the destination of a failure
+ */
+void om_live_done(struct om_proc *p, int err)
+{
+	struct om_live *l = p->live;
+
+	if (!l)
+		return;
+	if (!err) {
+		p->last_rounds = l->round;
+		p->last_round_pages = l->round_pages;
+	}
+	om_live_free(p);
+}
