@@ -17,10 +17,52 @@ cleanup() {
 }
 trap cleanup EXIT
 
-timeout 600 "$omc" --run-dir "$run" -c bench up -n 2 --mem 1024 --timeout 300 --append om.balance=0 "$@" >/dev/null
+timeout 600 "$omc" --run-dir "$run" -c bench up -n 2 --mem 1536 --timeout 300 --append om.balance=0 "$@" >/dev/null
 echo "engine-bench: 2 guests, $(oc status | awk 'NR == 2 { print $0 }' | grep -o 'tcg\|kvm' || echo tcg)"
+
+# A move's freeze against CRIU's, the same writer at each size, same run.
+# CRIU's freeze: the writer is frozen from its dump until its restore ends
+# (tmpfs images in the same guest: no transfer, which flatters CRIU).
+cat >"$run/criu.sh" <<'CRIU'
+mib=$1 pre=$2
+d=/tmp/ck; rm -rf $d; mkdir -p $d/1 $d/2
+setsid /usr/libexec/omvm/om-bench write "$mib" </dev/null >$d/w.out 2>&1 &
+pid=$!
+while ! grep -q writing $d/w.out 2>/dev/null; do sleep 0.2; done
+prev=
+if [ "$pre" = pre ]; then
+	criu pre-dump -t $pid -D $d/1 --track-mem -o pre.log || { tail -3 $d/1/pre.log; exit 1; }
+	prev="--prev-images-dir ../1 --track-mem"
+fi
+criu dump -t $pid -D $d/2 $prev --display-stats -o dump.log >$d/dump.out 2>&1 ||
+	{ tail -5 $d/2/dump.log; exit 1; }
+criu restore -D $d/2 -d --display-stats -o restore.log >$d/restore.out 2>&1 ||
+	{ tail -5 $d/2/restore.log; exit 1; }
+frozen=$(sed -n 's/^Frozen time: \([0-9]*\) us/\1/p' $d/dump.out)
+restore=$(sed -n 's/^Restore time: \([0-9]*\) us/\1/p' $d/restore.out)
+kill -9 $pid 2>/dev/null
+awk -v f="$frozen" -v r="$restore" 'BEGIN { printf "%.1f %.1f\n", f / 1000, r / 1000 }'
+rm -rf $d
+CRIU
+oc cp "$run/criu.sh" 1:/tmp/criu.sh
+live() { oc exec -t 30 1 -- sh -c "echo $1 >/sys/module/om/parameters/live"; }
+freeze_of() { sed -n 's/.*freeze \([0-9.]*\) ms.*/\1/p'; }
 for mib in 1 4 16 64 256; do
-	oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib"
+	live 0
+	sc=$(oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib")
+	live 2
+	lv=$(oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib")
+	live 1
+	echo "$sc"
+	echo "$lv"
+	read -r cf cr < <(oc exec -t 900 1 -- sh /tmp/criu.sh "$mib" full)
+	read -r pf pr < <(oc exec -t 900 1 -- sh /tmp/criu.sh "$mib" pre)
+	awk -v m="$mib" -v s="$(freeze_of <<<"$sc")" -v l="$(freeze_of <<<"$lv")" \
+		-v cf="$cf" -v cr="$cr" -v pf="$pf" -v pr="$pr" 'BEGIN {
+		c = cf + cr; p = pf + pr
+		printf "freeze %d MiB: stop-and-copy %.1f ms, live %.1f ms (%.3f of it);", m, s, l, l / s
+		printf " CRIU dump+restore %.1f+%.1f = %.1f ms, after a pre-dump %.1f+%.1f = %.1f ms;", cf, cr, c, pf, pr, p
+		printf " live/CRIU %.3f, live/CRIU pre-dump %.3f\n", l / c, l / p }'
 done
 oc exec -t 900 1 -- /usr/libexec/omvm/om-bench syscall 2 2000
 # Each size with the calls' buffers sent along (om.callbuf, the default)

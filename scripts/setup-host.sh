@@ -20,6 +20,9 @@ PACKAGES=(
 	# guest kernel from Debian's source package
 	# (xz-utils also puts its xz, dynamically linked, in the guest image)
 	linux-source-6.12 bc bison flex libelf-dev libssl-dev cpio xz-utils rsync ccache
+	# put in the guest image with their libraries: CRIU, which the move
+	# benchmark runs beside the engine, and sqlite3 for its forwarded-I/O workload
+	criu sqlite3
 	# QEMU 7.2 from Debian's source package
 	dpkg-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev python3-venv
 	# guest firmware (SeaBIOS, linuxboot option ROM) and guest userland

@@ -8,6 +8,8 @@
  *                                way back; every byte checked after)
  *   om-bench syscall NODE COUNT  a no-op system call run here, then
  *                                forwarded home from NODE
+ *   om-bench write MIB           MIB of memory written as move's writer does,
+ *                                until killed (what CRIU checkpoints beside it)
  *   om-bench hold MIB SECONDS    MIB of memory written, held asleep, then
  *                                checked (the balancer's memory ushering)
  *   om-bench io NODE KIB         one write() then one read() of KIB of a file
@@ -83,7 +85,7 @@ static int where_is(char *buf, size_t size)
 /*
  * The writer the process is while it moves: one page written every
  * millisecond, in turn through its memory (4 MiB/s), until it runs at
- * @node; each write counted in @count, for the check after.
+ * @node (forever if NULL); each write counted in @count, for the check after.
  */
 static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uint32_t *count)
 {
@@ -92,11 +94,11 @@ static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uin
 	char now[32];
 
 	for (;;) {
-		if (where_is(now, sizeof(now)))
+		if (node && where_is(now, sizeof(now)))
 			return -1;
-		if (!strcmp(now, node))
+		if (node && !strcmp(now, node))
 			return 0;
-		if (now_us() > end) {
+		if (node && now_us() > end) {
 			fprintf(stderr, "om-bench: still at %s after 600 s\n", now);
 			return -1;
 		}
@@ -107,6 +109,24 @@ static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uin
 		count[at]++;
 		at = (at + 1) % pages;
 	}
+}
+
+/* MIB of memory filled, then written as a moving process writes it, until killed (CRIU's). */
+static int bench_writer(long mib)
+{
+	size_t len = (size_t)mib << 20, i, pages = len / 4096;
+	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint32_t *count = calloc(pages, sizeof(*count));
+
+	if (mem == MAP_FAILED || !count) {
+		perror("om-bench: mmap");
+		return 1;
+	}
+	for (i = 0; i < len / 8; i++)
+		mem[i] = i * 0x9e3779b97f4a7c15ull;
+	printf("writing %ld MiB\n", mib);
+	fflush(stdout);
+	return write_while_moving(NULL, mem, pages, count) ? 1 : 0;
 }
 
 static int bench_move(const char *node, long mib)
@@ -278,6 +298,8 @@ int main(int argc, char **argv)
 	long n = argc == 4 ? atol(argv[3]) : 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc == 3 && atol(argv[2]) > 0 && !strcmp(argv[1], "write"))
+		return bench_writer(atol(argv[2]));
 	if (argc == 4 && n > 0 && !strcmp(argv[1], "move"))
 		return bench_move(argv[2], n);
 	if (argc == 4 && n > 0 && !strcmp(argv[1], "syscall"))
@@ -287,6 +309,6 @@ int main(int argc, char **argv)
 	if (argc == 4 && n > 0 && n <= 65536 && !strcmp(argv[1], "io"))
 		return bench_io(argv[2], n);
 	fprintf(stderr, "usage: om-bench move NODE MIB | om-bench syscall NODE COUNT | "
-		"om-bench hold MIB SECONDS | om-bench io NODE KIB\n");
+		"om-bench write MIB | om-bench hold MIB SECONDS | om-bench io NODE KIB\n");
 	return 2;
 }

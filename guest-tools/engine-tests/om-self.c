@@ -251,6 +251,22 @@ static unsigned long long *mem_moving(const char *node, long mib)
 	return mem;
 }
 
+/*
+ * A move of at least om.live_min_kib is live: it goes on while the
+ * process runs here. Wait for its outcome: there, or an error (10 min).
+ */
+static void settle(const char *node, char *now, size_t size)
+{
+	int i;
+
+	for (i = 0; i < 60000; i++) {
+		om_where_now(0, now, size);
+		if (!strcmp(now, node) || last_error())
+			return;
+		usleep(10000);
+	}
+}
+
 /* The first byte of mem_moving()'s memory that is not as written, or len. */
 static size_t mem_first_bad(const unsigned long long *mem, size_t len)
 {
@@ -270,8 +286,7 @@ static int test_vanish(const char *node, long mib)
 
 	if (!mem)
 		return 0;
-	/* Here once the move is over, whatever its outcome. */
-	om_where_now(0, now, sizeof(now));
+	settle(node, now, sizeof(now));
 	CHECK(!strcmp(now, "home"), "where says %s after the destination died", now);
 	printf("still at %s, the move failed with: %s\n", now, strerror((int)last_error()));
 	CHECK(last_error() != 0, "the failed move left no error");
@@ -287,8 +302,8 @@ static int test_relay(const char *node, long mib)
 
 	if (!mem)
 		return 0;
-	/* Here once the move is over: done, or taken back. */
-	om_where_now(0, now, sizeof(now));
+	/* Done, or taken back. */
+	settle(node, now, sizeof(now));
 	printf("after the relay's restart: at %s (%s)\n", now,
 	       last_error() ? strerror((int)last_error()) : "moved");
 	CHECK(!strcmp(now, node) || (!strcmp(now, "home") && last_error()),

@@ -384,7 +384,10 @@ check "node 1 still answers, the process runs at node 2 once" \
 oc exec -t 30 1 -- kill "$pid" || true
 bg_wait 1 again 120 >/dev/null || true
 
-echo "# moves 1->2->3->2->home, $rounds times, while it computes (2->3 and 3->2 directly)"
+# live NODE MODE: om.live at NODE: 0 stop-and-copy, 2 every move from home live.
+live() { oc exec -t 30 "$1" -- sh -c "echo $2 >/sys/module/om/parameters/live"; }
+echo "# moves 1->2->3->2->home, $rounds times, while it computes (2->3 and 3->2 directly);" \
+	"1->2 live in odd rounds"
 # It runs until the moves are over and it has computed at home again, and
 # its reference runs unmoved at node 3 meanwhile (sharing node 3's CPU only
 # while the moved one passes there): the lines both printed must agree.
@@ -397,7 +400,9 @@ fail=""
 	>"$E2E_RUN_DIR/hops.txt" 2>&1 &
 tracer=$!
 sleep 1
+live_moves=0
 for ((r = 0; r < rounds; r++)); do
+	live 1 $((r % 2 * 2))
 	for to in 2 3 2 home; do
 		if oc exec -t 120 1 -- om-migrate "$pid" "$to" >/dev/null 2>"$E2E_RUN_DIR/mig.err"; then
 			moves=$((moves + 1))
@@ -405,6 +410,11 @@ for ((r = 0; r < rounds; r++)); do
 			fail="$to: $(cat "$E2E_RUN_DIR/mig.err")"
 			break 2
 		fi
+		# The move from home: its rounds (0: stop-and-copy), as its deputy tells.
+		[ "$to" = 2 ] && [ $((r % 2)) -eq 1 ] &&
+			[ "$(oc exec -t 30 1 -- sed -n 's/^last_rounds: //p' "/proc/$pid/hpc/debug")" -ge 1 ] &&
+			[ "$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 1 && $2 == p' | wc -l)" = 1 ] &&
+			live_moves=$((live_moves + 1))
 	done
 	if [ "$r" -eq 0 ]; then
 		sleep 1
@@ -413,7 +423,10 @@ for ((r = 0; r < rounds; r++)); do
 	fi
 done
 echo "# $moves moves${fail:+, then failed: $fail}"
+live 1 1
 check "$((rounds * 4)) moves, each one arrived" '[ "$moves" -eq $((rounds * 4)) ]'
+check "$((rounds / 2)) of them live, in rounds while it computed ($live_moves)" \
+	'[ "$live_moves" -eq $((rounds / 2)) ]'
 # pages NODES: how many MIG_PAGES the trace shows from one node to another ("2 -> 3").
 pages() { grep -c " $1 pid .* MIG_PAGES " "$E2E_RUN_DIR/hops.txt" || true; }
 echo "#   MIG_PAGES in the first round: 1->2 $(pages "1 -> 2"), 2->3 $(pages "2 -> 3")," \
@@ -453,7 +466,8 @@ check "it computed on at home after the moves, every line the reference's" \
 ps=$(oc exec -t 30 1 -- om-ps) || ps=""
 check "no process of node 1 is left away" '[ "$(sed -n 1p <<<"$ps")" = "$(printf "PID\tWHERE\tCOMM")" ] && [ "$(sed -n 2p <<<"$ps")" = "" ]'
 
-echo "# a move is a transaction to its end: a failure injected at each step, $fault_rounds rounds"
+echo "# a move is a transaction to its end: a failure injected at each step, $fault_rounds rounds" \
+	"(moves from home live in odd rounds)"
 # debugfs fail_om_move/ (guest-kernel/om/fault.c): steps is a mask of
 # pages 1 (the sender fails while sending pages), commit 2 (the receiver
 # refuses COMMIT), go-lost 4 (GO never leaves), running-lost 8 (the receiver
@@ -482,6 +496,8 @@ fault_bad=""
 bad() { fault_bad="$fault_bad${fault_bad:+; }$*"; echo "#   FAIL: $*"; }
 t0=$(date +%s)
 for ((r = 0; r < fault_rounds; r++)); do
+	# Odd rounds: the moves from home are live, the failures strike them.
+	live 1 $((r % 2 * 2))
 	for d in 2 3; do
 		for step in pages commit go-lost running-lost; do
 			# Away: the sender (node 1) or the receiver (node d) fails.
@@ -525,6 +541,7 @@ for ((r = 0; r < fault_rounds; r++)); do
 		done
 	done
 done
+live 1 1
 # Between two nodes away (2->3, direct): the sender (node 2) or the receiver
 # (node 3) fails; the process goes on at node 2, the deputy reports why.
 migrate "$pid" 2 60 || bad "1->2 before the direct moves: $mig_out"
@@ -676,13 +693,25 @@ pid=$(oc exec -t 30 2 -- pidof om-compute) || pid=""
 oc exec -t 120 2 -- om-migrate "$pid" 1 >/dev/null 2>&1 || true
 remote=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 2 && $2 == p')
 check "om-compute of node 2 runs at node 1" '[ -n "$pid" ] && [ -n "$remote" ]'
+# And a live move from node 2 to node 1 in its rounds: its sender dies.
+bg 2 livesrc "$libexec/om-bench write 200"
+bg_grep 2 livesrc "^writing" 120 || true
+lpid=$(oc exec -t 30 2 -- pidof om-bench) || lpid=""
+oc exec -t 30 2 -- sh -c "echo 2 >/sys/module/om/parameters/live; echo 1 >/proc/$lpid/hpc/where" || true
+sleep 2
+lstate=$(oc exec -t 30 2 -- sh -c "grep -E '^(role|target|peer):' /proc/$lpid/hpc/debug; cat /proc/$lpid/hpc/where" | tr '\n' ' ')
+lrecv=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$lpid" '$1 == 2 && $2 == p')
+echo "#   live move 2->1 before node 2 dies: at node 2 $lstate; at node 1: ${lrecv:-(nothing)}"
+check "a live move of node 2's to node 1 is in its rounds: at home, node 1 taking it in" \
+	'[ -n "$lpid" ] && grep -q "role: home target: 1 peer: 1 home" <<<"$lstate" && [ -n "$lrecv" ]'
 oc stop --kill 2 >/dev/null
 for ((i = 0; i < 30; i++)); do
-	remote=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 2 && $2 == p')
+	remote=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$pid" -v l="$lpid" '$1 == 2 && ($2 == p || $2 == l)')
 	[ -z "$remote" ] && break
 	sleep 1
 done
-check "the process away ends with its home, within seconds" '[ -z "$remote" ]'
+check "the process away ends with its home, and the live move's copy at node 1, within seconds" \
+	'[ -z "$remote" ]'
 check "the kernel log there says why" \
 	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid (home node 2) killed: node 2, where its deputy was, went down"'
 
