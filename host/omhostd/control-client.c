@@ -150,8 +150,7 @@ const char *om_ctl_node_state(const char *status, unsigned int node, char *out, 
 	return line ? om_ctl_field(line, "state", out, cap) : "-";
 }
 
-/* The relay links' lines (link=), as a second table, when there are any. */
-static void om_ctl_print_links(FILE *out, const char *status)
+void om_ctl_print_links(FILE *out, const char *status)
 {
 	static const char *const cols[] = { "link", "state", "nodes", "connects", "cuts",
 					    "auth_failed", "malformed", "foreign_source",

@@ -36,6 +36,9 @@ const char *om_ctl_node_line(const char *status, unsigned int node);
 /* The state (absent, connected, up) of node in a status answer, or "-". */
 const char *om_ctl_node_state(const char *status, unsigned int node, char *out, size_t cap);
 
+/* Prints a status answer's relay links (link= lines) as a table, if it has any. */
+void om_ctl_print_links(FILE *out, const char *status);
+
 /* Prints a status answer as a table, one row per node (omhostctl status). */
 void om_ctl_print_table(FILE *out, const char *status);
 
