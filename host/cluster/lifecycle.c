@@ -843,8 +843,12 @@ int om_cmd_down(const struct om_ctx *ctx)
 		free(st);
 		return 1;
 	}
-	printf("cluster '%s' is down: %u guests%s stopped\n", ctx->cli->cluster, st->n_nodes,
-	       st->relay.pid > 0 ? " and the relay" : "");
+	if (st->hosts)
+		printf("cluster '%s' is down: %u guests, %u relays and their hosts' namespaces stopped\n",
+		       ctx->cli->cluster, st->n_nodes, st->hosts);
+	else
+		printf("cluster '%s' is down: %u guests%s stopped\n", ctx->cli->cluster, st->n_nodes,
+		       st->relay.pid > 0 ? " and the relay" : "");
 	free(st);
 	return 0;
 }
