@@ -220,7 +220,11 @@ static int relay_status(const struct om_ctx *ctx)
 	if (om_load_cluster(ctx, st))
 		goto out;
 	if (om_relay_line(ctx, st, answer, cap)) {
-		om_ctl_print_table(stdout, answer);
+		/* With hosts, each relay's links were printed with its line: the nodes' table then. */
+		if (st->hosts)
+			om_ctl_print_nodes(stdout, answer);
+		else
+			om_ctl_print_table(stdout, answer);
 		status = 0;
 	}
 out:
