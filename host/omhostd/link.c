@@ -134,8 +134,19 @@ static void om_link_settled(void *ctx, const struct om_link_item *it)
 		om_relay_tx_settled(n, it->token);
 }
 
+/* A frame for the peer: the trace's listeners see it as it is queued. */
+static void om_link_framed(void *ctx, const unsigned char *frame, size_t len)
+{
+	struct om_link_peer *p = ctx;
+
+	if (om_trace_on(p->ls->d))
+		om_trace_link(p->ls->d, OM_TRACE_LINK_TX, p->cfg->name, frame,
+			      frame + OM_LINK_HDR_SIZE, (uint32_t)(len - OM_LINK_HDR_SIZE));
+}
+
 static const struct om_link_session_ops om_link_ops = { .dest_state = om_link_dest_state,
-							 .settled = om_link_settled };
+							 .settled = om_link_settled,
+							 .framed = om_link_framed };
 
 /* The token src's next held chain will have (om_relay_hold_tx), or 0 when none is held. */
 static uint64_t om_link_next_token(const struct om_node *src)
@@ -176,6 +187,9 @@ static void om_link_cut(struct om_link_peer *p, const char *why)
 		p->down_since_ms = om_now_ms();
 		om_link_session_disconnected(&p->s);
 		om_link_log(p, "link %s: cut: %s", p->cfg->name, why);
+		if (om_trace_on(p->ls->d))
+			om_trace_link(p->ls->d, OM_TRACE_LINK_DOWN, p->cfg->name, NULL, why,
+				      (uint32_t)strlen(why));
 	} else {
 		om_link_log(p, "link %s: connection failed: %s", p->cfg->name, why);
 	}
@@ -312,6 +326,9 @@ static int om_link_attach(struct om_link_conn *c)
 	p->redial_ms = OM_LINK_REDIAL_MIN_MS;
 	p->last_rx_ms = p->last_tx_ms = om_now_ms();
 	om_link_reader_reset(&p->reader);
+	/* Before the HELLO the session queues now: the trace shows the link up, then its frames. */
+	if (om_trace_on(ls->d))
+		om_trace_link(ls->d, OM_TRACE_LINK_UP, p->cfg->name, NULL, NULL, 0);
 	if (om_link_session_connected(&p->s))
 		return -ENOMEM;
 	om_link_log(p, "link %s: up (nodes %u-%u)", p->cfg->name, p->cfg->first_node,
@@ -390,6 +407,11 @@ static void om_link_read(struct om_link_peer *p)
 			off += used;
 			if (r == OM_LINK_READ_MORE)
 				continue;
+			/* A header refused at once is traced too, without its payload: why the cut. */
+			if (r != OM_LINK_READ_MORE && om_trace_on(p->ls->d))
+				om_trace_link(p->ls->d, OM_TRACE_LINK_RX, p->cfg->name, p->reader.hdr,
+					      p->reader.payload,
+					      r == OM_LINK_READ_FRAME ? p->reader.f.len : 0);
 			if (r == OM_LINK_READ_FRAME)
 				v = om_link_session_input(&p->s, &p->reader.f, p->reader.payload,
 							  &nomem);
