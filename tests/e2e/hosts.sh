@@ -13,6 +13,7 @@
 e2e_init "$1" "$2" hosts
 count=${3:-1000}
 omhostctl=$BUILD/host/omhostd/omhostctl
+omtrace=$BUILD/host/trace/omtrace
 libexec=/usr/libexec/omvm
 cdir=$E2E_RUN_DIR/hosts
 
@@ -60,10 +61,23 @@ for n in 1 2 3 4; do
 		'grep -qE "^$n self " <<<"$nodes" && [ "$(grep -cE "^[0-9]+ up " <<<"$nodes")" -eq 3 ]'
 done
 
+# What host 1's relay shows of its link meanwhile (tracing.md, "Relay links").
+"$omtrace" -d "$cdir/host1/relay" -q --json >"$E2E_RUN_DIR/trace.json" 2>&1 &
+tracer=$!
+sleep 1
 out=$(oc exec -t 60 1 -- om-ping -c 3 3 2>&1) && rc=0 || rc=$?
 sed 's/^/#   /' <<<"$out"
 check "a ping from node 1 (host 1) to node 3 (host 2) gets its replies" \
 	'[ "$rc" -eq 0 ] && [ "$(grep -c "bytes from node 3: seq=" <<<"$out")" -eq 3 ]'
+sleep 1
+kill -INT "$tracer" 2>/dev/null || true
+wait "$tracer" 2>/dev/null || true
+pings=$(grep -c '"event":"link_tx","peer":"h2","link_type":"DATA".*"src":"1","dst":"3",.*"type":"PING"' "$E2E_RUN_DIR/trace.json" || true)
+pongs=$(grep -c '"event":"link_rx","peer":"h2","link_type":"DATA".*"src":"3","dst":"1",.*"type":"PONG"' "$E2E_RUN_DIR/trace.json" || true)
+delivered=$(grep -c '"event":"relayed","src":3,"dst":1,.*"type":"PONG"' "$E2E_RUN_DIR/trace.json" || true)
+echo "#   omtrace at host 1: $(wc -l <"$E2E_RUN_DIR/trace.json") records; PINGs sent over the link $pings, PONGs received $pongs, delivered $delivered"
+check "omtrace at host 1's relay: the 3 PINGs leave as DATA frames to h2, the 3 PONGs come back as frames and are delivered" \
+	'[ "$pings" -eq 3 ] && [ "$pongs" -eq 3 ] && [ "$delivered" -eq 3 ]'
 
 echo "# $count messages of 1 B..64 KiB from every node to every other (8 of 12 pairs over the link)"
 t0=$SECONDS
