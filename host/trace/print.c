@@ -123,9 +123,12 @@ static void om_print_link_json(FILE *out, const struct om_trace_rec *r)
 	fprintf(out, "{\"time_ns\":%" PRIu64 ",\"event\":\"link_%s\",\"peer\":\"", r->time_ns,
 		om_link_event_name(r->event));
 	/* A peer's name is checked by omhostd (letters, digits, . - _), but a capture is anyone's. */
-	for (const char *c = r->peer; *c; c++)
-		fprintf(out, *c == '"' || *c == '\\' || (unsigned char)*c < 0x20 ? "\\u%04x" : "%c",
-			(unsigned char)*c);
+	for (const unsigned char *c = (const unsigned char *)r->peer; *c; c++) {
+		if (*c == '"' || *c == '\\' || *c < 0x20)
+			fprintf(out, "\\u%04x", *c);
+		else
+			fputc(*c, out);
+	}
 	fprintf(out, "\",\"link_type\":\"%s\",\"link_type_value\":%u,\"link_seq\":%" PRIu64
 		",\"link_ack\":%" PRIu64 ",\"link_len\":%" PRIu32 ",\"link_version\":%u,"
 		"\"link_flags\":%" PRIu32 ",\"caplen\":%" PRIu32 ",\"link_fields\":{",

@@ -192,6 +192,18 @@ static void long_peer_name(void **state)
 	assert_int_equal(strlen(r.peer), OM_TRACE_PEER_SIZE - 1);
 }
 
+/* A capture is anyone's: a peer name with a quote or a control byte stays valid JSON. */
+static void json_peer_escaped(void **state)
+{
+	struct fx *fx = *state;
+	struct om_trace_rec r;
+	char buf[1024];
+
+	through_ring(fx, OM_TRACE_LINK_UP, "a\"b\\c\n", false, 0, &r);
+	text_of(&r, buf, sizeof(buf), true);
+	assert_non_null(strstr(buf, "\"event\":\"link_up\",\"peer\":\"a\\u0022b\\u005cc\\u000a\",\"link_type\":\"\","));
+}
+
 /* A DATA frame is its message to the filters; other frames pass only when no message filter is set. */
 static void filters(void **state)
 {
@@ -311,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(long_peer_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(json_peer_escaped, setup, teardown),
 		cmocka_unit_test_setup_teardown(filters, setup, teardown),
 		cmocka_unit_test(malformed),
 		cmocka_unit_test_setup_teardown(capture_round_trip, setup, teardown),
