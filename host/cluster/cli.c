@@ -94,8 +94,9 @@ static const char usage_status[] =
 	"Shows the relay (omhostd: pid, running or not) and each guest: node, QEMU\n"
 	"pid (up --libvirt: its domain), state (ready, busy, unresponsive, dead), the\n"
 	"relay's view of it (absent, connected, up), kernel, and its CPU model (cpu\n"
-	"MODEL) when up --node-cpu or start --cpu gave it one. Exits 0 when every\n"
-	"guest is ready and the relay runs, 1 otherwise.\n";
+	"MODEL) when up --node-cpu or start --cpu gave it one. With up --hosts, each\n"
+	"host's nodes and relay, and each relay's links to the others. Exits 0 when\n"
+	"every guest is ready and the relays run, 1 otherwise.\n";
 
 static const char usage_console[] =
 	"usage: omcluster console [-n LINES] NODE\n"
@@ -135,7 +136,8 @@ static const char usage_start[] =
 static const char usage_relay[] =
 	"usage: omcluster relay [--kill] [--timeout SEC] status|stop|start|restart\n"
 	"\n"
-	"The cluster's relay, omhostd, which serves every guest's virtio-om device.\n"
+	"The cluster's relay, omhostd, which serves every guest's virtio-om device\n"
+	"(with up --hosts, one per host: each action acts on all of them).\n"
 	"\n"
 	"  status   its pid, and each node as the relay sees it (absent, connected, up)\n"
 	"  stop     SIGTERM (SIGKILL after SEC seconds), or SIGKILL at once with --kill\n"
