@@ -6,7 +6,9 @@
 # (half of them over the link) arrives intact, in order, once; a
 # computation started at node 1 (host 1) moves to node 3 (host 2) and home
 # again while it runs, its output exactly an unmoved run's; the relays'
-# links and counters agree; down leaves no namespace, veth, key or process.
+# links and counters agree; host 2 unplugged for 8 s under traffic: the
+# link is cut and comes back, nothing lost; down leaves no namespace, veth,
+# key or process.
 #
 # usage: hosts.sh OMCLUSTER BUILD_ROOT [COUNT]
 . "$(dirname "$0")/lib.sh"
@@ -139,6 +141,40 @@ for h in 1 2; do
 			'[ "$(field refused "$line")" -eq 0 ] && [ "$(field undeliverable "$line")" -eq 0 ] && [ "$(field evictions "$line")" -eq 0 ]'
 	done
 done
+
+# link_field H KEY: host H's relay's link counter KEY now.
+link_field() {
+	"$omhostctl" -d "$cdir/host$1/relay" raw | sed -n "s/^link=.* $2=\([0-9a-z]*\).*/\1/p"
+}
+h2ns=$(grep -E -- "-h2\$" <<<"$ns")
+cuts0=$(link_field 1 cuts)
+echo "# host 2 unplugged (its veth down) for 8 s while nodes 1 and 3 exchange $count messages"
+ip -n "$h2ns" link set om0 down
+pids=()
+for n in 1 3; do
+	oc exec -t 600 "$n" -- om-traffic --port 7001 --peers 1,3 --count "$count" \
+		--min-size 1 --max-size 65536 --seed 17 --timeout 120 >"$E2E_RUN_DIR/cut.$n" 2>&1 &
+	pids+=($!)
+done
+sleep 8
+ip -n "$h2ns" link set om0 up
+for n in 1 3; do
+	rc=0
+	wait "${pids[$(((n - 1) / 2))]}" || rc=$?
+	sed 's/^/#   /' "$E2E_RUN_DIR/cut.$n"
+	p=$((4 - n))
+	check "across the cut, node $n got $count intact messages from node $p, in order, once each" \
+		'[ "$rc" -eq 0 ] && grep -qx "from $p: $count ok, 0 bad, 0 missing, 0 out-of-order, 0 duplicates" "$E2E_RUN_DIR/cut.$n"'
+done
+for ((i = 0; i < 30; i++)); do
+	[ "$(link_field 1 state)" = up ] && break
+	sleep 1
+done
+check "host 1's link was cut by the silence and came back (cuts $cuts0 -> $(link_field 1 cuts), connects $(link_field 1 connects))" \
+	'[ "$(link_field 1 state)" = up ] && [ "$(link_field 1 cuts)" -gt "$cuts0" ] && [ "$(link_field 1 connects)" -ge 2 ]'
+nodes=$(oc exec -t 30 1 -- cat /proc/hpc/nodes)
+check "node 1 still sees the three others up (the cut was shorter than --peer-down-ms)" \
+	'[ "$(grep -cE "^[0-9]+ up " <<<"$nodes")" -eq 3 ]'
 
 oc down
 check "down leaves no namespace (and so no veth)" '[ -z "$(e2e_netns)" ]'
