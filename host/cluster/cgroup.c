@@ -87,11 +87,7 @@ int om_cgroup_parent(char *out, size_t cap)
 
 int om_cgroup_path(const char *parent, const char *name, const char *dir, char *out, size_t cap)
 {
-	uint32_t hash = 2166136261u; /* FNV-1a */
-
-	for (const char *c = dir; *c; c++)
-		hash = (hash ^ (unsigned char)*c) * 16777619u;
-	return (size_t)snprintf(out, cap, "%s/omcluster.%s.%08x", parent, name, hash) >= cap ?
+	return (size_t)snprintf(out, cap, "%s/omcluster.%s.%08x", parent, name, om_dir_hash(dir)) >= cap ?
 		       -ENAMETOOLONG :
 		       0;
 }

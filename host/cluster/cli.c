@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli.h"
 #include "guest.h"
+#include "hosts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -38,7 +39,7 @@ static const char usage_up[] =
 	"usage: omcluster up [-n N] [--mem MIB] [--cpus N] [--accel auto|kvm|tcg]\n"
 	"                    [--timeout SEC] [--kernel FILE] [--initrd FILE] [--qemu FILE]\n"
 	"                    [--omhostd FILE] [--append ARGS] [--net] [--node-cpu N=MODEL]...\n"
-	"                    [--libvirt [--libvirt-uri URI] [--qemu-user USER]]\n"
+	"                    [--libvirt [--libvirt-uri URI] [--qemu-user USER]] [--hosts H]\n"
 	"\n"
 	"Starts the relay (omhostd), then boots N guests (nodes 1..N), each with a\n"
 	"virtio-om device served by the relay, and waits until the agent in each\n"
@@ -64,7 +65,11 @@ static const char usage_up[] =
 	"      --libvirt-uri URI  libvirt's connection (default: libvirt's own,\n"
 	"                    $LIBVIRT_DEFAULT_URI, else qemu:///system as root)\n"
 	"      --qemu-user USER  whom libvirt runs QEMU as (default: its DAC label,\n"
-	"                    qemu.conf's user; without one, ourselves)\n";
+	"                    qemu.conf's user; without one, ourselves)\n"
+	"      --hosts H     spread the nodes over H hosts of this machine, 2-8 (as root):\n"
+	"                    each a network namespace with a relay of its own for its\n"
+	"                    nodes, the relays linked over TLS through a bridge\n"
+	"                    (host H is 10.78.0.H); not with --libvirt\n";
 
 static const char usage_exec[] =
 	"usage: omcluster exec [-i] [-t SEC] NODE [--] COMMAND [ARG...]\n"
@@ -89,8 +94,9 @@ static const char usage_status[] =
 	"Shows the relay (omhostd: pid, running or not) and each guest: node, QEMU\n"
 	"pid (up --libvirt: its domain), state (ready, busy, unresponsive, dead), the\n"
 	"relay's view of it (absent, connected, up), kernel, and its CPU model (cpu\n"
-	"MODEL) when up --node-cpu or start --cpu gave it one. Exits 0 when every\n"
-	"guest is ready and the relay runs, 1 otherwise.\n";
+	"MODEL) when up --node-cpu or start --cpu gave it one. With up --hosts, each\n"
+	"host's nodes and relay, and each relay's links to the others. Exits 0 when\n"
+	"every guest is ready and the relays run, 1 otherwise.\n";
 
 static const char usage_console[] =
 	"usage: omcluster console [-n LINES] NODE\n"
@@ -130,7 +136,8 @@ static const char usage_start[] =
 static const char usage_relay[] =
 	"usage: omcluster relay [--kill] [--timeout SEC] status|stop|start|restart\n"
 	"\n"
-	"The cluster's relay, omhostd, which serves every guest's virtio-om device.\n"
+	"The cluster's relay, omhostd, which serves every guest's virtio-om device\n"
+	"(with up --hosts, one per host: each action acts on all of them).\n"
 	"\n"
 	"  status   its pid, and each node as the relay sees it (absent, connected, up)\n"
 	"  stop     SIGTERM (SIGKILL after SEC seconds), or SIGKILL at once with --kill\n"
@@ -217,6 +224,7 @@ enum {
 	OPT_LIBVIRT,
 	OPT_LIBVIRT_URI,
 	OPT_QEMU_USER,
+	OPT_HOSTS,
 };
 
 static const struct option global_opts[] = {
@@ -245,6 +253,7 @@ static const struct option command_opts[] = {
 	{ "libvirt", no_argument, NULL, OPT_LIBVIRT },
 	{ "libvirt-uri", required_argument, NULL, OPT_LIBVIRT_URI },
 	{ "qemu-user", required_argument, NULL, OPT_QEMU_USER },
+	{ "hosts", required_argument, NULL, OPT_HOSTS },
 	{ "interactive", no_argument, NULL, 'i' },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "lines", required_argument, NULL, 'l' },
@@ -261,7 +270,7 @@ static int option_allowed(enum om_command cmd, int opt)
 		       opt == 't' || opt == OPT_KERNEL || opt == OPT_INITRD || opt == OPT_QEMU ||
 		       opt == OPT_OMHOSTD || opt == OPT_APPEND || opt == OPT_NET ||
 		       opt == OPT_NODE_CPU || opt == OPT_LIBVIRT || opt == OPT_LIBVIRT_URI ||
-		       opt == OPT_QEMU_USER;
+		       opt == OPT_QEMU_USER || opt == OPT_HOSTS;
 	case OM_CMD_EXEC:
 		return opt == 'i' || opt == 't';
 	case OM_CMD_CP:
@@ -379,6 +388,11 @@ static int parse_command_option(struct om_cli *cli, int opt, const char *arg, ch
 				    arg);
 		cli->cpu = arg;
 		return 0;
+	case OPT_HOSTS:
+		if (om_parse_uint(arg, 2, OM_MAX_HOSTS, 10, &cli->hosts))
+			return fail(err, errlen, "up: --hosts takes a number of hosts, 2-%d, not '%s'",
+				    OM_MAX_HOSTS, arg);
+		return 0;
 	case OPT_KILL:
 		cli->kill = true;
 		return 0;
@@ -432,6 +446,12 @@ static int parse_operands(struct om_cli *cli, int argc, char **argv, char *err, 
 		/* libvirt 9.0 has no element for QEMU's dgram netdev the links use. */
 		if (cli->libvirt && cli->net)
 			return fail(err, errlen, "up: --net does not work with --libvirt yet");
+		if (cli->hosts > cli->nodes)
+			return fail(err, errlen, "up: --hosts %u needs at least as many nodes, not %u",
+				    cli->hosts, cli->nodes);
+		/* libvirt's QEMU and its relay check know one relay per cluster. */
+		if (cli->hosts && cli->libvirt)
+			return fail(err, errlen, "up: --hosts does not work with --libvirt yet");
 		for (unsigned int n = cli->nodes + 1; n <= OM_MAX_NODES; n++)
 			if (cli->node_cpu[n])
 				return fail(err, errlen, "up: --node-cpu names node %u of %u", n,

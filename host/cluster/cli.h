@@ -50,6 +50,8 @@ struct om_cli {
 	unsigned int cpus;
 	enum om_accel accel;
 	bool net; /* a virtio-net link between every pair of guests */
+	/* up --hosts H: the nodes split over H relays in namespaces of their own (hosts.h); 0: one */
+	unsigned int hosts;
 	/*
 	 * up --libvirt: the guests are libvirt domains, at --libvirt-uri (NULL:
 	 * libvirt's default, LIBVIRT_DEFAULT_URI among it), whose QEMU runs as

@@ -19,6 +19,7 @@
 #include "agent-client.h"
 #include "cgroup.h"
 #include "control-client.h"
+#include "hosts.h"
 #include "libvirt-guests.h"
 #include "omcluster.h"
 #include "proc.h"
@@ -233,10 +234,11 @@ const struct om_qemu_user *om_foreign_qemu_user(const struct om_cluster_state *s
 	return st->qemu_user_set && !om_qemu_user_is_us(&st->qemu_user) ? &st->qemu_user : NULL;
 }
 
-static bool any_alive(const struct om_cluster_state *st)
+static bool any_alive(struct om_cluster_state *st)
 {
-	if (om_proc_alive(&st->relay))
-		return true;
+	for (unsigned int h = 1; h <= om_relays(st); h++)
+		if (om_proc_alive(om_relay_proc(st, h)))
+			return true;
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (om_node_running(&st->nodes[i]))
 			return true;
@@ -253,77 +255,6 @@ unsigned int om_last_node(const struct om_cluster_state *st)
 	return last;
 }
 
-/* The end (at most cap - 1 bytes) of what was appended to path after offset. */
-static void log_since(const char *path, off_t offset, char *out, size_t cap)
-{
-	struct stat sb;
-	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	out[0] = '\0';
-	if (fd < 0)
-		return;
-	if (fstat(fd, &sb) == 0 && sb.st_size > offset) {
-		if (sb.st_size - offset > (off_t)(cap - 1))
-			offset = sb.st_size - (off_t)(cap - 1);
-		n = pread(fd, out, cap - 1, offset);
-	}
-	close(fd);
-	out[n > 0 ? n : 0] = '\0';
-}
-
-int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsigned int last,
-		   unsigned int timeout_ms, const char *cmd)
-{
-	char log[PATH_MAX], tail[2048];
-	struct stat sb;
-	off_t log_start;
-	int err, r;
-
-	if (last == 0) {
-		om_error("cluster '%s' has no nodes to relay for", st->name);
-		return -EINVAL;
-	}
-	om_relay_path(ctx->dir, OM_RELAY_LOG, log, sizeof(log));
-	/* The log is kept across restarts: a failure shows this start's lines. */
-	log_start = stat(log, &sb) == 0 ? sb.st_size : 0;
-	err = om_relay_spawn(st->omhostd, ctx->dir, st->cgroup[0] ? st->cgroup : NULL, 1, last,
-			     om_foreign_qemu_user(st), &st->relay);
-	if (err) {
-		om_error("cannot start the relay %s: %s", st->omhostd,
-			 err == -ENAMETOOLONG ? "its socket paths are too long for unix sockets; use a shorter --run-dir" :
-						strerror(-err));
-		return err;
-	}
-	/* Recorded at once: a down finds it even if we die now. */
-	r = om_state_save(st);
-	if (r) {
-		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-r));
-		om_proc_stop(&st->relay, 2000);
-		return r;
-	}
-	err = om_relay_wait(&st->relay, ctx->dir, 1, last, timeout_ms);
-	if (!err) {
-		fprintf(stderr, "[%s] relay: omhostd pid %d serving nodes 1-%u\n", cmd,
-			(int)st->relay.pid, last);
-		return 0;
-	}
-	if (err == -ECHILD)
-		om_error("the relay (omhostd, pid %d) exited before it served nodes 1-%u",
-			 (int)st->relay.pid, last);
-	else
-		om_error("the relay (omhostd, pid %d) did not serve nodes 1-%u within %u s",
-			 (int)st->relay.pid, last, timeout_ms / 1000);
-	log_since(log, log_start, tail, sizeof(tail));
-	if (tail[0])
-		fprintf(stderr, "--- what it wrote to its log (%s):\n%s%s--- end\n", log, tail,
-			tail[strlen(tail) - 1] == '\n' ? "" : "\n");
-	else
-		fprintf(stderr, "--- it wrote nothing to its log (%s)\n", log);
-	om_proc_stop(&st->relay, 2000);
-	return err;
-}
-
 /*
  * Stops every process of the cluster: those recorded in the state, then
  * every other member of its cgroup (one started by an up that was killed
@@ -331,7 +262,7 @@ int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsign
  * cluster without a cgroup, any process carrying its mark. Returns how
  * many remain.
  */
-static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
+static unsigned int stop_all(struct om_cluster_state *st, const char *name, const char *dir,
 			     unsigned int timeout_ms)
 {
 	char relay_dir[PATH_MAX];
@@ -344,15 +275,23 @@ static unsigned int stop_all(const struct om_cluster_state *st, const char *dir,
 	/* Domains carry the relay directory in their mark: those not recorded too. */
 	if (om_relay_path(dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir)) == 0)
 		left += om_lv_sweep(relay_dir, timeout_ms);
-	/* The relay last, once no guest is left to lose its back-end. */
-	if (om_proc_stop(&st->relay, timeout_ms))
-		left++;
-	if (!st->cgroup[0])
-		return left + om_proc_stop_strays(dir, timeout_ms);
-	r = om_cgroup_stop(st->cgroup, timeout_ms);
-	if (r < 0)
-		om_error("cannot stop the processes of cgroup %s: %s", st->cgroup, strerror(-r));
-	return left + (r < 0 ? 1 : (unsigned int)r);
+	/* The relays last, once no guest is left to lose its back-end. */
+	for (unsigned int h = 1; h <= om_relays(st); h++)
+		if (om_proc_stop(om_relay_proc(st, h), timeout_ms))
+			left++;
+	if (!st->cgroup[0]) {
+		left += om_proc_stop_strays(dir, timeout_ms);
+	} else {
+		r = om_cgroup_stop(st->cgroup, timeout_ms);
+		if (r < 0)
+			om_error("cannot stop the processes of cgroup %s: %s", st->cgroup,
+				 strerror(-r));
+		left += r < 0 ? 1 : (unsigned int)r;
+	}
+	/* up --hosts: its namespaces, by name, whatever the state says; veths go with them. */
+	if (!left)
+		left += om_hosts_remove(name, dir);
+	return left;
 }
 
 /*
@@ -518,7 +457,7 @@ static int prepare_dir(const struct om_ctx *ctx)
 	if (access(ctx->dir, F_OK) == 0) {
 		struct om_cluster_state none = { .n_nodes = 0 };
 
-		stop_all(&none, ctx->dir, 2000);
+		stop_all(&none, ctx->cli->cluster, ctx->dir, 2000);
 		om_remove_tree(ctx->dir);
 	}
 	if (mkdir(ctx->dir, 0700) < 0) {
@@ -562,7 +501,7 @@ int om_spawn_guest(const struct om_ctx *ctx, const struct om_artifacts *art,
 	unsigned int node = n->node;
 	int err;
 
-	if (om_relay_path(ctx->dir, OM_RELAY_DIR, relay_dir, sizeof(relay_dir))) {
+	if (om_node_relay_dir(ctx->dir, st, last, node, relay_dir, sizeof(relay_dir))) {
 		om_error("node %u: the path of the relay's directory is too long", node);
 		return -ENAMETOOLONG;
 	}
@@ -674,6 +613,38 @@ static int libvirt_qemu_user(const struct om_ctx *ctx, struct om_cluster_state *
 	return r;
 }
 
+/* up --hosts: the hosts' namespaces, their network and the relays' key. 0 or 1. */
+static int make_hosts(const struct om_cluster_state *st)
+{
+	char err[512];
+	int r = om_hosts_create(st->name, st->dir, st->hosts, err, sizeof(err));
+
+	if (r) {
+		om_error("cannot make the cluster's %u hosts: %s", st->hosts, err);
+		return 1;
+	}
+	fprintf(stderr, "[up] hosts: %u network namespaces on a bridge, " OM_HOSTS_NET "1-%u, key %s/" OM_HOSTS_PSK_FILE "\n",
+		st->hosts, st->hosts, st->dir);
+	return 0;
+}
+
+/* up --hosts: which host serves which nodes, and where (up and status say it). */
+void om_hosts_lines(const struct om_cluster_state *st)
+{
+	unsigned int last = om_last_node(st);
+
+	for (unsigned int h = 1; h <= st->hosts; h++) {
+		unsigned int first, end;
+		char ns[128];
+
+		om_host_range(last, st->hosts, h, &first, &end);
+		if (om_hosts_netns(st->name, st->dir, h, ns, sizeof(ns)))
+			ns[0] = '\0';
+		printf("host h%u: nodes %u-%u, netns %s, relay at " OM_HOSTS_NET "%u:%u\n", h, first,
+		       end, ns, h, OM_HOSTS_PORT);
+	}
+}
+
 /* The column that says what runs a node: its QEMU's pid, or its domain. */
 static int runner_width(const struct om_cluster_state *st)
 {
@@ -767,11 +738,14 @@ int om_cmd_up(const struct om_ctx *ctx)
 		goto teardown;
 	}
 	make_cgroup(st);
+	st->hosts = cli->hosts;
 	r = om_state_save(st);
 	if (r) {
 		om_error("cannot write the cluster state in %s: %s", ctx->dir, strerror(-r));
 		goto teardown;
 	}
+	if (st->hosts && make_hosts(st))
+		goto teardown;
 	/* The relay first: each guest's virtio-om device connects to it as QEMU starts. */
 	if (om_start_relay(ctx, st, cli->nodes, OM_RELAY_START_TIMEOUT_MS, "up"))
 		goto teardown;
@@ -792,6 +766,8 @@ int om_cmd_up(const struct om_ctx *ctx)
 		}
 		if (st->net)
 			printf("net: a virtio-net link between every pair of guests; node N is " OM_NET_ADDRESS_PATTERN "\n");
+		if (st->hosts)
+			om_hosts_lines(st);
 		status = 0;
 		goto out;
 	}
@@ -802,7 +778,7 @@ int om_cmd_up(const struct om_ctx *ctx)
 			om_report_failure(&st->nodes[i], &boot[i]);
 teardown:
 	om_booting_release(boot, boot ? cli->nodes : 0);
-	if (stop_all(st, ctx->dir, 3000))
+	if (stop_all(st, st->name, ctx->dir, 3000))
 		om_error("some processes of cluster '%s' would not stop; see %s", st->name, ctx->dir);
 	else
 		om_remove_tree(ctx->dir);
@@ -854,7 +830,7 @@ int om_cmd_down(const struct om_ctx *ctx)
 		free(st);
 		return 1;
 	}
-	left = stop_all(st, ctx->dir, timeout_s * 1000);
+	left = stop_all(st, ctx->cli->cluster, ctx->dir, timeout_s * 1000);
 	if (left) {
 		om_error("%u processes of cluster '%s' would not stop; its files stay in %s", left,
 			 ctx->cli->cluster, ctx->dir);
@@ -867,8 +843,12 @@ int om_cmd_down(const struct om_ctx *ctx)
 		free(st);
 		return 1;
 	}
-	printf("cluster '%s' is down: %u guests%s stopped\n", ctx->cli->cluster, st->n_nodes,
-	       st->relay.pid > 0 ? " and the relay" : "");
+	if (st->hosts)
+		printf("cluster '%s' is down: %u guests, %u relays and their hosts' namespaces stopped\n",
+		       ctx->cli->cluster, st->n_nodes, st->hosts);
+	else
+		printf("cluster '%s' is down: %u guests%s stopped\n", ctx->cli->cluster, st->n_nodes,
+		       st->relay.pid > 0 ? " and the relay" : "");
 	free(st);
 	return 0;
 }
@@ -900,35 +880,6 @@ static const char *node_status(const struct om_node_state *n, char *release, siz
 		return "unresponsive";
 	om_info_value(info, "release=", release, cap);
 	return "ready";
-}
-
-bool om_relay_line(const struct om_ctx *ctx, const struct om_cluster_state *st, char *answer,
-		   size_t cap)
-{
-	char log[PATH_MAX];
-	int r;
-
-	answer[0] = '\0';
-	om_relay_path(ctx->dir, OM_RELAY_LOG, log, sizeof(log));
-	if (st->relay.pid <= 0) {
-		printf("relay: none started (start it with: omcluster -c %s relay start)\n",
-		       st->name);
-		return false;
-	}
-	if (!om_proc_alive(&st->relay)) {
-		printf("relay: omhostd pid %d, not running (see %s; omcluster -c %s relay start)\n",
-		       (int)st->relay.pid, log, st->name);
-		return false;
-	}
-	r = om_relay_status(ctx->dir, answer, cap, 3000);
-	if (r) {
-		printf("relay: omhostd pid %d, running, not answering: %s (see %s)\n",
-		       (int)st->relay.pid, strerror(-r), log);
-		answer[0] = '\0';
-		return false;
-	}
-	printf("relay: omhostd pid %d, running, log %s\n", (int)st->relay.pid, log);
-	return true;
 }
 
 static void cgroup_line(const struct om_cluster_state *st)
@@ -975,6 +926,8 @@ int om_cmd_status(const struct om_ctx *ctx)
 	       om_accel_name(st->accel), st->accel_reason, up / 60, up % 60, st->dir);
 	if (st->net)
 		printf("net: a virtio-net link between every pair of guests; node N is " OM_NET_ADDRESS_PATTERN "\n");
+	if (st->hosts)
+		om_hosts_lines(st);
 	if (st->libvirt_uri[0])
 		printf("libvirt: %s, QEMU as uid %u\n", st->libvirt_uri,
 		       (unsigned int)st->qemu_user.uid);

@@ -157,9 +157,9 @@ int om_cmd_start(const struct om_ctx *ctx)
 		goto out;
 	}
 	/* Its virtio-om device waits for the relay: without one it would never boot. */
-	if (!om_proc_alive(&st->relay)) {
-		om_error("the relay (omhostd) of cluster '%s' is not running: start it first (omcluster -c %s relay start)",
-			 st->name, st->name);
+	if (!om_proc_alive(om_node_relay(st, om_last_node(st), n->node))) {
+		om_error("the relay (omhostd) of node %u of cluster '%s' is not running: start it first (omcluster -c %s relay start)",
+			 n->node, st->name, st->name);
 		goto out;
 	}
 	if (om_recorded_artifacts(st, &art) || prepare_node_dir(n))
@@ -220,7 +220,11 @@ static int relay_status(const struct om_ctx *ctx)
 	if (om_load_cluster(ctx, st))
 		goto out;
 	if (om_relay_line(ctx, st, answer, cap)) {
-		om_ctl_print_table(stdout, answer);
+		/* With hosts, each relay's links were printed with its line: the nodes' table then. */
+		if (st->hosts)
+			om_ctl_print_nodes(stdout, answer);
+		else
+			om_ctl_print_table(stdout, answer);
 		status = 0;
 	}
 out:
@@ -229,14 +233,43 @@ out:
 	return status;
 }
 
+/* Whether any (all: every) relay of the cluster runs. */
+static bool any_relay(struct om_cluster_state *st, bool all)
+{
+	unsigned int alive = 0;
+
+	for (unsigned int h = 1; h <= om_relays(st); h++)
+		alive += om_proc_alive(om_relay_proc(st, h));
+	return all ? alive == om_relays(st) : alive > 0;
+}
+
+/* "1-4", or with hosts host h's range, for messages. */
+static const char *relay_nodes(const struct om_cluster_state *st, unsigned int h,
+			       unsigned int last, char *buf, size_t cap)
+{
+	unsigned int first = 1;
+
+	if (st->hosts)
+		om_host_range(last, st->hosts, h, &first, &last);
+	snprintf(buf, cap, "%u-%u", first, last);
+	return buf;
+}
+
+/* Stops every relay of the cluster that runs (one, or one per host). */
 static int relay_stop(struct om_cluster_state *st, bool kill, unsigned int timeout_s)
 {
-	if (stop_process(&st->relay, kill, timeout_s)) {
-		om_error("the relay (omhostd pid %d) would not stop", (int)st->relay.pid);
-		return 1;
+	for (unsigned int h = 1; h <= om_relays(st); h++) {
+		const struct om_proc_id *id = om_relay_proc(st, h);
+
+		if (!om_proc_alive(id))
+			continue;
+		if (stop_process(id, kill, timeout_s)) {
+			om_error("the relay (omhostd pid %d) would not stop", (int)id->pid);
+			return 1;
+		}
+		/* The record stays, as a stopped node's does: status shows it not running. */
+		printf("relay stopped (omhostd pid %d, %s)\n", (int)id->pid, stop_how(kill));
 	}
-	/* The record stays, as a stopped node's does: status shows it not running. */
-	printf("relay stopped (omhostd pid %d, %s)\n", (int)st->relay.pid, stop_how(kill));
 	return 0;
 }
 
@@ -254,7 +287,12 @@ static int relay_start(const struct om_ctx *ctx, struct om_cluster_state *st,
 		return 1;
 	if (om_start_relay(ctx, st, last, timeout_s * 1000, "relay"))
 		return 1;
-	printf("relay started (omhostd pid %d, nodes 1-%u)\n", (int)st->relay.pid, last);
+	for (unsigned int h = 1; h <= om_relays(st); h++) {
+		char nodes[32];
+
+		printf("relay started (omhostd pid %d, nodes %s)\n", (int)om_relay_proc(st, h)->pid,
+		       relay_nodes(st, h, last, nodes, sizeof(nodes)));
+	}
 	return 0;
 }
 
@@ -275,13 +313,14 @@ int om_cmd_relay(const struct om_ctx *ctx)
 	}
 	if (load_locked(ctx, "relay", st, &lock))
 		goto out;
-	running = om_proc_alive(&st->relay);
+	/* With hosts: any of them (stop), all of them (start). */
+	running = any_relay(st, false);
 	switch (cli->relay_action) {
 	case OM_RELAY_STOP:
 		if (!running) {
-			if (st->relay.pid > 0)
+			if (om_relay_proc(st, 1)->pid > 0)
 				om_error("the relay is not running (omhostd pid %d is gone): nothing to stop",
-					 (int)st->relay.pid);
+					 (int)om_relay_proc(st, 1)->pid);
 			else
 				om_error("cluster '%s' has no relay: nothing to stop", st->name);
 			break;
@@ -289,9 +328,9 @@ int om_cmd_relay(const struct om_ctx *ctx)
 		status = relay_stop(st, cli->kill, timeout_s);
 		break;
 	case OM_RELAY_START:
-		if (running) {
+		if (any_relay(st, true)) {
 			om_error("the relay is already running (omhostd pid %d): use `omcluster -c %s relay restart` to restart it",
-				 (int)st->relay.pid, st->name);
+				 (int)om_relay_proc(st, 1)->pid, st->name);
 			break;
 		}
 		status = relay_start(ctx, st, timeout_s);

@@ -139,21 +139,47 @@ void om_booting_release(struct om_booting_guest *b, unsigned int count);
 void om_info_value(const char *info, const char *key, char *out, size_t cap);
 
 /*
- * Prints the relay's line of status (pid, running or not, its log). True
- * when it runs and answered, with its status answer (omhostd's key=value
- * lines, one per node) in answer; else answer is empty.
+ * relays.c: the cluster's relays, the one or one per host (up --hosts).
+ */
+
+/* How many relays the cluster has: 1, or one per host. */
+unsigned int om_relays(const struct om_cluster_state *st);
+
+/* Relay h (1..om_relays): host h's, or the one relay. */
+struct om_proc_id *om_relay_proc(struct om_cluster_state *st, unsigned int h);
+
+/* The relay serving node of a cluster of nodes 1..last. */
+const struct om_proc_id *om_node_relay(const struct om_cluster_state *st, unsigned int last,
+				       unsigned int node);
+
+/* What relay h's directory is in (relay.h's BASE): dir, or dir/hostH. 0 or -ENAMETOOLONG. */
+int om_relay_base(const char *dir, const struct om_cluster_state *st, unsigned int h, char *out,
+		  size_t cap);
+
+/* The directory of the relay serving node (its sockets), in a cluster of 1..last. */
+int om_node_relay_dir(const char *dir, const struct om_cluster_state *st, unsigned int last,
+		      unsigned int node, char *out, size_t cap);
+
+/*
+ * Prints each relay's line of status (pid, running or not, its log; with
+ * hosts each one's links). True when all run and answered, with their
+ * status answers (omhostd's key=value lines, one per node) in answer.
  */
 bool om_relay_line(const struct om_ctx *ctx, const struct om_cluster_state *st, char *answer,
 		   size_t cap);
 
-/* The highest node of the cluster: the relay serves 1..that. */
+/* up --hosts: a line per host, its nodes, namespace and relay's address. */
+void om_hosts_lines(const struct om_cluster_state *st);
+
+/* The highest node of the cluster: the relays serve 1..that. */
 unsigned int om_last_node(const struct om_cluster_state *st);
 
 /*
- * Starts the relay for nodes 1..last as up does, records it in st (saved
- * at once), and waits until it serves them, at most timeout_ms. Prints a
- * progress line tagged cmd. Returns 0, or -errno after telling the user
- * (with the tail of omhostd's log) and stopping it.
+ * Starts each relay of the cluster not running (nodes 1..last, split by
+ * host with up --hosts) as up does, records it in st (saved at once), and
+ * waits until it serves them, at most timeout_ms. Prints a progress line
+ * tagged cmd. Returns 0, or -errno after telling the user (with the tail
+ * of omhostd's log) and stopping the relay that failed.
  */
 int om_start_relay(const struct om_ctx *ctx, struct om_cluster_state *st, unsigned int last,
 		   unsigned int timeout_ms, const char *cmd);

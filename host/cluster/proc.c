@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
@@ -204,6 +205,13 @@ int om_proc_spawn(char *const argv[], const char *log_path, const struct om_owne
 		}
 		if (ready && mark)
 			ready = setenv(OM_PROC_OWNER_ENV, mark, 1) == 0;
+		if (ready && owner && owner->netns) {
+			int ns = open(owner->netns, O_RDONLY | O_CLOEXEC);
+
+			ready = ns >= 0 && setns(ns, CLONE_NEWNET) == 0;
+			if (ns >= 0)
+				close(ns);
+		}
 		if (ready) {
 			setsid();
 			sigemptyset(&none);

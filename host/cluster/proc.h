@@ -17,13 +17,15 @@ struct om_owner {
 	const char *cgroup;
 	/* Without a cgroup, the cluster's directory: the mark OM_PROC_OWNER_ENV=dir. */
 	const char *dir;
+	/* When set, the network namespace it runs in (a file: /run/netns/NAME; up --hosts). */
+	const char *netns;
 };
 
 /*
  * Starts argv in a session of its own (so it outlives us and our terminal's
  * signals), stdin from /dev/null, stdout and stderr appended to log_path,
  * in owner->cgroup or else marked as owner->dir's (none when owner is
- * NULL), with a pidfd on it in id. Returns 0 with id filled, or -errno
+ * NULL), in owner->netns when set, with a pidfd on it in id. Returns 0 with id filled, or -errno
  * (including the exec's own failure, or the cgroup's refusal).
  */
 int om_proc_spawn(char *const argv[], const char *log_path, const struct om_owner *owner,

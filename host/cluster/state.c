@@ -86,6 +86,12 @@ int om_state_write(FILE *f, const struct om_cluster_state *st)
 			(unsigned int)st->qemu_user.gid);
 	if (st->relay.pid > 0)
 		fprintf(f, "relay %d %llu\n", (int)st->relay.pid, st->relay.start);
+	if (st->hosts)
+		fprintf(f, "hosts %u\n", st->hosts);
+	for (unsigned int h = 1; h <= st->hosts; h++)
+		if (st->host_relay[h - 1].pid > 0)
+			fprintf(f, "host-relay %u %d %llu\n", h, (int)st->host_relay[h - 1].pid,
+				st->host_relay[h - 1].start);
 	for (unsigned int i = 0; i < st->n_nodes; i++) {
 		const struct om_node_state *n = &st->nodes[i];
 
@@ -227,7 +233,7 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 	bool seen_accel = false;
 	/* Keys added with start and relay are refused when repeated. */
 	const char *once[] = { "kernel", "initrd",  "qemu",      "omhostd", "append", "relay",
-			       "net",    "libvirt", "qemu-user", "cgroup" };
+			       "net",    "libvirt", "qemu-user", "cgroup", "hosts" };
 	bool seen[sizeof(once) / sizeof(once[0])] = { false };
 
 	memset(st, 0, sizeof(*st));
@@ -315,6 +321,26 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 			if (parse_proc_id(value, &st->relay))
 				return bad(err, errlen, lineno, "relay entry '%s' (want: PID START)",
 					   value);
+		} else if (strcmp(line, "hosts") == 0) {
+			if (om_parse_uint(value, 2, OM_MAX_HOSTS, 10, &st->hosts))
+				return bad(err, errlen, lineno, "hosts '%s' (want: 2-%d)", value,
+					   OM_MAX_HOSTS);
+		} else if (strcmp(line, "host-relay") == 0) {
+			const char *p = value;
+			unsigned long long h;
+			struct om_proc_id *id;
+
+			/* After hosts: a relay of a host the cluster has. */
+			if (take_number(&p, OM_MAX_HOSTS, &h) || p == value || p[-1] != ' ' || !h ||
+			    h > st->hosts)
+				return bad(err, errlen, lineno, "host-relay entry '%s' (want: HOST PID START, HOST of 1-%u)",
+					   value, st->hosts);
+			id = &st->host_relay[h - 1];
+			if (id->pid > 0)
+				return bad(err, errlen, lineno, "host-relay for host %llu listed twice", h);
+			if (parse_proc_id(p, id))
+				return bad(err, errlen, lineno, "host-relay entry '%s' (want: HOST PID START)",
+					   value);
 		} else if (strcmp(line, "node") == 0) {
 			struct om_node_state *n;
 			int pid, used = 0;
@@ -359,6 +385,9 @@ int om_state_parse(FILE *f, struct om_cluster_state *st, char *err, size_t errle
 	}
 	if (!st->name[0] || !st->dir[0] || !seen_accel)
 		return bad(err, errlen, lineno, "incomplete: name, dir and accel are required");
+	/* One relay per host, or the one relay: never both. */
+	if (st->hosts && st->relay.pid > 0)
+		return bad(err, errlen, lineno, "relay and hosts together: a cluster across hosts has a relay per host");
 	/* A domain's node and a QEMU's are told apart by the cluster's kind. */
 	for (unsigned int i = 0; i < st->n_nodes; i++)
 		if (st->libvirt_uri[0] && !st->nodes[i].domain[0])
@@ -405,4 +434,13 @@ const struct om_node_state *om_state_node(const struct om_cluster_state *st, uns
 		if (st->nodes[i].node == node)
 			return &st->nodes[i];
 	return NULL;
+}
+
+unsigned int om_dir_hash(const char *dir)
+{
+	unsigned int hash = 2166136261u; /* FNV-1a, 32 bits */
+
+	for (const char *c = dir; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 16777619u;
+	return hash;
 }

@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include "cli.h"
+#include "hosts.h"
 #include "qemu-user.h"
 
 struct om_proc_id {
@@ -56,6 +57,12 @@ struct om_cluster_state {
 	bool qemu_user_set;
 	struct om_qemu_user qemu_user;
 	struct om_proc_id relay; /* omhostd; pid 0 when none was started */
+	/*
+	 * up --hosts: how many hosts (hosts.h; 0: one, the relay above), and
+	 * host h's relay in host_relay[h - 1] (pid 0: none started).
+	 */
+	unsigned int hosts;
+	struct om_proc_id host_relay[OM_MAX_HOSTS];
 	/* The cluster's cgroup (cgroup.h); empty when none could be made. */
 	char cgroup[PATH_MAX];
 	unsigned int n_nodes;
@@ -83,6 +90,13 @@ int om_state_write(FILE *f, const struct om_cluster_state *st);
 
 /* Whether name can be a node's domain in the state: letters, digits, - _ . */
 bool om_state_domain_name_valid(const char *name);
+
+/*
+ * A short hash of a cluster's directory, naming what the cluster makes
+ * outside it (its cgroup, up --hosts' namespaces): two clusters of one
+ * name in two run directories get two of each.
+ */
+unsigned int om_dir_hash(const char *dir);
 
 /* The node's entry, or NULL when the cluster has no such node. */
 const struct om_node_state *om_state_node(const struct om_cluster_state *st, unsigned int node);

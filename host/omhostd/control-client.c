@@ -150,28 +150,23 @@ const char *om_ctl_node_state(const char *status, unsigned int node, char *out, 
 	return line ? om_ctl_field(line, "state", out, cap) : "-";
 }
 
-/* The relay links' lines (link=), as a second table, when there are any. */
-static void om_ctl_print_links(FILE *out, const char *status)
+/* Prints the lines starting with prefix as a table of cols, each width wide (first ones narrow). */
+static void om_ctl_print_rows(FILE *out, const char *status, const char *prefix,
+			      const char *const *cols, size_t ncols, size_t narrow, int wide_w,
+			      int narrow_w)
 {
-	static const char *const cols[] = { "link", "state", "nodes", "connects", "cuts",
-					    "auth_failed", "malformed", "foreign_source",
-					    "data_tx", "data_rx", "resent", "unacked", "held" };
-	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
-	const char *line = strstr(status, "\nlink=");
+	size_t plen = strlen(prefix);
 
-	if (!line)
-		return;
-	fputc('\n', out);
 	for (size_t i = 0; i < ncols; i++)
-		fprintf(out, "%-*s", i < 3 ? 12 : 15, cols[i]);
+		fprintf(out, "%-*s", i < narrow ? narrow_w : wide_w, cols[i]);
 	fputc('\n', out);
-	for (line++; line && *line;) {
+	for (const char *line = status; line && *line;) {
 		const char *next = strchr(line, '\n');
 		char v[64];
 
-		if (!strncmp(line, "link=", 5)) {
+		if (!strncmp(line, prefix, plen)) {
 			for (size_t i = 0; i < ncols; i++)
-				fprintf(out, "%-*s", i < 3 ? 12 : 15,
+				fprintf(out, "%-*s", i < narrow ? narrow_w : wide_w,
 					om_ctl_field(line, cols[i], v, sizeof(v)));
 			fputc('\n', out);
 		}
@@ -179,28 +174,36 @@ static void om_ctl_print_links(FILE *out, const char *status)
 	}
 }
 
-void om_ctl_print_table(FILE *out, const char *status)
+void om_ctl_print_links(FILE *out, const char *status)
+{
+	static const char *const cols[] = { "link", "state", "nodes", "connects", "cuts",
+					    "auth_failed", "malformed", "foreign_source",
+					    "data_tx", "data_rx", "resent", "unacked", "held" };
+
+	if (!strstr(status, "\nlink="))
+		return;
+	fputc('\n', out);
+	om_ctl_print_rows(out, status, "link=", cols, sizeof(cols) / sizeof(cols[0]), 3, 15, 12);
+}
+
+void om_ctl_print_nodes(FILE *out, const char *status)
 {
 	static const char *const cols[] = { "node", "state", "tx_msgs", "tx_bytes", "rx_msgs",
 					    "rx_bytes", "stalls", "undeliverable", "refused",
 					    "evictions", "queued", "queue_dropped" };
-	const size_t ncols = sizeof(cols) / sizeof(cols[0]);
-	const char *line = status;
 
-	for (size_t i = 0; i < ncols; i++)
-		fprintf(out, "%-*s", i < 2 ? 11 : 14, cols[i]);
+	om_ctl_print_rows(out, status, "node=", cols, sizeof(cols) / sizeof(cols[0]), 2, 14, 11);
+}
+
+void om_ctl_print_table(FILE *out, const char *status)
+{
+	/* With links: each node's tx chains held until the peer acknowledged them. */
+	static const char *const held[] = { "node", "tx_held", "tx_held_total", "tx_released" };
+
+	om_ctl_print_nodes(out, status);
+	if (!strstr(status, "\nlink="))
+		return;
 	fputc('\n', out);
-	while (line && *line) {
-		const char *next = strchr(line, '\n');
-		char v[64];
-
-		if (!strncmp(line, "node=", 5)) {
-			for (size_t i = 0; i < ncols; i++)
-				fprintf(out, "%-*s", i < 2 ? 11 : 14,
-					om_ctl_field(line, cols[i], v, sizeof(v)));
-			fputc('\n', out);
-		}
-		line = next ? next + 1 : NULL;
-	}
+	om_ctl_print_rows(out, status, "node=", held, sizeof(held) / sizeof(held[0]), 1, 15, 11);
 	om_ctl_print_links(out, status);
 }

@@ -36,7 +36,17 @@ const char *om_ctl_node_line(const char *status, unsigned int node);
 /* The state (absent, connected, up) of node in a status answer, or "-". */
 const char *om_ctl_node_state(const char *status, unsigned int node, char *out, size_t cap);
 
-/* Prints a status answer as a table, one row per node (omhostctl status). */
+/* Prints a status answer's relay links (link= lines) as a table, if it has any. */
+void om_ctl_print_links(FILE *out, const char *status);
+
+/* Prints a status answer's nodes as a table, one row per node. */
+void om_ctl_print_nodes(FILE *out, const char *status);
+
+/*
+ * Prints a status answer as a table, one row per node (omhostctl status);
+ * with relay links, then each node's tx chains held for them (tx_held,
+ * tx_held_total, tx_released) and the links' table.
+ */
 void om_ctl_print_table(FILE *out, const char *status);
 
 #endif /* OM_HOSTD_CONTROL_CLIENT_H */

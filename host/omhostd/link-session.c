@@ -131,6 +131,15 @@ void om_link_session_written(struct om_link_session *s, size_t n)
 		s->out_off = s->out_len = 0;
 }
 
+/* A frame of len bytes was written at the end of the output: it counts, and the caller hears. */
+static void om_link_queued(struct om_link_session *s, size_t len)
+{
+	s->out_len += len;
+	s->c.frames_tx++;
+	if (s->ops->framed)
+		s->ops->framed(s->ctx, s->out + s->out_len - len, len);
+}
+
 static int om_link_emit_hello(struct om_link_session *s)
 {
 	struct om_link_hello_v h = {
@@ -145,8 +154,7 @@ static int om_link_emit_hello(struct om_link_session *s)
 	if (err)
 		return err;
 	s->ack_told = om_link_session_ack(s);
-	s->out_len += om_link_encode_hello(s->out + s->out_len, s->ack_told, &h);
-	s->c.frames_tx++;
+	om_link_queued(s, om_link_encode_hello(s->out + s->out_len, s->ack_told, &h));
 	return 0;
 }
 
@@ -486,8 +494,7 @@ static int om_link_emit_credits(struct om_link_session *s)
 	if (err)
 		return err;
 	s->ack_told = om_link_session_ack(s);
-	s->out_len += om_link_encode_credits(s->out + s->out_len, s->ack_told, c, n);
-	s->c.frames_tx++;
+	om_link_queued(s, om_link_encode_credits(s->out + s->out_len, s->ack_told, c, n));
 	for (uint32_t i = 0; i < n; i++)
 		om_link_session_in(s, c[i].node)->told_fwd = c[i].fwd_cnt;
 	s->credits_all = false;
@@ -554,8 +561,7 @@ static int om_link_emit_item(struct om_link_session *s, struct om_link_item *it)
 	} else {
 		om_link_encode_node(p, it->seq, s->ack_told, &it->ev);
 	}
-	s->out_len += need;
-	s->c.frames_tx++;
+	om_link_queued(s, need);
 	if (it->seq <= s->tx_written_max) {
 		s->c.resent++;
 	} else {
@@ -576,8 +582,7 @@ int om_link_session_heartbeat(struct om_link_session *s)
 	if (err)
 		return err;
 	s->ack_told = om_link_session_ack(s);
-	s->out_len += om_link_encode_heartbeat(s->out + s->out_len, s->ack_told);
-	s->c.frames_tx++;
+	om_link_queued(s, om_link_encode_heartbeat(s->out + s->out_len, s->ack_told));
 	return 0;
 }
 

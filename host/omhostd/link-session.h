@@ -45,6 +45,11 @@ struct om_link_session_ops {
 	 * peer, or dropped (counted). Optional. Not called by session_free.
 	 */
 	void (*settled)(void *ctx, const struct om_link_item *it);
+	/*
+	 * A frame (len bytes, header first) was queued for the connection:
+	 * for the trace. Optional; it must not touch the session.
+	 */
+	void (*framed)(void *ctx, const unsigned char *frame, size_t len);
 };
 
 struct om_link_session_config {

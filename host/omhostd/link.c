@@ -23,9 +23,7 @@
 
 #include <openssl/err.h>
 
-#include "link-session.h"
-#include "link-tls.h"
-#include "omhostd.h"
+#include "link-internal.h"
 
 #define OM_LINK_HEARTBEAT_MS 1000
 #define OM_LINK_SILENT_MS 5000
@@ -35,59 +33,6 @@
 #define OM_LINK_REDIAL_MAX_MS 5000
 /* How long a start waits for its listening address to be let go (om_link_listen). */
 #define OM_LINK_LISTEN_RETRY_MS 3000
-/* Connections accepted whose handshake has not named a peer yet. */
-#define OM_LINK_MAX_PENDING 8
-
-enum om_link_state { OM_LINK_DOWN, OM_LINK_CONNECTING, OM_LINK_UP };
-
-/* A TCP connection, dialled or accepted, with its TLS. */
-struct om_link_conn {
-	struct om_links *ls;
-	struct om_link_peer *peer; /* dialled: known; accepted: once the handshake named it */
-	int fd;
-	SSL *ssl;
-	struct om_watch *rw, *ww; /* POLLIN always; POLLOUT while TLS wants to write */
-	bool tcp_connecting;	  /* a dial not yet connected */
-	bool handshaken;
-	size_t write_len;	  /* a write TLS asked to retry with the same length */
-	long long since_ms;
-};
-
-struct om_link_peer {
-	struct om_links *ls;
-	const struct om_link_peer_config *cfg;
-	const struct om_link_key *key;
-	bool dials;
-	enum om_link_state state;
-	struct om_link_session s;
-	struct om_link_reader reader;
-	struct om_link_conn *conn;
-	long long last_rx_ms, last_tx_ms, down_since_ms, next_dial_ms;
-	unsigned int redial_ms;
-	bool given_up; /* its nodes were told down; a new run of ours began */
-	uint64_t connects, cuts, auth_failed, log_suppressed;
-	struct om_log_limit log;
-	struct om_remote *remote; /* by node - first_node */
-};
-
-struct om_links {
-	struct om_hostd *d;
-	struct om_link_key keys[OM_HOSTD_MAX_PEERS];
-	unsigned int n_keys;
-	struct om_link_peer peers[OM_HOSTD_MAX_PEERS];
-	unsigned int n_peers;
-	struct om_link_peer *peer_of[VIRTIO_OM_MAX_NODES + 1];
-	SSL_CTX *client, *server;
-	int listen_fd;
-	struct om_watch *listen_w;
-	struct om_link_conn *pending[OM_LINK_MAX_PENDING];
-	int timer_fd;
-	struct om_watch *timer_w;
-	uint64_t accepted, auth_failed, log_suppressed;
-	struct om_log_limit log;
-	long long started_ms;
-};
-
 static void om_link_conn_io(void *data, int revents);
 
 static uint64_t om_link_new_session(void)
@@ -134,8 +79,19 @@ static void om_link_settled(void *ctx, const struct om_link_item *it)
 		om_relay_tx_settled(n, it->token);
 }
 
+/* A frame for the peer: the trace's listeners see it as it is queued. */
+static void om_link_framed(void *ctx, const unsigned char *frame, size_t len)
+{
+	struct om_link_peer *p = ctx;
+
+	if (om_trace_on(p->ls->d))
+		om_trace_link(p->ls->d, OM_TRACE_LINK_TX, p->cfg->name, frame,
+			      frame + OM_LINK_HDR_SIZE, (uint32_t)(len - OM_LINK_HDR_SIZE));
+}
+
 static const struct om_link_session_ops om_link_ops = { .dest_state = om_link_dest_state,
-							 .settled = om_link_settled };
+							 .settled = om_link_settled,
+							 .framed = om_link_framed };
 
 /* The token src's next held chain will have (om_relay_hold_tx), or 0 when none is held. */
 static uint64_t om_link_next_token(const struct om_node *src)
@@ -176,6 +132,9 @@ static void om_link_cut(struct om_link_peer *p, const char *why)
 		p->down_since_ms = om_now_ms();
 		om_link_session_disconnected(&p->s);
 		om_link_log(p, "link %s: cut: %s", p->cfg->name, why);
+		if (om_trace_on(p->ls->d))
+			om_trace_link(p->ls->d, OM_TRACE_LINK_DOWN, p->cfg->name, NULL, why,
+				      (uint32_t)strlen(why));
 	} else {
 		om_link_log(p, "link %s: connection failed: %s", p->cfg->name, why);
 	}
@@ -312,6 +271,9 @@ static int om_link_attach(struct om_link_conn *c)
 	p->redial_ms = OM_LINK_REDIAL_MIN_MS;
 	p->last_rx_ms = p->last_tx_ms = om_now_ms();
 	om_link_reader_reset(&p->reader);
+	/* Before the HELLO the session queues now: the trace shows the link up, then its frames. */
+	if (om_trace_on(ls->d))
+		om_trace_link(ls->d, OM_TRACE_LINK_UP, p->cfg->name, NULL, NULL, 0);
 	if (om_link_session_connected(&p->s))
 		return -ENOMEM;
 	om_link_log(p, "link %s: up (nodes %u-%u)", p->cfg->name, p->cfg->first_node,
@@ -390,6 +352,11 @@ static void om_link_read(struct om_link_peer *p)
 			off += used;
 			if (r == OM_LINK_READ_MORE)
 				continue;
+			/* A header refused at once is traced too, without its payload: why the cut. */
+			if (r != OM_LINK_READ_MORE && om_trace_on(p->ls->d))
+				om_trace_link(p->ls->d, OM_TRACE_LINK_RX, p->cfg->name, p->reader.hdr,
+					      p->reader.payload,
+					      r == OM_LINK_READ_FRAME ? p->reader.f.len : 0);
 			if (r == OM_LINK_READ_FRAME)
 				v = om_link_session_input(&p->s, &p->reader.f, p->reader.payload,
 							  &nomem);
@@ -767,60 +734,6 @@ void om_links_flush(struct om_hostd *d)
 		return;
 	for (unsigned int i = 0; i < ls->n_peers; i++)
 		om_link_write(&ls->peers[i]);
-}
-
-static const char *om_link_state_name(enum om_link_state s)
-{
-	return s == OM_LINK_UP ? "up" : s == OM_LINK_CONNECTING ? "connecting" : "down";
-}
-
-int om_links_status(struct om_hostd *d, char *buf, size_t cap, size_t *len)
-{
-	struct om_links *ls = d->links;
-	int n;
-
-	if (!ls)
-		return 0;
-	if (d->cfg.listen_set) {
-		n = snprintf(buf + *len, cap - *len, "listen=%s accepted=%llu auth_failed=%llu "
-			     "log_suppressed=%llu\n", d->cfg.listen_str,
-			     (unsigned long long)ls->accepted, (unsigned long long)ls->auth_failed,
-			     (unsigned long long)ls->log_suppressed);
-		if (n < 0 || (size_t)n >= cap - *len)
-			return -ENOSPC;
-		*len += (size_t)n;
-	}
-	for (unsigned int i = 0; i < ls->n_peers; i++) {
-		const struct om_link_peer *p = &ls->peers[i];
-		const struct om_link_counters *c = &p->s.c;
-		uint64_t malformed = 0;
-
-		for (unsigned int v = 1; v < OM_LINK_VERDICT_COUNT; v++)
-			if (v != OM_LINK_FOREIGN_SOURCE && v != OM_LINK_CREDIT_EXCEEDED)
-				malformed += c->refused[v];
-		n = snprintf(buf + *len, cap - *len,
-			     "link=%s state=%s nodes=%u-%u connects=%llu cuts=%llu auth_failed=%llu "
-			     "malformed=%llu foreign_source=%llu credit_exceeded=%llu "
-			     "frames_tx=%llu frames_rx=%llu data_tx=%llu data_rx=%llu resent=%llu "
-			     "duplicates=%llu unacked=%u outbox=%u held=%u undeliverable=%llu "
-			     "log_suppressed=%llu\n",
-			     p->cfg->name, om_link_state_name(p->state), p->cfg->first_node,
-			     p->cfg->last_node, (unsigned long long)p->connects,
-			     (unsigned long long)p->cuts, (unsigned long long)p->auth_failed,
-			     (unsigned long long)malformed,
-			     (unsigned long long)c->refused[OM_LINK_FOREIGN_SOURCE],
-			     (unsigned long long)c->refused[OM_LINK_CREDIT_EXCEEDED],
-			     (unsigned long long)c->frames_tx, (unsigned long long)c->frames_rx,
-			     (unsigned long long)c->data_tx, (unsigned long long)c->data_rx,
-			     (unsigned long long)c->resent, (unsigned long long)c->duplicates,
-			     p->s.unacked_n, p->s.outbox_n, p->s.held_n,
-			     (unsigned long long)c->undeliverable,
-			     (unsigned long long)p->log_suppressed);
-		if (n < 0 || (size_t)n >= cap - *len)
-			return -ENOSPC;
-		*len += (size_t)n;
-	}
-	return 0;
 }
 
 static int om_link_listen(struct om_links *ls)

@@ -560,6 +560,16 @@ static inline bool om_trace_on(const struct om_hostd *d)
  */
 void om_trace_msg(struct om_hostd *d, enum om_trace_event event, const struct om_msg_hdr *h,
 		  const unsigned char *raw, const struct iovec *iov, unsigned int n, size_t off);
+/*
+ * Records a relay link's frame or event for every listener (trace-wire.h,
+ * OM_TRACE_REC_LINK): peer's name, the frame's 32-byte header (NULL for
+ * LINK_UP and LINK_DOWN), its payload of len bytes, of which a listener
+ * gets its snaplen beyond a message header's 48 (a DATA frame's message
+ * header, then its snaplen of payload, as for a message); LINK_DOWN's
+ * payload is why, as text. Call only when om_trace_on().
+ */
+void om_trace_link(struct om_hostd *d, enum om_trace_event event, const char *peer,
+		   const unsigned char *hdr, const void *payload, uint32_t len);
 /* Whether a control request line asks for a trace ("trace" and options). */
 bool om_trace_is_request(const char *line);
 /*

@@ -240,6 +240,32 @@ bool om_trace_ring_put_msg(struct om_trace_ring *r, uint64_t time_ns, uint32_t e
 	return true;
 }
 
+/* Link records are rare (a frame carries many messages' worth): no fast path. */
+bool om_trace_ring_put_link(struct om_trace_ring *r, uint64_t time_ns, uint32_t event,
+			    const char *peer, const unsigned char *hdr, const unsigned char *payload,
+			    uint32_t caplen)
+{
+	size_t size = (OM_TRACE_LINK_FIXED + (size_t)caplen + OM_TRACE_ALIGN - 1) &
+		      ~(size_t)(OM_TRACE_ALIGN - 1);
+	uint32_t fields[2] = { htole32(event), htole32(caplen) };
+	size_t name_len = strnlen(peer, OM_TRACE_PEER_SIZE - 1);
+	unsigned char *p = om_trace_ring_reserve_slow(r, size, time_ns);
+
+	if (!p)
+		return false;
+	/* Cleared first: the name's and the record's padding are zeros. */
+	memset(p, 0, size);
+	om_trace_head(p, OM_TRACE_REC_LINK, (uint32_t)size, time_ns);
+	memcpy(p + OM_TRACE_HEAD_SIZE, fields, sizeof(fields));
+	memcpy(p + OM_TRACE_HEAD_SIZE + sizeof(fields), peer, name_len);
+	if (hdr)
+		memcpy(p + OM_TRACE_LINK_FIXED - OM_LINK_HDR_SIZE, hdr, OM_LINK_HDR_SIZE);
+	if (caplen)
+		memcpy(p + OM_TRACE_LINK_FIXED, payload, caplen);
+	r->records++;
+	return true;
+}
+
 bool om_trace_ring_publish(struct om_trace_ring *r)
 {
 	uint32_t sleeping;

@@ -59,6 +59,15 @@ bool om_trace_ring_put_msg(struct om_trace_ring *r, uint64_t time_ns, uint32_t e
 			   const unsigned char hdr[VIRTIO_OM_HDR_SIZE], const struct iovec *payload,
 			   unsigned int n, size_t off, uint32_t caplen);
 
+/*
+ * Writes a link record (trace-wire.h): event, the peer's name (cut at
+ * OM_TRACE_PEER_SIZE - 1), the frame's header (NULL: zeros) and caplen
+ * bytes of payload. As om_trace_ring_put_msg(): false when counted as missed.
+ */
+bool om_trace_ring_put_link(struct om_trace_ring *r, uint64_t time_ns, uint32_t event,
+			    const char *peer, const unsigned char *hdr, const unsigned char *payload,
+			    uint32_t caplen);
+
 /* Writes the MISSED record owed, if any and if it fits (the listener caught up). */
 void om_trace_ring_put_missed(struct om_trace_ring *r, uint64_t time_ns);
 

@@ -27,6 +27,13 @@
  *   16 event (u32, enum om_trace_event)  20 caplen (u32: payload bytes here)
  *   24 the message's 48-byte virtio-om header, as relayed (src_node stamped)
  *   72 the first caplen bytes of its payload, zero padding to the size
+ * and for OM_TRACE_REC_LINK (a relay link's frame, or the link going up or
+ * down; protocol.md, "Relay links"):
+ *   16 event (u32, OM_TRACE_LINK_*)  20 caplen (u32: bytes here after the header)
+ *   24 the peer relay's name (OM_TRACE_PEER_SIZE bytes, NUL-padded)
+ *   88 the frame's 32-byte header as on the wire (LINK_UP, LINK_DOWN: zeros)
+ *   120 the first caplen bytes of the frame's payload (LINK_DOWN: why, as
+ *     text), zero padding to the size
  * and for OM_TRACE_REC_MISSED (records this listener lost, its ring full):
  *   16 count (u64, lost since the previous record)  24 total (u64, since attach)
  * A PAD record (OM_TRACE_REC_PAD) may be 8 bytes: kind, reserved and size.
@@ -34,11 +41,13 @@
 #ifndef OM_HOSTD_TRACE_WIRE_H
 #define OM_HOSTD_TRACE_WIRE_H
 
+#include <linux/om_link.h>
 #include <linux/virtio_om.h>
 
 #include <stdint.h>
 
-#define OM_TRACE_VERSION 2
+/* 3: OM_TRACE_REC_LINK records (a version 2 reader would take them for malformed). */
+#define OM_TRACE_VERSION 3
 
 /* The shared memory's first page; the ring follows at data_off. */
 #define OM_TRACE_RING_MAGIC 0x52544d4fu /* "OMTR" */
@@ -78,19 +87,30 @@ enum om_trace_rec_kind {
 	OM_TRACE_REC_MSG = 1,
 	OM_TRACE_REC_MISSED = 2,
 	OM_TRACE_REC_PAD = 3, /* to the ring's end */
+	OM_TRACE_REC_LINK = 4,
 };
 
 /* What happened to a message. */
 enum om_trace_event {
 	OM_TRACE_RELAYED = 1,	    /* written into its destination's rx ring */
 	OM_TRACE_UNDELIVERABLE = 2, /* dropped: its destination is down (counted as undeliverable) */
+	/* 3 is a capture's missed-records packet (tracing.md, "Capture format"). */
+	/* What happened on a relay link (OM_TRACE_REC_LINK). */
+	OM_TRACE_LINK_TX = 4,	    /* a frame queued for the peer (sent as TLS takes it) */
+	OM_TRACE_LINK_RX = 5,	    /* a frame received whole from the peer, before its checks */
+	OM_TRACE_LINK_UP = 6,	    /* the link is up: TLS done, its HELLO goes */
+	OM_TRACE_LINK_DOWN = 7,	    /* the link was cut; the payload says why */
 };
+
+/* A peer relay's name in a link record: --name's at most 63 characters and a NUL. */
+#define OM_TRACE_PEER_SIZE 64
 
 enum om_trace_wire_size {
 	OM_TRACE_ALIGN = 8,
 	OM_TRACE_HEAD_SIZE = 16,
 	OM_TRACE_MSG_FIXED = OM_TRACE_HEAD_SIZE + 8 + VIRTIO_OM_HDR_SIZE, /* 72 */
 	OM_TRACE_MISSED_SIZE = OM_TRACE_HEAD_SIZE + 16,
+	OM_TRACE_LINK_FIXED = OM_TRACE_HEAD_SIZE + 8 + OM_TRACE_PEER_SIZE + OM_LINK_HDR_SIZE, /* 120 */
 	OM_TRACE_PAD_MIN = 8,
 };
 

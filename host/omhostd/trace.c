@@ -172,6 +172,25 @@ void om_trace_msg(struct om_hostd *d, enum om_trace_event event, const struct om
 	}
 }
 
+void om_trace_link(struct om_hostd *d, enum om_trace_event event, const char *peer,
+		   const unsigned char *hdr, const void *payload, uint32_t len)
+{
+	uint64_t now = om_trace_stamp(d);
+
+	for (unsigned int i = 0; i < d->n_trace_listeners; i++) {
+		struct om_trace_listener *l = d->trace[i];
+		/* A listener refused payloads has snaplen 0: a DATA frame's message header only. */
+		uint32_t cap = hdr ? VIRTIO_OM_HDR_SIZE + l->snaplen : len;
+
+		if (l->dead)
+			continue;
+		om_trace_ring_put_link(&l->ring, now, event, peer, hdr, payload,
+				       len < cap ? len : cap);
+		if (l->ring.head - l->published >= l->ring.size / 4)
+			om_trace_publish(l);
+	}
+}
+
 void om_trace_flush(struct om_hostd *d)
 {
 	unsigned int i = 0;

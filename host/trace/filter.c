@@ -211,8 +211,16 @@ bool om_filter_match(struct om_filter *f, const struct om_trace_rec *r)
 	const struct om_msg_hdr *h = &r->h;
 	bool type_ok = !f->n_types;
 
-	if (r->kind != OM_TRACE_REC_MSG)
+	if (r->kind == OM_TRACE_REC_MISSED)
 		return true;
+	/*
+	 * A link's DATA frame is its message to the filters (record.c decodes
+	 * its header into r->h); other frames and events pass when nothing is
+	 * asked of messages. A system call is not looked for inside frames.
+	 */
+	if (r->kind == OM_TRACE_REC_LINK &&
+	    (r->link.type != OM_LINK_T_DATA || r->caplen < VIRTIO_OM_HDR_SIZE || f->n_syscalls))
+		return !f->n_nodes && !f->n_pids && !f->n_types && !f->n_syscalls;
 	if (f->n_nodes && !in_u32(f->nodes, f->n_nodes, h->src_node) &&
 	    !in_u32(f->nodes, f->n_nodes, h->dst_node))
 		return false;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "link-decode.h"
 #include "pcapng.h"
 
 static void gen_tables(FILE *o)
@@ -28,10 +29,35 @@ static void gen_tables(FILE *o)
 	fprintf(o, "local OMVM_LINKTYPE = %u\n", OM_PCAPNG_LINKTYPE);
 	fprintf(o, "local OMVM_PSEUDO_VERSION = %u\n", OM_PCAPNG_PSEUDO_VERSION);
 	fprintf(o, "local OMVM_PSEUDO_SIZE = %u\n", OM_PCAPNG_PSEUDO_SIZE);
-	fprintf(o, "local OMVM_EVENTS = { [%u] = \"relayed\", [%u] = \"undeliverable\", [%u] = \"missed\" }\n",
-		OM_TRACE_RELAYED, OM_TRACE_UNDELIVERABLE, OM_PCAPNG_MISSED);
+	fprintf(o, "local OMVM_EVENTS = { [%u] = \"relayed\", [%u] = \"undeliverable\", [%u] = \"missed\",\n"
+		"\t[%u] = \"link tx\", [%u] = \"link rx\", [%u] = \"link up\", [%u] = \"link down\" }\n",
+		OM_TRACE_RELAYED, OM_TRACE_UNDELIVERABLE, OM_PCAPNG_MISSED, OM_TRACE_LINK_TX,
+		OM_TRACE_LINK_RX, OM_TRACE_LINK_UP, OM_TRACE_LINK_DOWN);
 	fprintf(o, "local OMVM_EVENT_RELAYED = %u\n", OM_TRACE_RELAYED);
-	fprintf(o, "local OMVM_EVENT_MISSED = %u\n\n", OM_PCAPNG_MISSED);
+	fprintf(o, "local OMVM_EVENT_MISSED = %u\n", OM_PCAPNG_MISSED);
+	/* Relay links' frames (<linux/om_link.h>) and their records. */
+	fprintf(o, "local OMVM_EVENT_LINK_TX, OMVM_EVENT_LINK_RX = %u, %u\n", OM_TRACE_LINK_TX,
+		OM_TRACE_LINK_RX);
+	fprintf(o, "local OMVM_EVENT_LINK_UP, OMVM_EVENT_LINK_DOWN = %u, %u\n", OM_TRACE_LINK_UP,
+		OM_TRACE_LINK_DOWN);
+	fprintf(o, "local OMVM_LINK_PSEUDO_SIZE = %u\n", OM_PCAPNG_LINK_PSEUDO_SIZE);
+	fprintf(o, "local OMVM_PEER_SIZE = %u\n", OM_TRACE_PEER_SIZE);
+	fprintf(o, "local OMVM_LINK_VERSION = %u\n", OM_LINK_VERSION);
+	fprintf(o, "local OMVM_LINK_HDR_SIZE = %u\n", OM_LINK_HDR_SIZE);
+	fprintf(o, "local OMVM_LINK_HELLO_SIZE = %u\n", OM_LINK_HELLO_SIZE);
+	fprintf(o, "local OMVM_LINK_NODE_SIZE = %u\n", OM_LINK_NODE_SIZE);
+	fprintf(o, "local OMVM_LINK_CREDITS_SIZE = %u\n", OM_LINK_CREDITS_SIZE);
+	fprintf(o, "local OMVM_LINK_CREDIT_SIZE = %u\n", OM_LINK_CREDIT_SIZE);
+	fprintf(o, "local OMVM_LINK_T_HELLO, OMVM_LINK_T_DATA = %u, %u\n", OM_LINK_T_HELLO,
+		OM_LINK_T_DATA);
+	fprintf(o, "local OMVM_LINK_T_NODE, OMVM_LINK_T_CREDIT = %u, %u\n", OM_LINK_T_NODE,
+		OM_LINK_T_CREDIT);
+	fprintf(o, "local OMVM_LINK_NODE_STATES = { [%u] = \"UP\", [%u] = \"DOWN\" }\n",
+		OM_LINK_NODE_UP, OM_LINK_NODE_DOWN);
+	fputs("local omvm_link_types = {\n", o);
+	for (size_t i = 0; i < om_link_types_count; i++)
+		fprintf(o, "\t[%u] = \"%s\",\n", om_link_types[i].value, om_link_types[i].name);
+	fputs("}\n\n", o);
 
 	fputs("local omvm_types = {\n", o);
 	for (size_t i = 0; i < om_types_count; i++) {

@@ -1,6 +1,7 @@
 -- SPDX-License-Identifier: GPL-2.0-only
 -- The omvm dissector for Wireshark: virtio-om messages captured by omtrace
--- (pcapng, link-layer type LINKTYPE_USER0 = 147; docs/tracing.md). The
+-- (pcapng, link-layer type LINKTYPE_USER0 = 147; docs/tracing.md), and the
+-- frames of relay links between omhostds, a DATA frame's message as any. The
 -- tables above this part are generated from the protocol header at build
 -- time; this part only reads them, so every type of the header is decoded
 -- by its name and its fields by their kinds.
@@ -37,6 +38,33 @@ local pf = {
 	reserved = ProtoField.uint32("omvm.reserved", "Reserved"),
 	payload = ProtoField.bytes("omvm.payload", "Payload"),
 	decoded = ProtoField.string("omvm.decoded", "Decoded fields"),
+	-- Relay links' frames (docs/protocol.md, "Relay links").
+	link_peer = ProtoField.string("omvm.link.peer", "Peer relay"),
+	link_version = ProtoField.uint16("omvm.link.version", "Frame version"),
+	link_type = ProtoField.uint16("omvm.link.type", "Frame type", base.HEX, omvm_link_types),
+	link_type_name = ProtoField.string("omvm.link.type_name", "Frame type name"),
+	link_len = ProtoField.uint32("omvm.link.len", "Frame payload length"),
+	link_seq = ProtoField.uint64("omvm.link.seq", "Frame sequence number"),
+	link_ack = ProtoField.uint64("omvm.link.ack", "Acknowledged up to"),
+	link_flags = ProtoField.uint32("omvm.link.flags", "Frame flags", base.HEX),
+	link_reserved = ProtoField.uint32("omvm.link.reserved", "Frame reserved"),
+	link_payload = ProtoField.bytes("omvm.link.payload", "Frame payload"),
+	link_why = ProtoField.string("omvm.link.why", "Why the link was cut"),
+	link_decoded = ProtoField.string("omvm.link.decoded", "Decoded frame"),
+	hello_magic = ProtoField.uint32("omvm.link.hello.magic", "Magic", base.HEX),
+	hello_max_payload = ProtoField.uint32("omvm.link.hello.max_payload", "Largest payload"),
+	hello_session = ProtoField.uint64("omvm.link.hello.session", "Session", base.HEX),
+	hello_peer_session = ProtoField.uint64("omvm.link.hello.peer_session", "Peer's session", base.HEX),
+	hello_tx_base = ProtoField.uint64("omvm.link.hello.tx_base", "Resends after"),
+	hello_first = ProtoField.uint32("omvm.link.hello.first_node", "First node"),
+	hello_last = ProtoField.uint32("omvm.link.hello.last_node", "Last node"),
+	node_node = ProtoField.uint32("omvm.link.node.node", "Node"),
+	node_state = ProtoField.uint16("omvm.link.node.state", "State", base.DEC, OMVM_LINK_NODE_STATES),
+	node_reason = ProtoField.uint16("omvm.link.node.reason", "Reason", base.DEC, omvm_node_reasons),
+	credit_count = ProtoField.uint32("omvm.link.credit.count", "Entries"),
+	credit_node = ProtoField.uint32("omvm.link.credit.node", "Node"),
+	credit_buf_alloc = ProtoField.uint32("omvm.link.credit.buf_alloc", "Bytes held for it"),
+	credit_fwd_cnt = ProtoField.uint32("omvm.link.credit.fwd_cnt", "Bytes taken for it"),
 }
 
 -- One field per (type, payload field): omvm.<type>.<field>, e.g. omvm.ping.cookie.
@@ -232,6 +260,129 @@ local function dissect_message(tvb, pinfo, tree, off, pseudo_caplen)
 	return info
 end
 
+-- A link frame's payload fields, as omtrace shows them (host/trace/link-decode.c):
+-- added to tree, and their "name=value" texts returned.
+local function link_fields(tvb, tree, ltype, off, caplen)
+	local texts = {}
+	local function hex64(r)
+		return "0x" .. string.lower(r:le_uint64():tohex(16))
+	end
+	if ltype == OMVM_LINK_T_HELLO and caplen >= OMVM_LINK_HELLO_SIZE then
+		tree:add_le(pf.hello_magic, tvb(off, 4))
+		tree:add_le(pf.hello_max_payload, tvb(off + 4, 4))
+		tree:add_le(pf.hello_session, tvb(off + 8, 8))
+		tree:add_le(pf.hello_peer_session, tvb(off + 16, 8))
+		tree:add_le(pf.hello_tx_base, tvb(off + 24, 8))
+		tree:add_le(pf.hello_first, tvb(off + 32, 4))
+		tree:add_le(pf.hello_last, tvb(off + 36, 4))
+		texts = { string.format("magic=0x%08x", tvb(off, 4):le_uint()),
+			"max_payload=" .. tvb(off + 4, 4):le_uint(),
+			"session=" .. hex64(tvb(off + 8, 8)), "peer_session=" .. hex64(tvb(off + 16, 8)),
+			"tx_base=" .. tostring(tvb(off + 24, 8):le_uint64()),
+			string.format("nodes=%d-%d", tvb(off + 32, 4):le_uint(), tvb(off + 36, 4):le_uint()) }
+	elseif ltype == OMVM_LINK_T_NODE and caplen >= OMVM_LINK_NODE_SIZE then
+		local state, reason = tvb(off + 4, 2):le_uint(), tvb(off + 6, 2):le_uint()
+		tree:add_le(pf.node_node, tvb(off, 4))
+		tree:add_le(pf.node_state, tvb(off + 4, 2))
+		tree:add_le(pf.node_reason, tvb(off + 6, 2))
+		texts = { "node=" .. tvb(off, 4):le_uint(), "state=" .. (OMVM_LINK_NODE_STATES[state] or "?"),
+			"reason=" .. (omvm_node_reasons[reason] or tostring(reason)) }
+	elseif ltype == OMVM_LINK_T_CREDIT and caplen >= OMVM_LINK_CREDITS_SIZE then
+		local entries = {}
+		tree:add_le(pf.credit_count, tvb(off, 4))
+		local at = OMVM_LINK_CREDITS_SIZE
+		while at + OMVM_LINK_CREDIT_SIZE <= caplen do
+			local e = tree:add(omvm, tvb(off + at, OMVM_LINK_CREDIT_SIZE), "Credit")
+			e:add_le(pf.credit_node, tvb(off + at, 4))
+			e:add_le(pf.credit_buf_alloc, tvb(off + at + 4, 4))
+			e:add_le(pf.credit_fwd_cnt, tvb(off + at + 8, 4))
+			entries[#entries + 1] = string.format("%d/%d/%d", tvb(off + at, 4):le_uint(),
+				tvb(off + at + 4, 4):le_uint(), tvb(off + at + 8, 4):le_uint())
+			at = at + OMVM_LINK_CREDIT_SIZE
+		end
+		texts = { "count=" .. tvb(off, 4):le_uint(), "credits=" .. table.concat(entries, " ") }
+	end
+	return texts
+end
+
+-- A relay link's record: the peer, then the frame (header, payload; a DATA
+-- frame's message as any other), or the link's event.
+local function dissect_link(tvb, pinfo, root, psize, pcaplen, event)
+	if psize < OMVM_LINK_PSEUDO_SIZE or tvb:len() < psize + OMVM_LINK_HDR_SIZE then
+		root:add_proto_expert_info(ef.malformed, "link record shorter than its header")
+		return
+	end
+	local peer = tvb(OMVM_PSEUDO_SIZE, OMVM_PEER_SIZE):stringz()
+	root:add(pf.link_peer, tvb(OMVM_PSEUDO_SIZE, OMVM_PEER_SIZE), peer)
+	local off, poff = psize, psize + OMVM_LINK_HDR_SIZE
+	local caplen = tvb:len() - poff
+	local name = OMVM_EVENTS[event]
+	if event == OMVM_EVENT_LINK_UP or event == OMVM_EVENT_LINK_DOWN then
+		local decoded = event == OMVM_EVENT_LINK_UP and "up" or "down"
+		if event == OMVM_EVENT_LINK_DOWN and caplen > 0 then
+			local why = tvb(poff, caplen):string()
+			root:add(pf.link_why, tvb(poff, caplen), why)
+			decoded = decoded .. ": " .. why
+		end
+		root:add(pf.link_decoded, decoded):set_generated()
+		pinfo.cols.info = "link " .. peer .. " " .. decoded
+		return
+	end
+	local h = root:add(omvm, tvb(off, OMVM_LINK_HDR_SIZE), "relay link frame header")
+	local version, ltype = tvb(off, 2):le_uint(), tvb(off + 2, 2):le_uint()
+	local len = tvb(off + 4, 4):le_uint()
+	local seq, ack = tvb(off + 8, 8):le_uint64(), tvb(off + 16, 8):le_uint64()
+	local tname = omvm_link_types[ltype] or string.format("0x%04x", ltype)
+	local vi = h:add_le(pf.link_version, tvb(off, 2))
+	if version ~= OMVM_LINK_VERSION then
+		vi:add_proto_expert_info(ef.malformed, "frame version " .. version)
+	end
+	local ti = h:add_le(pf.link_type, tvb(off + 2, 2))
+	h:add(pf.link_type_name, tvb(off + 2, 2), tname)
+	if not omvm_link_types[ltype] then
+		ti:add_proto_expert_info(ef.unknown, "frame type " .. tname)
+	end
+	h:add_le(pf.link_len, tvb(off + 4, 4))
+	h:add_le(pf.link_seq, tvb(off + 8, 8))
+	h:add_le(pf.link_ack, tvb(off + 16, 8))
+	local fi = h:add_le(pf.link_flags, tvb(off + 24, 4))
+	local ri = h:add_le(pf.link_reserved, tvb(off + 28, 4))
+	if tvb(off + 24, 4):le_uint() ~= 0 or tvb(off + 28, 4):le_uint() ~= 0 then
+		fi:add_proto_expert_info(ef.malformed, "frame flags or reserved not zero")
+	end
+	if caplen ~= pcaplen or caplen > len then
+		root:add_proto_expert_info(ef.malformed,
+			string.format("%d frame payload bytes captured, pseudo-header says %d, len %d",
+				caplen, pcaplen, len))
+		caplen = math.min(caplen, len)
+	end
+	local info = string.format("link %s %s %s seq %s ack %s len %d", peer, name:sub(6), tname,
+		tostring(seq), tostring(ack), len)
+	local texts = {}
+	if ltype == OMVM_LINK_T_DATA and caplen >= OMVM_HDR_SIZE then
+		local mh = root:add(omvm, tvb(poff, caplen), "carried virtio-om message")
+		local mo = poff
+		local minfo = dissect_message(tvb, pinfo, mh, mo, caplen - OMVM_HDR_SIZE)
+		texts = { "src=" .. tvb(mo + 8, 4):le_uint(), "dst=" .. tvb(mo + 12, 4):le_uint(),
+			"src_pid=" .. tvb(mo + 16, 4):le_uint(), "dst_pid=" .. tvb(mo + 20, 4):le_uint(),
+			"type=" .. type_label(tvb(mo + 2, 2):le_uint()), "len=" .. tvb(mo + 40, 4):le_uint(),
+			"seq=" .. tostring(tvb(mo + 24, 8):le_uint64()) }
+		info = info .. ": " .. minfo
+	elseif caplen > 0 then
+		local p = root:add(pf.link_payload, tvb(poff, caplen))
+		texts = link_fields(tvb, p, ltype, poff, caplen)
+		if #texts > 0 then
+			info = info .. " " .. table.concat(texts, " ")
+		end
+	end
+	local decoded = tname
+	if #texts > 0 then
+		decoded = decoded .. " " .. table.concat(texts, " ")
+	end
+	root:add(pf.link_decoded, decoded):set_generated()
+	pinfo.cols.info = info
+end
+
 function omvm.dissector(tvb, pinfo, tree)
 	pinfo.cols.protocol = "omvm"
 	local root = tree:add(omvm, tvb(), "omvm trace record")
@@ -266,6 +417,10 @@ function omvm.dissector(tvb, pinfo, tree)
 	end
 	if not OMVM_EVENTS[event] then
 		ei:add_proto_expert_info(ef.malformed, "unknown event " .. event)
+		return
+	end
+	if event >= OMVM_EVENT_LINK_TX and event <= OMVM_EVENT_LINK_DOWN then
+		dissect_link(tvb, pinfo, root, psize, pcaplen, event)
 		return
 	end
 	if tvb:len() < psize + OMVM_HDR_SIZE then

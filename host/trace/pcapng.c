@@ -3,6 +3,7 @@
 
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@
 
 /* A block being built: body bytes, little-endian, 4-byte padded. */
 struct om_pcapng_block {
-	unsigned char b[256 + OM_PCAPNG_PSEUDO_SIZE + VIRTIO_OM_HDR_SIZE + VIRTIO_OM_MAX_PAYLOAD];
+	unsigned char b[256 + OM_PCAPNG_LINK_PSEUDO_SIZE + OM_LINK_HDR_SIZE +
+			OM_LINK_MAX_FRAME_PAYLOAD];
 	size_t n;
 };
 
@@ -118,7 +120,9 @@ int om_pcapng_start(struct om_pcapng_writer *w, FILE *f, const char *ifname,
 		k->n = 0;
 		put16(k, OM_PCAPNG_LINKTYPE);
 		put16(k, 0);
-		put32(k, OM_PCAPNG_PSEUDO_SIZE + VIRTIO_OM_HDR_SIZE + payload_snaplen);
+		/* A link's DATA frame is the longest packet: its header and a message's. */
+		put32(k, OM_PCAPNG_LINK_PSEUDO_SIZE + OM_LINK_HDR_SIZE + VIRTIO_OM_HDR_SIZE +
+				 payload_snaplen);
 		put_opt(k, OPT_IF_NAME, ifname, (uint16_t)strnlen(ifname, 200));
 		put_opt(k, OPT_IF_DESCRIPTION, descr, sizeof(descr) - 1);
 		put_opt(k, OPT_IF_TSRESOL, &tsresol, 1);
@@ -143,6 +147,11 @@ int om_pcapng_write(struct om_pcapng_writer *w, const struct om_trace_rec *r)
 	put32(k, (uint32_t)r->time_ns);
 	if (r->kind == OM_TRACE_REC_MISSED) {
 		data_len = orig_len = OM_PCAPNG_PSEUDO_SIZE + 16;
+	} else if (r->kind == OM_TRACE_REC_LINK) {
+		data_len = OM_PCAPNG_LINK_PSEUDO_SIZE + OM_LINK_HDR_SIZE + (size_t)r->caplen;
+		orig_len = r->event == OM_TRACE_LINK_TX || r->event == OM_TRACE_LINK_RX ?
+				   OM_PCAPNG_LINK_PSEUDO_SIZE + OM_LINK_HDR_SIZE + (size_t)r->link.len :
+				   data_len;
 	} else {
 		data_len = OM_PCAPNG_PSEUDO_SIZE + VIRTIO_OM_HDR_SIZE + (size_t)r->caplen;
 		orig_len = OM_PCAPNG_PSEUDO_SIZE + VIRTIO_OM_HDR_SIZE + (size_t)r->h.len;
@@ -150,8 +159,15 @@ int om_pcapng_write(struct om_pcapng_writer *w, const struct om_trace_rec *r)
 	put32(k, (uint32_t)data_len);
 	put32(k, (uint32_t)orig_len);
 	put16(k, OM_PCAPNG_PSEUDO_VERSION);
-	put16(k, OM_PCAPNG_PSEUDO_SIZE);
-	if (r->kind == OM_TRACE_REC_MISSED) {
+	put16(k, r->kind == OM_TRACE_REC_LINK ? OM_PCAPNG_LINK_PSEUDO_SIZE : OM_PCAPNG_PSEUDO_SIZE);
+	if (r->kind == OM_TRACE_REC_LINK) {
+		put32(k, r->event);
+		put32(k, r->caplen);
+		put32(k, 0);
+		put(k, r->peer, OM_TRACE_PEER_SIZE);
+		put(k, r->raw_link, OM_LINK_HDR_SIZE);
+		put(k, r->payload, r->caplen);
+	} else if (r->kind == OM_TRACE_REC_MISSED) {
 		put32(k, OM_PCAPNG_MISSED);
 		put32(k, 0);
 		put32(k, 0);
@@ -310,6 +326,24 @@ static uint64_t ts_to_ns(const struct om_pcapng_iface *i, uint64_t ts)
 	return (uint64_t)v;
 }
 
+/* A link packet's record, its pseudo-header (psize bytes) at d, caplen bytes in all. */
+static int parse_link(const unsigned char *d, uint32_t psize, uint32_t caplen, uint32_t event,
+		      struct om_trace_rec *rec, char *err, size_t errlen)
+{
+	if (psize < OM_PCAPNG_LINK_PSEUDO_SIZE || caplen - psize < OM_LINK_HDR_SIZE)
+		return fail(err, errlen, -EPROTO, "link packet shorter than a frame header");
+	rec->kind = OM_TRACE_REC_LINK;
+	rec->event = event;
+	memcpy(rec->peer, d + OM_PCAPNG_PSEUDO_SIZE, OM_TRACE_PEER_SIZE);
+	memcpy(rec->raw_link, d + psize, OM_LINK_HDR_SIZE);
+	rec->caplen = caplen - psize - OM_LINK_HDR_SIZE;
+	rec->payload = d + psize + OM_LINK_HDR_SIZE;
+	if (rec->caplen != om_trace_le32(d + 8) || om_trace_link_settle(rec))
+		return fail(err, errlen, -EPROTO, "link packet malformed (peer name, or %u bytes captured of len %u)",
+			    rec->caplen, om_trace_le32(d + psize + 4));
+	return 1;
+}
+
 static int parse_epb(struct om_pcapng_reader *r, uint32_t len, struct om_trace_rec *rec,
 		     char *err, size_t errlen)
 {
@@ -343,6 +377,8 @@ static int parse_epb(struct om_pcapng_reader *r, uint32_t len, struct om_trace_r
 		rec->missed_total = om_trace_le64(d + psize + 8);
 		return 1;
 	}
+	if (event >= OM_TRACE_LINK_TX && event <= OM_TRACE_LINK_DOWN)
+		return parse_link(d, psize, caplen, event, rec, err, errlen);
 	if (event != OM_TRACE_RELAYED && event != OM_TRACE_UNDELIVERABLE)
 		return fail(err, errlen, -EPROTO, "unknown event %u", event);
 	if (caplen - psize < VIRTIO_OM_HDR_SIZE)

@@ -32,6 +32,13 @@
 #define OM_PCAPNG_PSEUDO_VERSION 1
 #define OM_PCAPNG_PSEUDO_SIZE 16
 #define OM_PCAPNG_MISSED 3 /* followed by count (u64) and total (u64) */
+/*
+ * A relay link's frame or event (events OM_TRACE_LINK_*, 4-7): the
+ * pseudo-header is longer, its size 80, the peer's name (64 bytes,
+ * NUL-padded) after its 16; then the frame's 32-byte header and the
+ * payload bytes captured (LINK_DOWN: why, as text).
+ */
+#define OM_PCAPNG_LINK_PSEUDO_SIZE (OM_PCAPNG_PSEUDO_SIZE + OM_TRACE_PEER_SIZE)
 
 struct om_pcapng_writer {
 	FILE *f;

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "decode.h"
+#include "link-decode.h"
 
 static const char *om_event_name(uint32_t event)
 {
@@ -24,10 +25,43 @@ static const char *om_clock(uint64_t ns, char *buf, size_t cap)
 	return buf;
 }
 
+/* A link record's line: the link's event, or the frame's header and what its payload says. */
+static void om_print_link_text(FILE *out, const struct om_trace_rec *r)
+{
+	struct om_link_field f[OM_LINK_FIELDS_MAX];
+	const struct om_trace_link_hdr *l = &r->link;
+	char t[32], name[16];
+	size_t n;
+
+	fprintf(out, "%s link %s %s", om_clock(r->time_ns, t, sizeof(t)), r->peer,
+		om_link_event_name(r->event));
+	if (r->event == OM_TRACE_LINK_DOWN)
+		fprintf(out, ": %.*s", (int)r->caplen, (const char *)r->payload);
+	if (r->event != OM_TRACE_LINK_TX && r->event != OM_TRACE_LINK_RX) {
+		fputc('\n', out);
+		return;
+	}
+	fprintf(out, " %s seq %" PRIu64 " ack %" PRIu64 " len %" PRIu32,
+		om_link_type_label(l->type, name, sizeof(name)), l->seq, l->ack, l->len);
+	/* A header that broke a rule shows how. */
+	if (l->version != OM_LINK_VERSION || l->flags || l->reserved)
+		fprintf(out, " version %u flags 0x%x reserved 0x%x", l->version, l->flags,
+			l->reserved);
+	n = om_link_fields(r, f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, " %s %s", f[i].name, f[i].value);
+	fputc('\n', out);
+}
+
 void om_print_text(FILE *out, const struct om_trace_rec *r, const struct om_reply_info *ri)
 {
 	const struct om_msg_hdr *h = &r->h;
 	char t[32], name[32], fields[512];
+
+	if (r->kind == OM_TRACE_REC_LINK) {
+		om_print_link_text(out, r);
+		return;
+	}
 
 	if (r->kind == OM_TRACE_REC_MISSED) {
 		fprintf(out, "%s *** missed %" PRIu64 " messages here (%" PRIu64
@@ -69,10 +103,53 @@ static void om_json_fields(FILE *out, const struct om_trace_rec *r)
 	fputc('}', out);
 }
 
+/* The payload's captured bytes as hex, the record's last member. */
+static void om_json_head(FILE *out, const struct om_trace_rec *r)
+{
+	fputs(",\"head\":\"", out);
+	for (uint32_t i = 0; i < r->caplen; i++)
+		fprintf(out, "%02x", r->payload[i]);
+	fputs("\"}\n", out);
+}
+
+/* Names and values are ours (field names, numbers, type names): none needs escaping. */
+static void om_print_link_json(FILE *out, const struct om_trace_rec *r)
+{
+	struct om_link_field f[OM_LINK_FIELDS_MAX];
+	const struct om_trace_link_hdr *l = &r->link;
+	size_t n = om_link_fields(r, f);
+	char name[16];
+
+	fprintf(out, "{\"time_ns\":%" PRIu64 ",\"event\":\"link_%s\",\"peer\":\"", r->time_ns,
+		om_link_event_name(r->event));
+	/* A peer's name is checked by omhostd (letters, digits, . - _), but a capture is anyone's. */
+	for (const unsigned char *c = (const unsigned char *)r->peer; *c; c++) {
+		if (*c == '"' || *c == '\\' || *c < 0x20)
+			fprintf(out, "\\u%04x", *c);
+		else
+			fputc(*c, out);
+	}
+	fprintf(out, "\",\"link_type\":\"%s\",\"link_type_value\":%u,\"link_seq\":%" PRIu64
+		",\"link_ack\":%" PRIu64 ",\"link_len\":%" PRIu32 ",\"link_version\":%u,"
+		"\"link_flags\":%" PRIu32 ",\"caplen\":%" PRIu32 ",\"link_fields\":{",
+		r->event == OM_TRACE_LINK_TX || r->event == OM_TRACE_LINK_RX ?
+			om_link_type_label(l->type, name, sizeof(name)) : "",
+		l->type, l->seq, l->ack, l->len, l->version, l->flags, r->caplen);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s\"%s\":\"%s\"", i ? "," : "", f[i].name, f[i].value);
+	fputc('}', out);
+	om_json_head(out, r);
+}
+
 void om_print_json(FILE *out, const struct om_trace_rec *r, const struct om_reply_info *ri)
 {
 	const struct om_msg_hdr *h = &r->h;
 	char name[32];
+
+	if (r->kind == OM_TRACE_REC_LINK) {
+		om_print_link_json(out, r);
+		return;
+	}
 
 	if (r->kind == OM_TRACE_REC_MISSED) {
 		fprintf(out, "{\"time_ns\":%" PRIu64 ",\"event\":\"missed\",\"missed\":%" PRIu64
@@ -89,8 +166,5 @@ void om_print_json(FILE *out, const struct om_trace_rec *r, const struct om_repl
 	if (ri && ri->known)
 		fprintf(out, ",\"latency_ns\":%" PRIu64 ",\"request_type\":\"%s\"", ri->ns,
 			om_type_label(ri->req_type, name, sizeof(name)));
-	fputs(",\"head\":\"", out);
-	for (uint32_t i = 0; i < r->caplen; i++)
-		fprintf(out, "%02x", r->payload[i]);
-	fputs("\"}\n", out);
+	om_json_head(out, r);
 }

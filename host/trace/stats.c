@@ -167,6 +167,9 @@ int om_summary_add(struct om_summary *s, const struct om_trace_rec *r, bool have
 		s->missed += r->missed;
 		return 0;
 	}
+	/* A link's frames carry messages its relay or the peer's trace as delivered. */
+	if (r->kind == OM_TRACE_REC_LINK)
+		return 0;
 	t = om_summary_type(s, r->h.type);
 	p = om_summary_pair(s, r->h.src_node, r->h.dst_node, r->h.type);
 	if (!t || !p)

@@ -108,6 +108,22 @@ e2e_fault_setup() {
 		echo 0 >$E2E_FAULT_DIR/times"
 }
 
+# e2e_moved_as_ref REF_NODE SECONDS: om-compute's runs started with bg, "moved"
+# at node 1 (writing through a pipe and to /tmp/moved.file) and its reference
+# "ref" at REF_NODE, never moved (/tmp/ref.file): waits for both (at most
+# SECONDS each) and checks the moved one ended well, with exactly the
+# reference's output and file.
+e2e_moved_as_ref() {
+	local ref_node=$1 rc=0
+	bg_wait 1 moved "$2" >"$E2E_RUN_DIR/moved.out" || rc=$?
+	check "the moved run ends well" '[ "$rc" -eq 0 ]'
+	bg_wait "$ref_node" ref "$2" >"$E2E_RUN_DIR/ref.out" || true
+	check "its output through the pipe at home is the reference's, in order, to its result" \
+		'grep -q "^result " "$E2E_RUN_DIR/ref.out" && diff "$E2E_RUN_DIR/ref.out" "$E2E_RUN_DIR/moved.out" >/dev/null'
+	check "its file at home is the reference's" \
+		'[ "$(oc exec -t 30 1 -- md5sum /tmp/moved.file | cut -d" " -f1)" = "$(oc exec -t 30 "$ref_node" -- md5sum /tmp/ref.file | cut -d" " -f1)" ]'
+}
+
 # e2e_wait_nodes N: every guest of an N-guest cluster sees the others up.
 e2e_wait_nodes() {
 	local n i nodes

@@ -213,6 +213,24 @@ def trace():
     wrapped = ring[:80].ljust(4096 - 112, b"\0") + ring[:80] + struct.pack("<HHI", 3, 0, 32) + \
         b"\0" * 24
     yield "ring-wrapped", b"\1" + u64(4096 - 112) + u64(4096 + 80) + wrapped
+    # A relay link's records: a capture's packets (pseudo-header of 80, the peer's
+    # name) and a ring's record of kind 4 (tracing.md, "Relay links").
+    def link_pkt(event, frame, text=b""):
+        body = frame if frame else b"\0" * 32 + text
+        caplen = len(body) - 32
+        return struct.pack("<HHIII", 1, 80, event, caplen, 0) + b"hostB".ljust(64, b"\0") + body
+    ping = hdr(0x10, 3, 8, src=1) + u64(77)
+    yield "capture-link", b"\0" + shb + idb + epb(link_pkt(6, None)) + \
+        epb(link_pkt(4, link_hello())) + epb(link_pkt(5, link_frame(2, ping, seq=1))) + \
+        epb(link_pkt(4, link_credits([(1, 0)]))) + \
+        epb(link_pkt(7, None, b"closed by the peer"))
+    frame = link_frame(2, ping, seq=1)
+    size = 120 + len(frame) - 32
+    size += -size % 8
+    rec = struct.pack("<HHIQ", 4, 0, size, 12) + struct.pack("<II", 5, len(frame) - 32) + \
+        b"hostB".ljust(64, b"\0") + frame
+    rec = rec.ljust(size, b"\0")
+    yield "ring-link", b"\1" + u64(0) + u64(len(rec)) + rec
     yield "request", b"\2trace snaplen=64 buffer=65536"
     yield "request-bad", b"\2trace snaplen=99999999999999999999"
 

@@ -28,9 +28,9 @@ cflags=(-g -O1 -D_GNU_SOURCE -DOM_VERSION='"fuzz"' -fsanitize=fuzzer-no-link,add
 objs=()
 # omtrace's decoder names system calls from a table generated at build time.
 python3 "$top/host/trace/gen-syscall-names.py" "$out/syscall-names.c" clang
-for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{accept,args,control,log,loop,msg,node,queue,relay,trace,trace-ring,link,link-frame,link-session,link-tls}.c \
+for src in "$lvu/libvhost-user.c" "$top"/host/omhostd/{accept,args,control,log,loop,msg,node,queue,relay,trace,trace-ring,link,link-frame,link-session,link-status,link-tls}.c \
 	"$top/virtio-om/lib/om_hdr.c" "$top/guest-tools/common/parse-u32.c" "$top/tests/support/relay-harness.c" \
-	"$top"/host/trace/{decode,pcapng,print,record,ring-reader}.c "$out/syscall-names.c"; do
+	"$top"/host/trace/{decode,link-decode,pcapng,print,record,ring-reader}.c "$out/syscall-names.c"; do
 	obj=$out/$(basename "${src%.c}").o
 	extra=()
 	# libvhost-user reads a guest's indirect table where the guest put it,

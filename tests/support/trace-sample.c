@@ -4,17 +4,21 @@
  * writer) holding a message of every type in the protocol header's table,
  * its fields set to values of their kinds (names that exist, errors,
  * strings), and the cases a trace has: a reply, an undeliverable message,
- * a payload cut at the snap length, a record of missed messages. EXPECTED
- * gets, per packet, what a decoder must show: type name and decoded
- * fields, tab-separated (the dissector's test compares tshark with it).
+ * a payload cut at the snap length, a relay link's frames of every type
+ * and its going up and down, a record of missed messages. EXPECTED gets,
+ * per packet, what a decoder must show: type name and decoded fields, or
+ * "link" and the frame decoded as omtrace does, tab-separated (the
+ * dissector's test compares tshark with it).
  */
 #include <endian.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "decode.h"
+#include "link-decode.h"
 #include "pcapng.h"
 
 static unsigned char payload[VIRTIO_OM_MAX_PAYLOAD];
@@ -86,6 +90,112 @@ static int emit(struct om_pcapng_writer *w, FILE *exp, struct om_trace_rec *r)
 	return om_pcapng_write(w, r);
 }
 
+/*
+ * A link record (rec.event, peer set) of a frame of type with seq, ack and
+ * a payload of len bytes (in payload) whole; for an event, len bytes of text.
+ */
+static int emit_link(struct om_pcapng_writer *w, FILE *exp, struct om_trace_rec *r, uint16_t type,
+		     uint64_t seq, uint64_t ack, uint32_t len)
+{
+	struct om_link_field f[OM_LINK_FIELDS_MAX];
+	bool frame = r->event == OM_TRACE_LINK_TX || r->event == OM_TRACE_LINK_RX;
+	char name[16];
+	size_t n;
+
+	r->kind = OM_TRACE_REC_LINK;
+	r->payload = payload;
+	r->caplen = len;
+	memset(r->raw_link, 0, sizeof(r->raw_link));
+	if (frame) {
+		put_le(r->raw_link, 2, OM_LINK_VERSION);
+		put_le(r->raw_link + 2, 2, type);
+		put_le(r->raw_link + 4, 4, len);
+		put_le(r->raw_link + 8, 8, seq);
+		put_le(r->raw_link + 16, 8, ack);
+	}
+	if (om_trace_link_settle(r))
+		return -EINVAL;
+	if (!frame) {
+		fprintf(exp, "link\t%s%s%.*s\n", om_link_event_name(r->event), len ? ": " : "",
+			(int)len, (const char *)payload);
+		return om_pcapng_write(w, r);
+	}
+	fprintf(exp, "link\t%s", om_link_type_label(type, name, sizeof(name)));
+	n = om_link_fields(r, f);
+	for (size_t i = 0; i < n; i++)
+		fprintf(exp, " %s=%s", f[i].name, f[i].value);
+	fputc('\n', exp);
+	return om_pcapng_write(w, r);
+}
+
+/* A link's life: up, the HELLOs, credits, a node event, a message and its reply, a heartbeat, cut. */
+static int emit_link_frames(struct om_pcapng_writer *w, FILE *exp, uint64_t *t)
+{
+	struct om_trace_rec r = { .time_ns = *t };
+	struct om_msg_hdr m = { .version = VIRTIO_OM_PROTOCOL_VERSION, .type = VIRTIO_OM_T_PING,
+				.src_node = 1, .dst_node = 3, .src_pid = 42, .seq = 9,
+				.len = VIRTIO_OM_PING_SIZE };
+	static const char why[] = "closed by the peer";
+	int err;
+
+	snprintf(r.peer, sizeof(r.peer), "hostB");
+	r.event = OM_TRACE_LINK_UP;
+	err = emit_link(w, exp, &r, 0, 0, 0, 0);
+	for (int side = 0; side < 2 && !err; side++) {
+		r.event = side ? OM_TRACE_LINK_RX : OM_TRACE_LINK_TX;
+		put_le(payload, 4, OM_LINK_MAGIC);
+		put_le(payload + 4, 4, VIRTIO_OM_MAX_PAYLOAD);
+		put_le(payload + 8, 8, side ? 0xfedcba9876543210ull : 0x0123456789abcdefull);
+		put_le(payload + 16, 8, side ? 0x0123456789abcdefull : 0);
+		put_le(payload + 24, 8, 0);
+		put_le(payload + 32, 4, side ? 3 : 1);
+		put_le(payload + 36, 4, side ? 4 : 2);
+		r.time_ns += 1000;
+		err = emit_link(w, exp, &r, OM_LINK_T_HELLO, 0, 0, OM_LINK_HELLO_SIZE);
+	}
+	memset(payload, 0, 8 + 2 * 16);
+	put_le(payload, 4, 2);
+	for (uint32_t i = 0; i < 2; i++) {
+		put_le(payload + 8 + 16 * i, 4, 1 + i);
+		put_le(payload + 12 + 16 * i, 4, 1u << 20);
+		put_le(payload + 16 + 16 * i, 4, 4096 * i);
+	}
+	r.event = OM_TRACE_LINK_TX;
+	r.time_ns += 1000;
+	if (!err)
+		err = emit_link(w, exp, &r, OM_LINK_T_CREDIT, 0, 0, 8 + 2 * 16);
+	put_le(payload, 4, 1);
+	put_le(payload + 4, 2, OM_LINK_NODE_UP);
+	put_le(payload + 6, 2, VIRTIO_OM_NODE_JOINED);
+	r.time_ns += 1000;
+	if (!err)
+		err = emit_link(w, exp, &r, OM_LINK_T_NODE, 1, 0, OM_LINK_NODE_SIZE);
+	om_msg_hdr_encode(&m, payload);
+	put_le(payload + VIRTIO_OM_HDR_SIZE, 8, 0x1122334455667788ull);
+	r.time_ns += 1000;
+	if (!err)
+		err = emit_link(w, exp, &r, OM_LINK_T_DATA, 2, 0, VIRTIO_OM_HDR_SIZE + m.len);
+	m = (struct om_msg_hdr){ .version = VIRTIO_OM_PROTOCOL_VERSION, .type = VIRTIO_OM_T_PONG,
+				 .flags = VIRTIO_OM_F_REPLY, .src_node = 3, .dst_node = 1,
+				 .dst_pid = 42, .seq = 4, .reply_to = 9, .len = VIRTIO_OM_PING_SIZE };
+	om_msg_hdr_encode(&m, payload);
+	r.event = OM_TRACE_LINK_RX;
+	r.time_ns += 1000;
+	if (!err)
+		err = emit_link(w, exp, &r, OM_LINK_T_DATA, 1, 2, VIRTIO_OM_HDR_SIZE + m.len);
+	r.event = OM_TRACE_LINK_TX;
+	r.time_ns += 1000;
+	if (!err)
+		err = emit_link(w, exp, &r, OM_LINK_T_HEARTBEAT, 0, 1, 0);
+	memcpy(payload, why, sizeof(why) - 1);
+	r.event = OM_TRACE_LINK_DOWN;
+	r.time_ns += 1000;
+	if (!err)
+		err = emit_link(w, exp, &r, 0, 0, 0, sizeof(why) - 1);
+	*t = r.time_ns;
+	return err;
+}
+
 int main(int argc, char **argv)
 {
 	struct om_pcapng_writer w;
@@ -147,6 +257,8 @@ int main(int argc, char **argv)
 	r.h.seq = seq++;
 	if (!err)
 		err = emit(&w, exp, &r);
+	if (!err)
+		err = emit_link_frames(&w, exp, &t);
 	r = (struct om_trace_rec){ .kind = OM_TRACE_REC_MISSED, .time_ns = t += 1000, .missed = 7,
 				   .missed_total = 7 };
 	if (!err)

@@ -185,6 +185,35 @@ static void up_libvirt(void **state)
 	assert_non_null(strstr(om_cli_usage("up"), "[--libvirt [--libvirt-uri URI] [--qemu-user USER]]"));
 }
 
+/* up --hosts H: 2-8, at most one host per node, not with --libvirt, only for up. */
+static void up_hosts(void **state)
+{
+	struct om_cli cli;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "4"), 0);
+	assert_int_equal(cli.hosts, 0);
+	assert_int_equal(PARSE(&cli, err, "up", "--hosts", "2", "-n", "4"), 0);
+	assert_int_equal(cli.hosts, 2);
+	assert_int_equal(cli.nodes, 4);
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "8", "--hosts", "8", "--net"), 0);
+	assert_int_equal(PARSE(&cli, err, "up", "--hosts", "1"), -EINVAL);
+	assert_string_equal(err, "up: --hosts takes a number of hosts, 2-8, not '1'");
+	assert_int_equal(PARSE(&cli, err, "up", "--hosts", "9", "-n", "9"), -EINVAL);
+	assert_string_equal(err, "up: --hosts takes a number of hosts, 2-8, not '9'");
+	/* Checked against -n in either order: the default 3 too. */
+	assert_int_equal(PARSE(&cli, err, "up", "--hosts", "4"), -EINVAL);
+	assert_string_equal(err, "up: --hosts 4 needs at least as many nodes, not 3");
+	assert_int_equal(PARSE(&cli, err, "up", "-n", "2", "--hosts", "3"), -EINVAL);
+	assert_string_equal(err, "up: --hosts 3 needs at least as many nodes, not 2");
+	assert_int_equal(PARSE(&cli, err, "up", "--hosts", "2", "--libvirt"), -EINVAL);
+	assert_string_equal(err, "up: --hosts does not work with --libvirt yet");
+	assert_int_equal(PARSE(&cli, err, "start", "--hosts", "2", "1"), -EINVAL);
+	assert_string_equal(err, "start: option 'hosts' does not apply (see omcluster help start)");
+	assert_non_null(strstr(om_cli_usage("up"), "[--hosts H]"));
+}
+
 static void node_cpu_models(void **state)
 {
 	struct om_cli cli;
@@ -475,6 +504,7 @@ int main(void)
 		cmocka_unit_test_setup(exec_refusals, setup),
 		cmocka_unit_test_setup(stop_and_start, setup),
 		cmocka_unit_test_setup(relay, setup),
+		cmocka_unit_test_setup(up_hosts, setup),
 		cmocka_unit_test_setup(cp_and_console, setup),
 		cmocka_unit_test_setup(global_options_and_help, setup),
 	};

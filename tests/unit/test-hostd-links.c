@@ -32,8 +32,10 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include "attach.h"
 #include "control-client.h"
 #include "link-frame.h"
+#include "link-decode.h"
 #include "link-tls.h"
 #include "link-fixture.h"
 #include "vu-frontend.h"
@@ -80,8 +82,8 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* relay-a (nodes 1-2) and relay-b (3-4, listening); extra options for both. */
-static void start_linked(unsigned char key_a, unsigned char key_b, const char *extra)
+/* relay-b (3-4, listening), and relay-a's settings (nodes 1-2); extra options for both. */
+static void start_b(unsigned char key_a, unsigned char key_b, const char *extra)
 {
 	snprintf(ra.psk, sizeof(ra.psk), "%s/psk-a", top);
 	snprintf(rb.psk, sizeof(rb.psk), "%s/psk-b", top);
@@ -101,6 +103,12 @@ static void start_linked(unsigned char key_a, unsigned char key_b, const char *e
 	}
 	lf_relay_start(&rb);
 	lf_wait_status(&rb, "listen=");
+}
+
+/* relay-a (nodes 1-2) and relay-b (3-4, listening); extra options for both. */
+static void start_linked(unsigned char key_a, unsigned char key_b, const char *extra)
+{
+	start_b(key_a, key_b, extra);
 	lf_relay_start(&ra);
 }
 
@@ -197,6 +205,84 @@ static void nodes_and_messages_cross_the_link_both_ways(void **state)
 	assert_int_equal(field(st, "link=relay-b", "cuts"), 0);
 	assert_int_equal(field(st, "link=relay-b", "undeliverable"), 0);
 	relay_stop(&ra);
+	relay_stop(&rb);
+}
+
+/* The next link record of c's trace (messages' records passed over). */
+static void next_link(struct om_trace_conn *c, struct om_trace_rec *r)
+{
+	int rc;
+
+	do
+		rc = om_trace_conn_next(c, r, TIMEOUT_MS);
+	while (rc == 1 && r->kind != OM_TRACE_REC_LINK);
+	if (rc != 1)
+		fail_msg("no link record within %d ms (%d)", TIMEOUT_MS, rc);
+}
+
+/*
+ * A listener of relay-b sees its link: up, the HELLOs both ways (each
+ * relay's range), a message of node 1 arriving as a DATA frame with its
+ * header, and the cut when relay-a stops, with why.
+ */
+static void the_trace_shows_the_links_frames(void **state)
+{
+	struct om_trace_conn c;
+	struct om_trace_rec r;
+	struct vuf_msg_opts o = { .seq = 1 };
+	struct om_link_field f[OM_LINK_FIELDS_MAX];
+	uint8_t payload[100];
+	char path[160], err[256];
+	bool hello_tx = false, hello_rx = false;
+
+	(void)state;
+	start_b(0x11, 0x11, NULL);
+	snprintf(path, sizeof(path), "%s/control.sock", rb.dir);
+	assert_int_equal(om_trace_conn_open(&c, path, 16, 1 << 20, TIMEOUT_MS, err, sizeof(err)), 0);
+	lf_relay_start(&ra);
+	next_link(&c, &r);
+	assert_int_equal(r.event, OM_TRACE_LINK_UP);
+	assert_string_equal(r.peer, "relay-a");
+	while (!hello_tx || !hello_rx) {
+		next_link(&c, &r);
+		assert_int_equal(r.link.type, OM_LINK_T_HELLO); /* first, each way */
+		assert_int_equal(om_link_fields(&r, f), 6);
+		assert_string_equal(f[5].name, "nodes");
+		if (r.event == OM_TRACE_LINK_TX) {
+			assert_string_equal(f[5].value, "3-4");
+			hello_tx = true;
+		} else {
+			assert_int_equal(r.event, OM_TRACE_LINK_RX);
+			assert_string_equal(f[5].value, "1-2");
+			hello_rx = true;
+		}
+	}
+	wait_status(&ra, "link=relay-b state=up");
+	fe[1] = frontend(&ra, 1);
+	fe[3] = frontend(&rb, 3);
+	expect_node_up(fe[3], 1);
+	fill(payload, 1, 1, sizeof(payload));
+	assert_int_equal(vuf_send_msg(fe[1], 3, VIRTIO_OM_T_TEST_DATA, payload, sizeof(payload), &o),
+			 0);
+	do
+		next_link(&c, &r);
+	while (r.link.type != OM_LINK_T_DATA);
+	assert_int_equal(r.event, OM_TRACE_LINK_RX);
+	assert_int_equal(r.link.len, VIRTIO_OM_HDR_SIZE + sizeof(payload));
+	/* The message's header, and snaplen of its payload. */
+	assert_int_equal(r.caplen, VIRTIO_OM_HDR_SIZE + 16);
+	assert_int_equal(r.h.src_node, 1);
+	assert_int_equal(r.h.dst_node, 3);
+	assert_int_equal(r.h.type, VIRTIO_OM_T_TEST_DATA);
+	assert_int_equal(r.h.seq, 1);
+	assert_memory_equal(r.payload + VIRTIO_OM_HDR_SIZE, payload, 16);
+	relay_stop(&ra);
+	do
+		next_link(&c, &r);
+	while (r.event != OM_TRACE_LINK_DOWN);
+	assert_string_equal(r.peer, "relay-a");
+	assert_true(r.caplen > 0);
+	om_trace_conn_close(&c);
 	relay_stop(&rb);
 }
 
@@ -429,6 +515,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(nodes_and_messages_cross_the_link_both_ways, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(the_trace_shows_the_links_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_relay_with_the_wrong_key_is_refused_and_counted,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

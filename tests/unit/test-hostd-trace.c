@@ -170,7 +170,7 @@ static void records_carry_stamped_header_and_payload_head(void **state)
 
 	assert_int_equal(attach(fx, "trace snaplen=20", 0), 0);
 	assert_true(om_trace_on(&fx->h.d));
-	expect_ok(fx, "ok trace version=2 pid=");
+	expect_ok(fx, "ok trace version=3 pid=");
 	assert_non_null(strstr(fx->conn.ok, " snaplen=20 buffer=4194304"));
 	traffic(fx, 1, 3, 10, 100, true);
 	traffic(fx, 2, 1, 3, 8, true);

@@ -282,6 +282,60 @@ static void refuses_malformed_relay(void **state)
 	assert_true(st.relay.start == 0);
 }
 
+/* up --hosts: how many, and a relay per host, read back; malformed ones refused with their line. */
+static void hosts_lines(void **state)
+{
+	static struct om_cluster_state st, back;
+	static const struct {
+		const char *lines, *why;
+	} bad[] = {
+		{ "hosts 1", "line 5: hosts '1' (want: 2-8)" },
+		{ "hosts 9", "line 5: hosts '9' (want: 2-8)" },
+		{ "hosts 2\nhosts 3", "line 6: hosts listed twice" },
+		{ "host-relay 1 12 34", "line 5: host-relay entry '1 12 34' (want: HOST PID START, HOST of 1-0)" },
+		{ "hosts 2\nhost-relay 3 12 34", "line 6: host-relay entry '3 12 34' (want: HOST PID START, HOST of 1-2)" },
+		{ "hosts 2\nhost-relay 0 12 34", "line 6: host-relay entry '0 12 34' (want: HOST PID START, HOST of 1-2)" },
+		{ "hosts 2\nhost-relay 1 0 34", "line 6: host-relay entry '1 0 34' (want: HOST PID START)" },
+		{ "hosts 2\nhost-relay 1 12", "line 6: host-relay entry '1 12' (want: HOST PID START)" },
+		{ "hosts 2\nhost-relay 1 12 34\nhost-relay 1 13 35", "line 7: host-relay for host 1 listed twice" },
+		{ "relay 5 6\nhosts 2", "line 6: relay and hosts together: a cluster across hosts has a relay per host" },
+	};
+	const char *head = "omcluster-state 1\nname x\ndir /d\naccel tcg\n";
+	char buf[4096] = "", err[256], text[1024];
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	(void)state;
+	assert_non_null(f);
+	snprintf(st.name, sizeof(st.name), "x");
+	snprintf(st.dir, sizeof(st.dir), "/d");
+	st.mem_mib = 512;
+	st.cpus = 1;
+	st.hosts = 3;
+	st.host_relay[0] = (struct om_proc_id){ .pid = 71, .start = 1 };
+	st.host_relay[2] = (struct om_proc_id){ .pid = 73, .start = 3 };
+	assert_int_equal(om_state_write(f, &st), 0);
+	fclose(f);
+	/* Host 2's relay not started: no line. */
+	assert_non_null(strstr(buf, "\nhosts 3\nhost-relay 1 71 1\nhost-relay 3 73 3\n"));
+	assert_null(strstr(buf, "host-relay 2"));
+	assert_null(strstr(buf, "\nrelay "));
+	if (parse_text(buf, &back, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(back.hosts, 3);
+	assert_int_equal(back.host_relay[0].pid, 71);
+	assert_int_equal(back.host_relay[1].pid, 0);
+	assert_int_equal(back.host_relay[2].pid, 73);
+	assert_true(back.host_relay[2].start == 3);
+	assert_int_equal(back.relay.pid, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s\n", head, bad[i].lines);
+		err[0] = '\0';
+		if (parse_text(text, &back, err, sizeof(err)) != -EBADMSG)
+			fail_msg("accepted '%s'", bad[i].lines);
+		assert_string_equal(err, bad[i].why);
+	}
+}
+
 static void refuses_malformed_artifacts(void **state)
 {
 	static struct om_cluster_state st;
@@ -395,6 +449,7 @@ int main(void)
 		cmocka_unit_test(refuses_malformed),
 		cmocka_unit_test(written_relay_line),
 		cmocka_unit_test(refuses_malformed_relay),
+		cmocka_unit_test(hosts_lines),
 		cmocka_unit_test(refuses_malformed_artifacts),
 		cmocka_unit_test(net_line),
 		cmocka_unit_test(libvirt_lines),
