@@ -47,6 +47,7 @@ CRIU
 oc cp "$run/criu.sh" 1:/tmp/criu.sh
 live() { oc exec -t 30 1 -- sh -c "echo $1 >/sys/module/om/parameters/live"; }
 freeze_of() { sed -n 's/.*freeze \([0-9.]*\) ms.*/\1/p'; }
+declare -A live_freeze sc_freeze
 for mib in 1 4 16 64 256; do
 	live 0
 	sc=$(oc exec -t 900 1 -- /usr/libexec/omvm/om-bench move 2 "$mib")
@@ -55,6 +56,8 @@ for mib in 1 4 16 64 256; do
 	live 1
 	echo "$sc"
 	echo "$lv"
+	sc_freeze[$mib]=$(freeze_of <<<"$sc")
+	live_freeze[$mib]=$(freeze_of <<<"$lv")
 	read -r cf cr < <(oc exec -t 900 1 -- sh /tmp/criu.sh "$mib" full)
 	read -r pf pr < <(oc exec -t 900 1 -- sh /tmp/criu.sh "$mib" pre)
 	awk -v m="$mib" -v s="$(freeze_of <<<"$sc")" -v l="$(freeze_of <<<"$lv")" \
@@ -64,6 +67,12 @@ for mib in 1 4 16 64 256; do
 		printf " CRIU dump+restore %.1f+%.1f = %.1f ms, after a pre-dump %.1f+%.1f = %.1f ms;", cf, cr, c, pf, pr, p
 		printf " live/CRIU %.3f, live/CRIU pre-dump %.3f\n", l / c, l / p }'
 done
+# Targets: the live freeze flat (256 MiB within 2x of 1 MiB), and at 256 MiB
+# a tenth of stop-and-copy's at most.
+awk -v l1="${live_freeze[1]}" -v l256="${live_freeze[256]}" -v s256="${sc_freeze[256]}" 'BEGIN {
+	f = l256 / l1; t = l256 / s256
+	printf "live freeze 256 MiB / 1 MiB: %.2f (target <= 2: %s); live / stop-and-copy at 256 MiB: %.3f (target <= 0.1: %s)\n",
+		f, f <= 2 ? "PASS" : "MISS", t, t <= 0.1 ? "PASS" : "MISS" }'
 oc exec -t 900 1 -- /usr/libexec/omvm/om-bench syscall 2 2000
 # Each size with the calls' buffers sent along (om.callbuf, the default)
 # and without (every page fetched on fault), in the same run.
@@ -73,6 +82,44 @@ for kib in 4 64 1024; do
 		echo "callbuf $cb: $(oc exec -t 900 1 -- /usr/libexec/omvm/om-bench io 2 "$kib")"
 	done
 done
+
+# sqlite3 (Debian's) on a database at home: a scripted mix of inserts,
+# updates and selects, run unmoved on node 1 and moved to node 2 before it
+# starts (its shell moves, then execs it there), same run; output compared.
+awk 'BEGIN {
+	print "PRAGMA journal_mode=DELETE;"
+	print "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER, v TEXT);"
+	print "CREATE INDEX tk ON t (k);"
+	for (b = 0; b < 20; b++) {
+		print "BEGIN;"
+		for (i = 0; i < 100; i++) {
+			n = b * 100 + i
+			printf "INSERT INTO t (k, v) VALUES (%d, replace(hex(zeroblob(%d)), \04700\047, \047x\047));\n", n * 7919 % 1000, 20 + n % 200
+		}
+		printf "UPDATE t SET v = v || \047y\047 WHERE k %% 10 = %d;\n", b % 10
+		print "COMMIT;"
+		printf "SELECT count(*), sum(length(v)) FROM t WHERE k BETWEEN %d AND %d;\n", b * 40, b * 40 + 100
+		print "SELECT k, count(*) FROM t GROUP BY k ORDER BY count(*) DESC, k LIMIT 3;"
+	}
+}' >"$run/work.sql"
+cat >"$run/sql.sh" <<'SQL'
+to=$1
+rm -f /tmp/bench.db /tmp/bench.db-journal
+read t0 _ </proc/uptime
+sh -c "[ $to = home ] || echo $to >/proc/\$\$/hpc/where; exec sqlite3 /tmp/bench.db </tmp/work.sql >/tmp/sql.$to"
+read t1 _ </proc/uptime
+awk -v a=$t0 -v b=$t1 'BEGIN { printf "%d\n", (b - a) * 1000 }'
+SQL
+oc cp "$run/work.sql" 1:/tmp/work.sql
+oc cp "$run/sql.sh" 1:/tmp/sql.sh
+sql_home=$(oc exec -t 1800 1 -- sh /tmp/sql.sh home)
+sql_away=$(oc exec -t 1800 1 -- sh /tmp/sql.sh 2)
+sql_same=same
+[ "$(oc exec -t 30 1 -- sh -c 'md5sum </tmp/sql.home; md5sum </tmp/sql.2' | uniq | wc -l)" -eq 1 ] ||
+	sql_same=DIFFERENT
+echo "sqlite3 (2000 inserts, 20 updates, 40 selects on a database at home): unmoved ${sql_home} ms," \
+	"moved to node 2 ${sql_away} ms, ratio $(awk -v a="$sql_away" -v h="$sql_home" 'BEGIN { printf "%.2f", a / h }')," \
+	"output $sql_same"
 
 # A shell script's cost away: a loop, a pipeline and SCRIPT_CMDS short-lived
 # commands, run unmoved on node 1 and moved (by itself, before its loop) to
@@ -114,4 +161,4 @@ echo "script ($procs processes): unmoved ${here_ms} ms, moved to node 2 ${away_m
 	"$(awk -v c="$away_calls" -v p="$procs" 'BEGIN { printf "%.0f", c * 1000 / p }') home round trips per 1,000 processes;" \
 	"$((n2 - n1)) processes born at node 2; node 1 busy $((b1 - b0)) jiffies unmoved, $((b2 - b1)) moved;" \
 	"output (but its where line) $same"
-[ "$same" = same ]
+[ "$same" = same ] && [ "$sql_same" = same ]
