@@ -34,7 +34,7 @@ if [ "$pre" = pre ]; then
 	criu pre-dump -t $pid -D $d/1 --track-mem -o pre.log || { tail -3 $d/1/pre.log; exit 1; }
 	prev="--prev-images-dir ../1 --track-mem"
 fi
-criu dump -t $pid -D $d/2 $prev --display-stats -o dump.log >$d/dump.out 2>&1 ||
+criu dump -t $pid -D $d/2 $prev --manage-cgroups=ignore --display-stats -o dump.log >$d/dump.out 2>&1 ||
 	{ tail -5 $d/2/dump.log; exit 1; }
 criu restore -D $d/2 -d --display-stats -o restore.log >$d/restore.out 2>&1 ||
 	{ tail -5 $d/2/restore.log; exit 1; }

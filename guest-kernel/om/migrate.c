@@ -486,6 +486,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	p->last_total_ns = p->asked_ns ? ktime_get_ns() - p->asked_ns : p->last_freeze_ns;
 	p->last_pages = s->pages;
 	p->last_zero_skipped = s->zero_skipped;
+	p->last_zero_told = s->zero_told;
 	if (!live) {
 		p->last_rounds = 0;
 		p->last_round_pages = 0;

@@ -33,6 +33,7 @@ struct om_sender {
 	unsigned int vmas_sent;	/* the destination owns the served ids of these */
 	u64 pages;		/* pages sent, and pages said to read zero */
 	u64 zero_skipped;	/* pages of zeroes not sent: they read zero there */
+	u64 zero_told;		/* pages the destination held, said to read zero now */
 	unsigned int since_sync;
 	/* the batch being filled */
 	__le64 addrs[OM_PAGES_PER_MSG];

@@ -152,6 +152,7 @@ struct om_stats {
  * @last_rounds: the last move's rounds before its freeze (0: stop-and-copy)
  * @last_round_pages: pages its rounds sent
  * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
+ * @last_zero_told: pages its destination held that it said read zero (F_ZERO)
  */
 struct om_proc {
 	refcount_t ref;
@@ -231,6 +232,7 @@ struct om_proc {
 	unsigned int last_rounds;
 	u64 last_round_pages;
 	u64 last_zero_skipped;
+	u64 last_zero_told;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */

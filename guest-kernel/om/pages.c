@@ -93,6 +93,7 @@ static int om_send_zero(struct om_sender *s, unsigned long addr)
 	}
 	xa_erase(&s->held, addr >> PAGE_SHIFT);
 	s->zero[s->nr_zero++] = cpu_to_le64(addr);
+	s->zero_told++;
 	return s->nr_zero == OM_ZERO_PER_MSG ? om_flush_zero(s) : 0;
 }
 

@@ -4,8 +4,9 @@
  *
  *   om-bench move NODE MIB       freeze and total time of a move to NODE with
  *                                MIB of resident memory, writing a page a
- *                                millisecond until it runs there (and the
- *                                way back; every byte checked after)
+ *                                millisecond (dropping every 64th) until it
+ *                                runs there (and the way back; every byte
+ *                                checked after)
  *   om-bench syscall NODE COUNT  a no-op system call run here, then
  *                                forwarded home from NODE
  *   om-bench write MIB           MIB of memory written as move's writer does,
@@ -85,9 +86,12 @@ static int where_is(char *buf, size_t size)
 /*
  * The writer the process is while it moves: one page written every
  * millisecond, in turn through its memory (4 MiB/s), until it runs at
- * @node (forever if NULL); each write counted in @count, for the check after.
+ * @node (forever if NULL); each write counted in @count, for the check
+ * after. Every 64th page is dropped instead (MADV_DONTNEED: it reads zero
+ * again), and marked in @zeroed.
  */
-static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uint32_t *count)
+static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uint32_t *count,
+			      uint8_t *zeroed)
 {
 	double next = now_us(), end = next + 600e6;
 	size_t at = 0;
@@ -105,8 +109,13 @@ static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uin
 		while (now_us() < next)
 			;
 		next += 1000;
-		mem[at * 512]++;
-		count[at]++;
+		if (at % 64 == 63 && !madvise(&mem[at * 512], 4096, MADV_DONTNEED)) {
+			zeroed[at] = 1;
+			count[at] = 0;
+		} else {
+			mem[at * 512]++;
+			count[at]++;
+		}
 		at = (at + 1) % pages;
 	}
 }
@@ -117,8 +126,9 @@ static int bench_writer(long mib)
 	size_t len = (size_t)mib << 20, i, pages = len / 4096;
 	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint32_t *count = calloc(pages, sizeof(*count));
+	uint8_t *zeroed = calloc(pages, 1);
 
-	if (mem == MAP_FAILED || !count) {
+	if (mem == MAP_FAILED || !count || !zeroed) {
 		perror("om-bench: mmap");
 		return 1;
 	}
@@ -126,7 +136,7 @@ static int bench_writer(long mib)
 		mem[i] = i * 0x9e3779b97f4a7c15ull;
 	printf("writing %ld MiB\n", mib);
 	fflush(stdout);
-	return write_while_moving(NULL, mem, pages, count) ? 1 : 0;
+	return write_while_moving(NULL, mem, pages, count, zeroed) ? 1 : 0;
 }
 
 static int bench_move(const char *node, long mib)
@@ -134,16 +144,17 @@ static int bench_move(const char *node, long mib)
 	size_t len = (size_t)mib << 20, i, pages = len / 4096;
 	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint32_t *count = calloc(pages, sizeof(*count));
-	unsigned long long freeze, total, moved, rounds, round_pages, zero;
+	uint8_t *zeroed = calloc(pages, 1);
+	unsigned long long freeze, total, moved, rounds, round_pages, zero, told;
 	double t0, back;
 
-	if (mem == MAP_FAILED || !count) {
+	if (mem == MAP_FAILED || !count || !zeroed) {
 		perror("om-bench: mmap");
 		return 1;
 	}
 	for (i = 0; i < len / 8; i++)
 		mem[i] = i * 0x9e3779b97f4a7c15ull;
-	if (where(node) || write_while_moving(node, mem, pages, count))
+	if (where(node) || write_while_moving(node, mem, pages, count, zeroed))
 		return 1;
 	freeze = debug_field("last_freeze_ns");
 	total = debug_field("last_total_ns");
@@ -151,20 +162,23 @@ static int bench_move(const char *node, long mib)
 	rounds = debug_field("last_rounds");
 	round_pages = debug_field("last_round_pages");
 	zero = debug_field("last_zero_skipped");
+	told = debug_field("last_zero_told");
 	t0 = now_us();
 	if (where("home"))
 		return 1;
 	back = now_us() - t0;
 	for (i = 0; i < len / 8; i++)
-		if (mem[i] != i * 0x9e3779b97f4a7c15ull + (i % 512 ? 0 : count[i / 512])) {
+		if (mem[i] != (zeroed[i / 512] ? 0 : i * 0x9e3779b97f4a7c15ull) +
+			      (i % 512 ? 0 : count[i / 512])) {
 			printf("om-bench: memory differs at byte %zu after the round trip\n", i * 8);
 			return 1;
 		}
-	printf("move %ld MiB %s: %llu pages (%llu in %llu rounds, %llu zero not sent), "
-	       "freeze %.1f ms, total %.1f ms, way back %.1f ms\n",
-	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, zero,
+	printf("move %ld MiB %s: %llu pages (%llu in %llu rounds, %llu zero not sent, "
+	       "%llu dropped meanwhile said zero), freeze %.1f ms, total %.1f ms, way back %.1f ms\n",
+	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, zero, told,
 	       freeze / 1e6, total / 1e6, back / 1e3);
 	free(count);
+	free(zeroed);
 	munmap(mem, len);
 	return 0;
 }
