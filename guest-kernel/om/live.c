@@ -26,15 +26,17 @@
 #undef MODULE_PARAM_PREFIX
 #define MODULE_PARAM_PREFIX "om."
 /*
- * om.live: 0 never, 1 for a process of at least om.live_min_kib resident
- * memory, 2 always (writable at /sys/module/om/parameters/).
+ * om.live: 0 never; 1 for a process of at least om.live_min_kib resident
+ * anonymous memory moved by another (om-migrate, a balancer, a write to
+ * its where); 2 always, its own writes to where included (which then
+ * return while the rounds go on). Writable at /sys/module/om/parameters/.
  */
 static unsigned int om_live_mode = 1;
 module_param_named(live, om_live_mode, uint, 0644);
 MODULE_PARM_DESC(live, "Moves from home are live: 0 never, 1 from live_min_kib resident, 2 always");
 static unsigned int om_live_min_kib = 4096;
 module_param_named(live_min_kib, om_live_min_kib, uint, 0644);
-MODULE_PARM_DESC(live_min_kib, "Resident memory (KiB) from which om.live=1 moves a process live");
+MODULE_PARM_DESC(live_min_kib, "Anonymous memory (KiB) from which om.live=1 moves a process live");
 
 /* At most this many rounds; fewer pages written than this in one: freeze. */
 #define OM_LIVE_ROUNDS 8
@@ -67,11 +69,17 @@ struct om_sender *om_live_sender(struct om_proc *p)
 bool om_live_wanted(struct om_proc *p)
 {
 	unsigned int mode = READ_ONCE(om_live_mode);
+	unsigned long anon;
 
 	if (p->role != OM_HOME || !mode || !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		return false;
-	return mode >= 2 ||
-	       get_mm_rss(current->mm) << (PAGE_SHIFT - 10) >= READ_ONCE(om_live_min_kib);
+	/* It asked for its own move: it expects to be there when its write returns. */
+	if (mode == 1 && p->asked_by_self)
+		return false;
+	/* What its rounds would send: a file's pages are read from home. */
+	anon = get_mm_counter(current->mm, MM_ANONPAGES) +
+	       get_mm_counter(current->mm, MM_SHMEMPAGES);
+	return mode >= 2 || anon << (PAGE_SHIFT - 10) >= READ_ONCE(om_live_min_kib);
 }
 
 static void om_live_free(struct om_proc *p)

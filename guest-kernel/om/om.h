@@ -149,6 +149,7 @@ struct om_stats {
  * @locked: never moved by a balancer (/proc/PID/hpc/lock; travels with it)
  * @arrived_ns: when it last began to run here (ktime_get_ns()), 0: never moved
  * @live: at home, a live move in its rounds (live.c), or NULL
+ * @asked_by_self: the process wrote its own where: its move is over when the write returns
  * @last_rounds: the last move's rounds before its freeze (0: stop-and-copy)
  * @last_round_pages: pages its rounds sent
  * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
@@ -229,6 +230,7 @@ struct om_proc {
 	bool locked;
 	u64 arrived_ns;
 	struct om_live *live;
+	bool asked_by_self;
 	unsigned int last_rounds;
 	u64 last_round_pages;
 	u64 last_zero_skipped;

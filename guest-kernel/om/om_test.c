@@ -136,7 +136,7 @@ static void om_test_begin(struct kunit *test)
 	b->arch = cpu_to_le32(77);
 	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
 	b->arch = cpu_to_le32(om_arch_id());
-	b->flags = cpu_to_le32(0x80);
+	b->flags = cpu_to_le32(VIRTIO_OM_MIG_F_ALL + 1);
 	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
 	b->flags = 0;
 	b->ngroups = cpu_to_le32(VIRTIO_OM_MIG_GROUPS + 1);

@@ -85,6 +85,7 @@ static int om_where_at_home(struct task_struct *task, struct om_proc *p, u32 nod
 	if (n)
 		return n;
 	p->target = node;
+	p->asked_by_self = task == current;
 	p->asked_ns = ktime_get_ns();
 	/* last_error is the outcome of this move from now on. */
 	p->last_error = 0;

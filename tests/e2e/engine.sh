@@ -600,12 +600,19 @@ run 1 "a home-first call whose homecoming fails goes home again and runs (syslog
 disarm 1
 check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'
 
-echo "# a move whose destination dies midway"
+echo "# a live move whose destination dies in its rounds"
+# om.live=2: its own write to where is live too; om-self waits for the outcome.
+live 1 2
 bg 1 vanish "$libexec/om-self" vanish 3 300
 bg_grep 1 vanish "^moving" 60 || true
 sleep 1
+vstate=$(oc exec -t 30 1 -- sh -c 'grep -E "^(role|target):" /proc/$(pidof om-self)/hpc/debug' | tr '\n' ' ')
 oc stop --kill 3 >/dev/null
 bg_wait 1 vanish 300 >"$E2E_RUN_DIR/vanish.out" && rc=0 || rc=$?
+live 1 1
+echo "#   when node 3 died: $vstate"
+check "node 3 died while the move was in its rounds (at home, target 3)" \
+	'grep -q "role: home target: 3" <<<"$vstate"'
 sed 's/^/#   /' "$E2E_RUN_DIR/vanish.out"
 check "the process goes on at home, its memory intact, the failure reported" '[ "$rc" -eq 0 ]'
 
