@@ -10,6 +10,7 @@
  * A stop and a SIGCONT can cross: STOPPED says how many SIGCONTs the
  * process had received, and the deputy stops only if it sent no more.
  */
+#include <linux/cgroup.h>
 #include <linux/sched/signal.h>
 #include <linux/signal.h>
 #include <linux/tty.h>
@@ -116,5 +117,16 @@ void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg)
 	/* Continued since: it runs again already. */
 	if (le32_to_cpu(st.conts) != (u32)atomic_read(&p->conts))
 		return;
-	om_signal_stop(sig);
+	if (!om_signal_stop(sig) || !cgroup_task_frozen(current))
+		return;
+	/*
+	 * A stop marks the task frozen for its cgroup, which keeps a signal
+	 * pending until get_signal() sees it run again; the deputy never goes
+	 * there, and each call it ran for the process would end at once with
+	 * -ERESTARTSYS. Leave it as get_signal() would.
+	 */
+	cgroup_leave_frozen(false);
+	spin_lock_irq(&current->sighand->siglock);
+	recalc_sigpending();
+	spin_unlock_irq(&current->sighand->siglock);
 }

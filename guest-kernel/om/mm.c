@@ -37,6 +37,8 @@ struct mm_struct *om_mm_swap(struct mm_struct *mm)
 	struct task_struct *tsk = current;
 	struct mm_struct *old_mm = tsk->mm, *active_mm;
 
+	/* Its concurrency id was the old mm's (rseq reads it): as execve does. */
+	sched_mm_cid_before_execve(tsk);
 	/* /proc readers and ptrace look at tsk->mm under this lock. */
 	down_write(&tsk->signal->exec_update_lock);
 	if (old_mm)
@@ -60,6 +62,7 @@ struct mm_struct *om_mm_swap(struct mm_struct *mm)
 		mmdrop_lazy_tlb(active_mm);
 	}
 	up_write(&tsk->signal->exec_update_lock);
+	sched_mm_cid_after_execve(tsk);
 	return old_mm;
 }
 
