@@ -404,8 +404,8 @@ for ((r = 0; r < rounds; r++)); do
 			fail="$to: $(cat "$E2E_RUN_DIR/mig.err")"
 			break 2
 		fi
-		# The move from home: its rounds (0: stop-and-copy), as its deputy tells.
-		[ "$to" = 2 ] && [ $((r % 2)) -eq 1 ] &&
+		# The move from home (the round's first): its rounds (0: stop-and-copy), as its deputy tells.
+		[ "$to$moves" = "2$((r * 4 + 1))" ] && [ $((r % 2)) -eq 1 ] &&
 			[ "$(oc exec -t 30 1 -- sed -n 's/^last_rounds: //p' "/proc/$pid/hpc/debug")" -ge 1 ] &&
 			[ "$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 1 && $2 == p' | wc -l)" = 1 ] &&
 			live_moves=$((live_moves + 1))
@@ -704,7 +704,7 @@ lstate=$(oc exec -t 30 2 -- sh -c "grep -E '^(role|target|peer):' /proc/$lpid/hp
 lrecv=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$lpid" '$1 == 2 && $2 == p')
 echo "#   live move 2->1 before node 2 dies: at node 2 $lstate; at node 1: ${lrecv:-(nothing)}"
 check "a live move of node 2's to node 1 is in its rounds: at home, node 1 taking it in" \
-	'[ -n "$lpid" ] && grep -q "role: home target: 1 peer: 1 home" <<<"$lstate" && [ -n "$lrecv" ]'
+	'[ -n "$lpid" ] && grep -q "role: home peer: 1 target: 1 home" <<<"$lstate" && [ -n "$lrecv" ]'
 oc stop --kill 2 >/dev/null
 for ((i = 0; i < 30; i++)); do
 	remote=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$pid" -v l="$lpid" '$1 == 2 && ($2 == p || $2 == l)')
