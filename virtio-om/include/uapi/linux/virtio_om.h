@@ -422,6 +422,7 @@ struct virtio_om_mig_pages {
 	__le32 count;
 	__le32 flags;	 /* VIRTIO_OM_PAGES_F_* */
 };
+
 /* Addresses only, no page data: these pages read zero (a live move's final round). */
 #define VIRTIO_OM_PAGES_F_ZERO	0x1u
 
