@@ -113,7 +113,8 @@ void om_live_cancel(struct om_proc *p, int err, bool last)
 		p->home_pid, p->live->dest, err);
 	if (p->peer_node != p->live->dest) {
 		/* Its first MIG_BEGIN never left. */
-	} else if (last) {
+	} else if (last || fatal_signal_pending(current)) {
+		/* A killable send would give up at once: the destination must hear. */
 		om_send_last(p, VIRTIO_OM_T_MIG_ABORT, &abort, sizeof(abort));
 	} else {
 		struct kvec kv = { &abort, sizeof(abort) };

@@ -600,6 +600,25 @@ run 1 "a home-first call whose homecoming fails goes home again and runs (syslog
 disarm 1
 check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'
 
+echo "# a process killed in its live move's rounds"
+bg 1 livekill "$libexec/om-bench write 200"
+bg_grep 1 livekill "^writing" 120 || true
+kpid=$(oc exec -t 30 1 -- pidof om-bench) || kpid=""
+# Asked by another, 200 MiB of its own: live under the default om.live=1.
+oc exec -t 30 1 -- sh -c "echo 2 >/proc/$kpid/hpc/where" || true
+sleep 2
+kbefore=$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$kpid" '$1 == 1 && $2 == p')
+oc exec -t 30 1 -- kill -9 "$kpid" || true
+for ((i = 0; i < 10; i++)); do
+	kleft=$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$kpid" '$1 == 1 && $2 == p')
+	[ -z "$kleft" ] && break
+	sleep 1
+done
+bg_wait 1 livekill 30 >/dev/null || true
+echo "#   node 2 was taking it in: ${kbefore:-(nothing)}; ${i} s after the kill: ${kleft:-nothing left}"
+check "the copy node 2 was building ends within seconds of the kill (MIG_ABORT sent as it dies)" \
+	'[ -n "$kpid" ] && [ -n "$kbefore" ] && [ -z "$kleft" ]'
+
 echo "# a live move whose destination dies in its rounds"
 # om.live=2: its own write to where is live too; om-self waits for the outcome.
 live 1 2
