@@ -145,7 +145,7 @@ fails=""
 rounds=0
 t0=$(date +%s)
 # Node 3 leaves three times a soak (OM_SOAK_LEAVE_EVERY=N: every N rounds).
-leave_every=${OM_SOAK_LEAVE_EVERY:-$((target / 6 / 3))}
+leave_every=${OM_SOAK_LEAVE_EVERY:-$((target >= 18 ? target / 18 : 1))}
 # A round makes 6 moves: a bound on rounds keeps a broken one from looping.
 while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	rounds=$((rounds + 1))
