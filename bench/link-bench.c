@@ -421,7 +421,12 @@ static double sock_stream(bool tls)
 		}
 	}
 	stop = true;
-	shutdown(r.fd, SHUT_RDWR); /* the writer's next write fails */
+	/*
+	 * The writer may be blocked in a write the reader will not make room
+	 * for: its own socket shut for writing fails that write (EPIPE).
+	 */
+	shutdown(w.fd, SHUT_RDWR);
+	shutdown(r.fd, SHUT_RDWR);
 	pthread_join(t, NULL);
 	if (tls) {
 		om_link_tls_free(w.ssl);
