@@ -71,7 +71,7 @@ done
 
 # A cluster of its own, in a directory of its own: nothing shared with
 # tests or other clusters, and down on any exit.
-run_dir=$(mktemp -d /tmp/om-guest-rtt.XXXXXX)
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/om-guest-rtt.XXXXXX")
 cluster=rtt
 oc() {
 	"$omcluster" --run-dir "$run_dir" -c "$cluster" "$@"
