@@ -16,13 +16,23 @@
 # per round trip of omhostd and of each guest's QEMU; always takes the
 # cluster down.
 #
+# With --hosts, the same across hosts instead: boots 4 guests over two
+# "hosts" (`omcluster up -n 4 --hosts 2`: host 1 serves nodes 1-2, host 2
+# nodes 3-4, their relays linked over TLS) and measures kcom's round trip
+# from node 1 to node 2 (same host, one relay) and to node 3 (across the
+# link, both relays):
+#   same-host     om-ping 2: PING to node 2, PONG from its kernel
+#   cross-host    om-ping 3: the same to node 3, over the relays' link
+# and prints cross-host/same-host (no CPU breakdown in this mode).
+#
 # usage: guest-rtt.sh [--omcluster FILE] [--rounds N] [--count N] [--interval MS]
-#                     [--accel auto|kvm|tcg]
+#                     [--accel auto|kvm|tcg] [--hosts]
 #   --omcluster FILE  default: the build's (build/host/cluster/omcluster)
 #   --rounds N        rounds (default 9: each path 3 times in each position)
 #   --count N         round trips per path and round (default 1000)
 #   --interval MS     from one request to the next; 0 (default): at once
 #   --accel A         as omcluster up (default auto)
+#   --hosts           node 1 to a node of its host and to one of another (root)
 # Exit: 0 when every request was answered; 1 when the cluster did not come
 # up, a tool failed or a reply was missing; 2 on a usage error.
 set -euo pipefail
@@ -33,6 +43,7 @@ rounds=9
 count=1000
 interval=0
 accel=auto
+hosts=
 kcom_port=7100
 udp_port=7777
 
@@ -47,6 +58,7 @@ while [ $# -gt 0 ]; do
 	--count) count=${2:?--count needs a number}; shift 2 ;;
 	--interval) interval=${2:?--interval needs milliseconds}; shift 2 ;;
 	--accel) accel=${2:?--accel needs auto, kvm or tcg}; shift 2 ;;
+	--hosts) hosts=1; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "guest-rtt: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
 	esac
@@ -59,7 +71,7 @@ done
 
 # A cluster of its own, in a directory of its own: nothing shared with
 # tests or other clusters, and down on any exit.
-run_dir=$(mktemp -d /tmp/om-guest-rtt.XXXXXX)
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/om-guest-rtt.XXXXXX")
 cluster=rtt
 oc() {
 	"$omcluster" --run-dir "$run_dir" -c "$cluster" "$@"
@@ -92,7 +104,18 @@ on_node1() {
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 
 echo "guest-rtt: $(date -u '+%Y-%m-%d %H:%M UTC'), host $(nproc) CPUs, load average $(load)"
-if ! up=$(timeout 600 "$omcluster" --run-dir "$run_dir" -c "$cluster" up -n 2 --net \
+if [ -n "$hosts" ]; then
+	spec=(-n 4 --hosts 2)
+	paths=(same-host cross-host)
+	ratios=(cross-host:same-host)
+	peers=(2 3)
+else
+	spec=(-n 2 --net)
+	paths=(kcom kcom-process udp)
+	ratios=(kcom:udp kcom-process:udp)
+	peers=(2)
+fi
+if ! up=$(timeout 600 "$omcluster" --run-dir "$run_dir" -c "$cluster" up "${spec[@]}" \
 	--accel "$accel" --timeout 300); then
 	echo "guest-rtt: the cluster did not come up" >&2
 	exit 1
@@ -101,15 +124,17 @@ echo "$up" | sed -n 's/^cluster .* is up: /guests: /p'
 # The times are the guest's CLOCK_MONOTONIC: say what it counts with.
 echo "guest clock source: $(oc exec -t 30 1 -- cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 
-# Node 1 must see node 2 up over virtio-om before pinging it.
-for _ in $(seq 1 30); do
-	oc exec -t 30 1 -- cat /proc/hpc/nodes | grep -qE '^2 up ' && break
-	sleep 1
+# Node 1 must see the nodes it pings up over virtio-om before pinging them.
+for peer in "${peers[@]}"; do
+	for _ in $(seq 1 30); do
+		oc exec -t 30 1 -- cat /proc/hpc/nodes | grep -qE "^$peer up " && break
+		sleep 1
+	done
 done
 
 # The echo servers on node 2, outliving the exec that starts them; they end
 # with the guest.
-oc exec -t 30 2 -- sh -c "
+[ -n "$hosts" ] || oc exec -t 30 2 -- sh -c "
 	setsid om-ping -s -p $kcom_port </dev/null >/tmp/echo-kcom.out 2>&1 &
 	setsid om-udp-ping -s -p $udp_port </dev/null >/tmp/echo-udp.out 2>&1 &"
 
@@ -120,10 +145,11 @@ set_cmd() {
 	kcom) cmd=(om-ping -c "$n" -i "$interval" -t 2000 2) ;;
 	kcom-process) cmd=(om-ping -c "$n" -i "$interval" -t 2000 -p "$kcom_port" 2) ;;
 	udp) cmd=(om-udp-ping -c "$n" -i "$interval" -t 2000 -p "$udp_port" 10.77.0.2) ;;
+	same-host) cmd=(om-ping -c "$n" -i "$interval" -t 2000 2) ;;
+	cross-host) cmd=(om-ping -c "$n" -i "$interval" -t 2000 3) ;;
 	esac
 	[ $# -lt 3 ] || cmd=("${cmd[0]}" "$3" "${cmd[@]:1}")
 }
-paths=(kcom kcom-process udp)
 
 # Warm-up, not counted: code translated (under TCG), caches and queues
 # filled, and the servers shown to answer (they may need a moment to start).
@@ -145,6 +171,7 @@ done
 # running the guest's code, emulated).
 state=$run_dir/$cluster/cluster.state
 relay_pid=$(sed -n 's/^relay \([0-9]*\) .*/\1/p' "$state")
+[ -z "$hosts" ] || relay_pid=$(sed -n 's/^host-relay 1 \([0-9]*\) .*/\1/p' "$state")
 qemu1=$(sed -n 's/^node 1 \([0-9]*\) .*/\1/p' "$state")
 qemu2=$(sed -n 's/^node 2 \([0-9]*\) .*/\1/p' "$state")
 # cpu_sample: omhostd, node 1 main, node 1 others, node 2 main, node 2 others.
@@ -178,11 +205,12 @@ for path in "${paths[@]}"; do
 	: >"$run_dir/$path.cpu"
 done
 exec_timeout=$((120 + count * (interval + 50) / 1000))
-echo "$rounds rounds of $count round trips per path, node 1 to node 2, interval $interval ms"
+np=${#paths[@]}
+echo "$rounds rounds of $count round trips per path, node 1 to node ${peers[*]}, interval $interval ms"
 for r in $(seq 1 "$rounds"); do
-	# Rotate the order: in round r, path (r-1) mod 3 goes first.
-	for k in 0 1 2; do
-		path=${paths[$(((r - 1 + k) % 3))]}
+	# Rotate the order: in round r, path (r-1) mod np goes first.
+	for k in $(seq 0 $((np - 1))); do
+		path=${paths[$(((r - 1 + k) % np))]}
 		out=$run_dir/$path.$r
 		set_cmd "$path" "$count"
 		cpu_before=$(cpu_sample)
@@ -219,16 +247,21 @@ for path in "${paths[@]}"; do
 	stat[$path]="$min $med $p99 $mean"
 done
 echo
-echo "ratios (below 1: kcom is faster):"
-printf '%-20s %8s %8s %8s %8s\n' "" min median p99 mean
-for pair in kcom:udp kcom-process:udp; do
+echo "ratios (below 1: the first is faster):"
+printf '%-24s %8s %8s %8s %8s\n' "" min median p99 mean
+for pair in "${ratios[@]}"; do
 	a=${pair%%:*} b=${pair#*:}
-	printf '%-20s ' "$a/$b"
+	printf '%-24s ' "$a/$b"
 	awk -v a="${stat[$a]}" -v b="${stat[$b]}" 'BEGIN {
 		split(a, x); split(b, y)
 		printf "%8.2f %8.2f %8.2f %8.2f\n", x[1] / y[1], x[2] / y[2], x[3] / y[3], x[4] / y[4]
 	}'
 done
+if [ -n "$hosts" ]; then
+	echo
+	echo "load average at the end: $(load)"
+	exit 0
+fi
 echo
 echo "host CPU per round trip (us); node 1's main thread also carries the"
 echo "agent's exec of the tool and its output, alike for every path:"

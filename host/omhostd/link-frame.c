@@ -304,38 +304,55 @@ void om_link_reader_reset(struct om_link_reader *r)
 	r->whole = false;
 }
 
-enum om_link_read om_link_reader_feed(struct om_link_reader *r, const void *buf, size_t len,
-				      size_t *used, enum om_link_verdict *verdict)
+size_t om_link_reader_space(struct om_link_reader *r, unsigned char **p)
 {
-	const unsigned char *b = buf;
-	size_t take;
-
-	*used = 0;
 	if (r->whole)
 		om_link_reader_reset(r);
 	if (r->have < OM_LINK_HDR_SIZE) {
-		take = OM_LINK_HDR_SIZE - r->have;
-		if (take > len)
-			take = len;
-		memcpy(r->hdr + r->have, b, take);
-		r->have += take;
-		*used += take;
-		if (r->have < OM_LINK_HDR_SIZE)
-			return OM_LINK_READ_MORE;
+		*p = r->hdr + r->have;
+		return OM_LINK_HDR_SIZE - r->have;
+	}
+	*p = r->payload + (r->have - OM_LINK_HDR_SIZE);
+	return OM_LINK_HDR_SIZE + r->f.len - r->have;
+}
+
+enum om_link_read om_link_reader_took(struct om_link_reader *r, size_t n,
+				      enum om_link_verdict *verdict)
+{
+	bool had_hdr = r->have >= OM_LINK_HDR_SIZE;
+
+	r->have += n;
+	if (r->have < OM_LINK_HDR_SIZE)
+		return OM_LINK_READ_MORE;
+	if (!had_hdr) {
 		om_link_frame_decode(r->hdr, &r->f);
 		*verdict = om_link_check_header(&r->f);
 		if (*verdict != OM_LINK_OK)
 			return OM_LINK_READ_BAD;
 	}
 	/* The header passed: its len is at most OM_LINK_MAX_FRAME_PAYLOAD. */
-	take = OM_LINK_HDR_SIZE + r->f.len - r->have;
-	if (take > len - *used)
-		take = len - *used;
-	memcpy(r->payload + (r->have - OM_LINK_HDR_SIZE), b + *used, take);
-	r->have += take;
-	*used += take;
 	if (r->have < OM_LINK_HDR_SIZE + (size_t)r->f.len)
 		return OM_LINK_READ_MORE;
 	r->whole = true;
 	return OM_LINK_READ_FRAME;
+}
+
+enum om_link_read om_link_reader_feed(struct om_link_reader *r, const void *buf, size_t len,
+				      size_t *used, enum om_link_verdict *verdict)
+{
+	const unsigned char *b = buf;
+	enum om_link_read res = OM_LINK_READ_MORE;
+
+	*used = 0;
+	do {
+		unsigned char *p;
+		size_t take = om_link_reader_space(r, &p);
+
+		if (take > len - *used)
+			take = len - *used;
+		memcpy(p, b + *used, take);
+		*used += take;
+		res = om_link_reader_took(r, take, verdict);
+	} while (res == OM_LINK_READ_MORE && *used < len);
+	return res;
 }

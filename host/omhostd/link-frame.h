@@ -136,5 +136,15 @@ void om_link_reader_reset(struct om_link_reader *r);
  */
 enum om_link_read om_link_reader_feed(struct om_link_reader *r, const void *buf, size_t len,
 				      size_t *used, enum om_link_verdict *verdict);
+/*
+ * The same without a copy: where the current frame's next bytes go and
+ * how many it still needs (the rest of its header, then of its payload,
+ * never past the frame: a header is checked before any of its payload is
+ * asked for); then how many were put there. After READ_FRAME, the next
+ * call starts the next frame. feed is these two.
+ */
+size_t om_link_reader_space(struct om_link_reader *r, unsigned char **p);
+enum om_link_read om_link_reader_took(struct om_link_reader *r, size_t n,
+				      enum om_link_verdict *verdict);
 
 #endif /* OM_HOSTD_LINK_FRAME_H */

@@ -322,18 +322,30 @@ static void om_link_conn_fail(struct om_link_conn *c, const char *why, bool auth
 		om_link_close_pending(c);
 }
 
+/* Bytes of frames one call takes from a connection: then the relay's other events get a turn. */
+#define OM_LINK_READ_BUDGET (1u << 20)
+
 /* The peer's frames: checked, taken; a broken rule cuts. */
 static void om_link_read(struct om_link_peer *p)
 {
 	struct om_link_conn *c = p->conn;
-	unsigned char buf[16384];
+	size_t budget = OM_LINK_READ_BUDGET;
 
-	for (int rounds = 0; rounds < 64 && p->conn == c; rounds++) {
-		size_t got = 0, off = 0;
+	/*
+	 * TLS writes straight into the frame reader: no copy between. Past
+	 * the budget, what TLS already took off the socket is still read:
+	 * the socket would not say it is there.
+	 */
+	while (p->conn == c && (budget || SSL_has_pending(c->ssl))) {
+		enum om_link_verdict v = OM_LINK_OK;
+		unsigned char *at;
+		size_t want = om_link_reader_space(&p->reader, &at), got = 0;
+		enum om_link_read r;
+		bool nomem = false;
 		int err;
 
 		ERR_clear_error();
-		if (!SSL_read_ex(c->ssl, buf, sizeof(buf), &got)) {
+		if (!SSL_read_ex(c->ssl, at, want, &got)) {
 			err = SSL_get_error(c->ssl, 0);
 			if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
 				return;
@@ -342,35 +354,27 @@ static void om_link_read(struct om_link_peer *p)
 			return;
 		}
 		p->last_rx_ms = om_now_ms();
-		while (off < got) {
-			enum om_link_verdict v = OM_LINK_OK;
-			size_t used;
-			enum om_link_read r = om_link_reader_feed(&p->reader, buf + off, got - off,
-								  &used, &v);
-			bool nomem = false;
+		budget -= got < budget ? got : budget;
+		r = om_link_reader_took(&p->reader, got, &v);
+		if (r == OM_LINK_READ_MORE)
+			continue;
+		/* A header refused at once is traced too, without its payload: why the cut. */
+		if (om_trace_on(p->ls->d))
+			om_trace_link(p->ls->d, OM_TRACE_LINK_RX, p->cfg->name, p->reader.hdr,
+				      p->reader.payload,
+				      r == OM_LINK_READ_FRAME ? p->reader.f.len : 0);
+		if (r == OM_LINK_READ_FRAME)
+			v = om_link_session_input(&p->s, &p->reader.f, p->reader.payload, &nomem);
+		else
+			p->s.c.refused[v]++;
+		if (v != OM_LINK_OK || nomem) {
+			char why[160];
 
-			off += used;
-			if (r == OM_LINK_READ_MORE)
-				continue;
-			/* A header refused at once is traced too, without its payload: why the cut. */
-			if (r != OM_LINK_READ_MORE && om_trace_on(p->ls->d))
-				om_trace_link(p->ls->d, OM_TRACE_LINK_RX, p->cfg->name, p->reader.hdr,
-					      p->reader.payload,
-					      r == OM_LINK_READ_FRAME ? p->reader.f.len : 0);
-			if (r == OM_LINK_READ_FRAME)
-				v = om_link_session_input(&p->s, &p->reader.f, p->reader.payload,
-							  &nomem);
-			else
-				p->s.c.refused[v]++;
-			if (v != OM_LINK_OK || nomem) {
-				char why[160];
-
-				snprintf(why, sizeof(why), "%s (frame type 0x%02x, seq %llu)",
-					 nomem ? "out of memory" : om_link_verdict_name(v),
-					 p->reader.f.type, (unsigned long long)p->reader.f.seq);
-				om_link_cut(p, why);
-				return;
-			}
+			snprintf(why, sizeof(why), "%s (frame type 0x%02x, seq %llu)",
+				 nomem ? "out of memory" : om_link_verdict_name(v),
+				 p->reader.f.type, (unsigned long long)p->reader.f.seq);
+			om_link_cut(p, why);
+			return;
 		}
 	}
 }

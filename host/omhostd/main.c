@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* omhostd: the virtio-om host relay. See omhostd.h and docs/omhostd.md. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -288,6 +289,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "omhostd: %s\n%s", err, om_hostd_usage);
 		return 2;
 	}
+	/*
+	 * Link messages (up to 64 KiB each, copied into outboxes and held
+	 * for guests) are allocated and freed in turn: with glibc's default
+	 * 128 KiB trim threshold each free gave the heap's top back to the
+	 * kernel and the next allocation faulted it in again, page by page
+	 * (a quarter of a receiving relay's time in link-bench). What the
+	 * links hold is bounded (outboxes, credits), so keep what was used.
+	 */
+	mallopt(M_TRIM_THRESHOLD, 64 << 20);
+	mallopt(M_MMAP_THRESHOLD, 1 << 20);
 	if (om_hostd_start(&d, &sig)) {
 		rc = 1;
 	} else {

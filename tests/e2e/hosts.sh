@@ -7,8 +7,9 @@
 # computation started at node 1 (host 1) moves to node 3 (host 2) and home
 # again while it runs, its output exactly an unmoved run's; the relays'
 # links and counters agree; host 2 unplugged for 8 s under traffic: the
-# link is cut and comes back, nothing lost; down leaves no namespace, veth,
-# key or process.
+# link is cut and comes back, nothing lost; node 3 killed while a process
+# of node 1 runs there: it ends at home killed (SIGKILL), the node's death
+# told across the link; down leaves no namespace, veth, key or process.
 #
 # usage: hosts.sh OMCLUSTER BUILD_ROOT [COUNT]
 . "$(dirname "$0")/lib.sh"
@@ -108,11 +109,16 @@ steps=$(steps_for 20)
 echo "#   om-compute: $rate steps a second at node 1: $steps steps"
 bg 2 ref "$libexec/om-compute $steps 100 /tmp/ref.file"
 bg 1 moved "$libexec/om-compute $steps 100 /tmp/moved.file | cat"
-pid=
-for ((i = 0; i < 30; i++)); do
-	pid=$(oc exec -t 30 1 -- pidof om-compute 2>/dev/null) && break
-	sleep 1
-done
+# compute_pid: om-compute's pid at node 1, once it runs (at most 30 s).
+compute_pid() {
+	local i
+	for ((i = 0; i < 30; i++)); do
+		oc exec -t 30 1 -- pidof om-compute 2>/dev/null && return 0
+		sleep 1
+	done
+	return 1
+}
+pid=$(compute_pid) || pid=
 where() { oc exec -t 30 1 -- cat "/proc/$pid/hpc/where"; }
 check "it started at node 1" '[ -n "$pid" ] && bg_grep 1 moved "^step 100 " 60'
 oc exec -t 120 1 -- sh -c "echo 3 >/proc/$pid/hpc/where" && rc=0 || rc=$?
@@ -175,6 +181,20 @@ check "host 1's link was cut by the silence and came back (cuts $cuts0 -> $(link
 nodes=$(oc exec -t 30 1 -- cat /proc/hpc/nodes)
 check "node 1 still sees the three others up (the cut was shorter than --peer-down-ms)" \
 	'[ "$(grep -cE "^[0-9]+ up " <<<"$nodes")" -eq 3 ]'
+
+echo "# the node of the other host a process runs on dies (engine.md: a lost node's processes are killed)"
+bg 1 away "$libexec/om-compute 100000000 1000"
+pid=$(compute_pid) || pid=
+oc exec -t 120 1 -- sh -c "echo 3 >/proc/$pid/hpc/where" >/dev/null 2>&1 || true
+check "om-compute of node 1 runs at node 3, on the other host" '[ -n "$pid" ] && [ "$(where)" = 3 ]'
+t0=$SECONDS
+oc stop --kill 3 >/dev/null
+# Host 2's relay tells host 1's over the link (a NODE frame), which tells node 1.
+bg_wait 1 away 60 >/dev/null && rc=0 || rc=$?
+echo "#   its status at home: $rc, $((SECONDS - t0)) s after node 3 was killed"
+check "it ends at home as killed by SIGKILL once node 3's death crossed the link" '[ "$rc" -eq 137 ]'
+check "the kernel log at home says why" \
+	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid (home node 1) killed: node 3, where its process was, went down"'
 
 oc down
 check "down leaves no namespace (and so no veth)" '[ -z "$(e2e_netns)" ]'

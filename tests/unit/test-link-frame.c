@@ -320,6 +320,45 @@ static void reader_refuses_a_bad_header_before_its_payload(void **state)
 	assert_int_equal(v, OM_LINK_BAD_LENGTH);
 }
 
+/* Read in place (link.c): never asked for more than the frame, the header first, checked alone. */
+static void reader_in_place_asks_no_further_than_the_frame(void **state)
+{
+	static unsigned char stream[2 * (OM_LINK_HDR_SIZE + 48 + 1000)];
+	static struct om_link_reader r;
+	struct om_link_frame bad = hdr(OM_LINK_T_DATA, 0x7fffffffu, 1);
+	enum om_link_verdict v = OM_LINK_OK;
+	unsigned char *at;
+	size_t len = data_frame(stream, 10, 1, 1000), want;
+
+	(void)state;
+	len += om_link_encode_heartbeat(stream + len, 9);
+	om_link_reader_reset(&r);
+	want = om_link_reader_space(&r, &at);
+	assert_int_equal(want, OM_LINK_HDR_SIZE);
+	assert_ptr_equal(at, r.hdr);
+	memcpy(at, stream, 5);
+	assert_int_equal(om_link_reader_took(&r, 5, &v), OM_LINK_READ_MORE);
+	assert_int_equal(om_link_reader_space(&r, &at), OM_LINK_HDR_SIZE - 5);
+	memcpy(at, stream + 5, OM_LINK_HDR_SIZE - 5);
+	assert_int_equal(om_link_reader_took(&r, OM_LINK_HDR_SIZE - 5, &v), OM_LINK_READ_MORE);
+	/* Then exactly the payload, into the payload. */
+	assert_int_equal(om_link_reader_space(&r, &at), 48 + 1000);
+	assert_ptr_equal(at, r.payload);
+	memcpy(at, stream + OM_LINK_HDR_SIZE, 48 + 1000);
+	assert_int_equal(om_link_reader_took(&r, 48 + 1000, &v), OM_LINK_READ_FRAME);
+	assert_int_equal(r.payload[48 + 999], 0x5a);
+	/* The next frame, a heartbeat: its header alone is the frame. */
+	assert_int_equal(om_link_reader_space(&r, &at), OM_LINK_HDR_SIZE);
+	memcpy(at, stream + len - OM_LINK_HDR_SIZE, OM_LINK_HDR_SIZE);
+	assert_int_equal(om_link_reader_took(&r, OM_LINK_HDR_SIZE, &v), OM_LINK_READ_FRAME);
+	assert_int_equal(r.f.type, OM_LINK_T_HEARTBEAT);
+	/* A header whose length breaks the rules is refused before any payload is asked for. */
+	om_link_reader_space(&r, &at);
+	om_link_frame_encode(&bad, at);
+	assert_int_equal(om_link_reader_took(&r, OM_LINK_HDR_SIZE, &v), OM_LINK_READ_BAD);
+	assert_int_equal(v, OM_LINK_BAD_LENGTH);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +370,7 @@ int main(void)
 		cmocka_unit_test(node_and_credit_rules),
 		cmocka_unit_test(reader_takes_frames_cut_anywhere),
 		cmocka_unit_test(reader_refuses_a_bad_header_before_its_payload),
+		cmocka_unit_test(reader_in_place_asks_no_further_than_the_frame),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
