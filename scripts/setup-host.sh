@@ -23,6 +23,8 @@ PACKAGES=(
 	# put in the guest image with their libraries: CRIU, which the move
 	# benchmark runs beside the engine, and sqlite3 for its forwarded-I/O workload
 	criu sqlite3
+	# omcluster --hosts puts each host's relay in a network namespace (ip netns, veth)
+	iproute2
 	# QEMU 7.2 from Debian's source package
 	dpkg-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev python3-venv
 	# guest firmware (SeaBIOS, linuxboot option ROM) and guest userland

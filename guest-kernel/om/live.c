@@ -49,8 +49,8 @@ struct om_live {
 	struct mm_struct *mm;	/* the process's at the start (compared, not held) */
 	u32 dest;
 	unsigned int round;
-	unsigned long *todo;	/* this round's pages */
-	unsigned int nr_todo, at, cap;
+	unsigned long *plan;	/* this round's pages */
+	unsigned int nr_plan, at, cap;
 	unsigned int last_found;	/* pages the previous round found written */
 	u64 round_pages;
 };
@@ -90,7 +90,7 @@ static void om_live_free(struct om_proc *p)
 	if (!l)
 		return;
 	om_sender_free(l->s);
-	kvfree(l->todo);
+	kvfree(l->plan);
 	kfree(l);
 	WRITE_ONCE(p->sending, false);
 }
@@ -127,19 +127,19 @@ void om_live_cancel(struct om_proc *p, int err, bool last)
 
 static int om_live_add(struct om_live *l, unsigned long addr)
 {
-	if (l->nr_todo == l->cap) {
+	if (l->nr_plan == l->cap) {
 		unsigned int cap = max(l->cap * 2, 1024u);
 		unsigned long *n = kvmalloc_array(cap, sizeof(*n), GFP_KERNEL);
 
 		if (!n)
 			return -ENOMEM;
-		if (l->todo)
-			memcpy(n, l->todo, l->nr_todo * sizeof(*n));
-		kvfree(l->todo);
-		l->todo = n;
+		if (l->plan)
+			memcpy(n, l->plan, l->nr_plan * sizeof(*n));
+		kvfree(l->plan);
+		l->plan = n;
 		l->cap = cap;
 	}
-	l->todo[l->nr_todo++] = addr;
+	l->plan[l->nr_plan++] = addr;
 	return 0;
 }
 
@@ -155,7 +155,7 @@ static int om_live_plan(struct om_live *l)
 	unsigned int i, n, j;
 	int err;
 
-	l->nr_todo = 0;
+	l->nr_plan = 0;
 	l->at = 0;
 	for (i = 0; i < s->nr_vmas; i++) {
 		unsigned long at = le64_to_cpu(s->vmas[i].start), end = le64_to_cpu(s->vmas[i].end);
@@ -185,19 +185,19 @@ static int om_live_slice(struct om_live *l)
 	u64 before = s->pages;
 	int err = 0;
 
-	while (l->at < l->nr_todo && ktime_get_ns() < until) {
+	while (l->at < l->nr_plan && ktime_get_ns() < until) {
 		if (fatal_signal_pending(current))
 			return -EINTR;
-		err = om_send_one_page(s, l->todo[l->at++], true);
+		err = om_send_one_page(s, l->plan[l->at++], true);
 		if (err)
 			return err;
 	}
-	if (l->at == l->nr_todo)
+	if (l->at == l->nr_plan)
 		err = om_flush_pages(s);
 	l->round_pages += s->pages - before;
 	if (err)
 		return err;
-	return l->at == l->nr_todo;
+	return l->at == l->nr_plan;
 }
 
 /* The process runs a tick, then the next slice (the retry holds a reference). */
@@ -258,7 +258,7 @@ int om_live_start(struct om_proc *p, u32 dest)
  */
 static bool om_live_converged(struct om_live *l)
 {
-	u64 found = l->nr_todo;
+	u64 found = l->nr_plan;
 
 	if (l->round >= OM_LIVE_ROUNDS || found <= OM_LIVE_ENOUGH)
 		return true;
@@ -285,7 +285,7 @@ int om_live_step(struct om_proc *p)
 		err = om_live_slice(l);
 	if (err == 1) {
 		/* A round done: plan the next from what was written meanwhile. */
-		l->last_found = l->round ? l->nr_todo : 0;
+		l->last_found = l->round ? l->nr_plan : 0;
 		l->round++;
 		err = om_live_plan(l);
 		/* Its soft-dirty bits stay for the final round to read. */

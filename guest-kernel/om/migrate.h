@@ -56,12 +56,6 @@ struct om_sender {
 	struct xarray held;	/* index addr >> PAGE_SHIFT: the destination has it */
 };
 
-/* Whole mappings, as om_send_pages() sends them. */
-enum om_pages_mode {
-	OM_PAGES_ALL,		/* every page that holds something */
-	OM_PAGES_WRITTEN,	/* a live move's final round: what changed since the rounds */
-};
-
 int om_wait_ack(struct om_proc *p, u16 type, struct om_sender *s);
 int om_flush_pages(struct om_sender *s);
 int om_send_one_page(struct om_sender *s, unsigned long addr, bool fresh);
