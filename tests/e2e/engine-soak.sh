@@ -144,8 +144,9 @@ moves=0
 fails=""
 rounds=0
 t0=$(date +%s)
-# Node 3 leaves three times a soak (OM_SOAK_LEAVE_EVERY=N: every N rounds).
-leave_every=${OM_SOAK_LEAVE_EVERY:-$((target >= 18 ? target / 18 : 1))}
+# Node 3 leaves three times a long soak, once a short one (the default
+# run's two rounds); OM_SOAK_LEAVE_EVERY=N: every N rounds.
+leave_every=${OM_SOAK_LEAVE_EVERY:-$((target >= 18 ? target / 18 : (target > 6 ? 2 : 1)))}
 # A round makes 6 moves: a bound on rounds keeps a broken one from looping.
 while [ "$moves" -lt "$target" ] && [ "$rounds" -lt $((target / 3)) ]; do
 	rounds=$((rounds + 1))

@@ -256,8 +256,9 @@ rate=$(step_rate) || rate=100
 echo "#   om-compute: $rate steps a second at node 1"
 
 echo "# a computation moved to node 2, and its reference, never moved, at node 3 meanwhile"
-# Long enough for the checks between its move and its coming home.
-csteps=$(steps_for 120)
+# Long enough for the checks between its move and its coming home (about
+# 10 s in CI, 4 times that on the debug kernel).
+csteps=$(steps_for 40)
 bg 3 ref "$libexec/om-compute $csteps 100 /tmp/ref.file"
 
 # compute NAME STEPS EVERY: om-compute at node 1 writing to a pipe and a file; prints its pid.
