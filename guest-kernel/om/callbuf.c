@@ -4,7 +4,7 @@
  * a stand-in address space whose pages it fetches from the process on
  * fault, a round trip each (deputy.c): 256 of them for a write() of 1 MiB.
  * For the calls this table knows, the process sends the pages the call
- * reads before it (MEM_PUSH), and names the range a read-like call fills
+ * reads before it (MEM_PUSH), and names the ranges a read-like call fills
  * from its start (SYSCALL F_OUT): the deputy neither fetches the pages
  * wholly inside it nor writes back more of them than the call's result
  * says it filled. Other calls, and pages past OM_PUSH_MAX_PAGES, are
@@ -14,6 +14,7 @@
 #include <linux/limits.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/socket.h>
 #include <linux/stat.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -40,8 +41,21 @@ struct om_callbuf {
 		unsigned long addr, len;
 	} r[OM_CALLBUF_RANGES];
 	int n;
-	unsigned long fill, fill_len; /* F_OUT: filled from its start, as read() does */
+	/* F_OUT: filled in order from their start, as read() and readv() do */
+	struct {
+		unsigned long addr, len;
+	} fill[VIRTIO_OM_SYSCALL_OUT_MAX];
+	int nr_fill;
 };
+
+static void om_cb_fill(struct om_callbuf *cb, unsigned long addr, unsigned long len)
+{
+	if (cb->nr_fill == VIRTIO_OM_SYSCALL_OUT_MAX)
+		return;
+	cb->fill[cb->nr_fill].addr = addr;
+	cb->fill[cb->nr_fill].len = len;
+	cb->nr_fill++;
+}
 
 static void om_cb_add(struct om_callbuf *cb, unsigned long addr, unsigned long len)
 {
@@ -76,6 +90,36 @@ static void om_cb_iov(struct om_callbuf *cb, unsigned long vec, unsigned long cn
 		om_cb_add(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
 }
 
+/*
+ * readv and preadv: the vector goes with the call, and its buffers are
+ * the ranges filled in order. Past the fourth, pages are fetched.
+ */
+static void om_cb_iov_fill(struct om_callbuf *cb, unsigned long vec, unsigned long cnt)
+{
+	struct iovec iov[VIRTIO_OM_SYSCALL_OUT_MAX];
+	unsigned long i, n = min_t(unsigned long, cnt, ARRAY_SIZE(iov));
+
+	if (cnt > UIO_MAXIOV)
+		return;
+	om_cb_add(cb, vec, cnt * sizeof(struct iovec));
+	if (copy_from_user(iov, (const void __user *)vec, n * sizeof(iov[0])))
+		return;
+	for (i = 0; i < n; i++)
+		om_cb_fill(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
+}
+
+/* recvfrom's sender address and its length, both in and out: sent. */
+static void om_cb_sockaddr(struct om_callbuf *cb, unsigned long addr, unsigned long lenp)
+{
+	int len;
+
+	if (!lenp)
+		return;
+	om_cb_add(cb, lenp, sizeof(int));
+	if (addr && !get_user(len, (int __user *)lenp) && len > 0)
+		om_cb_add(cb, addr, min_t(int, len, sizeof(struct __kernel_sockaddr_storage)));
+}
+
 /* What the table knows of call @nr with @a. */
 static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *cb)
 {
@@ -84,18 +128,24 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 	case __NR_read:
 	case __NR_pread64:
 	case __NR_getdents64:
-		cb->fill = a[1];
-		cb->fill_len = a[2];
+		om_cb_fill(cb, a[1], a[2]);
+		break;
+	case __NR_readv:
+	case __NR_preadv:
+	case __NR_preadv2:
+		om_cb_iov_fill(cb, a[1], a[2]);
+		break;
+	case __NR_recvfrom:
+		om_cb_fill(cb, a[1], a[2]);
+		om_cb_sockaddr(cb, a[4], a[5]);
 		break;
 	case __NR_readlink:
 		om_cb_path(cb, a[0]);
-		cb->fill = a[1];
-		cb->fill_len = a[2];
+		om_cb_fill(cb, a[1], a[2]);
 		break;
 	case __NR_readlinkat:
 		om_cb_path(cb, a[1]);
-		cb->fill = a[2];
-		cb->fill_len = a[3];
+		om_cb_fill(cb, a[2], a[3]);
 		break;
 	case __NR_write:
 	case __NR_pwrite64:
@@ -246,15 +296,28 @@ static bool om_cb_writable(unsigned long addr, unsigned long end)
 	return ok;
 }
 
+/*
+ * Whether fill ranges @i and @j (checked against overflow) share no byte.
+ * A page they share is partly filled by each, so pushed and written back
+ * whole; a page wholly inside one must be written from that one only.
+ */
+static bool om_cb_apart(const struct om_callbuf *cb, int i, int j)
+{
+	unsigned long a = cb->fill[i].addr, b = cb->fill[j].addr;
+
+	return a + cb->fill[i].len <= b || b + cb->fill[j].len <= a;
+}
+
 /**
  * om_callbuf_send() - send ahead the buffers of a call about to be forwarded
  * @p: the process's half away
  * @nr: the call
  * @args: its arguments
  * @sc: its SYSCALL, given F_OUT for a read-like call
- * @out: the range named by F_OUT, filled in
+ * @out: VIRTIO_OM_SYSCALL_OUT_MAX ranges: those named by F_OUT, filled in
  *
- * Return: 0, or the error sending failed with (the call is not sent).
+ * Return: how many ranges F_OUT names (0: none), or the error sending
+ * failed with (the call is not sent).
  */
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out)
@@ -262,12 +325,13 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 	struct om_pusher *ps;
 	struct om_callbuf cb;
 	unsigned long end;
-	int i, err;
+	bool fills = true;
+	int i, j, err;
 
 	if (!READ_ONCE(om_callbuf_on))
 		return 0;
 	om_callbuf_of(nr, args, &cb);
-	if (!cb.n && !cb.fill_len)
+	if (!cb.n && !cb.nr_fill)
 		return 0;
 	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
 	if (!ps)
@@ -275,21 +339,32 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 	ps->p = p;
 	for (i = 0; i < cb.n; i++)
 		om_push_range(ps, cb.r[i].addr, cb.r[i].len);
-	if (cb.fill_len && !check_add_overflow(cb.fill, cb.fill_len, &end) && end <= TASK_SIZE &&
-	    om_cb_writable(cb.fill, end)) {
-		/* Its pages partly filled are the process's around the fill: pushed. */
-		if (offset_in_page(cb.fill))
-			om_push_page(ps, cb.fill & PAGE_MASK);
-		if (offset_in_page(end) && (end & PAGE_MASK) >= PAGE_ALIGN(cb.fill))
-			om_push_page(ps, end & PAGE_MASK);
-		sc->flags = cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT);
-		out->addr = cpu_to_le64(cb.fill);
-		out->len = cpu_to_le64(cb.fill_len);
+	/*
+	 * Each range must be the process's to write, and no two may overlap,
+	 * or none is named.
+	 */
+	for (i = 0; i < cb.nr_fill && fills; i++) {
+		fills = !check_add_overflow(cb.fill[i].addr, cb.fill[i].len, &end) &&
+			end <= TASK_SIZE && om_cb_writable(cb.fill[i].addr, end);
+		for (j = 0; j < i && fills; j++)
+			fills = om_cb_apart(&cb, i, j);
 	}
+	for (i = 0; i < cb.nr_fill && fills; i++) {
+		end = cb.fill[i].addr + cb.fill[i].len;
+		/* Its pages partly filled are the process's around the fill: pushed. */
+		if (offset_in_page(cb.fill[i].addr))
+			om_push_page(ps, cb.fill[i].addr & PAGE_MASK);
+		if (offset_in_page(end) && (end & PAGE_MASK) >= PAGE_ALIGN(cb.fill[i].addr))
+			om_push_page(ps, end & PAGE_MASK);
+		out[i].addr = cpu_to_le64(cb.fill[i].addr);
+		out[i].len = cpu_to_le64(cb.fill[i].len);
+	}
+	if (fills && cb.nr_fill)
+		sc->flags = cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT);
 	om_push_flush(ps);
 	err = ps->err;
 	kfree(ps);
-	return err;
+	return err ?: (fills ? cb.nr_fill : 0);
 }
 
 /**

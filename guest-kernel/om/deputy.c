@@ -76,10 +76,41 @@ static struct page *om_deputy_take_pushed(struct om_proc *p, unsigned long addr,
 	return page;
 }
 
-/* Whether the page at @addr lies wholly in what the call fills from its start. */
+/* Whether the page at @addr lies wholly in a range the call fills. */
 static bool om_deputy_fills(struct om_proc *p, unsigned long addr)
 {
-	return p->fill_len && addr >= p->fill && addr + PAGE_SIZE <= p->fill + p->fill_len;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_fill; i++)
+		if (addr >= p->fill[i].addr && addr + PAGE_SIZE <= p->fill[i].addr + p->fill[i].len)
+			return true;
+	return false;
+}
+
+/**
+ * om_deputy_filled_end() - where a call's filling of a page ended
+ * @p: the deputy's half, with the call's fill ranges
+ * @addr: a page wholly inside one of them
+ * @ret: the call's result
+ *
+ * The ranges fill in order, as readv's do: @ret bytes, the first range
+ * whole before the next.
+ *
+ * Return: the address in [@addr, @addr + PAGE_SIZE] up to which the call
+ * filled it (@addr: nothing of it).
+ */
+unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, long ret)
+{
+	unsigned long left = ret > 0 ? ret : 0, done;
+	unsigned int i;
+
+	for (i = 0; i < p->nr_fill; i++) {
+		done = min(left, p->fill[i].len);
+		if (addr >= p->fill[i].addr && addr + PAGE_SIZE <= p->fill[i].addr + p->fill[i].len)
+			return clamp(p->fill[i].addr + done, addr, addr + PAGE_SIZE);
+		left -= done;
+	}
+	return addr;
 }
 
 static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
@@ -329,7 +360,6 @@ static int om_write_back_page(struct om_proc *p, struct om_write_back *wb, unsig
 static int om_deputy_flush(struct om_proc *p, long ret)
 {
 	struct mm_struct *mm = current->mm;
-	unsigned long filled = p->fill + (ret > 0 ? min_t(unsigned long, ret, p->fill_len) : 0);
 	struct om_write_back *wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	struct vm_area_struct *vma;
 	struct page *page;
@@ -346,7 +376,7 @@ static int om_deputy_flush(struct om_proc *p, long ret)
 		    get_user_pages(addr, 1, 0, &now) == 1) {
 			/* A write made the mapping private: the page there is a copy. */
 			end = xa_get_mark(&p->fetched, idx, XA_MARK_1) ?
-				      clamp(filled, addr, addr + PAGE_SIZE) : addr + PAGE_SIZE;
+				      om_deputy_filled_end(p, addr, ret) : addr + PAGE_SIZE;
 			if (now != page && end == addr + PAGE_SIZE && wb)
 				err = om_write_back_page(p, wb, addr, now);
 			else if (now != page && end > addr)
@@ -367,7 +397,7 @@ static int om_deputy_flush(struct om_proc *p, long ret)
 		kfree(wb);
 	}
 	om_deputy_drop_pushed(p);
-	p->fill_len = 0;
+	p->nr_fill = 0;
 	return err;
 }
 
@@ -448,7 +478,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	struct virtio_om_syscall sc;
 	struct virtio_om_syscall_ret r;
 	struct kvec kv = { &r, sizeof(r) };
-	unsigned long args[6];
+	unsigned long args[6], outs;
 	bool forwarded;
 	long ret, nr;
 	int i, err;
@@ -457,19 +487,29 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	nr = le32_to_cpu(sc.nr);
 	for (i = 0; i < 6; i++)
 		args[i] = le64_to_cpu(sc.args[i]);
-	/* F_OUT: the range the call fills from its start (callbuf.c). */
-	if (sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT)) {
-		struct virtio_om_syscall_out out = {};
+	/* F_OUT: the ranges the call fills in order (callbuf.c), whole or none. */
+	outs = (h->len - sizeof(sc)) / sizeof(struct virtio_om_syscall_out);
+	p->nr_fill = 0;
+	if ((sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT)) && h->len > sizeof(sc) &&
+	    !((h->len - sizeof(sc)) % sizeof(struct virtio_om_syscall_out)) &&
+	    outs <= VIRTIO_OM_SYSCALL_OUT_MAX) {
+		struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX];
 
-		om_kcom_msg_copy(msg, sizeof(sc), &out, sizeof(out));
-		p->fill = le64_to_cpu(out.addr);
-		p->fill_len = le64_to_cpu(out.len);
-		if (p->fill_len > TASK_SIZE || p->fill > TASK_SIZE - p->fill_len)
-			p->fill_len = 0;
+		om_kcom_msg_copy(msg, sizeof(sc), out, outs * sizeof(out[0]));
+		for (i = 0; i < outs; i++) {
+			struct om_fill *f = &p->fill[i];
+
+			f->addr = le64_to_cpu(out[i].addr);
+			f->len = le64_to_cpu(out[i].len);
+			if (f->len > TASK_SIZE || f->addr > TASK_SIZE - f->len)
+				f->len = 0;
+		}
+		p->nr_fill = outs;
+	} else if (sc.flags || h->len != sizeof(sc)) {
+		sc.flags = cpu_to_le32(~0u); /* malformed: refused below */
 	}
-	if ((sc.flags & ~cpu_to_le32(VIRTIO_OM_SYSCALL_F_ALL)) ||
-	    h->len != sizeof(sc) + (sc.flags ? sizeof(struct virtio_om_syscall_out) : 0)) {
-		p->fill_len = 0;
+	if (sc.flags & ~cpu_to_le32(VIRTIO_OM_SYSCALL_F_ALL)) {
+		p->nr_fill = 0;
 		om_deputy_drop_pushed(p);
 		r.ret = cpu_to_le64(-EPROTO);
 		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0,
@@ -507,7 +547,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		if (err && ret >= 0)
 			ret = -EIO;
 	}
-	p->fill_len = 0;
+	p->nr_fill = 0;
 	om_deputy_drop_pushed(p);
 	/* Signals the call raised reach the process before its result. */
 	om_deputy_forward_signals(p);

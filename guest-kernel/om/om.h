@@ -111,8 +111,8 @@ struct om_stats {
  * @fetched: deputy: pages of the process read during the current call
  * @pushed: deputy: pages the process sent for its next call (MEM_PUSH)
  * @nr_pushed: how many (at most OM_PUSH_MAX_PAGES)
- * @fill: deputy: the range the current call fills from its start (F_OUT)
- * @fill_len: and its length (0: none)
+ * @fill: deputy: the ranges the current call fills in order (F_OUT)
+ * @nr_fill: how many (0: none)
  * @asked_ns: when the last move was asked (ktime_get_ns())
  * @last_freeze_ns: the last move, from the process stopping to GO
  * @last_total_ns: the last move, from its asking to GO
@@ -195,8 +195,10 @@ struct om_proc {
 	struct xarray fetched;
 	struct xarray pushed;
 	unsigned int nr_pushed;
-	unsigned long fill;
-	unsigned long fill_len;
+	struct om_fill {
+		unsigned long addr, len;
+	} fill[VIRTIO_OM_SYSCALL_OUT_MAX];
+	unsigned int nr_fill;
 	u64 asked_ns;
 	u64 last_freeze_ns;
 	u64 last_total_ns;
@@ -454,6 +456,7 @@ void om_deputy_drop_pushed(struct om_proc *p);
 
 /* callbuf.c: a forwarded call's buffers sent with it */
 #define OM_PUSH_MAX_PAGES 512	/* a call's pages pushed at most (2 MiB); the rest fault */
+unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, long ret);
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out);
 struct om_kcom_msg;

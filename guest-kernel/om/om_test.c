@@ -2,7 +2,8 @@
 /*
  * KUnit tests of the engine's pure logic: where-writes, the system call
  * table, the checks of an arriving process's MIG_BEGIN, what another
- * node's CPU lacks, and home's /proc status and stat of a process away.
+ * node's CPU lacks, home's /proc status and stat of a process away, and
+ * what a deputy writes back of the ranges a call fills.
  */
 #include <kunit/test.h>
 #include <linux/mman.h>
@@ -311,6 +312,40 @@ static void om_test_proc_stat(struct kunit *test)
 						 out, 40), -ENOSPC);
 }
 
+/* A readv's ranges fill in order: what each page of them gets back. */
+static void om_test_filled_end(struct kunit *test)
+{
+	struct om_proc *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	unsigned long a = 0x10000, b = 0x40000;
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	p->fill[0].addr = a + 100;	/* pages a+4K, a+8K wholly inside */
+	p->fill[0].len = 3 * PAGE_SIZE;
+	p->fill[1].addr = b;		/* pages b, b+4K */
+	p->fill[1].len = 2 * PAGE_SIZE;
+	p->nr_fill = 2;
+	/* Nothing read, or an error: nothing written back. */
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, a + PAGE_SIZE, 0), a + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, b, -EFAULT), b);
+	/* Into the first range's second page: its start, none of the next range. */
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, a + PAGE_SIZE, PAGE_SIZE),
+			a + 100 + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, a + 2 * PAGE_SIZE, PAGE_SIZE),
+			a + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, b, PAGE_SIZE), b);
+	/* The first range whole, then 100 bytes of the second. */
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, a + 2 * PAGE_SIZE, 3 * PAGE_SIZE + 100),
+			a + 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, b, 3 * PAGE_SIZE + 100), b + 100);
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, b + PAGE_SIZE, 3 * PAGE_SIZE + 100),
+			b + PAGE_SIZE);
+	/* More than both hold (a bad result): no page past its own end. */
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, b + PAGE_SIZE, 100 * PAGE_SIZE),
+			b + 2 * PAGE_SIZE);
+	/* A page in no range: nothing. */
+	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, 0x80000, 100 * PAGE_SIZE), 0x80000UL);
+}
+
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
@@ -319,6 +354,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_cpu_lacks),
 	KUNIT_CASE(om_test_proc_status),
 	KUNIT_CASE(om_test_proc_stat),
+	KUNIT_CASE(om_test_filled_end),
 	{}
 };
 

@@ -212,8 +212,8 @@ static void om_serve_write(struct om_kcom_msg *msg, void *buf)
 static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 {
 	struct virtio_om_syscall sc = { .nr = cpu_to_le32(nr) };
-	struct virtio_om_syscall_out out = {};
-	struct kvec kv[2] = { { &sc, sizeof(sc) }, { &out, sizeof(out) } };
+	struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX] = {};
+	struct kvec kv[2] = { { &sc, sizeof(sc) }, { out, 0 } };
 	struct om_kcom_msg *msg;
 	void *buf;
 	long ret = -EIO;
@@ -227,9 +227,14 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 		return -ENOMEM;
 	sent = ktime_get_ns();
 	/* Its buffers go first: the deputy then faults for none of them. */
-	err = om_callbuf_send(p, nr, args, &sc, &out);
+	err = om_callbuf_send(p, nr, args, &sc, out);
+	if (err > 0) {
+		kv[1].iov_len = err * sizeof(out[0]);
+		err = 0;
+	}
 	if (!err)
-		err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, kv, sc.flags ? 2 : 1, NULL, 0, &seq);
+		err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, kv, kv[1].iov_len ? 2 : 1, NULL, 0,
+			      &seq);
 	if (err) {
 		kfree(buf);
 		return err == -ERESTARTSYS ? -EINTR : -EIO;

@@ -15,7 +15,8 @@
  *                                checked (the balancer's memory ushering)
  *   om-bench io NODE KIB         one write() then one read() of KIB of a file
  *                                at home, here and then from NODE: times, the
- *                                pages the deputy fetched, and the bytes read
+ *                                round trips each call took, the pages the
+ *                                deputy fetched, and the bytes read
  *
  * Times of a move come from the engine (/proc/self/hpc/debug): from the
  * process stopping (freeze) or the move being asked (total) to the
@@ -23,11 +24,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -205,34 +210,157 @@ static int bench_syscall(const char *node, long count)
 	return 0;
 }
 
-/* The best of a few runs of one write() and one read() of @len bytes at @fd. */
-static int io_round(int fd, const unsigned char *out, unsigned char *in, size_t len,
-		    double *w_us, double *r_us)
+/* What the deputy counted for the calls, from one read of debug. */
+struct call_counts {
+	unsigned long long trips;	/* calls run plus pages fetched: each a wait */
+	unsigned long long fetched, pushed, unfetched, written;
+};
+
+static const char *const call_fields[] = {
+	"syscalls", "pages_fetched", "pages_pushed", "pages_unfetched", "pages_written",
+};
+
+/* At home (no deputy) every count reads 0. */
+static void call_counts(struct call_counts *c)
 {
-	double t0, w, r;
+	unsigned long long v[5] = { 0 };
+	char buf[2048], *at;
+	int fd = open("/proc/self/hpc/debug", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+	size_t i;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (i = 0; i < 5; i++) {
+		at = strstr(buf, call_fields[i]);
+		v[i] = at ? strtoull(at + strlen(call_fields[i]) + 2, NULL, 10) : 0;
+	}
+	c->trips = v[0] + v[1];
+	c->fetched = v[1];
+	c->pushed = v[2];
+	c->unfetched = v[3];
+	c->written = v[4];
+}
+
+/* @sum += @b - @a - @probe: what happened between two reads, less the reading. */
+static void call_counts_add(struct call_counts *sum, const struct call_counts *a,
+			    const struct call_counts *b, const struct call_counts *probe)
+{
+	sum->trips += b->trips - a->trips - probe->trips;
+	sum->fetched += b->fetched - a->fetched - probe->fetched;
+	sum->pushed += b->pushed - a->pushed - probe->pushed;
+	sum->unfetched += b->unfetched - a->unfetched - probe->unfetched;
+	sum->written += b->written - a->written - probe->written;
+}
+
+struct io_figures {
+	double w_us, r_us, v_us, s_us;	/* best of the runs */
+	struct call_counts w, r, v, s;	/* summed over the runs */
+};
+
+/* readv() of @len bytes at @fd into two buffers of @in: a third, then the rest. */
+static int io_readv(int fd, const unsigned char *out, unsigned char *in, size_t len,
+		    double *us)
+{
+	struct iovec iov[2] = { { in, len / 3 }, { in + len / 3 + 8, len - len / 3 } };
+	double t0 = now_us();
+
+	if (readv(fd, iov, 2) != (ssize_t)len)
+		return -1;
+	*us = now_us() - t0;
+	if (memcmp(in, out, len / 3) || memcmp(in + len / 3 + 8, out + len / 3, len - len / 3)) {
+		printf("om-bench: what readv() gave differs from what write() wrote\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* recvfrom() at @fd of @len bytes sent to it, with the sender's address. */
+static int io_recvfrom(int fd, const unsigned char *out, unsigned char *in, size_t len,
+		       double *us)
+{
+	struct sockaddr_storage from;
+	socklen_t fromlen = sizeof(from);
+	double t0 = now_us();
+
+	if (recvfrom(fd, in, len, MSG_WAITALL, (struct sockaddr *)&from, &fromlen) !=
+	    (ssize_t)len)
+		return -1;
+	*us = now_us() - t0;
+	/* The sender is bound to "\0om-bench": its name comes back with the data. */
+	if (memcmp(in, out, len) || fromlen != offsetof(struct sockaddr_un, sun_path) + 9 ||
+	    memcmp(((struct sockaddr_un *)&from)->sun_path, "\0om-bench", 9)) {
+		printf("om-bench: what recvfrom() gave differs from what was sent\n");
+		return -1;
+	}
+	return 0;
+}
+
+#define IO_RUNS 5
+
+/*
+ * The best of a few runs of one write() and one read() of @len bytes at
+ * @fd, and what each took of the link. Reading debug costs calls of its
+ * own (@probe: two reads with nothing between), taken off each count.
+ */
+static int io_round(int fd, const int sv[2], const unsigned char *out, unsigned char *in,
+		    size_t len, struct io_figures *f)
+{
+	struct call_counts zero = { 0 }, probe = { 0 }, c0, c1, c2, c3;
+	double t0, w, r, v, sk;
 	int i;
 
-	*w_us = *r_us = 1e18;
-	for (i = 0; i < 5; i++) {
+	call_counts(&c0);
+	call_counts(&c1);
+	call_counts_add(&probe, &c0, &c1, &zero);
+	memset(f, 0, sizeof(*f));
+	f->w_us = f->r_us = f->v_us = f->s_us = 1e18;
+	for (i = 0; i < IO_RUNS; i++) {
 		memset(in, 0, len);
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return -1;
+		call_counts(&c0);
 		t0 = now_us();
 		if (write(fd, out, len) != (ssize_t)len)
 			return -1;
 		w = now_us() - t0;
+		call_counts(&c1);
 		if (lseek(fd, 0, SEEK_SET) < 0)
 			return -1;
+		call_counts(&c2);
 		t0 = now_us();
 		if (read(fd, in, len) != (ssize_t)len)
 			return -1;
 		r = now_us() - t0;
+		call_counts(&c3);
 		if (memcmp(in, out, len)) {
 			printf("om-bench: what read() gave differs from what write() wrote\n");
 			return -1;
 		}
-		*w_us = w < *w_us ? w : *w_us;
-		*r_us = r < *r_us ? r : *r_us;
+		f->w_us = w < f->w_us ? w : f->w_us;
+		f->r_us = r < f->r_us ? r : f->r_us;
+		call_counts_add(&f->w, &c0, &c1, &probe);
+		call_counts_add(&f->r, &c2, &c3, &probe);
+		memset(in, 0, len + 8);
+		if (lseek(fd, 0, SEEK_SET) < 0)
+			return -1;
+		call_counts(&c0);
+		if (io_readv(fd, out, in, len, &v))
+			return -1;
+		call_counts(&c1);
+		/* At most 64 KiB: what a socket's buffer holds at once. */
+		if (send(sv[0], out, len < 65536 ? len : 65536, 0) < 0)
+			return -1;
+		memset(in, 0, len);
+		call_counts(&c2);
+		if (io_recvfrom(sv[1], out, in, len < 65536 ? len : 65536, &sk))
+			return -1;
+		call_counts(&c3);
+		call_counts_add(&f->v, &c0, &c1, &probe);
+		call_counts_add(&f->s, &c2, &c3, &probe);
+		f->v_us = v < f->v_us ? v : f->v_us;
+		f->s_us = sk < f->s_us ? sk : f->s_us;
 	}
 	return 0;
 }
@@ -242,10 +370,10 @@ static int bench_io(const char *node, long kib)
 	size_t len = (size_t)kib << 10, i;
 	/* Not page-aligned on purpose: a call's buffer seldom is. */
 	unsigned char *out = malloc(len + 64), *in = malloc(len + 64);
-	unsigned long long f0, p0, u0, w0;
-	double lw, lr, aw, ar;
+	struct sockaddr_un sender = { .sun_family = AF_UNIX, .sun_path = "\0om-bench" };
+	struct io_figures here, away;
 	char path[64];
-	int fd;
+	int fd, sv[2];
 
 	if (!out || !in)
 		return 1;
@@ -253,6 +381,12 @@ static int bench_io(const char *node, long kib)
 	in += 40;
 	for (i = 0; i < len; i++)
 		out[i] = (unsigned char)(i * 7 + i / 4096);
+	/* A socket pair at home: recvfrom()'s data and sender's address. */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+	    bind(sv[0], (struct sockaddr *)&sender, offsetof(struct sockaddr_un, sun_path) + 9)) {
+		perror("om-bench: socketpair");
+		return 1;
+	}
 	snprintf(path, sizeof(path), "/tmp/om-bench-io.%d", getpid());
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0) {
@@ -260,27 +394,36 @@ static int bench_io(const char *node, long kib)
 		return 1;
 	}
 	unlink(path);
-	if (io_round(fd, out, in, len, &lw, &lr)) {
+	if (io_round(fd, sv, out, in, len, &here)) {
 		perror("om-bench: io here");
 		return 1;
 	}
 	if (where(node))
 		return 1;
-	f0 = debug_field("pages_fetched");
-	p0 = debug_field("pages_pushed");
-	u0 = debug_field("pages_unfetched");
-	w0 = debug_field("pages_written");
-	if (io_round(fd, out, in, len, &aw, &ar)) {
+	if (io_round(fd, sv, out, in, len, &away)) {
 		perror("om-bench: io away");
 		return 1;
 	}
-	/* Per write and read: five of each; what reading debug itself took is left in. */
+	/* Counts are per call, averaged over the runs. */
 	printf("io %ld KiB: write here %.1f us, away %.1f us (%.1fx); read here %.1f us, away %.1f us (%.1fx); "
+	       "round trips away: write %.1f, read %.1f; "
 	       "a write and a read away: fetched %.1f pages, pushed %.1f, not fetched %.1f, written back %.1f\n",
-	       kib, lw, aw, aw / lw, lr, ar, ar / lr, (debug_field("pages_fetched") - f0) / 5.0,
-	       (debug_field("pages_pushed") - p0) / 5.0, (debug_field("pages_unfetched") - u0) / 5.0,
-	       (debug_field("pages_written") - w0) / 5.0);
+	       kib, here.w_us, away.w_us, away.w_us / here.w_us, here.r_us, away.r_us,
+	       away.r_us / here.r_us, away.w.trips / (double)IO_RUNS, away.r.trips / (double)IO_RUNS,
+	       (away.w.fetched + away.r.fetched) / (double)IO_RUNS,
+	       (away.w.pushed + away.r.pushed) / (double)IO_RUNS,
+	       (away.w.unfetched + away.r.unfetched) / (double)IO_RUNS,
+	       (away.w.written + away.r.written) / (double)IO_RUNS);
+	printf("io %ld KiB vectors: readv into two buffers here %.1f us, away %.1f us (%.1fx); "
+	       "recvfrom of %ld KiB with its sender here %.1f us, away %.1f us (%.1fx); "
+	       "round trips away: readv %.1f, recvfrom %.1f; pages fetched: readv %.1f, recvfrom %.1f\n",
+	       kib, here.v_us, away.v_us, away.v_us / here.v_us, kib < 64 ? kib : 64, here.s_us,
+	       away.s_us, away.s_us / here.s_us, away.v.trips / (double)IO_RUNS,
+	       away.s.trips / (double)IO_RUNS, away.v.fetched / (double)IO_RUNS,
+	       away.s.fetched / (double)IO_RUNS);
 	close(fd);
+	close(sv[0]);
+	close(sv[1]);
 	return where("home") ? 1 : 0;
 }
 

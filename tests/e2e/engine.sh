@@ -132,21 +132,31 @@ echo "# a call's buffers travel with it: one write() and one read() of a file at
 field() { sed -n "s/.*$1 \([0-9.]*\).*/\1/p" <<<"$2"; }
 for kib in 1024 3000; do
 	io=$(oc exec -t 300 1 -- /usr/libexec/omvm/om-bench io 2 "$kib" 2>&1)
-	echo "#   $io"
+	sed 's/^/#   /' <<<"$io"
+	[ "$kib" != 1024 ] || io1024=$io
 	check "io $kib KiB: what read() gave away is what write() wrote; pushed $(field pushed "$io") pages with the calls, $(field "not fetched" "$io") filled without a fetch, $(field "away: fetched" "$io") fetched" \
 		'grep -q "^io $kib KiB" <<<"$io" &&
 		 awk -v f="$(field "away: fetched" "$io")" -v p="$(field pushed "$io")" -v u="$(field "not fetched" "$io")" \
 			-v k="$kib" "BEGIN { pages = k / 4; max = pages > 512 ? pages - 512 + 8 : 8
 				exit !(f < max && p >= (pages > 512 ? 512 : pages) && u >= pages - 2) }"'
 done
+# Of 1 MiB, what one trip carries: the call with its buffer, its result with what it read.
+io=$io1024
+check "io 1024 KiB: a write() away takes $(field "trips away: write" "$io") round trips, a read() $(field ", read" "$io") (at most 2 each)" \
+	'awk -v w="$(field "trips away: write" "$io")" -v r="$(field ", read" "$io")" \
+		"BEGIN { exit !(w != \"\" && r != \"\" && w <= 2 && r <= 2) }"'
+check "io 1024 KiB: a readv() into two buffers away takes $(field "trips away: readv" "$io") round trips, a recvfrom() with its sender's address $(field ", recvfrom" "$io") (at most 2 each, the bytes and address checked)" \
+	'awk -v v="$(field "trips away: readv" "$io")" -v s="$(field ", recvfrom" "$io")" \
+		"BEGIN { exit !(v != \"\" && s != \"\" && v <= 2 && s <= 2) }"'
 # Without (om.callbuf off at node 2, where the calls start): every page fetched.
 oc exec -t 30 2 -- sh -c 'echo 0 >/sys/module/om/parameters/callbuf'
 io=$(oc exec -t 300 1 -- /usr/libexec/omvm/om-bench io 2 1024 2>&1)
 oc exec -t 30 2 -- sh -c 'echo 1 >/sys/module/om/parameters/callbuf'
-echo "#   callbuf off: $io"
-check "io 1024 KiB with om.callbuf off at node 2: the same bytes, every page fetched ($(field "away: fetched" "$io")), none pushed" \
+sed 's/^/#   callbuf off: /' <<<"$io"
+check "io 1024 KiB with om.callbuf off at node 2: the same bytes, every page fetched ($(field "away: fetched" "$io")), none pushed, a read() $(field ", read" "$io") round trips" \
 	'grep -q "^io 1024 KiB" <<<"$io" && awk -v f="$(field "away: fetched" "$io")" -v p="$(field pushed "$io")" \
-		"BEGIN { exit !(f >= 512 && p == 0) }"'
+		-v r="$(field ", read" "$io")" -v v="$(field "trips away: readv" "$io")" \
+		"BEGIN { exit !(f >= 512 && p == 0 && r > 256 && v > 256) }"'
 
 echo "# a file only node 1 has, opened at home, used at node 2 (traced on the host)"
 omtrace=$BUILD/host/trace/omtrace

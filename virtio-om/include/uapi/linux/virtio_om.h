@@ -79,7 +79,7 @@ enum virtio_om_size {
 	VIRTIO_OM_LOAD_SIZE = 8,	 /* + count * VIRTIO_OM_LOAD_ENTRY_SIZE */
 	VIRTIO_OM_LOAD_ENTRY_SIZE = 56,
 	VIRTIO_OM_PROC_FLAGS_SIZE = 8,
-	VIRTIO_OM_SYSCALL_SIZE = 56,	 /* F_OUT: + VIRTIO_OM_SYSCALL_OUT_SIZE */
+	VIRTIO_OM_SYSCALL_SIZE = 56,	 /* F_OUT: + 1..4 VIRTIO_OM_SYSCALL_OUT_SIZE */
 	VIRTIO_OM_SYSCALL_OUT_SIZE = 16,
 	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
 	VIRTIO_OM_SIGNAL_SIZE = 136,
@@ -209,7 +209,7 @@ enum virtio_om_type {
 	  VIRTIO_OM_LOAD_SIZE + VIRTIO_OM_LOAD_MAX_ENTRIES * VIRTIO_OM_LOAD_ENTRY_SIZE) \
 	X(PROC_FLAGS, 0x010e, GUEST, VIRTIO_OM_PROC_FLAGS_SIZE, VIRTIO_OM_PROC_FLAGS_SIZE) \
 	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE,				\
-	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_SYSCALL_OUT_SIZE)				\
+	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_SYSCALL_OUT_MAX * VIRTIO_OM_SYSCALL_OUT_SIZE) \
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
@@ -537,10 +537,13 @@ struct virtio_om_come_home {
 /*
  * A call's buffers travel with it (docs/engine.md, "Forwarded calls"):
  * MEM_PUSHes before the SYSCALL carry the pages it reads, and with F_OUT
- * the SYSCALL names the one range it writes from its start, as read()
- * does: pages of it wholly inside need not be fetched, and of what the
- * deputy puts there only the result's count of bytes is written back.
+ * the SYSCALL names the ranges it writes in order from their start, as
+ * read() and readv() do (1 to VIRTIO_OM_SYSCALL_OUT_MAX of them, after
+ * the SYSCALL): pages wholly inside need not be fetched, and of what the
+ * deputy puts there only the result's count of bytes is written back,
+ * the first range filled before the next.
  */
+#define VIRTIO_OM_SYSCALL_OUT_MAX 4
 #define VIRTIO_OM_SYSCALL_F_OUT 0x1u
 #define VIRTIO_OM_SYSCALL_F_ALL 0x1u
 struct virtio_om_syscall {
