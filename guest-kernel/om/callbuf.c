@@ -215,6 +215,7 @@ struct om_pusher {
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
 	struct bio_vec bv[VIRTIO_OM_MEM_PUSH_MAX];
 	unsigned int n, total;
+	unsigned int missed; /* pages not sent: past the cap, or not mapped */
 	int err;
 };
 
@@ -249,11 +250,15 @@ static void om_push_page(struct om_pusher *ps, unsigned long addr)
 	bool write = true;
 	struct page *page;
 
-	if (ps->err || ps->total == OM_PUSH_MAX_PAGES)
+	if (ps->err || ps->total == OM_PUSH_MAX_PAGES) {
+		ps->missed++;
 		return;
+	}
 	if (get_user_pages_fast(addr, 1, FOLL_WRITE, &page) != 1) {
-		if (get_user_pages_fast(addr, 1, 0, &page) != 1)
+		if (get_user_pages_fast(addr, 1, 0, &page) != 1) {
+			ps->missed++;
 			return;
+		}
 		write = false;
 	}
 	ps->addrs[ps->n] = cpu_to_le64(addr);
@@ -315,12 +320,13 @@ static bool om_cb_apart(const struct om_callbuf *cb, int i, int j)
  * @args: its arguments
  * @sc: its SYSCALL, given F_OUT for a read-like call
  * @out: VIRTIO_OM_SYSCALL_OUT_MAX ranges: those named by F_OUT, filled in
+ * @whole: set if what the call reads went whole (writes behind need it)
  *
  * Return: how many ranges F_OUT names (0: none), or the error sending
  * failed with (the call is not sent).
  */
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
-		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out)
+		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out, bool *whole)
 {
 	struct om_pusher *ps;
 	struct om_callbuf cb;
@@ -328,6 +334,7 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 	bool fills = true;
 	int i, j, err;
 
+	*whole = false;
 	if (!READ_ONCE(om_callbuf_on))
 		return 0;
 	om_callbuf_of(nr, args, &cb);
@@ -363,6 +370,7 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		sc->flags = cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT);
 	om_push_flush(ps);
 	err = ps->err;
+	*whole = cb.n && !ps->missed && !err;
 	kfree(ps);
 	return err ?: (fills ? cb.nr_fill : 0);
 }

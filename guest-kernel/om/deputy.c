@@ -476,11 +476,13 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_syscall sc;
-	struct virtio_om_syscall_ret r;
+	struct virtio_om_syscall_ret r = {};
 	struct kvec kv = { &r, sizeof(r) };
 	unsigned long args[6], outs;
-	bool forwarded;
+	bool forwarded, behind;
+	struct file *file;
 	long ret, nr;
+	u32 flags = 0;
 	int i, err;
 
 	om_kcom_msg_copy(msg, 0, &sc, sizeof(sc));
@@ -505,10 +507,13 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 				f->len = 0;
 		}
 		p->nr_fill = outs;
-	} else if (sc.flags || h->len != sizeof(sc)) {
+	} else if ((sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT)) || h->len != sizeof(sc)) {
 		sc.flags = cpu_to_le32(~0u); /* malformed: refused below */
 	}
-	if (sc.flags & ~cpu_to_le32(VIRTIO_OM_SYSCALL_F_ALL)) {
+	/* Only a write or pwrite64 goes behind (behind.c). */
+	behind = sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_BEHIND);
+	if ((sc.flags & ~cpu_to_le32(VIRTIO_OM_SYSCALL_F_ALL)) ||
+	    (behind && nr != __NR_write && nr != __NR_pwrite64)) {
 		p->nr_fill = 0;
 		om_deputy_drop_pushed(p);
 		r.ret = cpu_to_le64(-EPROTO);
@@ -533,6 +538,9 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		ret = -EPROTO;
 	} else {
 		atomic64_inc(&p->stats.syscalls);
+		if (behind)
+			atomic64_inc(&p->stats.written_behind);
+		file = om_behind_file(nr, args);
 		ret = om_arch_syscall_run(current_pt_regs(), nr, args);
 		/*
 		 * A call that takes a signal mask (ppoll, pselect6, epoll_pwait)
@@ -546,12 +554,14 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		err = om_deputy_flush(p, ret);
 		if (err && ret >= 0)
 			ret = -EIO;
+		ret = om_behind_ran(p, nr, args, file, behind, ret, &flags);
 	}
 	p->nr_fill = 0;
 	om_deputy_drop_pushed(p);
 	/* Signals the call raised reach the process before its result. */
 	om_deputy_forward_signals(p);
 	r.ret = cpu_to_le64(ret);
+	r.flags = cpu_to_le32(flags);
 	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
 }
 
@@ -748,6 +758,9 @@ u32 om_deputy_run(struct om_proc *p)
 				om_rfile_home_close_all(p);
 				om_proc_rekey(p, OM_HOME);
 				p->peer_node = 0;
+				/* Failures of writes behind: its fsync or close here says so. */
+				if (!list_empty(&p->behind_errs))
+					set_task_syscall_work(current, OM);
 				if (le32_to_cpu(p->arrival->flags) & VIRTIO_OM_MIG_F_CALL)
 					om_home_for_call(p, from);
 				om_finish_arrival(p);

@@ -153,7 +153,7 @@ static long om_deputy_clone(struct om_proc *p, const struct virtio_om_fork *f, p
 void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
-	struct virtio_om_syscall_ret r;
+	struct virtio_om_syscall_ret r = {};
 	struct kvec kv = { &r, sizeof(r) };
 	struct virtio_om_fork f;
 	pid_t pid = 0;
@@ -300,7 +300,7 @@ static long om_ask_fork(struct om_proc *p, unsigned long flags)
 	};
 	struct kvec kv = { &f, sizeof(f) };
 	struct om_kcom_out out = om_out(p, VIRTIO_OM_T_FORK, 0, &kv, 1);
-	struct virtio_om_syscall_ret r;
+	struct virtio_om_syscall_ret r = {};
 	struct om_kcom_msg *reply;
 	long ret;
 	int err;

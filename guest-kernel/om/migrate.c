@@ -377,6 +377,12 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 
 	if (!om_kcom_node_is_up(dest))
 		return -EHOSTUNREACH;
+	/* Away: its writes behind answered first (behind.c); they are its deputy's. */
+	if (p->role == OM_REMOTE) {
+		err = om_behind_drain(p);
+		if (err)
+			return err;
+	}
 	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */
 	if (!home && !hop && !live)
 		om_proc_drain(p);

@@ -32,6 +32,9 @@
 #define OM_RUNNING_TIMEOUT_MS 10000
 /* Files of home a deputy holds open for its process at once (rfile_home.c). */
 #define OM_RFILES 8
+/* Writes behind (behind.c): descriptors they may use, answers awaited at most. */
+#define OM_BEHIND_FDS 256
+#define OM_BEHIND_WINDOW 32
 /* The largest file of home a process away maps; larger ones are used at home. */
 #define OM_RFILE_MAX_SIZE BIT_ULL(30)
 /* Signals pending at departure that travel with the process, at most. */
@@ -60,6 +63,8 @@ struct om_stats {
 	atomic64_t forks;	   /* children born away (remote: here; deputy: their deputies) */
 	atomic64_t stale_dropped;  /* deputy: messages of a copy no longer the process's */
 	atomic64_t fwd_ns;	   /* remote: time its forwarded calls took, since it arrived */
+	atomic64_t written_behind; /* deputy: writes run that the process did not wait for */
+	atomic64_t behind_failed;  /* deputy: of those, the ones that failed (behind.c) */
 };
 
 /**
@@ -237,6 +242,9 @@ struct om_proc {
 	u64 last_round_pages;
 	u64 last_zero_skipped;
 	u64 last_zero_told;
+	unsigned long behind_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
+	unsigned int behind_out;
+	struct list_head behind_errs;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -456,9 +464,22 @@ void om_deputy_drop_pushed(struct om_proc *p);
 
 /* callbuf.c: a forwarded call's buffers sent with it */
 #define OM_PUSH_MAX_PAGES 512	/* a call's pages pushed at most (2 MiB); the rest fault */
+/* Writes behind (behind.c). */
+void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6]);
+bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6]);
+void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
+			const struct virtio_om_syscall_ret *r);
+struct file *om_behind_file(long nr, const unsigned long a[6]);
+long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct file *file,
+		   bool behind, long ret, u32 *flags);
+void om_behind_failed(struct om_proc *p, struct file *file, long ret);
+void om_behind_forget(struct om_proc *p);
+bool om_behind_home_call(struct om_proc *p, struct pt_regs *regs, long nr,
+			 const unsigned long a[6]);
+int om_behind_drain(struct om_proc *p);
 unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, long ret);
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
-		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out);
+		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out, bool *whole);
 struct om_kcom_msg;
 void om_callbuf_written(struct om_kcom_msg *msg, void *buf);
 int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable);

@@ -3,9 +3,11 @@
  * KUnit tests of the engine's pure logic: where-writes, the system call
  * table, the checks of an arriving process's MIG_BEGIN, what another
  * node's CPU lacks, home's /proc status and stat of a process away, and
- * what a deputy writes back of the ranges a call fills.
+ * what a deputy writes back of the ranges a call fills, and which writes
+ * go behind.
  */
 #include <kunit/test.h>
+#include <linux/fcntl.h>
 #include <linux/mman.h>
 #include <linux/resource.h>
 #include <linux/mutex.h>
@@ -346,6 +348,61 @@ static void om_test_filled_end(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, 0x80000, 100 * PAGE_SIZE), 0x80000UL);
 }
 
+/* Which writes a process away may send behind, as answers and calls come. */
+static void om_test_behind(struct kunit *test)
+{
+	struct om_proc *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	struct virtio_om_syscall_ret yes = { .flags = cpu_to_le32(VIRTIO_OM_SYSCALL_RET_F_BEHIND) };
+	struct virtio_om_syscall_ret no = {};
+	unsigned long w5[6] = { 5, 0, 4096 }, w7[6] = { 7, 0, 4096 }, none[6] = { 5, 0, 0 };
+	unsigned long dup[6] = { 3, 5 }, close7[6] = { 7 }, setfl[6] = { 5, F_SETFL };
+	unsigned long lock[6] = { 5, F_SETLK }, big[6] = { OM_BEHIND_FDS, 0, 4096 };
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	/* Nothing known yet: every write waits. */
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
+	/* A whole write whose file may: the next to that descriptor goes behind. */
+	om_behind_answered(p, __NR_write, w5, &yes);
+	om_behind_answered(p, __NR_pwrite64, w7, &yes);
+	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_write, w5));
+	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_pwrite64, w5));
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_writev, w5));
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, none));
+	/* A descriptor past the bitmap is never known. */
+	om_behind_answered(p, __NR_write, big, &yes);
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, big));
+	/* Calls that keep descriptors as they are change nothing; close forgets its own. */
+	om_behind_before(p, __NR_fcntl, lock);
+	om_behind_before(p, __NR_fsync, w5);
+	om_behind_before(p, __NR_close, close7);
+	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_write, w5));
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w7));
+	/* fcntl(F_SETFL) and dup2 may change what a descriptor is: all wait. */
+	om_behind_before(p, __NR_fcntl, setfl);
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
+	om_behind_answered(p, __NR_write, w5, &yes);
+	om_behind_before(p, __NR_dup2, dup);
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
+	/* A whole write without the deputy's word: its descriptor waits. */
+	om_behind_answered(p, __NR_write, w5, &yes);
+	om_behind_answered(p, __NR_write, w5, &no);
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
+	/* Answers to writes behind: one fewer out each; a failed one stops all. */
+	om_behind_answered(p, __NR_write, w5, &yes);
+	om_behind_answered(p, __NR_write, w7, &yes);
+	p->behind_out = 2;
+	om_behind_answered(p, -1, NULL, &yes);
+	KUNIT_EXPECT_EQ(test, p->behind_out, 1u);
+	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_write, w7));
+	om_behind_answered(p, -1, NULL, &no);
+	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w7));
+	/* An answer with none out changes no count. */
+	om_behind_answered(p, -1, NULL, &yes);
+	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
+}
+
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
@@ -355,6 +412,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_proc_status),
 	KUNIT_CASE(om_test_proc_stat),
 	KUNIT_CASE(om_test_filled_end),
+	KUNIT_CASE(om_test_behind),
 	{}
 };
 

@@ -324,6 +324,8 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 		   atomic64_read(&p->stats.stale_dropped));
 	seq_printf(m, "locked: %d\nforwarded_ns: %lld\n", READ_ONCE(p->locked),
 		   atomic64_read(&p->stats.fwd_ns));
+	seq_printf(m, "written_behind: %lld\nbehind_failed: %lld\n",
+		   atomic64_read(&p->stats.written_behind), atomic64_read(&p->stats.behind_failed));
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

@@ -54,6 +54,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	INIT_LIST_HEAD(&p->inbox);
 	INIT_LIST_HEAD(&p->hop_held);
 	INIT_LIST_HEAD(&p->hop_sigs);
+	INIT_LIST_HEAD(&p->behind_errs);
 	xa_init(&p->fetched);
 	xa_init(&p->pushed);
 	init_waitqueue_head(&p->wait);
@@ -74,6 +75,7 @@ void om_proc_put(struct om_proc *p)
 	om_hop_drop_held(p);
 	om_hop_signals_over(p, false);
 	om_rfile_home_close_all(p);
+	om_behind_forget(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);
 	if (p->task)

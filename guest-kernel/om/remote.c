@@ -208,16 +208,100 @@ static void om_serve_write(struct om_kcom_msg *msg, void *buf)
 		pr_debug("omvm: write-back to %lx failed\n", addr);
 }
 
+/*
+ * Serve the deputy's asks until the answer to the call sent as @seq comes
+ * (into @r), or with @seq 0 until at most @behind writes behind are
+ * unanswered. The deputy answers in order: a call's answer comes after
+ * those of the writes behind sent before it.
+ *
+ * Return: 0, -EINTR (a fatal signal), -EIO (home lost) or -ENOMEM.
+ */
+static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_ret *r,
+			  unsigned int behind, void *buf)
+{
+	struct virtio_om_syscall_ret a;
+	struct om_kcom_msg *msg;
+	int err = 0;
+
+	while (seq || p->behind_out > behind) {
+		const struct om_kcom_hdr *h;
+
+		msg = om_proc_next(p, MAX_SCHEDULE_TIMEOUT, &err);
+		if (!msg) {
+			/* Fatal signal or lost home: the exit path ends us. */
+			return err == -EINTR ? -EINTR : -EIO;
+		}
+		h = om_kcom_msg_hdr(msg);
+		switch (h->type) {
+		case VIRTIO_OM_T_MEM_READ:
+			om_serve_read(p, msg, buf);
+			break;
+		case VIRTIO_OM_T_MEM_WRITE:
+			om_serve_write(msg, buf);
+			break;
+		case VIRTIO_OM_T_MEM_PUSH:
+			om_callbuf_written(msg, buf);
+			break;
+		case VIRTIO_OM_T_SIGNAL:
+			om_deliver_signal(p, msg);
+			break;
+		case VIRTIO_OM_T_SYSCALL_RET:
+			memset(&a, 0, sizeof(a));
+			om_kcom_msg_copy(msg, 0, &a, sizeof(a));
+			if (seq && h->reply_to == seq) {
+				*r = a;
+				om_kcom_msg_free(msg);
+				return 0;
+			}
+			/* Not the call's: a write's that went behind. */
+			if (p->behind_out)
+				om_behind_answered(p, -1, NULL, &a);
+			break;
+		default:
+			om_reply_error(h, -EBUSY);
+			break;
+		}
+		om_kcom_msg_free(msg);
+	}
+	return 0;
+}
+
+/**
+ * om_behind_drain() - wait until every write behind is answered
+ * @p: the process's half away, in its own context
+ *
+ * Before a move, a fork or a call that does more than run at home: what
+ * the deputy runs or sends after must find those writes done, and answers
+ * to them must not reach what waits for something else.
+ *
+ * Return: 0, or -EINTR/-EIO (the process is ending).
+ */
+int om_behind_drain(struct om_proc *p)
+{
+	void *buf;
+	int err;
+
+	bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+	if (!p->behind_out)
+		return 0;
+	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	err = om_remote_wait(p, 0, NULL, 0, buf);
+	kfree(buf);
+	return err;
+}
+
 /* Forward a call to the deputy and serve its memory accesses until it answers. */
 static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 {
 	struct virtio_om_syscall sc = { .nr = cpu_to_le32(nr) };
 	struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX] = {};
 	struct kvec kv[2] = { { &sc, sizeof(sc) }, { out, 0 } };
-	struct om_kcom_msg *msg;
-	void *buf;
-	long ret = -EIO;
+	struct virtio_om_syscall_ret r = {};
+	bool behind, whole;
 	u64 seq, sent;
+	void *buf;
 	int i, err;
 
 	for (i = 0; i < 6; i++)
@@ -226,12 +310,24 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	if (!buf)
 		return -ENOMEM;
 	sent = ktime_get_ns();
+	behind = om_behind_may(p, nr, args);
+	if (behind && p->behind_out >= OM_BEHIND_WINDOW) {
+		err = om_remote_wait(p, 0, NULL, OM_BEHIND_WINDOW - 1, buf);
+		if (err)
+			goto out;
+	}
+	if (!behind)
+		om_behind_before(p, nr, args);
 	/* Its buffers go first: the deputy then faults for none of them. */
-	err = om_callbuf_send(p, nr, args, &sc, out);
+	err = om_callbuf_send(p, nr, args, &sc, out, &whole);
 	if (err > 0) {
 		kv[1].iov_len = err * sizeof(out[0]);
 		err = 0;
 	}
+	/* A write whose buffer did not all go (too large, unmapped) waits. */
+	behind = behind && whole && !kv[1].iov_len;
+	if (behind)
+		sc.flags |= cpu_to_le32(VIRTIO_OM_SYSCALL_F_BEHIND);
 	if (!err)
 		err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, kv, kv[1].iov_len ? 2 : 1, NULL, 0,
 			      &seq);
@@ -240,45 +336,24 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 		return err == -ERESTARTSYS ? -EINTR : -EIO;
 	}
 	atomic64_inc(&p->stats.syscalls);
-	for (;;) {
-		const struct om_kcom_hdr *h;
-
-		msg = om_proc_next(p, MAX_SCHEDULE_TIMEOUT, &err);
-		if (!msg) {
-			/* Fatal signal or lost home: the exit path ends us. */
-			ret = err == -EINTR ? -EINTR : -EIO;
-			break;
-		}
-		h = om_kcom_msg_hdr(msg);
-		if (h->type == VIRTIO_OM_T_MEM_READ) {
-			om_serve_read(p, msg, buf);
-		} else if (h->type == VIRTIO_OM_T_MEM_WRITE) {
-			om_serve_write(msg, buf);
-		} else if (h->type == VIRTIO_OM_T_MEM_PUSH) {
-			om_callbuf_written(msg, buf);
-		} else if (h->type == VIRTIO_OM_T_SIGNAL) {
-			om_deliver_signal(p, msg);
-		} else if (h->type == VIRTIO_OM_T_SYSCALL_RET && h->reply_to == seq) {
-			struct virtio_om_syscall_ret r;
-
-			if (om_kcom_msg_copy(msg, 0, &r, sizeof(r)) == sizeof(r))
-				ret = (long)le64_to_cpu(r.ret);
-			om_kcom_msg_free(msg);
-			/* What its calls cost it here: the balancer weighs it. */
-			sent = ktime_get_ns() - sent;
-			atomic64_add(sent, &p->stats.fwd_ns);
-			/* A call that waited on something else says nothing of the link. */
-			if (sent < OM_CALL_COST_MAX_NS)
-				om_load_note_call(sent);
-			break;
-		}
-		if (h->type != VIRTIO_OM_T_MEM_READ && h->type != VIRTIO_OM_T_MEM_WRITE &&
-		    h->type != VIRTIO_OM_T_MEM_PUSH && h->type != VIRTIO_OM_T_SIGNAL)
-			om_reply_error(h, -EBUSY);
-		om_kcom_msg_free(msg);
+	if (behind) {
+		p->behind_out++;
+		kfree(buf);
+		return (long)args[2];
 	}
+	err = om_remote_wait(p, seq, &r, 0, buf);
+out:
 	kfree(buf);
-	return ret;
+	if (err)
+		return err;
+	om_behind_answered(p, nr, args, &r);
+	/* What its calls cost it here: the balancer weighs it. */
+	sent = ktime_get_ns() - sent;
+	atomic64_add(sent, &p->stats.fwd_ns);
+	/* A call that waited on something else says nothing of the link. */
+	if (sent < OM_CALL_COST_MAX_NS)
+		om_load_note_call(sent);
+	return (long)le64_to_cpu(r.ret);
 }
 
 /**
@@ -450,13 +525,23 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 {
 	struct om_proc *p = om_proc_of_task(current);
 	unsigned long args[6];
+	int class;
 
 	if (!p)
 		return nr;
 	/* The registry keeps our own half alive until we exit. */
 	om_proc_put(p);
-	if (p->role == OM_HOME && p->back_node) {
-		om_back_after_call(p);
+	if (p->role == OM_HOME) {
+		if (p->back_node) {
+			om_back_after_call(p);
+			/* Failures of writes behind still to report here. */
+			if (!list_empty(&p->behind_errs))
+				set_task_syscall_work(current, OM);
+			return nr;
+		}
+		om_arch_syscall_args(regs, args);
+		if (!list_empty(&p->behind_errs) && om_behind_home_call(p, regs, nr, args))
+			return -1;
 		return nr;
 	}
 	if (p->role != OM_REMOTE)
@@ -464,7 +549,15 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 	om_arch_syscall_args(regs, args);
 	/* A handler's mask, or one sigsuspend left: told before the next call. */
 	om_tell_mask(p, &current->blocked);
-	switch (om_syscall_class(nr, args)) {
+	class = om_syscall_class(nr, args);
+	/*
+	 * Writes behind are done before what does more than run here or at
+	 * home: a fork, an exec, a file mapped, a call that goes home.
+	 */
+	if (p->behind_out && (class == OM_SC_HOME_FIRST || class == OM_SC_FORK ||
+			      class == OM_SC_EXEC || class == OM_SC_MMAP_FILE))
+		om_behind_drain(p);
+	switch (class) {
 	case OM_SC_LOCAL:
 		break;
 	case OM_SC_SIGMASK:

@@ -416,7 +416,7 @@ static int bench_io(const char *node, long kib)
 	       (away.w.written + away.r.written) / (double)IO_RUNS);
 	printf("io %ld KiB vectors: readv into two buffers here %.1f us, away %.1f us (%.1fx); "
 	       "recvfrom of %ld KiB with its sender here %.1f us, away %.1f us (%.1fx); "
-	       "round trips away: readv %.1f, recvfrom %.1f; pages fetched: readv %.1f, recvfrom %.1f\n",
+	       "round trips away: readv %.1f, recvfrom %.1f; pages fetched away: by readv %.1f, by recvfrom %.1f\n",
 	       kib, here.v_us, away.v_us, away.v_us / here.v_us, kib < 64 ? kib : 64, here.s_us,
 	       away.s_us, away.s_us / here.s_us, away.v.trips / (double)IO_RUNS,
 	       away.s.trips / (double)IO_RUNS, away.v.fetched / (double)IO_RUNS,

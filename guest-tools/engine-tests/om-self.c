@@ -21,6 +21,11 @@
  *                                 as at home, writes stay the process's, a page
  *                                 home changes before it is read there is seen
  *                                 changed (as MAP_PRIVATE sees it)
+ *   om-self behind NODE DIR       writes behind to a file of home in DIR, a
+ *                                 filesystem of 64 KiB that fills: each write
+ *                                 away returns its count, the failure comes
+ *                                 once, at the file's next fsync or close, or
+ *                                 at fsync at home after it went home
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -393,6 +398,84 @@ static int test_mapped(const char *node, const char *path, long mib)
 	return 0;
 }
 
+/*
+ * 64 writes of 4 KiB to @fd on a filesystem of 64 KiB: the first ones return
+ * their count (those behind that fail at home too), and once the process
+ * knows of a failure the next ones wait and fail themselves, with ENOSPC.
+ * Return: how many returned their count.
+ */
+static int write_blocks(int fd, const char *why)
+{
+	char block[4096];
+	int i, whole = 0;
+	ssize_t n;
+
+	memset(block, 'b', sizeof(block));
+	for (i = 0; i < 64; i++) {
+		errno = 0;
+		n = write(fd, block, sizeof(block));
+		if (n == sizeof(block) && whole == i)
+			whole++;
+		else
+			CHECK(n == -1 && errno == ENOSPC && whole,
+			      "%s: write %d returned %zd (%s), after %d whole", why, i, n,
+			      strerror(errno), whole);
+	}
+	/* 16 fit: more than that whole means writes behind that failed at home. */
+	CHECK(whole > 16, "%s: %d writes whole, not more than fit", why, whole);
+	printf("%s: %d writes returned their count, %d failed waiting\n", why, whole, 64 - whole);
+	return whole;
+}
+
+static int test_behind(const char *node, const char *dir)
+{
+	long behind, failed;
+	char path[256];
+	int fd, ret, whole;
+
+	snprintf(path, sizeof(path), "%s/behind", dir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	go(node);
+	behind = om_debug_count(0, "written_behind");
+	failed = om_debug_count(0, "behind_failed");
+	/* The first waits and says the file may be written behind. */
+	whole = write_blocks(fd, "filling");
+	behind = om_debug_count(0, "written_behind") - behind;
+	failed = om_debug_count(0, "behind_failed") - failed;
+	printf("written behind %ld, failed %ld\n", behind, failed);
+	CHECK(behind == whole - 1, "all whole writes but the first went behind: %ld of %d", behind,
+	      whole);
+	CHECK(failed > 0 && failed < behind, "some went behind and failed at home: %ld of %ld",
+	      failed, behind);
+	errno = 0;
+	ret = fsync(fd);
+	CHECK(ret == -1 && errno == ENOSPC, "fsync after failed writes behind: %d (%s), not ENOSPC",
+	      ret, strerror(errno));
+	CHECK(fsync(fd) == 0, "the failure is told once: a second fsync: %s", strerror(errno));
+	/* close() tells a failure too. */
+	CHECK(!ftruncate(fd, 0) && !lseek(fd, 0, SEEK_SET), "truncate: %s", strerror(errno));
+	write_blocks(fd, "filling again");
+	errno = 0;
+	ret = close(fd);
+	CHECK(ret == -1 && errno == ENOSPC, "close after failed writes behind: %d (%s), not ENOSPC",
+	      ret, strerror(errno));
+	/* And at home, after it went home with a failure not yet told. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CHECK(fd >= 0, "open %s again: %s", path, strerror(errno));
+	write_blocks(fd, "filling before going home");
+	go("home");
+	errno = 0;
+	ret = fdatasync(fd);
+	CHECK(ret == -1 && errno == ENOSPC,
+	      "fdatasync at home after failed writes behind away: %d (%s), not ENOSPC", ret,
+	      strerror(errno));
+	CHECK(fdatasync(fd) == 0, "told once at home too: %s", strerror(errno));
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -412,6 +495,8 @@ int main(int argc, char **argv)
 		test_vanish(argv[2], atol(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "relay"))
 		test_relay(argv[2], atol(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "behind"))
+		test_behind(argv[2], argv[3]);
 	else if (argc == 5 && !strcmp(argv[1], "mapped"))
 		test_mapped(argv[2], argv[3], atol(argv[4]));
 	else {

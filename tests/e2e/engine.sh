@@ -182,6 +182,12 @@ done
 check "the host's trace names a forwarded call (write) and its result" \
 	'grep -qE " SYSCALL .*nr=write" <<<"$trace" && grep -qE " SYSCALL_RET .*ret=13" <<<"$trace"'
 
+echo "# writes behind: a file of home on a 64 KiB filesystem that fills, written from node 2"
+oc exec -t 30 1 -- sh -c 'mkdir -p /tmp/small && mount -t tmpfs -o size=64k omsmall /tmp/small'
+run 1 "writes behind: each write away returns its count until the process knows of a failure at home, then waits and fails (ENOSPC); the failure is told once, by the file's next fsync, close, or fdatasync after going home" \
+	"$libexec/om-self" behind 2 /tmp/small
+oc exec -t 30 1 -- umount /tmp/small
+
 run 1 "away, a pipe read blocks at home until written; a signal interrupts it (EINTR) or restarts it" \
 	"$libexec/om-self" pipe 2
 

@@ -81,7 +81,7 @@ enum virtio_om_size {
 	VIRTIO_OM_PROC_FLAGS_SIZE = 8,
 	VIRTIO_OM_SYSCALL_SIZE = 56,	 /* F_OUT: + 1..4 VIRTIO_OM_SYSCALL_OUT_SIZE */
 	VIRTIO_OM_SYSCALL_OUT_SIZE = 16,
-	VIRTIO_OM_SYSCALL_RET_SIZE = 8,
+	VIRTIO_OM_SYSCALL_RET_SIZE = 16,
 	VIRTIO_OM_SIGNAL_SIZE = 136,
 	VIRTIO_OM_EXIT_SIZE = 24,
 	VIRTIO_OM_KILL_SIZE = 8,
@@ -545,7 +545,8 @@ struct virtio_om_come_home {
  */
 #define VIRTIO_OM_SYSCALL_OUT_MAX 4
 #define VIRTIO_OM_SYSCALL_F_OUT 0x1u
-#define VIRTIO_OM_SYSCALL_F_ALL 0x1u
+#define VIRTIO_OM_SYSCALL_F_BEHIND 0x2u /* not waited for: see virtio_om_syscall_ret */
+#define VIRTIO_OM_SYSCALL_F_ALL 0x3u
 struct virtio_om_syscall {
 	__le32 nr;	 /* x86_64 system call number */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_F_* */
@@ -564,8 +565,19 @@ struct virtio_om_mem_push {
 	__le32 writable; /* bit i: the process may write page i */
 };
 
+/*
+ * Written behind (docs/engine.md, "Writes behind"): a write() or pwrite64()
+ * to a regular file of home whose SYSCALL has F_BEHIND was not waited for;
+ * the process took its full count as the result. The deputy keeps a
+ * failure for the file's next fsync(), fdatasync() or close(). In the
+ * answer to a write() or pwrite64(), RET_F_BEHIND says the file may go on
+ * being written so.
+ */
+#define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
+	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
+	__le32 reserved;
 };
 
 /*
@@ -816,6 +828,7 @@ enum virtio_om_field_kind {
 	X(SYSCALL, syscall, args[4], HEX)			\
 	X(SYSCALL, syscall, args[5], HEX)			\
 	X(SYSCALL_RET, syscall_ret, ret, RESULT)		\
+	X(SYSCALL_RET, syscall_ret, flags, HEX)			\
 	X(SIGNAL, signal, signo, SIGNAL)			\
 	X(SIGNAL, signal, flags, HEX)				\
 	X(EXIT, exit, code, HEX)				\

@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Writes behind. A write() or pwrite64() of a process away to a regular
+ * file of home costs a round trip, though its result is known before it
+ * runs unless the file fails (no space, quota, I/O error). Once a write to
+ * a file descriptor came back whole and its deputy said the file may be
+ * written behind (a regular file, not O_SYNC, O_DSYNC or O_DIRECT), the
+ * next writes to it whose buffer went whole with them (callbuf.c) are not
+ * waited for: the process takes the full count and runs on, at most
+ * OM_BEHIND_WINDOW of them unanswered. The deputy runs them in order with
+ * every other call, so whatever the process asks next sees them done.
+ *
+ * A write behind that fails at home is kept by the deputy for the file's
+ * next fsync(), fdatasync() or close() (by any descriptor of that open
+ * file), which returns its error, as an NFS client reports a failed write
+ * behind and as the kernel reports a failed writeback; the process then
+ * waits for every write again until a whole one says otherwise. A call
+ * that may change what its descriptors are at home (dup2, execve,
+ * fcntl(F_SETFL) ...) makes it wait again for all of them, and before a
+ * move, a fork or a call that goes home, every write behind is answered
+ * first. docs/engine.md, "Writes behind".
+ */
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/moduleparam.h>
+#include <linux/pagemap.h>
+#include <linux/slab.h>
+#include <asm/unistd.h>
+
+#include "om.h"
+
+/*
+ * om.write_behind=0 (or 0 written to /sys/module/om/parameters/write_behind
+ * at the node the process runs on): every write waits for its result.
+ */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "om."
+static bool om_behind_on = true;
+module_param_named(write_behind, om_behind_on, bool, 0644);
+MODULE_PARM_DESC(write_behind, "Writes to regular files of home are not waited for");
+
+/* A write behind that failed, kept for its file's next fsync or close. */
+struct om_behind_err {
+	struct list_head node;
+	struct file *file;
+	int err;
+};
+
+static bool om_behind_is_write(long nr)
+{
+	return nr == __NR_write || nr == __NR_pwrite64;
+}
+
+/*
+ * Whether a call the process forwards leaves its descriptors at home what
+ * they were (new ones aside); close() forgets its own.
+ */
+static bool om_behind_keeps(struct om_proc *p, long nr, const unsigned long a[6])
+{
+	switch (nr) {
+	case __NR_close:
+		if (a[0] < OM_BEHIND_FDS)
+			clear_bit(a[0], p->behind_fds);
+		return true;
+	case __NR_fcntl:
+		/* F_SETFL may set O_DIRECT: whether a write is whole changes. */
+		return a[1] != F_SETFL;
+	case __NR_read:
+	case __NR_write:
+	case __NR_pread64:
+	case __NR_pwrite64:
+	case __NR_readv:
+	case __NR_writev:
+	case __NR_preadv:
+	case __NR_pwritev:
+	case __NR_preadv2:
+	case __NR_pwritev2:
+	case __NR_lseek:
+	case __NR_fstat:
+	case __NR_stat:
+	case __NR_lstat:
+	case __NR_newfstatat:
+	case __NR_statx:
+	case __NR_fsync:
+	case __NR_fdatasync:
+	case __NR_flock:
+	case __NR_ftruncate:
+	case __NR_fallocate:
+	case __NR_open:
+	case __NR_openat:
+	case __NR_creat:
+	case __NR_unlink:
+	case __NR_unlinkat:
+	case __NR_rename:
+	case __NR_renameat:
+	case __NR_renameat2:
+	case __NR_access:
+	case __NR_faccessat:
+	case __NR_faccessat2:
+	case __NR_getdents64:
+	case __NR_mkdir:
+	case __NR_mkdirat:
+	case __NR_rmdir:
+	case __NR_readlink:
+	case __NR_readlinkat:
+	case __NR_fchmod:
+	case __NR_fchown:
+	case __NR_utimensat:
+	case __NR_sendto:
+	case __NR_recvfrom:
+		return true;
+	}
+	return false;
+}
+
+/**
+ * om_behind_before() - what a forwarded call waited for changes of writes behind
+ * @p: the process's half away
+ * @nr: the call
+ * @a: its arguments
+ */
+void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6])
+{
+	if (!om_behind_keeps(p, nr, a))
+		bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+}
+
+/**
+ * om_behind_may() - whether a call may go behind, its buffer sent whole
+ * @p: the process's half away
+ * @nr: the call
+ * @a: its arguments
+ */
+bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6])
+{
+	return READ_ONCE(om_behind_on) && om_behind_is_write(nr) && a[0] < OM_BEHIND_FDS &&
+	       test_bit(a[0], p->behind_fds) && a[2] && a[2] <= MAX_RW_COUNT;
+}
+
+/**
+ * om_behind_answered() - an answer of the deputy to a forwarded call
+ * @p: the process's half away
+ * @nr: the call, or -1 for one that went behind
+ * @a: its arguments (unused for one that went behind)
+ * @r: the answer
+ *
+ * A whole write whose file may be written behind lets the next ones go so;
+ * a write behind that did not (it failed, or its file changed) stops all.
+ */
+void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
+			const struct virtio_om_syscall_ret *r)
+{
+	bool ok = le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_BEHIND;
+
+	if (nr < 0) {
+		if (p->behind_out)
+			p->behind_out--;
+		if (!ok)
+			bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+		return;
+	}
+	if (om_behind_is_write(nr) && a[0] < OM_BEHIND_FDS) {
+		if (ok)
+			set_bit(a[0], p->behind_fds);
+		else
+			clear_bit(a[0], p->behind_fds);
+	}
+}
+
+/* Deputy: the failure kept for @file, if any. */
+static struct om_behind_err *om_behind_err_of(struct om_proc *p, struct file *file)
+{
+	struct om_behind_err *e;
+
+	list_for_each_entry(e, &p->behind_errs, node)
+		if (e->file == file)
+			return e;
+	return NULL;
+}
+
+/* Whether a write to @file may go behind: its result is known before it runs. */
+static bool om_behind_file_ok(struct file *file)
+{
+	struct inode *inode = file_inode(file);
+
+	return S_ISREG(inode->i_mode) && (file->f_mode & FMODE_WRITE) &&
+	       !(file->f_flags & (O_DSYNC | __O_SYNC | O_DIRECT)) && !IS_SYNC(inode);
+}
+
+/**
+ * om_behind_file() - the open file a call needs for writes behind
+ * @nr: the call about to run at home
+ * @a: its arguments
+ *
+ * Return: a reference to the file of a write, fsync, fdatasync or close
+ * (taken before it runs: close drops the descriptor), or NULL.
+ */
+struct file *om_behind_file(long nr, const unsigned long a[6])
+{
+	switch (nr) {
+	case __NR_write:
+	case __NR_pwrite64:
+	case __NR_fsync:
+	case __NR_fdatasync:
+	case __NR_close:
+		return fget((unsigned int)a[0]);
+	}
+	return NULL;
+}
+
+/**
+ * om_behind_ran() - a call ran at home: its part in writes behind
+ * @p: the deputy's half, or the process's at home with failures kept
+ * @nr: the call
+ * @a: its arguments
+ * @file: om_behind_file()'s answer, released here
+ * @behind: the process did not wait for it
+ * @ret: its result
+ * @flags: VIRTIO_OM_SYSCALL_RET_F_BEHIND set if its file may be written behind
+ *
+ * Return: the result for the process: a kept failure for its file's fsync,
+ * fdatasync or close that did not fail itself.
+ */
+long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct file *file,
+		   bool behind, long ret, u32 *flags)
+{
+	struct om_behind_err *e;
+
+	*flags = 0;
+	if (!file)
+		return ret;
+	if (om_behind_is_write(nr)) {
+		if (ret != (long)a[2] && behind)
+			om_behind_failed(p, file, ret);
+		else if (ret == (long)a[2] && om_behind_file_ok(file))
+			*flags = VIRTIO_OM_SYSCALL_RET_F_BEHIND;
+	} else {
+		e = om_behind_err_of(p, file);
+		if (e) {
+			if (ret >= 0)
+				ret = e->err;
+			list_del(&e->node);
+			fput(e->file);
+			kfree(e);
+		}
+	}
+	fput(file);
+	return ret;
+}
+
+/**
+ * om_behind_failed() - keep a write behind's failure for its file
+ * @p: the deputy's half
+ * @file: the file
+ * @ret: what the write returned: -errno, or a short count
+ *
+ * The first failure is what the file's next fsync or close returns.
+ */
+void om_behind_failed(struct om_proc *p, struct file *file, long ret)
+{
+	int err = ret < 0 ? (int)ret : -EIO;
+	struct om_behind_err *e;
+
+	/* A signal that stopped it is no failure of the file's. */
+	if (err == -ERESTARTSYS || err == -ERESTARTNOINTR || err == -ERESTARTNOHAND ||
+	    err == -ERESTART_RESTARTBLOCK)
+		err = -EINTR;
+	atomic64_inc(&p->stats.behind_failed);
+	pr_info_ratelimited("omvm: pid %d: a write behind failed (%ld): the file's next fsync or close says so\n",
+			    p->home_pid, ret);
+	if (om_behind_err_of(p, file))
+		return;
+	e = kmalloc(sizeof(*e), GFP_KERNEL);
+	if (!e) {
+		/* Nowhere to keep it: the file's own writeback error then. */
+		mapping_set_error(file->f_mapping, err);
+		return;
+	}
+	e->file = get_file(file);
+	e->err = err;
+	list_add(&e->node, &p->behind_errs);
+}
+
+/**
+ * om_behind_forget() - let go of the failures kept
+ * @p: the half, ending
+ */
+void om_behind_forget(struct om_proc *p)
+{
+	struct om_behind_err *e, *next;
+
+	list_for_each_entry_safe(e, next, &p->behind_errs, node) {
+		pr_info("omvm: pid %d: a failed write behind was not reported: no fsync or close followed\n",
+			p->home_pid);
+		list_del(&e->node);
+		fput(e->file);
+		kfree(e);
+	}
+}
+
+/**
+ * om_behind_home_call() - at home, the calls that report a kept failure
+ * @p: the process's half at home, with failures kept from away
+ * @regs: its registers
+ * @nr: the call
+ * @a: its arguments
+ *
+ * Return: true if the call ran here, its result in @regs->ax.
+ */
+bool om_behind_home_call(struct om_proc *p, struct pt_regs *regs, long nr,
+			 const unsigned long a[6])
+{
+	struct file *file;
+	u32 flags;
+
+	if (nr != __NR_fsync && nr != __NR_fdatasync && nr != __NR_close)
+		return false;
+	file = om_behind_file(nr, a);
+	regs->ax = om_behind_ran(p, nr, a, file, false, om_arch_syscall_run(regs, nr, a), &flags);
+	if (list_empty(&p->behind_errs) && !p->back_node)
+		clear_task_syscall_work(current, OM);
+	return true;
+}
