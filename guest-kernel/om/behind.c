@@ -25,7 +25,9 @@
 #include <linux/fs.h>
 #include <linux/moduleparam.h>
 #include <linux/pagemap.h>
+#include <linux/sched/xacct.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <asm/unistd.h>
 
 #include "om.h"
@@ -321,4 +323,74 @@ bool om_behind_home_call(struct om_proc *p, struct pt_regs *regs, long nr,
 	if (list_empty(&p->behind_errs) && !p->back_node)
 		clear_task_syscall_work(current, OM);
 	return true;
+}
+
+/**
+ * om_deputy_write_pushed() - a write run from the pages pushed with it
+ * @p: the deputy's half
+ * @nr: the call: write or pwrite64
+ * @a: its arguments
+ *
+ * A write to a regular file whose buffer came whole with the call is
+ * written from those pages as they are, as the system call would from
+ * user memory, without mapping them into the deputy's stand-in address
+ * space (a fault, then a zap, per page): most of what a deputy spends on a
+ * write of a page.
+ *
+ * Return: true if it ran, its result in @ret; false if the call must run
+ * as any other.
+ */
+bool om_deputy_write_pushed(struct om_proc *p, long nr, const unsigned long a[6], long *ret)
+{
+	unsigned long addr = a[1], len = a[2], off = offset_in_page(addr), left = len, i, n;
+	bool pwrite = nr == __NR_pwrite64;
+	loff_t pos = (loff_t)a[3], *ppos;
+	struct bio_vec *bv;
+	struct iov_iter it;
+	struct file *file;
+	bool ran = false;
+	struct fd f;
+
+	if ((nr != __NR_write && !pwrite) || !len || len > MAX_RW_COUNT ||
+	    len > (unsigned long)OM_PUSH_MAX_PAGES << PAGE_SHIFT || addr + len < addr ||
+	    (pwrite && pos < 0))
+		return false;
+	n = DIV_ROUND_UP(off + len, PAGE_SIZE);
+	bv = kmalloc_array(n, sizeof(*bv), GFP_KERNEL);
+	if (!bv)
+		return false;
+	for (i = 0; i < n; i++) {
+		struct page *page = xa_load(&p->pushed, (addr >> PAGE_SHIFT) + i);
+		unsigned int at = i ? 0 : off, part = min(PAGE_SIZE - at, left);
+
+		if (!page) {
+			kfree(bv);
+			return false;
+		}
+		bvec_set_page(&bv[i], page, part, at);
+		left -= part;
+	}
+	iov_iter_bvec(&it, ITER_SOURCE, bv, n, len);
+	f = pwrite ? fdget(a[0]) : fdget_pos(a[0]);
+	file = fd_file(f);
+	/* Other files (pipes, sockets, devices) run as the call: their ways differ. */
+	if (file && S_ISREG(file_inode(file)->i_mode) && file->f_op->write_iter &&
+	    (!pwrite || (file->f_mode & FMODE_PWRITE))) {
+		ppos = pwrite ? &pos : (file->f_mode & FMODE_STREAM ? NULL : &pos);
+		if (!pwrite)
+			pos = file->f_pos;
+		*ret = vfs_iter_write(file, &it, ppos, 0);
+		if (*ret > 0)
+			add_wchar(current, *ret);
+		inc_syscw(current);
+		if (!pwrite && *ret >= 0 && ppos)
+			file->f_pos = pos;
+		ran = true;
+	}
+	if (pwrite)
+		fdput(f);
+	else
+		fdput_pos(f);
+	kfree(bv);
+	return ran;
 }

@@ -541,7 +541,8 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		if (behind)
 			atomic64_inc(&p->stats.written_behind);
 		file = om_behind_file(nr, args);
-		ret = om_arch_syscall_run(current_pt_regs(), nr, args);
+		if (!om_deputy_write_pushed(p, nr, args, &ret))
+			ret = om_arch_syscall_run(current_pt_regs(), nr, args);
 		/*
 		 * A call that takes a signal mask (ppoll, pselect6, epoll_pwait)
 		 * set it here too; the process's own mask is its business

@@ -477,6 +477,7 @@ void om_behind_forget(struct om_proc *p);
 bool om_behind_home_call(struct om_proc *p, struct pt_regs *regs, long nr,
 			 const unsigned long a[6]);
 int om_behind_drain(struct om_proc *p);
+bool om_deputy_write_pushed(struct om_proc *p, long nr, const unsigned long a[6], long *ret);
 unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, long ret);
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out, bool *whole);

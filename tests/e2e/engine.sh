@@ -116,8 +116,13 @@ for ((i = 0; i < 30; i++)); do
 	sleep 1
 done
 exe_w=$(oc exec -t 30 2 -- sh -c "printf x | dd of=/proc/$rpid/exe conv=notrunc 2>&1") || true
-lib=$(oc exec -t 30 2 -- sh -c "for f in /proc/$rpid/map_files/*; do
-	case \$(readlink \$f) in *liblzma*) echo \$f; break ;; esac; done")
+# Just exec'd, it may not have mapped its libraries yet: looked for a while.
+for ((i = 0; i < 10; i++)); do
+	lib=$(oc exec -t 30 2 -- sh -c "for f in /proc/$rpid/map_files/*; do
+		case \"\$(readlink \$f)\" in *liblzma*) echo \$f; break ;; esac; done")
+	[ -n "$lib" ] && break
+	sleep 1
+done
 lib_w=$(oc exec -t 30 2 -- sh -c "printf x | dd of=$lib conv=notrunc 2>&1; { : >$lib; } 2>&1") || true
 echo "#   at node 2, a write to the program: $exe_w; to liblzma ($lib): $(tr '\n' ' ' <<<"$lib_w")"
 check "xz, exec'd at node 2, runs there and maps liblzma there" '[ -n "$rpid" ] && [ -n "$lib" ]'
