@@ -536,6 +536,8 @@ int lf_netns_pair(const char *prefix, char *a, char *b, size_t cap, char *why, s
 		snprintf(why, whycap, "needs iproute2's ip");
 		return -1;
 	}
+	/* Names with this pid left by a killed run of an earlier process with it. */
+	lf_netns_remove(a, b);
 	/*
 	 * One TCP segment a packet (gso_max_segs 1), as on a wire: otherwise a
 	 * veth carries 64 KiB at once, and a packet dropped is that much.

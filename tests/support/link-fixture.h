@@ -66,7 +66,10 @@ struct vuf *lf_frontend(const struct lf_relay *r, uint32_t node);
  * a message lost through it is the relays' doing.
  */
 struct lf_proxy_counts {
-	/* Bytes read from and written to each side: [0] dialler to listener, [1] back. */
+	/*
+	 * Bytes of the connection carried now (from 0 at each one) read from
+	 * a side and written to the other: [0] dialler to listener, [1] back.
+	 */
 	uint64_t in[2], out[2];
 	/* Connections taken, and ended by a side or a failure (a cut is not counted). */
 	uint32_t accepted, ended;
