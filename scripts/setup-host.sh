@@ -25,6 +25,8 @@ PACKAGES=(
 	criu sqlite3
 	# omcluster --hosts puts each host's relay in a network namespace (ip netns, veth)
 	iproute2
+	# hostd-link-faults drops a share of a relay link's packets (nft, numgen): no netem here
+	nftables
 	# QEMU 7.2 from Debian's source package
 	dpkg-dev libglib2.0-dev libpixman-1-dev libslirp-dev libfdt-dev python3-venv
 	# guest firmware (SeaBIOS, linuxboot option ROM) and guest userland

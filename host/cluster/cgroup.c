@@ -308,6 +308,9 @@ int om_cgroup_stop(const char *path, unsigned int timeout_ms)
 			signal_members(path, SIGKILL);
 		}
 	}
+	/* Removed meanwhile (an up tearing down beside a down): only an empty cgroup can be. */
+	if (r == -ENOENT)
+		return 0;
 	if (r < 0)
 		return r;
 	if (r == 0)

@@ -248,9 +248,16 @@ unsigned int om_hosts_remove(const char *cluster, const char *dir)
 		if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
 			snprintf(names[n++], sizeof(names[0]), "%s", e->d_name);
 	closedir(d);
-	/* Deleting a namespace deletes its end of each veth, and so the pair. */
-	for (unsigned int i = 0; i < n; i++)
-		if (ip(msg, sizeof(msg), "netns del %s", names[i]))
+	/*
+	 * Deleting a namespace deletes its end of each veth, and so the pair.
+	 * One another command deleted meanwhile is not left.
+	 */
+	for (unsigned int i = 0; i < n; i++) {
+		char path[sizeof(NETNS_DIR) + sizeof(names[0])];
+
+		snprintf(path, sizeof(path), NETNS_DIR "/%.255s", names[i]);
+		if (ip(msg, sizeof(msg), "netns del %s", names[i]) && access(path, F_OK) == 0)
 			left++;
+	}
 	return left;
 }

@@ -993,13 +993,16 @@ static void om_node_evicted(struct om_node *n)
 
 struct om_node *om_node_new(struct om_hostd *d, uint32_t id)
 {
-	uint32_t nodes = d->cfg.last_node - d->cfg.first_node + 1;
+	uint32_t nodes = d->cfg.last_node - d->cfg.first_node + 1, known = nodes;
 	struct om_node *n = calloc(1, sizeof(*n));
 	struct timespec now;
 
 	if (!n)
 		return NULL;
-	n->ctl = calloc(nodes, sizeof(*n->ctl));
+	/* ctl holds one event per node it may hear of: the peers' nodes too. */
+	for (unsigned int i = 0; i < d->cfg.n_peers; i++)
+		known += d->cfg.peers[i].last_node - d->cfg.peers[i].first_node + 1;
+	n->ctl = calloc(known, sizeof(*n->ctl));
 	n->queue_from = calloc(nodes, sizeof(*n->queue_from));
 	if (!n->ctl || !n->queue_from) {
 		free(n->ctl);

@@ -622,7 +622,7 @@ void om_relay_queue_ctl(struct om_node *dst, uint16_t type, uint32_t node, uint3
 		memmove(&dst->ctl[i], &dst->ctl[i + 1], (dst->ctl_n - i - 1) * sizeof(dst->ctl[0]));
 		dst->ctl_n--;
 	}
-	/* ctl holds one entry per served node: there is always room. */
+	/* ctl holds one entry per node served here or by a peer: there is always room. */
 	dst->ctl[dst->ctl_n++] = (struct om_ctl_event){ .type = type, .node = node, .reason = reason };
 	om_relay_flush_ctl(dst);
 }

@@ -3,7 +3,9 @@
 # relays, each in a network namespace of its own serving two guests,
 # linked only through a veth each on a bridge, over TLS with the generated
 # key. Every guest sees the four nodes up; om-traffic between every pair
-# (half of them over the link) arrives intact, in order, once; a
+# (half of them over the link) arrives intact, in order, once, while
+# nftables drops 5% of the link's packets arriving at each host (no tc
+# netem in every kernel: docs/omhostd.md, "Slow and lossy networks"); a
 # computation started at node 1 (host 1) moves to node 3 (host 2) and home
 # again while it runs, its output exactly an unmoved run's; the relays'
 # links and counters agree; host 2 unplugged for 8 s under traffic: the
@@ -82,7 +84,34 @@ echo "#   omtrace at host 1: $(wc -l <"$E2E_RUN_DIR/trace.json") records; PINGs 
 check "omtrace at host 1's relay: the 3 PINGs leave as DATA frames to h2, the 3 PONGs come back as frames and are delivered" \
 	'[ "$pings" -eq 3 ] && [ "$pongs" -eq 3 ] && [ "$delivered" -eq 3 ]'
 
-echo "# $count messages of 1 B..64 KiB from every node to every other (8 of 12 pairs over the link)"
+# loss H add|count|del: the lossy rule in host H's namespace; count
+# prints the link's packets it saw arrive and those it dropped.
+loss() {
+	local hns
+	hns=$(grep -E -- "-h$1\$" <<<"$ns")
+	case $2 in
+	add) ip netns exec "$hns" nft -f - <<EOF ;;
+table inet omloss {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		tcp sport 7740 counter
+		tcp dport 7740 counter
+		tcp sport 7740 numgen random mod 100 < 5 counter drop
+		tcp dport 7740 numgen random mod 100 < 5 counter drop
+	}
+}
+EOF
+	count) ip netns exec "$hns" nft list chain inet omloss in |
+		sed -n 's/.*counter packets \([0-9]*\).*/\1/p' |
+		awk '{ c[NR] = $1 } END { print c[1] + c[2], c[3] + c[4] }' ;;
+	del) ip netns exec "$hns" nft delete table inet omloss ;;
+	esac
+}
+check "nftables' nft is installed (scripts/setup-host.sh)" 'command -v nft >/dev/null'
+for h in 1 2; do
+	loss "$h" add || not_ok "the lossy rule in host $h's namespace"
+done
+echo "# $count messages of 1 B..64 KiB from every node to every other (8 of 12 pairs over the link), 5% of the link's packets dropped"
 t0=$SECONDS
 pids=()
 for n in 1 2 3 4; do
@@ -102,6 +131,13 @@ for n in 1 2 3 4; do
 	done
 done
 echo "# traffic took $((SECONDS - t0)) s"
+for h in 1 2; do
+	read -r seen dropped <<<"$(loss "$h" count)"
+	echo "#   host $h: ${dropped:-?} of ${seen:-?} link packets arriving dropped"
+	check "host $h's rule dropped packets of the link (TCP resent them: nothing lost above)" \
+		'[ "${dropped:-0}" -gt 0 ]'
+	loss "$h" del || true
+done
 
 echo "# a computation at node 1 moved to node 3 (the other host) and home, against an unmoved run at node 2"
 rate=$(step_rate) || rate=100

@@ -510,6 +510,63 @@ static void chains_held_for_a_dead_link_are_returned_after_link_hold_ms(void **s
 	relay_stop(&ra);
 }
 
+/*
+ * A guest whose rx ring is still empty has an event waiting for every node
+ * it may hear of, its own host's and the peer's: node 3 of relay B comes
+ * up with no rx buffer after B heard of nodes 1 and 2, and node 4 is up:
+ * three NODE_UPs wait for it, more than B serves nodes. (Its table of
+ * events was sized for B's own nodes: the third was written past its end,
+ * which ASan stopped relay B for and the regular build's heap took, found
+ * by hostd-link-faults' lossy link.) All three come once it has buffers,
+ * each once, and both relays stop cleanly.
+ */
+static void a_guest_without_rx_buffers_has_an_event_waiting_for_every_node(void **state)
+{
+	struct vuf_opts o = { .timeout_ms = TIMEOUT_MS, .flags = VUF_O_MANUAL_RX };
+	unsigned int seen[5] = { 0 };
+	char path[128];
+
+	(void)state;
+	start_linked(0x11, 0x11, NULL);
+	wait_status(&ra, "link=relay-b state=up");
+	wait_status(&rb, "link=relay-a state=up");
+	fe[1] = frontend(&ra, 1);
+	fe[2] = frontend(&ra, 2);
+	fe[4] = frontend(&rb, 4);
+	/* Node 4 hears of nodes 1 and 2 (in either order): relay B has them up. */
+	for (int i = 0; i < 2; i++) {
+		struct virtio_om_hdr h;
+		struct virtio_om_node_event ev;
+
+		recv_msg(fe[4], &h);
+		assert_int_equal(le16toh(h.type), VIRTIO_OM_T_NODE_UP);
+		memcpy(&ev, buf + VIRTIO_OM_HDR_SIZE, sizeof(ev));
+		seen[le32toh(ev.node) % 5]++;
+	}
+	assert_true(seen[1] == 1 && seen[2] == 1);
+	memset(seen, 0, sizeof(seen));
+	assert_int_equal(vuf_new(&fe[3], &o), 0);
+	snprintf(path, sizeof(path), "%s/node-3.sock", rb.dir);
+	assert_int_equal(vuf_connect(fe[3], path), 0);
+	assert_int_equal(vuf_handshake(fe[3]), 0);
+	/* Once node 4 hears of node 3, node 3's own events wait in relay B. */
+	expect_node_up(fe[4], 3);
+	assert_int_equal(vuf_rx_fill(fe[3]), 0);
+	for (int i = 0; i < 3; i++) {
+		struct virtio_om_hdr h;
+		struct virtio_om_node_event ev;
+
+		recv_msg(fe[3], &h);
+		assert_int_equal(le16toh(h.type), VIRTIO_OM_T_NODE_UP);
+		memcpy(&ev, buf + VIRTIO_OM_HDR_SIZE, sizeof(ev));
+		seen[le32toh(ev.node) % 5]++;
+	}
+	assert_true(seen[1] == 1 && seen[2] == 1 && seen[4] == 1);
+	assert_int_equal(vuf_recv_msg(fe[3], buf, sizeof(buf), 200), -ETIMEDOUT);
+	relay_stop(&rb);
+	relay_stop(&ra);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -525,6 +582,9 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			chains_held_for_a_dead_link_are_returned_after_link_hold_ms, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_guest_without_rx_buffers_has_an_event_waiting_for_every_node, setup,
+			teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
