@@ -411,13 +411,12 @@ int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable)
 /**
  * om_callbuf_written() - take in whole pages a forwarded call wrote
  * @msg: a MEM_PUSH from the deputy, before the call's result
- * @buf: a page to copy through
  *
  * The deputy writes back whole pages in batches this way (partial ones
  * by MEM_WRITE); a malformed batch is dropped whole, and what the process
  * may not write is not written (copy_to_user), as for MEM_WRITE.
  */
-void om_callbuf_written(struct om_kcom_msg *msg, void *buf)
+void om_callbuf_written(struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
@@ -429,9 +428,11 @@ void om_callbuf_written(struct om_kcom_msg *msg, void *buf)
 	for (i = 0; i < n; i++) {
 		size_t at = VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(addrs[0]) + (size_t)i * PAGE_SIZE;
 		void __user *to = u64_to_user_ptr(le64_to_cpu(addrs[i]));
+		struct iov_iter it;
 
-		if (om_kcom_msg_copy(msg, at, buf, PAGE_SIZE) != PAGE_SIZE ||
-		    copy_to_user(to, buf, PAGE_SIZE))
+		/* Straight from the message's buffers to the process's page. */
+		iov_iter_ubuf(&it, ITER_DEST, to, PAGE_SIZE);
+		if (om_kcom_msg_copy_iter(msg, at, PAGE_SIZE, &it) != PAGE_SIZE)
 			pr_debug("omvm: write-back to %p failed\n", to);
 	}
 	return;

@@ -482,7 +482,7 @@ unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, 
 int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out, bool *whole);
 struct om_kcom_msg;
-void om_callbuf_written(struct om_kcom_msg *msg, void *buf);
+void om_callbuf_written(struct om_kcom_msg *msg);
 int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable);
 void om_deputy_forward_signals(struct om_proc *p);
 

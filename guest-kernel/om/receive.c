@@ -21,6 +21,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/task_stack.h>
 #include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/uaccess.h>
 
 #include "om.h"
@@ -38,7 +39,6 @@ struct om_receiver {
 	struct pt_regs regs;	/* the receiver's own, until GO */
 	kernel_siginfo_t *sigs;
 	unsigned int nr_sigs;
-	void *bounce;
 	/*
 	 * A live move: the rounds' mappings, mapped as they came; then, after
 	 * the final MIG_BEGIN, the final ones, mapped once all came (those
@@ -311,13 +311,21 @@ static int om_take_final(struct om_receiver *r, struct om_kcom_msg *msg)
 	return 0;
 }
 
-/* Write one page of the arriving process, read-only mappings included. */
-static int om_put_page(unsigned long addr, const void *data)
+/*
+ * Write one page of the arriving process from @msg at @at (a page of
+ * zeroes if @msg is NULL), read-only mappings included, straight from the
+ * message's buffers: no bounce copy between.
+ */
+static int om_put_page(unsigned long addr, const struct om_kcom_msg *msg, size_t at)
 {
+	struct bio_vec bv;
+	struct iov_iter it;
 	struct page *page;
-	int got;
+	int got, err = 0;
 
-	if (!copy_to_user((void __user *)addr, data, PAGE_SIZE))
+	iov_iter_ubuf(&it, ITER_DEST, (void __user *)addr, PAGE_SIZE);
+	if (msg ? om_kcom_msg_copy_iter(msg, at, PAGE_SIZE, &it) == PAGE_SIZE :
+		  !clear_user((void __user *)addr, PAGE_SIZE))
 		return 0;
 	/* Not writable by the process: write it as ptrace would. */
 	mmap_read_lock(current->mm);
@@ -325,10 +333,17 @@ static int om_put_page(unsigned long addr, const void *data)
 	mmap_read_unlock(current->mm);
 	if (got != 1)
 		return got < 0 ? got : -EFAULT;
-	memcpy_to_page(page, 0, data, PAGE_SIZE);
+	if (msg) {
+		bvec_set_page(&bv, page, PAGE_SIZE, 0);
+		iov_iter_bvec(&it, ITER_DEST, &bv, 1, PAGE_SIZE);
+		if (om_kcom_msg_copy_iter(msg, at, PAGE_SIZE, &it) != PAGE_SIZE)
+			err = -EPROTO;
+	} else {
+		clear_highpage(page);
+	}
 	set_page_dirty_lock(page);
 	put_page(page);
-	return 0;
+	return err;
 }
 
 static int om_take_pages(struct om_receiver *r, struct om_kcom_msg *msg)
@@ -359,12 +374,7 @@ static int om_take_pages(struct om_receiver *r, struct om_kcom_msg *msg)
 		addr = le64_to_cpu(a);
 		if (!PAGE_ALIGNED(addr) || addr >= TASK_SIZE)
 			return -EPROTO;
-		if (zero) {
-			err = om_put_page(addr, page_address(ZERO_PAGE(0)));
-		} else {
-			om_kcom_msg_copy(msg, data + (size_t)i * PAGE_SIZE, r->bounce, PAGE_SIZE);
-			err = om_put_page(addr, r->bounce);
-		}
+		err = om_put_page(addr, zero ? NULL : msg, data + (size_t)i * PAGE_SIZE);
 		if (err)
 			return err;
 		r->pages++;
@@ -720,8 +730,7 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 	}
 	r.b = kzalloc(sizeof(*r.b) + r.xsize, GFP_KERNEL);
 	r.sigs = kcalloc(OM_MAX_TRAVEL_SIGNALS, sizeof(*r.sigs), GFP_KERNEL);
-	r.bounce = kmalloc(PAGE_SIZE, GFP_KERNEL);
-	if (!r.b || !r.sigs || !r.bounce) {
+	if (!r.b || !r.sigs) {
 		r.err = -ENOMEM;
 	} else if (h->len != sizeof(*r.b) + r.xsize ||
 		   om_kcom_msg_copy(begin, 0, r.b, h->len) != h->len ||
@@ -770,12 +779,10 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 			mmput(om_mm_swap(old_mm));
 		kfree(r.b);
 		kfree(r.sigs);
-		kfree(r.bounce);
 		return err;
 	}
 	if (old_mm)
 		mmput(old_mm);
-	kfree(r.bounce);
 	p->arrival = r.b;
 	p->arrival_signals = r.sigs;
 	p->nr_arrival_signals = r.nr_sigs;

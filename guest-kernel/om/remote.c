@@ -16,6 +16,7 @@
 #include <linux/times.h>
 #include <linux/task_work.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/om.h>
 #include <asm/unistd.h>
 
@@ -190,10 +191,11 @@ static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
 		       kv[1].iov_len ? 2 : 1, NULL, 0, NULL);
 }
 
-static void om_serve_write(struct om_kcom_msg *msg, void *buf)
+static void om_serve_write(struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_mem_req req;
+	struct iov_iter it;
 	unsigned long addr;
 	u32 len;
 
@@ -202,9 +204,9 @@ static void om_serve_write(struct om_kcom_msg *msg, void *buf)
 	len = le32_to_cpu(req.len);
 	if (!len || len > PAGE_SIZE || h->len != sizeof(req) + len)
 		return;
-	om_kcom_msg_copy(msg, sizeof(req), buf, len);
 	/* The deputy only writes back what the process may write. */
-	if (copy_to_user((void __user *)addr, buf, len))
+	iov_iter_ubuf(&it, ITER_DEST, (void __user *)addr, len);
+	if (om_kcom_msg_copy_iter(msg, sizeof(req), len, &it) != len)
 		pr_debug("omvm: write-back to %lx failed\n", addr);
 }
 
@@ -237,10 +239,10 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			om_serve_read(p, msg, buf);
 			break;
 		case VIRTIO_OM_T_MEM_WRITE:
-			om_serve_write(msg, buf);
+			om_serve_write(msg);
 			break;
 		case VIRTIO_OM_T_MEM_PUSH:
-			om_callbuf_written(msg, buf);
+			om_callbuf_written(msg);
 			break;
 		case VIRTIO_OM_T_SIGNAL:
 			om_deliver_signal(p, msg);

@@ -134,6 +134,30 @@ size_t om_kcom_msg_copy(const struct om_kcom_msg *msg, size_t offset, void *buf,
 }
 EXPORT_SYMBOL_GPL(om_kcom_msg_copy);
 
+size_t om_kcom_msg_copy_iter(const struct om_kcom_msg *msg, size_t offset, size_t len,
+			     struct iov_iter *to)
+{
+	size_t done = 0;
+
+	if (offset >= msg->hdr.len)
+		return 0;
+	len = min_t(size_t, len, msg->hdr.len - offset);
+	if (msg->data)
+		return copy_to_iter(msg->data + offset, len, to);
+	while (done < len) {
+		size_t pos = offset + done;
+		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - offset_in_page(pos));
+		size_t n = copy_page_to_iter(msg->pages[pos >> PAGE_SHIFT], offset_in_page(pos),
+					     chunk, to);
+
+		done += n;
+		if (n != chunk)
+			break;
+	}
+	return done;
+}
+EXPORT_SYMBOL_GPL(om_kcom_msg_copy_iter);
+
 /* Copies the whole message, header as received then payload, to @to. */
 size_t kcom_msg_to_iter(const struct om_kcom_msg *msg, struct iov_iter *to)
 {

@@ -149,6 +149,22 @@ const struct om_kcom_hdr *om_kcom_msg_hdr(const struct om_kcom_msg *msg);
  */
 size_t om_kcom_msg_copy(const struct om_kcom_msg *msg, size_t offset, void *buf, size_t len);
 
+struct iov_iter;
+
+/**
+ * om_kcom_msg_copy_iter() - copy part of a message's payload to an iterator
+ * @msg: the message
+ * @offset: first payload byte to copy
+ * @len: bytes wanted
+ * @to: destination: user memory, or pages (no bounce buffer between)
+ *
+ * Context: process context if @to is user memory (it may fault).
+ * Return: the bytes copied: less than @len when the payload ends first or
+ * @to faults.
+ */
+size_t om_kcom_msg_copy_iter(const struct om_kcom_msg *msg, size_t offset, size_t len,
+			     struct iov_iter *to);
+
 /**
  * om_kcom_msg_free() - free a received message
  * @msg: the message, or NULL
