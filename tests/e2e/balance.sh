@@ -96,8 +96,8 @@ check "omtrace --loads at the host shows the three nodes balancing" \
 	'[ "$(tail -n 3 <<<"$view" | grep -cE "^[123] .* (self|via [123]) +balancing$")" = 3 ]'
 
 rate=$(step_rate) || rate=100
-steps=$(steps_for 50)
-echo "#   om-compute: $rate steps a second; $steps steps a computation (about 50 s alone)"
+steps=$(steps_for 40)
+echo "#   om-compute: $rate steps a second; $steps steps a computation (about 40 s alone)"
 ref=$(on 3 "$libexec/om-compute 300 100 /dev/null")
 
 echo "# balancing off: nothing moves"

@@ -278,8 +278,8 @@ echo "#   om-compute: $rate steps a second at node 1"
 
 echo "# a computation moved to node 2, and its reference, never moved, at node 3 meanwhile"
 # Long enough for the checks between its move and its coming home (about
-# 10 s in CI, 4 times that on the debug kernel).
-csteps=$(steps_for 40)
+# 10 s in CI, 3 times that on the debug kernel).
+csteps=$(steps_for 30)
 bg 3 ref "$libexec/om-compute $csteps 100 /tmp/ref.file"
 
 # compute NAME STEPS EVERY: om-compute at node 1 writing to a pipe and a file; prints its pid.
@@ -673,7 +673,8 @@ check "node 3 is back" 'e2e_wait_nodes 3'
 for n in 1 2 3; do
 	echo "#   node $n up $(oc exec -t 30 $n -- cut -d" " -f1 /proc/uptime) s"
 done
-bg 1 clocks "$libexec/om-continue clocks 40"
+# Its 30 s span the four moves below (3 s apart, each a second or two).
+bg 1 clocks "$libexec/om-continue clocks 30"
 sleep 3
 pid=$(oc exec -t 30 1 -- pidof om-continue)
 longest=0
