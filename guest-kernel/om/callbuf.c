@@ -75,37 +75,30 @@ static void om_cb_path(struct om_callbuf *cb, unsigned long addr)
 		om_cb_add(cb, addr, n);
 }
 
-/* writev and pwritev: the vector, and the first buffers it names. */
-static void om_cb_iov(struct om_callbuf *cb, unsigned long vec, unsigned long cnt)
-{
-	struct iovec iov[OM_CALLBUF_RANGES - 1];
-	unsigned long i, n = min_t(unsigned long, cnt, ARRAY_SIZE(iov));
-
-	if (cnt > UIO_MAXIOV)
-		return;
-	om_cb_add(cb, vec, cnt * sizeof(struct iovec));
-	if (copy_from_user(iov, (const void __user *)vec, n * sizeof(iov[0])))
-		return;
-	for (i = 0; i < n; i++)
-		om_cb_add(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
-}
-
 /*
- * readv and preadv: the vector goes with the call, and its buffers are
- * the ranges filled in order. Past the fourth, pages are fetched.
+ * A vector call: the vector goes with it, and the first buffers it names
+ * as what the call reads (writev, pwritev: the first three, beside the
+ * vector) or as the ranges it fills in order (readv, preadv: the first
+ * four). Pages of the others are fetched on fault.
  */
-static void om_cb_iov_fill(struct om_callbuf *cb, unsigned long vec, unsigned long cnt)
+static void om_cb_iov(struct om_callbuf *cb, unsigned long vec, unsigned long cnt, bool fills)
 {
 	struct iovec iov[VIRTIO_OM_SYSCALL_OUT_MAX];
-	unsigned long i, n = min_t(unsigned long, cnt, ARRAY_SIZE(iov));
+	unsigned long i, n = min_t(unsigned long, cnt, fills ? VIRTIO_OM_SYSCALL_OUT_MAX :
+								OM_CALLBUF_RANGES - 1);
 
+	BUILD_BUG_ON(OM_CALLBUF_RANGES - 1 > VIRTIO_OM_SYSCALL_OUT_MAX);
 	if (cnt > UIO_MAXIOV)
 		return;
 	om_cb_add(cb, vec, cnt * sizeof(struct iovec));
 	if (copy_from_user(iov, (const void __user *)vec, n * sizeof(iov[0])))
 		return;
-	for (i = 0; i < n; i++)
-		om_cb_fill(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
+	for (i = 0; i < n; i++) {
+		if (fills)
+			om_cb_fill(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
+		else
+			om_cb_add(cb, (unsigned long)iov[i].iov_base, iov[i].iov_len);
+	}
 }
 
 /* recvfrom's sender address and its length, both in and out: sent. */
@@ -133,7 +126,7 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 	case __NR_readv:
 	case __NR_preadv:
 	case __NR_preadv2:
-		om_cb_iov_fill(cb, a[1], a[2]);
+		om_cb_iov(cb, a[1], a[2], true);
 		break;
 	case __NR_recvfrom:
 		om_cb_fill(cb, a[1], a[2]);
@@ -153,7 +146,7 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		break;
 	case __NR_writev:
 	case __NR_pwritev:
-		om_cb_iov(cb, a[1], a[2]);
+		om_cb_iov(cb, a[1], a[2], false);
 		break;
 	case __NR_sendto:
 		om_cb_add(cb, a[1], a[2]);
