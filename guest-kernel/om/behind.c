@@ -18,7 +18,9 @@
  * that may change what its descriptors are at home (dup2, execve,
  * fcntl(F_SETFL) ...) makes it wait again for all of them, and before a
  * move, a fork or a call that goes home, every write behind is answered
- * first. docs/engine.md, "Writes behind".
+ * first. At home, the deputy writes a write's pushed pages straight to
+ * the file, behind or not (om_deputy_write_pushed()). docs/engine.md,
+ * "Writes behind".
  */
 #include <linux/fcntl.h>
 #include <linux/file.h>
