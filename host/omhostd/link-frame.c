@@ -302,6 +302,7 @@ void om_link_reader_reset(struct om_link_reader *r)
 {
 	r->have = 0;
 	r->whole = false;
+	r->to = NULL;
 }
 
 size_t om_link_reader_space(struct om_link_reader *r, unsigned char **p)
@@ -312,7 +313,7 @@ size_t om_link_reader_space(struct om_link_reader *r, unsigned char **p)
 		*p = r->hdr + r->have;
 		return OM_LINK_HDR_SIZE - r->have;
 	}
-	*p = r->payload + (r->have - OM_LINK_HDR_SIZE);
+	*p = om_link_reader_payload(r) + (r->have - OM_LINK_HDR_SIZE);
 	return OM_LINK_HDR_SIZE + r->f.len - r->have;
 }
 

@@ -119,8 +119,24 @@ struct om_link_reader {
 	size_t have;		/* bytes of the current frame read (header, then payload) */
 	struct om_link_frame f;	/* once the header is whole */
 	bool whole;		/* the frame was handed out: the next feed starts another */
+	unsigned char *to;	/* where this frame's payload goes, if not to payload */
 	unsigned char payload[OM_LINK_MAX_FRAME_PAYLOAD];
 };
+
+/* The current frame's payload. */
+static inline unsigned char *om_link_reader_payload(struct om_link_reader *r)
+{
+	return r->to ? r->to : r->payload;
+}
+
+/*
+ * The current frame's payload goes to to (room for f.len) instead: given
+ * once its header is whole, before any of its payload was taken.
+ */
+static inline void om_link_reader_payload_to(struct om_link_reader *r, unsigned char *to)
+{
+	r->to = to;
+}
 
 enum om_link_read {
 	OM_LINK_READ_MORE,	/* all of buf taken, no whole frame yet */

@@ -8,6 +8,7 @@
 #include "link-session.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -73,6 +74,8 @@ void om_link_session_free(struct om_link_session *s)
 	free(s->odst);
 	free(s->idst);
 	free(s->out);
+	free(s->rx_room);
+	s->rx_room = NULL;
 	s->odst = NULL;
 	s->idst = NULL;
 	s->out = NULL;
@@ -96,20 +99,52 @@ uint64_t om_link_session_ack(const struct om_link_session *s)
 	return ack;
 }
 
+_Static_assert(offsetof(struct om_link_item, payload) ==
+	       offsetof(struct om_link_item, frame) + OM_LINK_HDR_SIZE + VIRTIO_OM_HDR_SIZE,
+	       "a DATA frame is whole in its item");
+
+static size_t om_link_frame_size(const struct om_link_item *it)
+{
+	return OM_LINK_HDR_SIZE + VIRTIO_OM_HDR_SIZE + (size_t)it->h.len;
+}
+
+/* All that waits for the connection, output bytes and frames written from their items. */
+static size_t om_link_out_queued(const struct om_link_session *s)
+{
+	return s->out_len - s->out_off + s->ref_bytes;
+}
+
+static void om_link_out_clear(struct om_link_session *s)
+{
+	s->out_off = s->out_len = 0;
+	s->ref_head = s->ref_n = 0;
+	s->ref_done = s->ref_bytes = 0;
+}
+
+/* The output's unwritten bytes moved to its start; the frames between them with them. */
+static void om_link_out_rebase(struct om_link_session *s)
+{
+	if (!s->out_off)
+		return;
+	memmove(s->out, s->out + s->out_off, s->out_len - s->out_off);
+	for (uint32_t i = 0; i < s->ref_n; i++)
+		s->refs[(s->ref_head + i) % OM_LINK_OUT_REFS].at -= s->out_off;
+	s->out_len -= s->out_off;
+	s->out_off = 0;
+}
+
 /* Room for len more bytes of output. */
 static int om_link_out_reserve(struct om_link_session *s, size_t len)
 {
 	size_t cap;
 	unsigned char *p;
 
-	if (s->out_off && s->out_off == s->out_len)
-		s->out_off = s->out_len = 0;
+	if (s->out_off == s->out_len)
+		om_link_out_rebase(s);
 	if (s->out_len + len <= s->out_cap)
 		return 0;
 	if (s->out_off) {
-		memmove(s->out, s->out + s->out_off, s->out_len - s->out_off);
-		s->out_len -= s->out_off;
-		s->out_off = 0;
+		om_link_out_rebase(s);
 		if (s->out_len + len <= s->out_cap)
 			return 0;
 	}
@@ -124,11 +159,51 @@ static int om_link_out_reserve(struct om_link_session *s, size_t len)
 	return 0;
 }
 
+size_t om_link_session_pending(const struct om_link_session *s, const void **p)
+{
+	const struct om_link_out_ref *r = s->ref_n ? &s->refs[s->ref_head] : NULL;
+
+	if (r && r->at == s->out_off) {
+		*p = r->it->frame + s->ref_done;
+		return om_link_frame_size(r->it) - s->ref_done;
+	}
+	*p = s->out + s->out_off;
+	return (r ? r->at : s->out_len) - s->out_off;
+}
+
 void om_link_session_written(struct om_link_session *s, size_t n)
 {
-	s->out_off += n;
-	if (s->out_off >= s->out_len)
+	while (n) {
+		const struct om_link_out_ref *r = s->ref_n ? &s->refs[s->ref_head] : NULL;
+		size_t k;
+
+		if (r && r->at == s->out_off) {
+			k = om_link_frame_size(r->it) - s->ref_done;
+			k = n < k ? n : k;
+			s->ref_done += k;
+			s->ref_bytes -= k;
+			if (s->ref_done == om_link_frame_size(r->it)) {
+				s->ref_head = (s->ref_head + 1) % OM_LINK_OUT_REFS;
+				s->ref_n--;
+				s->ref_done = 0;
+			}
+		} else {
+			k = (r ? r->at : s->out_len) - s->out_off;
+			k = n < k ? n : k;
+			if (!k)
+				break; /* more than waited: nothing left */
+			s->out_off += k;
+		}
+		n -= k;
+	}
+	if (!s->ref_n && s->out_off >= s->out_len)
 		s->out_off = s->out_len = 0;
+}
+
+/* Whether ack covers a frame not written yet: no honest peer has it. */
+static bool om_link_ack_unwritten(const struct om_link_session *s, uint64_t ack)
+{
+	return s->ref_n && ack >= s->refs[s->ref_head].it->seq;
 }
 
 /* A frame of len bytes was written at the end of the output: it counts, and the caller hears. */
@@ -162,16 +237,18 @@ int om_link_session_connected(struct om_link_session *s)
 {
 	s->connected = true;
 	s->hello_rx = false;
-	s->out_off = s->out_len = 0;
+	om_link_out_clear(s);
 	s->send_next = NULL;
 	return om_link_emit_hello(s);
 }
 
 void om_link_session_disconnected(struct om_link_session *s)
 {
+	free(s->rx_room);
+	s->rx_room = NULL;
 	s->connected = false;
 	s->hello_rx = false;
-	s->out_off = s->out_len = 0;
+	om_link_out_clear(s);
 	s->send_next = NULL;
 }
 
@@ -392,16 +469,21 @@ static enum om_link_verdict om_link_take_data(struct om_link_session *s,
 	}
 	if (in->bytes + cost > s->cfg.credit_bytes)
 		return OM_LINK_CREDIT_EXCEEDED;
-	it = malloc(sizeof(*it) + h.len);
-	if (!it) {
-		*nomem = true;
-		return OM_LINK_OK;
+	if (s->rx_room && payload == s->rx_room->frame + OM_LINK_HDR_SIZE) {
+		it = s->rx_room; /* read into it already: f->len = 48 + h.len, its room */
+		s->rx_room = NULL;
+	} else {
+		it = malloc(sizeof(*it) + h.len);
+		if (!it) {
+			*nomem = true;
+			return OM_LINK_OK;
+		}
+		memcpy(it->payload, (const unsigned char *)payload + VIRTIO_OM_HDR_SIZE, h.len);
 	}
-	memset(it, 0, sizeof(*it));
+	memset(it, 0, offsetof(struct om_link_item, frame));
 	it->type = OM_LINK_T_DATA;
 	it->seq = f->seq;
 	it->h = h;
-	memcpy(it->payload, (const unsigned char *)payload + VIRTIO_OM_HDR_SIZE, h.len);
 	TAILQ_INSERT_TAIL(&in->held, it, link);
 	in->msgs++;
 	in->bytes += cost;
@@ -430,6 +512,16 @@ static enum om_link_verdict om_link_take_credits(struct om_link_session *s,
 	return OM_LINK_OK;
 }
 
+unsigned char *om_link_session_rx_room(struct om_link_session *s, const struct om_link_frame *f)
+{
+	free(s->rx_room);
+	s->rx_room = NULL;
+	if (f->type != OM_LINK_T_DATA || f->len < VIRTIO_OM_HDR_SIZE + OM_LINK_OUT_DIRECT_MIN)
+		return NULL;
+	s->rx_room = malloc(sizeof(*s->rx_room) + f->len - VIRTIO_OM_HDR_SIZE);
+	return s->rx_room ? s->rx_room->frame + OM_LINK_HDR_SIZE : NULL;
+}
+
 enum om_link_verdict om_link_session_input(struct om_link_session *s, const struct om_link_frame *f,
 					   const void *payload, bool *nomem)
 {
@@ -440,7 +532,7 @@ enum om_link_verdict om_link_session_input(struct om_link_session *s, const stru
 		v = om_link_take_hello(s, f, payload, nomem);
 	} else if (!s->hello_rx) {
 		v = OM_LINK_BAD_HELLO;
-	} else if (f->ack > s->tx_seq) {
+	} else if (f->ack > s->tx_seq || om_link_ack_unwritten(s, f->ack)) {
 		v = OM_LINK_BAD_ACK;
 	} else if (om_link_sequenced(f->type) && f->seq > s->rx_seq + 1) {
 		/* A sequenced frame is the next one, or one already had (a resend). */
@@ -468,6 +560,9 @@ enum om_link_verdict om_link_session_input(struct om_link_session *s, const stru
 		s->c.refused[v]++;
 	else if (!*nomem)
 		s->c.frames_rx++;
+	/* Not held (a duplicate, dropped, refused): the caller's payload is gone with it. */
+	free(s->rx_room);
+	s->rx_room = NULL;
 	return v;
 }
 
@@ -542,14 +637,40 @@ static void om_link_number_messages(struct om_link_session *s)
 	}
 }
 
+/*
+ * A large DATA frame is written from its item (a 64 KiB copy saved); it
+ * stays there until acknowledged, and an ack of it before it was written
+ * whole is refused (om_link_ack_unwritten), so it cannot go meanwhile.
+ */
+static bool om_link_emit_direct(struct om_link_session *s, struct om_link_item *it)
+{
+	struct om_link_out_ref *r;
+
+	if (it->type != OM_LINK_T_DATA || it->h.len < OM_LINK_OUT_DIRECT_MIN ||
+	    s->ref_n == OM_LINK_OUT_REFS)
+		return false;
+	s->ack_told = om_link_session_ack(s);
+	om_link_encode_data_header(it->frame, it->seq, s->ack_told, &it->h);
+	om_msg_hdr_encode(&it->h, it->frame + OM_LINK_HDR_SIZE);
+	r = &s->refs[(s->ref_head + s->ref_n++) % OM_LINK_OUT_REFS];
+	*r = (struct om_link_out_ref){ .it = it, .at = s->out_len };
+	s->ref_bytes += om_link_frame_size(it);
+	s->c.frames_tx++;
+	if (s->ops->framed)
+		s->ops->framed(s->ctx, it->frame, om_link_frame_size(it));
+	return true;
+}
+
 static int om_link_emit_item(struct om_link_session *s, struct om_link_item *it)
 {
-	size_t need = OM_LINK_HDR_SIZE + (it->type == OM_LINK_T_DATA ?
-						  VIRTIO_OM_HDR_SIZE + (size_t)it->h.len :
-						  OM_LINK_NODE_SIZE);
-	int err = om_link_out_reserve(s, need);
+	size_t need = it->type == OM_LINK_T_DATA ? om_link_frame_size(it) :
+						   OM_LINK_HDR_SIZE + OM_LINK_NODE_SIZE;
 	unsigned char *p;
+	int err;
 
+	if (om_link_emit_direct(s, it))
+		goto counted;
+	err = om_link_out_reserve(s, need);
 	if (err)
 		return err;
 	p = s->out + s->out_len;
@@ -562,6 +683,7 @@ static int om_link_emit_item(struct om_link_session *s, struct om_link_item *it)
 		om_link_encode_node(p, it->seq, s->ack_told, &it->ev);
 	}
 	om_link_queued(s, need);
+counted:
 	if (it->seq <= s->tx_written_max) {
 		s->c.resent++;
 	} else {
@@ -588,20 +710,20 @@ int om_link_session_heartbeat(struct om_link_session *s)
 
 int om_link_session_pump(struct om_link_session *s)
 {
-	size_t before = s->out_len - s->out_off;
+	size_t before = om_link_out_queued(s);
 	int err;
 
 	om_link_number_messages(s);
 	if (!s->connected || !s->hello_rx)
 		return 0;
 	err = om_link_emit_credits(s);
-	while (!err && s->send_next && s->out_len - s->out_off < OM_LINK_OUT_HIGH) {
+	while (!err && s->send_next && om_link_out_queued(s) < OM_LINK_OUT_HIGH) {
 		err = om_link_emit_item(s, s->send_next);
 		if (!err)
 			s->send_next = TAILQ_NEXT(s->send_next, link);
 	}
 	/* Nothing else carried the new ack: a heartbeat does. */
-	if (!err && s->out_len - s->out_off == before && om_link_session_ack(s) != s->ack_told)
+	if (!err && om_link_out_queued(s) == before && om_link_session_ack(s) != s->ack_told)
 		err = om_link_session_heartbeat(s);
 	return err;
 }
@@ -732,6 +854,8 @@ void om_link_session_forget_peer(struct om_link_session *s, uint64_t new_session
 		om_link_session_drop_held(s, s->cfg.self.first + i);
 		in->fwd_cnt = in->told_fwd = 0;
 	}
+	/* Frames to write refer to the items gone: the caller cut the connection, if any. */
+	om_link_out_clear(s);
 	s->session = new_session;
 	s->peer_session = 0;
 	s->tx_seq = s->tx_acked = s->tx_written_max = 0;

@@ -27,6 +27,12 @@ struct om_link_item {
 	uint64_t token;	/* DATA sent from here: the caller's, for ops->settled (0: none) */
 	struct om_link_node_v ev; /* NODE */
 	struct om_msg_hdr h;	  /* DATA: the message's header, source stamped */
+	/*
+	 * DATA sent from here: its frame's header and the message's, encoded
+	 * as it is queued; the payload right after them, so the frame is
+	 * written whole from here, not copied into the output first.
+	 */
+	unsigned char frame[OM_LINK_HDR_SIZE + VIRTIO_OM_HDR_SIZE];
 	unsigned char payload[];  /* DATA: h.len bytes */
 };
 TAILQ_HEAD(om_link_items, om_link_item);
@@ -66,6 +72,16 @@ struct om_link_session_config {
 #define OM_LINK_UNACKED_BYTES_MAX (64ull << 20)
 /* Encoded frames waiting for the connection: no more are made past this. */
 #define OM_LINK_OUT_HIGH (256u << 10)
+/* DATA frames with at least this much payload are written from their item. */
+#define OM_LINK_OUT_DIRECT_MIN 4096u
+/* How many such frames may wait at once (OUT_HIGH of them, and one more). */
+#define OM_LINK_OUT_REFS (OM_LINK_OUT_HIGH / OM_LINK_OUT_DIRECT_MIN + 2)
+
+/* A DATA frame to be written from its item, after the output's bytes before at. */
+struct om_link_out_ref {
+	struct om_link_item *it;
+	size_t at;
+};
 
 struct om_link_counters {
 	uint64_t frames_tx, frames_rx;
@@ -115,12 +131,17 @@ struct om_link_session {
 	/* Receiving. */
 	uint64_t rx_seq;	/* the last of the peer's frames taken in order */
 	uint32_t held_n;
+	struct om_link_item *rx_room; /* a DATA frame being read into it (om_link_session_rx_room) */
 	/* This connection. */
 	bool connected, hello_rx;
 	bool credits_all;	/* every local node's credit is to be told */
 	uint64_t ack_told;
 	unsigned char *out;
 	size_t out_off, out_len, out_cap; /* bytes out[out_off, out_len) wait for the connection */
+	struct om_link_out_ref refs[OM_LINK_OUT_REFS]; /* and these frames, in order among them */
+	uint32_t ref_head, ref_n;
+	size_t ref_done;	/* bytes of the first one written */
+	size_t ref_bytes;	/* bytes of them all not written */
 	struct om_link_out_dest *odst; /* by peer node - peer.first */
 	struct om_link_in_dest *idst;  /* by local node - self.first */
 	struct om_link_counters c;
@@ -147,6 +168,13 @@ enum om_link_verdict om_link_session_input(struct om_link_session *s, const stru
 					   const void *payload, bool *nomem);
 
 /*
+ * Where the payload of the DATA frame whose header f (checked) was just
+ * read may go: into a message's item, which input then holds as it is (a
+ * 64 KiB copy saved), or NULL (too small to matter, or no memory: the
+ * reader's buffer then). The next input, or a disconnect, lets it go.
+ */
+unsigned char *om_link_session_rx_room(struct om_link_session *s, const struct om_link_frame *f);
+/*
  * Makes the frames that are due: credits, messages their destination's
  * credit allows (in turns across destinations), resends, a heartbeat
  * carrying a new ack. Up to OM_LINK_OUT_HIGH waiting. 0 or -ENOMEM.
@@ -155,12 +183,12 @@ int om_link_session_pump(struct om_link_session *s);
 /* A HEARTBEAT now (nothing was sent for a while). 0 or -ENOMEM. */
 int om_link_session_heartbeat(struct om_link_session *s);
 
-/* What waits for the connection, and how much of it was written. */
-static inline size_t om_link_session_pending(const struct om_link_session *s, const void **p)
-{
-	*p = s->out + s->out_off;
-	return s->out_len - s->out_off;
-}
+/*
+ * The next bytes waiting for the connection, in one place (more may wait
+ * after them: call again once they are written); then how many of them
+ * were written (at most what pending said).
+ */
+size_t om_link_session_pending(const struct om_link_session *s, const void **p);
 void om_link_session_written(struct om_link_session *s, size_t n);
 
 /* The ack this side owes: the peer's frames up to it are dealt with. */

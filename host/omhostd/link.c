@@ -146,6 +146,43 @@ static void om_link_cut(struct om_link_peer *p, const char *why)
 								   p->redial_ms * 2;
 }
 
+/*
+ * TLS writes each record of at most 16 KiB on its own: a write(2) each, a
+ * TCP segment pushed each (TCP_NODELAY), 5 of them per 64 KiB message
+ * written from its item (a frame is 80 bytes more). Its records are
+ * gathered in a buffer instead, written when it is full and once all that
+ * is due was given to TLS (om_link_flush): a copy of each record, cheaper
+ * than the syscalls and segments it saves. 64 KiB measured best (relays'
+ * CPU per GB: 32 KiB as good; 128 and 256 KiB little or no better than none).
+ */
+#define OM_LINK_WBUF (64u << 10)
+
+static int om_link_buffer_writes(SSL *ssl)
+{
+	BIO *sock = SSL_get_wbio(ssl), *buf = BIO_new(BIO_f_buffer());
+
+	if (!buf || !sock || !BIO_set_write_buffer_size(buf, OM_LINK_WBUF) || !BIO_up_ref(sock)) {
+		BIO_free(buf);
+		return -ENOMEM;
+	}
+	BIO_push(buf, sock);
+	SSL_set0_wbio(ssl, buf); /* drops the reference SSL held on sock as its wbio */
+	return 0;
+}
+
+/* The gathered records to the socket: 1 all written, 0 it is full (wait for room), -1 failed. */
+static int om_link_flush(struct om_link_conn *c)
+{
+	BIO *b = SSL_get_wbio(c->ssl);
+
+	if (!BIO_wpending(b))
+		return 1;
+	errno = 0;
+	if (BIO_flush(b) > 0)
+		return 1;
+	return BIO_should_retry(b) ? 0 : -1;
+}
+
 /* Writes what p's session has due, as far as TLS takes it now. */
 static void om_link_write(struct om_link_peer *p)
 {
@@ -190,6 +227,17 @@ static void om_link_write(struct om_link_peer *p)
 			return;
 		}
 		om_link_cut(p, om_link_ssl_why());
+		return;
+	}
+	/* TLS took all: its records go to the socket together. */
+	switch (om_link_flush(c)) {
+	case 0:
+		if (!c->ww && om_loop_watch(p->ls->d->loop, c->fd, POLLOUT, om_link_conn_io, c,
+					    &c->ww))
+			om_link_cut(p, "cannot watch the socket");
+		return;
+	case -1:
+		om_link_cut(p, strerror(errno ? errno : EIO));
 		return;
 	}
 	/* All written: no need to hear that the socket has room. */
@@ -356,15 +404,24 @@ static void om_link_read(struct om_link_peer *p)
 		p->last_rx_ms = om_now_ms();
 		budget -= got < budget ? got : budget;
 		r = om_link_reader_took(&p->reader, got, &v);
-		if (r == OM_LINK_READ_MORE)
+		if (r == OM_LINK_READ_MORE) {
+			/* A header just whole: a large message's payload is read into its item. */
+			if (p->reader.have == OM_LINK_HDR_SIZE && p->reader.f.len) {
+				unsigned char *to = om_link_session_rx_room(&p->s, &p->reader.f);
+
+				if (to)
+					om_link_reader_payload_to(&p->reader, to);
+			}
 			continue;
+		}
 		/* A header refused at once is traced too, without its payload: why the cut. */
 		if (om_trace_on(p->ls->d))
 			om_trace_link(p->ls->d, OM_TRACE_LINK_RX, p->cfg->name, p->reader.hdr,
-				      p->reader.payload,
+				      om_link_reader_payload(&p->reader),
 				      r == OM_LINK_READ_FRAME ? p->reader.f.len : 0);
 		if (r == OM_LINK_READ_FRAME)
-			v = om_link_session_input(&p->s, &p->reader.f, p->reader.payload, &nomem);
+			v = om_link_session_input(&p->s, &p->reader.f,
+						  om_link_reader_payload(&p->reader), &nomem);
 		else
 			p->s.c.refused[v]++;
 		if (v != OM_LINK_OK || nomem) {
@@ -483,7 +540,8 @@ static struct om_link_conn *om_link_conn_new(struct om_links *ls, int fd, struct
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	c->ssl = om_link_tls_conn(p ? ls->client : ls->server, fd, p ? ls->d->cfg.name : NULL,
 				  p ? p->key : NULL);
-	if (!c->ssl || om_loop_watch(ls->d->loop, fd, POLLIN, om_link_conn_io, c, &c->rw)) {
+	if (!c->ssl || om_link_buffer_writes(c->ssl) ||
+	    om_loop_watch(ls->d->loop, fd, POLLIN, om_link_conn_io, c, &c->rw)) {
 		om_link_conn_free(c);
 		return NULL;
 	}
