@@ -84,6 +84,24 @@ static void fill(uint8_t *p, const struct stream *s, uint64_t seq, uint32_t len)
 		p[i] = (uint8_t)(s->src * 31 + s->dst * 17 + seq * 7 + i);
 }
 
+/*
+ * Relay A (nodes 1-2) and relay B (nodes 3-4): names, keys, and each
+ * other's address (A reaches B at @b_addr:@b_port; B only accepts).
+ */
+static void name_relays(const char *b_addr, uint16_t b_port, const char *a_addr)
+{
+	snprintf(ra.psk, sizeof(ra.psk), "%s/psk-a", top);
+	snprintf(rb.psk, sizeof(rb.psk), "%s/psk-b", top);
+	lf_write_key(ra.psk, "relay-b", 0x42);
+	lf_write_key(rb.psk, "relay-a", 0x42);
+	snprintf(ra.name, sizeof(ra.name), "relay-a");
+	snprintf(rb.name, sizeof(rb.name), "relay-b");
+	snprintf(ra.nodes, sizeof(ra.nodes), "1-2");
+	snprintf(rb.nodes, sizeof(rb.nodes), "3-4");
+	snprintf(ra.peer, sizeof(ra.peer), "relay-b=%s:%u:3-4", b_addr, b_port);
+	snprintf(rb.peer, sizeof(rb.peer), "relay-a=%s:1:1-2", a_addr);
+}
+
 static struct stream *stream_of(uint32_t src, uint32_t dst)
 {
 	for (size_t i = 0; i < NSTREAMS; i++)
@@ -280,16 +298,7 @@ static void start_linked(void)
 
 	if (via == port)
 		via = (uint16_t)(port + 1);
-	snprintf(ra.psk, sizeof(ra.psk), "%s/psk-a", top);
-	snprintf(rb.psk, sizeof(rb.psk), "%s/psk-b", top);
-	lf_write_key(ra.psk, "relay-b", 0x42);
-	lf_write_key(rb.psk, "relay-a", 0x42);
-	snprintf(ra.name, sizeof(ra.name), "relay-a");
-	snprintf(rb.name, sizeof(rb.name), "relay-b");
-	snprintf(ra.nodes, sizeof(ra.nodes), "1-2");
-	snprintf(rb.nodes, sizeof(rb.nodes), "3-4");
-	snprintf(ra.peer, sizeof(ra.peer), "relay-b=127.0.0.1:%u:3-4", via);
-	snprintf(rb.peer, sizeof(rb.peer), "relay-a=127.0.0.1:1:1-2");
+	name_relays("127.0.0.1", via, "127.0.0.1");
 	rb.listen_port = port;
 	px.listen_port = via;
 	px.to_port = port;
@@ -764,16 +773,7 @@ static void every_message_once_in_order_over_a_lossy_link(void **state)
 	if (lf_sh("command -v nft"))
 		fail_msg("no nft: nftables is needed (scripts/setup-host.sh installs it)");
 	stream_msgs = LOSSY_MSGS;
-	snprintf(ra.psk, sizeof(ra.psk), "%s/psk-a", top);
-	snprintf(rb.psk, sizeof(rb.psk), "%s/psk-b", top);
-	lf_write_key(ra.psk, "relay-b", 0x42);
-	lf_write_key(rb.psk, "relay-a", 0x42);
-	snprintf(ra.name, sizeof(ra.name), "relay-a");
-	snprintf(rb.name, sizeof(rb.name), "relay-b");
-	snprintf(ra.nodes, sizeof(ra.nodes), "1-2");
-	snprintf(rb.nodes, sizeof(rb.nodes), "3-4");
-	snprintf(ra.peer, sizeof(ra.peer), "relay-b=" LF_NET_B ":%u:3-4", port);
-	snprintf(rb.peer, sizeof(rb.peer), "relay-a=" LF_NET_A ":1:1-2");
+	name_relays(LF_NET_B, port, LF_NET_A);
 	snprintf(ra.netns, sizeof(ra.netns), "%s", ns_a);
 	snprintf(rb.netns, sizeof(rb.netns), "%s", ns_b);
 	snprintf(rb.listen_addr, sizeof(rb.listen_addr), LF_NET_B);
