@@ -143,33 +143,40 @@ bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6])
 }
 
 /**
- * om_behind_answered() - an answer of the deputy to a forwarded call
+ * om_behind_answered() - the deputy's answer to a call the process waited for
  * @p: the process's half away
- * @nr: the call, or -1 for one that went behind
- * @a: its arguments (unused for one that went behind)
+ * @nr: the call
+ * @a: its arguments
  * @r: the answer
  *
- * A whole write whose file may be written behind lets the next ones go so;
- * a write behind that did not (it failed, or its file changed) stops all.
+ * A whole write whose file may be written behind lets the next ones to
+ * its descriptor go so; any other answer to a write makes them wait.
  */
 void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 			const struct virtio_om_syscall_ret *r)
 {
-	bool ok = le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_BEHIND;
-
-	if (nr < 0) {
-		if (p->behind_out)
-			p->behind_out--;
-		if (!ok)
-			bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+	if (!om_behind_is_write(nr) || a[0] >= OM_BEHIND_FDS)
 		return;
-	}
-	if (om_behind_is_write(nr) && a[0] < OM_BEHIND_FDS) {
-		if (ok)
-			set_bit(a[0], p->behind_fds);
-		else
-			clear_bit(a[0], p->behind_fds);
-	}
+	if (le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_BEHIND)
+		set_bit(a[0], p->behind_fds);
+	else
+		clear_bit(a[0], p->behind_fds);
+}
+
+/**
+ * om_behind_done() - the deputy's answer to a write sent behind
+ * @p: the process's half away
+ * @r: the answer
+ *
+ * One fewer unanswered; one that did not go as sent (it failed, or its
+ * file changed) makes every descriptor wait again.
+ */
+void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r)
+{
+	if (p->behind_out)
+		p->behind_out--;
+	if (!(le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_BEHIND))
+		bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
 }
 
 /* Deputy: the failure kept for @file, if any. */

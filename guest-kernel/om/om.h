@@ -469,6 +469,7 @@ void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6]);
 bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6]);
 void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 			const struct virtio_om_syscall_ret *r);
+void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r);
 struct file *om_behind_file(long nr, const unsigned long a[6]);
 long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct file *file,
 		   bool behind, long ret, u32 *flags);

@@ -391,15 +391,15 @@ static void om_test_behind(struct kunit *test)
 	om_behind_answered(p, __NR_write, w5, &yes);
 	om_behind_answered(p, __NR_write, w7, &yes);
 	p->behind_out = 2;
-	om_behind_answered(p, -1, NULL, &yes);
+	om_behind_done(p, &yes);
 	KUNIT_EXPECT_EQ(test, p->behind_out, 1u);
 	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_write, w7));
-	om_behind_answered(p, -1, NULL, &no);
+	om_behind_done(p, &no);
 	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
 	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
 	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w7));
 	/* An answer with none out changes no count. */
-	om_behind_answered(p, -1, NULL, &yes);
+	om_behind_done(p, &yes);
 	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
 }
 

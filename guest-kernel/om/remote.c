@@ -257,7 +257,7 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			}
 			/* Not the call's: a write's that went behind. */
 			if (p->behind_out)
-				om_behind_answered(p, -1, NULL, &a);
+				om_behind_done(p, &a);
 			break;
 		default:
 			om_reply_error(h, -EBUSY);
