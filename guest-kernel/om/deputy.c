@@ -76,13 +76,19 @@ static struct page *om_deputy_take_pushed(struct om_proc *p, unsigned long addr,
 	return page;
 }
 
+/* Whether the page at @addr lies wholly in fill range @f. */
+static bool om_fill_holds(const struct om_fill *f, unsigned long addr)
+{
+	return addr >= f->addr && addr + PAGE_SIZE <= f->addr + f->len;
+}
+
 /* Whether the page at @addr lies wholly in a range the call fills. */
 static bool om_deputy_fills(struct om_proc *p, unsigned long addr)
 {
 	unsigned int i;
 
 	for (i = 0; i < p->nr_fill; i++)
-		if (addr >= p->fill[i].addr && addr + PAGE_SIZE <= p->fill[i].addr + p->fill[i].len)
+		if (om_fill_holds(&p->fill[i], addr))
 			return true;
 	return false;
 }
@@ -106,7 +112,7 @@ unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, 
 
 	for (i = 0; i < p->nr_fill; i++) {
 		done = min(left, p->fill[i].len);
-		if (addr >= p->fill[i].addr && addr + PAGE_SIZE <= p->fill[i].addr + p->fill[i].len)
+		if (om_fill_holds(&p->fill[i], addr))
 			return clamp(p->fill[i].addr + done, addr, addr + PAGE_SIZE);
 		left -= done;
 	}

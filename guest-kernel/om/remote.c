@@ -216,7 +216,7 @@ static void om_serve_write(struct om_kcom_msg *msg)
  * unanswered. The deputy answers in order: a call's answer comes after
  * those of the writes behind sent before it.
  *
- * Return: 0, -EINTR (a fatal signal), -EIO (home lost) or -ENOMEM.
+ * Return: 0, -EINTR (a fatal signal) or -EIO (home lost).
  */
 static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_ret *r,
 			  unsigned int behind, void *buf)
@@ -249,7 +249,9 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			break;
 		case VIRTIO_OM_T_SYSCALL_RET:
 			memset(&a, 0, sizeof(a));
-			om_kcom_msg_copy(msg, 0, &a, sizeof(a));
+			/* The driver checked its length; short, it says the call failed. */
+			if (om_kcom_msg_copy(msg, 0, &a, sizeof(a)) != sizeof(a))
+				a.ret = cpu_to_le64(-EIO);
 			if (seq && h->reply_to == seq) {
 				*r = a;
 				om_kcom_msg_free(msg);
