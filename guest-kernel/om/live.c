@@ -3,6 +3,10 @@
  * Live moves: the process runs on at home while rounds of its pages cross,
  * and is frozen only for what it wrote since (soft-dirty bits, cleared at
  * each round), its registers and its final mappings (om_send_process()).
+ * After the first round, what it wrote comes from a log of its write
+ * faults (dirty_log.c) wherever that log is exact, so that neither a round's
+ * planning nor the freeze walks every page table: the freeze does not grow
+ * with the memory.
  *
  * The rounds run in the process's own context, a few milliseconds at a
  * time on its way back to user mode, so nothing else touches its memory
@@ -16,6 +20,7 @@
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
+#include <linux/om.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
@@ -53,6 +58,8 @@ struct om_live {
 	unsigned int nr_plan, at, cap;
 	unsigned int last_found;	/* pages the previous round found written */
 	u64 round_pages;
+	struct om_dirty_log *log;	/* what it writes meanwhile */
+	unsigned int walks;	/* rounds planned by a walk of its page tables */
 };
 
 struct om_sender *om_live_sender(struct om_proc *p)
@@ -89,6 +96,8 @@ static void om_live_free(struct om_proc *p)
 	p->live = NULL;
 	if (!l)
 		return;
+	om_dirty_log_stop(l->log);
+	l->s->log = NULL;
 	om_sender_free(l->s);
 	kvfree(l->plan);
 	kfree(l);
@@ -177,6 +186,59 @@ static int om_live_plan(struct om_live *l)
 	return 0;
 }
 
+/* Whether the log has every page written in the rounds' mappings. */
+static bool om_live_exact(struct om_live *l)
+{
+	struct om_sender *s = l->s;
+	unsigned int i;
+
+	for (i = 0; i < s->nr_vmas; i++) {
+		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_VDSO)
+			continue;
+		if (!om_dirty_exact(l->log, le64_to_cpu(s->vmas[i].start),
+				    le64_to_cpu(s->vmas[i].end)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A round's plan from the log: the pages of the rounds' mappings written
+ * since the last, taken from it (in address order); or, without @take, only
+ * how many. What it logged elsewhere is no round's (a mapping made since
+ * goes whole at the freeze): it stays until a walk forgets it.
+ */
+static int om_live_plan_logged(struct om_live *l, bool take)
+{
+	struct om_sender *s = l->s;
+	unsigned long at, end;
+	unsigned int i, n, j;
+	int err;
+
+	l->nr_plan = 0;
+	l->at = 0;
+	for (i = 0; i < s->nr_vmas; i++) {
+		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_VDSO)
+			continue;
+		at = le64_to_cpu(s->vmas[i].start);
+		end = le64_to_cpu(s->vmas[i].end);
+		if (!take) {
+			l->nr_plan += om_dirty_count(l->log, at, end);
+			continue;
+		}
+		while (at < end) {
+			n = om_dirty_list(l->log, false, at, end, s->scan, ARRAY_SIZE(s->scan),
+					  &at, true);
+			for (j = 0; j < n; j++) {
+				err = om_live_add(l, s->scan[j]);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
 /* Send on from the plan for a slice. Return: 1 when the round is done, 0, or -errno. */
 static int om_live_slice(struct om_live *l)
 {
@@ -239,8 +301,19 @@ int om_live_start(struct om_proc *p, u32 dest)
 	p->live = l;
 	WRITE_ONCE(p->sending, true);
 	err = om_send_live_begin(l->s, dest);
-	if (!err)
+	if (!err) {
+		l->log = om_dirty_log_start(l->mm);
+		if (IS_ERR(l->log)) {
+			err = PTR_ERR(l->log);
+			l->log = NULL;
+		}
+		l->s->log = l->log;
+	}
+	/* The first round: every page there is, found by a walk. */
+	if (!err) {
+		l->walks++;
 		err = om_live_plan(l);
+	}
 	if (!err)
 		err = mm_clear_soft_dirty(l->mm);
 	if (err) {
@@ -265,6 +338,36 @@ static bool om_live_converged(struct om_live *l)
 	return l->round > 1 && found * 4 > (u64)l->last_found * 3;
 }
 
+/*
+ * The next round's plan: the pages written during the last, from the log
+ * where it is exact, else by a walk of the soft-dirty bits (which also
+ * starts the log afresh). Each page planned is write-protected again, for
+ * its next write to be logged.
+ *
+ * Return: 1 to freeze now (the bits and the log stay for the final round
+ * to read), 0 or -errno.
+ */
+static int om_live_next_round(struct om_live *l)
+{
+	int err;
+
+	l->last_found = l->round ? l->nr_plan : 0;
+	l->round++;
+	if (om_live_exact(l)) {
+		err = om_live_plan_logged(l, false);
+		if (err || om_live_converged(l))
+			return err ?: 1;
+		err = om_live_plan_logged(l, true);
+		return err ?: mm_clear_soft_dirty_pages(l->mm, l->plan, l->nr_plan);
+	}
+	l->walks++;
+	err = om_live_plan(l);
+	if (err || om_live_converged(l))
+		return err ?: 1;
+	om_dirty_forget_written(l->log, true);
+	return mm_clear_soft_dirty(l->mm);
+}
+
 /**
  * om_live_step() - the next slice of a live move, from the move's task work
  * @p: its half at home
@@ -283,16 +386,11 @@ int om_live_step(struct om_proc *p)
 		err = -ECANCELED;
 	if (!err)
 		err = om_live_slice(l);
+	/* A round done: plan the next from what was written meanwhile. */
 	if (err == 1) {
-		/* A round done: plan the next from what was written meanwhile. */
-		l->last_found = l->round ? l->nr_plan : 0;
-		l->round++;
-		err = om_live_plan(l);
-		/* Its soft-dirty bits stay for the final round to read. */
-		if (!err && om_live_converged(l))
+		err = om_live_next_round(l);
+		if (err == 1)
 			return 1;
-		if (!err)
-			err = mm_clear_soft_dirty(l->mm);
 	}
 	if (!err) {
 		om_live_later(p);
@@ -316,6 +414,8 @@ void om_live_done(struct om_proc *p, int err)
 	if (!err) {
 		p->last_rounds = l->round;
 		p->last_round_pages = l->round_pages;
+		p->last_round_walks = l->walks;
+		p->last_freeze_walks = l->s->final_walks;
 	}
 	om_live_free(p);
 }

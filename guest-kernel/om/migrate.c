@@ -496,6 +496,8 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	if (!live) {
 		p->last_rounds = 0;
 		p->last_round_pages = 0;
+		p->last_round_walks = 0;
+		p->last_freeze_walks = 0;
 	}
 	/* What moves cost, for the balancer (asked by it or by hand alike). */
 	if (p->asked_ns)

@@ -8,6 +8,7 @@
 #define OM_MIGRATE_H
 
 #include <linux/bvec.h>
+#include <linux/mmu_notifier.h>
 #include <linux/xarray.h>
 
 #include "om.h"
@@ -18,6 +19,36 @@
 #define OM_MSGS_PER_SYNC 32
 /* Addresses per MIG_PAGES F_ZERO message. */
 #define OM_ZERO_PER_MSG 512
+
+/*
+ * The pages a process wrote, and those the kernel took from it, while a live
+ * move's rounds went on (dirty_log.c).
+ */
+struct om_dirty_log {
+	struct list_head list;	/* om_dirty_logs, RCU */
+	struct mm_struct *mm;
+	struct mmu_notifier mn;
+	struct xarray written;	/* page index: a write fault since last taken */
+	struct xarray zapped;	/* page index: taken from the process since the start */
+	atomic_t nr;		/* entries of both */
+	bool lost_written;	/* an entry of written could not be made */
+	bool lost_zapped;	/* nor one of zapped (or its range) */
+	spinlock_t lock;	/* ranges */
+	struct {
+		unsigned long start, end;
+	} ranges[8];		/* larger takings (munmap, mremap, MADV_DONTNEED) */
+	unsigned int nr_ranges;
+};
+
+struct om_dirty_log *om_dirty_log_start(struct mm_struct *mm);
+void om_dirty_log_stop(struct om_dirty_log *log);
+bool om_dirty_exact(struct om_dirty_log *log, unsigned long start, unsigned long end);
+unsigned long om_dirty_count(struct om_dirty_log *log, unsigned long start, unsigned long end);
+unsigned int om_dirty_list(struct om_dirty_log *log, bool zapped, unsigned long start,
+			   unsigned long end, unsigned long *out, unsigned int max,
+			   unsigned long *next, bool take);
+bool om_dirty_written(struct om_dirty_log *log, unsigned long addr);
+void om_dirty_forget_written(struct om_dirty_log *log, bool walked);
 
 struct om_sender {
 	struct om_proc *p;
@@ -54,6 +85,9 @@ struct om_sender {
 	struct virtio_om_mig_vma *pre;
 	unsigned int nr_pre;
 	struct xarray held;	/* index addr >> PAGE_SHIFT: the destination has it */
+	/* Its final round lists what was written from here (live.c's) */
+	struct om_dirty_log *log;
+	unsigned int final_walks;	/* kept mappings it walked instead */
 };
 
 int om_wait_ack(struct om_proc *p, u16 type, struct om_sender *s);

@@ -157,6 +157,9 @@ struct om_stats {
  * @asked_by_self: the process wrote its own where: its move is over when the write returns
  * @last_rounds: the last move's rounds before its freeze (0: stop-and-copy)
  * @last_round_pages: pages its rounds sent
+ * @last_round_walks: its rounds planned by a walk of every page table (the
+ *	first, and those where the log of its writes was not exact)
+ * @last_freeze_walks: mappings its freeze walked for the same reason
  * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
  * @last_zero_told: pages its destination held that it said read zero (F_ZERO)
  */
@@ -240,6 +243,8 @@ struct om_proc {
 	bool asked_by_self;
 	unsigned int last_rounds;
 	u64 last_round_pages;
+	unsigned int last_round_walks;
+	unsigned int last_freeze_walks;
 	u64 last_zero_skipped;
 	u64 last_zero_told;
 	unsigned long behind_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];

@@ -9,6 +9,9 @@
 #include <kunit/test.h>
 #include <linux/fcntl.h>
 #include <linux/mman.h>
+#include <linux/mmu_notifier.h>
+#include <linux/om.h>
+#include <linux/sched/mm.h>
 #include <linux/resource.h>
 #include <linux/mutex.h>
 #include <linux/futex.h>
@@ -16,7 +19,7 @@
 #include <linux/slab.h>
 #include <asm/unistd.h>
 
-#include "om.h"
+#include "migrate.h"
 #include "../futex/futex.h"
 
 static void om_test_where(struct kunit *test)
@@ -403,6 +406,71 @@ static void om_test_behind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
 }
 
+/* The kernel takes [@from, @to) pages of @base from @mm, as @event. */
+static void om_test_take(struct mm_struct *mm, enum mmu_notifier_event event,
+			 unsigned long base, unsigned long from, unsigned long to)
+{
+	struct mmu_notifier_range r;
+
+	mmu_notifier_range_init(&r, event, 0, mm, base + from * PAGE_SIZE, base + to * PAGE_SIZE);
+	mmu_notifier_invalidate_range_start(&r);
+	mmu_notifier_invalidate_range_end(&r);
+}
+
+/* A live move's log: writes, and takings as pages or ranges; where it is exact. */
+static void om_test_dirty_log(struct kunit *test)
+{
+	const unsigned long base = 0x10000000, end = base + 16 * PAGE_SIZE;
+	struct mm_struct *mm = mm_alloc(), *other = mm_alloc();
+	struct om_dirty_log *log;
+	unsigned long out[8], next;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, mm);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	log = om_dirty_log_start(mm);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(log));
+	/* Write faults, two in one page; another mm's are not this log's. */
+	om_write_fault(mm, base + 5 * PAGE_SIZE + 12);
+	om_write_fault(mm, base + 5 * PAGE_SIZE);
+	om_write_fault(mm, base + 2 * PAGE_SIZE);
+	om_write_fault(other, base + 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_dirty_count(log, base, end), 2UL);
+	KUNIT_EXPECT_TRUE(test, om_dirty_exact(log, base, end));
+	/* In address order, at most as many as there is room for; taking empties it. */
+	KUNIT_EXPECT_EQ(test, om_dirty_list(log, false, base, end, out, 1, &next, false), 1u);
+	KUNIT_EXPECT_EQ(test, next, base + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_dirty_list(log, false, base, end, out, 8, &next, true), 2u);
+	KUNIT_EXPECT_EQ(test, out[0], base + 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, out[1], base + 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, next, end);
+	KUNIT_EXPECT_EQ(test, om_dirty_count(log, base, end), 0UL);
+	/* A small taking is kept page by page, and the log stays exact. */
+	om_test_take(mm, MMU_NOTIFY_CLEAR, base, 1, 3);
+	KUNIT_EXPECT_EQ(test, om_dirty_list(log, true, base, end, out, 8, &next, false), 2u);
+	KUNIT_EXPECT_EQ(test, out[0], base + PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, om_dirty_exact(log, base, end));
+	/* New protections or a migration keep the contents: nothing logged. */
+	om_test_take(mm, MMU_NOTIFY_PROTECTION_VMA, base, 0, 16);
+	om_test_take(mm, MMU_NOTIFY_MIGRATE, base, 8, 9);
+	KUNIT_EXPECT_EQ(test, om_dirty_list(log, true, base, end, out, 8, &next, false), 2u);
+	/* A large one is a range: not exact where it is, exact elsewhere. */
+	om_test_take(mm, MMU_NOTIFY_UNMAP, base, 100, 200);
+	KUNIT_EXPECT_FALSE(test, om_dirty_exact(log, base + 150 * PAGE_SIZE, end + 300 * PAGE_SIZE));
+	KUNIT_EXPECT_TRUE(test, om_dirty_exact(log, base, base + 100 * PAGE_SIZE));
+	/* Touching ranges are one; past eight, none is exact, even after a walk. */
+	om_test_take(mm, MMU_NOTIFY_CLEAR, base, 200, 300);
+	KUNIT_EXPECT_EQ(test, log->nr_ranges, 1u);
+	for (i = 0; i < 8; i++)
+		om_test_take(mm, MMU_NOTIFY_CLEAR, base, 1000 + 200 * i, 1100 + 200 * i);
+	KUNIT_EXPECT_FALSE(test, om_dirty_exact(log, base, end));
+	om_dirty_forget_written(log, true);
+	KUNIT_EXPECT_FALSE(test, om_dirty_exact(log, base, end));
+	om_dirty_log_stop(log);
+	mmput(other);
+	mmput(mm);
+}
+
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
@@ -413,6 +481,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_proc_stat),
 	KUNIT_CASE(om_test_filled_end),
 	KUNIT_CASE(om_test_behind),
+	KUNIT_CASE(om_test_dirty_log),
 	{}
 };
 

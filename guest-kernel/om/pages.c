@@ -4,7 +4,8 @@
  * are there (a walk of its page tables, not of every address it could
  * use), no page of zeroes where the destination's page reads zero anyway,
  * fifteen pages a message. A live move's final round sends only what was
- * written since its rounds (soft-dirty) and says which pages the
+ * written since its rounds (soft-dirty bits, or the log of its writes:
+ * dirty_log.c) and says which pages the
  * destination holds now read zero.
  */
 #include <linux/highmem.h>
@@ -302,6 +303,37 @@ static int om_send_gone(struct om_sender *s, unsigned long from, unsigned long t
 	return 0;
 }
 
+/*
+ * A kept mapping's final round from a live move's log (dirty_log.c): the
+ * pages written since the last round, then those the kernel took meanwhile
+ * that were not written; each is sent as it is now, or said to read zero.
+ */
+static int om_send_logged(struct om_sender *s, unsigned long start, unsigned long end)
+{
+	unsigned long at, next;
+	unsigned int n, i;
+	bool zapped;
+	int err;
+
+	for (zapped = false; ; zapped = true) {
+		for (at = start; at < end; at = next) {
+			n = om_dirty_list(s->log, zapped, at, end, s->scan, ARRAY_SIZE(s->scan),
+					  &next, false);
+			for (i = 0; i < n; i++) {
+				if (fatal_signal_pending(current))
+					return -EINTR;
+				if (zapped && om_dirty_written(s->log, s->scan[i]))
+					continue;
+				err = om_send_one_page(s, s->scan[i], true);
+				if (err)
+					return err;
+			}
+		}
+		if (zapped)
+			return 0;
+	}
+}
+
 static int om_send_vma_pages(struct om_sender *s, unsigned int vma)
 {
 	const struct virtio_om_mig_vma *v = &s->vmas[vma];
@@ -319,6 +351,12 @@ static int om_send_vma_pages(struct om_sender *s, unsigned int vma)
 		if (err)
 			return err;
 		cond_resched();
+	}
+	/* Where its log is exact, no walk: the freeze does not grow with the memory. */
+	if (kept && s->log) {
+		if (om_dirty_exact(s->log, at, end))
+			return om_send_logged(s, at, end);
+		s->final_walks++;
 	}
 	while (at < end) {
 		n = om_scan(mm, at, end, s->scan, ARRAY_SIZE(s->scan), &next);

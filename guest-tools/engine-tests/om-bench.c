@@ -2,11 +2,12 @@
 /*
  * om-bench: the engine's measurements, run by bench/engine-bench.sh.
  *
- *   om-bench move NODE MIB       freeze and total time of a move to NODE with
+ *   om-bench move NODE MIB [wide] freeze and total time of a move to NODE with
  *                                MIB of resident memory, writing a page a
  *                                millisecond (dropping every 64th) until it
  *                                runs there (and the way back; every byte
- *                                checked after)
+ *                                checked after); with "wide", also dropping
+ *                                128 pages at once as the move begins
  *   om-bench syscall NODE COUNT  a no-op system call run here, then
  *                                forwarded home from NODE
  *   om-bench write MIB           MIB of memory written as move's writer does,
@@ -88,20 +89,36 @@ static int where_is(char *buf, size_t size)
 	return 0;
 }
 
+/* Drop @n pages from @first on: they read zero again. */
+static void drop(uint64_t *mem, size_t first, size_t n, uint32_t *count, uint8_t *zeroed)
+{
+	size_t i;
+
+	if (madvise(&mem[first * 512], n * 4096, MADV_DONTNEED))
+		return;
+	for (i = first; i < first + n; i++) {
+		zeroed[i] = 1;
+		count[i] = 0;
+	}
+}
+
 /*
  * The writer the process is while it moves: one page written every
  * millisecond, in turn through its memory (4 MiB/s), until it runs at
  * @node (forever if NULL); each write counted in @count, for the check
  * after. Every 64th page is dropped instead (MADV_DONTNEED: it reads zero
- * again), and marked in @zeroed.
+ * again), and marked in @zeroed. @wide: 128 pages in its middle are
+ * dropped first, at once.
  */
 static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uint32_t *count,
-			      uint8_t *zeroed)
+			      uint8_t *zeroed, int wide)
 {
 	double next = now_us(), end = next + 600e6;
 	size_t at = 0;
 	char now[32];
 
+	if (wide && pages >= 256)
+		drop(mem, pages / 2, 128, count, zeroed);
 	for (;;) {
 		if (node && where_is(now, sizeof(now)))
 			return -1;
@@ -114,9 +131,8 @@ static int write_while_moving(const char *node, uint64_t *mem, size_t pages, uin
 		while (now_us() < next)
 			;
 		next += 1000;
-		if (at % 64 == 63 && !madvise(&mem[at * 512], 4096, MADV_DONTNEED)) {
-			zeroed[at] = 1;
-			count[at] = 0;
+		if (at % 64 == 63) {
+			drop(mem, at, 1, count, zeroed);
 		} else {
 			mem[at * 512]++;
 			count[at]++;
@@ -141,16 +157,16 @@ static int bench_writer(long mib)
 		mem[i] = i * 0x9e3779b97f4a7c15ull;
 	printf("writing %ld MiB\n", mib);
 	fflush(stdout);
-	return write_while_moving(NULL, mem, pages, count, zeroed) ? 1 : 0;
+	return write_while_moving(NULL, mem, pages, count, zeroed, 0) ? 1 : 0;
 }
 
-static int bench_move(const char *node, long mib)
+static int bench_move(const char *node, long mib, int wide)
 {
 	size_t len = (size_t)mib << 20, i, pages = len / 4096;
 	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint32_t *count = calloc(pages, sizeof(*count));
 	uint8_t *zeroed = calloc(pages, 1);
-	unsigned long long freeze, total, moved, rounds, round_pages, zero, told;
+	unsigned long long freeze, total, moved, rounds, round_pages, zero, told, walks, fwalks;
 	double t0, back;
 
 	if (mem == MAP_FAILED || !count || !zeroed) {
@@ -159,7 +175,7 @@ static int bench_move(const char *node, long mib)
 	}
 	for (i = 0; i < len / 8; i++)
 		mem[i] = i * 0x9e3779b97f4a7c15ull;
-	if (where(node) || write_while_moving(node, mem, pages, count, zeroed))
+	if (where(node) || write_while_moving(node, mem, pages, count, zeroed, wide))
 		return 1;
 	freeze = debug_field("last_freeze_ns");
 	total = debug_field("last_total_ns");
@@ -168,6 +184,8 @@ static int bench_move(const char *node, long mib)
 	round_pages = debug_field("last_round_pages");
 	zero = debug_field("last_zero_skipped");
 	told = debug_field("last_zero_told");
+	walks = debug_field("last_round_walks");
+	fwalks = debug_field("last_freeze_walks");
 	t0 = now_us();
 	if (where("home"))
 		return 1;
@@ -178,10 +196,11 @@ static int bench_move(const char *node, long mib)
 			printf("om-bench: memory differs at byte %zu after the round trip\n", i * 8);
 			return 1;
 		}
-	printf("move %ld MiB %s: %llu pages (%llu in %llu rounds, %llu zero not sent, "
-	       "%llu dropped meanwhile said zero), freeze %.1f ms, total %.1f ms, way back %.1f ms\n",
-	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, zero, told,
-	       freeze / 1e6, total / 1e6, back / 1e3);
+	printf("move %ld MiB %s: %llu pages (%llu in %llu rounds, %llu planned by a walk, "
+	       "%llu zero not sent, %llu dropped meanwhile said zero), freeze %.1f ms "
+	       "(mappings walked: %llu), total %.1f ms, way back %.1f ms\n",
+	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, walks, zero, told,
+	       freeze / 1e6, fwalks, total / 1e6, back / 1e3);
 	free(count);
 	free(zeroed);
 	munmap(mem, len);
@@ -452,20 +471,21 @@ static int hold(long mib, long seconds)
 
 int main(int argc, char **argv)
 {
-	long n = argc == 4 ? atol(argv[3]) : 0;
+	long n = argc >= 4 ? atol(argv[3]) : 0;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && atol(argv[2]) > 0 && !strcmp(argv[1], "write"))
 		return bench_writer(atol(argv[2]));
-	if (argc == 4 && n > 0 && !strcmp(argv[1], "move"))
-		return bench_move(argv[2], n);
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "wide"))) && n > 0 &&
+	    !strcmp(argv[1], "move"))
+		return bench_move(argv[2], n, argc == 5);
 	if (argc == 4 && n > 0 && !strcmp(argv[1], "syscall"))
 		return bench_syscall(argv[2], n);
 	if (argc == 4 && n > 0 && atol(argv[2]) > 0 && !strcmp(argv[1], "hold"))
 		return hold(atol(argv[2]), n);
 	if (argc == 4 && n > 0 && n <= 65536 && !strcmp(argv[1], "io"))
 		return bench_io(argv[2], n);
-	fprintf(stderr, "usage: om-bench move NODE MIB | om-bench syscall NODE COUNT | "
+	fprintf(stderr, "usage: om-bench move NODE MIB [wide] | om-bench syscall NODE COUNT | "
 		"om-bench write MIB | om-bench hold MIB SECONDS | om-bench io NODE KIB\n");
 	return 2;
 }

@@ -622,6 +622,18 @@ run 1 "a home-first call whose homecoming fails goes home again and runs (syslog
 disarm 1
 check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'
 
+echo "# a live move's freeze reads the log of the pages written, not every page table"
+live 1 2
+lv=$(oc exec -t 600 1 -- "$libexec/om-bench" move 2 16 2>&1) || lv="failed: $lv"
+lw=$(oc exec -t 600 1 -- "$libexec/om-bench" move 2 16 wide 2>&1) || lw="failed: $lw"
+live 1 1
+echo "#   $lv"
+echo "#   $lw"
+check "a writer moved live (16 MiB): every byte right after, its freeze walked no page table" \
+	'grep -q "^move 16 MiB live: .* ms (mappings walked: 0)" <<<"$lv"'
+check "its writer dropping 128 pages at once in the rounds: every byte right, its freeze walked that mapping" \
+	'grep -q "^move 16 MiB live: .* ms (mappings walked: 1)" <<<"$lw"'
+
 echo "# a process killed in its live move's rounds"
 bg 1 livekill "$libexec/om-bench write 200"
 bg_grep 1 livekill "^writing" 120 || true

@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The omvm engine's hooks in the core kernel (guest-kernel/patches): what
- * kernel/entry, kernel/exit.c, kernel/signal.c and fs/proc call. The engine itself is
- * kernel/om and arch/x86/om.
+ * kernel/entry, kernel/exit.c, kernel/signal.c, fs/proc and mm/memory.c call.
+ * The engine itself is kernel/om and arch/x86/om.
  */
 #ifndef _LINUX_OM_H
 #define _LINUX_OM_H
 
+#include <linux/jump_label.h>
 #include <linux/types.h>
 #include <uapi/linux/virtio_om.h> /* enum virtio_om_proc_file */
 
 struct file;
 struct inode;
+struct mm_struct;
 struct pt_regs;
 struct task_struct;
 struct kernel_siginfo;
@@ -20,6 +22,12 @@ struct pid_namespace;
 struct pid;
 
 int is_current_pgrp_orphaned(void);
+
+#ifdef CONFIG_MEM_SOFT_DIRTY
+/* fs/proc/task_mmu.c: write-protect these pages again, for their next write to fault. */
+int mm_clear_soft_dirty_pages(struct mm_struct *mm, const unsigned long *addrs,
+			      unsigned int nr);
+#endif
 
 #ifdef CONFIG_OM
 /*
@@ -62,6 +70,18 @@ struct file *om_rfile_exec_file(void);
 
 /* A process away about to dump core goes home to dump it (kernel/signal.c). */
 void om_coredump_home(const struct kernel_siginfo *info);
+
+/*
+ * A write fault in @mm at @address (mm/memory.c): a live move logs the pages
+ * its process writes (kernel/om/dirty_log.c). Off while no move is live.
+ */
+DECLARE_STATIC_KEY_FALSE(om_write_log_on);
+void om_write_fault_note(struct mm_struct *mm, unsigned long address);
+static inline void om_write_fault(struct mm_struct *mm, unsigned long address)
+{
+	if (static_branch_unlikely(&om_write_log_on))
+		om_write_fault_note(mm, address);
+}
 #else
 static inline long om_syscall_enter(struct pt_regs *regs, long nr)
 {
@@ -103,6 +123,10 @@ static inline struct file *om_rfile_exec_file(void)
 }
 
 static inline void om_coredump_home(const struct kernel_siginfo *info)
+{
+}
+
+static inline void om_write_fault(struct mm_struct *mm, unsigned long address)
 {
 }
 #endif
