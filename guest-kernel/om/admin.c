@@ -50,7 +50,9 @@ static int om_stats_show(struct seq_file *m, void *v)
 		   atomic64_read(&om_node_stats.arrivals_refused),
 		   atomic64_read(&om_node_stats.balance_moves),
 		   atomic64_read(&om_node_stats.balance_home));
-	seq_printf(m, "balance_ushered %lld\n", atomic64_read(&om_node_stats.balance_ushered));
+	seq_printf(m, "balance_ushered %lld\nlive_moves %lld\n",
+		   atomic64_read(&om_node_stats.balance_ushered),
+		   atomic64_read(&om_node_stats.live_moves));
 	return 0;
 }
 

@@ -60,8 +60,8 @@ int om_handover(struct om_proc *p, u32 node, u32 flags, int error)
  * A move that cannot be, or fails, leaves the process here; its deputy
  * hears why (F_BACK), for `where` and om-migrate at home.
  *
- * Return: does not return on success (this half ends); -errno if the
- * process stays here.
+ * Return: does not return on success of a stop-and-copy move (this half
+ * ends); 0 when a live move's rounds began; -errno if the process stays.
  */
 int om_move_away(struct om_proc *p, u32 dest)
 {
@@ -76,13 +76,33 @@ int om_move_away(struct om_proc *p, u32 dest)
 		err = -EBUSY;
 	if (!err)
 		err = om_move_cpu_check(p, dest);
-	/* A failure after the handover has told the deputy already (om_hop_back()). */
-	if (!err)
-		err = om_send_process(p, dest, false);
-	else
+	if (err) {
 		om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
+		return err;
+	}
+	/* Live: its rounds go on from the move's task work (live.c). */
+	if (om_live_wanted(p, dest)) {
+		/* Unless it was asked elsewhere meanwhile. */
+		if (!READ_ONCE(p->target))
+			WRITE_ONCE(p->target, dest);
+		err = om_live_start(p, dest);
+		if (err && READ_ONCE(p->target) == dest)
+			WRITE_ONCE(p->target, 0);
+		return err;
+	}
+	/* A failure has told the deputy (om_send_process()). */
+	err = om_send_process(p, dest, false);
 	if (err)
 		return err;
+	om_left_away(p);
+}
+
+/**
+ * om_left_away() - the process runs at another node away now: this half ends
+ * @p: its half here
+ */
+void __noreturn om_left_away(struct om_proc *p)
+{
 	p->silent = true;
 	/* Back here later, it arrives as a new half. */
 	om_proc_unkey(p);

@@ -14,9 +14,11 @@
  * thread would share with the process all the same. Between two slices
  * the process runs for a tick.
  *
- * Only moves from home are live; going home or between two nodes away is
- * stop-and-copy (docs/engine.md). A failure anywhere ends the copy the
- * destination built (MIG_ABORT) and the process goes on here.
+ * Moves from home and between two nodes away are live; going home is
+ * stop-and-copy (docs/engine.md). Away, the process's calls between slices
+ * go to its deputy as always: only the move's own code talks to the
+ * destination. A failure anywhere ends the copy the destination built
+ * (MIG_ABORT) and the process goes on here; away, its deputy hears why.
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -60,6 +62,8 @@ struct om_live {
 	u64 round_pages;
 	struct om_dirty_log *log;	/* what it writes meanwhile */
 	unsigned int walks;	/* rounds planned by a walk of its page tables */
+	bool away;		/* between two nodes away (hop.c) */
+	u64 start_ns;		/* the start's pause: its first walk and clearing */
 };
 
 struct om_sender *om_live_sender(struct om_proc *p)
@@ -69,16 +73,18 @@ struct om_sender *om_live_sender(struct om_proc *p)
 
 /**
  * om_live_wanted() - whether the current process's move should be live
- * @p: its half at home
+ * @p: its half here (at home, or away from it)
+ * @dest: where it goes
  *
- * Return: true by om.live's policy.
+ * Return: true by om.live's policy, here; going home is never live.
  */
-bool om_live_wanted(struct om_proc *p)
+bool om_live_wanted(struct om_proc *p, u32 dest)
 {
 	unsigned int mode = READ_ONCE(om_live_mode);
 	unsigned long anon;
 
-	if (p->role != OM_HOME || !mode || !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+	if (p->role == OM_DEPUTY || (p->role == OM_REMOTE && dest == p->home_node) || !mode ||
+	    !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		return false;
 	/* It asked for its own move: it expects to be there when its write returns. */
 	if (mode == 1 && p->asked_by_self)
@@ -87,6 +93,24 @@ bool om_live_wanted(struct om_proc *p)
 	anon = get_mm_counter(current->mm, MM_ANONPAGES) +
 	       get_mm_counter(current->mm, MM_SHMEMPAGES);
 	return mode >= 2 || anon << (PAGE_SHIFT - 10) >= READ_ONCE(om_live_min_kib);
+}
+
+/*
+ * Away, the process's peer stays its deputy, for its calls between slices:
+ * only the move's own code talks to the destination, as om_send_process()
+ * does between two nodes away (hop_to). At home the destination is its
+ * peer for the move's time.
+ */
+static void om_live_enter(struct om_proc *p)
+{
+	if (p->live->away)
+		WRITE_ONCE(p->hop_to, p->live->dest);
+}
+
+static void om_live_leave(struct om_proc *p)
+{
+	if (p->live->away)
+		WRITE_ONCE(p->hop_to, 0);
 }
 
 static void om_live_free(struct om_proc *p)
@@ -106,7 +130,7 @@ static void om_live_free(struct om_proc *p)
 
 /**
  * om_live_cancel() - end a live move before its freeze
- * @p: its half at home
+ * @p: its half here
  * @err: why
  * @last: the process is exiting: no wait for room to send
  *
@@ -116,11 +140,14 @@ void om_live_cancel(struct om_proc *p, int err, bool last)
 {
 	struct virtio_om_mig_go abort = { .error = cpu_to_le32(-err) };
 
-	if (!p->live)
+	struct om_live *l = p->live;
+
+	if (!l)
 		return;
 	pr_info("omvm: pid %d: live move to node %u ends before its freeze (%d)\n",
-		p->home_pid, p->live->dest, err);
-	if (p->peer_node != p->live->dest) {
+		p->home_pid, l->dest, err);
+	om_live_enter(p);
+	if (!l->s->begun) {
 		/* Its first MIG_BEGIN never left. */
 	} else if (last || fatal_signal_pending(current)) {
 		/* A killable send would give up at once: the destination must hear. */
@@ -130,7 +157,12 @@ void om_live_cancel(struct om_proc *p, int err, bool last)
 
 		om_send(p, VIRTIO_OM_T_MIG_ABORT, 0, 0, &kv, 1, NULL, 0, NULL);
 	}
-	p->peer_node = p->live->s->old_peer;
+	om_live_leave(p);
+	if (!l->away)
+		p->peer_node = l->s->old_peer;
+	/* Away, its deputy hears why it stays, unless a new move takes over. */
+	else if (!last && err != -ECANCELED)
+		om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
 	om_live_free(p);
 }
 
@@ -186,12 +218,32 @@ static int om_live_plan(struct om_live *l)
 	return 0;
 }
 
+/*
+ * The log begins where a walk is about to clear every soft-dirty bit. It
+ * may not (mmu_notifier_register() gives way to a signal pending, with
+ * -EINTR): the rounds then walk, and the next walk tries again.
+ */
+static void om_live_log_start(struct om_live *l)
+{
+	struct om_dirty_log *log;
+
+	if (l->log)
+		return;
+	log = om_dirty_log_start(l->mm);
+	if (IS_ERR(log))
+		return;
+	l->log = log;
+	l->s->log = log;
+}
+
 /* Whether the log has every page written in the rounds' mappings. */
 static bool om_live_exact(struct om_live *l)
 {
 	struct om_sender *s = l->s;
 	unsigned int i;
 
+	if (!l->log)
+		return false;
 	for (i = 0; i < s->nr_vmas; i++) {
 		if (le32_to_cpu(s->vmas[i].flags) & VIRTIO_OM_VMA_F_VDSO)
 			continue;
@@ -272,54 +324,63 @@ static void om_live_later(struct om_proc *p)
 
 /**
  * om_live_start() - begin a live move of the current process to @dest
- * @p: its half at home
+ * @p: its half here: at home, or away (then @dest is another node away)
  * @dest: where it goes
  *
  * Return: 0 (its rounds go on from om_live_step()) or -errno (nothing
- * changed; the destination was told to drop what it got).
+ * changed; the destination was told to drop what it got and, away, the
+ * deputy why the process stays).
  */
 int om_live_start(struct om_proc *p, u32 dest)
 {
+	u64 t0 = ktime_get_ns();
 	struct om_live *l;
 	int err;
 
-	if (!om_kcom_node_is_up(dest))
-		return -EHOSTUNREACH;
-	om_proc_drain(p);
+	/* At home, what a copy of an earlier, taken-back move sent; away, its deputy's. */
+	if (p->role == OM_HOME)
+		om_proc_drain(p);
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
-	if (!l)
-		return -ENOMEM;
-	l->s = om_sender_new(p);
-	if (!l->s) {
+	if (l)
+		l->s = om_sender_new(p);
+	if (!om_kcom_node_is_up(dest))
+		err = -EHOSTUNREACH;
+	else if (!l || !l->s)
+		err = -ENOMEM;
+	else
+		err = 0;
+	if (err) {
+		if (l)
+			om_sender_free(l->s);
 		kfree(l);
-		return -ENOMEM;
+		if (p->role == OM_REMOTE)
+			om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
+		return err;
 	}
 	l->s->live = true;
 	l->s->old_peer = p->peer_node;
 	l->mm = current->mm;
 	l->dest = dest;
+	l->away = p->role == OM_REMOTE;
 	p->live = l;
 	WRITE_ONCE(p->sending, true);
+	om_live_enter(p);
 	err = om_send_live_begin(l->s, dest);
-	if (!err) {
-		l->log = om_dirty_log_start(l->mm);
-		if (IS_ERR(l->log)) {
-			err = PTR_ERR(l->log);
-			l->log = NULL;
-		}
-		l->s->log = l->log;
-	}
 	/* The first round: every page there is, found by a walk. */
 	if (!err) {
 		l->walks++;
 		err = om_live_plan(l);
 	}
-	if (!err)
+	if (!err) {
+		om_live_log_start(l);
 		err = mm_clear_soft_dirty(l->mm);
+	}
+	om_live_leave(p);
 	if (err) {
 		om_live_cancel(p, err, false);
 		return err;
 	}
+	l->start_ns = ktime_get_ns() - t0;
 	om_live_later(p);
 	return 0;
 }
@@ -364,13 +425,16 @@ static int om_live_next_round(struct om_live *l)
 	err = om_live_plan(l);
 	if (err || om_live_converged(l))
 		return err ?: 1;
-	om_dirty_forget_written(l->log, true);
+	if (l->log)
+		om_dirty_forget_written(l->log, true);
+	else
+		om_live_log_start(l);
 	return mm_clear_soft_dirty(l->mm);
 }
 
 /**
  * om_live_step() - the next slice of a live move, from the move's task work
- * @p: its half at home
+ * @p: its half here
  *
  * Return: 0 while rounds go on (the next slice is queued); 1 when the
  * process is to be frozen and sent now (om_send_process(), then
@@ -384,14 +448,15 @@ int om_live_step(struct om_proc *p)
 	/* exec'd meanwhile, or asked elsewhere: this move is over. */
 	if (current->mm != l->mm || p->target != l->dest)
 		err = -ECANCELED;
+	om_live_enter(p);
 	if (!err)
 		err = om_live_slice(l);
 	/* A round done: plan the next from what was written meanwhile. */
-	if (err == 1) {
+	if (err == 1)
 		err = om_live_next_round(l);
-		if (err == 1)
-			return 1;
-	}
+	om_live_leave(p);
+	if (err == 1)
+		return 1;
 	if (!err) {
 		om_live_later(p);
 		return 0;
@@ -402,7 +467,7 @@ int om_live_step(struct om_proc *p)
 
 /**
  * om_live_done() - the end of a live move's freeze
- * @p: its half at home
+ * @p: its half here
  * @err: om_send_process()'s result; it told the destination of a failure
  */
 void om_live_done(struct om_proc *p, int err)
@@ -412,9 +477,11 @@ void om_live_done(struct om_proc *p, int err)
 	if (!l)
 		return;
 	if (!err) {
+		atomic64_inc(&om_node_stats.live_moves);
 		p->last_rounds = l->round;
 		p->last_round_pages = l->round_pages;
 		p->last_round_walks = l->walks;
+		p->last_start_ns = l->start_ns;
 		p->last_freeze_walks = l->s->final_walks;
 	}
 	om_live_free(p);

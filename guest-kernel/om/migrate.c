@@ -355,7 +355,8 @@ static void om_hop_back(struct om_proc *p, int err)
  * @home: @dest is the process's home, where its deputy waits
  *
  * On success the destination runs the process: the caller turns this half
- * into a deputy (at home) or ends it (away). On failure nothing changed.
+ * into a deputy (at home) or ends it (away). On failure nothing changed;
+ * between two nodes away the deputy heard why (HANDOVER F_BACK).
  *
  * Return: 0 or -errno: -EHOSTDOWN/-ENOTCONN (destination unreachable),
  * -ETIMEDOUT, -EINTR (fatal signal), -ENOMEM, or what the destination refused
@@ -365,28 +366,26 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 {
 	size_t xsize = om_arch_xstate_size();
 	u64 stopped = ktime_get_ns();
-	bool hop = !home && p->role == OM_REMOTE, told = false;
+	bool hop = !home && p->role == OM_REMOTE, told = false, final = false;
 	/* The freeze of a live move: its rounds sent most pages already. */
 	struct om_sender *s = om_live_sender(p);
 	bool live = s;
-	struct virtio_om_mig_begin *b;
+	struct virtio_om_mig_begin *b = NULL;
 	void *xstate;
 	u32 old_peer = live ? s->old_peer : p->peer_node;
 	unsigned int i, sent;
 	int err;
 
-	if (!om_kcom_node_is_up(dest))
-		return -EHOSTUNREACH;
+	WRITE_ONCE(p->sending, true);
+	err = om_kcom_node_is_up(dest) ? 0 : -EHOSTUNREACH;
 	/* Away: its writes behind answered first (behind.c); they are its deputy's. */
-	if (p->role == OM_REMOTE) {
+	if (!err && p->role == OM_REMOTE)
 		err = om_behind_drain(p);
-		if (err)
-			return err;
-	}
+	if (err)
+		goto undo_files;
 	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */
 	if (!home && !hop && !live)
 		om_proc_drain(p);
-	WRITE_ONCE(p->sending, true);
 	if (live) {
 		s->pre = s->vmas;
 		s->nr_pre = s->nr_vmas;
@@ -401,7 +400,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	b = kzalloc(sizeof(*b) + xsize, GFP_KERNEL);
 	if (!s || !b) {
 		err = -ENOMEM;
-		goto out;
+		goto undo_files;
 	}
 	xstate = b + 1;
 	err = om_collect_vmas(s, current->mm, !home && !hop ? dest : 0, false);
@@ -422,6 +421,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		WRITE_ONCE(p->hop_to, dest);
 	else
 		p->peer_node = dest;
+	final = true;
 	{
 		struct kvec kv[2] = { { b, sizeof(*b) }, { xstate, xsize } };
 
@@ -460,9 +460,6 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	}
 	if (err) {
 		om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
-		/* Before the handover too, the deputy hears why it stays. */
-		if (hop && !told)
-			om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
 		goto undo;
 	}
 	/*
@@ -477,10 +474,12 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	err = om_go(p);
 	if (err) {
 		WRITE_ONCE(p->leaving, false);
-		if (hop)
+		if (hop) {
 			om_hop_back(p, err);
-		else
+			told = true;
+		} else {
 			om_take_back(p, home, err);
+		}
 		goto undo;
 	}
 	if (hop)
@@ -498,6 +497,7 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		p->last_round_pages = 0;
 		p->last_round_walks = 0;
 		p->last_freeze_walks = 0;
+		p->last_start_ns = 0;
 	}
 	/* What moves cost, for the balancer (asked by it or by hand alike). */
 	if (p->asked_ns)
@@ -513,10 +513,16 @@ undo:
 	om_return_signals(s);
 undo_files:
 	/* A live move failing before its final BEGIN: the rounds' copy there ends. */
-	if (live && p->peer_node == dest) {
+	if (live && !final) {
+		if (hop)
+			WRITE_ONCE(p->hop_to, dest);
 		om_end(p, VIRTIO_OM_T_MIG_ABORT, err);
+		WRITE_ONCE(p->hop_to, 0);
 		p->peer_node = old_peer;
 	}
+	/* Between two nodes away the deputy hears why the process stays. */
+	if (hop && !told)
+		om_handover(p, om_kcom_self(), VIRTIO_OM_HANDOVER_F_BACK, err);
 	if (s && s->vmas)
 		om_unserve_vmas(s, dest);
 out:
@@ -579,7 +585,10 @@ int om_send_live_begin(struct om_sender *s, u32 dest)
 		struct kvec kv[2] = { { b, sizeof(*b) }, { b + 1, xsize } };
 
 		b->flags |= cpu_to_le32(VIRTIO_OM_MIG_F_LIVE);
-		s->p->peer_node = dest;
+		/* Away, the caller routes the move's messages (live.c). */
+		if (s->p->role != OM_REMOTE)
+			s->p->peer_node = dest;
+		s->begun = true;
 		err = om_send(s->p, VIRTIO_OM_T_MIG_BEGIN, 0, 0, kv, 2, NULL, 0, NULL);
 	}
 	if (!err)
@@ -663,7 +672,7 @@ static void om_move_work(struct callback_head *cb)
 		u32 to = p->target;
 
 		p->target = 0;
-		/* Straight to another node away (hop.c), or home. */
+		/* Straight to another node away (hop.c, maybe live), or home. */
 		if (to && to != p->home_node)
 			p->last_error = om_move_away(p, to);
 		else
@@ -690,7 +699,7 @@ void om_move_on(struct om_proc *p, u32 target)
 		err = om_may_leave();
 		if (!err)
 			err = om_move_cpu_check(p, target);
-		if (!err && om_live_wanted(p)) {
+		if (!err && om_live_wanted(p, target)) {
 			err = om_live_start(p, target);
 			p->last_error = err;
 			/* Its rounds go on from the move's task work (om_live_go_on()). */
@@ -727,6 +736,9 @@ static void om_live_go_on(struct om_proc *p)
 			om_live_cancel(p, err, false);
 		om_live_done(p, err);
 		p->last_error = err;
+		/* Away, this half ends; at home it is the process's deputy now. */
+		if (!err && p->role == OM_REMOTE)
+			om_left_away(p);
 		if (!err) {
 			om_move_on(p, om_deputy_run(p));
 			return;
@@ -735,7 +747,11 @@ static void om_live_go_on(struct om_proc *p)
 		p->last_error = err;
 	}
 	if (err == -ECANCELED && p->target && p->target != om_kcom_self()) {
-		om_move_on(p, p->target);
+		/* Away, the move asked now runs from its own task work. */
+		if (p->role == OM_REMOTE)
+			om_queue_move(p);
+		else
+			om_move_on(p, p->target);
 		return;
 	}
 	p->target = 0;

@@ -81,6 +81,7 @@ struct om_sender {
 	 * maps them at the first MIG_BEGIN), and the pages it holds of them.
 	 */
 	bool live;
+	bool begun;		/* its first MIG_BEGIN was sent */
 	u32 old_peer;		/* the process's peer before the move began */
 	struct virtio_om_mig_vma *pre;
 	unsigned int nr_pre;

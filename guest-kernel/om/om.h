@@ -160,6 +160,8 @@ struct om_stats {
  * @last_round_walks: its rounds planned by a walk of every page table (the
  *	first, and those where the log of its writes was not exact)
  * @last_freeze_walks: mappings its freeze walked for the same reason
+ * @last_start_ns: its start's pause (BEGIN, the first round's walk, the
+ *	soft-dirty bits cleared), before the process ran on during its rounds
  * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
  * @last_zero_told: pages its destination held that it said read zero (F_ZERO)
  */
@@ -245,6 +247,7 @@ struct om_proc {
 	u64 last_round_pages;
 	unsigned int last_round_walks;
 	unsigned int last_freeze_walks;
+	u64 last_start_ns;
 	u64 last_zero_skipped;
 	u64 last_zero_told;
 	unsigned long behind_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
@@ -265,6 +268,7 @@ struct om_node_stats {
 	atomic64_t balance_moves;    /* the balancer's moves: for load */
 	atomic64_t balance_home;     /* a process away sent home for its calls' cost */
 	atomic64_t balance_ushered;  /* moved off for want of memory */
+	atomic64_t live_moves;	     /* moves sent from here live, that arrived */
 };
 
 extern struct om_node_stats om_node_stats;
@@ -387,7 +391,7 @@ int om_move_cpu_check(struct om_proc *p, u32 dest);
 
 /* live.c: a live move's rounds, before its freeze */
 struct om_live;
-bool om_live_wanted(struct om_proc *p);
+bool om_live_wanted(struct om_proc *p, u32 dest);
 int om_live_start(struct om_proc *p, u32 dest);
 int om_live_step(struct om_proc *p);
 void om_live_cancel(struct om_proc *p, int err, bool last);
@@ -452,6 +456,7 @@ void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg);
 
 /* hop.c: moves between two nodes away */
 int om_move_away(struct om_proc *p, u32 dest);
+void __noreturn om_left_away(struct om_proc *p);
 int om_handover(struct om_proc *p, u32 node, u32 flags, int error);
 void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg);
 bool om_hop_hold(struct om_proc *p, struct om_kcom_msg *msg);

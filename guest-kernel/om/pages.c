@@ -353,8 +353,8 @@ static int om_send_vma_pages(struct om_sender *s, unsigned int vma)
 		cond_resched();
 	}
 	/* Where its log is exact, no walk: the freeze does not grow with the memory. */
-	if (kept && s->log) {
-		if (om_dirty_exact(s->log, at, end))
+	if (kept) {
+		if (s->log && om_dirty_exact(s->log, at, end))
 			return om_send_logged(s, at, end);
 		s->final_walks++;
 	}

@@ -166,7 +166,7 @@ static int bench_move(const char *node, long mib, int wide)
 	uint64_t *mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint32_t *count = calloc(pages, sizeof(*count));
 	uint8_t *zeroed = calloc(pages, 1);
-	unsigned long long freeze, total, moved, rounds, round_pages, zero, told, walks, fwalks;
+	unsigned long long freeze, total, moved, rounds, round_pages, zero, told, walks, fwalks, start;
 	double t0, back;
 
 	if (mem == MAP_FAILED || !count || !zeroed) {
@@ -186,6 +186,7 @@ static int bench_move(const char *node, long mib, int wide)
 	told = debug_field("last_zero_told");
 	walks = debug_field("last_round_walks");
 	fwalks = debug_field("last_freeze_walks");
+	start = debug_field("last_start_ns");
 	t0 = now_us();
 	if (where("home"))
 		return 1;
@@ -197,10 +198,10 @@ static int bench_move(const char *node, long mib, int wide)
 			return 1;
 		}
 	printf("move %ld MiB %s: %llu pages (%llu in %llu rounds, %llu planned by a walk, "
-	       "%llu zero not sent, %llu dropped meanwhile said zero), freeze %.1f ms "
+	       "%llu zero not sent, %llu dropped meanwhile said zero), start %.1f ms, freeze %.1f ms "
 	       "(mappings walked: %llu), total %.1f ms, way back %.1f ms\n",
 	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, walks, zero, told,
-	       freeze / 1e6, fwalks, total / 1e6, back / 1e3);
+	       start / 1e6, freeze / 1e6, fwalks, total / 1e6, back / 1e3);
 	free(count);
 	free(zeroed);
 	munmap(mem, len);

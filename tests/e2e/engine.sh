@@ -400,10 +400,12 @@ check "node 1 still answers, the process runs at node 2 once" \
 oc exec -t 30 1 -- kill "$pid" || true
 bg_wait 1 again 120 >/dev/null || true
 
-# live NODE MODE: om.live at NODE: 0 stop-and-copy, 2 every move from home live.
+# live NODE MODE: om.live at NODE: 0 stop-and-copy, 2 every move from NODE live.
 live() { oc exec -t 30 "$1" -- sh -c "echo $2 >/sys/module/om/parameters/live"; }
+# live_moves NODE: the moves NODE sent live that arrived.
+live_moves() { oc exec -t 30 "$1" -- sed -n 's/^live_moves //p' /proc/hpc/admin/stats; }
 echo "# moves 1->2->3->2->home, $rounds times, while it computes (2->3 and 3->2 directly);" \
-	"1->2 live in odd rounds"
+	"1->2, 2->3 and 3->2 live in odd rounds"
 # It runs until the moves are over and it has computed at home again, and
 # its reference runs unmoved at node 3 meanwhile (sharing node 3's CPU only
 # while the moved one passes there): the lines both printed must agree.
@@ -417,8 +419,9 @@ fail=""
 tracer=$!
 sleep 1
 live_moves=0
+hops_before=$(($(live_moves 2) + $(live_moves 3)))
 for ((r = 0; r < rounds; r++)); do
-	live 1 $((r % 2 * 2))
+	for n in 1 2 3; do live "$n" $((r % 2 * 2)); done
 	for to in 2 3 2 home; do
 		if oc exec -t 120 1 -- om-migrate "$pid" "$to" >/dev/null 2>"$E2E_RUN_DIR/mig.err"; then
 			moves=$((moves + 1))
@@ -439,10 +442,13 @@ for ((r = 0; r < rounds; r++)); do
 	fi
 done
 echo "# $moves moves${fail:+, then failed: $fail}"
-live 1 1
+for n in 1 2 3; do live "$n" 1; done
+live_hops=$(($(live_moves 2) + $(live_moves 3) - hops_before))
 check "$((rounds * 4)) moves, each one arrived" '[ "$moves" -eq $((rounds * 4)) ]'
-check "$((rounds / 2)) of them live, in rounds while it computed ($live_moves)" \
+check "$((rounds / 2)) of them live from home, in rounds while it computed ($live_moves)" \
 	'[ "$live_moves" -eq $((rounds / 2)) ]'
+check "$((rounds / 2 * 2)) live between nodes 2 and 3, as nodes 2 and 3 count them ($live_hops)" \
+	'[ "$live_hops" -eq $((rounds / 2 * 2)) ]'
 # pages NODES: how many MIG_PAGES the trace shows from one node to another ("2 -> 3").
 pages() { grep -c " $1 pid .* MIG_PAGES " "$E2E_RUN_DIR/hops.txt" || true; }
 echo "#   MIG_PAGES in the first round: 1->2 $(pages "1 -> 2"), 2->3 $(pages "2 -> 3")," \
@@ -721,6 +727,39 @@ for n in 1 2 3; do
 		check "node $n: no leak kmemleak can see" '[ -z "$leaks" ]'
 	fi
 done
+
+echo "# a live move between two nodes away whose destination dies in its rounds"
+bg 1 hopvan "$libexec/om-bench write 200"
+bg_grep 1 hopvan "^writing" 120 || true
+hpid=$(oc exec -t 30 1 -- pidof om-bench) || hpid=""
+# To node 2 stop-and-copy; from there, every move is live.
+live 1 0
+migrate "$hpid" 2 300 || echo "#   $mig_out"
+live 1 1
+live 2 2
+oc exec -t 30 1 -- om-migrate "$hpid" 3 --no-wait >/dev/null 2>&1 || true
+sleep 2
+hrecv=$(oc exec -t 30 3 -- cat /proc/hpc/remote | awk -v p="$hpid" '$1 == 1 && $2 == p')
+echo "#   node 3 taking it in: ${hrecv:-(nothing)}"
+oc stop --kill 3 >/dev/null
+for ((i = 0; i < 30; i++)); do
+	herr=$(oc exec -t 30 1 -- sed -n 's/^last_error: //p' "/proc/$hpid/hpc/debug")
+	[ -n "$herr" ] && [ "$herr" != 0 ] && break
+	sleep 1
+done
+sleep 2
+hat=$(where_is "$hpid")
+hcopies=$(copies 2 "$hpid")
+echo "#   $i s after node 3 died: where $hat, last_error $herr, copies at node 2: $hcopies"
+check "node 3 was taking it in, in the rounds at node 2" '[ -n "$hpid" ] && [ -n "$hrecv" ]'
+check "the process goes on at node 2, once; its deputy told why it stays (node 3 down: EHOSTDOWN)" \
+	'[ "$hat" = 2 ] && [ "$hcopies" = 1 ] && [ "$herr" = -112 ] &&
+	 { bg_wait 1 hopvan 1 >/dev/null; [ $? -eq 124 ]; }'
+live 2 1
+oc exec -t 30 1 -- kill "$hpid" || true
+bg_wait 1 hopvan 30 >/dev/null || true
+oc start 3 >/dev/null
+check "node 3 is back" 'e2e_wait_nodes 3'
 
 echo "# the node a process runs on dies while its deputy is blocked in a call for it"
 # A writer that never writes keeps cat's read blocked, at home, in the deputy.
