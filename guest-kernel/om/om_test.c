@@ -456,7 +456,8 @@ static void om_test_dirty_log(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_dirty_list(log, true, base, end, out, 8, &next, false), 2u);
 	/* A large one is a range: not exact where it is, exact elsewhere. */
 	om_test_take(mm, MMU_NOTIFY_UNMAP, base, 100, 200);
-	KUNIT_EXPECT_FALSE(test, om_dirty_exact(log, base + 150 * PAGE_SIZE, end + 300 * PAGE_SIZE));
+	KUNIT_EXPECT_FALSE(test, om_dirty_exact(log, base + 150 * PAGE_SIZE,
+						base + 300 * PAGE_SIZE));
 	KUNIT_EXPECT_TRUE(test, om_dirty_exact(log, base, base + 100 * PAGE_SIZE));
 	/* Touching ranges are one; past eight, none is exact, even after a walk. */
 	om_test_take(mm, MMU_NOTIFY_CLEAR, base, 200, 300);
