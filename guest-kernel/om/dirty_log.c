@@ -19,6 +19,7 @@
 #include <linux/rculist.h>
 #include <linux/sched/coredump.h>
 #include <linux/slab.h>
+#include <linux/userfaultfd_k.h>
 
 #include "migrate.h"
 
@@ -189,9 +190,10 @@ void om_dirty_log_stop(struct om_dirty_log *log)
  *
  * Not where an entry was lost, the kernel took many pages at once, a
  * mapping was made or grown (VM_SOFTDIRTY: its pages count as written
- * without a fault), a page may be pinned (its soft-dirty bit is not
- * cleared, so its writes do not fault), or a huge page's one fault covers
- * many pages.
+ * without a fault), a mapping is registered with a userfaultfd (another
+ * process may fill its pages, UFFDIO_COPY, without a fault of this one), a
+ * page may be pinned (its soft-dirty bit is not cleared, so its writes do
+ * not fault), or a huge page's one fault covers many pages.
  *
  * Return: true if a list of pages from the log is exact there.
  */
@@ -215,7 +217,7 @@ bool om_dirty_exact(struct om_dirty_log *log, unsigned long start, unsigned long
 		return false;
 	mmap_read_lock(log->mm);
 	for_each_vma_range(vmi, vma, end) {
-		if (vma->vm_flags & VM_SOFTDIRTY) {
+		if (vma->vm_flags & VM_SOFTDIRTY || userfaultfd_armed(vma)) {
 			exact = false;
 			break;
 		}

@@ -566,27 +566,35 @@ done
 live 1 1
 # Between two nodes away (2->3, direct): the sender (node 2) or the receiver
 # (node 3) fails; the process goes on at node 2, the deputy reports why.
+# Stop-and-copy, then live (om.live=2 at node 2: the pages fault strikes
+# a slice of its rounds, the others its freeze).
 migrate "$pid" 2 60 || bad "1->2 before the direct moves: $mig_out"
-for step in pages commit go-lost running-lost; do
-	case $step in pages | go-lost) at=2 ;; *) at=3 ;; esac
-	arm "$at" "${fault_mask[$step]}"
-	attempts=$((attempts + 1))
-	if migrate "$pid" 3 30; then
-		bad "2->3 $step: the move went through"
-	elif ! grep -q "${fault_errno[$step]}" <<<"$mig_out"; then
-		bad "2->3 $step: $mig_out"
-	fi
-	disarm "$at"
-	[ "$(where_is "$pid")" = 2 ] || bad "2->3 $step: where $(where_is "$pid")"
-	# A receiver that ran it (running-lost) was told to end it, by the deputy.
-	sleep 0.5
-	[ "$(copies 3 "$pid")" = 0 ] || bad "2->3 $step: a copy runs at node 3"
-	[ "$(copies 2 "$pid")" = 1 ] || bad "2->3 $step: not one copy at node 2"
+for mode in 0 2; do
+	live 2 "$mode"
+	for step in pages commit go-lost running-lost; do
+		case $step in pages | go-lost) at=2 ;; *) at=3 ;; esac
+		arm "$at" "${fault_mask[$step]}"
+		attempts=$((attempts + 1))
+		if migrate "$pid" 3 30; then
+			bad "2->3 $step (live $mode): the move went through"
+		elif ! grep -q "${fault_errno[$step]}" <<<"$mig_out"; then
+			bad "2->3 $step (live $mode): $mig_out"
+		fi
+		disarm "$at"
+		[ "$(where_is "$pid")" = 2 ] || bad "2->3 $step (live $mode): where $(where_is "$pid")"
+		# A receiver that ran it (running-lost) was told to end it, by the deputy.
+		sleep 0.5
+		[ "$(copies 3 "$pid")" = 0 ] || bad "2->3 $step (live $mode): a copy runs at node 3"
+		[ "$(copies 2 "$pid")" = 1 ] || bad "2->3 $step (live $mode): not one copy at node 2"
+	done
 done
+l2=$(live_moves 2)
 attempts=$((attempts + 2))
 migrate "$pid" 3 60 || bad "2->3 clean after the failures: $mig_out"
+[ "$(live_moves 2)" = $((l2 + 1)) ] || bad "2->3 clean after the failures: not live"
+live 2 1
 migrate "$pid" home 60 || bad "3->1 after the direct moves: $mig_out"
-echo "#   $attempts moves, $((4 * 2 * fault_rounds * 2 + 4)) of them with a failure, in $(($(date +%s) - t0)) s"
+echo "#   $attempts moves, $((4 * 2 * fault_rounds * 2 + 8)) of them with a failure, in $(($(date +%s) - t0)) s"
 check "each injected failure is reported with its errno; the process runs exactly once, where expected ($attempts moves)" \
 	'[ -z "$fault_bad" ] && [ "$attempts" -ge $((fault_rounds * 30)) ]'
 # Home serves each version nodes 2 and 3 keep once: what a move served
