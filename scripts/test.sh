@@ -6,7 +6,7 @@
 # usage: test.sh [--slow]
 #   --slow  also the slow suite: the engine's whole end-to-end suite again,
 #           with more rounds, on the debug guest kernel (every run has a
-#           soak of 30 moves on it; this adds one of 400), and on a cluster
+#           soak of 12 moves on it; this adds one of 400), and on a cluster
 #           of libvirt domains (omcluster up --libvirt)
 set -uo pipefail
 slow=(--no-suite slow)

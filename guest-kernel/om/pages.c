@@ -304,34 +304,31 @@ static int om_send_gone(struct om_sender *s, unsigned long from, unsigned long t
 }
 
 /*
- * A kept mapping's final round from a live move's log (dirty_log.c): the
- * pages written since the last round, then those the kernel took meanwhile
- * that were not written; each is sent as it is now, or said to read zero.
+ * The pages of one list of a live move's log in [@start, @end) (dirty_log.c),
+ * each sent as it is now or said to read zero; of the pages the kernel took
+ * (@zapped), only those not written too (sent with the written).
  */
-static int om_send_logged(struct om_sender *s, unsigned long start, unsigned long end)
+static int om_send_listed(struct om_sender *s, bool zapped, unsigned long start,
+			  unsigned long end)
 {
 	unsigned long at, next;
 	unsigned int n, i;
-	bool zapped;
 	int err;
 
-	for (zapped = false; ; zapped = true) {
-		for (at = start; at < end; at = next) {
-			n = om_dirty_list(s->log, zapped, at, end, s->scan, ARRAY_SIZE(s->scan),
-					  &next, false);
-			for (i = 0; i < n; i++) {
-				if (fatal_signal_pending(current))
-					return -EINTR;
-				if (zapped && om_dirty_written(s->log, s->scan[i]))
-					continue;
-				err = om_send_one_page(s, s->scan[i], true);
-				if (err)
-					return err;
-			}
+	for (at = start; at < end; at = next) {
+		n = om_dirty_list(s->log, zapped, at, end, s->scan, ARRAY_SIZE(s->scan), &next,
+				  false);
+		for (i = 0; i < n; i++) {
+			if (fatal_signal_pending(current))
+				return -EINTR;
+			if (zapped && om_dirty_written(s->log, s->scan[i]))
+				continue;
+			err = om_send_one_page(s, s->scan[i], true);
+			if (err)
+				return err;
 		}
-		if (zapped)
-			return 0;
 	}
+	return 0;
 }
 
 static int om_send_vma_pages(struct om_sender *s, unsigned int vma)
@@ -355,7 +352,8 @@ static int om_send_vma_pages(struct om_sender *s, unsigned int vma)
 	/* Where its log is exact, no walk: the freeze does not grow with the memory. */
 	if (kept) {
 		if (s->log && om_dirty_exact(s->log, at, end))
-			return om_send_logged(s, at, end);
+			return om_send_listed(s, false, at, end) ?:
+			       om_send_listed(s, true, at, end);
 		s->final_walks++;
 	}
 	while (at < end) {

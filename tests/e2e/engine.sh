@@ -588,6 +588,9 @@ for mode in 0 2; do
 		[ "$(copies 2 "$pid")" = 1 ] || bad "2->3 $step (live $mode): not one copy at node 2"
 	done
 done
+# Live, the pages fault struck a slice of the rounds (stop-and-copy fails alike).
+oc exec -t 30 2 -- dmesg | grep -q "omvm: pid $pid: live move to node 3 ends before its freeze (-5)" ||
+	bad "2->3 pages (live 2): not in the rounds"
 l2=$(live_moves 2)
 attempts=$((attempts + 2))
 migrate "$pid" 3 60 || bad "2->3 clean after the failures: $mig_out"
@@ -763,6 +766,9 @@ check "node 3 was taking it in, in the rounds at node 2" '[ -n "$hpid" ] && [ -n
 check "the process goes on at node 2, once; its deputy told why it stays (node 3 down: EHOSTDOWN)" \
 	'[ "$hat" = 2 ] && [ "$hcopies" = 1 ] && [ "$herr" = -112 ] &&
 	 { bg_wait 1 hopvan 1 >/dev/null; [ $? -eq 124 ]; }'
+# Stop-and-copy would fail alike: node 2's log says the rounds ended it.
+check "node 2's kernel log: its live move to node 3 ended in the rounds (-112)" \
+	'oc exec -t 30 2 -- dmesg | grep -q "omvm: pid $hpid: live move to node 3 ends before its freeze (-112)"'
 live 2 1
 oc exec -t 30 1 -- kill "$hpid" || true
 bg_wait 1 hopvan 30 >/dev/null || true
