@@ -382,11 +382,7 @@ check "status at home: the home pid and parent, the process's name, memory and s
 check "stat at home counts the CPU time used at node 2 ($h1 ticks, $r1 there before)" \
 	'[ "$h1" -ge "$r1" ]'
 oc exec -t 30 1 -- sh -c 'echo 1 >/proc/hpc/admin/bring'
-for ((i = 0; i < 30; i++)); do
-	[ "$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/where")" = home ] && break
-	sleep 1
-done
-check "/proc/hpc/admin/bring brings it home" '[ "$(oc exec -t 30 1 -- cat "/proc/$pid/hpc/where")" = home ]'
+check "/proc/hpc/admin/bring brings it home" 'e2e_where_becomes 1 "$pid" home 30'
 e2e_moved_as_ref 3 900
 
 echo "# where written again and again while the move runs"

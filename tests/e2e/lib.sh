@@ -137,6 +137,18 @@ e2e_wait_nodes() {
 	done
 }
 
+# e2e_where_becomes NODE PID WANT SECS: /proc/PID/hpc/where at NODE says
+# WANT within SECS seconds (a write to where only asks: the process moves at
+# its next return to user space, after the write's answer).
+e2e_where_becomes() {
+	local i
+	for ((i = 0; i < $4; i++)); do
+		[ "$(oc exec -t 30 "$1" -- cat "/proc/$2/hpc/where")" = "$3" ] && return 0
+		sleep 1
+	done
+	[ "$(oc exec -t 30 "$1" -- cat "/proc/$2/hpc/where")" = "$3" ]
+}
+
 # e2e_traffic_start COUNT SEED DIR: om-traffic on guests 1, 2 and 3 at once,
 # each sending COUNT messages of 1 B..64 KiB to the two others, in the
 # background: guest N's output goes to DIR/traffic.N, the pid of the
