@@ -4,7 +4,8 @@
  * a stand-in address space whose pages it fetches from the process on
  * fault, a round trip each (deputy.c): 256 of them for a write() of 1 MiB.
  * For the calls this table knows, the process sends the pages the call
- * reads before it (MEM_PUSH), and names the ranges a read-like call fills
+ * reads before it (MEM_PUSH; the last batch inside the SYSCALL, F_PAGES),
+ * and names the ranges a read-like call fills
  * from its start (SYSCALL F_OUT): the deputy neither fetches the pages
  * wholly inside it nor writes back more of them than the call's result
  * says it filled. Other calls, and pages past OM_PUSH_MAX_PAGES, are
@@ -13,6 +14,7 @@
 #include <linux/highmem.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
+#include <linux/resource.h>
 #include <linux/moduleparam.h>
 #include <linux/socket.h>
 #include <linux/stat.h>
@@ -183,6 +185,19 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		om_cb_path(cb, a[1]);
 		om_cb_path(cb, a[3]);
 		break;
+	case __NR_wait4:
+		/* What it writes in place: the status and the usage, if asked. */
+		if (a[1])
+			om_cb_add(cb, a[1], sizeof(int));
+		if (a[3])
+			om_cb_add(cb, a[3], sizeof(struct rusage));
+		break;
+	case __NR_waitid:
+		if (a[2])
+			om_cb_add(cb, a[2], sizeof(siginfo_t));
+		if (a[4])
+			om_cb_add(cb, a[4], sizeof(struct rusage));
+		break;
 	case __NR_stat:
 	case __NR_lstat:
 		om_cb_path(cb, a[0]);
@@ -202,33 +217,94 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 	}
 }
 
+/**
+ * om_push_batch_add() - add a whole page to a batch
+ * @b: the batch
+ * @addr: the page's address in the process
+ * @page: the page; the batch takes this reference
+ * @writable: whether the process may write it
+ *
+ * Return: true once the batch is full (to be sent before the next).
+ */
+bool om_push_batch_add(struct om_push_batch *b, unsigned long addr, struct page *page,
+		       bool writable)
+{
+	b->addrs[b->n] = cpu_to_le64(addr);
+	bvec_set_page(&b->bv[b->n], page, PAGE_SIZE, 0);
+	if (writable)
+		b->hdr.writable |= cpu_to_le32(BIT(b->n));
+	return ++b->n == VIRTIO_OM_MEM_PUSH_MAX;
+}
+
+/* Let go of the batch's pages unsent. */
+void om_push_batch_release(struct om_push_batch *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < b->n; i++)
+		put_page(b->bv[i].bv_page);
+	b->n = 0;
+	b->hdr.writable = 0;
+}
+
+/**
+ * om_send_batched() - send a message with a batch of pages in it
+ * @p: the half that sends
+ * @type: SYSCALL or SYSCALL_RET (its struct says F_PAGES), or MEM_PUSH
+ * @flags: kcom header flags
+ * @reply_to: the request answered, or 0
+ * @fixed: the type's struct, or nothing (MEM_PUSH: length 0)
+ * @tail: what follows the batch's addresses (a SYSCALL's F_OUT ranges), or NULL
+ * @b: the batch, empty or not: its pages go last and are let go after
+ * @seq: if not NULL, the message's sequence number
+ *
+ * One message for a call and its last pages, each way: the layout is the
+ * UAPI's (VIRTIO_OM_SYSCALL_F_PAGES).
+ *
+ * Return: om_send()'s.
+ */
+int om_send_batched(struct om_proc *p, u16 type, u32 flags, u64 reply_to,
+		    const struct kvec *fixed, const struct kvec *tail, struct om_push_batch *b,
+		    u64 *seq)
+{
+	struct kvec kv[4];
+	unsigned int n = 0;
+	int err;
+
+	BUILD_BUG_ON(VIRTIO_OM_PUSH_BATCH_MAX_SIZE !=
+		     sizeof(b->hdr) + VIRTIO_OM_MEM_PUSH_MAX * (sizeof(b->addrs[0]) + PAGE_SIZE));
+	if (fixed && fixed->iov_len)
+		kv[n++] = *fixed;
+	if (b->n) {
+		b->hdr.count = cpu_to_le32(b->n);
+		kv[n].iov_base = &b->hdr;
+		kv[n++].iov_len = sizeof(b->hdr);
+		kv[n].iov_base = b->addrs;
+		kv[n++].iov_len = b->n * sizeof(b->addrs[0]);
+	}
+	if (tail && tail->iov_len)
+		kv[n++] = *tail;
+	err = om_send(p, type, flags, reply_to, kv, n, b->bv, b->n, seq);
+	om_push_batch_release(b);
+	return err;
+}
+
 struct om_pusher {
 	struct om_proc *p;
-	struct virtio_om_mem_push hdr;
-	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
-	struct bio_vec bv[VIRTIO_OM_MEM_PUSH_MAX];
-	unsigned int n, total;
+	struct om_push_batch b;
+	unsigned int total;
 	unsigned int missed; /* pages not sent: past the cap, or not mapped */
 	int err;
 };
 
+/* A full batch goes ahead as a MEM_PUSH; the last rides with the call. */
 static void om_push_flush(struct om_pusher *ps)
 {
-	struct kvec kv[2] = {
-		{ &ps->hdr, sizeof(ps->hdr) },
-		{ ps->addrs, ps->n * sizeof(ps->addrs[0]) },
-	};
-	unsigned int i;
-
-	if (!ps->n)
-		return;
-	ps->hdr.count = cpu_to_le32(ps->n);
 	if (!ps->err)
-		ps->err = om_send(ps->p, VIRTIO_OM_T_MEM_PUSH, 0, 0, kv, 2, ps->bv, ps->n, NULL);
-	for (i = 0; i < ps->n; i++)
-		put_page(ps->bv[i].bv_page);
-	ps->n = 0;
-	ps->hdr.writable = 0;
+		ps->err = om_send_batched(ps->p, VIRTIO_OM_T_MEM_PUSH, 0, 0, NULL, NULL, &ps->b,
+					  NULL);
+	else
+		om_push_batch_release(&ps->b);
 }
 
 /*
@@ -254,12 +330,8 @@ static void om_push_page(struct om_pusher *ps, unsigned long addr)
 		}
 		write = false;
 	}
-	ps->addrs[ps->n] = cpu_to_le64(addr);
-	bvec_set_page(&ps->bv[ps->n], page, PAGE_SIZE, 0);
-	if (write)
-		ps->hdr.writable |= cpu_to_le32(BIT(ps->n));
 	ps->total++;
-	if (++ps->n == VIRTIO_OM_MEM_PUSH_MAX)
+	if (om_push_batch_add(&ps->b, addr, page, write))
 		om_push_flush(ps);
 }
 
@@ -307,35 +379,41 @@ static bool om_cb_apart(const struct om_callbuf *cb, int i, int j)
 }
 
 /**
- * om_callbuf_send() - send ahead the buffers of a call about to be forwarded
+ * om_callbuf_send() - send a call about to be forwarded, with its buffers
  * @p: the process's half away
  * @nr: the call
  * @args: its arguments
- * @sc: its SYSCALL, given F_OUT for a read-like call
- * @out: VIRTIO_OM_SYSCALL_OUT_MAX ranges: those named by F_OUT, filled in
- * @whole: set if what the call reads went whole (writes behind need it)
+ * @may_behind: whether it may go behind (behind.c), if all it reads goes with it
+ * @seq: the SYSCALL's sequence number, filled in
  *
- * Return: how many ranges F_OUT names (0: none), or the error sending
- * failed with (the call is not sent).
+ * The pages the call reads go first, in MEM_PUSHes of a full batch, and
+ * the last batch in the SYSCALL (F_PAGES); a read-like call names the
+ * ranges it fills (F_OUT).
+ *
+ * Return: 1 if it went behind, 0 if its answer is to be waited for, or the
+ * error sending failed with.
  */
-int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
-		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out, bool *whole)
+int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6], bool may_behind,
+		    u64 *seq)
 {
+	struct virtio_om_syscall sc = { .nr = cpu_to_le32(nr) };
+	struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX] = {};
+	struct kvec fixed = { &sc, sizeof(sc) }, tail = { out, 0 };
 	struct om_pusher *ps;
 	struct om_callbuf cb;
 	unsigned long end;
-	bool fills = true;
+	bool fills = true, behind;
 	int i, j, err;
 
-	*whole = false;
-	if (!READ_ONCE(om_callbuf_on))
-		return 0;
-	om_callbuf_of(nr, args, &cb);
-	if (!cb.n && !cb.nr_fill)
-		return 0;
-	ps = kzalloc(sizeof(*ps), GFP_KERNEL);
+	for (i = 0; i < 6; i++)
+		sc.args[i] = cpu_to_le64(args[i]);
+	memset(&cb, 0, sizeof(cb));
+	if (READ_ONCE(om_callbuf_on))
+		om_callbuf_of(nr, args, &cb);
+	/* Without the table, or without memory, the deputy fetches what it needs. */
+	ps = cb.n || cb.nr_fill ? kzalloc(sizeof(*ps), GFP_KERNEL) : NULL;
 	if (!ps)
-		return 0; /* the deputy fetches what it needs */
+		goto send;
 	ps->p = p;
 	for (i = 0; i < cb.n; i++)
 		om_push_range(ps, cb.r[i].addr, cb.r[i].len);
@@ -359,38 +437,61 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
 		out[i].addr = cpu_to_le64(cb.fill[i].addr);
 		out[i].len = cpu_to_le64(cb.fill[i].len);
 	}
-	if (fills && cb.nr_fill)
-		sc->flags = cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT);
-	om_push_flush(ps);
-	err = ps->err;
-	*whole = cb.n && !ps->missed && !err;
+	if (fills && cb.nr_fill) {
+		sc.flags |= cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT);
+		tail.iov_len = cb.nr_fill * sizeof(out[0]);
+	}
+send:
+	/* A write whose buffer did not all go (too large, unmapped) waits. */
+	behind = may_behind && ps && cb.n && !ps->missed && !tail.iov_len;
+	if (behind)
+		sc.flags |= cpu_to_le32(VIRTIO_OM_SYSCALL_F_BEHIND);
+	if (ps && ps->err) {
+		err = ps->err;
+		om_push_batch_release(&ps->b);
+	} else if (ps) {
+		if (ps->b.n)
+			sc.flags |= cpu_to_le32(VIRTIO_OM_SYSCALL_F_PAGES);
+		err = om_send_batched(p, VIRTIO_OM_T_SYSCALL, 0, 0, &fixed, &tail, &ps->b, seq);
+	} else {
+		err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, &fixed, 1, NULL, 0, seq);
+	}
 	kfree(ps);
-	return err ?: (fills ? cb.nr_fill : 0);
+	return err ?: behind;
 }
 
 /**
- * om_mem_push_parse() - check a MEM_PUSH, either way, and read its addresses
- * @msg: the message
+ * om_mem_push_parse() - check a batch of pages, either way, and read its addresses
+ * @msg: the message: a MEM_PUSH, or a SYSCALL or SYSCALL_RET with F_PAGES
+ * @off: where the batch's virtio_om_mem_push is
+ * @exact: nothing but the pages may follow the addresses (all but a SYSCALL)
  * @addrs: VIRTIO_OM_MEM_PUSH_MAX addresses, filled in
  * @writable: its writable bits, filled in
  *
- * Return: the count of pages (their data follows the addresses), or
- * -EPROTO for a count out of range, a writable bit past it, a length not
- * that of count pages, or an address not page-aligned, 0 or past user space.
+ * The pages are the message's last count pages.
+ *
+ * Return: the count of pages, or -EPROTO for a count out of range, a
+ * writable bit past it, a length that cannot hold them (or, @exact, not
+ * just them), or an address not page-aligned, 0 or past user space.
  */
-int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable)
+int om_mem_push_parse(struct om_kcom_msg *msg, size_t off, bool exact, __le64 *addrs,
+		      u32 *writable)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_mem_push m;
+	size_t need;
 	u32 n, i;
 
-	if (om_kcom_msg_copy(msg, 0, &m, sizeof(m)) != sizeof(m))
+	if (om_kcom_msg_copy(msg, off, &m, sizeof(m)) != sizeof(m))
 		return -EPROTO;
 	n = le32_to_cpu(m.count);
 	*writable = le32_to_cpu(m.writable);
-	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || (*writable >> n) ||
-	    h->len != sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE) ||
-	    om_kcom_msg_copy(msg, sizeof(m), addrs, n * sizeof(addrs[0])) != n * sizeof(addrs[0]))
+	if (!n || n > VIRTIO_OM_MEM_PUSH_MAX || (*writable >> n))
+		return -EPROTO;
+	need = off + sizeof(m) + n * (sizeof(addrs[0]) + PAGE_SIZE);
+	if (h->len < need || (exact && h->len != need) ||
+	    om_kcom_msg_copy(msg, off + sizeof(m), addrs, n * sizeof(addrs[0])) !=
+		    n * sizeof(addrs[0]))
 		return -EPROTO;
 	for (i = 0; i < n; i++) {
 		u64 a = le64_to_cpu(addrs[i]);
@@ -403,23 +504,24 @@ int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable)
 
 /**
  * om_callbuf_written() - take in whole pages a forwarded call wrote
- * @msg: a MEM_PUSH from the deputy, before the call's result
+ * @msg: a MEM_PUSH from the deputy, or the call's SYSCALL_RET with F_PAGES
+ * @off: where the batch is in it (0, or after the virtio_om_syscall_ret)
  *
  * The deputy writes back whole pages in batches this way (partial ones
  * by MEM_WRITE); a malformed batch is dropped whole, and what the process
  * may not write is not written (copy_to_user), as for MEM_WRITE.
  */
-void om_callbuf_written(struct om_kcom_msg *msg)
+void om_callbuf_written(struct om_kcom_msg *msg, size_t off)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
 	u32 writable, i;
-	int n = om_mem_push_parse(msg, addrs, &writable);
+	int n = om_mem_push_parse(msg, off, true, addrs, &writable);
 
 	if (n < 0 || writable)
 		goto bad;
 	for (i = 0; i < n; i++) {
-		size_t at = VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(addrs[0]) + (size_t)i * PAGE_SIZE;
+		size_t at = h->len - (size_t)(n - i) * PAGE_SIZE;
 		void __user *to = u64_to_user_ptr(le64_to_cpu(addrs[i]));
 		struct iov_iter it;
 

@@ -186,21 +186,24 @@ void om_deputy_drop_pushed(struct om_proc *p)
 }
 
 /*
- * MEM_PUSH: pages of the process for the call that follows. Kept up to
- * OM_PUSH_MAX_PAGES; a malformed one is dropped whole (the call then
+ * MEM_PUSH (@off 0), or the batch in a SYSCALL with F_PAGES (@off after
+ * its struct): pages of the process for the call. Kept up to
+ * OM_PUSH_MAX_PAGES; a malformed MEM_PUSH is dropped whole (the call then
  * fetches what it needs, as without it).
+ *
+ * Return: the batch's count of pages, or -EPROTO.
  */
-static void om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg)
+static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
 	u32 writable, i;
-	int n = om_mem_push_parse(msg, addrs, &writable);
+	int n = om_mem_push_parse(msg, off, !off, addrs, &writable);
 	size_t at;
 
 	if (n < 0)
 		goto bad;
-	at = VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(addrs[0]);
+	at = h->len - (size_t)n * PAGE_SIZE;
 	for (i = 0; i < n; i++, at += PAGE_SIZE) {
 		unsigned long idx = le64_to_cpu(addrs[i]) >> PAGE_SHIFT;
 		struct page *page, *old;
@@ -229,10 +232,11 @@ static void om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg)
 			xa_clear_mark(&p->pushed, idx, XA_MARK_0);
 		atomic64_inc(&p->stats.pages_pushed);
 	}
-	return;
+	return n;
 bad:
 	pr_warn_ratelimited("omvm: pid %d: a malformed MEM_PUSH from node %u dropped\n",
 			    p->home_pid, h->src_node);
+	return -EPROTO;
 }
 
 static const char *om_deputy_vma_name(struct vm_area_struct *vma)
@@ -318,55 +322,30 @@ static int om_deputy_write_back(struct om_proc *p, unsigned long addr, struct pa
 	return om_send(p, VIRTIO_OM_T_MEM_WRITE, 0, 0, &kv, 1, &bv, 1, NULL);
 }
 
-/* Whole pages a call wrote, sent back together (MEM_PUSH, deputy to process). */
-struct om_write_back {
-	struct virtio_om_mem_push hdr;
-	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
-	struct bio_vec bv[VIRTIO_OM_MEM_PUSH_MAX];
-	unsigned int n;
-};
-
-static int om_write_back_flush(struct om_proc *p, struct om_write_back *wb)
-{
-	struct kvec kv[2] = {
-		{ &wb->hdr, sizeof(wb->hdr) },
-		{ wb->addrs, wb->n * sizeof(wb->addrs[0]) },
-	};
-	unsigned int i;
-	int err = 0;
-
-	if (!wb->n)
-		return 0;
-	wb->hdr.count = cpu_to_le32(wb->n);
-	/* With no process (an error before), the pages are only let go. */
-	if (p)
-		err = om_send(p, VIRTIO_OM_T_MEM_PUSH, 0, 0, kv, 2, wb->bv, wb->n, NULL);
-	for (i = 0; i < wb->n; i++)
-		put_page(wb->bv[i].bv_page);
-	wb->n = 0;
-	return err;
-}
-
-static int om_write_back_page(struct om_proc *p, struct om_write_back *wb, unsigned long addr,
+/*
+ * Whole pages a call wrote go back together: a full batch in a MEM_PUSH
+ * at once, the last in the call's SYSCALL_RET (F_PAGES).
+ */
+static int om_write_back_page(struct om_proc *p, struct om_push_batch *wb, unsigned long addr,
 			      struct page *page)
 {
 	get_page(page);
-	wb->addrs[wb->n] = cpu_to_le64(addr);
-	bvec_set_page(&wb->bv[wb->n], page, PAGE_SIZE, 0);
 	atomic64_inc(&p->stats.pages_written);
-	return ++wb->n == VIRTIO_OM_MEM_PUSH_MAX ? om_write_back_flush(p, wb) : 0;
+	if (!om_push_batch_add(wb, addr, page, false))
+		return 0;
+	return om_send_batched(p, VIRTIO_OM_T_MEM_PUSH, 0, 0, NULL, NULL, wb, NULL);
 }
 
 /*
  * After a call that returned @ret: write back what it changed (whole pages
- * in batches, the part of a page a call filled by MEM_WRITE), then forget
- * every page. Of a page the call filled without a fetch, only what the
- * result says it filled goes back: the rest of it the deputy never had.
+ * in batches, the last left in @wb for the call's answer; the part of a
+ * page a call filled by MEM_WRITE), then forget every page. Of a page the
+ * call filled without a fetch, only what the result says it filled goes
+ * back: the rest of it the deputy never had.
  */
-static int om_deputy_flush(struct om_proc *p, long ret)
+static int om_deputy_flush(struct om_proc *p, long ret, struct om_push_batch *wb)
 {
 	struct mm_struct *mm = current->mm;
-	struct om_write_back *wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	struct vm_area_struct *vma;
 	struct page *page;
 	unsigned long idx;
@@ -395,13 +374,9 @@ static int om_deputy_flush(struct om_proc *p, long ret)
 		put_page(page);
 	}
 	mmap_read_unlock(mm);
-	if (wb) {
-		if (!err)
-			err = om_write_back_flush(p, wb);
-		else
-			om_write_back_flush(NULL, wb);
-		kfree(wb);
-	}
+	/* A write-back failed: what is left does not go either. */
+	if (err && wb)
+		om_push_batch_release(wb);
 	om_deputy_drop_pushed(p);
 	p->nr_fill = 0;
 	return err;
@@ -478,54 +453,74 @@ void om_deputy_forward_signals(struct om_proc *p)
 	}
 }
 
+/*
+ * A SYSCALL's parts past its struct: F_PAGES' batch (kept for the call),
+ * then F_OUT's ranges (in p->fill). Anything else there is malformed.
+ *
+ * Return: 0, or -EPROTO.
+ */
+static int om_deputy_call_parts(struct om_proc *p, struct om_kcom_msg *msg, u32 flags)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX];
+	size_t at = sizeof(struct virtio_om_syscall), end = h->len, outs;
+	int i, n;
+
+	p->nr_fill = 0;
+	if (flags & VIRTIO_OM_SYSCALL_F_PAGES) {
+		n = om_deputy_push(p, msg, at);
+		if (n < 0)
+			return n;
+		at += VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(__le64);
+		end -= (size_t)n * PAGE_SIZE;
+	}
+	outs = (end - at) / sizeof(out[0]);
+	if (!(flags & VIRTIO_OM_SYSCALL_F_OUT))
+		return end == at ? 0 : -EPROTO;
+	/* F_OUT: the ranges the call fills in order (callbuf.c), whole or none. */
+	if (!outs || outs > VIRTIO_OM_SYSCALL_OUT_MAX || (end - at) % sizeof(out[0]))
+		return -EPROTO;
+	om_kcom_msg_copy(msg, at, out, outs * sizeof(out[0]));
+	for (i = 0; i < outs; i++) {
+		struct om_fill *f = &p->fill[i];
+
+		f->addr = le64_to_cpu(out[i].addr);
+		f->len = le64_to_cpu(out[i].len);
+		if (f->len > TASK_SIZE || f->addr > TASK_SIZE - f->len)
+			f->len = 0;
+	}
+	p->nr_fill = outs;
+	return 0;
+}
+
 static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_syscall sc;
 	struct virtio_om_syscall_ret r = {};
 	struct kvec kv = { &r, sizeof(r) };
-	unsigned long args[6], outs;
+	struct om_push_batch *wb;
+	unsigned long args[6];
 	bool forwarded, behind;
 	struct file *file;
 	long ret, nr;
-	u32 flags = 0;
+	u32 flags = 0, sc_flags;
 	int i, err;
 
 	om_kcom_msg_copy(msg, 0, &sc, sizeof(sc));
 	nr = le32_to_cpu(sc.nr);
+	sc_flags = le32_to_cpu(sc.flags);
 	for (i = 0; i < 6; i++)
 		args[i] = le64_to_cpu(sc.args[i]);
-	/* F_OUT: the ranges the call fills in order (callbuf.c), whole or none. */
-	outs = (h->len - sizeof(sc)) / sizeof(struct virtio_om_syscall_out);
-	p->nr_fill = 0;
-	if ((sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT)) && h->len > sizeof(sc) &&
-	    !((h->len - sizeof(sc)) % sizeof(struct virtio_om_syscall_out)) &&
-	    outs <= VIRTIO_OM_SYSCALL_OUT_MAX) {
-		struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX];
-
-		om_kcom_msg_copy(msg, sizeof(sc), out, outs * sizeof(out[0]));
-		for (i = 0; i < outs; i++) {
-			struct om_fill *f = &p->fill[i];
-
-			f->addr = le64_to_cpu(out[i].addr);
-			f->len = le64_to_cpu(out[i].len);
-			if (f->len > TASK_SIZE || f->addr > TASK_SIZE - f->len)
-				f->len = 0;
-		}
-		p->nr_fill = outs;
-	} else if ((sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_OUT)) || h->len != sizeof(sc)) {
-		sc.flags = cpu_to_le32(~0u); /* malformed: refused below */
-	}
 	/* Only a write or pwrite64 goes behind (behind.c). */
-	behind = sc.flags & cpu_to_le32(VIRTIO_OM_SYSCALL_F_BEHIND);
-	if ((sc.flags & ~cpu_to_le32(VIRTIO_OM_SYSCALL_F_ALL)) ||
-	    (behind && nr != __NR_write && nr != __NR_pwrite64)) {
-		p->nr_fill = 0;
-		om_deputy_drop_pushed(p);
-		r.ret = cpu_to_le64(-EPROTO);
-		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0,
-			NULL);
-		return;
+	behind = sc_flags & VIRTIO_OM_SYSCALL_F_BEHIND;
+	/* The pages written back: the last batch rides with the answer. */
+	wb = kzalloc(sizeof(*wb), GFP_KERNEL);
+	if ((sc_flags & ~VIRTIO_OM_SYSCALL_F_ALL) ||
+	    (behind && nr != __NR_write && nr != __NR_pwrite64) ||
+	    om_deputy_call_parts(p, msg, sc_flags)) {
+		ret = -EPROTO;
+		goto answer;
 	}
 	/*
 	 * Only what a process away forwards runs here: nothing else is asked,
@@ -558,18 +553,28 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 			clear_restore_sigmask();
 			set_current_blocked(&current->saved_sigmask);
 		}
-		err = om_deputy_flush(p, ret);
+		err = om_deputy_flush(p, ret, wb);
 		if (err && ret >= 0)
 			ret = -EIO;
 		ret = om_behind_ran(p, nr, args, file, behind, ret, &flags);
 	}
+answer:
 	p->nr_fill = 0;
 	om_deputy_drop_pushed(p);
 	/* Signals the call raised reach the process before its result. */
 	om_deputy_forward_signals(p);
 	r.ret = cpu_to_le64(ret);
+	if (wb && wb->n)
+		flags |= VIRTIO_OM_SYSCALL_RET_F_PAGES;
 	r.flags = cpu_to_le32(flags);
-	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
+	if (wb) {
+		om_send_batched(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, NULL,
+				wb, NULL);
+		kfree(wb);
+	} else {
+		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0,
+			NULL);
+	}
 }
 
 /*
@@ -726,7 +731,7 @@ u32 om_deputy_run(struct om_proc *p)
 			om_deputy_syscall(p, msg);
 			break;
 		case VIRTIO_OM_T_MEM_PUSH:
-			om_deputy_push(p, msg);
+			om_deputy_push(p, msg, 0);
 			break;
 		case VIRTIO_OM_T_STOPPED:
 			om_deputy_stopped(p, msg);

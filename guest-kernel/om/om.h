@@ -9,6 +9,7 @@
 #ifndef _KERNEL_OM_OM_H
 #define _KERNEL_OM_OM_H
 
+#include <linux/bvec.h>
 #include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/jiffies.h>
@@ -490,11 +491,26 @@ bool om_behind_home_call(struct om_proc *p, struct pt_regs *regs, long nr,
 int om_behind_drain(struct om_proc *p);
 bool om_deputy_write_pushed(struct om_proc *p, long nr, const unsigned long a[6], long *ret);
 unsigned long om_deputy_filled_end(const struct om_proc *p, unsigned long addr, long ret);
-int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6],
-		    struct virtio_om_syscall *sc, struct virtio_om_syscall_out *out, bool *whole);
+int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6], bool may_behind,
+		    u64 *seq);
+/* Whole pages of the process, a MEM_PUSH's, or the last riding with a call (F_PAGES). */
+struct om_push_batch {
+	struct virtio_om_mem_push hdr;
+	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
+	struct bio_vec bv[VIRTIO_OM_MEM_PUSH_MAX];
+	unsigned int n;
+};
+
+bool om_push_batch_add(struct om_push_batch *b, unsigned long addr, struct page *page,
+		       bool writable);
+void om_push_batch_release(struct om_push_batch *b);
+int om_send_batched(struct om_proc *p, u16 type, u32 flags, u64 reply_to,
+		    const struct kvec *fixed, const struct kvec *tail, struct om_push_batch *b,
+		    u64 *seq);
 struct om_kcom_msg;
-void om_callbuf_written(struct om_kcom_msg *msg);
-int om_mem_push_parse(struct om_kcom_msg *msg, __le64 *addrs, u32 *writable);
+void om_callbuf_written(struct om_kcom_msg *msg, size_t off);
+int om_mem_push_parse(struct om_kcom_msg *msg, size_t off, bool exact, __le64 *addrs,
+		      u32 *writable);
 void om_deputy_forward_signals(struct om_proc *p);
 
 /* proc_away.c: home's /proc of a process away */

@@ -3,8 +3,8 @@
  * KUnit tests of the engine's pure logic: where-writes, the system call
  * table, the checks of an arriving process's MIG_BEGIN, what another
  * node's CPU lacks, home's /proc status and stat of a process away, and
- * what a deputy writes back of the ranges a call fills, and which writes
- * go behind.
+ * what a deputy writes back of the ranges a call fills, which writes go
+ * behind, and the batches of pages a call's messages carry.
  */
 #include <kunit/test.h>
 #include <linux/fcntl.h>
@@ -472,6 +472,96 @@ static void om_test_dirty_log(struct kunit *test)
 	mmput(mm);
 }
 
+/* A message of @type with @len bytes of @payload, as from node 2. */
+static struct om_kcom_msg *om_test_msg(struct kunit *test, u16 type, const void *payload, u32 len)
+{
+	struct om_kcom_hdr h = { .type = type, .src_node = 2, .len = len };
+	struct om_kcom_msg *m = om_kcom_msg_build(&h, payload, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	return m;
+}
+
+/*
+ * A batch of pages inside a SYSCALL (F_PAGES: its header and addresses
+ * after the struct, F_OUT's range next, the pages last) and alone (a
+ * MEM_PUSH, nothing else in it): what om_mem_push_parse() takes and refuses.
+ */
+static void om_test_push_parse(struct kunit *test)
+{
+	const size_t sc = sizeof(struct virtio_om_syscall), hdr = VIRTIO_OM_MEM_PUSH_SIZE;
+	const size_t len = sc + hdr + 2 * 8 + VIRTIO_OM_SYSCALL_OUT_SIZE + 2 * PAGE_SIZE;
+	u8 *buf = kunit_kzalloc(test, len, GFP_KERNEL);
+	struct virtio_om_mem_push *m = (void *)(buf + sc);
+	__le64 *a = (void *)(buf + sc + hdr), addrs[VIRTIO_OM_MEM_PUSH_MAX];
+	struct om_kcom_msg *msg;
+	u32 writable;
+	u8 c;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	m->count = cpu_to_le32(2);
+	m->writable = cpu_to_le32(2);
+	a[0] = cpu_to_le64(0x400000);
+	a[1] = cpu_to_le64(0x7ff000);
+	buf[len - 2 * PAGE_SIZE] = 0xa1;
+	buf[len - PAGE_SIZE] = 0xb2;
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), 2);
+	KUNIT_EXPECT_EQ(test, le64_to_cpu(addrs[1]), 0x7ff000ull);
+	KUNIT_EXPECT_EQ(test, writable, 2u);
+	/* The pages are the message's last: the second page's first byte. */
+	om_kcom_msg_copy(msg, len - PAGE_SIZE, &c, 1);
+	KUNIT_EXPECT_EQ(test, c, 0xb2);
+	/* With the range after the addresses, it is not the batch alone. */
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, true, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+
+	/* Too short for the pages it counts. */
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len - PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+
+	/* A count of 0 or past VIRTIO_OM_MEM_PUSH_MAX, a writable bit past it. */
+	m->count = 0;
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+	m->count = cpu_to_le32(VIRTIO_OM_MEM_PUSH_MAX + 1);
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+	m->count = cpu_to_le32(2);
+	m->writable = cpu_to_le32(4);
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+	m->writable = 0;
+
+	/* Addresses: not page-aligned, the zero page, past user space. */
+	a[1] = cpu_to_le64(0x7ff010);
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+	a[1] = 0;
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+	a[1] = cpu_to_le64(TASK_SIZE);
+	msg = om_test_msg(test, VIRTIO_OM_T_SYSCALL, buf, len);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, sc, false, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+	a[1] = cpu_to_le64(0x7ff000);
+
+	/* A MEM_PUSH of one page: exactly header, address and page. */
+	m->count = cpu_to_le32(1);
+	msg = om_test_msg(test, VIRTIO_OM_T_MEM_PUSH, m, hdr + 8 + PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, 0, true, addrs, &writable), 1);
+	om_kcom_msg_free(msg);
+	msg = om_test_msg(test, VIRTIO_OM_T_MEM_PUSH, m, hdr + 8 + PAGE_SIZE + 1);
+	KUNIT_EXPECT_EQ(test, om_mem_push_parse(msg, 0, true, addrs, &writable), -EPROTO);
+	om_kcom_msg_free(msg);
+}
+
 static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_where),
 	KUNIT_CASE(om_test_syscall_class),
@@ -483,6 +573,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_filled_end),
 	KUNIT_CASE(om_test_behind),
 	KUNIT_CASE(om_test_dirty_log),
+	KUNIT_CASE(om_test_push_parse),
 	{}
 };
 

@@ -242,7 +242,7 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			om_serve_write(msg);
 			break;
 		case VIRTIO_OM_T_MEM_PUSH:
-			om_callbuf_written(msg);
+			om_callbuf_written(msg, 0);
 			break;
 		case VIRTIO_OM_T_SIGNAL:
 			om_deliver_signal(p, msg);
@@ -253,6 +253,9 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			if (om_kcom_msg_copy(msg, 0, &a, sizeof(a)) != sizeof(a))
 				a.ret = cpu_to_le64(-EIO);
 			if (seq && h->reply_to == seq) {
+				/* The last of the pages the call wrote came with it. */
+				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_PAGES)
+					om_callbuf_written(msg, sizeof(a));
 				*r = a;
 				om_kcom_msg_free(msg);
 				return 0;
@@ -299,17 +302,12 @@ int om_behind_drain(struct om_proc *p)
 /* Forward a call to the deputy and serve its memory accesses until it answers. */
 static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 {
-	struct virtio_om_syscall sc = { .nr = cpu_to_le32(nr) };
-	struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX] = {};
-	struct kvec kv[2] = { { &sc, sizeof(sc) }, { out, 0 } };
 	struct virtio_om_syscall_ret r = {};
-	bool behind, whole;
+	bool behind;
 	u64 seq, sent;
 	void *buf;
-	int i, err;
+	int err;
 
-	for (i = 0; i < 6; i++)
-		sc.args[i] = cpu_to_le64(args[i]);
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
@@ -322,23 +320,13 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	}
 	if (!behind)
 		om_behind_before(p, nr, args);
-	/* Its buffers go first: the deputy then faults for none of them. */
-	err = om_callbuf_send(p, nr, args, &sc, out, &whole);
-	if (err > 0) {
-		kv[1].iov_len = err * sizeof(out[0]);
-		err = 0;
-	}
-	/* A write whose buffer did not all go (too large, unmapped) waits. */
-	behind = behind && whole && !kv[1].iov_len;
-	if (behind)
-		sc.flags |= cpu_to_le32(VIRTIO_OM_SYSCALL_F_BEHIND);
-	if (!err)
-		err = om_send(p, VIRTIO_OM_T_SYSCALL, 0, 0, kv, kv[1].iov_len ? 2 : 1, NULL, 0,
-			      &seq);
-	if (err) {
+	/* Its buffers go with it: the deputy then faults for none of them. */
+	err = om_callbuf_send(p, nr, args, behind, &seq);
+	if (err < 0) {
 		kfree(buf);
 		return err == -ERESTARTSYS ? -EINTR : -EIO;
 	}
+	behind = err;
 	atomic64_inc(&p->stats.syscalls);
 	if (behind) {
 		p->behind_out++;

@@ -79,9 +79,9 @@ enum virtio_om_size {
 	VIRTIO_OM_LOAD_SIZE = 8,	 /* + count * VIRTIO_OM_LOAD_ENTRY_SIZE */
 	VIRTIO_OM_LOAD_ENTRY_SIZE = 56,
 	VIRTIO_OM_PROC_FLAGS_SIZE = 8,
-	VIRTIO_OM_SYSCALL_SIZE = 56,	 /* F_OUT: + 1..4 VIRTIO_OM_SYSCALL_OUT_SIZE */
+	VIRTIO_OM_SYSCALL_SIZE = 56,	 /* + F_PAGES' batch; F_OUT: + 1..4 OUT_SIZE */
 	VIRTIO_OM_SYSCALL_OUT_SIZE = 16,
-	VIRTIO_OM_SYSCALL_RET_SIZE = 16,
+	VIRTIO_OM_SYSCALL_RET_SIZE = 16, /* + F_PAGES' batch */
 	VIRTIO_OM_SIGNAL_SIZE = 136,
 	VIRTIO_OM_EXIT_SIZE = 24,
 	VIRTIO_OM_KILL_SIZE = 8,
@@ -91,6 +91,8 @@ enum virtio_om_size {
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_MEM_PUSH_SIZE = 8,	 /* + count addresses (8 each) + count pages */
+	/* A whole batch: MEM_PUSH's most, and what F_PAGES adds at most. */
+	VIRTIO_OM_PUSH_BATCH_MAX_SIZE = 8 + 15 * (8 + 4096),
 	VIRTIO_OM_PROC_READ_SIZE = 16,
 	VIRTIO_OM_PROC_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_RFILE_OPEN_SIZE = 16,	 /* + path_len bytes */
@@ -209,8 +211,10 @@ enum virtio_om_type {
 	  VIRTIO_OM_LOAD_SIZE + VIRTIO_OM_LOAD_MAX_ENTRIES * VIRTIO_OM_LOAD_ENTRY_SIZE) \
 	X(PROC_FLAGS, 0x010e, GUEST, VIRTIO_OM_PROC_FLAGS_SIZE, VIRTIO_OM_PROC_FLAGS_SIZE) \
 	X(SYSCALL, 0x0200, GUEST, VIRTIO_OM_SYSCALL_SIZE,				\
-	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_SYSCALL_OUT_MAX * VIRTIO_OM_SYSCALL_OUT_SIZE) \
-	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE, VIRTIO_OM_SYSCALL_RET_SIZE) \
+	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE +			\
+	  VIRTIO_OM_SYSCALL_OUT_MAX * VIRTIO_OM_SYSCALL_OUT_SIZE)			\
+	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE,			\
+	  VIRTIO_OM_SYSCALL_RET_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE)			\
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
 	X(KILL, 0x0204, GUEST, VIRTIO_OM_KILL_SIZE, VIRTIO_OM_KILL_SIZE) \
@@ -230,7 +234,7 @@ enum virtio_om_type {
 	X(RFILE_CLOSE, 0x0309, GUEST, VIRTIO_OM_RFILE_CLOSE_SIZE, VIRTIO_OM_RFILE_CLOSE_SIZE) \
 	X(RFILE_FORGET, 0x030a, GUEST, VIRTIO_OM_RFILE_FORGET_SIZE, VIRTIO_OM_RFILE_FORGET_SIZE) \
 	X(MEM_PUSH, 0x030b, GUEST, VIRTIO_OM_MEM_PUSH_SIZE + 8 + 4096,			\
-	  VIRTIO_OM_MEM_PUSH_SIZE + VIRTIO_OM_MEM_PUSH_MAX * (8 + 4096))			\
+	  VIRTIO_OM_PUSH_BATCH_MAX_SIZE)						\
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -536,7 +540,10 @@ struct virtio_om_come_home {
 
 /*
  * A call's buffers travel with it (docs/engine.md, "Forwarded calls"):
- * MEM_PUSHes before the SYSCALL carry the pages it reads, and with F_OUT
+ * MEM_PUSHes before the SYSCALL carry the pages it reads (with F_PAGES the
+ * last batch rides in the SYSCALL itself, as the deputy's last batch of
+ * pages written does in SYSCALL_RET: one message each way for a call of
+ * at most VIRTIO_OM_MEM_PUSH_MAX pages), and with F_OUT
  * the SYSCALL names the ranges it writes in order from their start, as
  * read() and readv() do (1 to VIRTIO_OM_SYSCALL_OUT_MAX of them, after
  * the SYSCALL): pages wholly inside need not be fetched, and of what the
@@ -546,7 +553,13 @@ struct virtio_om_come_home {
 #define VIRTIO_OM_SYSCALL_OUT_MAX 4
 #define VIRTIO_OM_SYSCALL_F_OUT 0x1u
 #define VIRTIO_OM_SYSCALL_F_BEHIND 0x2u /* not waited for: see virtio_om_syscall_ret */
-#define VIRTIO_OM_SYSCALL_F_ALL 0x3u
+/*
+ * F_PAGES (SYSCALL and SYSCALL_RET): a batch as a MEM_PUSH's follows the
+ * struct: its virtio_om_mem_push and addresses right after it (before a
+ * SYSCALL's F_OUT ranges), its count pages last, ending the message.
+ */
+#define VIRTIO_OM_SYSCALL_F_PAGES 0x4u
+#define VIRTIO_OM_SYSCALL_F_ALL 0x7u
 struct virtio_om_syscall {
 	__le32 nr;	 /* x86_64 system call number */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_F_* */
@@ -574,6 +587,8 @@ struct virtio_om_mem_push {
  * being written so.
  */
 #define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
+#define VIRTIO_OM_SYSCALL_RET_F_PAGES 0x2u /* pages the call wrote: as SYSCALL_F_PAGES */
+#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x3u
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
