@@ -115,10 +115,9 @@ static void om_cb_sockaddr(struct om_callbuf *cb, unsigned long addr, unsigned l
 		om_cb_add(cb, addr, min_t(int, len, sizeof(struct __kernel_sockaddr_storage)));
 }
 
-/* What the table knows of call @nr with @a. */
+/* What the table knows of call @nr with @a, into @cb (zeroed by the caller). */
 static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *cb)
 {
-	memset(cb, 0, sizeof(*cb));
 	switch (nr) {
 	case __NR_read:
 	case __NR_pread64:
@@ -400,14 +399,13 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6], boo
 	struct virtio_om_syscall_out out[VIRTIO_OM_SYSCALL_OUT_MAX] = {};
 	struct kvec fixed = { &sc, sizeof(sc) }, tail = { out, 0 };
 	struct om_pusher *ps;
-	struct om_callbuf cb;
+	struct om_callbuf cb = {};
 	unsigned long end;
 	bool fills = true, behind;
 	int i, j, err;
 
 	for (i = 0; i < 6; i++)
 		sc.args[i] = cpu_to_le64(args[i]);
-	memset(&cb, 0, sizeof(cb));
 	if (READ_ONCE(om_callbuf_on))
 		om_callbuf_of(nr, args, &cb);
 	/* Without the table, or without memory, the deputy fetches what it needs. */

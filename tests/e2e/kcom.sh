@@ -31,6 +31,15 @@ out=$(oc exec -t 60 1 -- om-ping -c 3 3 2>&1) && rc=0 || rc=$?
 echo "$out" | sed 's/^/#   /'
 check "a ping from node 1 to node 3 gets its replies" '[ "$rc" -eq 0 ] && [ "$(grep -c "bytes from node 3: seq=" <<<"$out")" -eq 3 ]'
 
+# om-prof: a shell loop's samples are the shell's, most of them in user space.
+out=$(oc exec -t 60 1 -- om-prof -n 3 -- sh -c 'i=0; while [ $i -lt 20000 ]; do i=$((i + 1)); done' 2>&1) &&
+	rc=0 || rc=$?
+echo "$out" | sed 's/^/#   /'
+check "om-prof samples a busy shell loop: its samples are the shell's, a kernel function named" \
+	'[ "$rc" -eq 0 ] && grep -qE "^[1-9][0-9]* samples on [1-9][0-9]* CPUs" <<<"$out" &&
+	 sed -n "/^programs/,/^kernel/p" <<<"$out" | sed -n 2p | grep -qE "%  sh$" &&
+	 sed -n "/^kernel functions/,\$p" <<<"$out" | sed -n 2p | grep -qE "%  [a-z_]"'
+
 echo "# $count messages of 1 B..64 KiB from every node to every other"
 t0=$(date +%s)
 e2e_traffic_start "$count" 7 "$E2E_RUN_DIR"
