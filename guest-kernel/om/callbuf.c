@@ -293,6 +293,7 @@ struct om_pusher {
 	struct om_push_batch b;
 	unsigned int total;
 	unsigned int missed; /* pages not sent: past the cap, or not mapped */
+	bool copy; /* the call may go behind: send copies, not its pages in place */
 	int err;
 };
 
@@ -328,6 +329,23 @@ static void om_push_page(struct om_pusher *ps, unsigned long addr)
 			return;
 		}
 		write = false;
+	}
+	/*
+	 * kcom sends pages in place, read by the device after om_send()
+	 * returns: a call not waited for must not send what the process
+	 * may write again meanwhile (its stdio buffer, the next write's).
+	 */
+	if (ps->copy) {
+		struct page *copy = alloc_page(GFP_HIGHUSER);
+
+		if (!copy) {
+			put_page(page);
+			ps->missed++;
+			return;
+		}
+		copy_highpage(copy, page);
+		put_page(page);
+		page = copy;
 	}
 	ps->total++;
 	if (om_push_batch_add(&ps->b, addr, page, write))
@@ -413,6 +431,7 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6], boo
 	if (!ps)
 		goto send;
 	ps->p = p;
+	ps->copy = may_behind;
 	for (i = 0; i < cb.n; i++)
 		om_push_range(ps, cb.r[i].addr, cb.r[i].len);
 	/*

@@ -156,6 +156,8 @@ for i in 1 2 3; do
 		'[ $rc -eq 0 ] && [ "$(head -n 3 <<<"$out")" = "$(head -n 3 <<<"$ref")" ] && [ "$(wc -l <<<"$out")" -gt 3 ]'
 	[ $i = 1 ] && first=$out
 	[ $i = 1 ] || check "computation $i printed what computation 1 did" '[ "$out" = "$first" ]'
+	# What differs, to find why.
+	[ $i = 1 ] || [ "$out" = "$first" ] || diff <(echo "$first") <(echo "$out") | head -n 20 | sed 's/^/#   /'
 done
 check "their files are alike" \
 	'[ "$(on 1 "md5sum /tmp/c1.file /tmp/c2.file /tmp/c3.file" | cut -d" " -f1 | sort -u | wc -l)" = 1 ]'
