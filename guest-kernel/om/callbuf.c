@@ -11,16 +11,23 @@
  * says it filled. Other calls, and pages past OM_PUSH_MAX_PAGES, are
  * fetched on fault as before. docs/engine.md, "Forwarded calls".
  */
+#include <linux/fcntl.h>
 #include <linux/highmem.h>
 #include <linux/limits.h>
 #include <linux/mm.h>
+#include <linux/poll.h>
 #include <linux/resource.h>
 #include <linux/moduleparam.h>
 #include <linux/socket.h>
 #include <linux/stat.h>
+#include <linux/statfs.h>
+#include <linux/sysinfo.h>
+#include <linux/time_types.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/utsname.h>
 #include <asm/unistd.h>
+#include <uapi/linux/eventpoll.h>
 
 #include "om.h"
 
@@ -36,7 +43,10 @@ module_param_named(callbuf, om_callbuf_on, bool, 0644);
 MODULE_PARM_DESC(callbuf, "Forwarded calls carry their buffers (MEM_PUSH, F_OUT)");
 
 /* Ranges a call reads (or writes in place: struct stat), at most. */
-#define OM_CALLBUF_RANGES 4
+#define OM_CALLBUF_RANGES 8
+
+/* Arrays of entries (poll's, epoll_wait's) pushed whole up to this many. */
+#define OM_CALLBUF_ENTRIES 1024
 
 struct om_callbuf {
 	struct {
@@ -79,20 +89,22 @@ static void om_cb_path(struct om_callbuf *cb, unsigned long addr)
 
 /*
  * A vector call: the vector goes with it, and the first buffers it names
- * as what the call reads (writev, pwritev: the first three, beside the
- * vector) or as the ranges it fills in order (readv, preadv: the first
- * four). Pages of the others are fetched on fault.
+ * as what the call reads (writev, pwritev, sendmsg: as many as there are
+ * ranges left, seven for writev) or as the ranges it fills in order
+ * (readv, preadv, recvmsg: the first four). Pages of the others are
+ * fetched on fault.
  */
 static void om_cb_iov(struct om_callbuf *cb, unsigned long vec, unsigned long cnt, bool fills)
 {
-	struct iovec iov[VIRTIO_OM_SYSCALL_OUT_MAX];
-	unsigned long i, n = min_t(unsigned long, cnt, fills ? VIRTIO_OM_SYSCALL_OUT_MAX :
-								OM_CALLBUF_RANGES - 1);
+	struct iovec iov[OM_CALLBUF_RANGES];
+	unsigned long i, n;
 
-	BUILD_BUG_ON(OM_CALLBUF_RANGES - 1 > VIRTIO_OM_SYSCALL_OUT_MAX);
+	BUILD_BUG_ON(VIRTIO_OM_SYSCALL_OUT_MAX > OM_CALLBUF_RANGES);
 	if (cnt > UIO_MAXIOV)
 		return;
 	om_cb_add(cb, vec, cnt * sizeof(struct iovec));
+	n = fills ? VIRTIO_OM_SYSCALL_OUT_MAX : OM_CALLBUF_RANGES - cb->n;
+	n = min(n, cnt);
 	if (copy_from_user(iov, (const void __user *)vec, n * sizeof(iov[0])))
 		return;
 	for (i = 0; i < n; i++) {
@@ -103,8 +115,12 @@ static void om_cb_iov(struct om_callbuf *cb, unsigned long vec, unsigned long cn
 	}
 }
 
-/* recvfrom's sender address and its length, both in and out: sent. */
-static void om_cb_sockaddr(struct om_callbuf *cb, unsigned long addr, unsigned long lenp)
+/*
+ * A buffer the call writes in place and the length it may write, which it
+ * also writes (recvfrom's sender address, accept's, getsockopt's value):
+ * both sent, the buffer up to @max bytes.
+ */
+static void om_cb_lenbuf(struct om_callbuf *cb, unsigned long addr, unsigned long lenp, int max)
 {
 	int len;
 
@@ -112,7 +128,74 @@ static void om_cb_sockaddr(struct om_callbuf *cb, unsigned long addr, unsigned l
 		return;
 	om_cb_add(cb, lenp, sizeof(int));
 	if (addr && !get_user(len, (int __user *)lenp) && len > 0)
-		om_cb_add(cb, addr, min_t(int, len, sizeof(struct __kernel_sockaddr_storage)));
+		om_cb_add(cb, addr, min(len, max));
+}
+
+static void om_cb_sockaddr(struct om_callbuf *cb, unsigned long addr, unsigned long lenp)
+{
+	om_cb_lenbuf(cb, addr, lenp, sizeof(struct __kernel_sockaddr_storage));
+}
+
+/* An array of @cnt entries of @size, if not larger than OM_CALLBUF_ENTRIES. */
+static void om_cb_array(struct om_callbuf *cb, unsigned long addr, unsigned long cnt,
+			size_t size)
+{
+	if (cnt <= OM_CALLBUF_ENTRIES)
+		om_cb_add(cb, addr, cnt * size);
+}
+
+/* select's three sets of @n descriptors (each as long as the kernel reads) and its timeout. */
+static void om_cb_select(struct om_callbuf *cb, const unsigned long a[6], size_t tsize)
+{
+	unsigned long n = a[0], i;
+
+	if (n > OM_CALLBUF_ENTRIES * BITS_PER_LONG)
+		return;
+	for (i = 1; i <= 3; i++)
+		if (a[i])
+			om_cb_add(cb, a[i], DIV_ROUND_UP(n, BITS_PER_LONG) * sizeof(long));
+	if (a[4])
+		om_cb_add(cb, a[4], tsize);
+}
+
+/* fcntl's argument, for the commands that point at a struct. */
+static void om_cb_fcntl(struct om_callbuf *cb, unsigned long cmd, unsigned long arg)
+{
+	switch (cmd) {
+	case F_GETLK:
+	case F_SETLK:
+	case F_SETLKW:
+	case F_OFD_GETLK:
+	case F_OFD_SETLK:
+	case F_OFD_SETLKW:
+		om_cb_add(cb, arg, sizeof(struct flock));
+		break;
+	case F_GETOWN_EX:
+	case F_SETOWN_EX:
+		om_cb_add(cb, arg, sizeof(struct f_owner_ex));
+		break;
+	}
+}
+
+/*
+ * sendmsg and recvmsg: the header (recvmsg writes its lengths and flags
+ * back), its vector and the buffers it names (recvmsg: the ranges it
+ * fills in order), the address and the control data.
+ */
+static void om_cb_msg(struct om_callbuf *cb, unsigned long addr, bool fills)
+{
+	struct user_msghdr m;
+
+	om_cb_add(cb, addr, sizeof(m));
+	if (copy_from_user(&m, (const void __user *)addr, sizeof(m)))
+		return;
+	if (m.msg_name && m.msg_namelen)
+		om_cb_add(cb, (unsigned long)m.msg_name,
+			  min_t(u32, m.msg_namelen, sizeof(struct __kernel_sockaddr_storage)));
+	if (m.msg_control && m.msg_controllen)
+		om_cb_add(cb, (unsigned long)m.msg_control,
+			  min_t(__kernel_size_t, m.msg_controllen, PAGE_SIZE));
+	om_cb_iov(cb, (unsigned long)m.msg_iov, m.msg_iovlen, fills);
 }
 
 /* What the table knows of call @nr with @a, into @cb (zeroed by the caller). */
@@ -183,6 +266,99 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 	case __NR_renameat2:
 		om_cb_path(cb, a[1]);
 		om_cb_path(cb, a[3]);
+		break;
+	case __NR_fcntl:
+		om_cb_fcntl(cb, a[1], a[2]);
+		break;
+	case __NR_pipe:
+	case __NR_pipe2:
+		om_cb_add(cb, a[0], 2 * sizeof(int));
+		break;
+	case __NR_socketpair:
+		om_cb_add(cb, a[3], 2 * sizeof(int));
+		break;
+	case __NR_poll:
+		om_cb_array(cb, a[0], a[1], sizeof(struct pollfd));
+		break;
+	case __NR_ppoll:
+		om_cb_array(cb, a[0], a[1], sizeof(struct pollfd));
+		if (a[2])
+			om_cb_add(cb, a[2], sizeof(struct __kernel_timespec));
+		break;
+	case __NR_select:
+		om_cb_select(cb, a, sizeof(struct __kernel_old_timeval));
+		break;
+	case __NR_pselect6:
+		om_cb_select(cb, a, sizeof(struct __kernel_timespec));
+		break;
+	case __NR_epoll_ctl:
+		if (a[3])
+			om_cb_add(cb, a[3], sizeof(struct epoll_event));
+		break;
+	case __NR_epoll_wait:
+	case __NR_epoll_pwait:
+		if ((long)a[2] > 0)
+			om_cb_array(cb, a[1], a[2], sizeof(struct epoll_event));
+		break;
+	case __NR_getcwd:
+		/* It fills from the start, and answers the length with its NUL. */
+		om_cb_fill(cb, a[0], a[1]);
+		break;
+	case __NR_uname:
+		om_cb_add(cb, a[0], sizeof(struct new_utsname));
+		break;
+	case __NR_sysinfo:
+		om_cb_add(cb, a[0], sizeof(struct sysinfo));
+		break;
+	case __NR_statfs:
+		om_cb_path(cb, a[0]);
+		om_cb_add(cb, a[1], sizeof(struct statfs));
+		break;
+	case __NR_fstatfs:
+		om_cb_add(cb, a[1], sizeof(struct statfs));
+		break;
+	case __NR_utimensat:
+		om_cb_path(cb, a[1]);
+		if (a[2])
+			om_cb_add(cb, a[2], 2 * sizeof(struct __kernel_timespec));
+		break;
+	case __NR_chown:
+	case __NR_lchown:
+		om_cb_path(cb, a[0]);
+		break;
+	case __NR_fchownat:
+		om_cb_path(cb, a[1]);
+		break;
+	case __NR_linkat:
+		om_cb_path(cb, a[1]);
+		om_cb_path(cb, a[3]);
+		break;
+	case __NR_symlinkat:
+		om_cb_path(cb, a[0]);
+		om_cb_path(cb, a[2]);
+		break;
+	case __NR_connect:
+	case __NR_bind:
+		om_cb_add(cb, a[1], min_t(unsigned long, a[2],
+					  sizeof(struct __kernel_sockaddr_storage)));
+		break;
+	case __NR_accept:
+	case __NR_accept4:
+	case __NR_getsockname:
+	case __NR_getpeername:
+		om_cb_sockaddr(cb, a[1], a[2]);
+		break;
+	case __NR_setsockopt:
+		om_cb_add(cb, a[3], min_t(unsigned long, a[4], PAGE_SIZE));
+		break;
+	case __NR_getsockopt:
+		om_cb_lenbuf(cb, a[3], a[4], PAGE_SIZE);
+		break;
+	case __NR_sendmsg:
+		om_cb_msg(cb, a[1], false);
+		break;
+	case __NR_recvmsg:
+		om_cb_msg(cb, a[1], true);
 		break;
 	case __NR_wait4:
 		/* What it writes in place: the status and the usage, if asked. */

@@ -726,6 +726,9 @@ u32 om_deputy_run(struct om_proc *p)
 			om_kcom_msg_free(msg);
 			continue;
 		}
+		/* A FORK_CANCEL comes next after its FORK, or not at all. */
+		if (h->type != VIRTIO_OM_T_FORK_CANCEL)
+			p->fork_pid = 0;
 		switch (h->type) {
 		case VIRTIO_OM_T_SYSCALL:
 			om_deputy_syscall(p, msg);
@@ -741,6 +744,9 @@ u32 om_deputy_run(struct om_proc *p)
 			break;
 		case VIRTIO_OM_T_FORK:
 			om_deputy_fork(p, msg);
+			break;
+		case VIRTIO_OM_T_FORK_CANCEL:
+			om_deputy_fork_cancel(p, msg);
 			break;
 		case VIRTIO_OM_T_HANDOVER:
 			om_deputy_handover(p, msg);

@@ -11,7 +11,8 @@
  * child here first, held in the kernel before it ever runs; then asks its
  * deputy (FORK), which forks the child's deputy and answers with its pid;
  * then lets the child go. A failure at home drops the held child, so a
- * fork either makes both halves or none.
+ * fork either makes both halves or none; an answer that never comes fails
+ * the fork, and a FORK_CANCEL then ends a child's deputy home made for it.
  *
  * vfork (CLONE_VM with CLONE_VFORK) is a fork whose parent waits until the
  * child execs or ends, as vfork's parent does; the child's memory is a copy,
@@ -26,6 +27,7 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <uapi/linux/sched.h>
+#include <uapi/linux/wait.h>
 
 #include "om.h"
 
@@ -113,8 +115,7 @@ static long om_deputy_clone(struct om_proc *p, const struct virtio_om_fork *f, p
 	struct om_proc *cp;
 	pid_t nr;
 
-	if (args.flags & ~VIRTIO_OM_FORK_HOME_FLAGS || !valid_signal(args.exit_signal) ||
-	    f->reserved)
+	if (args.flags & ~VIRTIO_OM_FORK_HOME_FLAGS || !valid_signal(args.exit_signal))
 		return -EINVAL;
 	cp = om_proc_alloc(NULL, OM_DEPUTY);
 	if (!cp)
@@ -172,9 +173,72 @@ void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg)
 	if (!ret) {
 		ret = pid;
 		atomic64_inc(&p->stats.forks);
+		/* Until another message comes, a FORK_CANCEL may end it. */
+		p->fork_serial = le32_to_cpu(f.serial);
+		p->fork_pid = pid;
 	}
+	if (om_fault(OM_FAULT_FORK_LOST))
+		return;
 	r.ret = cpu_to_le64(ret);
 	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
+}
+
+/* A child's deputy that is not to be: it ends, and is reaped here unseen. */
+static void om_deputy_unmake(pid_t pid)
+{
+	struct task_struct *child;
+	bool ours;
+	int i;
+
+	rcu_read_lock();
+	child = find_task_by_vpid(pid);
+	if (child)
+		get_task_struct(child);
+	rcu_read_unlock();
+	if (!child)
+		return;
+	/* No SIGCHLD: exit_notify() signals the parent with exit_signal. */
+	write_lock_irq(&tasklist_lock);
+	ours = child->real_parent == current;
+	if (ours || child->real_parent == current->real_parent)
+		child->exit_signal = 0;
+	write_unlock_irq(&tasklist_lock);
+	send_sig(SIGKILL, child, 1);
+	put_task_struct(child);
+	/*
+	 * Reaped by its parent, this task (not with CLONE_PARENT: then the
+	 * parent's parent holds it, as a clone child only __WALL waits see).
+	 * Polled: a wait that sleeps ends at once while a signal is pending,
+	 * and a deputy's signals wait for it to forward them.
+	 */
+	for (i = 0; ours && i < 1000; i++) {
+		if (kernel_wait4(pid, NULL, WNOHANG | __WALL, NULL))
+			break;
+		schedule_timeout_killable(msecs_to_jiffies(10));
+	}
+}
+
+/**
+ * om_deputy_fork_cancel() - the process failed a fork whose answer did not come
+ * @p: the deputy's half
+ * @msg: the FORK_CANCEL
+ *
+ * The child's deputy made for that fork, if any, ends unseen: the process
+ * was told its fork failed (EAGAIN), so no child of it may appear.
+ */
+void om_deputy_fork_cancel(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	struct virtio_om_fork_cancel c;
+	pid_t pid = p->fork_pid;
+
+	p->fork_pid = 0;
+	if (om_kcom_msg_copy(msg, 0, &c, sizeof(c)) != sizeof(c) || c.reserved || !pid ||
+	    le32_to_cpu(c.serial) != p->fork_serial)
+		return;
+	pr_info("omvm: pid %d: fork %u not answered in time away: child's deputy %d ends\n",
+		p->home_pid, p->fork_serial, pid);
+	om_deputy_unmake(pid);
+	atomic64_inc(&p->stats.forks_cancelled);
 }
 
 /* What the parent hands the child it makes here. */
@@ -284,12 +348,23 @@ static void om_vfork_wait(struct task_struct *child, struct completion *vfork)
 	put_task_struct(child);
 }
 
+/* The fork @serial failed here unanswered: a child's deputy home made for it ends. */
+static void om_cancel_fork(struct om_proc *p, u32 serial)
+{
+	struct virtio_om_fork_cancel c = { .serial = cpu_to_le32(serial) };
+	struct kvec kv = { &c, sizeof(c) };
+
+	pr_info("omvm: pid %d: home did not answer fork %u: it fails (EAGAIN)\n", p->home_pid,
+		serial);
+	om_send(p, VIRTIO_OM_T_FORK_CANCEL, 0, 0, &kv, 1, NULL, 0, NULL);
+}
+
 /*
  * Ask the deputy for the child's deputy: its pid, or -errno. Once asked, the
  * answer is awaited whatever signal comes: a deputy made at home must
  * learn of its child. Only home lost or silent for OM_STEP_TIMEOUT ends the
- * wait (the fork fails with EAGAIN; a deputy home made meanwhile lingers
- * until the process ends at home or this node goes down).
+ * wait: the fork fails with EAGAIN, and FORK_CANCEL tells home to end a
+ * child's deputy it made meanwhile.
  */
 static long om_ask_fork(struct om_proc *p, unsigned long flags)
 {
@@ -306,10 +381,15 @@ static long om_ask_fork(struct om_proc *p, unsigned long flags)
 	int err;
 
 	for (;;) {
-		err = om_kcom_call(&out, OM_KCOM_KILLABLE | OM_KCOM_SURE_REPLY, OM_STEP_TIMEOUT,
+		f.serial = cpu_to_le32(++p->fork_asks);
+		err = om_kcom_call(&out, OM_KCOM_KILLABLE | OM_KCOM_SURE_REPLY, om_fork_timeout(),
 				   &reply);
-		if (err)
-			return err == -ERESTARTSYS ? -ERESTARTNOINTR : -EAGAIN;
+		if (err == -ERESTARTSYS)
+			return -ERESTARTNOINTR;
+		if (err) {
+			om_cancel_fork(p, le32_to_cpu(f.serial));
+			return -EAGAIN;
+		}
 		ret = -EPROTO;
 		if (om_kcom_msg_hdr(reply)->type == VIRTIO_OM_T_SYSCALL_RET &&
 		    om_kcom_msg_copy(reply, 0, &r, sizeof(r)) == sizeof(r))

@@ -66,6 +66,7 @@ struct om_stats {
 	atomic64_t fwd_ns;	   /* remote: time its forwarded calls took, since it arrived */
 	atomic64_t written_behind; /* deputy: writes run that the process did not wait for */
 	atomic64_t behind_failed;  /* deputy: of those, the ones that failed (behind.c) */
+	atomic64_t forks_cancelled; /* deputy: children's deputies ended unseen (FORK_CANCEL) */
 };
 
 /**
@@ -165,6 +166,10 @@ struct om_stats {
  *	soft-dirty bits cleared), before the process ran on during its rounds
  * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
  * @last_zero_told: pages its destination held that it said read zero (F_ZERO)
+ * @fork_asks: a remote: its FORKs, numbered (the serial a FORK_CANCEL names)
+ * @fork_serial: a deputy: the serial of the FORK it answered last
+ * @fork_pid: and the child's deputy it made for it, while a FORK_CANCEL may
+ *	still come for it (0: none)
  */
 struct om_proc {
 	refcount_t ref;
@@ -251,6 +256,9 @@ struct om_proc {
 	u64 last_start_ns;
 	u64 last_zero_skipped;
 	u64 last_zero_told;
+	u32 fork_asks;
+	u32 fork_serial;
+	pid_t fork_pid;
 	unsigned long behind_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
 	unsigned int behind_out;
 	struct list_head behind_errs;
@@ -426,12 +434,14 @@ enum om_fault_step {
 	OM_FAULT_COMMIT,	/* the receiver refuses COMMIT, as out of memory */
 	OM_FAULT_GO_LOST,	/* GO never leaves the sender */
 	OM_FAULT_RUNNING_LOST,	/* the receiver runs the process, RUNNING never leaves */
+	OM_FAULT_FORK_LOST,	/* a deputy forks a child's deputy, its answer never leaves */
 	OM_FAULT_STEPS
 };
 
 #ifdef CONFIG_OM_FAULT_INJECTION
 bool om_fault(enum om_fault_step step);
 long om_running_timeout(void);
+long om_fork_timeout(void);
 #else
 static inline bool om_fault(enum om_fault_step step)
 {
@@ -441,6 +451,11 @@ static inline bool om_fault(enum om_fault_step step)
 static inline long om_running_timeout(void)
 {
 	return msecs_to_jiffies(OM_RUNNING_TIMEOUT_MS);
+}
+
+static inline long om_fork_timeout(void)
+{
+	return OM_STEP_TIMEOUT;
 }
 #endif
 
@@ -525,6 +540,7 @@ bool om_fork_away_flags(unsigned long flags);
 long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 		  int __user *parent_tid, int __user *child_tid, unsigned long tls);
 void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg);
+void om_deputy_fork_cancel(struct om_proc *p, struct om_kcom_msg *msg);
 struct clone_args;
 long om_fork_away_clone3(struct om_proc *p, struct clone_args __user *uargs, size_t size);
 

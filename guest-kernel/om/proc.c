@@ -322,7 +322,8 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 	seq_printf(m, "home_calls: %lld\nhome_calls_kept: %lld\nlast_home_call: %ld\n",
 		   atomic64_read(&p->stats.home_calls), atomic64_read(&p->stats.home_calls_kept),
 		   p->last_home_call);
-	seq_printf(m, "forks: %lld\nstale_dropped: %lld\n", atomic64_read(&p->stats.forks),
+	seq_printf(m, "forks: %lld\nforks_cancelled: %lld\nstale_dropped: %lld\n",
+		   atomic64_read(&p->stats.forks), atomic64_read(&p->stats.forks_cancelled),
 		   atomic64_read(&p->stats.stale_dropped));
 	seq_printf(m, "locked: %d\nforwarded_ns: %lld\n", READ_ONCE(p->locked),
 		   atomic64_read(&p->stats.fwd_ns));

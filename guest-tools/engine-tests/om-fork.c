@@ -15,6 +15,9 @@
  *   om-fork away NODE OTHER
  *   om-fork named PATH      (exec'd by the above)
  *   om-fork creds           (exec'd by the above, its credentials changed by exec)
+ *   om-fork unanswered NODE a fork at NODE whose answer home never sends
+ *                           (armed by the test: fault fork-lost at home,
+ *                           fork_timeout_ms shortened at NODE)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +360,55 @@ static int test_creds(void)
 	return 0;
 }
 
+/*
+ * Home forks the child's deputy but its answer never comes: the fork fails
+ * with EAGAIN once the wait times out, and no child of the process appears
+ * at home (nothing to wait for, no SIGCHLD): the child's deputy made there
+ * ended unseen (FORK_CANCEL). The next fork works.
+ */
+static int test_unanswered(const char *node)
+{
+	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_RESTART };
+	long cancelled;
+	char now[32];
+	int status, err;
+	pid_t c;
+
+	sigaction(SIGCHLD, &sa, NULL);
+	err = om_where_write(getpid(), node);
+	CHECK(!err, "write %s to where: %s", node, strerror(-err));
+	om_where_now(getpid(), now, sizeof(now));
+	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	cancelled = om_debug_count(0, "forks_cancelled");
+	errno = 0;
+	c = fork();
+	if (!c)
+		_exit(0);
+	CHECK(c == -1 && errno == EAGAIN, "fork without an answer: %d (%s), not EAGAIN", c,
+	      strerror(errno));
+	printf("fork without an answer: %s\n", c < 0 ? strerror(errno) : "a child");
+	/* FORK_CANCEL went before this call: home acted on it first. */
+	cancelled = om_debug_count(0, "forks_cancelled") - cancelled;
+	CHECK(cancelled == 1, "the deputy ended %ld children's deputies, not 1", cancelled);
+	errno = 0;
+	c = waitpid(-1, &status, WNOHANG);
+	CHECK(c == -1 && errno == ECHILD,
+	      "waitpid(-1, WNOHANG) after the failed fork: %d (%s), not ECHILD: a child at home",
+	      c, strerror(errno));
+	usleep(300000);
+	CHECK(!sigchld_seen, "SIGCHLD %d times for a fork that failed", (int)sigchld_seen);
+	c = fork();
+	if (!c)
+		_exit(5);
+	CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 5, "the next fork: %d, status 0x%x", c, status);
+	om_where_now(getpid(), now, sizeof(now));
+	CHECK(!strcmp(now, node), "where says %s after the forks, not %s", now, node);
+	err = om_where_write(getpid(), "home");
+	CHECK(!err, "write home to where: %s", strerror(-err));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -366,6 +418,8 @@ int main(int argc, char **argv)
 		test_named(argv[2]);
 	else if (argc == 2 && !strcmp(argv[1], "creds"))
 		test_creds();
+	else if (argc == 3 && !strcmp(argv[1], "unanswered"))
+		test_unanswered(argv[2]);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-fork.c\n");
 		return 2;

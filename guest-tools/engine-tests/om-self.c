@@ -26,18 +26,37 @@
  *                                 away returns its count, the failure comes
  *                                 once, at the file's next fsync or close, or
  *                                 at fsync at home after it went home
+ *   om-self rewrite NODE PATH     writes behind from one buffer, rewritten as
+ *                                 soon as each write returns: the file holds
+ *                                 what each write gave
+ *   om-self reap NODE             wait4 and waitid of children born away: the
+ *                                 status, siginfo and rusage come back with
+ *                                 the answer (no page of the process fetched)
+ *   om-self calls NODE PATH       calls whose structs travel with them (locks,
+ *                                 pipes, poll, select, epoll, sendmsg/recvmsg,
+ *                                 getcwd, uname, statfs, socket names): right
+ *                                 results, no page of the process fetched
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -476,6 +495,266 @@ static int test_behind(const char *node, const char *dir)
 	return 0;
 }
 
+/* The byte block @i of test_rewrite() is filled with: next blocks differ. */
+static unsigned char rewrite_fill(int i)
+{
+	return (unsigned char)(i * 37 + 1);
+}
+
+/*
+ * A write behind returns before home has its bytes; the process may then
+ * rewrite its buffer at once, as stdio does. Each write must still carry
+ * what the buffer held when it was made.
+ */
+static int test_rewrite(const char *node, const char *path)
+{
+	enum { BLOCKS = 256, LEN = 4096 };
+	static unsigned char buf[3 * 4096] __attribute__((aligned(4096)));
+	unsigned char *b = buf + 100, in[LEN];	/* across two pages */
+	int fd, i, j, bad = 0, first = -1, held = 0;
+	long behind;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	go(node);
+	behind = om_debug_count(0, "written_behind");
+	for (i = 0; i < BLOCKS; i++) {
+		memset(b, rewrite_fill(i), LEN);
+		CHECK(write(fd, b, LEN) == LEN, "write %d: %s", i, strerror(errno));
+	}
+	memset(b, 0, LEN);
+	behind = om_debug_count(0, "written_behind") - behind;
+	printf("%d writes of one buffer, %ld behind\n", BLOCKS, behind);
+	CHECK(behind == BLOCKS - 1, "all writes but the first went behind: %ld of %d", behind,
+	      BLOCKS);
+	CHECK(fsync(fd) == 0, "fsync: %s", strerror(errno));
+	for (i = 0; i < BLOCKS; i++) {
+		CHECK(pread(fd, in, LEN, (off_t)i * LEN) == LEN, "pread %d: %s", i, strerror(errno));
+		for (j = 0; j < LEN && in[j] == rewrite_fill(i); j++)
+			;
+		if (j == LEN)
+			continue;
+		if (!bad++) {
+			first = i;
+			held = in[j];
+		}
+	}
+	CHECK(!bad, "%d of %d blocks hold bytes written later (block %d: 0x%02x, not 0x%02x)", bad,
+	      BLOCKS, first, held, first >= 0 ? rewrite_fill(first) : 0);
+	printf("blocks as written: %d of %d\n", BLOCKS - bad, BLOCKS);
+	close(fd);
+	unlink(path);
+	go("home");
+	return 0;
+}
+
+/* A child that computes for @secs then exits with @code. */
+static pid_t spawn_exit(double secs, int code)
+{
+	pid_t child = fork();
+
+	if (!child) {
+		om_spin(secs);
+		_exit(code);
+	}
+	CHECK(child > 0, "fork: %s", strerror(errno));
+	return child;
+}
+
+static long rusage_ms(const struct rusage *ru)
+{
+	return (ru->ru_utime.tv_sec + ru->ru_stime.tv_sec) * 1000 +
+	       (ru->ru_utime.tv_usec + ru->ru_stime.tv_usec) / 1000;
+}
+
+/*
+ * A parent away reaps its children born away. The status, rusage and
+ * siginfo wait4 and waitid write travel with the call and its answer: the
+ * deputy fetches no page of the process for them.
+ */
+static int test_reap(const char *node)
+{
+	struct rusage ru;
+	siginfo_t si;
+	long f0, f1, probe;
+	int status = 0;
+	pid_t child;
+	long r;
+
+	go(node);
+	/* What reading debug fetches by itself, taken off below. */
+	f0 = om_debug_count(0, "pages_fetched");
+	probe = om_debug_count(0, "pages_fetched") - f0;
+
+	child = spawn_exit(0.3, 7);
+	memset(&ru, 0, sizeof(ru));
+	f0 = om_debug_count(0, "pages_fetched");
+	r = wait4(child, &status, 0, &ru);
+	f1 = om_debug_count(0, "pages_fetched");
+	CHECK(r == child, "wait4: %ld (%s), not %d", r, strerror(errno), child);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7, "wait4 status 0x%x, not exit 7",
+	      status);
+	CHECK(rusage_ms(&ru) >= 100, "wait4 rusage: %ld ms of CPU for 300 ms of computing",
+	      rusage_ms(&ru));
+	CHECK(f1 - f0 - probe == 0, "wait4 fetched %ld pages of the process", f1 - f0 - probe);
+	printf("wait4: exit %d, %ld ms of CPU, %ld pages fetched\n", WEXITSTATUS(status),
+	       rusage_ms(&ru), f1 - f0 - probe);
+
+	child = spawn_exit(0.3, 9);
+	memset(&ru, 0, sizeof(ru));
+	memset(&si, 0, sizeof(si));
+	f0 = om_debug_count(0, "pages_fetched");
+	/* The system call itself: glibc's waitid() has no rusage. */
+	r = syscall(SYS_waitid, P_PID, child, &si, WEXITED, &ru);
+	f1 = om_debug_count(0, "pages_fetched");
+	CHECK(r == 0, "waitid: %s", strerror(errno));
+	CHECK(si.si_pid == child && si.si_code == CLD_EXITED && si.si_status == 9,
+	      "waitid siginfo: pid %d code %d status %d, not %d CLD_EXITED 9", si.si_pid, si.si_code,
+	      si.si_status, child);
+	CHECK(rusage_ms(&ru) >= 100, "waitid rusage: %ld ms of CPU for 300 ms of computing",
+	      rusage_ms(&ru));
+	CHECK(f1 - f0 - probe == 0, "waitid fetched %ld pages of the process", f1 - f0 - probe);
+	printf("waitid: exit %d, %ld ms of CPU, %ld pages fetched\n", si.si_status, rusage_ms(&ru),
+	       f1 - f0 - probe);
+	go("home");
+	return 0;
+}
+
+/* Pages of the process the deputy fetched for @call, less what reading debug fetches. */
+#define FETCHED_BY(probe, call)                                              \
+	({                                                                   \
+		long f0_ = om_debug_count(0, "pages_fetched");               \
+		call;                                                        \
+		om_debug_count(0, "pages_fetched") - f0_ - (probe);          \
+	})
+
+/* A child born away reads the lock its parent holds on @fd at home. */
+static int calls_lock_seen(int fd, long probe)
+{
+	struct flock fl = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
+	int r, before = failures;
+	long fetched;
+
+	fetched = FETCHED_BY(probe, r = fcntl(fd, F_GETLK, &fl));
+	CHECK(!r && fl.l_type == F_WRLCK && fl.l_pid == getppid() && fl.l_start == 10 &&
+	      fl.l_len == 20, "F_GETLK in a child: %d, type %d pid %d (parent %d) %lld+%lld", r,
+	      fl.l_type, fl.l_pid, getppid(), (long long)fl.l_start, (long long)fl.l_len);
+	CHECK(!fetched, "F_GETLK fetched %ld pages", fetched);
+	return failures - before;
+}
+
+/*
+ * Calls whose arguments point at structs the table knows: each sends them
+ * with the call and takes back what it wrote, so the deputy fetches none
+ * of the process's pages, and each still answers as at home.
+ */
+static int test_calls(const char *node, const char *path)
+{
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 20 };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX }, got;
+	char cwd_home[256], cwd[256], in1[8] = "", in2[8] = "", ctl[64];
+	struct utsname u_home, u;
+	struct statfs sf_home, sf;
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0x1234567890ull }, evs[4];
+	struct iovec out_iov[2] = { { "ab", 2 }, { "cdef", 4 } };
+	struct iovec in_iov[2] = { { in1, 2 }, { in2, 6 } };
+	struct msghdr mh = { .msg_iov = out_iov, .msg_iovlen = 2 };
+	struct pollfd pfd;
+	socklen_t len = sizeof(got);
+	fd_set rset;
+	struct timeval tv = { 1, 0 };
+	long probe, f;
+	int fd, pfds[2], sv[2], s, ep, r, status, val = 0;
+	socklen_t vlen = sizeof(val);
+	pid_t child;
+
+	CHECK(getcwd(cwd_home, sizeof(cwd_home)) && !uname(&u_home) && !statfs("/tmp", &sf_home),
+	      "at home: %s", strerror(errno));
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	go(node);
+	f = om_debug_count(0, "pages_fetched");
+	probe = om_debug_count(0, "pages_fetched") - f;
+
+	f = FETCHED_BY(probe, r = fcntl(fd, F_SETLK, &fl));
+	CHECK(!r && !f, "F_SETLK: %d (%s), %ld pages fetched", r, strerror(errno), f);
+	child = fork();
+	if (!child)
+		_exit(calls_lock_seen(fd, probe));
+	CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "the child saw the lock: status 0x%x", status);
+	fl.l_type = F_UNLCK;
+	f = FETCHED_BY(probe, r = fcntl(fd, F_SETLK, &fl));
+	CHECK(!r && !f, "F_UNLCK: %d (%s), %ld pages fetched", r, strerror(errno), f);
+
+	f = FETCHED_BY(probe, r = pipe2(pfds, O_CLOEXEC));
+	CHECK(!r && !f && pfds[0] > 2 && pfds[1] > 2, "pipe2: %d [%d %d], %ld pages fetched", r,
+	      pfds[0], pfds[1], f);
+	CHECK(write(pfds[1], "x", 1) == 1, "write to the pipe: %s", strerror(errno));
+	pfd = (struct pollfd){ .fd = pfds[0], .events = POLLIN };
+	f = FETCHED_BY(probe, r = poll(&pfd, 1, 1000));
+	CHECK(r == 1 && pfd.revents == POLLIN && !f, "poll: %d revents 0x%x, %ld pages fetched", r,
+	      pfd.revents, f);
+	FD_ZERO(&rset);
+	FD_SET(pfds[0], &rset);
+	f = FETCHED_BY(probe, r = select(pfds[0] + 1, &rset, NULL, NULL, &tv));
+	CHECK(r == 1 && FD_ISSET(pfds[0], &rset) && !f, "select: %d, %ld pages fetched", r, f);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	f = FETCHED_BY(probe, r = epoll_ctl(ep, EPOLL_CTL_ADD, pfds[0], &ev));
+	CHECK(ep >= 0 && !r && !f, "epoll_ctl: %d (%s), %ld pages fetched", r, strerror(errno), f);
+	memset(evs, 0, sizeof(evs));
+	f = FETCHED_BY(probe, r = epoll_wait(ep, evs, 4, 1000));
+	CHECK(r == 1 && evs[0].events == EPOLLIN && evs[0].data.u64 == 0x1234567890ull && !f,
+	      "epoll_wait: %d events 0x%x data 0x%llx, %ld pages fetched", r, evs[0].events,
+	      (unsigned long long)evs[0].data.u64, f);
+	close(ep);
+	close(pfds[0]);
+	close(pfds[1]);
+
+	f = FETCHED_BY(probe, r = socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+	CHECK(!r && !f, "socketpair: %d (%s), %ld pages fetched", r, strerror(errno), f);
+	f = FETCHED_BY(probe, r = sendmsg(sv[0], &mh, 0));
+	CHECK(r == 6 && !f, "sendmsg: %d (%s), %ld pages fetched", r, strerror(errno), f);
+	mh = (struct msghdr){ .msg_iov = in_iov, .msg_iovlen = 2, .msg_control = ctl,
+			      .msg_controllen = sizeof(ctl) };
+	f = FETCHED_BY(probe, r = recvmsg(sv[1], &mh, 0));
+	CHECK(r == 6 && !memcmp(in1, "ab", 2) && !memcmp(in2, "cdef", 4) && mh.msg_controllen == 0 &&
+	      !f, "recvmsg: %d '%.2s' '%.4s' controllen %zu, %ld pages fetched", r, in1, in2,
+	      (size_t)mh.msg_controllen, f);
+	close(sv[0]);
+	close(sv[1]);
+
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	memcpy(sun.sun_path, "\0om-self-calls", 15);
+	f = FETCHED_BY(probe, r = bind(s, (struct sockaddr *)&sun,
+				       offsetof(struct sockaddr_un, sun_path) + 15));
+	CHECK(!r && !f, "bind: %d (%s), %ld pages fetched", r, strerror(errno), f);
+	f = FETCHED_BY(probe, r = getsockname(s, (struct sockaddr *)&got, &len));
+	CHECK(!r && len == offsetof(struct sockaddr_un, sun_path) + 15 &&
+	      !memcmp(got.sun_path, sun.sun_path, 15) && !f,
+	      "getsockname: %d len %u, %ld pages fetched", r, len, f);
+	f = FETCHED_BY(probe, r = getsockopt(s, SOL_SOCKET, SO_TYPE, &val, &vlen));
+	CHECK(!r && val == SOCK_DGRAM && vlen == sizeof(val) && !f,
+	      "getsockopt: %d type %d, %ld pages fetched", r, val, f);
+	close(s);
+
+	f = FETCHED_BY(probe, r = getcwd(cwd, sizeof(cwd)) ? 0 : -1);
+	CHECK(!r && !strcmp(cwd, cwd_home) && !f, "getcwd: '%s', not '%s', %ld pages fetched", cwd,
+	      cwd_home, f);
+	f = FETCHED_BY(probe, r = uname(&u));
+	CHECK(!r && !strcmp(u.nodename, u_home.nodename) && !strcmp(u.release, u_home.release) &&
+	      !f, "uname: %s %s, %ld pages fetched", u.nodename, u.release, f);
+	f = FETCHED_BY(probe, r = statfs("/tmp", &sf));
+	CHECK(!r && sf.f_type == sf_home.f_type && sf.f_bsize == sf_home.f_bsize && !f,
+	      "statfs: type 0x%lx, %ld pages fetched", (long)sf.f_type, f);
+	printf("calls: %d failures, each with %ld pages of its own to read debug\n", failures,
+	       probe);
+	close(fd);
+	unlink(path);
+	go("home");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -497,6 +776,12 @@ int main(int argc, char **argv)
 		test_relay(argv[2], atol(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "behind"))
 		test_behind(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "rewrite"))
+		test_rewrite(argv[2], argv[3]);
+	else if (argc == 3 && !strcmp(argv[1], "reap"))
+		test_reap(argv[2]);
+	else if (argc == 4 && !strcmp(argv[1], "calls"))
+		test_calls(argv[2], argv[3]);
 	else if (argc == 5 && !strcmp(argv[1], "mapped"))
 		test_mapped(argv[2], argv[3], atol(argv[4]));
 	else {

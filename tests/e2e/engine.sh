@@ -192,6 +192,12 @@ oc exec -t 30 1 -- sh -c 'mkdir -p /tmp/small && mount -t tmpfs -o size=64k omsm
 run 1 "writes behind: each write away returns its count until the process knows of a failure at home, then waits and fails (ENOSPC); the failure is told once, by the file's next fsync, close, or fdatasync after going home" \
 	"$libexec/om-self" behind 2 /tmp/small
 oc exec -t 30 1 -- umount /tmp/small
+run 1 "writes behind from one buffer, rewritten as each returns: home writes what each write gave (a write behind sends a copy of its pages)" \
+	"$libexec/om-self" rewrite 2 /tmp/rewrite
+run 1 "a parent away reaps children born away: wait4's status and rusage and waitid's siginfo and rusage come back with the answer (no page of the process fetched)" \
+	"$libexec/om-self" reap 2
+run 1 "calls whose structs travel with them (fcntl locks, pipe2, poll, select, epoll, socketpair, sendmsg, recvmsg, bind, getsockname, getsockopt, getcwd, uname, statfs) answer as at home, no page of the process fetched" \
+	"$libexec/om-self" calls 2 /tmp/calls
 
 run 1 "away, a pipe read blocks at home until written; a signal interrupts it (EINTR) or restarts it" \
 	"$libexec/om-self" pipe 2
@@ -489,7 +495,8 @@ echo "# a move is a transaction to its end: a failure injected at each step, $fa
 # debugfs fail_om_move/ (guest-kernel/om/fault.c): steps is a mask of
 # pages 1 (the sender fails while sending pages), commit 2 (the receiver
 # refuses COMMIT), go-lost 4 (GO never leaves), running-lost 8 (the receiver
-# runs it, RUNNING never leaves). times 1 arms it for one failure.
+# runs it, RUNNING never leaves), fork-lost 16 (a FORK's answer never
+# leaves). times 1 arms it for one failure.
 fdir=$E2E_FAULT_DIR
 for n in 1 2 3; do
 	e2e_fault_setup "$n"
@@ -634,6 +641,14 @@ run 1 "a home-first call whose homecoming fails goes home again and runs (syslog
 	"$libexec/om-self" homecall 2
 disarm 1
 check "the kernel log names the refused homecoming" '[ "$(commits)" -gt "$c0" ]'
+
+echo "# a fork away whose answer never comes (fork-lost at home, node 2 waits 2 s)"
+oc exec -t 30 2 -- sh -c "echo 2000 >$fdir/fork_timeout_ms"
+arm 1 16
+run 1 "a fork away whose answer never comes fails with EAGAIN, and the child's deputy home made ends unseen: nothing to wait for (ECHILD), no SIGCHLD; the next fork works" \
+	"$libexec/om-fork" unanswered 2
+disarm 1
+oc exec -t 30 2 -- sh -c "echo 60000 >$fdir/fork_timeout_ms"
 
 echo "# a live move's freeze reads the log of the pages written, not every page table"
 live 1 2

@@ -39,6 +39,7 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_stopped), VIRTIO_OM_STOPPED_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_sigset), VIRTIO_OM_SIGSET_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_fork), VIRTIO_OM_FORK_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_fork_cancel), VIRTIO_OM_FORK_CANCEL_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_handover), VIRTIO_OM_HANDOVER_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_load), VIRTIO_OM_LOAD_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_load_entry), VIRTIO_OM_LOAD_ENTRY_SIZE);

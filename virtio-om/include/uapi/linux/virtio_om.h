@@ -88,6 +88,7 @@ enum virtio_om_size {
 	VIRTIO_OM_STOPPED_SIZE = 8,
 	VIRTIO_OM_SIGSET_SIZE = 8,
 	VIRTIO_OM_FORK_SIZE = 24,
+	VIRTIO_OM_FORK_CANCEL_SIZE = 8,
 	VIRTIO_OM_MEM_REQ_SIZE = 16,	 /* MEM_WRITE: + len bytes */
 	VIRTIO_OM_MEM_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_MEM_PUSH_SIZE = 8,	 /* + count addresses (8 each) + count pages */
@@ -161,6 +162,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_SIGMASK = 0x0206,	  /* struct virtio_om_sigset, to the deputy; answered */
 	VIRTIO_OM_T_SIGWATCH = 0x0207,	  /* struct virtio_om_sigset, to the process */
 	VIRTIO_OM_T_FORK = 0x0208,	  /* struct virtio_om_fork, answered by SYSCALL_RET */
+	VIRTIO_OM_T_FORK_CANCEL = 0x0209, /* struct virtio_om_fork_cancel, to the deputy */
 	VIRTIO_OM_T_SYSCALL_LAST = 0x02ff,
 	/* 0x03xx: the deputy's access to a process's memory (the engine). */
 	VIRTIO_OM_T_MEMORY_FIRST = 0x0300,
@@ -222,6 +224,7 @@ enum virtio_om_type {
 	X(SIGMASK, 0x0206, GUEST, VIRTIO_OM_SIGSET_SIZE, VIRTIO_OM_SIGSET_SIZE) \
 	X(SIGWATCH, 0x0207, GUEST, VIRTIO_OM_SIGSET_SIZE, VIRTIO_OM_SIGSET_SIZE) \
 	X(FORK, 0x0208, GUEST, VIRTIO_OM_FORK_SIZE, VIRTIO_OM_FORK_SIZE) \
+	X(FORK_CANCEL, 0x0209, GUEST, VIRTIO_OM_FORK_CANCEL_SIZE, VIRTIO_OM_FORK_CANCEL_SIZE) \
 	X(MEM_READ, 0x0300, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_MEM_REQ_SIZE) \
 	X(MEM_DATA, 0x0301, GUEST, VIRTIO_OM_MEM_DATA_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(MEM_WRITE, 0x0302, GUEST, VIRTIO_OM_MEM_REQ_SIZE, VIRTIO_OM_LEN_ANY) \
@@ -630,8 +633,20 @@ struct virtio_om_sigset {
 struct virtio_om_fork {
 	__le64 flags;	    /* clone flags the deputy's fork takes (VIRTIO_OM_FORK_HOME_FLAGS) */
 	__le32 exit_signal; /* the signal the parent gets when the child ends (0: none) */
-	__le32 reserved;
+	__le32 serial;	    /* the asker's number for this fork, which a FORK_CANCEL names */
 	__le64 blocked;	    /* the child's blocked signals, bit N-1 for signal N */
+};
+
+/*
+ * The process gave up waiting for the answer to its FORK @serial (home
+ * silent past the time-out) and failed the fork: a child's deputy made for
+ * it ends unseen (no signal to its parent, no zombie to wait for). Sent
+ * at once after that FORK, before anything else of the process; a deputy
+ * that answered another message since, or another serial, ignores it.
+ */
+struct virtio_om_fork_cancel {
+	__le32 serial;
+	__le32 reserved;
 };
 
 /* CLONE_FS, CLONE_FILES, CLONE_SYSVSEM, CLONE_PARENT, CLONE_IO: shared at home. */
@@ -856,7 +871,9 @@ enum virtio_om_field_kind {
 	X(SIGWATCH, sigset, sigs, HEX)				\
 	X(FORK, fork, flags, HEX)				\
 	X(FORK, fork, exit_signal, SIGNAL)			\
+	X(FORK, fork, serial, UINT)				\
 	X(FORK, fork, blocked, HEX)				\
+	X(FORK_CANCEL, fork_cancel, serial, UINT)		\
 	X(MEM_READ, mem_req, addr, HEX)				\
 	X(MEM_READ, mem_req, len, UINT)				\
 	X(MEM_DATA, mem_data, error, ERRNO)			\
