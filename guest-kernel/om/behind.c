@@ -21,6 +21,10 @@
  * first. At home, the deputy writes a write's pushed pages straight to
  * the file, behind or not (om_deputy_write_pushed()). docs/engine.md,
  * "Writes behind".
+ *
+ * A record lock's release (fcntl F_SETLK and friends with F_UNLCK) of such
+ * a file goes behind too: it cannot block, and with a range home cannot
+ * refuse its result is 0.
  */
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -130,6 +134,38 @@ void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6])
 		bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
 }
 
+static bool om_behind_is_setlk(unsigned long cmd)
+{
+	return cmd == F_SETLK || cmd == F_SETLKW || cmd == F_OFD_SETLK || cmd == F_OFD_SETLKW;
+}
+
+/**
+ * om_behind_unlock_ok() - whether a lock command's result is 0 before it runs
+ * @cmd: fcntl's command
+ * @fl: its struct flock
+ *
+ * A release of a range from the file's start that fcntl_setlk() takes as
+ * it is: no whence to resolve at home, no overflow, no pid where an open
+ * file description's lock wants none.
+ */
+bool om_behind_unlock_ok(unsigned long cmd, const struct flock *fl)
+{
+	return om_behind_is_setlk(cmd) && fl->l_type == F_UNLCK && fl->l_whence == SEEK_SET &&
+	       fl->l_start >= 0 && fl->l_len >= 0 && fl->l_start <= OFFSET_MAX - fl->l_len &&
+	       (cmd == F_SETLK || cmd == F_SETLKW || !fl->l_pid);
+}
+
+/* fcntl(@a) releases a lock of a descriptor writes go behind to. */
+static bool om_behind_unlock(struct om_proc *p, const unsigned long a[6])
+{
+	struct flock fl;
+
+	if (!om_behind_is_setlk(a[1]) || a[0] >= OM_BEHIND_FDS || !test_bit(a[0], p->behind_fds))
+		return false;
+	return !copy_from_user(&fl, (const void __user *)a[2], sizeof(fl)) &&
+	       om_behind_unlock_ok(a[1], &fl);
+}
+
 /**
  * om_behind_may() - whether a call may go behind, its buffer sent whole
  * @p: the process's half away
@@ -138,8 +174,32 @@ void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6])
  */
 bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6])
 {
-	return READ_ONCE(om_behind_on) && om_behind_is_write(nr) && a[0] < OM_BEHIND_FDS &&
-	       test_bit(a[0], p->behind_fds) && a[2] && a[2] <= MAX_RW_COUNT;
+	if (!READ_ONCE(om_behind_on))
+		return false;
+	if (nr == __NR_fcntl)
+		return om_behind_unlock(p, a);
+	return om_behind_is_write(nr) && a[0] < OM_BEHIND_FDS && test_bit(a[0], p->behind_fds) &&
+	       a[2] && a[2] <= MAX_RW_COUNT;
+}
+
+/**
+ * om_behind_result() - what a call sent behind returns at once
+ * @nr: the call (om_behind_may() said it may)
+ * @a: its arguments
+ */
+long om_behind_result(long nr, const unsigned long a[6])
+{
+	return nr == __NR_fcntl ? 0 : (long)a[2];
+}
+
+/**
+ * om_behind_call_ok() - whether a call may come with SYSCALL F_BEHIND
+ * @nr: the call
+ * @a: its arguments
+ */
+bool om_behind_call_ok(long nr, const unsigned long a[6])
+{
+	return om_behind_is_write(nr) || (nr == __NR_fcntl && om_behind_is_setlk(a[1]));
 }
 
 /**
@@ -239,6 +299,16 @@ long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct 
 	struct om_behind_err *e;
 
 	*flags = 0;
+	if (nr == __NR_fcntl && behind) {
+		/* Nothing of the file's to report it to: said, and counted. */
+		if (ret) {
+			atomic64_inc(&p->stats.behind_failed);
+			pr_warn_ratelimited("omvm: pid %d: a lock released behind failed (%ld)\n",
+					    p->home_pid, ret);
+		} else {
+			*flags = VIRTIO_OM_SYSCALL_RET_F_BEHIND;
+		}
+	}
 	if (!file)
 		return ret;
 	if (om_behind_is_write(nr)) {

@@ -512,12 +512,12 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	sc_flags = le32_to_cpu(sc.flags);
 	for (i = 0; i < 6; i++)
 		args[i] = le64_to_cpu(sc.args[i]);
-	/* Only a write or pwrite64 goes behind (behind.c). */
+	/* Only a write, a pwrite64 or a lock's release goes behind (behind.c). */
 	behind = sc_flags & VIRTIO_OM_SYSCALL_F_BEHIND;
 	/* The pages written back: the last batch rides with the answer. */
 	wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	if ((sc_flags & ~VIRTIO_OM_SYSCALL_F_ALL) ||
-	    (behind && nr != __NR_write && nr != __NR_pwrite64) ||
+	    (behind && !om_behind_call_ok(nr, args)) ||
 	    om_deputy_call_parts(p, msg, sc_flags)) {
 		ret = -EPROTO;
 		goto answer;

@@ -492,7 +492,11 @@ void om_deputy_drop_pushed(struct om_proc *p);
 #define OM_PUSH_MAX_PAGES 512	/* a call's pages pushed at most (2 MiB); the rest fault */
 /* Writes behind (behind.c). */
 void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6]);
+struct flock;
 bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6]);
+bool om_behind_unlock_ok(unsigned long cmd, const struct flock *fl);
+long om_behind_result(long nr, const unsigned long a[6]);
+bool om_behind_call_ok(long nr, const unsigned long a[6]);
 void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 			const struct virtio_om_syscall_ret *r);
 void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r);

@@ -8,6 +8,7 @@
  */
 #include <kunit/test.h>
 #include <linux/fcntl.h>
+#include <linux/fs.h>
 #include <linux/mman.h>
 #include <linux/mmu_notifier.h>
 #include <linux/om.h>
@@ -406,6 +407,49 @@ static void om_test_behind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
 }
 
+/* Which lock commands' results are 0 before they run (a release behind). */
+static void om_test_behind_unlock(struct kunit *test)
+{
+	struct flock un = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 20 };
+	struct flock fl;
+
+	KUNIT_EXPECT_TRUE(test, om_behind_unlock_ok(F_SETLK, &un));
+	KUNIT_EXPECT_TRUE(test, om_behind_unlock_ok(F_SETLKW, &un));
+	KUNIT_EXPECT_TRUE(test, om_behind_unlock_ok(F_OFD_SETLK, &un));
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_GETLK, &un));
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETFL, &un));
+	/* Up to the end of the file (length 0) from anywhere. */
+	fl = un;
+	fl.l_len = 0;
+	fl.l_start = OFFSET_MAX;
+	KUNIT_EXPECT_TRUE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	/* A lock taken, not released, may block or fail. */
+	fl = un;
+	fl.l_type = F_WRLCK;
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	fl.l_type = F_RDLCK;
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	/* What home may refuse (EINVAL, EOVERFLOW) or resolve by its file position. */
+	fl = un;
+	fl.l_whence = SEEK_CUR;
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	fl = un;
+	fl.l_start = -1;
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	fl = un;
+	fl.l_len = -5;
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	fl = un;
+	fl.l_start = OFFSET_MAX;
+	fl.l_len = 1;
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	/* An open file description's lock with a pid: EINVAL there. */
+	fl = un;
+	fl.l_pid = 7;
+	KUNIT_EXPECT_TRUE(test, om_behind_unlock_ok(F_SETLK, &fl));
+	KUNIT_EXPECT_FALSE(test, om_behind_unlock_ok(F_OFD_SETLK, &fl));
+}
+
 /* The kernel takes [@from, @to) pages of @base from @mm, as @event. */
 static void om_test_take(struct mm_struct *mm, enum mmu_notifier_event event,
 			 unsigned long base, unsigned long from, unsigned long to)
@@ -572,6 +616,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_proc_stat),
 	KUNIT_CASE(om_test_filled_end),
 	KUNIT_CASE(om_test_behind),
+	KUNIT_CASE(om_test_behind_unlock),
 	KUNIT_CASE(om_test_dirty_log),
 	KUNIT_CASE(om_test_push_parse),
 	{}

@@ -331,7 +331,7 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	if (behind) {
 		p->behind_out++;
 		kfree(buf);
-		return (long)args[2];
+		return om_behind_result(nr, args);
 	}
 	err = om_remote_wait(p, seq, &r, 0, buf);
 out:

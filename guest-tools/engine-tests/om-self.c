@@ -29,6 +29,9 @@
  *   om-self rewrite NODE PATH     writes behind from one buffer, rewritten as
  *                                 soon as each write returns: the file holds
  *                                 what each write gave
+ *   om-self unlock NODE PATH      releases of a record lock on a file written
+ *                                 behind go behind: 0 at once, released at
+ *                                 home before what comes next
  *   om-self reap NODE             wait4 and waitid of children born away: the
  *                                 status, siginfo and rusage come back with
  *                                 the answer (no page of the process fetched)
@@ -548,6 +551,55 @@ static int test_rewrite(const char *node, const char *path)
 	return 0;
 }
 
+/*
+ * A record lock's release on a file written behind returns 0 at once, the
+ * deputy releasing it in order; one home would refuse waits for its error.
+ */
+static int test_unlock(const char *node, const char *path)
+{
+	struct flock fl = { .l_whence = SEEK_SET, .l_start = 0, .l_len = 100 };
+	char block[4096];
+	int fd, i, status = -1;
+	long behind;
+	pid_t child;
+
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0, "open %s: %s", path, strerror(errno));
+	go(node);
+	/* Waited for: the deputy's answer says the file may be written behind. */
+	memset(block, 'u', sizeof(block));
+	CHECK(write(fd, block, sizeof(block)) == sizeof(block), "write: %s", strerror(errno));
+	behind = om_debug_count(0, "written_behind");
+	for (i = 0; i < 10; i++) {
+		fl.l_type = F_WRLCK;
+		CHECK(!fcntl(fd, F_SETLK, &fl), "lock %d: %s", i, strerror(errno));
+		fl.l_type = F_UNLCK;
+		CHECK(!fcntl(fd, F_SETLK, &fl), "release %d: %s", i, strerror(errno));
+	}
+	behind = om_debug_count(0, "written_behind") - behind;
+	printf("releases behind: %ld of 10\n", behind);
+	CHECK(behind == 10, "%ld of 10 releases went behind", behind);
+	/* Released at home: another process (a child, its own deputy) sees no lock. */
+	child = fork();
+	if (!child) {
+		struct flock g = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 100 };
+
+		_exit(fcntl(fd, F_GETLK, &g) || g.l_type != F_UNLCK);
+	}
+	CHECK(child > 0 && waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+	      !WEXITSTATUS(status), "a child still sees the lock: status 0x%x", status);
+	/* A release home refuses is not sent behind: its error comes back. */
+	fl.l_type = F_UNLCK;
+	fl.l_start = -1;
+	errno = 0;
+	CHECK(fcntl(fd, F_SETLK, &fl) == -1 && errno == EINVAL,
+	      "a release from offset -1: %s, not EINVAL", strerror(errno));
+	close(fd);
+	unlink(path);
+	go("home");
+	return 0;
+}
+
 /* A child that computes for @secs then exits with @code. */
 static pid_t spawn_exit(double secs, int code)
 {
@@ -778,6 +830,8 @@ int main(int argc, char **argv)
 		test_behind(argv[2], argv[3]);
 	else if (argc == 4 && !strcmp(argv[1], "rewrite"))
 		test_rewrite(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "unlock"))
+		test_unlock(argv[2], argv[3]);
 	else if (argc == 3 && !strcmp(argv[1], "reap"))
 		test_reap(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "calls"))

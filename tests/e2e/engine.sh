@@ -194,6 +194,8 @@ run 1 "writes behind: each write away returns its count until the process knows 
 oc exec -t 30 1 -- umount /tmp/small
 run 1 "writes behind from one buffer, rewritten as each returns: home writes what each write gave (a write behind sends a copy of its pages)" \
 	"$libexec/om-self" rewrite 2 /tmp/rewrite
+run 1 "releases of a record lock on a file written behind go behind: 0 at once, released at home before what comes next; one home refuses waits for EINVAL" \
+	"$libexec/om-self" unlock 2 /tmp/unlock
 run 1 "a parent away reaps children born away: wait4's status and rusage and waitid's siginfo and rusage come back with the answer (no page of the process fetched)" \
 	"$libexec/om-self" reap 2
 run 1 "calls whose structs travel with them (fcntl locks, pipe2, poll, select, epoll, socketpair, sendmsg, recvmsg, bind, getsockname, getsockopt, getcwd, uname, statfs) answer as at home, no page of the process fetched" \

@@ -587,7 +587,9 @@ struct virtio_om_mem_push {
  * the process took its full count as the result. The deputy keeps a
  * failure for the file's next fsync(), fdatasync() or close(). In the
  * answer to a write() or pwrite64(), RET_F_BEHIND says the file may go on
- * being written so.
+ * being written so. An fcntl() lock command (F_SETLK, F_SETLKW,
+ * F_OFD_SETLK, F_OFD_SETLKW) with F_BEHIND releases a lock of such a file
+ * (the process took 0); its answer without RET_F_BEHIND says it failed.
  */
 #define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
 #define VIRTIO_OM_SYSCALL_RET_F_PAGES 0x2u /* pages the call wrote: as SYSCALL_F_PAGES */
