@@ -68,8 +68,10 @@ static bool om_behind_keeps(struct om_proc *p, long nr, const unsigned long a[6]
 {
 	switch (nr) {
 	case __NR_close:
-		if (a[0] < OM_BEHIND_FDS)
+		if (a[0] < OM_BEHIND_FDS) {
 			clear_bit(a[0], p->behind_fds);
+			clear_bit(a[0], p->release_fds);
+		}
 		return true;
 	case __NR_fcntl:
 		/* F_SETFL may set O_DIRECT: whether a write is whole changes. */
@@ -131,7 +133,17 @@ static bool om_behind_keeps(struct om_proc *p, long nr, const unsigned long a[6]
 void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6])
 {
 	if (!om_behind_keeps(p, nr, a))
-		bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+		om_behind_stop(p);
+}
+
+/**
+ * om_behind_stop() - every descriptor waits again, until a write says otherwise
+ * @p: the process's half away
+ */
+void om_behind_stop(struct om_proc *p)
+{
+	bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+	bitmap_zero(p->release_fds, OM_BEHIND_FDS);
 }
 
 static bool om_behind_is_setlk(unsigned long cmd)
@@ -155,12 +167,15 @@ bool om_behind_unlock_ok(unsigned long cmd, const struct flock *fl)
 	       (cmd == F_SETLK || cmd == F_SETLKW || !fl->l_pid);
 }
 
-/* fcntl(@a) releases a lock of a descriptor writes go behind to. */
+/*
+ * fcntl(@a) releases a lock of a descriptor whose deputy said its releases
+ * may go behind (RET_F_RELEASE_BEHIND: its file system locks in the kernel).
+ */
 static bool om_behind_unlock(struct om_proc *p, const unsigned long a[6])
 {
 	struct flock fl;
 
-	if (!om_behind_is_setlk(a[1]) || a[0] >= OM_BEHIND_FDS || !test_bit(a[0], p->behind_fds))
+	if (!om_behind_is_setlk(a[1]) || a[0] >= OM_BEHIND_FDS || !test_bit(a[0], p->release_fds))
 		return false;
 	return !copy_from_user(&fl, (const void __user *)a[2], sizeof(fl)) &&
 	       om_behind_unlock_ok(a[1], &fl);
@@ -193,6 +208,18 @@ long om_behind_result(long nr, const unsigned long a[6])
 }
 
 /**
+ * om_behind_release_sent() - the deputy: a lock command sent behind is a release
+ * @a: its arguments; its struct flock came with it (not fetched)
+ */
+bool om_behind_release_sent(const unsigned long a[6])
+{
+	struct flock fl;
+
+	return !copy_from_user(&fl, (const void __user *)a[2], sizeof(fl)) &&
+	       om_behind_unlock_ok(a[1], &fl);
+}
+
+/**
  * om_behind_call_ok() - whether a call may come with SYSCALL F_BEHIND
  * @nr: the call
  * @a: its arguments
@@ -221,6 +248,10 @@ void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 		set_bit(a[0], p->behind_fds);
 	else
 		clear_bit(a[0], p->behind_fds);
+	if (le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_RELEASE_BEHIND)
+		set_bit(a[0], p->release_fds);
+	else
+		clear_bit(a[0], p->release_fds);
 }
 
 /**
@@ -236,7 +267,7 @@ void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r)
 	if (p->behind_out)
 		p->behind_out--;
 	if (!(le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_BEHIND))
-		bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+		om_behind_stop(p);
 }
 
 /* Deputy: the failure kept for @file, if any. */
@@ -315,7 +346,9 @@ long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct 
 		if (ret != (long)a[2] && behind)
 			om_behind_failed(p, file, ret);
 		else if (ret == (long)a[2] && om_behind_file_ok(file))
-			*flags = VIRTIO_OM_SYSCALL_RET_F_BEHIND;
+			*flags = VIRTIO_OM_SYSCALL_RET_F_BEHIND |
+				 /* Its locks the kernel's own: a release cannot wait or fail. */
+				 (file->f_op->lock ? 0 : VIRTIO_OM_SYSCALL_RET_F_RELEASE_BEHIND);
 	} else {
 		e = om_behind_err_of(p, file);
 		if (e) {

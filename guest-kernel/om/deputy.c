@@ -518,7 +518,8 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	if ((sc_flags & ~VIRTIO_OM_SYSCALL_F_ALL) ||
 	    (behind && !om_behind_call_ok(nr, args)) ||
-	    om_deputy_call_parts(p, msg, sc_flags)) {
+	    om_deputy_call_parts(p, msg, sc_flags) ||
+	    (behind && nr == __NR_fcntl && !om_behind_release_sent(args))) {
 		ret = -EPROTO;
 		goto answer;
 	}
@@ -728,7 +729,7 @@ u32 om_deputy_run(struct om_proc *p)
 		}
 		/* A FORK_CANCEL comes next after its FORK, or not at all. */
 		if (h->type != VIRTIO_OM_T_FORK_CANCEL)
-			p->fork_pid = 0;
+			om_deputy_fork_settled(p);
 		switch (h->type) {
 		case VIRTIO_OM_T_SYSCALL:
 			om_deputy_syscall(p, msg);

@@ -174,8 +174,9 @@ void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg)
 		ret = pid;
 		atomic64_inc(&p->stats.forks);
 		/* Until another message comes, a FORK_CANCEL may end it. */
+		om_deputy_fork_settled(p);
 		p->fork_serial = le32_to_cpu(f.serial);
-		p->fork_pid = pid;
+		p->fork_child = find_get_pid(pid);
 	}
 	if (om_fault(OM_FAULT_FORK_LOST))
 		return;
@@ -183,36 +184,47 @@ void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg)
 	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
 }
 
-/* A child's deputy that is not to be: it ends, and is reaped here unseen. */
-static void om_deputy_unmake(pid_t pid)
+/**
+ * om_deputy_fork_settled() - no FORK_CANCEL can come for the last fork any more
+ * @p: the deputy's half
+ */
+void om_deputy_fork_settled(struct om_proc *p)
 {
-	struct task_struct *child;
+	put_pid(p->fork_child);
+	p->fork_child = NULL;
+}
+
+/*
+ * A child's deputy that is not to be: it ends, and is reaped here unseen.
+ * @pid names the very task forked (a pid number could have been reused).
+ * Only a child of this task's own: with CLONE_PARENT it is the parent's,
+ * which reaps it, and is left alone (it then lingers as a child's deputy
+ * without its process until that parent ends).
+ */
+static void om_deputy_unmake(struct pid *pid)
+{
+	struct task_struct *child = get_pid_task(pid, PIDTYPE_PID);
 	bool ours;
 	int i;
 
-	rcu_read_lock();
-	child = find_task_by_vpid(pid);
-	if (child)
-		get_task_struct(child);
-	rcu_read_unlock();
 	if (!child)
 		return;
 	/* No SIGCHLD: exit_notify() signals the parent with exit_signal. */
 	write_lock_irq(&tasklist_lock);
 	ours = child->real_parent == current;
-	if (ours || child->real_parent == current->real_parent)
+	if (ours)
 		child->exit_signal = 0;
 	write_unlock_irq(&tasklist_lock);
-	send_sig(SIGKILL, child, 1);
+	if (ours)
+		send_sig(SIGKILL, child, 1);
 	put_task_struct(child);
 	/*
-	 * Reaped by its parent, this task (not with CLONE_PARENT: then the
-	 * parent's parent holds it, as a clone child only __WALL waits see).
+	 * Reaped here, by pid (a clone child: only __WALL waits see it).
 	 * Polled: a wait that sleeps ends at once while a signal is pending,
 	 * and a deputy's signals wait for it to forward them.
 	 */
 	for (i = 0; ours && i < 1000; i++) {
-		if (kernel_wait4(pid, NULL, WNOHANG | __WALL, NULL))
+		if (kernel_wait4(pid_nr(pid), NULL, WNOHANG | __WALL, NULL))
 			break;
 		schedule_timeout_killable(msecs_to_jiffies(10));
 	}
@@ -229,16 +241,15 @@ static void om_deputy_unmake(pid_t pid)
 void om_deputy_fork_cancel(struct om_proc *p, struct om_kcom_msg *msg)
 {
 	struct virtio_om_fork_cancel c;
-	pid_t pid = p->fork_pid;
 
-	p->fork_pid = 0;
-	if (om_kcom_msg_copy(msg, 0, &c, sizeof(c)) != sizeof(c) || c.reserved || !pid ||
-	    le32_to_cpu(c.serial) != p->fork_serial)
-		return;
-	pr_info("omvm: pid %d: fork %u not answered in time away: child's deputy %d ends\n",
-		p->home_pid, p->fork_serial, pid);
-	om_deputy_unmake(pid);
-	atomic64_inc(&p->stats.forks_cancelled);
+	if (om_kcom_msg_copy(msg, 0, &c, sizeof(c)) == sizeof(c) && !c.reserved &&
+	    p->fork_child && le32_to_cpu(c.serial) == p->fork_serial) {
+		pr_info("omvm: pid %d: fork %u not answered in time away: child's deputy %d ends\n",
+			p->home_pid, p->fork_serial, pid_nr(p->fork_child));
+		om_deputy_unmake(p->fork_child);
+		atomic64_inc(&p->stats.forks_cancelled);
+	}
+	om_deputy_fork_settled(p);
 }
 
 /* What the parent hands the child it makes here. */

@@ -168,8 +168,11 @@ struct om_stats {
  * @last_zero_told: pages its destination held that it said read zero (F_ZERO)
  * @fork_asks: a remote: its FORKs, numbered (the serial a FORK_CANCEL names)
  * @fork_serial: a deputy: the serial of the FORK it answered last
- * @fork_pid: and the child's deputy it made for it, while a FORK_CANCEL may
- *	still come for it (0: none)
+ * @fork_child: and the pid of the child's deputy it made for it (a
+ *	reference), while a FORK_CANCEL may still come for it (NULL: none)
+ * @behind_seqs: a remote: the seqs of the calls behind not yet answered,
+ *	oldest at @behind_first (@behind_out of them)
+ * @behind_first: where the oldest is in @behind_seqs
  */
 struct om_proc {
 	refcount_t ref;
@@ -258,8 +261,11 @@ struct om_proc {
 	u64 last_zero_told;
 	u32 fork_asks;
 	u32 fork_serial;
-	pid_t fork_pid;
+	struct pid *fork_child;
+	u64 behind_seqs[OM_BEHIND_WINDOW];
+	unsigned int behind_first;
 	unsigned long behind_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
+	unsigned long release_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
 	unsigned int behind_out;
 	struct list_head behind_errs;
 };
@@ -494,9 +500,11 @@ void om_deputy_drop_pushed(struct om_proc *p);
 void om_behind_before(struct om_proc *p, long nr, const unsigned long a[6]);
 struct flock;
 bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6]);
+void om_behind_stop(struct om_proc *p);
 bool om_behind_unlock_ok(unsigned long cmd, const struct flock *fl);
 long om_behind_result(long nr, const unsigned long a[6]);
 bool om_behind_call_ok(long nr, const unsigned long a[6]);
+bool om_behind_release_sent(const unsigned long a[6]);
 void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 			const struct virtio_om_syscall_ret *r);
 void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r);
@@ -545,6 +553,7 @@ long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 		  int __user *parent_tid, int __user *child_tid, unsigned long tls);
 void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg);
 void om_deputy_fork_cancel(struct om_proc *p, struct om_kcom_msg *msg);
+void om_deputy_fork_settled(struct om_proc *p);
 struct clone_args;
 long om_fork_away_clone3(struct om_proc *p, struct clone_args __user *uargs, size_t size);
 

@@ -76,6 +76,7 @@ void om_proc_put(struct om_proc *p)
 	om_hop_signals_over(p, false);
 	om_rfile_home_close_all(p);
 	om_behind_forget(p);
+	om_deputy_fork_settled(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);
 	if (p->task)

@@ -260,9 +260,15 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 				om_kcom_msg_free(msg);
 				return 0;
 			}
-			/* Not the call's: a write's that went behind. */
-			if (p->behind_out)
+			/*
+			 * Not the call's: the oldest call behind's (they are
+			 * answered in order), else a stale answer (a fork's
+			 * after its time-out), dropped.
+			 */
+			if (p->behind_out && h->reply_to == p->behind_seqs[p->behind_first]) {
+				p->behind_first = (p->behind_first + 1) % OM_BEHIND_WINDOW;
 				om_behind_done(p, &a);
+			}
 			break;
 		default:
 			om_reply_error(h, -EBUSY);
@@ -288,7 +294,7 @@ int om_behind_drain(struct om_proc *p)
 	void *buf;
 	int err;
 
-	bitmap_zero(p->behind_fds, OM_BEHIND_FDS);
+	om_behind_stop(p);
 	if (!p->behind_out)
 		return 0;
 	buf = kmalloc(PAGE_SIZE, GFP_KERNEL);
@@ -317,6 +323,8 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 		err = om_remote_wait(p, 0, NULL, OM_BEHIND_WINDOW - 1, buf);
 		if (err)
 			goto out;
+		/* An answer meanwhile may have stopped calls behind. */
+		behind = om_behind_may(p, nr, args);
 	}
 	if (!behind)
 		om_behind_before(p, nr, args);
@@ -329,6 +337,7 @@ static long om_forward(struct om_proc *p, long nr, const unsigned long args[6])
 	behind = err;
 	atomic64_inc(&p->stats.syscalls);
 	if (behind) {
+		p->behind_seqs[(p->behind_first + p->behind_out) % OM_BEHIND_WINDOW] = seq;
 		p->behind_out++;
 		kfree(buf);
 		return om_behind_result(nr, args);

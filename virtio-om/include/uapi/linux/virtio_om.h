@@ -587,13 +587,16 @@ struct virtio_om_mem_push {
  * the process took its full count as the result. The deputy keeps a
  * failure for the file's next fsync(), fdatasync() or close(). In the
  * answer to a write() or pwrite64(), RET_F_BEHIND says the file may go on
- * being written so. An fcntl() lock command (F_SETLK, F_SETLKW,
- * F_OFD_SETLK, F_OFD_SETLKW) with F_BEHIND releases a lock of such a file
- * (the process took 0); its answer without RET_F_BEHIND says it failed.
+ * being written so, and RET_F_RELEASE_BEHIND that its record locks are
+ * the kernel's own (no file system lock method). An fcntl() lock command
+ * (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW) with F_BEHIND releases a
+ * lock of such a file (the process took 0); its answer without
+ * RET_F_BEHIND says it failed.
  */
 #define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
 #define VIRTIO_OM_SYSCALL_RET_F_PAGES 0x2u /* pages the call wrote: as SYSCALL_F_PAGES */
-#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x3u
+#define VIRTIO_OM_SYSCALL_RET_F_RELEASE_BEHIND 0x4u
+#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x7u
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
