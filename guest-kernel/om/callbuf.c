@@ -471,6 +471,11 @@ struct om_pusher {
 	unsigned int missed; /* pages not sent: past the cap, or not mapped */
 	bool copy; /* the call may go behind: send copies, not its pages in place */
 	int err;
+	/* What was pushed: a page two ranges share (sendmsg's header, name) goes once. */
+	struct {
+		unsigned long start, end;
+	} spans[OM_CALLBUF_RANGES + 2 * VIRTIO_OM_SYSCALL_OUT_MAX];
+	unsigned int nr_spans;
 };
 
 /* A full batch goes ahead as a MEM_PUSH; the last rides with the call. */
@@ -528,14 +533,25 @@ static void om_push_page(struct om_pusher *ps, unsigned long addr)
 		om_push_flush(ps);
 }
 
+/* The pages of [@addr, @addr + @len) not pushed yet for this call. */
 static void om_push_range(struct om_pusher *ps, unsigned long addr, unsigned long len)
 {
 	unsigned long a, end;
+	unsigned int i;
 
 	if (check_add_overflow(addr, len, &end) || end > TASK_SIZE)
 		return;
-	for (a = addr & PAGE_MASK; a < end; a += PAGE_SIZE)
-		om_push_page(ps, a);
+	for (a = addr & PAGE_MASK; a < end; a += PAGE_SIZE) {
+		for (i = 0; i < ps->nr_spans; i++)
+			if (a >= ps->spans[i].start && a < ps->spans[i].end)
+				break;
+		if (i == ps->nr_spans)
+			om_push_page(ps, a);
+	}
+	if (ps->nr_spans < ARRAY_SIZE(ps->spans)) {
+		ps->spans[ps->nr_spans].start = addr & PAGE_MASK;
+		ps->spans[ps->nr_spans++].end = end;
+	}
 }
 
 /*
@@ -624,9 +640,9 @@ int om_callbuf_send(struct om_proc *p, long nr, const unsigned long args[6], boo
 		end = cb.fill[i].addr + cb.fill[i].len;
 		/* Its pages partly filled are the process's around the fill: pushed. */
 		if (offset_in_page(cb.fill[i].addr))
-			om_push_page(ps, cb.fill[i].addr & PAGE_MASK);
+			om_push_range(ps, cb.fill[i].addr & PAGE_MASK, 1);
 		if (offset_in_page(end) && (end & PAGE_MASK) >= PAGE_ALIGN(cb.fill[i].addr))
-			om_push_page(ps, end & PAGE_MASK);
+			om_push_range(ps, end & PAGE_MASK, 1);
 		out[i].addr = cpu_to_le64(cb.fill[i].addr);
 		out[i].len = cpu_to_le64(cb.fill[i].len);
 	}

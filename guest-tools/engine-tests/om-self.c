@@ -696,6 +696,39 @@ static int calls_lock_seen(int fd, long probe)
 }
 
 /*
+ * A sendmsg whose header, vector and two buffers lie in one page: the page
+ * goes once, not once for each of them.
+ */
+static void calls_one_page(const int sv[2])
+{
+	static union {
+		char page[4096];
+		struct {
+			struct msghdr mh;
+			struct iovec iov[2];
+			char a[2], b[4];
+		} m;
+	} one __attribute__((aligned(4096)));
+	long pushed, probe;
+	char in[8];
+	int r;
+
+	one.m.iov[0] = (struct iovec){ one.m.a, 2 };
+	one.m.iov[1] = (struct iovec){ one.m.b, 4 };
+	memcpy(one.m.a, "gh", 2);
+	memcpy(one.m.b, "ijkl", 4);
+	one.m.mh = (struct msghdr){ .msg_iov = one.m.iov, .msg_iovlen = 2 };
+	pushed = om_debug_count(0, "pages_pushed");
+	probe = om_debug_count(0, "pages_pushed") - pushed;
+	pushed = om_debug_count(0, "pages_pushed");
+	r = sendmsg(sv[0], &one.m.mh, 0);
+	pushed = om_debug_count(0, "pages_pushed") - pushed - probe;
+	CHECK(r == 6 && recv(sv[1], in, sizeof(in), 0) == 6 && !memcmp(in, "ghijkl", 6),
+	      "sendmsg from one page: %d (%s)", r, strerror(errno));
+	CHECK(pushed == 1, "sendmsg from one page pushed %ld pages, not 1", pushed);
+}
+
+/*
  * Calls whose arguments point at structs the table knows: each sends them
  * with the call and takes back what it wrote, so the deputy fetches none
  * of the process's pages, and each still answers as at home.
@@ -773,6 +806,7 @@ static int test_calls(const char *node, const char *path)
 	CHECK(r == 6 && !memcmp(in1, "ab", 2) && !memcmp(in2, "cdef", 4) && mh.msg_controllen == 0 &&
 	      !f, "recvmsg: %d '%.2s' '%.4s' controllen %zu, %ld pages fetched", r, in1, in2,
 	      (size_t)mh.msg_controllen, f);
+	calls_one_page(sv);
 	close(sv[0]);
 	close(sv[1]);
 
