@@ -167,17 +167,19 @@ bool om_behind_unlock_ok(unsigned long cmd, const struct flock *fl)
 	       (cmd == F_SETLK || cmd == F_SETLKW || !fl->l_pid);
 }
 
-/*
- * fcntl(@a) releases a lock of a descriptor whose deputy said its releases
- * may go behind (RET_F_RELEASE_BEHIND: its file system locks in the kernel).
+/**
+ * om_behind_release_ok() - fcntl(@a) is a release whose result is 0 before it runs
+ * @a: its arguments; at home its struct flock came with it (not fetched)
+ *
+ * Both sides ask: the process before sending it behind, the deputy before
+ * running what came so.
  */
-static bool om_behind_unlock(struct om_proc *p, const unsigned long a[6])
+bool om_behind_release_ok(const unsigned long a[6])
 {
 	struct flock fl;
 
-	if (!om_behind_is_setlk(a[1]) || a[0] >= OM_BEHIND_FDS || !test_bit(a[0], p->release_fds))
-		return false;
-	return !copy_from_user(&fl, (const void __user *)a[2], sizeof(fl)) &&
+	return om_behind_is_setlk(a[1]) &&
+	       !copy_from_user(&fl, (const void __user *)a[2], sizeof(fl)) &&
 	       om_behind_unlock_ok(a[1], &fl);
 }
 
@@ -191,8 +193,10 @@ bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6])
 {
 	if (!READ_ONCE(om_behind_on))
 		return false;
+	/* A release, where the deputy said the file's locks are the kernel's own. */
 	if (nr == __NR_fcntl)
-		return om_behind_unlock(p, a);
+		return a[0] < OM_BEHIND_FDS && test_bit(a[0], p->release_fds) &&
+		       om_behind_release_ok(a);
 	return om_behind_is_write(nr) && a[0] < OM_BEHIND_FDS && test_bit(a[0], p->behind_fds) &&
 	       a[2] && a[2] <= MAX_RW_COUNT;
 }
@@ -208,25 +212,12 @@ long om_behind_result(long nr, const unsigned long a[6])
 }
 
 /**
- * om_behind_release_sent() - the deputy: a lock command sent behind is a release
- * @a: its arguments; its struct flock came with it (not fetched)
- */
-bool om_behind_release_sent(const unsigned long a[6])
-{
-	struct flock fl;
-
-	return !copy_from_user(&fl, (const void __user *)a[2], sizeof(fl)) &&
-	       om_behind_unlock_ok(a[1], &fl);
-}
-
-/**
  * om_behind_call_ok() - whether a call may come with SYSCALL F_BEHIND
- * @nr: the call
- * @a: its arguments
+ * @nr: the call (an fcntl then passes om_behind_release_ok() too)
  */
-bool om_behind_call_ok(long nr, const unsigned long a[6])
+bool om_behind_call_ok(long nr)
 {
-	return om_behind_is_write(nr) || (nr == __NR_fcntl && om_behind_is_setlk(a[1]));
+	return om_behind_is_write(nr) || nr == __NR_fcntl;
 }
 
 /**

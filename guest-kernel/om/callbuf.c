@@ -69,9 +69,10 @@ static void om_cb_fill(struct om_callbuf *cb, unsigned long addr, unsigned long 
 	cb->nr_fill++;
 }
 
+/* A range the call reads or writes in place; none for a NULL pointer (optional arguments). */
 static void om_cb_add(struct om_callbuf *cb, unsigned long addr, unsigned long len)
 {
-	if (!len || cb->n == OM_CALLBUF_RANGES)
+	if (!addr || !len || cb->n == OM_CALLBUF_RANGES)
 		return;
 	cb->r[cb->n].addr = addr;
 	cb->r[cb->n].len = len;
@@ -152,10 +153,8 @@ static void om_cb_select(struct om_callbuf *cb, const unsigned long a[6], size_t
 	if (n > OM_CALLBUF_ENTRIES * BITS_PER_LONG)
 		return;
 	for (i = 1; i <= 3; i++)
-		if (a[i])
-			om_cb_add(cb, a[i], DIV_ROUND_UP(n, BITS_PER_LONG) * sizeof(long));
-	if (a[4])
-		om_cb_add(cb, a[4], tsize);
+		om_cb_add(cb, a[i], DIV_ROUND_UP(n, BITS_PER_LONG) * sizeof(long));
+	om_cb_add(cb, a[4], tsize);
 }
 
 /* fcntl's argument, for the commands that point at a struct. */
@@ -189,12 +188,10 @@ static void om_cb_msg(struct om_callbuf *cb, unsigned long addr, bool fills)
 	om_cb_add(cb, addr, sizeof(m));
 	if (copy_from_user(&m, (const void __user *)addr, sizeof(m)))
 		return;
-	if (m.msg_name && m.msg_namelen)
-		om_cb_add(cb, (unsigned long)m.msg_name,
-			  min_t(u32, m.msg_namelen, sizeof(struct __kernel_sockaddr_storage)));
-	if (m.msg_control && m.msg_controllen)
-		om_cb_add(cb, (unsigned long)m.msg_control,
-			  min_t(__kernel_size_t, m.msg_controllen, PAGE_SIZE));
+	om_cb_add(cb, (unsigned long)m.msg_name,
+		  min_t(u32, m.msg_namelen, sizeof(struct __kernel_sockaddr_storage)));
+	om_cb_add(cb, (unsigned long)m.msg_control,
+		  min_t(__kernel_size_t, m.msg_controllen, PAGE_SIZE));
 	om_cb_iov(cb, (unsigned long)m.msg_iov, m.msg_iovlen, fills);
 }
 
@@ -234,8 +231,7 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		break;
 	case __NR_sendto:
 		om_cb_add(cb, a[1], a[2]);
-		if (a[4])
-			om_cb_add(cb, a[4], a[5]);
+		om_cb_add(cb, a[4], a[5]);
 		break;
 	case __NR_open:
 	case __NR_creat:
@@ -282,8 +278,7 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		break;
 	case __NR_ppoll:
 		om_cb_array(cb, a[0], a[1], sizeof(struct pollfd));
-		if (a[2])
-			om_cb_add(cb, a[2], sizeof(struct __kernel_timespec));
+		om_cb_add(cb, a[2], sizeof(struct __kernel_timespec));
 		break;
 	case __NR_select:
 		om_cb_select(cb, a, sizeof(struct __kernel_old_timeval));
@@ -292,8 +287,7 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		om_cb_select(cb, a, sizeof(struct __kernel_timespec));
 		break;
 	case __NR_epoll_ctl:
-		if (a[3])
-			om_cb_add(cb, a[3], sizeof(struct epoll_event));
+		om_cb_add(cb, a[3], sizeof(struct epoll_event));
 		break;
 	case __NR_epoll_wait:
 	case __NR_epoll_pwait:
@@ -319,8 +313,7 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		break;
 	case __NR_utimensat:
 		om_cb_path(cb, a[1]);
-		if (a[2])
-			om_cb_add(cb, a[2], 2 * sizeof(struct __kernel_timespec));
+		om_cb_add(cb, a[2], 2 * sizeof(struct __kernel_timespec));
 		break;
 	case __NR_chown:
 	case __NR_lchown:
@@ -362,16 +355,12 @@ static void om_callbuf_of(long nr, const unsigned long a[6], struct om_callbuf *
 		break;
 	case __NR_wait4:
 		/* What it writes in place: the status and the usage, if asked. */
-		if (a[1])
-			om_cb_add(cb, a[1], sizeof(int));
-		if (a[3])
-			om_cb_add(cb, a[3], sizeof(struct rusage));
+		om_cb_add(cb, a[1], sizeof(int));
+		om_cb_add(cb, a[3], sizeof(struct rusage));
 		break;
 	case __NR_waitid:
-		if (a[2])
-			om_cb_add(cb, a[2], sizeof(siginfo_t));
-		if (a[4])
-			om_cb_add(cb, a[4], sizeof(struct rusage));
+		om_cb_add(cb, a[2], sizeof(siginfo_t));
+		om_cb_add(cb, a[4], sizeof(struct rusage));
 		break;
 	case __NR_stat:
 	case __NR_lstat:

@@ -517,9 +517,9 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	/* The pages written back: the last batch rides with the answer. */
 	wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	if ((sc_flags & ~VIRTIO_OM_SYSCALL_F_ALL) ||
-	    (behind && !om_behind_call_ok(nr, args)) ||
+	    (behind && !om_behind_call_ok(nr)) ||
 	    om_deputy_call_parts(p, msg, sc_flags) ||
-	    (behind && nr == __NR_fcntl && !om_behind_release_sent(args))) {
+	    (behind && nr == __NR_fcntl && !om_behind_release_ok(args))) {
 		ret = -EPROTO;
 		goto answer;
 	}

@@ -218,12 +218,14 @@ static void om_deputy_unmake(struct pid *pid)
 	if (ours)
 		send_sig(SIGKILL, child, 1);
 	put_task_struct(child);
+	if (!ours)
+		return;
 	/*
 	 * Reaped here, by pid (a clone child: only __WALL waits see it).
 	 * Polled: a wait that sleeps ends at once while a signal is pending,
 	 * and a deputy's signals wait for it to forward them.
 	 */
-	for (i = 0; ours && i < 1000; i++) {
+	for (i = 0; i < 1000; i++) {
 		if (kernel_wait4(pid_nr(pid), NULL, WNOHANG | __WALL, NULL))
 			break;
 		schedule_timeout_killable(msecs_to_jiffies(10));

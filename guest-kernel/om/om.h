@@ -503,8 +503,8 @@ bool om_behind_may(struct om_proc *p, long nr, const unsigned long a[6]);
 void om_behind_stop(struct om_proc *p);
 bool om_behind_unlock_ok(unsigned long cmd, const struct flock *fl);
 long om_behind_result(long nr, const unsigned long a[6]);
-bool om_behind_call_ok(long nr, const unsigned long a[6]);
-bool om_behind_release_sent(const unsigned long a[6]);
+bool om_behind_call_ok(long nr);
+bool om_behind_release_ok(const unsigned long a[6]);
 void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 			const struct virtio_om_syscall_ret *r);
 void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r);

@@ -51,6 +51,17 @@ static void on_sigchld(int sig)
 	sigchld_seen++;
 }
 
+/* Move to @node and check we are there. */
+static void go(const char *node)
+{
+	char now[32];
+	int err = om_where_write(getpid(), node);
+
+	CHECK(!err, "write %s to where: %s", node, strerror(-err));
+	om_where_now(getpid(), now, sizeof(now));
+	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+}
+
 /*
  * A child that exits at once leaves a grandchild, which waits to be
  * orphaned and writes its new parent's pid to fd.
@@ -111,10 +122,7 @@ static int test_away(const char *node, const char *other)
 	/* Limits travel with the process: children dump core wherever they run. */
 	setrlimit(RLIMIT_CORE, &core);
 	sigaction(SIGCHLD, &sa, NULL);
-	err = om_where_write(getpid(), node);
-	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	om_where_now(getpid(), now, sizeof(now));
-	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	go(node);
 	calls = om_debug_count(0, "home_calls");
 	forks = om_debug_count(0, "forks");
 
@@ -375,10 +383,7 @@ static int test_unanswered(const char *node)
 	pid_t c;
 
 	sigaction(SIGCHLD, &sa, NULL);
-	err = om_where_write(getpid(), node);
-	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	om_where_now(getpid(), now, sizeof(now));
-	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	go(node);
 	cancelled = om_debug_count(0, "forks_cancelled");
 	errno = 0;
 	c = fork();
