@@ -653,6 +653,72 @@ static void om_home_for_call(struct om_proc *p, u32 from)
 	set_task_syscall_work(current, OM);
 }
 
+/**
+ * om_deputy_tend() - what the deputy does before it takes a message
+ * @p: the deputy's half
+ *
+ * Task work queued meanwhile (a move asked again as it left, a file's last
+ * close) keeps signal_pending() true, and a wait from ever sleeping: it
+ * runs here, as the return to user mode would run it. Signals sent to the
+ * process at home go on to it.
+ */
+void om_deputy_tend(struct om_proc *p)
+{
+	if (test_thread_flag(TIF_NOTIFY_SIGNAL))
+		clear_notify_signal();
+	if (task_work_pending(current))
+		task_work_run();
+	om_deputy_forward_signals(p);
+}
+
+/**
+ * om_deputy_serve() - serve one message of the process's calls
+ * @p: the deputy's half
+ * @msg: a message from the process's node
+ *
+ * Also a live homecoming's receiver's, between the rounds (receive.c).
+ *
+ * Return: true if @msg was one (served and freed), false if not (kept).
+ */
+bool om_deputy_serve(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	u16 type = om_kcom_msg_hdr(msg)->type;
+
+	/* A FORK_CANCEL comes next after its FORK, or not at all. */
+	if (type != VIRTIO_OM_T_FORK_CANCEL)
+		om_deputy_fork_settled(p);
+	switch (type) {
+	case VIRTIO_OM_T_SYSCALL:
+		om_deputy_syscall(p, msg);
+		break;
+	case VIRTIO_OM_T_MEM_PUSH:
+		om_deputy_push(p, msg, 0);
+		break;
+	case VIRTIO_OM_T_STOPPED:
+		om_deputy_stopped(p, msg);
+		break;
+	case VIRTIO_OM_T_SIGMASK:
+		om_deputy_sigmask(p, msg);
+		break;
+	case VIRTIO_OM_T_FORK:
+		om_deputy_fork(p, msg);
+		break;
+	case VIRTIO_OM_T_FORK_CANCEL:
+		om_deputy_fork_cancel(p, msg);
+		break;
+	case VIRTIO_OM_T_RFILE_OPEN:
+		om_rfile_home_serve_open(p, msg);
+		break;
+	case VIRTIO_OM_T_RFILE_CLOSE:
+		om_rfile_home_close(p, msg);
+		break;
+	default:
+		return false;
+	}
+	om_kcom_msg_free(msg);
+	return true;
+}
+
 static bool om_deputy_woken(struct om_proc *p)
 {
 	return om_proc_ready(p) || signal_pending(current) || om_hop_lost_pending(p);
@@ -687,17 +753,7 @@ u32 om_deputy_run(struct om_proc *p)
 	for (;;) {
 		const struct om_kcom_hdr *h;
 
-		/*
-		 * Task work queued meanwhile (a move asked again as it left,
-		 * a file's last close) keeps signal_pending() true, and the
-		 * wait below from ever sleeping: run it here, as the return
-		 * to user mode would.
-		 */
-		if (test_thread_flag(TIF_NOTIFY_SIGNAL))
-			clear_notify_signal();
-		if (task_work_pending(current))
-			task_work_run();
-		om_deputy_forward_signals(p);
+		om_deputy_tend(p);
 		if (fatal_signal_pending(current))
 			do_group_exit(SIGKILL);
 		om_hop_settle(p);
@@ -727,36 +783,11 @@ u32 om_deputy_run(struct om_proc *p)
 			om_kcom_msg_free(msg);
 			continue;
 		}
-		/* A FORK_CANCEL comes next after its FORK, or not at all. */
-		if (h->type != VIRTIO_OM_T_FORK_CANCEL)
-			om_deputy_fork_settled(p);
+		if (om_deputy_serve(p, msg))
+			continue;
 		switch (h->type) {
-		case VIRTIO_OM_T_SYSCALL:
-			om_deputy_syscall(p, msg);
-			break;
-		case VIRTIO_OM_T_MEM_PUSH:
-			om_deputy_push(p, msg, 0);
-			break;
-		case VIRTIO_OM_T_STOPPED:
-			om_deputy_stopped(p, msg);
-			break;
-		case VIRTIO_OM_T_SIGMASK:
-			om_deputy_sigmask(p, msg);
-			break;
-		case VIRTIO_OM_T_FORK:
-			om_deputy_fork(p, msg);
-			break;
-		case VIRTIO_OM_T_FORK_CANCEL:
-			om_deputy_fork_cancel(p, msg);
-			break;
 		case VIRTIO_OM_T_HANDOVER:
 			om_deputy_handover(p, msg);
-			break;
-		case VIRTIO_OM_T_RFILE_OPEN:
-			om_rfile_home_serve_open(p, msg);
-			break;
-		case VIRTIO_OM_T_RFILE_CLOSE:
-			om_rfile_home_close(p, msg);
 			break;
 		case VIRTIO_OM_T_EXIT: {
 			struct virtio_om_exit e = {};

@@ -14,11 +14,13 @@
  * thread would share with the process all the same. Between two slices
  * the process runs for a tick.
  *
- * Moves from home and between two nodes away are live; going home is
- * stop-and-copy (docs/engine.md). Away, the process's calls between slices
- * go to its deputy as always: only the move's own code talks to the
- * destination. A failure anywhere ends the copy the destination built
- * (MIG_ABORT) and the process goes on here; away, its deputy hears why.
+ * Moves from home, between two nodes away and home can be live
+ * (docs/engine.md). Away, the process's calls between slices go to its
+ * deputy as always: only the move's own code talks to the destination;
+ * coming home, the deputy is the destination too, and serves them between
+ * the rounds it takes in. A failure anywhere ends the copy the destination
+ * built (MIG_ABORT) and the process goes on here; away, its deputy hears
+ * why.
  */
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -62,7 +64,7 @@ struct om_live {
 	u64 round_pages;
 	struct om_dirty_log *log;	/* what it writes meanwhile */
 	unsigned int walks;	/* rounds planned by a walk of its page tables */
-	bool away;		/* between two nodes away (hop.c) */
+	bool away;		/* between two nodes away (hop.c); not home */
 	u64 start_ns;		/* the start's pause: its first walk and clearing */
 };
 
@@ -71,20 +73,25 @@ struct om_sender *om_live_sender(struct om_proc *p)
 	return p->live ? p->live->s : NULL;
 }
 
+/* The rounds a live move sent so far (its final MIG_BEGIN tells them). */
+unsigned int om_live_rounds(const struct om_proc *p)
+{
+	return p->live ? p->live->round : 0;
+}
+
 /**
  * om_live_wanted() - whether the current process's move should be live
  * @p: its half here (at home, or away from it)
  * @dest: where it goes
  *
- * Return: true by om.live's policy, here; going home is never live.
+ * Return: true by om.live's policy, here.
  */
 bool om_live_wanted(struct om_proc *p, u32 dest)
 {
 	unsigned int mode = READ_ONCE(om_live_mode);
 	unsigned long anon;
 
-	if (p->role == OM_DEPUTY || (p->role == OM_REMOTE && dest == p->home_node) || !mode ||
-	    !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
+	if (p->role == OM_DEPUTY || !mode || !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		return false;
 	/* It asked for its own move: it expects to be there when its write returns. */
 	if (mode == 1 && p->asked_by_self)
@@ -361,7 +368,7 @@ int om_live_start(struct om_proc *p, u32 dest)
 	l->s->old_peer = p->peer_node;
 	l->mm = current->mm;
 	l->dest = dest;
-	l->away = p->role == OM_REMOTE;
+	l->away = p->role == OM_REMOTE && dest != p->home_node;
 	p->live = l;
 	WRITE_ONCE(p->sending, true);
 	om_live_enter(p);

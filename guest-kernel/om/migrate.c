@@ -413,8 +413,11 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 		err = om_take_signals(s);
 	if (err)
 		goto undo_files;
-	if (live)
+	if (live) {
 		b->flags |= cpu_to_le32(VIRTIO_OM_MIG_F_LIVE | VIRTIO_OM_MIG_F_FINAL);
+		b->live_rounds = cpu_to_le32(om_live_rounds(p));
+	}
+	b->frozen_us = cpu_to_le32(div_u64(ktime_get_ns() - stopped, NSEC_PER_USEC));
 
 	/* Between two nodes away the deputy stays the peer until the handover. */
 	if (hop)
@@ -580,7 +583,8 @@ int om_send_live_begin(struct om_sender *s, u32 dest)
 		return -ENOMEM;
 	err = om_collect_vmas(s, current->mm, 0, true);
 	if (!err)
-		err = om_fill_begin(s, b, false, b + 1, xsize);
+		err = om_fill_begin(s, b, s->p->role == OM_REMOTE && dest == s->p->home_node,
+				    b + 1, xsize);
 	if (!err) {
 		struct kvec kv[2] = { { b, sizeof(*b) }, { b + 1, xsize } };
 
@@ -676,7 +680,7 @@ static void om_move_work(struct callback_head *cb)
 		if (to && to != p->home_node)
 			p->last_error = om_move_away(p, to);
 		else
-			p->last_error = om_go_home(p, false);
+			p->last_error = om_come_home(p);
 		return;
 	}
 	om_move_on(p, p->target);
@@ -729,9 +733,12 @@ static void om_live_go_on(struct om_proc *p)
 	if (!err)
 		return;
 	if (err == 1) {
-		err = om_may_leave();
+		/* What holds it away never keeps it from home. */
+		bool home = p->role == OM_REMOTE && p->target == p->home_node;
+
+		err = home ? 0 : om_may_leave();
 		if (!err)
-			err = om_send_process(p, p->target, false);
+			err = om_send_process(p, p->target, home);
 		else
 			om_live_cancel(p, err, false);
 		om_live_done(p, err);

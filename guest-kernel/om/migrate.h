@@ -106,5 +106,6 @@ struct om_sender *om_sender_new(struct om_proc *p);
 void om_sender_free(struct om_sender *s);
 int om_send_live_begin(struct om_sender *s, u32 dest);
 struct om_sender *om_live_sender(struct om_proc *p);
+unsigned int om_live_rounds(const struct om_proc *p);
 
 #endif

@@ -166,6 +166,11 @@ struct om_stats {
  *	soft-dirty bits cleared), before the process ran on during its rounds
  * @last_zero_skipped: pages of zeroes it did not send (they read zero there)
  * @last_zero_told: pages its destination held that it said read zero (F_ZERO)
+ * @last_home_rounds: a deputy: its last homecoming's rounds (0: stop-and-copy)
+ * @last_home_round_pages: pages it took in during them
+ * @last_home_pages: pages it took in, all told
+ * @last_home_calls: the process's messages it served during them
+ * @last_home_freeze_ns: how long it was frozen: the sender's part, then to RUNNING
  * @fork_asks: a remote: its FORKs, numbered (the serial a FORK_CANCEL names)
  * @fork_serial: a deputy: the serial of the FORK it answered last
  * @fork_child: and the pid of the child's deputy it made for it (a
@@ -259,6 +264,11 @@ struct om_proc {
 	u64 last_start_ns;
 	u64 last_zero_skipped;
 	u64 last_zero_told;
+	unsigned int last_home_rounds;
+	u64 last_home_round_pages;
+	u64 last_home_pages;
+	u64 last_home_calls;
+	u64 last_home_freeze_ns;
 	u32 fork_asks;
 	u32 fork_serial;
 	struct pid *fork_child;
@@ -539,6 +549,8 @@ void om_callbuf_written(struct om_kcom_msg *msg, size_t off);
 int om_mem_push_parse(struct om_kcom_msg *msg, size_t off, bool exact, __le64 *addrs,
 		      u32 *writable);
 void om_deputy_forward_signals(struct om_proc *p);
+void om_deputy_tend(struct om_proc *p);
+bool om_deputy_serve(struct om_proc *p, struct om_kcom_msg *msg);
 
 /* proc_away.c: home's /proc of a process away */
 void om_proc_answer(struct om_proc *p, struct om_kcom_msg *msg);
@@ -580,6 +592,7 @@ void om_rfile_home_close_all(struct om_proc *p);
 
 /* remote.c */
 int om_go_home(struct om_proc *p, bool redo_syscall);
+int om_come_home(struct om_proc *p);
 long om_restart_at_home(struct restart_block *rb);
 
 /* syscall_class.c */

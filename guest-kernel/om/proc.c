@@ -318,6 +318,10 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 		   p->last_rounds, p->last_round_pages, p->last_zero_skipped);
 	seq_printf(m, "last_round_walks: %u\nlast_freeze_walks: %u\nlast_start_ns: %llu\n",
 		   p->last_round_walks, p->last_freeze_walks, p->last_start_ns);
+	seq_printf(m, "last_home_rounds: %u\nlast_home_round_pages: %llu\nlast_home_pages: %llu\n",
+		   p->last_home_rounds, p->last_home_round_pages, p->last_home_pages);
+	seq_printf(m, "last_home_calls: %llu\nlast_home_freeze_ns: %llu\n",
+		   p->last_home_calls, p->last_home_freeze_ns);
 	seq_printf(m, "last_zero_told: %llu\n", p->last_zero_told);
 	seq_printf(m, "home_calls: %lld\nhome_calls_kept: %lld\nlast_home_call: %ld\n",
 		   atomic64_read(&p->stats.home_calls), atomic64_read(&p->stats.home_calls_kept),

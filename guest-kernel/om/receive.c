@@ -50,6 +50,15 @@ struct om_receiver {
 	u32 nr_pre;
 	struct virtio_om_mig_vma *fin;
 	bool fin_mapped;
+	/*
+	 * Coming home live: the deputy's stand-in address space, from which
+	 * it serves the process's calls between the rounds (current->mm is
+	 * the one being built), and the homecoming's figures for debug.
+	 */
+	struct mm_struct *standin;
+	u64 round_pages;
+	u64 calls;
+	u64 final_at;		/* ktime_get_ns() when the (final) MIG_BEGIN came */
 };
 
 /**
@@ -306,6 +315,8 @@ static int om_take_final(struct om_receiver *r, struct om_kcom_msg *msg)
 	memcpy(r->b, b, h->len);
 	kfree(b);
 	r->final = true;
+	r->final_at = ktime_get_ns();
+	r->round_pages = r->pages;
 	r->vmas = 0;
 	om_carry_arrived(r->p, r->b);
 	return 0;
@@ -634,6 +645,75 @@ static int om_abort_reason(struct om_kcom_msg *msg)
 	return om_wire_errno(a.error) ?: -ECANCELED;
 }
 
+/*
+ * A message of the process's own while it comes home live: it runs on at
+ * its node meanwhile, and its calls are served as the deputy serves them,
+ * from the stand-in address space; then the rounds' goes back in.
+ */
+static void om_receive_serve(struct om_receiver *r, struct om_kcom_msg *msg)
+{
+	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
+	struct om_proc *p = r->p;
+	struct mm_struct *mm;
+
+	/* As the deputy's loop drops them (a copy no longer the process's). */
+	if (h->src_node != p->peer_node) {
+		atomic64_inc(&p->stats.stale_dropped);
+		om_reply_error(h, -ESRCH);
+		om_kcom_msg_free(msg);
+		return;
+	}
+	mm = om_mm_swap(r->standin);
+	om_deputy_tend(p);
+	if (om_deputy_serve(p, msg)) {
+		r->calls++;
+	} else {
+		om_reply_error(h, -EBUSY);
+		om_kcom_msg_free(msg);
+	}
+	r->standin = om_mm_swap(mm);
+}
+
+/*
+ * The next message of a move. Coming home live, until the process is
+ * frozen, a signal sent to it here wakes the wait and goes on to it.
+ */
+static struct om_kcom_msg *om_receive_next(struct om_receiver *r, int *err)
+{
+	struct om_proc *p = r->p;
+	long left = OM_STEP_TIMEOUT;
+
+	if (r->standin && !r->final) {
+		om_deputy_tend(p);
+		left = wait_event_interruptible_timeout(p->wait, om_proc_ready(p) || p->killed ||
+							p->gone, OM_STEP_TIMEOUT);
+		if (left < 0 && !fatal_signal_pending(current)) {
+			/* Sent on by om_deputy_tend() next time round. */
+			cond_resched();
+			*err = 0;
+			return NULL;
+		}
+		/* Ready, ended or timed out: said by the wait below at once. */
+		left = max(left, 1L);
+	}
+	return om_proc_next(p, left, err);
+}
+
+/* A homecoming's figures, for debug at home (the sender's half ends). */
+static void om_home_figures(const struct om_receiver *r)
+{
+	struct om_proc *p = r->p;
+	u64 now = ktime_get_ns();
+
+	p->last_home_rounds = r->final ? le32_to_cpu(r->b->live_rounds) : 0;
+	p->last_home_round_pages = r->round_pages;
+	p->last_home_pages = r->pages;
+	p->last_home_calls = r->calls;
+	/* The sender's part, then ours: from its (final) MIG_BEGIN to RUNNING. */
+	p->last_home_freeze_ns = (u64)le32_to_cpu(r->b->frozen_us) * NSEC_PER_USEC +
+				 now - r->final_at;
+}
+
 /* Read steps until GO (0) or the end of the attempt (-errno). */
 static int om_receive_steps(struct om_receiver *r)
 {
@@ -643,7 +723,9 @@ static int om_receive_steps(struct om_receiver *r)
 	for (;;) {
 		const struct om_kcom_hdr *h;
 
-		msg = om_proc_next(r->p, OM_STEP_TIMEOUT, &err);
+		msg = om_receive_next(r, &err);
+		if (!msg && !err)
+			continue;
 		if (!msg)
 			return err;
 		h = om_kcom_msg_hdr(msg);
@@ -695,6 +777,11 @@ static int om_receive_steps(struct om_receiver *r)
 			om_kcom_msg_free(msg);
 			return r->err ?: err;
 		default:
+			/* Coming home live: the process's calls between the rounds. */
+			if (r->standin && !r->final) {
+				om_receive_serve(r, msg);
+				continue;
+			}
 			/* Nothing else belongs in a move: a request gets an error. */
 			om_reply_error(h, -EBUSY);
 			break;
@@ -719,7 +806,9 @@ static int om_receive_steps(struct om_receiver *r)
 int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(begin);
-	struct om_receiver r = { .p = p, .xsize = om_arch_xstate_size() };
+	struct om_receiver r = {
+		.p = p, .xsize = om_arch_xstate_size(), .final_at = ktime_get_ns()
+	};
 	struct mm_struct *old_mm = NULL, *mm;
 	bool swapped = false;
 	int err;
@@ -735,9 +824,10 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 	} else if (h->len != sizeof(*r.b) + r.xsize ||
 		   om_kcom_msg_copy(begin, 0, r.b, h->len) != h->len ||
 		   !om_begin_valid(r.b, h->len, r.xsize) ||
-		   /* Live moves leave home; their final MIG_BEGIN comes second. */
+		   /* A live move's final MIG_BEGIN comes second; home, to the deputy. */
 		   (le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_LIVE &&
-		    le32_to_cpu(r.b->flags) & (VIRTIO_OM_MIG_F_HOME | VIRTIO_OM_MIG_F_FINAL))) {
+		    (le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_FINAL ||
+		     (le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_HOME && p->role != OM_DEPUTY)))) {
 		r.err = -EPROTO;
 	} else if (!(le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_HOME) && om_load_blocked()) {
 		/* admin/block: no process of another node arrives; its own come home. */
@@ -764,7 +854,12 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 			swapped = true;
 		}
 	}
+	if (r.live && p->role == OM_DEPUTY)
+		r.standin = old_mm;
 	err = om_receive_steps(&r);
+	/* Serving calls swapped it in and out: the same one, back out. */
+	if (r.standin)
+		old_mm = r.standin;
 	kvfree(r.pre);
 	if (r.fin && !r.fin_mapped) {
 		u32 i;
@@ -783,6 +878,8 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 	}
 	if (old_mm)
 		mmput(old_mm);
+	if (p->role == OM_DEPUTY)
+		om_home_figures(&r);
 	p->arrival = r.b;
 	p->arrival_signals = r.sigs;
 	p->nr_arrival_signals = r.nr_sigs;

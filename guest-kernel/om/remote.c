@@ -115,6 +115,9 @@ int om_go_home(struct om_proc *p, bool redo_syscall)
 	struct pt_regs saved = *regs;
 	int err;
 
+	/* In a live move's rounds (a call that runs only at home, a core): it ends first. */
+	if (p->live)
+		om_live_cancel(p, -ECANCELED, false);
 	if (redo_syscall)
 		om_arch_redo_syscall(regs);
 	/* For a call, home sends it back here once the call ran. */
@@ -129,6 +132,31 @@ int om_go_home(struct om_proc *p, bool redo_syscall)
 	/* Back here at once (home for one call), it arrives as a new half. */
 	om_proc_unkey(p);
 	do_exit(0);
+}
+
+/**
+ * om_come_home() - send the current process home, as its deputy asked
+ * @p: its half here
+ *
+ * Live by om.live's policy here (live.c): the process runs on while its
+ * pages go, and its deputy serves its calls meanwhile.
+ *
+ * Return: does not return on success of a stop-and-copy move (this half
+ * ends); 0 when a live move's rounds began; -errno if the process stays.
+ */
+int om_come_home(struct om_proc *p)
+{
+	int err;
+
+	if (!om_live_wanted(p, p->home_node))
+		return om_go_home(p, false);
+	/* Unless it was asked elsewhere meanwhile. */
+	if (!READ_ONCE(p->target))
+		WRITE_ONCE(p->target, p->home_node);
+	err = om_live_start(p, p->home_node);
+	if (err && READ_ONCE(p->target) == p->home_node)
+		WRITE_ONCE(p->target, 0);
+	return err;
 }
 
 /**

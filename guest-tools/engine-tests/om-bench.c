@@ -5,9 +5,10 @@
  *   om-bench move NODE MIB [wide] freeze and total time of a move to NODE with
  *                                MIB of resident memory, writing a page a
  *                                millisecond (dropping every 64th) until it
- *                                runs there (and the way back; every byte
- *                                checked after); with "wide", also dropping
- *                                128 pages at once as the move begins
+ *                                runs there, and of the way back, writing
+ *                                until it runs at home (every byte checked
+ *                                after); with "wide", also dropping 128
+ *                                pages at once as the move begins
  *   om-bench syscall NODE COUNT  a no-op system call run here, then
  *                                forwarded home from NODE
  *   om-bench write MIB           MIB of memory written as move's writer does,
@@ -61,7 +62,7 @@ static int where(const char *node)
 /* A field of /proc/self/hpc/debug (read at home, or forwarded there). */
 static unsigned long long debug_field(const char *name)
 {
-	char buf[2048], *at;
+	char buf[4096], *at;
 	int fd = open("/proc/self/hpc/debug", O_RDONLY);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 
@@ -187,8 +188,9 @@ static int bench_move(const char *node, long mib, int wide)
 	walks = debug_field("last_round_walks");
 	fwalks = debug_field("last_freeze_walks");
 	start = debug_field("last_start_ns");
+	/* The way back, writing on until it runs at home (a live one returns at once). */
 	t0 = now_us();
-	if (where("home"))
+	if (where("home") || write_while_moving("home", mem, pages, count, zeroed, 0))
 		return 1;
 	back = now_us() - t0;
 	for (i = 0; i < len / 8; i++)
@@ -202,6 +204,13 @@ static int bench_move(const char *node, long mib, int wide)
 	       "(mappings walked: %llu), total %.1f ms, way back %.1f ms\n",
 	       mib, rounds ? "live" : "stop-and-copy", moved, round_pages, rounds, walks, zero, told,
 	       start / 1e6, freeze / 1e6, fwalks, total / 1e6, back / 1e3);
+	/* As its deputy took it in: the sender's half ended with the move. */
+	rounds = debug_field("last_home_rounds");
+	printf("home %ld MiB %s: %llu pages (%llu in %llu rounds, %llu calls served during them), "
+	       "freeze %.1f ms, total %.1f ms\n",
+	       mib, rounds ? "live" : "stop-and-copy", debug_field("last_home_pages"),
+	       debug_field("last_home_round_pages"), rounds, debug_field("last_home_calls"),
+	       debug_field("last_home_freeze_ns") / 1e6, back / 1e3);
 	free(count);
 	free(zeroed);
 	munmap(mem, len);
@@ -244,7 +253,7 @@ static const char *const call_fields[] = {
 static void call_counts(struct call_counts *c)
 {
 	unsigned long long v[5] = { 0 };
-	char buf[2048], *at;
+	char buf[4096], *at;
 	int fd = open("/proc/self/hpc/debug", O_RDONLY);
 	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
 	size_t i;

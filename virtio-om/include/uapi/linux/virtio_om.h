@@ -297,6 +297,7 @@ struct virtio_om_sigaction {
  * A live move: the process runs on at the sender while rounds of its pages
  * come; then a second MIG_BEGIN (F_FINAL) carries it as it is when frozen,
  * with its final mappings and the pages written since (docs/engine.md).
+ * Coming home (F_HOME too), its deputy serves its calls between the rounds.
  */
 #define VIRTIO_OM_MIG_F_LIVE		0x40u
 #define VIRTIO_OM_MIG_F_FINAL		0x80u
@@ -386,7 +387,10 @@ struct virtio_om_mig_begin {
 	struct virtio_om_mig_restart restart;
 	__le64 auxv[VIRTIO_OM_MIG_AUXV]; /* type, value pairs up to AT_NULL; zero after */
 	__le32 home_node;     /* its home; not the sender: a move between two nodes away */
-	__u8 reserved2[20];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
+	/* For the receiver's figures: */
+	__le32 live_rounds;   /* a live move's final one: the rounds before the freeze */
+	__le32 frozen_us;     /* how long the process had been frozen when this left */
+	__u8 reserved2[12];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
 };
 
 /* A mapping: [start, end) with PROT_* bits. */
