@@ -142,11 +142,14 @@ check $(cat $d/pid)
 rm -rf $d
 CRIU
 oc cp "$run/criu.sh" 1:/tmp/criu.sh
-live() { oc exec -t 30 1 -- sh -c "echo $1 >/sys/module/om/parameters/live"; }
-freeze_of() { sed -n 's/.*freeze \([0-9.]*\) ms.*/\1/p'; }
+# om.live at both nodes: the way back (a homecoming, from node 2) alike.
+live() { for n in 1 2; do oc exec -t 30 "$n" -- sh -c "echo $1 >/sys/module/om/parameters/live"; done; }
+# The freeze of the move out ("move" line) and of the way back ("home" line).
+freeze_of() { sed -n 's/^move .*freeze \([0-9.]*\) ms.*/\1/p'; }
+home_freeze_of() { sed -n 's/^home .*freeze \([0-9.]*\) ms.*/\1/p'; }
 # A criu.sh line that is no figures (a failure, lazy pages unsupported) is printed as it is.
 figures() { [[ $1 =~ ^[0-9] ]]; }
-declare -A live_freeze sc_freeze
+declare -A live_freeze sc_freeze live_home sc_home
 below_full=PASS below_pre=PASS below_lazy=PASS criu_mem=intact lazy_hung=0
 for mib in 1 4 16 64 256; do
 	live 0
@@ -158,6 +161,10 @@ for mib in 1 4 16 64 256; do
 	echo "$lv"
 	sc_freeze[$mib]=$(freeze_of <<<"$sc")
 	live_freeze[$mib]=$(freeze_of <<<"$lv")
+	sc_home[$mib]=$(home_freeze_of <<<"$sc")
+	live_home[$mib]=$(home_freeze_of <<<"$lv")
+	awk -v m="$mib" -v s="${sc_home[$mib]}" -v l="${live_home[$mib]}" 'BEGIN {
+		printf "freeze home %d MiB: stop-and-copy %.1f ms, live %.1f ms (%.3f of it)\n", m, s, l, l / s }'
 	l=$(freeze_of <<<"$lv")
 	full=$(oc exec -t 900 1 -- sh /tmp/criu.sh "$mib" full || true)
 	pre=$(oc exec -t 900 1 -- sh /tmp/criu.sh "$mib" pre || true)
@@ -206,6 +213,10 @@ done
 awk -v l1="${live_freeze[1]}" -v l256="${live_freeze[256]}" -v s256="${sc_freeze[256]}" 'BEGIN {
 	f = l256 / l1; t = l256 / s256
 	printf "live freeze 256 MiB / 1 MiB: %.2f (target <= 2: %s); live / stop-and-copy at 256 MiB: %.3f (target <= 0.1: %s)\n",
+		f, f <= 2 ? "PASS" : "MISS", t, t <= 0.1 ? "PASS" : "MISS" }'
+awk -v l1="${live_home[1]}" -v l256="${live_home[256]}" -v s256="${sc_home[256]}" 'BEGIN {
+	f = l256 / l1; t = l256 / s256
+	printf "coming home: live freeze 256 MiB / 1 MiB: %.2f (target <= 2: %s); live / stop-and-copy at 256 MiB: %.3f (target <= 0.1: %s)\n",
 		f, f <= 2 ? "PASS" : "MISS", t, t <= 0.1 ? "PASS" : "MISS" }'
 echo "live freeze below CRIU's at every size: dump+restore $below_full, after a pre-dump $below_pre," \
 	"lazy pages $below_lazy ($lazy_hung tries of it hung); CRIU's restored memory $criu_mem"

@@ -361,9 +361,13 @@ void om_link_deliver(struct om_kcom_msg *msg)
 
 		om_kcom_msg_copy(msg, 0, &ch, sizeof(ch));
 		om_kcom_msg_free(msg);
-		if (p->role == OM_REMOTE) {
+		if (le32_to_cpu(ch.flags) & ~VIRTIO_OM_COME_HOME_F_ALL) {
+			pr_warn_ratelimited("omvm: pid %d: COME_HOME with unknown flags %#x dropped\n",
+					    p->home_pid, le32_to_cpu(ch.flags));
+		} else if (p->role == OM_REMOTE) {
 			/* Straight on to another node away, or home (hop.c). */
 			p->target = le32_to_cpu(ch.then_node) ?: p->home_node;
+			p->asked_by_self = le32_to_cpu(ch.flags) & VIRTIO_OM_COME_HOME_F_SELF;
 			/* Not yet running: its arrival queues the move when done. */
 			if (READ_ONCE(p->running))
 				om_queue_move(p);

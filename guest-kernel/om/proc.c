@@ -38,9 +38,12 @@ static ssize_t om_where_read(struct file *file, char __user *buf, size_t count, 
 	return simple_read_from_buffer(buf, count, ppos, s, strlen(s));
 }
 
-static int om_send_come_home(struct om_proc *p, u32 then_node)
+static int om_send_come_home(struct om_proc *p, u32 then_node, bool self)
 {
-	struct virtio_om_come_home c = { .then_node = cpu_to_le32(then_node) };
+	struct virtio_om_come_home c = {
+		.then_node = cpu_to_le32(then_node),
+		.flags = cpu_to_le32(self ? VIRTIO_OM_COME_HOME_F_SELF : 0),
+	};
 	struct kvec kv = { &c, sizeof(c) };
 
 	return om_send(p, VIRTIO_OM_T_COME_HOME, 0, 0, &kv, 1, NULL, 0, NULL);
@@ -140,7 +143,8 @@ int om_ask_move(struct task_struct *task, u32 node)
 		p->then_node = node;
 		spin_unlock(&p->lock);
 		p->last_error = 0;
-		err = om_send_come_home(p, node);
+		/* The deputy runs the process's own write to where as itself. */
+		err = om_send_come_home(p, node, task == current);
 		break;
 	case OM_REMOTE:
 		if (node && node != p->home_node) {
@@ -148,6 +152,7 @@ int om_ask_move(struct task_struct *task, u32 node)
 			break;
 		}
 		p->target = p->home_node;
+		p->asked_by_self = task == current;
 		om_queue_move(p);
 		break;
 	}

@@ -677,12 +677,18 @@ static void om_receive_serve(struct om_receiver *r, struct om_kcom_msg *msg)
 /*
  * The next message of a move. Coming home live, until the process is
  * frozen, a signal sent to it here wakes the wait and goes on to it.
+ * Return: a message; NULL with 0 to ask again, or with -errno.
  */
 static struct om_kcom_msg *om_receive_next(struct om_receiver *r, int *err)
 {
 	struct om_proc *p = r->p;
 	long left = OM_STEP_TIMEOUT;
 
+	/* Killed: not one more message, however many the sender queued. */
+	if (fatal_signal_pending(current)) {
+		*err = -EINTR;
+		return NULL;
+	}
 	if (r->standin && !r->final) {
 		om_deputy_tend(p);
 		left = wait_event_interruptible_timeout(p->wait, om_proc_ready(p) || p->killed ||

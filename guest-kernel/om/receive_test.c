@@ -109,6 +109,8 @@ static void om_test_no_half(struct kunit *test)
 static void om_test_unattached(struct kunit *test)
 {
 	struct virtio_om_signal sig = { .signo = cpu_to_le32(SIGUSR1) };
+	struct virtio_om_come_home self = { .flags = cpu_to_le32(VIRTIO_OM_COME_HOME_F_SELF) };
+	struct virtio_om_come_home odd = { .flags = cpu_to_le32(0x2) };
 	void *zero = kunit_kzalloc(test, PAGE_SIZE, GFP_KERNEL);
 	struct om_kcom_msg *m;
 	struct om_proc *p;
@@ -128,7 +130,18 @@ static void om_test_unattached(struct kunit *test)
 	/* A homecoming asked before it runs is remembered, not started. */
 	om_link_deliver(t_msg(test, VIRTIO_OM_T_COME_HOME, 0, zero, VIRTIO_OM_COME_HOME_SIZE));
 	KUNIT_EXPECT_EQ(test, p->target, (u32)T_NODE);
+	KUNIT_EXPECT_FALSE(test, p->asked_by_self);
 	KUNIT_EXPECT_EQ(test, atomic_read(&p->work_queued), 0);
+	/* Asked by itself (F_SELF): its move is not live under om.live=1. */
+	p->target = 0;
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_COME_HOME, 0, &self, sizeof(self)));
+	KUNIT_EXPECT_EQ(test, p->target, (u32)T_NODE);
+	KUNIT_EXPECT_TRUE(test, p->asked_by_self);
+	/* A flag it does not know: dropped, nothing asked. */
+	p->target = 0;
+	om_link_deliver(t_msg(test, VIRTIO_OM_T_COME_HOME, 0, &odd, sizeof(odd)));
+	KUNIT_EXPECT_EQ(test, p->target, 0u);
+	p->target = T_NODE;
 	/* A MIG_BEGIN again (a duplicate after a relay restart): no second half. */
 	om_link_deliver(t_msg(test, VIRTIO_OM_T_MIG_BEGIN, 0, zero, 64));
 	/* Every type with no payload at all. */

@@ -409,7 +409,7 @@ live() { oc exec -t 30 "$1" -- sh -c "echo $2 >/sys/module/om/parameters/live"; 
 # live_moves NODE: the moves NODE sent live that arrived.
 live_moves() { oc exec -t 30 "$1" -- sed -n 's/^live_moves //p' /proc/hpc/admin/stats; }
 echo "# moves 1->2->3->2->home, $rounds times, while it computes (2->3 and 3->2 directly);" \
-	"1->2, 2->3 and 3->2 live in odd rounds"
+	"every move live in odd rounds"
 # It runs until the moves are over and it has computed at home again, and
 # its reference runs unmoved at node 3 meanwhile (sharing node 3's CPU only
 # while the moved one passes there): the lines both printed must agree.
@@ -423,6 +423,7 @@ fail=""
 tracer=$!
 sleep 1
 live_moves=0
+live_homes=0
 hops_before=$(($(live_moves 2) + $(live_moves 3)))
 for ((r = 0; r < rounds; r++)); do
 	for n in 1 2 3; do live "$n" $((r % 2 * 2)); done
@@ -438,6 +439,10 @@ for ((r = 0; r < rounds; r++)); do
 			[ "$(oc exec -t 30 1 -- sed -n 's/^last_rounds: //p' "/proc/$pid/hpc/debug")" -ge 1 ] &&
 			[ "$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$pid" '$1 == 1 && $2 == p' | wc -l)" = 1 ] &&
 			live_moves=$((live_moves + 1))
+		# Its homecoming: the rounds its deputy took in.
+		[ "$to" = home ] && [ $((r % 2)) -eq 1 ] &&
+			[ "$(oc exec -t 30 1 -- sed -n 's/^last_home_rounds: //p' "/proc/$pid/hpc/debug")" -ge 1 ] &&
+			live_homes=$((live_homes + 1))
 	done
 	if [ "$r" -eq 0 ]; then
 		sleep 1
@@ -451,8 +456,10 @@ live_hops=$(($(live_moves 2) + $(live_moves 3) - hops_before))
 check "$((rounds * 4)) moves, each one arrived" '[ "$moves" -eq $((rounds * 4)) ]'
 check "$((rounds / 2)) of them live from home, in rounds while it computed ($live_moves)" \
 	'[ "$live_moves" -eq $((rounds / 2)) ]'
-check "$((rounds / 2 * 2)) live between nodes 2 and 3, as nodes 2 and 3 count them ($live_hops)" \
-	'[ "$live_hops" -eq $((rounds / 2 * 2)) ]'
+check "$((rounds / 2)) of them live coming home, in rounds its deputy took in ($live_homes)" \
+	'[ "$live_homes" -eq $((rounds / 2)) ]'
+check "$((rounds / 2 * 3)) live from nodes 2 and 3 (2->3, 3->2, home), as they count them ($live_hops)" \
+	'[ "$live_hops" -eq $((rounds / 2 * 3)) ]'
 # pages NODES: how many MIG_PAGES the trace shows from one node to another ("2 -> 3").
 pages() { grep -c " $1 pid .* MIG_PAGES " "$E2E_RUN_DIR/hops.txt" || true; }
 echo "#   MIG_PAGES in the first round: 1->2 $(pages "1 -> 2"), 2->3 $(pages "2 -> 3")," \
@@ -493,7 +500,7 @@ ps=$(oc exec -t 30 1 -- om-ps) || ps=""
 check "no process of node 1 is left away" '[ "$(sed -n 1p <<<"$ps")" = "$(printf "PID\tWHERE\tCOMM")" ] && [ "$(sed -n 2p <<<"$ps")" = "" ]'
 
 echo "# a move is a transaction to its end: a failure injected at each step, $fault_rounds rounds" \
-	"(moves from home live in odd rounds)"
+	"(moves from home and home live in odd rounds)"
 # debugfs fail_om_move/ (guest-kernel/om/fault.c): steps is a mask of
 # pages 1 (the sender fails while sending pages), commit 2 (the receiver
 # refuses COMMIT), go-lost 4 (GO never leaves), running-lost 8 (the receiver
@@ -523,8 +530,8 @@ fault_bad=""
 bad() { fault_bad="$fault_bad${fault_bad:+; }$*"; echo "#   FAIL: $*"; }
 t0=$(date +%s)
 for ((r = 0; r < fault_rounds; r++)); do
-	# Odd rounds: the moves from home are live, the failures strike them.
-	live 1 $((r % 2 * 2))
+	# Odd rounds: the moves from home and home are live, the failures strike them.
+	for n in 1 2 3; do live "$n" $((r % 2 * 2)); done
 	for d in 2 3; do
 		for step in pages commit go-lost running-lost; do
 			# Away: the sender (node 1) or the receiver (node d) fails.
@@ -568,7 +575,7 @@ for ((r = 0; r < fault_rounds; r++)); do
 		done
 	done
 done
-live 1 1
+for n in 1 2 3; do live "$n" 1; done
 # Between two nodes away (2->3, direct): the sender (node 2) or the receiver
 # (node 3) fails; the process goes on at node 2, the deputy reports why.
 # Stop-and-copy, then live (om.live=2 at node 2: the pages fault strikes
@@ -652,17 +659,22 @@ run 1 "a fork away whose answer never comes fails with EAGAIN, and the child's d
 disarm 1
 oc exec -t 30 2 -- sh -c "echo 60000 >$fdir/fork_timeout_ms"
 
-echo "# a live move's freeze reads the log of the pages written, not every page table"
+echo "# a live move's freeze reads the log of the pages written, not every page table; home live too"
 live 1 2
+live 2 2
 lv=$(oc exec -t 600 1 -- "$libexec/om-bench" move 2 16 2>&1) || lv="failed: $lv"
 lw=$(oc exec -t 600 1 -- "$libexec/om-bench" move 2 16 wide 2>&1) || lw="failed: $lw"
 live 1 1
-echo "#   $lv"
-echo "#   $lw"
+live 2 1
+echo "$lv" | sed 's/^/#   /'
+echo "$lw" | sed 's/^/#   /'
 check "a writer moved live (16 MiB): every byte right after, its freeze walked no page table" \
 	'grep -q "^move 16 MiB live: .* ms (mappings walked: 0)" <<<"$lv"'
 check "its writer dropping 128 pages at once in the rounds: every byte right, its freeze walked that mapping" \
 	'grep -q "^move 16 MiB live: .* ms (mappings walked: 1)" <<<"$lw"'
+# Its calls while it writes (where it is, read at home) ran between the rounds.
+check "the writer came home live, its deputy serving its calls between the rounds it took in" \
+	'grep -Eq "^home 16 MiB live: [0-9]+ pages \([1-9][0-9]* in [1-9][0-9]* rounds, [1-9][0-9]* calls served" <<<"$lv"'
 
 echo "# a process killed in its live move's rounds"
 bg 1 livekill "$libexec/om-bench write 200"
@@ -682,6 +694,34 @@ bg_wait 1 livekill 30 >/dev/null || true
 echo "#   node 2 was taking it in: ${kbefore:-(nothing)}; ${i} s after the kill: ${kleft:-nothing left}"
 check "the copy node 2 was building ends within seconds of the kill (MIG_ABORT sent as it dies)" \
 	'[ -n "$kpid" ] && [ -n "$kbefore" ] && [ -z "$kleft" ]'
+
+echo "# a process killed at home in its live homecoming's rounds"
+bg 1 homekill "$libexec/om-bench write 200"
+bg_grep 1 homekill "^writing" 120 || true
+hpid=$(oc exec -t 30 1 -- pidof om-bench) || hpid=""
+migrate "$hpid" 2 120 || echo "#   to node 2: $mig_out"
+lpid=$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$hpid" '$1 == 1 && $2 == p { print $3 }') ||
+	lpid=""
+# Asked by another, 200 MiB of its own: live under the default om.live=1.
+oc exec -t 30 1 -- sh -c "echo home >/proc/$hpid/hpc/where" || true
+# In its rounds, node 2's half has home as its target.
+for ((i = 0; i < 50; i++)); do
+	htarget=$(oc exec -t 30 2 -- sed -n 's/^target: //p' "/proc/$lpid/hpc/debug" 2>/dev/null) ||
+		htarget=""
+	[ "$htarget" = 1 ] && break
+	sleep 0.1
+done
+oc exec -t 30 1 -- kill -9 "$hpid" || true
+for ((i = 0; i < 10; i++)); do
+	hleft="$(copies 2 "$hpid")$(oc exec -t 30 1 -- sh -c "! kill -0 $hpid 2>/dev/null || echo ' and at home'")"
+	[ "$hleft" = 0 ] && break
+	sleep 1
+done
+bg_wait 1 homekill 30 >/dev/null || true
+hlog=$(oc exec -t 30 2 -- dmesg | grep "pid $hpid: live move to node 1 ends before its freeze") || hlog=""
+echo "#   node 2's target as it was killed: ${htarget:-none}; ${i} s after the kill, copies at node 2: $hleft; ${hlog:-no live move ended at node 2}"
+check "killed at home while its deputy took in its rounds, it ends at home and at node 2 within seconds" \
+	'[ -n "$hpid" ] && [ "$htarget" = 1 ] && [ "$hleft" = 0 ] && [ -n "$hlog" ]'
 
 echo "# a live move whose destination dies in its rounds"
 # om.live=2: its own write to where is live too; om-self waits for the outcome.

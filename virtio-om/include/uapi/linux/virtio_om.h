@@ -540,9 +540,13 @@ struct virtio_om_proc_flags {
 	__le32 reserved;
 };
 
+/* The process asked it itself (its own where): a live move only under om.live=2. */
+#define VIRTIO_OM_COME_HOME_F_SELF 0x1u
+#define VIRTIO_OM_COME_HOME_F_ALL  0x1u
+
 struct virtio_om_come_home {
 	__le32 then_node; /* where to go from home, 0 to stay there */
-	__le32 reserved;
+	__le32 flags;	  /* VIRTIO_OM_COME_HOME_F_* */
 };
 
 /*
