@@ -17,6 +17,7 @@
 #include <linux/mm.h>
 #include <linux/ptrace.h>
 #include <linux/mman.h>
+#include <linux/moduleparam.h>
 #include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -29,34 +30,60 @@
 
 #include "om.h"
 
+/*
+ * om.fetch_ahead (/sys/module/om/parameters/fetch_ahead at home): the most
+ * pages a fetch reads ahead of the one a call faulted on, while the call's
+ * faults go in order; 0: one page a fetch, as a benchmark's baseline.
+ */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "om."
+static unsigned int om_fetch_ahead_max = VIRTIO_OM_MEM_AHEAD_MAX;
+module_param_named(fetch_ahead, om_fetch_ahead_max, uint, 0644);
+MODULE_PARM_DESC(fetch_ahead, "Pages a deputy's fetch reads ahead at most (0-14)");
+
 /* A handler value the deputy never runs: signals are only forwarded. */
 #define OM_DEPUTY_HANDLER ((__sighandler_t)2)
 
-static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writable)
+static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off, bool ahead);
+
+/*
+ * The page at @addr, read from the process into @buf, and up to @ahead
+ * pages after it, kept as pushed ones for the call.
+ *
+ * Return: the pages read ahead, or -errno.
+ */
+static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writable, u32 ahead)
 {
 	struct virtio_om_mem_req req = {
 		.addr = cpu_to_le64(addr),
 		.len = cpu_to_le32(PAGE_SIZE),
+		.ahead = cpu_to_le32(ahead),
 	};
 	struct kvec kv = { &req, sizeof(req) };
 	struct virtio_om_mem_data data;
 	struct om_kcom_msg *reply;
-	int err;
+	int err, got = 0;
+	u32 flags;
 
 	err = om_call_expect(p, VIRTIO_OM_T_MEM_READ, &kv, 1, OM_STEP_TIMEOUT,
 			     VIRTIO_OM_T_MEM_DATA, &data, sizeof(data), &reply);
 	if (err)
 		return err;
+	flags = le32_to_cpu(data.flags);
 	if (data.error) {
 		err = -EFAULT;
-	} else if (om_kcom_msg_copy(reply, sizeof(data), buf, PAGE_SIZE) != PAGE_SIZE) {
+	} else if (om_kcom_msg_copy(reply, sizeof(data), buf, PAGE_SIZE) != PAGE_SIZE ||
+		   (flags & ~(VIRTIO_OM_MEM_F_WRITABLE | VIRTIO_OM_MEM_F_PAGES))) {
 		err = -EPROTO;
 	} else {
-		*writable = le32_to_cpu(data.flags) & VIRTIO_OM_MEM_F_WRITABLE;
+		*writable = flags & VIRTIO_OM_MEM_F_WRITABLE;
 		atomic64_inc(&p->stats.pages_fetched);
+		/* A malformed batch is dropped (om_deputy_push()): those pages fault again. */
+		if (flags & VIRTIO_OM_MEM_F_PAGES)
+			got = max(om_deputy_push(p, reply, sizeof(data) + PAGE_SIZE, true), 0);
 	}
 	om_kcom_msg_free(reply);
-	return err;
+	return err ?: got;
 }
 
 /* A page the process pushed for this call, taken; NULL if none fits the fault. */
@@ -68,6 +95,8 @@ static struct page *om_deputy_take_pushed(struct om_proc *p, unsigned long addr,
 
 	*writable = xa_get_mark(&p->pushed, idx, XA_MARK_0);
 	page = xa_erase(&p->pushed, idx);
+	if (page)
+		p->nr_pushed--;
 	if (page && write && !*writable) {
 		/* Pushed for reading, written: fetch it, the process says if it may. */
 		put_page(page);
@@ -143,13 +172,23 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 		fresh = true;
 		atomic64_inc(&p->stats.pages_unfetched);
 	} else if (!page) {
+		/* In a call, read on ahead while its faults go in order, more each time. */
+		u32 most = min_t(u32, READ_ONCE(om_fetch_ahead_max), VIRTIO_OM_MEM_AHEAD_MAX);
+		u32 ahead = most && addr == p->fetch_next ? clamp(p->fetch_ahead * 2, 1U, most) : 0;
+		int got;
+
 		page = alloc_page(GFP_HIGHUSER);
 		if (!page)
 			return VM_FAULT_OOM;
-		if (om_fetch(p, addr, page_address(page), &writable) || (write && !writable)) {
+		got = om_fetch(p, addr, page_address(page), &writable, ahead);
+		if (got < 0 || (write && !writable)) {
 			/* What the process has not mapped (or not writable) faults as at home. */
 			put_page(page);
 			return VM_FAULT_SIGBUS;
+		}
+		if (p->fetch_next) {
+			p->fetch_ahead = ahead;
+			p->fetch_next = addr + (got + 1UL) * PAGE_SIZE;
 		}
 	}
 	get_page(page);
@@ -183,17 +222,21 @@ void om_deputy_drop_pushed(struct om_proc *p)
 		put_page(page);
 	}
 	p->nr_pushed = 0;
+	/* Out of a call: no read-ahead (nothing would drop what it read). */
+	p->fetch_next = 0;
+	p->fetch_ahead = 0;
 }
 
 /*
  * MEM_PUSH (@off 0), or the batch in a SYSCALL with F_PAGES (@off after
- * its struct): pages of the process for the call. Kept up to
- * OM_PUSH_MAX_PAGES; a malformed MEM_PUSH is dropped whole (the call then
- * fetches what it needs, as without it).
+ * its struct), or in a MEM_DATA with F_PAGES (@ahead: read ahead): pages
+ * of the process for the call. Up to OM_PUSH_MAX_PAGES held at once; a
+ * malformed batch is dropped whole (the call then fetches what it needs,
+ * as without it).
  *
  * Return: the batch's count of pages, or -EPROTO.
  */
-static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off)
+static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off, bool ahead)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	__le64 addrs[VIRTIO_OM_MEM_PUSH_MAX];
@@ -230,7 +273,7 @@ static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off
 			xa_set_mark(&p->pushed, idx, XA_MARK_0);
 		else
 			xa_clear_mark(&p->pushed, idx, XA_MARK_0);
-		atomic64_inc(&p->stats.pages_pushed);
+		atomic64_inc(ahead ? &p->stats.pages_ahead : &p->stats.pages_pushed);
 	}
 	return n;
 bad:
@@ -468,7 +511,7 @@ static int om_deputy_call_parts(struct om_proc *p, struct om_kcom_msg *msg, u32 
 
 	p->nr_fill = 0;
 	if (flags & VIRTIO_OM_SYSCALL_F_PAGES) {
-		n = om_deputy_push(p, msg, at);
+		n = om_deputy_push(p, msg, at, false);
 		if (n < 0)
 			return n;
 		at += VIRTIO_OM_MEM_PUSH_SIZE + n * sizeof(__le64);
@@ -540,6 +583,8 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		ret = -EPROTO;
 	} else {
 		atomic64_inc(&p->stats.syscalls);
+		/* Its faults may read ahead (om_deputy_fault()): no page address. */
+		p->fetch_next = 1;
 		if (behind)
 			atomic64_inc(&p->stats.written_behind);
 		file = om_behind_file(nr, args);
@@ -692,7 +737,7 @@ bool om_deputy_serve(struct om_proc *p, struct om_kcom_msg *msg)
 		om_deputy_syscall(p, msg);
 		break;
 	case VIRTIO_OM_T_MEM_PUSH:
-		om_deputy_push(p, msg, 0);
+		om_deputy_push(p, msg, 0, false);
 		break;
 	case VIRTIO_OM_T_STOPPED:
 		om_deputy_stopped(p, msg);

@@ -58,6 +58,7 @@ struct om_stats {
 	atomic64_t pages_written;  /* deputy: pages written back */
 	atomic64_t pages_pushed;   /* deputy: pages a call's process sent with it */
 	atomic64_t pages_unfetched; /* deputy: pages a call filled, not fetched first */
+	atomic64_t pages_ahead;	   /* deputy: pages read ahead with a fetched one */
 	atomic64_t signals;	   /* signals forwarded to the process */
 	atomic64_t home_calls;	   /* home: round trips home for a call that runs only there */
 	atomic64_t home_calls_kept; /* home: of those, the ones after which it stayed home */
@@ -117,7 +118,10 @@ struct om_stats {
  * @stats: counters
  * @fetched: deputy: pages of the process read during the current call
  * @pushed: deputy: pages the process sent for its next call (MEM_PUSH)
- * @nr_pushed: how many (at most OM_PUSH_MAX_PAGES)
+ * @nr_pushed: how many it holds (at most OM_PUSH_MAX_PAGES)
+ * @fetch_next: deputy: in a call, where a fetch would continue the last
+ *	one's (its page and those read ahead), 0 outside a call
+ * @fetch_ahead: the pages the last fetch read ahead (doubled in order)
  * @fill: deputy: the ranges the current call fills in order (F_OUT)
  * @nr_fill: how many (0: none)
  * @asked_ns: when the last move was asked (ktime_get_ns())
@@ -219,6 +223,8 @@ struct om_proc {
 	struct xarray fetched;
 	struct xarray pushed;
 	unsigned int nr_pushed;
+	unsigned long fetch_next;
+	unsigned int fetch_ahead;
 	struct om_fill {
 		unsigned long addr, len;
 	} fill[VIRTIO_OM_SYSCALL_OUT_MAX];

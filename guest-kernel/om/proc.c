@@ -315,8 +315,9 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 	seq_printf(m, "pages_fetched: %lld\npages_written: %lld\nsignals: %lld\n",
 		   atomic64_read(&p->stats.pages_fetched), atomic64_read(&p->stats.pages_written),
 		   atomic64_read(&p->stats.signals));
-	seq_printf(m, "pages_pushed: %lld\npages_unfetched: %lld\n",
-		   atomic64_read(&p->stats.pages_pushed), atomic64_read(&p->stats.pages_unfetched));
+	seq_printf(m, "pages_pushed: %lld\npages_unfetched: %lld\npages_ahead: %lld\n",
+		   atomic64_read(&p->stats.pages_pushed), atomic64_read(&p->stats.pages_unfetched),
+		   atomic64_read(&p->stats.pages_ahead));
 	seq_printf(m, "last_move_pages: %llu\nlast_freeze_ns: %llu\nlast_total_ns: %llu\n",
 		   p->last_pages, p->last_freeze_ns, p->last_total_ns);
 	seq_printf(m, "last_rounds: %u\nlast_round_pages: %llu\nlast_zero_skipped: %llu\n",

@@ -190,33 +190,78 @@ void om_coredump_home(const struct kernel_siginfo *info)
 		p->home_pid, p->home_node, err);
 }
 
+/*
+ * Up to @n whole pages after @addr's, of its mapping, into @b (the deputy
+ * reads on in order: a call's buffer past what it pushed). Not populated
+ * for writing: a page never touched goes as the zero page.
+ */
+static void om_read_ahead(struct om_push_batch *b, unsigned long addr, u32 n, bool writable)
+{
+	struct vm_area_struct *vma;
+	unsigned long a, end;
+	struct page *page;
+
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, addr);
+	end = vma ? min(vma->vm_end, (addr & PAGE_MASK) + (n + 1UL) * PAGE_SIZE) : 0;
+	mmap_read_unlock(current->mm);
+	for (a = (addr & PAGE_MASK) + PAGE_SIZE; a < end; a += PAGE_SIZE) {
+		if (get_user_pages_fast(a, 1, 0, &page) != 1)
+			break;
+		om_push_batch_add(b, a, page, writable);
+	}
+}
+
 static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_mem_req req;
 	struct virtio_om_mem_data data = {};
+	struct om_push_batch *b = NULL;
 	struct vm_area_struct *vma;
 	unsigned long addr;
-	u32 len;
-	struct kvec kv[2] = { { &data, sizeof(data) }, { buf, 0 } };
+	u32 len, ahead;
+	struct kvec kv[4] = { { &data, sizeof(data) }, { buf, 0 } };
+	unsigned int nr_kv = 1;
+	bool writable = false;
+	int err;
 
 	om_kcom_msg_copy(msg, 0, &req, sizeof(req));
 	addr = le64_to_cpu(req.addr);
 	len = le32_to_cpu(req.len);
-	if (!len || len > PAGE_SIZE || (addr & ~PAGE_MASK) + len > PAGE_SIZE) {
+	ahead = le32_to_cpu(req.ahead);
+	if (!len || len > PAGE_SIZE || (addr & ~PAGE_MASK) + len > PAGE_SIZE ||
+	    ahead > VIRTIO_OM_MEM_AHEAD_MAX) {
 		data.error = cpu_to_le32(EINVAL);
 	} else if (copy_from_user(buf, (const void __user *)addr, len)) {
 		data.error = cpu_to_le32(EFAULT);
 	} else {
 		kv[1].iov_len = len;
+		nr_kv = 2;
 		mmap_read_lock(current->mm);
 		vma = vma_lookup(current->mm, addr);
-		if (vma && (vma->vm_flags & VM_WRITE))
-			data.flags = cpu_to_le32(VIRTIO_OM_MEM_F_WRITABLE);
+		writable = vma && (vma->vm_flags & VM_WRITE);
 		mmap_read_unlock(current->mm);
+		if (writable)
+			data.flags = cpu_to_le32(VIRTIO_OM_MEM_F_WRITABLE);
+		/* Without memory for it, no read-ahead: the page asked goes all the same. */
+		b = ahead ? kzalloc(sizeof(*b), GFP_KERNEL) : NULL;
+		if (b)
+			om_read_ahead(b, addr, ahead, writable);
 	}
-	return om_send(p, VIRTIO_OM_T_MEM_DATA, VIRTIO_OM_F_REPLY, h->seq, kv,
-		       kv[1].iov_len ? 2 : 1, NULL, 0, NULL);
+	if (b && b->n) {
+		data.flags |= cpu_to_le32(VIRTIO_OM_MEM_F_PAGES);
+		b->hdr.count = cpu_to_le32(b->n);
+		kv[2] = (struct kvec){ &b->hdr, sizeof(b->hdr) };
+		kv[3] = (struct kvec){ b->addrs, b->n * sizeof(b->addrs[0]) };
+		nr_kv = 4;
+	}
+	err = om_send(p, VIRTIO_OM_T_MEM_DATA, VIRTIO_OM_F_REPLY, h->seq, kv, nr_kv,
+		      b ? b->bv : NULL, b ? b->n : 0, NULL);
+	if (b)
+		om_push_batch_release(b);
+	kfree(b);
+	return err;
 }
 
 static void om_serve_write(struct om_kcom_msg *msg)

@@ -680,13 +680,22 @@ struct virtio_om_kill {
 	__le32 reserved;
 };
 
+/* A MEM_READ's read-ahead: what fits in one MEM_DATA with the page asked. */
+#define VIRTIO_OM_MEM_AHEAD_MAX 14
+
 struct virtio_om_mem_req {
 	__le64 addr;
 	__le32 len;	 /* MEM_READ: at most one page, not across pages */
-	__le32 reserved;
+	/*
+	 * MEM_READ: up to this many whole pages after addr's, of the same
+	 * mapping, sent too (at most VIRTIO_OM_MEM_AHEAD_MAX); MEM_WRITE: 0.
+	 */
+	__le32 ahead;
 };
 
 #define VIRTIO_OM_MEM_F_WRITABLE 0x1u /* the process may write there */
+/* After the bytes, a batch as MEM_PUSH's (virtio_om_mem_push, addrs, pages): read ahead. */
+#define VIRTIO_OM_MEM_F_PAGES	 0x2u
 struct virtio_om_mem_data {
 	__le32 error;	 /* 0, or a positive errno (EFAULT: nothing mapped) */
 	__le32 flags;	 /* VIRTIO_OM_MEM_F_* */
@@ -889,6 +898,7 @@ enum virtio_om_field_kind {
 	X(FORK_CANCEL, fork_cancel, serial, UINT)		\
 	X(MEM_READ, mem_req, addr, HEX)				\
 	X(MEM_READ, mem_req, len, UINT)				\
+	X(MEM_READ, mem_req, ahead, UINT)			\
 	X(MEM_DATA, mem_data, error, ERRNO)			\
 	X(MEM_DATA, mem_data, flags, HEX)			\
 	X(MEM_WRITE, mem_req, addr, HEX)			\
