@@ -87,7 +87,7 @@ static void om_expel_one(struct om_proc *p, void *arg)
 	if (p->role != OM_REMOTE || !p->task)
 		return;
 	p->target = p->home_node;
-	p->asked_by_self = false;
+	WRITE_ONCE(p->asked_by_self, false);
 	om_queue_move(p);
 	c->asked++;
 }

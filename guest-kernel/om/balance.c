@@ -249,7 +249,7 @@ static void om_bal_move(struct om_bal_choice *c)
 
 	if (b->remote) {
 		b->p->target = c->dest;
-		b->p->asked_by_self = false;
+		WRITE_ONCE(b->p->asked_by_self, false);
 		om_queue_move(b->p);
 		err = 0;
 	} else {

@@ -4,7 +4,8 @@
  * framework decides when (debugfs fail_om_move/: probability, interval,
  * times, verbose), "steps" says where (a mask of enum om_fault_step), and
  * "running_timeout_ms" shortens the wait for RUNNING so that a loop of lost
- * messages runs in minutes, "fork_timeout_ms" the wait for a FORK's answer.
+ * messages runs in minutes, "fork_timeout_ms" the wait for a FORK's answer,
+ * "fork_late_ms" how late a FORK's answer leaves (fork-late).
  * docs/engine.md shows how a test uses it.
  */
 #include <linux/bits.h>
@@ -18,6 +19,7 @@ static DECLARE_FAULT_ATTR(om_fail_move);
 static u32 om_fail_steps;
 static u32 om_running_timeout_ms = OM_RUNNING_TIMEOUT_MS;
 static u32 om_fork_timeout_ms = OM_STEP_TIMEOUT / HZ * MSEC_PER_SEC;
+static u32 om_fork_late = 3000;
 
 static const char *const om_fault_names[OM_FAULT_STEPS] = {
 	[OM_FAULT_PAGES] = "pages",
@@ -25,6 +27,7 @@ static const char *const om_fault_names[OM_FAULT_STEPS] = {
 	[OM_FAULT_GO_LOST] = "go-lost",
 	[OM_FAULT_RUNNING_LOST] = "running-lost",
 	[OM_FAULT_FORK_LOST] = "fork-lost",
+	[OM_FAULT_FORK_LATE] = "fork-late",
 };
 
 /**
@@ -52,6 +55,11 @@ long om_fork_timeout(void)
 	return msecs_to_jiffies(clamp(READ_ONCE(om_fork_timeout_ms), 100u, 600000u));
 }
 
+unsigned int om_fork_late_ms(void)
+{
+	return min(READ_ONCE(om_fork_late), 600000u);
+}
+
 static int __init om_fault_init(void)
 {
 	struct dentry *dir = fault_create_debugfs_attr("fail_om_move", NULL, &om_fail_move);
@@ -61,6 +69,7 @@ static int __init om_fault_init(void)
 	debugfs_create_x32("steps", 0600, dir, &om_fail_steps);
 	debugfs_create_u32("running_timeout_ms", 0600, dir, &om_running_timeout_ms);
 	debugfs_create_u32("fork_timeout_ms", 0600, dir, &om_fork_timeout_ms);
+	debugfs_create_u32("fork_late_ms", 0600, dir, &om_fork_late);
 	return 0;
 }
 late_initcall(om_fault_init);

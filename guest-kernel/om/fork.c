@@ -20,6 +20,7 @@
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/ptrace.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/task.h>
@@ -180,6 +181,8 @@ void om_deputy_fork(struct om_proc *p, struct om_kcom_msg *msg)
 	}
 	if (om_fault(OM_FAULT_FORK_LOST))
 		return;
+	if (om_fault(OM_FAULT_FORK_LATE))
+		msleep(om_fork_late_ms());
 	r.ret = cpu_to_le64(ret);
 	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, 1, NULL, 0, NULL);
 }

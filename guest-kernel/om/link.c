@@ -367,7 +367,8 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		} else if (p->role == OM_REMOTE) {
 			/* Straight on to another node away, or home (hop.c). */
 			p->target = le32_to_cpu(ch.then_node) ?: p->home_node;
-			p->asked_by_self = le32_to_cpu(ch.flags) & VIRTIO_OM_COME_HOME_F_SELF;
+			WRITE_ONCE(p->asked_by_self,
+				   !!(le32_to_cpu(ch.flags) & VIRTIO_OM_COME_HOME_F_SELF));
 			/* Not yet running: its arrival queues the move when done. */
 			if (READ_ONCE(p->running))
 				om_queue_move(p);

@@ -73,6 +73,12 @@ struct om_sender *om_live_sender(struct om_proc *p)
 	return p->live ? p->live->s : NULL;
 }
 
+/* Where a live move goes (0: none in its rounds). */
+u32 om_live_dest(const struct om_proc *p)
+{
+	return p->live ? p->live->dest : 0;
+}
+
 /* The rounds a live move sent so far (its final MIG_BEGIN tells them). */
 unsigned int om_live_rounds(const struct om_proc *p)
 {
@@ -94,7 +100,7 @@ bool om_live_wanted(struct om_proc *p, u32 dest)
 	if (p->role == OM_DEPUTY || !mode || !IS_ENABLED(CONFIG_MEM_SOFT_DIRTY))
 		return false;
 	/* It asked for its own move: it expects to be there when its write returns. */
-	if (mode == 1 && p->asked_by_self)
+	if (mode == 1 && READ_ONCE(p->asked_by_self))
 		return false;
 	/* What its rounds would send: a file's pages are read from home. */
 	anon = get_mm_counter(current->mm, MM_ANONPAGES) +

@@ -444,6 +444,17 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	if (!err)
 		err = om_wait_ack(p, VIRTIO_OM_T_MIG_COMMIT, s);
 	/*
+	 * Coming home live, the deputy sent signals on until it took the
+	 * final MIG_BEGIN: those that came after this node took its signals
+	 * (all before the COMMIT's answer) go home with it too.
+	 */
+	if (!err && home && live) {
+		sent = s->nr_sigs;
+		err = om_take_signals(s);
+		for (i = sent; !err && i < s->nr_sigs; i++)
+			err = om_send_signal(p, &s->sigs[i]);
+	}
+	/*
 	 * Between two nodes away (hop.c): the deputy takes the destination as
 	 * the process's node; what it sent here until then (all of it came
 	 * before its answer) goes on there too.
@@ -728,17 +739,22 @@ void om_move_on(struct om_proc *p, u32 target)
  */
 static void om_live_go_on(struct om_proc *p)
 {
+	u32 dest = om_live_dest(p);
 	int err = om_live_step(p);
 
 	if (!err)
 		return;
 	if (err == 1) {
 		/* What holds it away never keeps it from home. */
-		bool home = p->role == OM_REMOTE && p->target == p->home_node;
+		bool home = p->role == OM_REMOTE && dest == p->home_node;
 
-		err = home ? 0 : om_may_leave();
+		/* Asked elsewhere during its last slice: that move, not this one. */
+		if (READ_ONCE(p->target) != dest)
+			err = -ECANCELED;
+		else
+			err = home ? 0 : om_may_leave();
 		if (!err)
-			err = om_send_process(p, p->target, home);
+			err = om_send_process(p, dest, home);
 		else
 			om_live_cancel(p, err, false);
 		om_live_done(p, err);

@@ -107,5 +107,6 @@ void om_sender_free(struct om_sender *s);
 int om_send_live_begin(struct om_sender *s, u32 dest);
 struct om_sender *om_live_sender(struct om_proc *p);
 unsigned int om_live_rounds(const struct om_proc *p);
+u32 om_live_dest(const struct om_proc *p);
 
 #endif

@@ -329,6 +329,7 @@ typedef void (*om_proc_visit_t)(struct om_proc *p, void *arg);
 void om_proc_for_each(om_proc_visit_t fn, void *arg);
 void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg);
 struct om_kcom_msg *om_proc_next(struct om_proc *p, long timeout, int *err);
+void om_proc_putback(struct om_proc *p, struct om_kcom_msg *msg);
 void om_proc_drain(struct om_proc *p);
 
 /* link.c: messages between the two halves */
@@ -457,6 +458,7 @@ enum om_fault_step {
 	OM_FAULT_GO_LOST,	/* GO never leaves the sender */
 	OM_FAULT_RUNNING_LOST,	/* the receiver runs the process, RUNNING never leaves */
 	OM_FAULT_FORK_LOST,	/* a deputy forks a child's deputy, its answer never leaves */
+	OM_FAULT_FORK_LATE,	/* the same, its answer leaves fork_late_ms late */
 	OM_FAULT_STEPS
 };
 
@@ -464,6 +466,7 @@ enum om_fault_step {
 bool om_fault(enum om_fault_step step);
 long om_running_timeout(void);
 long om_fork_timeout(void);
+unsigned int om_fork_late_ms(void);
 #else
 static inline bool om_fault(enum om_fault_step step)
 {
@@ -478,6 +481,11 @@ static inline long om_running_timeout(void)
 static inline long om_fork_timeout(void)
 {
 	return OM_STEP_TIMEOUT;
+}
+
+static inline unsigned int om_fork_late_ms(void)
+{
+	return 0;
 }
 #endif
 

@@ -152,7 +152,7 @@ int om_ask_move(struct task_struct *task, u32 node)
 			break;
 		}
 		p->target = p->home_node;
-		p->asked_by_self = task == current;
+		WRITE_ONCE(p->asked_by_self, task == current);
 		om_queue_move(p);
 		break;
 	}

@@ -648,30 +648,38 @@ static int om_abort_reason(struct om_kcom_msg *msg)
 /*
  * A message of the process's own while it comes home live: it runs on at
  * its node meanwhile, and its calls are served as the deputy serves them,
- * from the stand-in address space; then the rounds' goes back in.
+ * from the stand-in address space; then the rounds' goes back in. What
+ * the deputy's loop must see (an EXIT, a HANDOVER: the move is over at
+ * the process's node) ends the homecoming and goes back to the loop.
+ *
+ * Return: 0, or -ECANCELED (@msg given back to the inbox).
  */
-static void om_receive_serve(struct om_receiver *r, struct om_kcom_msg *msg)
+static int om_receive_serve(struct om_receiver *r, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct om_proc *p = r->p;
 	struct mm_struct *mm;
+	bool served;
 
 	/* As the deputy's loop drops them (a copy no longer the process's). */
 	if (h->src_node != p->peer_node) {
 		atomic64_inc(&p->stats.stale_dropped);
 		om_reply_error(h, -ESRCH);
 		om_kcom_msg_free(msg);
-		return;
+		return 0;
 	}
 	mm = om_mm_swap(r->standin);
 	om_deputy_tend(p);
-	if (om_deputy_serve(p, msg)) {
-		r->calls++;
-	} else {
-		om_reply_error(h, -EBUSY);
-		om_kcom_msg_free(msg);
-	}
+	served = om_deputy_serve(p, msg);
 	r->standin = om_mm_swap(mm);
+	if (!served) {
+		pr_info("omvm: pid %d: homecoming ended by a message of type %#x\n", p->home_pid,
+			h->type);
+		om_proc_putback(p, msg);
+		return -ECANCELED;
+	}
+	r->calls++;
+	return 0;
 }
 
 /*
@@ -690,11 +698,17 @@ static struct om_kcom_msg *om_receive_next(struct om_receiver *r, int *err)
 		return NULL;
 	}
 	if (r->standin && !r->final) {
-		om_deputy_tend(p);
-		left = wait_event_interruptible_timeout(p->wait, om_proc_ready(p) || p->killed ||
-							p->gone, OM_STEP_TIMEOUT);
-		if (left < 0 && !fatal_signal_pending(current)) {
-			/* Sent on by om_deputy_tend() next time round. */
+		/* Task work waits for a served call (om_deputy_tend(), the stand-in in). */
+		if (test_thread_flag(TIF_NOTIFY_SIGNAL))
+			clear_notify_signal();
+		om_deputy_forward_signals(p);
+		left = wait_event_interruptible_timeout(p->wait, om_proc_ready(p), OM_STEP_TIMEOUT);
+		if (fatal_signal_pending(current)) {
+			*err = -EINTR;
+			return NULL;
+		}
+		if (left < 0) {
+			/* Sent on next time round. */
 			cond_resched();
 			*err = 0;
 			return NULL;
@@ -785,7 +799,9 @@ static int om_receive_steps(struct om_receiver *r)
 		default:
 			/* Coming home live: the process's calls between the rounds. */
 			if (r->standin && !r->final) {
-				om_receive_serve(r, msg);
+				err = om_receive_serve(r, msg);
+				if (err)
+					return r->err ?: err;
 				continue;
 			}
 			/* Nothing else belongs in a move: a request gets an error. */
@@ -859,6 +875,18 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 			old_mm = om_mm_swap(mm);
 			swapped = true;
 		}
+	}
+	/*
+	 * A deputy that refuses a live homecoming at once leaves it to its
+	 * loop: the process's calls are served there meanwhile, and the
+	 * rounds' messages refused (EBUSY), which ends them at its node.
+	 */
+	if (r.err && p->role == OM_DEPUTY &&
+	    (!r.b || le32_to_cpu(r.b->flags) & VIRTIO_OM_MIG_F_LIVE)) {
+		kvfree(r.pre);
+		kfree(r.b);
+		kfree(r.sigs);
+		return r.err;
 	}
 	if (r.live && p->role == OM_DEPUTY)
 		r.standin = old_mm;

@@ -336,6 +336,30 @@ void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg)
 	wake_up(&p->wait);
 }
 
+/**
+ * om_proc_putback() - give back the message just taken, to be taken first again
+ * @p: the half whose inbox it came from
+ * @msg: the message
+ */
+void om_proc_putback(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	struct om_inmsg *m = kmalloc(sizeof(*m), GFP_KERNEL);
+
+	if (!m) {
+		om_kcom_msg_free(msg);
+		spin_lock(&p->lock);
+		p->gone = true;
+		spin_unlock(&p->lock);
+		wake_up(&p->wait);
+		return;
+	}
+	m->msg = msg;
+	spin_lock(&p->lock);
+	list_add(&m->list, &p->inbox);
+	spin_unlock(&p->lock);
+	wake_up(&p->wait);
+}
+
 static struct om_kcom_msg *om_proc_pop(struct om_proc *p)
 {
 	struct om_inmsg *m;

@@ -113,6 +113,8 @@ int om_go_home(struct om_proc *p, bool redo_syscall)
 {
 	struct pt_regs *regs = current_pt_regs();
 	struct pt_regs saved = *regs;
+	/* Asked home (its homecoming in its rounds, or queued): it stays there. */
+	bool asked = READ_ONCE(p->target) == p->home_node;
 	int err;
 
 	/* In a live move's rounds (a call that runs only at home, a core): it ends first. */
@@ -121,7 +123,7 @@ int om_go_home(struct om_proc *p, bool redo_syscall)
 	if (redo_syscall)
 		om_arch_redo_syscall(regs);
 	/* For a call, home sends it back here once the call ran. */
-	p->for_call = redo_syscall;
+	p->for_call = redo_syscall && !asked;
 	err = om_send_process(p, p->home_node, true);
 	p->for_call = false;
 	if (err) {
@@ -148,12 +150,14 @@ int om_come_home(struct om_proc *p)
 {
 	int err;
 
-	if (!om_live_wanted(p, p->home_node))
-		return om_go_home(p, false);
 	/* Unless it was asked elsewhere meanwhile. */
 	if (!READ_ONCE(p->target))
 		WRITE_ONCE(p->target, p->home_node);
-	err = om_live_start(p, p->home_node);
+	if (om_live_wanted(p, p->home_node))
+		err = om_live_start(p, p->home_node);
+	else
+		err = om_go_home(p, false);
+	/* It stays: no move asked any more. */
 	if (err && READ_ONCE(p->target) == p->home_node)
 		WRITE_ONCE(p->target, 0);
 	return err;
@@ -341,6 +345,9 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			if (p->behind_out && h->reply_to == p->behind_seqs[p->behind_first]) {
 				p->behind_first = (p->behind_first + 1) % OM_BEHIND_WINDOW;
 				om_behind_done(p, &a);
+			} else {
+				pr_info_ratelimited("omvm: pid %d: a stale answer (to message %llu) dropped\n",
+						    p->home_pid, h->reply_to);
 			}
 			break;
 		default:

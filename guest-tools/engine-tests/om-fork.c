@@ -18,6 +18,8 @@
  *   om-fork unanswered NODE a fork at NODE whose answer home never sends
  *                           (armed by the test: fault fork-lost at home,
  *                           fork_timeout_ms shortened at NODE)
+ *   om-fork late NODE       the same, its answer sent after NODE gave up
+ *                           (fault fork-late at home): dropped there
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -374,6 +376,11 @@ static int test_creds(void)
  * at home (nothing to wait for, no SIGCHLD): the child's deputy made there
  * ended unseen (FORK_CANCEL). The next fork works.
  */
+/*
+ * A fork whose answer never comes, or comes after @node gave up (late):
+ * the late answer must be taken for no later call's (the debug reads below
+ * are forwarded calls), and the FORK_CANCEL still ends the child's deputy.
+ */
 static int test_unanswered(const char *node)
 {
 	struct sigaction sa = { .sa_handler = on_sigchld, .sa_flags = SA_RESTART };
@@ -423,7 +430,7 @@ int main(int argc, char **argv)
 		test_named(argv[2]);
 	else if (argc == 2 && !strcmp(argv[1], "creds"))
 		test_creds();
-	else if (argc == 3 && !strcmp(argv[1], "unanswered"))
+	else if (argc == 3 && (!strcmp(argv[1], "unanswered") || !strcmp(argv[1], "late")))
 		test_unanswered(argv[2]);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-fork.c\n");

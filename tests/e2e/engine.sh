@@ -669,6 +669,14 @@ arm 1 16
 run 1 "a fork away whose answer never comes fails with EAGAIN, and the child's deputy home made ends unseen: nothing to wait for (ECHILD), no SIGCHLD; the next fork works" \
 	"$libexec/om-fork" unanswered 2
 disarm 1
+echo "# a fork away whose answer comes after node 2 gave up (fork-late at home: 3 s late)"
+stale0=$(oc exec -t 30 2 -- dmesg | grep -c "a stale answer" || true)
+arm 1 32
+run 1 "a fork away answered too late fails with EAGAIN all the same, the late answer taken for no other call, the child's deputy ended unseen; the next fork works" \
+	"$libexec/om-fork" late 2
+disarm 1
+check "node 2 dropped the late answer (its kernel log says so)" \
+	'[ "$(oc exec -t 30 2 -- dmesg | grep -c "a stale answer" || true)" -gt "$stale0" ]'
 oc exec -t 30 2 -- sh -c "echo 60000 >$fdir/fork_timeout_ms"
 
 echo "# a live move's freeze reads the log of the pages written, not every page table; home live too"
