@@ -316,7 +316,8 @@ void om_proc_for_each(om_proc_visit_t fn, void *arg)
 	kfree(all);
 }
 
-void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg)
+/* @msg in @p's inbox: last, or first (@front) to be taken again. */
+static void om_proc_queue(struct om_proc *p, struct om_kcom_msg *msg, bool front)
 {
 	struct om_inmsg *m = kmalloc(sizeof(*m), GFP_KERNEL);
 
@@ -331,9 +332,17 @@ void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg)
 	}
 	m->msg = msg;
 	spin_lock(&p->lock);
-	list_add_tail(&m->list, &p->inbox);
+	if (front)
+		list_add(&m->list, &p->inbox);
+	else
+		list_add_tail(&m->list, &p->inbox);
 	spin_unlock(&p->lock);
 	wake_up(&p->wait);
+}
+
+void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg)
+{
+	om_proc_queue(p, msg, false);
 }
 
 /**
@@ -343,21 +352,7 @@ void om_proc_enqueue(struct om_proc *p, struct om_kcom_msg *msg)
  */
 void om_proc_putback(struct om_proc *p, struct om_kcom_msg *msg)
 {
-	struct om_inmsg *m = kmalloc(sizeof(*m), GFP_KERNEL);
-
-	if (!m) {
-		om_kcom_msg_free(msg);
-		spin_lock(&p->lock);
-		p->gone = true;
-		spin_unlock(&p->lock);
-		wake_up(&p->wait);
-		return;
-	}
-	m->msg = msg;
-	spin_lock(&p->lock);
-	list_add(&m->list, &p->inbox);
-	spin_unlock(&p->lock);
-	wake_up(&p->wait);
+	om_proc_queue(p, msg, true);
 }
 
 static struct om_kcom_msg *om_proc_pop(struct om_proc *p)
