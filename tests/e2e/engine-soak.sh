@@ -25,8 +25,9 @@ for n in 1 2 3; do
 	check "node $n: its kernel has kmemleak (a debug kernel)" 'e2e_kmemleak "$n" on'
 	e2e_kmemleak "$n" clear
 done
-# Every move from node 1 is live (om.live=2): its rounds run under the checkers too.
-oc exec -t 30 1 -- sh -c "echo 2 >/sys/module/om/parameters/live"
+# Every move is live (om.live=2), homecomings too: their rounds, and the
+# deputy's serving of calls between them, run under the checkers.
+for n in 1 2 3; do oc exec -t 30 "$n" -- sh -c "echo 2 >/sys/module/om/parameters/live"; done
 klog=$(oc exec -t 30 1 -- dmesg)
 check "KUnit: every suite passed on this kernel" \
 	'grep -qE "^ *ok [0-9]+ omvm-engine-receive" <<<"$klog" && ! grep -qE "not ok " <<<"$klog"'
@@ -174,6 +175,13 @@ done
 echo "# $moves moves in $rounds rounds, $(($(date +%s) - t0)) s${fails:+; failed: $fails}"
 check "at least $target moves: processes ended away, killed away, moved back and forth, away when their node left" \
 	'[ "$moves" -ge "$target" ] && [ -z "$fails" ]'
+# Moves nodes 2 and 3 sent live: homecomings (and moves between them).
+sent_live=0
+for n in 2 3; do
+	l=$(oc exec -t 30 "$n" -- sed -n 's/^live_moves //p' /proc/hpc/admin/stats) || l=0
+	sent_live=$((sent_live + ${l:-0}))
+done
+check "nodes 2 and 3 sent moves live, homecomings among them ($sent_live)" '[ "$sent_live" -gt 0 ]'
 
 for n in 1 2 3; do
 	reports=$(e2e_kernel_reports "$n")
