@@ -743,13 +743,28 @@ echo "#   node 2's target as it was killed: ${htarget:-none}; ${i} s after the k
 check "killed at home while its deputy took in its rounds, it ends at home and at node 2 within seconds" \
 	'[ -n "$hpid" ] && [ "$htarget" = 1 ] && [ "$hleft" = 0 ] && [ -n "$hlog" ]'
 
-echo "# a live move whose destination dies in its rounds"
+echo "# node 3 dies in the rounds of a live move to it, and of a live homecoming from it"
+# A 128 MiB writer at node 3, to be on its way home when node 3 dies.
+bg 1 comeback "$libexec/om-bench write 128"
+bg_grep 1 comeback "^writing" 120 || true
+cpid=$(oc exec -t 30 1 -- pidof om-bench) || cpid=""
+migrate "$cpid" 3 120 || echo "#   to node 3: $mig_out"
+clpid=$(oc exec -t 30 3 -- cat /proc/hpc/remote | awk -v p="$cpid" '$1 == 1 && $2 == p { print $3 }') ||
+	clpid=""
 # om.live=2: its own write to where is live too; om-self waits for the outcome.
 live 1 2
 bg 1 vanish "$libexec/om-self" vanish 3 300
 bg_grep 1 vanish "^moving" 60 || true
 sleep 1
 vstate=$(oc exec -t 30 1 -- sh -c 'grep -E "^(role|target):" /proc/$(pidof om-self)/hpc/debug' | tr '\n' ' ')
+# Asked by another, 128 MiB: its homecoming is live under node 3's om.live=1.
+oc exec -t 30 1 -- sh -c "echo home >/proc/$cpid/hpc/where" || true
+for ((i = 0; i < 50; i++)); do
+	ctarget=$(oc exec -t 30 3 -- sed -n 's/^target: //p' "/proc/$clpid/hpc/debug" 2>/dev/null) ||
+		ctarget=""
+	[ "$ctarget" = 1 ] && break
+	sleep 0.1
+done
 oc stop --kill 3 >/dev/null
 bg_wait 1 vanish 300 >"$E2E_RUN_DIR/vanish.out" && rc=0 || rc=$?
 live 1 1
@@ -758,6 +773,12 @@ check "node 3 died while the move was in its rounds (at home, target 3)" \
 	'grep -q "role: home target: 3" <<<"$vstate"'
 sed 's/^/#   /' "$E2E_RUN_DIR/vanish.out"
 check "the process goes on at home, its memory intact, the failure reported" '[ "$rc" -eq 0 ]'
+# The one coming home is lost with its node: its deputy ends (SIGKILL), it does not wait on.
+bg_wait 1 comeback 30 >/dev/null && crc=0 || crc=$?
+cleft=$(oc exec -t 30 1 -- sh -c "! kill -0 $cpid 2>/dev/null || echo 'its deputy is still there'")
+echo "#   the homecoming from node 3: target ${ctarget:-none} when node 3 died; status $crc; ${cleft:-its deputy ended}"
+check "a process coming home live from node 3 when it died is lost with it: its deputy ends, killed (137)" \
+	'[ -n "$cpid" ] && [ "$ctarget" = 1 ] && [ "$crc" = 137 ] && [ -z "$cleft" ]'
 
 echo "# a move while the relay dies (SIGKILL) and comes back"
 bg 1 relay "$libexec/om-self" relay 2 200
