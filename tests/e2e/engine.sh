@@ -715,22 +715,36 @@ echo "#   node 2 was taking it in: ${kbefore:-(nothing)}; ${i} s after the kill:
 check "the copy node 2 was building ends within seconds of the kill (MIG_ABORT sent as it dies)" \
 	'[ -n "$kpid" ] && [ -n "$kbefore" ] && [ -z "$kleft" ]'
 
+# writer_at NAME MIB NODE: a writer of MIB (om-bench write) started at
+# node 1 as background job NAME and moved to NODE; prints its pid.
+writer_at() {
+	local pid
+	bg 1 "$1" "$libexec/om-bench write $2"
+	bg_grep 1 "$1" "^writing" 120 || true
+	pid=$(oc exec -t 30 1 -- pidof om-bench) || pid=""
+	migrate "$pid" "$3" 120 >&2 || echo "#   to node $3: $mig_out" >&2
+	echo "$pid"
+}
+# ask_home NODE PID: asks node 1's PID, at NODE, home, and waits until its
+# half there has home as its target (a live homecoming in its rounds);
+# prints that target. Asked by another, a writer of more than 4 MiB comes
+# home live under the default om.live=1.
+ask_home() {
+	local lp t="" i
+	lp=$(oc exec -t 30 "$1" -- cat /proc/hpc/remote | awk -v p="$2" '$1 == 1 && $2 == p { print $3 }') ||
+		lp=""
+	oc exec -t 30 1 -- sh -c "echo home >/proc/$2/hpc/where" || true
+	for ((i = 0; i < 50; i++)); do
+		t=$(oc exec -t 30 "$1" -- sed -n 's/^target: //p' "/proc/$lp/hpc/debug" 2>/dev/null) || t=""
+		[ "$t" = 1 ] && break
+		sleep 0.1
+	done
+	echo "$t"
+}
+
 echo "# a process killed at home in its live homecoming's rounds"
-bg 1 homekill "$libexec/om-bench write 200"
-bg_grep 1 homekill "^writing" 120 || true
-hpid=$(oc exec -t 30 1 -- pidof om-bench) || hpid=""
-migrate "$hpid" 2 120 || echo "#   to node 2: $mig_out"
-lpid=$(oc exec -t 30 2 -- cat /proc/hpc/remote | awk -v p="$hpid" '$1 == 1 && $2 == p { print $3 }') ||
-	lpid=""
-# Asked by another, 200 MiB of its own: live under the default om.live=1.
-oc exec -t 30 1 -- sh -c "echo home >/proc/$hpid/hpc/where" || true
-# In its rounds, node 2's half has home as its target.
-for ((i = 0; i < 50; i++)); do
-	htarget=$(oc exec -t 30 2 -- sed -n 's/^target: //p' "/proc/$lpid/hpc/debug" 2>/dev/null) ||
-		htarget=""
-	[ "$htarget" = 1 ] && break
-	sleep 0.1
-done
+hpid=$(writer_at homekill 200 2)
+htarget=$(ask_home 2 "$hpid")
 oc exec -t 30 1 -- kill -9 "$hpid" || true
 for ((i = 0; i < 10; i++)); do
 	hleft="$(copies 2 "$hpid")$(oc exec -t 30 1 -- sh -c "! kill -0 $hpid 2>/dev/null || echo ' and at home'")"
@@ -745,26 +759,14 @@ check "killed at home while its deputy took in its rounds, it ends at home and a
 
 echo "# node 3 dies in the rounds of a live move to it, and of a live homecoming from it"
 # A 128 MiB writer at node 3, to be on its way home when node 3 dies.
-bg 1 comeback "$libexec/om-bench write 128"
-bg_grep 1 comeback "^writing" 120 || true
-cpid=$(oc exec -t 30 1 -- pidof om-bench) || cpid=""
-migrate "$cpid" 3 120 || echo "#   to node 3: $mig_out"
-clpid=$(oc exec -t 30 3 -- cat /proc/hpc/remote | awk -v p="$cpid" '$1 == 1 && $2 == p { print $3 }') ||
-	clpid=""
+cpid=$(writer_at comeback 128 3)
 # om.live=2: its own write to where is live too; om-self waits for the outcome.
 live 1 2
 bg 1 vanish "$libexec/om-self" vanish 3 300
 bg_grep 1 vanish "^moving" 60 || true
 sleep 1
 vstate=$(oc exec -t 30 1 -- sh -c 'grep -E "^(role|target):" /proc/$(pidof om-self)/hpc/debug' | tr '\n' ' ')
-# Asked by another, 128 MiB: its homecoming is live under node 3's om.live=1.
-oc exec -t 30 1 -- sh -c "echo home >/proc/$cpid/hpc/where" || true
-for ((i = 0; i < 50; i++)); do
-	ctarget=$(oc exec -t 30 3 -- sed -n 's/^target: //p' "/proc/$clpid/hpc/debug" 2>/dev/null) ||
-		ctarget=""
-	[ "$ctarget" = 1 ] && break
-	sleep 0.1
-done
+ctarget=$(ask_home 3 "$cpid")
 oc stop --kill 3 >/dev/null
 bg_wait 1 vanish 300 >"$E2E_RUN_DIR/vanish.out" && rc=0 || rc=$?
 live 1 1
