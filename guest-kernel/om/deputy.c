@@ -62,6 +62,7 @@ static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writ
 	struct kvec kv = { &req, sizeof(req) };
 	struct virtio_om_mem_data data;
 	struct om_kcom_msg *reply;
+	size_t at = sizeof(data);
 	int err, got = 0;
 	u32 flags;
 
@@ -70,17 +71,19 @@ static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writ
 	if (err)
 		return err;
 	flags = le32_to_cpu(data.flags);
-	if (data.error) {
+	/* The pages read ahead, as a SYSCALL's F_PAGES: the page asked after their addresses. */
+	if (!data.error && (flags & VIRTIO_OM_MEM_F_PAGES)) {
+		got = om_deputy_push(p, reply, at, true);
+		at += VIRTIO_OM_MEM_PUSH_SIZE + max(got, 0) * sizeof(__le64);
+	}
+	if (data.error)
 		err = -EFAULT;
-	} else if (om_kcom_msg_copy(reply, sizeof(data), buf, PAGE_SIZE) != PAGE_SIZE ||
-		   (flags & ~(VIRTIO_OM_MEM_F_WRITABLE | VIRTIO_OM_MEM_F_PAGES))) {
+	else if (got < 0 || (flags & ~(VIRTIO_OM_MEM_F_WRITABLE | VIRTIO_OM_MEM_F_PAGES)) ||
+		 om_kcom_msg_copy(reply, at, buf, PAGE_SIZE) != PAGE_SIZE)
 		err = -EPROTO;
-	} else {
+	if (!err) {
 		*writable = flags & VIRTIO_OM_MEM_F_WRITABLE;
 		atomic64_inc(&p->stats.pages_fetched);
-		/* A malformed batch is dropped (om_deputy_push()): those pages fault again. */
-		if (flags & VIRTIO_OM_MEM_F_PAGES)
-			got = max(om_deputy_push(p, reply, sizeof(data) + PAGE_SIZE, true), 0);
 	}
 	om_kcom_msg_free(reply);
 	return err ?: got;

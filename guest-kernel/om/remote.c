@@ -225,8 +225,7 @@ static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
 	struct vm_area_struct *vma;
 	unsigned long addr;
 	u32 len, ahead;
-	struct kvec kv[4] = { { &data, sizeof(data) }, { buf, 0 } };
-	unsigned int nr_kv = 1;
+	struct kvec kv[2] = { { &data, sizeof(data) }, { buf, 0 } };
 	bool writable = false;
 	int err;
 
@@ -241,7 +240,6 @@ static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
 		data.error = cpu_to_le32(EFAULT);
 	} else {
 		kv[1].iov_len = len;
-		nr_kv = 2;
 		mmap_read_lock(current->mm);
 		vma = vma_lookup(current->mm, addr);
 		writable = vma && (vma->vm_flags & VM_WRITE);
@@ -253,17 +251,14 @@ static int om_serve_read(struct om_proc *p, struct om_kcom_msg *msg, void *buf)
 		if (b)
 			om_read_ahead(b, addr, ahead, writable);
 	}
-	if (b && b->n) {
+	if (!b)
+		return om_send(p, VIRTIO_OM_T_MEM_DATA, VIRTIO_OM_F_REPLY, h->seq, kv,
+			       kv[1].iov_len ? 2 : 1, NULL, 0, NULL);
+	/* As a SYSCALL's F_PAGES: the batch's addresses, the page asked, then the batch. */
+	if (b->n)
 		data.flags |= cpu_to_le32(VIRTIO_OM_MEM_F_PAGES);
-		b->hdr.count = cpu_to_le32(b->n);
-		kv[2] = (struct kvec){ &b->hdr, sizeof(b->hdr) };
-		kv[3] = (struct kvec){ b->addrs, b->n * sizeof(b->addrs[0]) };
-		nr_kv = 4;
-	}
-	err = om_send(p, VIRTIO_OM_T_MEM_DATA, VIRTIO_OM_F_REPLY, h->seq, kv, nr_kv,
-		      b ? b->bv : NULL, b ? b->n : 0, NULL);
-	if (b)
-		om_push_batch_release(b);
+	err = om_send_batched(p, VIRTIO_OM_T_MEM_DATA, VIRTIO_OM_F_REPLY, h->seq, &kv[0], &kv[1],
+			      b, NULL);
 	kfree(b);
 	return err;
 }

@@ -694,7 +694,10 @@ struct virtio_om_mem_req {
 };
 
 #define VIRTIO_OM_MEM_F_WRITABLE 0x1u /* the process may write there */
-/* After the bytes, a batch as MEM_PUSH's (virtio_om_mem_push, addrs, pages): read ahead. */
+/*
+ * Pages read ahead, as a SYSCALL's F_PAGES batch: virtio_om_mem_push and
+ * its addresses after the struct, then the bytes asked, then the pages.
+ */
 #define VIRTIO_OM_MEM_F_PAGES	 0x2u
 struct virtio_om_mem_data {
 	__le32 error;	 /* 0, or a positive errno (EFAULT: nothing mapped) */
