@@ -246,19 +246,31 @@ void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 }
 
 /**
- * om_behind_done() - the deputy's answer to a write sent behind
+ * om_behind_done() - the deputy's answer to calls sent behind
  * @p: the process's half away
- * @r: the answer
+ * @reply_to: the call it answers
+ * @r: the answer: it says how many calls behind it answers (@r->calls),
+ *	@reply_to the last of them
  *
- * One fewer unanswered; one that did not go as sent (it failed, or its
- * file changed) makes every descriptor wait again.
+ * They are answered in order, so those are the oldest unanswered. One that
+ * did not go as sent (it failed, or its file changed) makes every
+ * descriptor wait again.
+ *
+ * Return: false if @r answers none of them (a stale answer), taken for
+ * nothing.
  */
-void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r)
+bool om_behind_done(struct om_proc *p, u64 reply_to, const struct virtio_om_syscall_ret *r)
 {
-	if (p->behind_out)
-		p->behind_out--;
+	u32 calls = max(le32_to_cpu(r->calls), 1U);
+
+	if (calls > p->behind_out ||
+	    p->behind_seqs[(p->behind_first + calls - 1) % OM_BEHIND_WINDOW] != reply_to)
+		return false;
+	p->behind_first = (p->behind_first + calls) % OM_BEHIND_WINDOW;
+	p->behind_out -= calls;
 	if (!(le32_to_cpu(r->flags) & VIRTIO_OM_SYSCALL_RET_F_BEHIND))
 		om_behind_stop(p);
+	return true;
 }
 
 /* Deputy: the failure kept for @file, if any. */
@@ -463,7 +475,8 @@ bool om_deputy_write_pushed(struct om_proc *p, long nr, const unsigned long a[6]
 	if (!bv)
 		return false;
 	for (i = 0; i < n; i++) {
-		struct page *page = xa_load(&p->pushed, (addr >> PAGE_SHIFT) + i);
+		struct page *page = xa_load(&p->pushed,
+					    om_page_key(p->pushed_base, addr + i * PAGE_SIZE));
 		unsigned int at = i ? 0 : off, part = min(PAGE_SIZE - at, left);
 
 		if (!page) {

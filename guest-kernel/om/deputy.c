@@ -93,7 +93,7 @@ static int om_fetch(struct om_proc *p, unsigned long addr, void *buf, bool *writ
 static struct page *om_deputy_take_pushed(struct om_proc *p, unsigned long addr, bool write,
 					  bool *writable)
 {
-	unsigned long idx = addr >> PAGE_SHIFT;
+	unsigned long idx = om_page_key(p->pushed_base, addr);
 	struct page *page;
 
 	*writable = xa_get_mark(&p->pushed, idx, XA_MARK_0);
@@ -155,6 +155,7 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 {
 	struct om_proc *p = vmf->vma->vm_private_data;
 	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long key;
 	bool write = vmf->flags & FAULT_FLAG_WRITE, writable = false, fresh = false;
 	struct page *page, *old;
 
@@ -195,7 +196,8 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 		}
 	}
 	get_page(page);
-	old = xa_store(&p->fetched, addr >> PAGE_SHIFT, page, GFP_KERNEL);
+	key = om_page_key_new(&p->fetched, &p->fetched_base, addr);
+	old = xa_store(&p->fetched, key, page, GFP_KERNEL);
 	if (xa_is_err(old)) {
 		put_page(page);
 		put_page(page);
@@ -204,9 +206,9 @@ static vm_fault_t om_deputy_fault(struct vm_fault *vmf)
 	if (old)
 		put_page(old);
 	if (writable)
-		xa_set_mark(&p->fetched, addr >> PAGE_SHIFT, XA_MARK_0);
+		xa_set_mark(&p->fetched, key, XA_MARK_0);
 	if (fresh)
-		xa_set_mark(&p->fetched, addr >> PAGE_SHIFT, XA_MARK_1);
+		xa_set_mark(&p->fetched, key, XA_MARK_1);
 	vmf->page = page;
 	return 0;
 }
@@ -251,7 +253,7 @@ static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off
 		goto bad;
 	at = h->len - (size_t)n * PAGE_SIZE;
 	for (i = 0; i < n; i++, at += PAGE_SIZE) {
-		unsigned long idx = le64_to_cpu(addrs[i]) >> PAGE_SHIFT;
+		unsigned long addr = le64_to_cpu(addrs[i]), idx;
 		struct page *page, *old;
 
 		if (p->nr_pushed >= OM_PUSH_MAX_PAGES)
@@ -263,6 +265,7 @@ static int om_deputy_push(struct om_proc *p, struct om_kcom_msg *msg, size_t off
 			put_page(page);
 			break;
 		}
+		idx = om_page_key_new(&p->pushed, &p->pushed_base, addr);
 		old = xa_store(&p->pushed, idx, page, GFP_KERNEL);
 		if (xa_is_err(old)) {
 			put_page(page);
@@ -400,7 +403,7 @@ static int om_deputy_flush(struct om_proc *p, long ret, struct om_push_batch *wb
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, PAGE_SIZE);
 	xa_for_each(&p->fetched, idx, page) {
-		unsigned long addr = idx << PAGE_SHIFT, end;
+		unsigned long addr = om_page_key_addr(p->fetched_base, idx), end;
 		struct page *now;
 
 		if (!err && xa_get_mark(&p->fetched, idx, XA_MARK_0) &&
@@ -539,6 +542,35 @@ static int om_deputy_call_parts(struct om_proc *p, struct om_kcom_msg *msg, u32 
 	return 0;
 }
 
+/*
+ * Calls behind answered as one: while more of the process's messages wait,
+ * a call behind that went as sent is not answered at once; the next answer
+ * says it went (SYSCALL_RET calls), sent before the deputy takes anything
+ * but another call behind, or waits. At most this many a answer, half of
+ * what the process may have unanswered, so it need not wait for room.
+ */
+#define OM_BEHIND_OWED_MAX (OM_BEHIND_WINDOW / 2)
+
+/**
+ * om_deputy_answer_owed() - send the answer owed to calls behind, if any
+ * @p: the deputy's half
+ */
+void om_deputy_answer_owed(struct om_proc *p)
+{
+	struct virtio_om_syscall_ret r = {
+		.ret = cpu_to_le64(p->owed_ret),
+		.flags = cpu_to_le32(p->owed_flags),
+		.calls = cpu_to_le32(p->owed_calls),
+	};
+	struct kvec kv = { &r, sizeof(r) };
+
+	if (!p->owed_calls)
+		return;
+	p->owed_calls = 0;
+	atomic64_inc(&p->stats.behind_answers);
+	om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, p->owed_seq, &kv, 1, NULL, 0, NULL);
+}
+
 static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 {
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
@@ -560,6 +592,9 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		args[i] = le64_to_cpu(sc.args[i]);
 	/* Only a write, a pwrite64 or a lock's release goes behind (behind.c). */
 	behind = sc_flags & VIRTIO_OM_SYSCALL_F_BEHIND;
+	/* A call waited for is answered after the calls behind before it. */
+	if (!behind)
+		om_deputy_answer_owed(p);
 	/* The pages written back: the last batch rides with the answer. */
 	wb = kzalloc(sizeof(*wb), GFP_KERNEL);
 	if ((sc_flags & ~VIRTIO_OM_SYSCALL_F_ALL) ||
@@ -615,6 +650,23 @@ answer:
 	r.ret = cpu_to_le64(ret);
 	if (wb && wb->n)
 		flags |= VIRTIO_OM_SYSCALL_RET_F_PAGES;
+	if (behind) {
+		/* Gone as sent, and more of the process's messages wait: answered with them. */
+		if ((flags & (VIRTIO_OM_SYSCALL_RET_F_BEHIND | VIRTIO_OM_SYSCALL_RET_F_PAGES)) ==
+		    VIRTIO_OM_SYSCALL_RET_F_BEHIND && p->owed_calls + 1 < OM_BEHIND_OWED_MAX &&
+		    om_proc_ready(p)) {
+			p->owed_calls++;
+			p->owed_seq = h->seq;
+			p->owed_ret = ret;
+			p->owed_flags = flags;
+			kfree(wb);
+			return;
+		}
+		/* This answer says the owed ones went as sent too. */
+		r.calls = cpu_to_le32(p->owed_calls + 1);
+		p->owed_calls = 0;
+		atomic64_inc(&p->stats.behind_answers);
+	}
 	r.flags = cpu_to_le32(flags);
 	if (wb) {
 		om_send_batched(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, NULL,
@@ -735,6 +787,9 @@ bool om_deputy_serve(struct om_proc *p, struct om_kcom_msg *msg)
 	/* A FORK_CANCEL comes next after its FORK, or not at all. */
 	if (type != VIRTIO_OM_T_FORK_CANCEL)
 		om_deputy_fork_settled(p);
+	/* Anything but a call (or its pages) comes after the calls behind are answered. */
+	if (type != VIRTIO_OM_T_SYSCALL && type != VIRTIO_OM_T_MEM_PUSH)
+		om_deputy_answer_owed(p);
 	switch (type) {
 	case VIRTIO_OM_T_SYSCALL:
 		om_deputy_syscall(p, msg);
@@ -811,6 +866,7 @@ u32 om_deputy_run(struct om_proc *p)
 		}
 		msg = om_proc_try_next(p);
 		if (!msg) {
+			om_deputy_answer_owed(p);
 			wait_event_interruptible(p->wait, om_deputy_woken(p));
 			/* A wait cut short never slept: let others run. */
 			cond_resched();

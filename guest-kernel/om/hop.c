@@ -95,6 +95,7 @@ int om_move_away(struct om_proc *p, u32 dest)
 	if (err)
 		return err;
 	om_left_away(p);
+	return 0;
 }
 
 /**

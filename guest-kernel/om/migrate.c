@@ -760,8 +760,10 @@ static void om_live_go_on(struct om_proc *p)
 		om_live_done(p, err);
 		p->last_error = err;
 		/* Away, this half ends; at home it is the process's deputy now. */
-		if (!err && p->role == OM_REMOTE)
+		if (!err && p->role == OM_REMOTE) {
 			om_left_away(p);
+			return;
+		}
 		if (!err) {
 			om_move_on(p, om_deputy_run(p));
 			return;

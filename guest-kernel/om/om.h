@@ -67,6 +67,7 @@ struct om_stats {
 	atomic64_t fwd_ns;	   /* remote: time its forwarded calls took, since it arrived */
 	atomic64_t written_behind; /* deputy: writes run that the process did not wait for */
 	atomic64_t behind_failed;  /* deputy: of those, the ones that failed (behind.c) */
+	atomic64_t behind_answers; /* deputy: answers it sent to calls behind */
 	atomic64_t forks_cancelled; /* deputy: children's deputies ended unseen (FORK_CANCEL) */
 };
 
@@ -116,8 +117,12 @@ struct om_stats {
  * @by_peer: @node_by_peer is in use
  * @registered: in the registry
  * @stats: counters
- * @fetched: deputy: pages of the process read during the current call
- * @pushed: deputy: pages the process sent for its next call (MEM_PUSH)
+ * @fetched: deputy: pages of the process read during the current call,
+ *	by om_page_key() from @fetched_base
+ * @pushed: deputy: pages the process sent for its next call (MEM_PUSH),
+ *	by om_page_key() from @pushed_base
+ * @fetched_base: the page number keys of @fetched count from
+ * @pushed_base: the page number keys of @pushed count from
  * @nr_pushed: how many it holds (at most OM_PUSH_MAX_PAGES)
  * @fetch_next: deputy: in a call, where a fetch would continue the last
  *	one's (its page and those read ahead), 0 outside a call
@@ -182,6 +187,11 @@ struct om_stats {
  * @behind_seqs: a remote: the seqs of the calls behind not yet answered,
  *	oldest at @behind_first (@behind_out of them)
  * @behind_first: where the oldest is in @behind_seqs
+ * @owed_calls: a deputy: calls behind run, their answer not sent yet
+ *	(om_deputy_answer_owed())
+ * @owed_seq: the last of them
+ * @owed_ret: its result
+ * @owed_flags: its answer's flags
  */
 struct om_proc {
 	refcount_t ref;
@@ -222,6 +232,8 @@ struct om_proc {
 	struct om_stats stats;
 	struct xarray fetched;
 	struct xarray pushed;
+	unsigned long fetched_base;
+	unsigned long pushed_base;
 	unsigned int nr_pushed;
 	unsigned long fetch_next;
 	unsigned int fetch_ahead;
@@ -284,6 +296,10 @@ struct om_proc {
 	unsigned long release_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
 	unsigned int behind_out;
 	struct list_head behind_errs;
+	unsigned int owed_calls;
+	u32 owed_flags;
+	u64 owed_seq;
+	long owed_ret;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -309,6 +325,33 @@ struct om_inmsg {
 	struct list_head list;
 	struct om_kcom_msg *msg;
 };
+
+/*
+ * A deputy's key for the page at @addr in @fetched or @pushed: its page
+ * number less the xarray's base, modulo 2^64 (one key a page wherever it
+ * lies). The base is the first page stored since the xarray was empty:
+ * a call's pages lie together, so its keys stay small and the xarray a
+ * node deep, where a user address's page number takes six levels of nodes
+ * made and freed on every call.
+ */
+static inline unsigned long om_page_key(unsigned long base, unsigned long addr)
+{
+	return (addr >> PAGE_SHIFT) - base;
+}
+
+static inline unsigned long om_page_key_addr(unsigned long base, unsigned long key)
+{
+	return (key + base) << PAGE_SHIFT;
+}
+
+/* The key for storing the page at @addr in @xa, setting @base if it is empty. */
+static inline unsigned long om_page_key_new(struct xarray *xa, unsigned long *base,
+					    unsigned long addr)
+{
+	if (xa_empty(xa))
+		*base = addr >> PAGE_SHIFT;
+	return om_page_key(*base, addr);
+}
 
 /* registry.c */
 struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role);
@@ -502,7 +545,12 @@ void om_deputy_stopped(struct om_proc *p, struct om_kcom_msg *msg);
 
 /* hop.c: moves between two nodes away */
 int om_move_away(struct om_proc *p, u32 dest);
-void __noreturn om_left_away(struct om_proc *p);
+/*
+ * Never returns (the half ends with its task); not declared __noreturn
+ * here: objtool knows only the kernel's own noreturn functions across
+ * objects, and -O2 code would end at its call.
+ */
+void om_left_away(struct om_proc *p);
 int om_handover(struct om_proc *p, u32 node, u32 flags, int error);
 void om_deputy_handover(struct om_proc *p, struct om_kcom_msg *msg);
 bool om_hop_hold(struct om_proc *p, struct om_kcom_msg *msg);
@@ -531,7 +579,7 @@ bool om_behind_call_ok(long nr);
 bool om_behind_release_ok(const unsigned long a[6]);
 void om_behind_answered(struct om_proc *p, long nr, const unsigned long a[6],
 			const struct virtio_om_syscall_ret *r);
-void om_behind_done(struct om_proc *p, const struct virtio_om_syscall_ret *r);
+bool om_behind_done(struct om_proc *p, u64 reply_to, const struct virtio_om_syscall_ret *r);
 struct file *om_behind_file(long nr, const unsigned long a[6]);
 long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct file *file,
 		   bool behind, long ret, u32 *flags);
@@ -565,6 +613,7 @@ int om_mem_push_parse(struct om_kcom_msg *msg, size_t off, bool exact, __le64 *a
 void om_deputy_forward_signals(struct om_proc *p);
 void om_deputy_tend(struct om_proc *p);
 bool om_deputy_serve(struct om_proc *p, struct om_kcom_msg *msg);
+void om_deputy_answer_owed(struct om_proc *p);
 
 /* proc_away.c: home's /proc of a process away */
 void om_proc_answer(struct om_proc *p, struct om_kcom_msg *msg);

@@ -352,6 +352,17 @@ static void om_test_filled_end(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_deputy_filled_end(p, 0x80000, 100 * PAGE_SIZE), 0x80000UL);
 }
 
+/* The seqs of @n calls behind from @seq, the window wrapping at its end. */
+static void om_test_behind_out(struct om_proc *p, u64 seq, unsigned int n)
+{
+	unsigned int i;
+
+	p->behind_first = OM_BEHIND_WINDOW - 1;
+	for (i = 0; i < n; i++)
+		p->behind_seqs[(p->behind_first + i) % OM_BEHIND_WINDOW] = seq + i;
+	p->behind_out = n;
+}
+
 /* Which writes a process away may send behind, as answers and calls come. */
 static void om_test_behind(struct kunit *test)
 {
@@ -394,16 +405,51 @@ static void om_test_behind(struct kunit *test)
 	/* Answers to writes behind: one fewer out each; a failed one stops all. */
 	om_behind_answered(p, __NR_write, w5, &yes);
 	om_behind_answered(p, __NR_write, w7, &yes);
-	p->behind_out = 2;
-	om_behind_done(p, &yes);
+	om_test_behind_out(p, 30, 2);
+	KUNIT_EXPECT_TRUE(test, om_behind_done(p, 30, &yes));
 	KUNIT_EXPECT_EQ(test, p->behind_out, 1u);
 	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_write, w7));
-	om_behind_done(p, &no);
+	KUNIT_EXPECT_TRUE(test, om_behind_done(p, 31, &no));
 	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
 	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
 	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w7));
 	/* An answer with none out changes no count. */
-	om_behind_done(p, &yes);
+	KUNIT_EXPECT_FALSE(test, om_behind_done(p, 32, &yes));
+	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
+}
+
+/* One answer for several calls behind (SYSCALL_RET calls): the oldest ones, in order. */
+static void om_test_behind_answers(struct kunit *test)
+{
+	struct om_proc *p = kunit_kzalloc(test, sizeof(*p), GFP_KERNEL);
+	struct virtio_om_syscall_ret three = {
+		.flags = cpu_to_le32(VIRTIO_OM_SYSCALL_RET_F_BEHIND), .calls = cpu_to_le32(3),
+	};
+	struct virtio_om_syscall_ret two_failed = { .calls = cpu_to_le32(2) };
+	unsigned long w5[6] = { 5, 0, 4096 };
+
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	set_bit(5, p->behind_fds);
+	om_test_behind_out(p, 100, 6);
+	/* Three answered: the answer replies to the third. */
+	KUNIT_EXPECT_FALSE(test, om_behind_done(p, 100, &three));
+	KUNIT_EXPECT_FALSE(test, om_behind_done(p, 103, &three));
+	KUNIT_EXPECT_EQ(test, p->behind_out, 6u);
+	KUNIT_EXPECT_TRUE(test, om_behind_done(p, 102, &three));
+	KUNIT_EXPECT_EQ(test, p->behind_out, 3u);
+	KUNIT_EXPECT_EQ(test, p->behind_first, 2u);
+	KUNIT_EXPECT_TRUE(test, om_behind_may(p, __NR_write, w5));
+	/* More than are out is no answer of theirs. */
+	three.calls = cpu_to_le32(4);
+	KUNIT_EXPECT_FALSE(test, om_behind_done(p, 106, &three));
+	KUNIT_EXPECT_EQ(test, p->behind_out, 3u);
+	/* The last of two failed: both answered, and writes wait again. */
+	KUNIT_EXPECT_TRUE(test, om_behind_done(p, 104, &two_failed));
+	KUNIT_EXPECT_EQ(test, p->behind_out, 1u);
+	KUNIT_EXPECT_FALSE(test, om_behind_may(p, __NR_write, w5));
+	/* calls 0 is one. */
+	two_failed.calls = 0;
+	KUNIT_EXPECT_TRUE(test, om_behind_done(p, 105, &two_failed));
 	KUNIT_EXPECT_EQ(test, p->behind_out, 0u);
 }
 
@@ -616,6 +662,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_proc_stat),
 	KUNIT_CASE(om_test_filled_end),
 	KUNIT_CASE(om_test_behind),
+	KUNIT_CASE(om_test_behind_answers),
 	KUNIT_CASE(om_test_behind_unlock),
 	KUNIT_CASE(om_test_dirty_log),
 	KUNIT_CASE(om_test_push_parse),

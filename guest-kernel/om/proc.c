@@ -337,8 +337,9 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 		   atomic64_read(&p->stats.stale_dropped));
 	seq_printf(m, "locked: %d\nforwarded_ns: %lld\n", READ_ONCE(p->locked),
 		   atomic64_read(&p->stats.fwd_ns));
-	seq_printf(m, "written_behind: %lld\nbehind_failed: %lld\n",
-		   atomic64_read(&p->stats.written_behind), atomic64_read(&p->stats.behind_failed));
+	seq_printf(m, "written_behind: %lld\nbehind_failed: %lld\nbehind_answers: %lld\n",
+		   atomic64_read(&p->stats.written_behind), atomic64_read(&p->stats.behind_failed),
+		   atomic64_read(&p->stats.behind_answers));
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

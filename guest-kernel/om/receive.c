@@ -671,6 +671,8 @@ static int om_receive_serve(struct om_receiver *r, struct om_kcom_msg *msg)
 	mm = om_mm_swap(r->standin);
 	om_deputy_tend(p);
 	served = om_deputy_serve(p, msg);
+	/* Nothing of the rounds' waits on an answer owed to calls behind. */
+	om_deputy_answer_owed(p);
 	r->standin = om_mm_swap(mm);
 	if (!served) {
 		pr_info("omvm: pid %d: homecoming ended by a message of type %#x\n", p->home_pid,

@@ -333,17 +333,13 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 				return 0;
 			}
 			/*
-			 * Not the call's: the oldest call behind's (they are
+			 * Not the call's: the oldest calls behind's (they are
 			 * answered in order), else a stale answer (a fork's
 			 * after its time-out), dropped.
 			 */
-			if (p->behind_out && h->reply_to == p->behind_seqs[p->behind_first]) {
-				p->behind_first = (p->behind_first + 1) % OM_BEHIND_WINDOW;
-				om_behind_done(p, &a);
-			} else {
+			if (!om_behind_done(p, h->reply_to, &a))
 				pr_info_ratelimited("omvm: pid %d: a stale answer (to message %llu) dropped\n",
 						    p->home_pid, h->reply_to);
-			}
 			break;
 		default:
 			om_reply_error(h, -EBUSY);

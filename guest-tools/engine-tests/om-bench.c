@@ -19,6 +19,11 @@
  *                                at home, here and then from NODE: times, the
  *                                round trips each call took, the pages the
  *                                deputy fetched, and the bytes read
+ *   om-bench behind NODE COUNT   COUNT pwrite64() of a page each to a file at
+ *                                home (as a database writes its pages), then
+ *                                fsync(), here and then from NODE: the time
+ *                                a write, how many went behind and how many
+ *                                answers they took, and the file checked
  *
  * Times of a move come from the engine (/proc/self/hpc/debug): from the
  * process stopping (freeze) or the move being asked (total) to the
@@ -456,6 +461,93 @@ static int bench_io(const char *node, long kib)
 	return where("home") ? 1 : 0;
 }
 
+/* The writes' pages: page @i of a pass holds its own number and the pass's. */
+#define BEHIND_PAGES 256
+
+static void behind_page(unsigned char *pg, long i, int pass)
+{
+	memset(pg, 'a' + pass, 4096);
+	memcpy(pg, &i, sizeof(i));
+}
+
+/* @count pwrite64() of a page, cycling over BEHIND_PAGES, then fsync(). */
+static int behind_pass(int fd, long count, int pass, double *us)
+{
+	unsigned char pg[4096];
+	double t0 = now_us();
+	long i;
+
+	for (i = 0; i < count; i++) {
+		behind_page(pg, i % BEHIND_PAGES, pass);
+		if (pwrite(fd, pg, sizeof(pg), (i % BEHIND_PAGES) * 4096) != sizeof(pg))
+			return -1;
+	}
+	if (fsync(fd))
+		return -1;
+	*us = (now_us() - t0) / count;
+	return 0;
+}
+
+/* Pages of the file that do not hold what pass @pass wrote. */
+static long behind_check(int fd, int pass)
+{
+	unsigned char pg[4096], want[4096];
+	long i, bad = 0;
+
+	for (i = 0; i < BEHIND_PAGES; i++) {
+		behind_page(want, i, pass);
+		bad += pread(fd, pg, sizeof(pg), i * 4096) != sizeof(pg) ||
+		       memcmp(pg, want, sizeof(pg));
+	}
+	return bad;
+}
+
+/* One debug figure of the process's deputy (0 at home, or if absent). */
+static unsigned long long debug_figure(const char *name)
+{
+	char buf[4096], *at;
+	int fd = open("/proc/self/hpc/debug", O_RDONLY);
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	at = strstr(buf, name);
+	return at ? strtoull(at + strlen(name) + 2, NULL, 10) : 0;
+}
+
+static int bench_behind(const char *node, long count)
+{
+	unsigned long long behind0, answers0, behind, answers;
+	double here, away;
+	long bad;
+	int fd = open("/tmp/om-bench-behind", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || behind_pass(fd, count, 0, &here)) {
+		perror("om-bench: behind here");
+		return 1;
+	}
+	if (where(node))
+		return 1;
+	behind0 = debug_figure("written_behind");
+	answers0 = debug_figure("behind_answers");
+	if (behind_pass(fd, count, 1, &away)) {
+		perror("om-bench: behind away");
+		return 1;
+	}
+	behind = debug_figure("written_behind") - behind0;
+	answers = debug_figure("behind_answers") - answers0;
+	if (where("home"))
+		return 1;
+	bad = behind_check(fd, 1);
+	close(fd);
+	unlink("/tmp/om-bench-behind");
+	printf("behind %ld page writes: here %.1f us a write, away %.1f us (%.1fx); "
+	       "%llu behind, in %llu answers; %ld pages wrong\n",
+	       count, here, away, away / here, behind, answers, bad);
+	return bad != 0;
+}
+
 /* Each page holds its own number, so a page lost or swapped on a move shows. */
 static int hold(long mib, long seconds)
 {
@@ -495,7 +587,10 @@ int main(int argc, char **argv)
 		return hold(atol(argv[2]), n);
 	if (argc == 4 && n > 0 && n <= 65536 && !strcmp(argv[1], "io"))
 		return bench_io(argv[2], n);
+	if (argc == 4 && n > 0 && !strcmp(argv[1], "behind"))
+		return bench_behind(argv[2], n);
 	fprintf(stderr, "usage: om-bench move NODE MIB [wide] | om-bench syscall NODE COUNT | "
-		"om-bench write MIB | om-bench hold MIB SECONDS | om-bench io NODE KIB\n");
+		"om-bench write MIB | om-bench hold MIB SECONDS | om-bench io NODE KIB | "
+		"om-bench behind NODE COUNT\n");
 	return 2;
 }

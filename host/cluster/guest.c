@@ -191,8 +191,14 @@ int om_guest_qemu_argv(const struct om_guest *g, const struct om_artifacts *art,
 	PUSH("-accel");
 	PUSH("%s", kvm ? "kvm" : "tcg");
 	PUSH("-cpu");
-	/* 7.2 asserts on the host's arch-capabilities MSR on some hosts. */
-	PUSH("%s", g->cpu_model[0] ? g->cpu_model : kvm ? "host,-arch-capabilities" : "max");
+	/*
+	 * KVM: 7.2 asserts on the host's arch-capabilities MSR on some hosts.
+	 * TCG: without ERMS, since TCG runs a `rep movsb` one byte a loop (the
+	 * kernel's copies to and from user memory, its page clearing and
+	 * glibc's memcpy take it when offered): docs/benchmarks.md, "CPU model".
+	 */
+	PUSH("%s", g->cpu_model[0] ? g->cpu_model :
+		   kvm ? "host,-arch-capabilities" : OM_GUEST_TCG_CPU);
 	PUSH("-smp");
 	PUSH("%u", g->cpus);
 	PUSH("-m");

@@ -15,6 +15,8 @@
 
 #define OM_GUEST_MAX_DEVICES 8
 #define OM_GUEST_MAX_ARGV 96
+/* A guest's CPU under TCG: QEMU's most, less ERMS (guest.c says why). */
+#define OM_GUEST_TCG_CPU "max,-erms"
 
 /* The address the guest's init gives node N on its links (--net). */
 #define OM_NET_ADDRESS_PATTERN "10.77.0.N"
@@ -52,7 +54,7 @@ struct om_guest {
 	enum om_accel accel; /* resolved: OM_ACCEL_KVM or OM_ACCEL_TCG */
 	char dir[PATH_MAX];  /* the guest's own directory: logs, sockets */
 	char append[1024];   /* extra kernel command line */
-	char cpu_model[64];  /* -cpu MODEL; empty: max (TCG) or the host's (KVM) */
+	char cpu_model[64];  /* -cpu MODEL; empty: max,-erms (TCG) or the host's (KVM) */
 	bool probe;          /* an accelerator probe boot, not a cluster member */
 	unsigned int n_devices;
 	struct om_guest_device devices[OM_GUEST_MAX_DEVICES];

@@ -103,10 +103,12 @@ static bool add_cpu(xmlNodePtr dom, const struct om_vdomain *d)
 	if (d->cpu_model)
 		return attrs(cpu, "mode", "custom", "match", "exact", "check", "none", NULL) &&
 		       attrs(text(cpu, "model", d->cpu_model), "fallback", "forbid", NULL);
-	/* omcluster's -cpu: max under TCG; the host's under KVM, without the
-	 * arch-capabilities MSR QEMU 7.2 asserts on with some hosts. */
+	/* omcluster's -cpu: max less ERMS under TCG (TCG runs `rep movsb` a
+	 * byte a loop); the host's under KVM, without the arch-capabilities
+	 * MSR QEMU 7.2 asserts on with some hosts. */
 	if (!d->kvm)
-		return attrs(cpu, "mode", "maximum", "check", "none", NULL);
+		return attrs(cpu, "mode", "maximum", "check", "none", NULL) &&
+		       attrs(el(cpu, "feature"), "policy", "disable", "name", "erms", NULL);
 	return attrs(cpu, "mode", "host-passthrough", "check", "none", NULL) &&
 	       attrs(el(cpu, "feature"), "policy", "disable", "name", "arch-capabilities", NULL);
 }

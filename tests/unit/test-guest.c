@@ -49,7 +49,7 @@ static void tcg_guest_argv(void **state)
 	assert_string_equal(a.argv[0], art.qemu);
 	assert_null(a.argv[a.argc]);
 	assert_string_equal(option(&a, "-accel", 0), "tcg");
-	assert_string_equal(option(&a, "-cpu", 0), "max");
+	assert_string_equal(option(&a, "-cpu", 0), "max,-erms");
 	assert_string_equal(option(&a, "-m", 0), "512");
 	assert_string_equal(option(&a, "-smp", 0), "1");
 	assert_string_equal(option(&a, "-kernel", 0), art.kernel);

@@ -383,6 +383,7 @@ static void domain_xml_elements(void **state)
 			    "console=ttyS0 loglevel=4 panic=-1 om.node=3 quiet x=<a&b>");
 	assert_string_equal(xs(&x, "count(/domain/features/acpi)"), "1");
 	assert_string_equal(xs(&x, "/domain/cpu/@mode"), "maximum");
+	assert_string_equal(xs(&x, "/domain/cpu/feature[@name='erms']/@policy"), "disable");
 	assert_string_equal(xs(&x, "/domain/on_reboot"), "destroy");
 	assert_string_equal(xs(&x, "/domain/on_crash"), "destroy");
 	assert_string_equal(xs(&x, "/domain/devices/emulator"), "/b/qemu-system-x86_64");

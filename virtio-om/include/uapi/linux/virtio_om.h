@@ -599,7 +599,10 @@ struct virtio_om_mem_push {
  * the kernel's own (no file system lock method). An fcntl() lock command
  * (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW) with F_BEHIND releases a
  * lock of such a file (the process took 0); its answer without
- * RET_F_BEHIND says it failed.
+ * RET_F_BEHIND says it failed. One answer with RET_F_BEHIND may answer
+ * several calls behind: `calls` of them, the call it replies to and those
+ * sent behind just before it, all gone as sent (a failed one is answered
+ * alone, after those before it).
  */
 #define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
 #define VIRTIO_OM_SYSCALL_RET_F_PAGES 0x2u /* pages the call wrote: as SYSCALL_F_PAGES */
@@ -608,7 +611,7 @@ struct virtio_om_mem_push {
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
-	__le32 reserved;
+	__le32 calls;	 /* calls behind it answers, 1..32 (0: one, or none behind) */
 };
 
 /*
