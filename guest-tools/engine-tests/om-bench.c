@@ -502,20 +502,6 @@ static long behind_check(int fd, int pass)
 	return bad;
 }
 
-/* One debug figure of the process's deputy (0 at home, or if absent). */
-static unsigned long long debug_figure(const char *name)
-{
-	char buf[4096], *at;
-	int fd = open("/proc/self/hpc/debug", O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
-	at = strstr(buf, name);
-	return at ? strtoull(at + strlen(name) + 2, NULL, 10) : 0;
-}
-
 static int bench_behind(const char *node, long count)
 {
 	unsigned long long behind0, answers0, behind, answers;
@@ -529,14 +515,14 @@ static int bench_behind(const char *node, long count)
 	}
 	if (where(node))
 		return 1;
-	behind0 = debug_figure("written_behind");
-	answers0 = debug_figure("behind_answers");
+	behind0 = debug_field("written_behind");
+	answers0 = debug_field("behind_answers");
 	if (behind_pass(fd, count, 1, &away)) {
 		perror("om-bench: behind away");
 		return 1;
 	}
-	behind = debug_figure("written_behind") - behind0;
-	answers = debug_figure("behind_answers") - answers0;
+	behind = debug_field("written_behind") - behind0;
+	answers = debug_field("behind_answers") - answers0;
 	if (where("home"))
 		return 1;
 	bad = behind_check(fd, 1);

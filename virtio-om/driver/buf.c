@@ -4,7 +4,10 @@
  * field is the first descriptor and whose payload is a chain of whole
  * pages, so a page of a process arrives page-aligned. The buffer that
  * carried a message is the message given to its receiver: nothing is
- * copied on the way in.
+ * copied on the way in. A buffer its receiver frees goes back to a small
+ * pool for the next refill: a buffer is max_payload bytes of pages (16),
+ * and allocating and freeing them for every message, a short answer too,
+ * took a tenth of a busy deputy's time under TCG.
  */
 #include <linux/export.h>
 #include <linux/gfp.h>
@@ -17,12 +20,77 @@
 
 #include "kcom.h"
 
+/* Rx buffers freed by their receivers, at most KCOM_RX_POOL_MAX. */
+#define KCOM_RX_POOL_MAX 16
+static DEFINE_SPINLOCK(kcom_rx_pool_lock);
+static LIST_HEAD(kcom_rx_pool);
+static unsigned int kcom_rx_pool_len;
+
+static void kcom_msg_release(struct om_kcom_msg *msg)
+{
+	unsigned int i;
+
+	for (i = 0; i < msg->nr_pages; i++)
+		__free_page(msg->pages[i]);
+	kfree(msg);
+}
+
+/* A freed rx buffer kept for the next refill; false if the pool is full. */
+static bool kcom_rx_pool_put(struct om_kcom_msg *msg)
+{
+	unsigned long flags;
+	bool kept = false;
+
+	spin_lock_irqsave(&kcom_rx_pool_lock, flags);
+	if (kcom_rx_pool_len < KCOM_RX_POOL_MAX) {
+		list_add(&msg->list, &kcom_rx_pool);
+		kcom_rx_pool_len++;
+		kept = true;
+	}
+	spin_unlock_irqrestore(&kcom_rx_pool_lock, flags);
+	return kept;
+}
+
+static struct om_kcom_msg *kcom_rx_pool_get(void)
+{
+	struct om_kcom_msg *msg;
+	unsigned long flags;
+
+	spin_lock_irqsave(&kcom_rx_pool_lock, flags);
+	msg = list_first_entry_or_null(&kcom_rx_pool, struct om_kcom_msg, list);
+	if (msg) {
+		list_del(&msg->list);
+		kcom_rx_pool_len--;
+	}
+	spin_unlock_irqrestore(&kcom_rx_pool_lock, flags);
+	return msg;
+}
+
+/* Frees the pool's buffers (the device is gone). */
+void kcom_rx_pool_drain(void)
+{
+	struct om_kcom_msg *msg;
+
+	while ((msg = kcom_rx_pool_get()))
+		kcom_msg_release(msg);
+}
+
 /* An rx buffer for messages of up to @cap payload bytes. */
 struct om_kcom_msg *kcom_msg_alloc_rx(u32 cap, gfp_t gfp)
 {
 	unsigned int i, n = DIV_ROUND_UP(cap, PAGE_SIZE);
-	struct om_kcom_msg *msg;
+	struct om_kcom_msg *msg = kcom_rx_pool_get();
 
+	if (msg && msg->nr_pages == n) {
+		memset(&msg->wire, 0, sizeof(msg->wire));
+		memset(&msg->hdr, 0, sizeof(msg->hdr));
+		INIT_LIST_HEAD(&msg->list);
+		msg->cap = cap;
+		return msg;
+	}
+	/* Of another size: the device's limit changed. */
+	if (msg)
+		kcom_msg_release(msg);
 	msg = kzalloc(struct_size(msg, pages, n), gfp);
 	if (!msg)
 		return NULL;
@@ -182,12 +250,12 @@ size_t kcom_msg_to_iter(const struct om_kcom_msg *msg, struct iov_iter *to)
 
 void om_kcom_msg_free(struct om_kcom_msg *msg)
 {
-	unsigned int i;
-
 	if (!msg)
 		return;
-	for (i = 0; i < msg->nr_pages; i++)
-		__free_page(msg->pages[i]);
-	kfree(msg);
+	/* An rx buffer whole (its pages all allocated) goes back to the pool. */
+	if (!msg->data && msg->nr_pages && msg->nr_pages == DIV_ROUND_UP(msg->cap, PAGE_SIZE) &&
+	    kcom_rx_pool_put(msg))
+		return;
+	kcom_msg_release(msg);
 }
 EXPORT_SYMBOL_GPL(om_kcom_msg_free);

@@ -130,6 +130,7 @@ static void kcom_remove(struct virtio_device *vdev)
 	cancel_work_sync(&kcom.tx_work);
 	cancel_delayed_work_sync(&kcom.tx_check);
 	kcom_rx_drain(kcom.vqs[VIRTIO_OM_QUEUE_RX]);
+	kcom_rx_pool_drain();
 	kcom_tx_drain(kcom.vqs[VIRTIO_OM_QUEUE_TX]);
 	vdev->config->del_vqs(vdev);
 	kcom.vqs[VIRTIO_OM_QUEUE_RX] = NULL;

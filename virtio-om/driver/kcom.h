@@ -94,6 +94,7 @@ struct om_kcom_msg *kcom_msg_build(const struct om_kcom_hdr *h, const void *payl
 unsigned int kcom_msg_rx_sg(struct om_kcom_msg *msg, struct scatterlist *sg,
 			    unsigned int max);
 size_t kcom_msg_to_iter(const struct om_kcom_msg *msg, struct iov_iter *to);
+void kcom_rx_pool_drain(void);
 
 /* The most sg entries of one rx buffer: the header and the payload pages. */
 #define KCOM_RX_MAX_SG (1 + DIV_ROUND_UP(VIRTIO_OM_MAX_PAYLOAD, PAGE_SIZE))
