@@ -599,10 +599,10 @@ struct virtio_om_mem_push {
  * the kernel's own (no file system lock method). An fcntl() lock command
  * (F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW) with F_BEHIND releases a
  * lock of such a file (the process took 0); its answer without
- * RET_F_BEHIND says it failed. One answer with RET_F_BEHIND may answer
- * several calls behind: `calls` of them, the call it replies to and those
- * sent behind just before it, all gone as sent (a failed one is answered
- * alone, after those before it).
+ * RET_F_BEHIND says it failed. One answer may answer several calls
+ * behind: `calls` of them, the call it replies to and those sent behind
+ * just before it, which all went as sent; its flags are the call's it
+ * replies to (which may have failed).
  */
 #define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
 #define VIRTIO_OM_SYSCALL_RET_F_PAGES 0x2u /* pages the call wrote: as SYSCALL_F_PAGES */
