@@ -546,7 +546,7 @@ static int om_deputy_call_parts(struct om_proc *p, struct om_kcom_msg *msg, u32 
  * Calls behind answered as one: while more of the process's messages wait,
  * a call behind that went as sent is not answered at once; the next answer
  * says it went (SYSCALL_RET calls), sent before the deputy takes anything
- * but another call behind, or waits. At most this many a answer, half of
+ * but another call behind, or waits. At most this many an answer, half of
  * what the process may have unanswered, so it need not wait for room.
  */
 #define OM_BEHIND_OWED_MAX (OM_BEHIND_WINDOW / 2)
