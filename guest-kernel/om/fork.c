@@ -14,9 +14,10 @@
  * fork either makes both halves or none; an answer that never comes fails
  * the fork, and a FORK_CANCEL then ends a child's deputy home made for it.
  *
- * vfork (CLONE_VM with CLONE_VFORK) is a fork whose parent waits until the
- * child execs or ends, as vfork's parent does; the child's memory is a copy,
- * as POSIX allows (a write the child makes is not seen by the parent).
+ * vfork (CLONE_VM with CLONE_VFORK) shares the parent's memory here, and
+ * the parent waits until the child execs, ends or leaves this node, as
+ * vfork's parent does: posix_spawn()'s child reports a failed exec through
+ * that memory.
  */
 #include <linux/cgroup.h>
 #include <linux/completion.h>
@@ -265,6 +266,10 @@ struct om_remote_birth {
 	unsigned long flags;
 	pid_t pid;
 	int __user *child_tid;
+	/* vfork's child keeps the parent's sigaltstack (copy_process() resets it for CLONE_VM). */
+	unsigned long sas_ss_sp;
+	size_t sas_ss_size;
+	unsigned int sas_ss_flags;
 	size_t xsize;
 	struct virtio_om_mig_begin b; /* the parent's registers; its xstate follows */
 };
@@ -317,6 +322,11 @@ static int om_remote_child(void *arg)
 	}
 	if (birth->flags & CLONE_CHILD_CLEARTID)
 		current->clear_child_tid = birth->child_tid;
+	if (birth->flags & CLONE_VM) {
+		current->sas_ss_sp = birth->sas_ss_sp;
+		current->sas_ss_size = birth->sas_ss_size;
+		current->sas_ss_flags = birth->sas_ss_flags;
+	}
 	om_remote_birth_free(birth);
 	set_task_syscall_work(current, OM);
 	cp->told_blocked = current->blocked;
@@ -462,8 +472,12 @@ long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 	size_t xsize = om_arch_xstate_size();
 	struct om_remote_birth *birth;
 	struct kernel_clone_args args = {
-		/* A child of kthreadd here, which reaps it; its parent is at home. */
-		.flags = CLONE_PARENT | CLONE_UNTRACED,
+		/*
+		 * A child of kthreadd here, which reaps it; its parent is at
+		 * home. vfork's child shares the memory (om_fork_away_flags():
+		 * CLONE_VM comes with CLONE_VFORK, whose wait is om_vfork_wait()).
+		 */
+		.flags = CLONE_PARENT | CLONE_UNTRACED | (flags & CLONE_VM),
 		.fn = om_remote_child,
 	};
 	struct task_struct *child = NULL;
@@ -489,6 +503,9 @@ long om_fork_away(struct om_proc *p, unsigned long flags, unsigned long newsp,
 	birth->xsize = xsize;
 	birth->flags = flags;
 	birth->child_tid = child_tid;
+	birth->sas_ss_sp = current->sas_ss_sp;
+	birth->sas_ss_size = current->sas_ss_size;
+	birth->sas_ss_flags = current->sas_ss_flags;
 	cp->home_node = p->home_node;
 	cp->peer_node = p->home_node;
 

@@ -5,10 +5,10 @@
  * deputies at home say so), that it never went home for the forks, and
  * that everything a parent sees of its children is as on one machine:
  * exit codes, death by a signal with the core-dump flag (the core at home,
- * in its cwd there), SIGCHLD, CPU time
- * in wait4's usage, memory copied not shared, an orphan's new parent, a
- * child moved on its own to OTHER, a child brought home asleep (its sleep
- * goes on), vfork and posix_spawn (clone3) with an exec away, and
+ * in its cwd there), SIGCHLD, CPU time in wait4's usage, memory copied not
+ * shared, an orphan's new parent, a child moved on its own to OTHER, a
+ * child brought home asleep (its sleep goes on), vfork and posix_spawn
+ * (clone3) with an exec away and sharing their parent's memory, and
  * a program exec'd away named as at home (AT_EXECFN, its name, its exe),
  * and an exec that changes the caller's credentials run at home.
  *
@@ -278,6 +278,46 @@ static int test_away(const char *node, const char *other)
 	}
 	printf("vfork and posix_spawn: children exec'd, exit 5 and 6\n");
 
+	/*
+	 * vfork's child shares its parent's memory, here as at home: what it
+	 * writes before it ends the parent reads, and posix_spawn's child
+	 * reports a failed exec through it (the errno, not an exit of 127).
+	 */
+	{
+		static volatile int written;
+		char *argv[] = { "missing", NULL };
+
+		c = vfork();
+		if (!c) {
+			written = 42;
+			_exit(0);
+		}
+		CHECK(c > 0 && waitpid(c, &status, 0) == c && written == 42,
+		      "vfork's child wrote 42 in the memory it shares: the parent reads %d", written);
+		err = posix_spawn(&c, "/nonexistent/program", NULL, NULL, argv, environ);
+		CHECK(err == ENOENT, "posix_spawn of a missing program: %s (ENOENT expected)",
+		      strerror(err));
+		if (!err)
+			waitpid(c, &status, 0);
+		/*
+		 * A call that runs only at home (setrlimit) takes a vfork'd
+		 * child home with a copy of the memory: the parent goes on as
+		 * the child leaves, and the child comes back for what follows.
+		 */
+		c = vfork();
+		if (!c) {
+			struct rlimit rl;
+
+			if (getrlimit(RLIMIT_CORE, &rl) || setrlimit(RLIMIT_CORE, &rl))
+				_exit(11);
+			_exit(7);
+		}
+		CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) &&
+		      WEXITSTATUS(status) == 7, "a vfork'd child home for a call: status %#x", status);
+	}
+	printf("vfork shares memory: the child's write seen, posix_spawn's ENOENT returned, "
+	       "a child home for a call\n");
+
 	/* A program exec'd away is named as at home: AT_EXECFN, its name, its exe. */
 	{
 		char self[256] = "";
@@ -328,10 +368,10 @@ static int test_away(const char *node, const char *other)
 	CHECK(om_debug_count(0, "home_calls") == calls, "the parent went home %ld times for forks",
 	      om_debug_count(0, "home_calls") - calls);
 	/*
-	 * Eleven forks here: eight children, the orphan maker (the grandchild
-	 * is its fork), the vfork'd and the spawned.
+	 * Fourteen forks here: eight children, the orphan maker (the grandchild
+	 * is its fork), three vfork'd and two spawned.
 	 */
-	CHECK(om_debug_count(0, "forks") == forks + 11, "debug counts %ld forks here, not 11",
+	CHECK(om_debug_count(0, "forks") == forks + 14, "debug counts %ld forks here, not 14",
 	      om_debug_count(0, "forks") - forks);
 	printf("forks away: %ld, home calls: %ld\n", om_debug_count(0, "forks") - forks,
 	       om_debug_count(0, "home_calls") - calls);
