@@ -109,7 +109,12 @@ static long om_deputy_clone(struct om_proc *p, const struct virtio_om_fork *f, p
 {
 	struct om_deputy_birth birth = {};
 	struct kernel_clone_args args = {
-		.flags = le64_to_cpu(f->flags),
+		/*
+		 * CLONE_VM: the child's deputy makes its own stand-in at once
+		 * (om_deputy_run()), so a copy of this one would be made and
+		 * dropped for nothing. It runs no user code until then.
+		 */
+		.flags = le64_to_cpu(f->flags) | CLONE_VM,
 		.exit_signal = le32_to_cpu(f->exit_signal),
 		.fn = om_deputy_child,
 		.fn_arg = &birth,
@@ -117,7 +122,7 @@ static long om_deputy_clone(struct om_proc *p, const struct virtio_om_fork *f, p
 	struct om_proc *cp;
 	pid_t nr;
 
-	if (args.flags & ~VIRTIO_OM_FORK_HOME_FLAGS || !valid_signal(args.exit_signal))
+	if (le64_to_cpu(f->flags) & ~VIRTIO_OM_FORK_HOME_FLAGS || !valid_signal(args.exit_signal))
 		return -EINVAL;
 	cp = om_proc_alloc(NULL, OM_DEPUTY);
 	if (!cp)
