@@ -37,8 +37,9 @@
 /*
  * om.live: 0 never; 1 for a process of at least om.live_min_kib resident
  * anonymous memory moved by another (om-migrate, a balancer, a write to
- * its where); 2 always, its own writes to where included (which then
- * return while the rounds go on). Writable at /sys/module/om/parameters/.
+ * its where; its own write during such a move's rounds ends them in that
+ * write); 2 always, its own writes to where included (which then return
+ * while the rounds go on). Writable at /sys/module/om/parameters/.
  */
 static unsigned int om_live_mode = 1;
 module_param_named(live, om_live_mode, uint, 0644);
@@ -456,17 +457,28 @@ static int om_live_next_round(struct om_live *l)
 int om_live_step(struct om_proc *p)
 {
 	struct om_live *l = p->live;
+	/*
+	 * The process asked for this move itself while another's was in its
+	 * rounds: as for its own stop-and-copy move, it is there when its
+	 * write returns. The rounds go on back to back, with the process
+	 * writing nothing meanwhile, to the freeze.
+	 */
+	bool finish = READ_ONCE(p->asked_by_self) && READ_ONCE(om_live_mode) < 2;
 	int err = 0;
 
 	/* exec'd meanwhile, or asked elsewhere: this move is over. */
 	if (current->mm != l->mm || p->target != l->dest)
 		err = -ECANCELED;
 	om_live_enter(p);
-	if (!err)
+	while (!err) {
 		err = om_live_slice(l);
-	/* A round done: plan the next from what was written meanwhile. */
-	if (err == 1)
-		err = om_live_next_round(l);
+		/* A round done: plan the next from what was written meanwhile. */
+		if (err == 1)
+			err = om_live_next_round(l);
+		if (!finish)
+			break;
+		cond_resched();
+	}
 	om_live_leave(p);
 	if (err == 1)
 		return 1;

@@ -13,6 +13,9 @@
  *                                 one at once keeps it home (too short a stay)
  *   om-self vanish NODE MIB       a move whose destination dies midway: the
  *                                 process goes on at home, memory intact
+ *   om-self ownwhere NODE MIB     its own write to where while another's live
+ *                                 move of it is in its rounds: it is at NODE
+ *                                 when that write returns, memory intact
  *   om-self relay NODE MIB        a move while the relay dies and comes back:
  *                                 it ends at NODE or home, memory intact
  *   om-self mapped NODE PATH MIB  a file of home (made MIB MiB) mapped privately
@@ -338,6 +341,57 @@ static int test_relay(const char *node, long mib)
 	CHECK(mem_first_bad(mem, len) == len, "memory differs at byte %zu", mem_first_bad(mem, len));
 	if (strcmp(now, "home"))
 		go("home");
+	CHECK(mem_first_bad(mem, len) == len, "at home, memory differs at byte %zu",
+	      mem_first_bad(mem, len));
+	return 0;
+}
+
+/*
+ * Its own write to where while another's live move of it to NODE is in its
+ * rounds: that write returns with the process at NODE, as its own moves
+ * do (om.live=1), the move it ends being the live one (rounds counted).
+ */
+static int test_ownwhere(const char *node, long mib)
+{
+	size_t len = (size_t)mib << 20, i;
+	unsigned long long *mem = malloc(len);
+	pid_t self = getpid(), c;
+	bool rounds = false;
+	char now[32] = "";
+	int status, k, err;
+
+	CHECK(mem != NULL, "malloc %ld MiB", mib);
+	if (!mem)
+		return 0;
+	for (i = 0; i < len / 8; i++)
+		mem[i] = i ^ 0x5a5a5a5a5a5a5a5aull;
+	c = fork();
+	if (!c)
+		_exit(om_where_write(self, node) ? 1 : 0);
+	CHECK(c > 0 && waitpid(c, &status, 0) == c && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "another's write of %s to its where: status %#x", node, status);
+	/* Its rounds go on as it runs: it writes every page again meanwhile (the same values). */
+	for (k = 0; k < 1000 && !rounds; k++) {
+		for (i = 0; i < len / 8; i += 512)
+			mem[i] = i ^ 0x5a5a5a5a5a5a5a5aull;
+		om_where_now(0, now, sizeof(now));
+		rounds = !strcmp(now, "home") && om_debug_count(0, "target") == atol(node);
+	}
+	CHECK(rounds, "no live move to %s in its rounds seen: where says %s", node, now);
+	if (!rounds)
+		return 0;
+	err = om_where_write(0, node);
+	om_where_now(0, now, sizeof(now));
+	CHECK(!err && !strcmp(now, node),
+	      "its own write of %s during the rounds: %s, and where says %s when it returns",
+	      node, strerror(-err), now);
+	CHECK(om_debug_count(0, "last_rounds") >= 1,
+	      "the move that ended was not the live one: %ld rounds",
+	      om_debug_count(0, "last_rounds"));
+	printf("its own write returned at %s, the live move's %ld rounds done\n", now,
+	       om_debug_count(0, "last_rounds"));
+	CHECK(mem_first_bad(mem, len) == len, "memory differs at byte %zu", mem_first_bad(mem, len));
+	go("home");
 	CHECK(mem_first_bad(mem, len) == len, "at home, memory differs at byte %zu",
 	      mem_first_bad(mem, len));
 	return 0;
@@ -858,6 +912,8 @@ int main(int argc, char **argv)
 		test_homecall(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "vanish"))
 		test_vanish(argv[2], atol(argv[3]));
+	else if (argc == 4 && !strcmp(argv[1], "ownwhere"))
+		test_ownwhere(argv[2], atol(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "relay"))
 		test_relay(argv[2], atol(argv[3]));
 	else if (argc == 4 && !strcmp(argv[1], "behind"))
