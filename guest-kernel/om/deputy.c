@@ -317,20 +317,11 @@ static struct mm_struct *om_deputy_mm(struct om_proc *p)
 	struct vm_area_struct *vma;
 	vm_flags_t flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_DONTEXPAND |
 			   VM_DONTCOPY | VM_DONTDUMP | VM_NORESERVE;
-	struct file *exe;
 
 	if (!mm)
 		return NULL;
-	/*
-	 * The program stays the process's at home: /proc/PID/exe names it and
-	 * it stays busy for writers (ETXTBSY) as while it ran here. The
-	 * process has it denied for writers already, so this cannot fail.
-	 */
-	exe = get_mm_exe_file(current->mm);
-	if (exe) {
-		WARN_ON_ONCE(set_mm_exe_file(mm, exe));
-		fput(exe);
-	}
+	/* The program stays the process's at home. */
+	om_mm_keep_exe(mm, current->mm);
 	vma = vm_area_alloc(mm);
 	if (!vma)
 		goto fail;

@@ -6,6 +6,7 @@
  * and the loader the arrival was loaded with.
  */
 #include <linux/binfmts.h>
+#include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/mmu_context.h>
 #include <linux/pid_namespace.h>
@@ -24,6 +25,25 @@ struct mm_struct *om_mm_new(void)
 	mm->task_size = TASK_SIZE;
 	arch_pick_mmap_layout(mm, &current->signal->rlim[RLIMIT_STACK]);
 	return mm;
+}
+
+/**
+ * om_mm_keep_exe() - @mm runs the program @from runs
+ * @mm: a new mm, not yet used
+ * @from: the mm whose exe file it takes
+ *
+ * /proc/PID/exe names it, and it stays busy for writers (ETXTBSY), as
+ * while the process ran in @from. @from denies writers already, so this
+ * cannot fail.
+ */
+void om_mm_keep_exe(struct mm_struct *mm, struct mm_struct *from)
+{
+	struct file *exe = get_mm_exe_file(from);
+
+	if (exe) {
+		WARN_ON_ONCE(set_mm_exe_file(mm, exe));
+		fput(exe);
+	}
 }
 
 /*

@@ -679,6 +679,7 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);
 
 /* mm.c: address spaces */
 struct mm_struct *om_mm_new(void);
+void om_mm_keep_exe(struct mm_struct *mm, struct mm_struct *from);
 struct mm_struct *om_mm_swap(struct mm_struct *mm);
 struct linux_binfmt *om_elf_format(void);
 

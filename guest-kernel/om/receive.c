@@ -874,6 +874,9 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 		if (!mm) {
 			r.err = -ENOMEM;
 		} else {
+			/* Home again, in its rounds too: the stand-in kept its program. */
+			if (p->role == OM_DEPUTY)
+				om_mm_keep_exe(mm, current->mm);
 			old_mm = om_mm_swap(mm);
 			swapped = true;
 		}

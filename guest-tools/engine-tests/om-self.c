@@ -7,7 +7,9 @@
  *   om-self pipe NODE             a read that blocks at home, plain and signalled
  *   om-self threads               a second thread forbids moving
  *   om-self badwhere              refused writes change nothing
- *   om-self ids NODE              pid, ppid and tid stay home's
+ *   om-self ids NODE              pid, ppid and tid stay home's; its exe stays
+ *                                 its program (and busy for writers) away
+ *                                 and home again
  *   om-self homecall NODE         a call that runs only at home (syslog) takes
  *                                 it home, and back to NODE after it; a second
  *                                 one at once keeps it home (too short a stay)
@@ -202,16 +204,49 @@ static int test_badwhere(void)
 	return 0;
 }
 
+/* Its program, as /proc/self/exe names it: "" if it names none. */
+static void exe_of_self(char *buf, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, size - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+}
+
+/* Its program is busy for writers (ETXTBSY), as any running program: 0 if so. */
+static int exe_busy(const char *exe)
+{
+	int fd = open(exe, O_WRONLY);
+
+	if (fd >= 0) {
+		close(fd);
+		return EEXIST;
+	}
+	return errno == ETXTBSY ? 0 : errno;
+}
+
 static int test_ids(const char *node)
 {
 	pid_t pid = getpid(), ppid = getppid(), tid = (pid_t)syscall(SYS_gettid);
+	char exe[256], now[256];
 
+	exe_of_self(exe, sizeof(exe));
+	CHECK(exe[0] && !exe_busy(exe), "at home before it moves: exe '%s', busy: %s", exe,
+	      strerror(exe_busy(exe)));
 	go(node);
 	CHECK(getpid() == pid, "getpid %d away, %d at home", getpid(), pid);
 	CHECK(getppid() == ppid, "getppid %d away, %d at home", getppid(), ppid);
 	CHECK((pid_t)syscall(SYS_gettid) == tid, "gettid away");
-	printf("ids: pid %d ppid %d\n", getpid(), getppid());
+	exe_of_self(now, sizeof(now));
+	CHECK(!strcmp(now, exe), "away, /proc/self/exe names '%s', not '%s'", now, exe);
+	CHECK(!exe_busy(exe), "away, its program is not busy for writers: %s",
+	      strerror(exe_busy(exe)));
+	printf("ids: pid %d ppid %d, exe %s\n", getpid(), getppid(), now);
 	go("home");
+	/* Home again in a new address space: the program is still its own. */
+	exe_of_self(now, sizeof(now));
+	CHECK(!strcmp(now, exe), "home again, /proc/self/exe names '%s', not '%s'", now, exe);
+	CHECK(!exe_busy(exe), "home again, its program is not busy for writers: %s",
+	      strerror(exe_busy(exe)));
 	return 0;
 }
 
