@@ -182,6 +182,12 @@ static void om_fill_mm(struct virtio_om_mig_begin *b, struct mm_struct *mm)
 	b->dumpable = cpu_to_le32(get_dumpable(mm));
 	b->coredump_filter =
 		cpu_to_le32((mm->flags & MMF_DUMP_FILTER_MASK) >> MMF_DUMP_FILTER_SHIFT);
+	/* A sandbox (MDWE) must not be shed by moving, nor a THP opt-out forgotten. */
+	b->mm_flags = cpu_to_le32((test_bit(MMF_DISABLE_THP, &mm->flags) ?
+				   VIRTIO_OM_MIG_MM_NO_THP : 0) |
+				  (test_bit(MMF_HAS_MDWE, &mm->flags) ? VIRTIO_OM_MIG_MM_MDWE : 0) |
+				  (test_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags) ?
+				   VIRTIO_OM_MIG_MM_MDWE_NO_INHERIT : 0));
 }
 
 static int om_fill_begin(struct om_sender *s, struct virtio_om_mig_begin *b, bool home,

@@ -156,6 +156,14 @@ static void om_test_begin(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
 	b->reserved2[3] = 0;
 	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	b->mm_flags = cpu_to_le32(VIRTIO_OM_MIG_MM_ALL);
+	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
+	b->mm_flags = cpu_to_le32(VIRTIO_OM_MIG_MM_ALL + 1);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	/* PR_MDWE_NO_INHERIT without MDWE is no state prctl() makes. */
+	b->mm_flags = cpu_to_le32(VIRTIO_OM_MIG_MM_MDWE_NO_INHERIT);
+	KUNIT_EXPECT_FALSE(test, om_begin_valid(b, len, xs));
+	b->mm_flags = 0;
 	b->flags = cpu_to_le32(VIRTIO_OM_MIG_F_ALL);
 	KUNIT_EXPECT_TRUE(test, om_begin_valid(b, len, xs));
 	b->flags = 0;

@@ -88,6 +88,11 @@ bool om_begin_valid(const struct virtio_om_mig_begin *b, size_t len, size_t xsta
 	if (le32_to_cpu(b->dumpable) > SUID_DUMP_ROOT ||
 	    le32_to_cpu(b->coredump_filter) >> MMF_DUMP_FILTER_BITS)
 		return false;
+	/* NO_INHERIT only with MDWE, as prctl() has it. */
+	if (le32_to_cpu(b->mm_flags) & ~VIRTIO_OM_MIG_MM_ALL ||
+	    (le32_to_cpu(b->mm_flags) & VIRTIO_OM_MIG_MM_MDWE_NO_INHERIT &&
+	     !(le32_to_cpu(b->mm_flags) & VIRTIO_OM_MIG_MM_MDWE)))
+		return false;
 	for (i = 0; i < sizeof(b->reserved2); i++)
 		if (b->reserved2[i])
 			return false;
@@ -421,6 +426,18 @@ static int om_check_mark(struct om_receiver *r, struct om_kcom_msg *msg)
 	return 0;
 }
 
+/*
+ * What prctl() set of the process's address space, exactly as the sender
+ * said: a new mm takes these from the receiver's own (mm_init()), which
+ * must not decide; set none while its mappings are made, then the sender's.
+ */
+static void om_set_mm_flags(struct mm_struct *mm, u32 flags)
+{
+	assign_bit(MMF_DISABLE_THP, &mm->flags, flags & VIRTIO_OM_MIG_MM_NO_THP);
+	assign_bit(MMF_HAS_MDWE, &mm->flags, flags & VIRTIO_OM_MIG_MM_MDWE);
+	assign_bit(MMF_HAS_MDWE_NO_INHERIT, &mm->flags, flags & VIRTIO_OM_MIG_MM_MDWE_NO_INHERIT);
+}
+
 static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
 {
 	struct mm_struct *mm = current->mm;
@@ -449,6 +466,7 @@ static void om_set_mm_layout(const struct virtio_om_mig_begin *b)
 		set_binfmt(om_elf_format());
 	set_mask_bits(&mm->flags, MMF_DUMP_FILTER_MASK,
 		      (unsigned long)le32_to_cpu(b->coredump_filter) << MMF_DUMP_FILTER_SHIFT);
+	om_set_mm_flags(mm, le32_to_cpu(b->mm_flags));
 }
 
 /* The process's credentials, for commit_creds() once it may run here. */
@@ -877,6 +895,7 @@ int om_receive_process(struct om_proc *p, struct om_kcom_msg *begin)
 			/* Home again, in its rounds too: the stand-in kept its program. */
 			if (p->role == OM_DEPUTY)
 				om_mm_keep_exe(mm, current->mm);
+			om_set_mm_flags(mm, 0);
 			old_mm = om_mm_swap(mm);
 			swapped = true;
 		}

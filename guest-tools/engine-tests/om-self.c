@@ -10,6 +10,8 @@
  *   om-self ids NODE              pid, ppid and tid stay home's; its exe stays
  *                                 its program (and busy for writers) away
  *                                 and home again
+ *   om-self mmflags NODE          THP switched off and MDWE (prctl) hold away
+ *                                 and home again
  *   om-self homecall NODE         a call that runs only at home (syslog) takes
  *                                 it home, and back to NODE after it; a second
  *                                 one at once keeps it home (too short a stay)
@@ -58,6 +60,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -247,6 +250,50 @@ static int test_ids(const char *node)
 	CHECK(!strcmp(now, exe), "home again, /proc/self/exe names '%s', not '%s'", now, exe);
 	CHECK(!exe_busy(exe), "home again, its program is not busy for writers: %s",
 	      strerror(exe_busy(exe)));
+	return 0;
+}
+
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#define PR_GET_MDWE 66
+#define PR_MDWE_REFUSE_EXEC_GAIN 1UL
+#endif
+
+/* What prctl() set of its address space holds @where: each failure a line. */
+static void mm_flags_as_set(const char *where)
+{
+	void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err;
+
+	CHECK(prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0) == 1, "%s: PR_GET_THP_DISABLE %d", where,
+	      prctl(PR_GET_THP_DISABLE, 0, 0, 0, 0));
+	CHECK(prctl(PR_GET_MDWE, 0, 0, 0, 0) == (int)PR_MDWE_REFUSE_EXEC_GAIN,
+	      "%s: PR_GET_MDWE %d", where, prctl(PR_GET_MDWE, 0, 0, 0, 0));
+	CHECK(m != MAP_FAILED, "%s: mmap: %s", where, strerror(errno));
+	if (m == MAP_FAILED)
+		return;
+	/* MDWE holds: a mapping that was not executable cannot become so. */
+	err = mprotect(m, 4096, PROT_READ | PROT_EXEC) ? errno : 0;
+	CHECK(err == EACCES, "%s: mprotect to PROT_EXEC under MDWE: %s (EACCES expected)", where,
+	      strerror(err));
+	munmap(m, 4096);
+}
+
+/*
+ * THP switched off and memory-deny-write-execute (prctl) travel with the
+ * process: a sandbox is not shed by moving, away or home again.
+ */
+static int test_mmflags(const char *node)
+{
+	CHECK(!prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0), "PR_SET_THP_DISABLE: %s", strerror(errno));
+	CHECK(!prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0), "PR_SET_MDWE: %s",
+	      strerror(errno));
+	mm_flags_as_set("at home");
+	go(node);
+	mm_flags_as_set("away");
+	go("home");
+	mm_flags_as_set("home again");
+	printf("THP off and MDWE kept away and home again\n");
 	return 0;
 }
 
@@ -943,6 +990,8 @@ int main(int argc, char **argv)
 		test_badwhere();
 	else if (argc == 3 && !strcmp(argv[1], "ids"))
 		test_ids(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "mmflags"))
+		test_mmflags(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "homecall"))
 		test_homecall(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "vanish"))

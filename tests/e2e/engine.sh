@@ -50,6 +50,7 @@ check "the engine answers at /proc/hpc/admin/version" 'grep -q "^engine " <<<"$v
 run 1 "bad writes to where: a clear errno each, nothing changes" "$libexec/om-self" badwhere
 run 1 "a threaded process cannot move: EBUSY, and stay names threads" "$libexec/om-self" threads
 run 1 "away, getpid/getppid/gettid answer home's ids; /proc/self/exe names its program and the program is busy for writers (ETXTBSY), away and home again" "$libexec/om-self" ids 2
+run 1 "THP switched off and memory-deny-write-execute (prctl) hold away and home again: PR_GET_* as set, mprotect to PROT_EXEC refused (EACCES)" "$libexec/om-self" mmflags 2
 run 1 "away, a call that runs only at home takes the process home and back to node 2 after it; calling again at once it stays home; debug counts both" "$libexec/om-self" homecall 2
 run 1 "its own write to where during another's live move of it (in its rounds) returns with it at node 2, the live move ended in that write, memory intact" "$libexec/om-self" ownwhere 2 32
 run 1 "away, fork makes the child at node 2 with its deputy at home: exit codes, signals and the core flag (the core dumped at home), SIGCHLD, CPU time, copied memory, orphans as at home, the child moved on its own to node 3, a child brought home asleep sleeps on, vfork's and posix_spawn's children share the parent's memory (a failed exec's ENOENT), a program exec'd away named as at home (AT_EXECFN, comm, exe), an exec that changes credentials run at home; the parent never goes home" "$libexec/om-fork" away 2 3

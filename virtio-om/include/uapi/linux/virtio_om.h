@@ -303,6 +303,12 @@ struct virtio_om_sigaction {
 #define VIRTIO_OM_MIG_F_FINAL		0x80u
 #define VIRTIO_OM_MIG_F_ALL		0xffu
 
+/* MIG_BEGIN mm_flags: what prctl() set of the process's address space. */
+#define VIRTIO_OM_MIG_MM_NO_THP		0x1u /* PR_SET_THP_DISABLE */
+#define VIRTIO_OM_MIG_MM_MDWE		0x2u /* PR_SET_MDWE: PR_MDWE_REFUSE_EXEC_GAIN */
+#define VIRTIO_OM_MIG_MM_MDWE_NO_INHERIT 0x4u /* and PR_MDWE_NO_INHERIT (only with MDWE) */
+#define VIRTIO_OM_MIG_MM_ALL		0x7u
+
 /*
  * A system call the process was in when it left, to be restarted where it
  * arrives (its registers hold -ERESTART_RESTARTBLOCK): the restart block.
@@ -390,7 +396,8 @@ struct virtio_om_mig_begin {
 	/* For the receiver's figures: */
 	__le32 live_rounds;   /* a live move's final one: the rounds before the freeze */
 	__le32 frozen_us;     /* how long the process had been frozen when this left */
-	__u8 reserved2[12];   /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
+	__le32 mm_flags;      /* VIRTIO_OM_MIG_MM_* */
+	__u8 reserved2[8];    /* zero; pads the struct to VIRTIO_OM_MIG_BEGIN_SIZE */
 };
 
 /* A mapping: [start, end) with PROT_* bits. */
