@@ -602,6 +602,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	switch (om_syscall_class(nr, args)) {
 	case OM_SC_FORWARD:
 	case OM_SC_TIMES:
+	case OM_SC_BOTH:
 		forwarded = true;
 		break;
 	default:

@@ -673,6 +673,8 @@ enum om_syscall_class {
 	OM_SC_FORK,	      /* a child born here, its deputy at home (fork.c); else home first */
 	OM_SC_MMAP_FILE,      /* a private mapping of a file of home, its copy here (rfile.c) */
 	OM_SC_EXEC,	      /* the program's copy exec'd here (rfile.c), or home first */
+	OM_SC_PRCTL,	      /* by option: local, forwarded, both or home first */
+	OM_SC_BOTH,	      /* the deputy runs it at home, then it runs here too */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);

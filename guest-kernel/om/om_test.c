@@ -7,6 +7,7 @@
  * behind, and the batches of pages a call's messages carry.
  */
 #include <kunit/test.h>
+#include <linux/prctl.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/mman.h>
@@ -59,6 +60,12 @@ static void om_test_syscall_class(struct kunit *test)
 	unsigned long file_shared[6] = { 0, 4096, PROT_READ, MAP_SHARED, 3, 0 };
 	unsigned long fork_like[6] = { CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD };
 	unsigned long vfork_like[6] = { CLONE_VM | CLONE_VFORK | SIGCHLD, 0x1000 };
+	unsigned long pr_get_name[6] = { PR_GET_NAME, 0x1000 };
+	unsigned long pr_set_name[6] = { PR_SET_NAME, 0x1000 };
+	unsigned long pr_pdeathsig[6] = { PR_SET_PDEATHSIG, SIGUSR1 };
+	unsigned long pr_capbset_drop[6] = { PR_CAPBSET_DROP, 13 };
+	unsigned long pr_ambient_is_set[6] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 13 };
+	unsigned long pr_ambient_raise[6] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 13 };
 	unsigned long thread[6] = { CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 				    CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS };
 	unsigned long vm_only[6] = { CLONE_VM | SIGCHLD };
@@ -120,6 +127,13 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_restart_syscall, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rseq, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_ppoll, none), OM_SC_FORWARD);
+	/* prctl by option: its task here, its parent and /proc at home, its credentials. */
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_get_name), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_set_name), OM_SC_BOTH);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_pdeathsig), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_capbset_drop), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_is_set), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_raise), OM_SC_HOME_FIRST);
 	/* Numbers the table does not know go home first. */
 	KUNIT_EXPECT_EQ(test, om_syscall_class(-1, none), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_syscalls, none), OM_SC_HOME_FIRST);

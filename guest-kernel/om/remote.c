@@ -644,6 +644,16 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		regs->ax = om_forward_call(p, nr, args);
 		nr = -1;
 		break;
+	case OM_SC_BOTH: {
+		long ret = om_forward_call(p, nr, args);
+
+		/* Done at home: now here (else its error, and nothing here). */
+		if (IS_ERR_VALUE(ret)) {
+			regs->ax = ret;
+			nr = -1;
+		}
+		break;
+	}
 	case OM_SC_TIMES:
 		regs->ax = om_times_away(p, nr, args);
 		nr = -1;

@@ -6,6 +6,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/mman.h>
+#include <linux/prctl.h>
 #include <linux/resource.h>
 #include <linux/time.h>
 #include <asm/unistd.h>
@@ -48,7 +49,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_sched_getaffinity] = OM_SC_LOCAL,
 	[__NR_getcpu] = OM_SC_LOCAL,
 	[__NR_capget] = OM_SC_LOCAL,
-	[__NR_prctl] = OM_SC_LOCAL,
+	[__NR_prctl] = OM_SC_PRCTL,
 	[__NR_getuid] = OM_SC_LOCAL,
 	[__NR_geteuid] = OM_SC_LOCAL,
 	[__NR_getgid] = OM_SC_LOCAL,
@@ -205,6 +206,36 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_chroot] = OM_SC_FORWARD,
 };
 
+/*
+ * prctl() by option. Most act on the task or its memory where it runs. Its
+ * parent's death and its orphans happen at home, to the deputy; ps and
+ * /proc at home read the deputy's name and who may read it there, which
+ * therefore change at both ends. What changes its credentials runs at
+ * home, as capset() does, and so does PR_SET_MM (what /proc at home shows).
+ */
+static enum om_syscall_class om_prctl_class(unsigned long option, unsigned long arg2)
+{
+	switch (option) {
+	case PR_SET_PDEATHSIG:
+	case PR_GET_PDEATHSIG:
+	case PR_SET_CHILD_SUBREAPER:
+	case PR_GET_CHILD_SUBREAPER:
+		return OM_SC_FORWARD;
+	case PR_SET_NAME:
+	case PR_SET_DUMPABLE:
+		return OM_SC_BOTH;
+	case PR_CAPBSET_DROP:
+	case PR_SET_SECUREBITS:
+	case PR_SET_KEEPCAPS:
+	case PR_SET_MM:
+		return OM_SC_HOME_FIRST;
+	case PR_CAP_AMBIENT:
+		return arg2 == PR_CAP_AMBIENT_IS_SET ? OM_SC_LOCAL : OM_SC_HOME_FIRST;
+	default:
+		return OM_SC_LOCAL;
+	}
+}
+
 /**
  * om_syscall_class() - where a call of a process away from home runs
  * @nr: the call number
@@ -220,6 +251,8 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 	if (nr < 0 || nr >= ARRAY_SIZE(om_syscall_table))
 		return OM_SC_HOME_FIRST;
 	c = om_syscall_table[nr];
+	if (c == OM_SC_PRCTL)
+		return om_prctl_class(args[0], args[1]);
 	if (c == OM_SC_ITIMER)
 		/* ITIMER_REAL counts wall time at home; the CPU-time ones count here. */
 		return args[0] == ITIMER_REAL ? OM_SC_FORWARD : OM_SC_LOCAL;

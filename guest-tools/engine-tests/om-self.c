@@ -12,6 +12,9 @@
  *                                 and home again
  *   om-self mmflags NODE          THP switched off and MDWE (prctl) hold away
  *                                 and home again
+ *   om-self prctl NODE            prctl away whose effect is at home: the name
+ *                                 ps sees, a subreaper's orphans, a parent's
+ *                                 death signal, who may read its /proc
  *   om-self homecall NODE         a call that runs only at home (syslog) takes
  *                                 it home, and back to NODE after it; a second
  *                                 one at once keeps it home (too short a stay)
@@ -64,6 +67,7 @@
 #include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -294,6 +298,111 @@ static int test_mmflags(const char *node)
 	go("home");
 	mm_flags_as_set("home again");
 	printf("THP off and MDWE kept away and home again\n");
+	return 0;
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	_exit(42);
+}
+
+/* Who owns its /proc files at home: root once it is not dumpable. */
+static long proc_owner(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/status", &st) ? -1 : (long)st.st_uid;
+}
+
+/*
+ * prctl() away, where its effect is at home: its name there (ps,
+ * /proc/PID/comm), a subreaper's orphans, a parent's death signal, and who
+ * may read its /proc (dumpable).
+ */
+static int test_prctl(const char *node)
+{
+	char name[32] = "", now[32];
+	int sync[2], status, fd, v;
+	pid_t b, c;
+	ssize_t n;
+
+	go(node);
+	CHECK(!prctl(PR_SET_NAME, "om-renamed", 0, 0, 0), "PR_SET_NAME: %s", strerror(errno));
+	fd = open("/proc/self/comm", O_RDONLY);
+	n = fd < 0 ? -1 : read(fd, name, sizeof(name) - 1);
+	if (fd >= 0)
+		close(fd);
+	name[n > 0 ? n : 0] = '\0';
+	CHECK(!strcmp(name, "om-renamed\n"), "/proc/self/comm at home says '%s'", name);
+
+	CHECK(!prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER: %s",
+	      strerror(errno));
+	v = 0;
+	CHECK(!prctl(PR_GET_CHILD_SUBREAPER, &v, 0, 0, 0) && v == 1,
+	      "PR_GET_CHILD_SUBREAPER: %d", v);
+	/* A grandchild orphaned by its parent's end: ours to reap, killed by PDEATHSIG. */
+	CHECK(!pipe(sync), "pipe: %s", strerror(errno));
+	b = fork();
+	if (!b) {
+		c = fork();
+		if (!c) {
+			signal(SIGUSR1, on_usr1);
+			if (prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0))
+				_exit(11);
+			v = 0;
+			if (prctl(PR_GET_PDEATHSIG, &v, 0, 0, 0) || v != SIGUSR1)
+				_exit(12);
+			if (write(sync[1], "r", 1) != 1)
+				_exit(13);
+			sleep(20);
+			_exit(14);
+		}
+		if (read(sync[0], name, 1) != 1)
+			_exit(15);
+		_exit(0);
+	}
+	CHECK(b > 0 && waitpid(b, &status, 0) == b && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "the parent: status %#x", status);
+	alarm(30);
+	c = waitpid(-1, &status, 0);
+	alarm(0);
+	CHECK(c > 0, "no orphan came to its subreaper: %s", strerror(errno));
+	CHECK(c > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 42,
+	      "the orphan: status %#x (42: its parent's death signal came)", status);
+	close(sync[0]);
+	close(sync[1]);
+	printf("name at home, subreaper and parent-death signal: as set away\n");
+
+	/* Dumpable, seen by who owns its /proc at home (root once not). */
+	b = fork();
+	if (!b) {
+		if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 65534))
+			_exit(21);
+		om_where_now(0, now, sizeof(now));
+		if (strcmp(now, node)) {
+			/* Home for the call, and kept there: its own where needs it dumpable. */
+			if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) || om_where_write(0, node))
+				_exit(22);
+			om_where_now(0, now, sizeof(now));
+			if (strcmp(now, node))
+				_exit(23);
+		}
+		if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0))
+			_exit(24);
+		if (proc_owner() != 65534)
+			_exit(25);
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0))
+			_exit(26);
+		if (proc_owner() != 0)
+			_exit(27);
+		_exit(0);
+	}
+	CHECK(b > 0 && waitpid(b, &status, 0) == b && WIFEXITED(status) && !WEXITSTATUS(status),
+	      "dumpable set away and /proc at home: status %#x (25: not made dumpable at home, "
+	      "27: still dumpable there)", status);
+	printf("dumpable set away rules /proc at home\n");
+	go("home");
 	return 0;
 }
 
@@ -992,6 +1101,8 @@ int main(int argc, char **argv)
 		test_ids(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "mmflags"))
 		test_mmflags(argv[2]);
+	else if (argc == 3 && !strcmp(argv[1], "prctl"))
+		test_prctl(argv[2]);
 	else if (argc == 3 && !strcmp(argv[1], "homecall"))
 		test_homecall(argv[2]);
 	else if (argc == 4 && !strcmp(argv[1], "vanish"))
