@@ -66,6 +66,9 @@ static void om_test_syscall_class(struct kunit *test)
 	unsigned long pr_capbset_drop[6] = { PR_CAPBSET_DROP, 13 };
 	unsigned long pr_ambient_is_set[6] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 13 };
 	unsigned long pr_ambient_raise[6] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 13 };
+	unsigned long prio_self[6] = { PRIO_PROCESS, 0, 7 };
+	unsigned long prio_pgrp[6] = { PRIO_PGRP, 0 };
+	unsigned long prio_other[6] = { PRIO_PROCESS, 42, 7 };
 	unsigned long thread[6] = { CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
 				    CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS };
 	unsigned long vm_only[6] = { CLONE_VM | SIGCHLD };
@@ -134,6 +137,10 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_capbset_drop), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_is_set), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_raise), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getpriority, prio_self), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setpriority, prio_self), OM_SC_BOTH);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getpriority, prio_pgrp), OM_SC_FORWARD);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setpriority, prio_other), OM_SC_FORWARD);
 	/* Numbers the table does not know go home first. */
 	KUNIT_EXPECT_EQ(test, om_syscall_class(-1, none), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_syscalls, none), OM_SC_HOME_FIRST);

@@ -57,7 +57,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_getresuid] = OM_SC_LOCAL,
 	[__NR_getresgid] = OM_SC_LOCAL,
 	[__NR_getgroups] = OM_SC_LOCAL,
-	[__NR_getpriority] = OM_SC_LOCAL,
+	[__NR_getpriority] = OM_SC_PRIO,
 	[__NR_getrlimit] = OM_SC_LOCAL,
 	[__NR_prlimit64] = OM_SC_PRLIMIT,
 	[__NR_personality] = OM_SC_LOCAL,
@@ -202,7 +202,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_timerfd_gettime] = OM_SC_FORWARD,
 	[__NR_signalfd] = OM_SC_FORWARD,
 	[__NR_signalfd4] = OM_SC_FORWARD,
-	[__NR_setpriority] = OM_SC_FORWARD,
+	[__NR_setpriority] = OM_SC_PRIO,
 	[__NR_chroot] = OM_SC_FORWARD,
 };
 
@@ -253,6 +253,13 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 	c = om_syscall_table[nr];
 	if (c == OM_SC_PRCTL)
 		return om_prctl_class(args[0], args[1]);
+	if (c == OM_SC_PRIO) {
+		/* Process groups, users and other pids are home's. */
+		if (args[0] != PRIO_PROCESS || args[1])
+			return OM_SC_FORWARD;
+		/* Its own nice rules where it runs; set, the deputy takes it too. */
+		return nr == __NR_setpriority ? OM_SC_BOTH : OM_SC_LOCAL;
+	}
 	if (c == OM_SC_ITIMER)
 		/* ITIMER_REAL counts wall time at home; the CPU-time ones count here. */
 		return args[0] == ITIMER_REAL ? OM_SC_FORWARD : OM_SC_LOCAL;

@@ -12,7 +12,8 @@
  *                                 and home again
  *   om-self mmflags NODE          THP switched off and MDWE (prctl) hold away
  *                                 and home again
- *   om-self prctl NODE            prctl away whose effect is at home: the name
+ *   om-self prctl NODE            its own nice set away, and prctl away whose
+ *                                 effect is at home: the name
  *                                 ps sees, a subreaper's orphans, a parent's
  *                                 death signal, who may read its /proc
  *   om-self homecall NODE         a call that runs only at home (syslog) takes
@@ -307,6 +308,28 @@ static void on_usr1(int sig)
 	_exit(42);
 }
 
+/* The nice /proc/self/stat shows (field 19), -100 if unread. */
+static long stat_nice(void)
+{
+	char buf[1024], *p;
+	long nice = -100;
+	int fd = open("/proc/self/stat", O_RDONLY), i;
+	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return nice;
+	buf[n] = '\0';
+	/* After the name's ')': field 3 on. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 19; i++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		nice = strtol(p + 1, NULL, 10);
+	return nice;
+}
+
 /* Who owns its /proc files at home: root once it is not dumpable. */
 static long proc_owner(void)
 {
@@ -328,6 +351,12 @@ static int test_prctl(const char *node)
 	ssize_t n;
 
 	go(node);
+	/* Its own nice, set away: where it runs (getpriority) and at home (stat's field 19). */
+	CHECK(!setpriority(PRIO_PROCESS, 0, 7), "setpriority: %s", strerror(errno));
+	errno = 0;
+	v = getpriority(PRIO_PROCESS, 0);
+	CHECK(v == 7 && !errno, "getpriority away: %d (7 set)", v);
+	CHECK(stat_nice() == 7, "/proc/self/stat at home: nice %ld (7 set)", stat_nice());
 	CHECK(!prctl(PR_SET_NAME, "om-renamed", 0, 0, 0), "PR_SET_NAME: %s", strerror(errno));
 	fd = open("/proc/self/comm", O_RDONLY);
 	n = fd < 0 ? -1 : read(fd, name, sizeof(name) - 1);
