@@ -54,30 +54,41 @@ static void om_test_where(struct kunit *test)
 
 static void om_test_syscall_class(struct kunit *test)
 {
-	unsigned long anon[6] = { 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1UL, 0 };
-	unsigned long file[6] = { 0, 4096, PROT_READ, MAP_PRIVATE, 3, 0 };
-	unsigned long shared[6] = { 0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS, -1UL, 0 };
-	unsigned long file_shared[6] = { 0, 4096, PROT_READ, MAP_SHARED, 3, 0 };
-	unsigned long fork_like[6] = { CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID | SIGCHLD };
-	unsigned long vfork_like[6] = { CLONE_VM | CLONE_VFORK | SIGCHLD, 0x1000 };
-	unsigned long pr_get_name[6] = { PR_GET_NAME, 0x1000 };
-	unsigned long pr_set_name[6] = { PR_SET_NAME, 0x1000 };
-	unsigned long pr_pdeathsig[6] = { PR_SET_PDEATHSIG, SIGUSR1 };
-	unsigned long pr_capbset_drop[6] = { PR_CAPBSET_DROP, 13 };
-	unsigned long pr_ambient_is_set[6] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_IS_SET, 13 };
-	unsigned long pr_ambient_raise[6] = { PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, 13 };
-	unsigned long prio_self[6] = { PRIO_PROCESS, 0, 7 };
-	unsigned long prio_pgrp[6] = { PRIO_PGRP, 0 };
-	unsigned long prio_other[6] = { PRIO_PROCESS, 42, 7 };
-	unsigned long thread[6] = { CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND |
-				    CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS };
-	unsigned long vm_only[6] = { CLONE_VM | SIGCHLD };
-	unsigned long new_ns[6] = { CLONE_NEWNS | SIGCHLD };
-	unsigned long pidfd[6] = { CLONE_PIDFD | SIGCHLD };
-	unsigned long none[6] = {};
-	unsigned long children[6] = { (unsigned long)RUSAGE_CHILDREN };
-	unsigned long prlimit_set[6] = { 0, RLIMIT_NOFILE, 0x1000, 0 };
-	unsigned long prlimit_other[6] = { 42, RLIMIT_NOFILE, 0, 0x1000 };
+	static const unsigned long anon[6] = { 0, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+					       -1UL, 0 };
+	static const unsigned long file[6] = { 0, 4096, PROT_READ, MAP_PRIVATE, 3, 0 };
+	static const unsigned long shared[6] = { 0, 4096, PROT_READ, MAP_SHARED | MAP_ANONYMOUS,
+						 -1UL, 0 };
+	static const unsigned long file_shared[6] = { 0, 4096, PROT_READ, MAP_SHARED, 3, 0 };
+	static const unsigned long fork_like[6] = { CLONE_CHILD_SETTID | CLONE_CHILD_CLEARTID |
+						    SIGCHLD };
+	static const unsigned long vfork_like[6] = { CLONE_VM | CLONE_VFORK | SIGCHLD, 0x1000 };
+	static const unsigned long pr_get_name[6] = { PR_GET_NAME, 0x1000 };
+	static const unsigned long pr_set_name[6] = { PR_SET_NAME, 0x1000 };
+	static const unsigned long pr_pdeathsig[6] = { PR_SET_PDEATHSIG, SIGUSR1 };
+	static const unsigned long pr_capbset_drop[6] = { PR_CAPBSET_DROP, 13 };
+	static const unsigned long pr_ambient_is_set[6] = { PR_CAP_AMBIENT,
+							    PR_CAP_AMBIENT_IS_SET, 13 };
+	static const unsigned long pr_ambient_raise[6] = { PR_CAP_AMBIENT,
+							   PR_CAP_AMBIENT_RAISE, 13 };
+	static const unsigned long sigchld_set[6] = { SIGCHLD, 0x1000, 0, 8 };
+	static const unsigned long sigchld_get[6] = { SIGCHLD, 0, 0x1000, 8 };
+	static const unsigned long sigusr1_set[6] = { SIGUSR1, 0x1000, 0, 8 };
+	static const unsigned long prio_self[6] = { PRIO_PROCESS, 0, 7 };
+	static const unsigned long prio_pgrp[6] = { PRIO_PGRP, 0 };
+	static const unsigned long prio_other[6] = { PRIO_PROCESS, 42, 7 };
+	static const unsigned long thread[6] = { CLONE_VM | CLONE_FS | CLONE_FILES |
+						 CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+						 CLONE_SETTLS };
+	static const unsigned long vm_only[6] = { CLONE_VM | SIGCHLD };
+	static const unsigned long new_ns[6] = { CLONE_NEWNS | SIGCHLD };
+	static const unsigned long pidfd[6] = { CLONE_PIDFD | SIGCHLD };
+	static const unsigned long none[6] = {};
+	static const unsigned long itimer_virt[6] = { ITIMER_VIRTUAL };
+	static const unsigned long itimer_prof[6] = { ITIMER_PROF };
+	static const unsigned long children[6] = { (unsigned long)RUSAGE_CHILDREN };
+	static const unsigned long prlimit_set[6] = { 0, RLIMIT_NOFILE, 0x1000, 0 };
+	static const unsigned long prlimit_other[6] = { 42, RLIMIT_NOFILE, 0, 0x1000 };
 
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_read, none), OM_SC_FORWARD);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_write, none), OM_SC_FORWARD);
@@ -122,11 +133,8 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setuid, none), OM_SC_HOME_FIRST);
 	/* ITIMER_REAL counts wall time at home; the CPU-time timers count here. */
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setitimer, none), OM_SC_FORWARD);
-	none[0] = ITIMER_VIRTUAL;
-	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setitimer, none), OM_SC_LOCAL);
-	none[0] = ITIMER_PROF;
-	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getitimer, none), OM_SC_LOCAL);
-	none[0] = 0;
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setitimer, itimer_virt), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getitimer, itimer_prof), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_restart_syscall, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rseq, none), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_ppoll, none), OM_SC_FORWARD);
@@ -137,6 +145,9 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_capbset_drop), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_is_set), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_raise), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigaction, sigchld_set), OM_SC_BOTH);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigaction, sigchld_get), OM_SC_LOCAL);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigaction, sigusr1_set), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getpriority, prio_self), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_setpriority, prio_self), OM_SC_BOTH);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_getpriority, prio_pgrp), OM_SC_FORWARD);

@@ -22,7 +22,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_madvise] = OM_SC_LOCAL,
 	[__NR_mincore] = OM_SC_LOCAL,
 	[__NR_msync] = OM_SC_LOCAL,
-	[__NR_rt_sigaction] = OM_SC_LOCAL,
+	[__NR_rt_sigaction] = OM_SC_SIGACTION,
 	[__NR_rt_sigprocmask] = OM_SC_SIGMASK,
 	[__NR_rt_sigreturn] = OM_SC_LOCAL,
 	[__NR_sigaltstack] = OM_SC_LOCAL,
@@ -253,6 +253,13 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 	c = om_syscall_table[nr];
 	if (c == OM_SC_PRCTL)
 		return om_prctl_class(args[0], args[1]);
+	if (c == OM_SC_SIGACTION)
+		/*
+		 * Its children's deputies are the deputy's children: whether
+		 * they are reaped unwaited (SIG_IGN, SA_NOCLDWAIT) and stops
+		 * reported (SA_NOCLDSTOP) is decided there by SIGCHLD's action.
+		 */
+		return args[0] == SIGCHLD && args[1] ? OM_SC_BOTH : OM_SC_LOCAL;
 	if (c == OM_SC_PRIO) {
 		/* Process groups, users and other pids are home's. */
 		if (args[0] != PRIO_PROCESS || args[1])

@@ -12,8 +12,8 @@
  *                                 and home again
  *   om-self mmflags NODE          THP switched off and MDWE (prctl) hold away
  *                                 and home again
- *   om-self prctl NODE            its own nice set away, and prctl away whose
- *                                 effect is at home: the name
+ *   om-self prctl NODE            its own nice and SIGCHLD's action set away,
+ *                                 and prctl away whose effect is at home: the name
  *                                 ps sees, a subreaper's orphans, a parent's
  *                                 death signal, who may read its /proc
  *   om-self homecall NODE         a call that runs only at home (syslog) takes
@@ -402,6 +402,25 @@ static int test_prctl(const char *node)
 	close(sync[0]);
 	close(sync[1]);
 	printf("name at home, subreaper and parent-death signal: as set away\n");
+
+	/* SIGCHLD ignored away: its children are reaped unwaited at home too. */
+	signal(SIGCHLD, SIG_IGN);
+	b = fork();
+	if (!b)
+		_exit(3);
+	alarm(30);
+	c = waitpid(-1, &status, 0);
+	v = errno;
+	alarm(0);
+	CHECK(c == -1 && v == ECHILD, "SIGCHLD ignored away: wait gave %d (%s), not ECHILD", c,
+	      strerror(v));
+	signal(SIGCHLD, SIG_DFL);
+	b = fork();
+	if (!b)
+		_exit(4);
+	CHECK(b > 0 && waitpid(b, &status, 0) == b && WIFEXITED(status) && WEXITSTATUS(status) == 4,
+	      "SIGCHLD back to its default away: status %#x", status);
+	printf("SIGCHLD ignored away: children reaped unwaited, then waited again\n");
 
 	/* Dumpable, seen by who owns its /proc at home (root once not). */
 	b = fork();
