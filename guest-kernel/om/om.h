@@ -677,6 +677,7 @@ enum om_syscall_class {
 	OM_SC_BOTH,	      /* the deputy runs it at home, then it runs here too */
 	OM_SC_PRIO,	      /* its own nice here (a new one at home too), others' at home */
 	OM_SC_SIGACTION,      /* here; SIGCHLD's, at home too (its children's deputies) */
+	OM_SC_PERSONALITY,    /* read here; set at home too (the calls run there) */
 };
 
 enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6]);

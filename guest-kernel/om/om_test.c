@@ -71,6 +71,7 @@ static void om_test_syscall_class(struct kunit *test)
 							    PR_CAP_AMBIENT_IS_SET, 13 };
 	static const unsigned long pr_ambient_raise[6] = { PR_CAP_AMBIENT,
 							   PR_CAP_AMBIENT_RAISE, 13 };
+	static const unsigned long personality_read[6] = { 0xffffffff };
 	static const unsigned long sigchld_set[6] = { SIGCHLD, 0x1000, 0, 8 };
 	static const unsigned long sigchld_get[6] = { SIGCHLD, 0, 0x1000, 8 };
 	static const unsigned long sigusr1_set[6] = { SIGUSR1, 0x1000, 0, 8 };
@@ -145,6 +146,8 @@ static void om_test_syscall_class(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_capbset_drop), OM_SC_HOME_FIRST);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_is_set), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_prctl, pr_ambient_raise), OM_SC_HOME_FIRST);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_personality, none), OM_SC_BOTH);
+	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_personality, personality_read), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigaction, sigchld_set), OM_SC_BOTH);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigaction, sigchld_get), OM_SC_LOCAL);
 	KUNIT_EXPECT_EQ(test, om_syscall_class(__NR_rt_sigaction, sigusr1_set), OM_SC_LOCAL);

@@ -60,7 +60,7 @@ static const u8 om_syscall_table[__NR_syscalls] = {
 	[__NR_getpriority] = OM_SC_PRIO,
 	[__NR_getrlimit] = OM_SC_LOCAL,
 	[__NR_prlimit64] = OM_SC_PRLIMIT,
-	[__NR_personality] = OM_SC_LOCAL,
+	[__NR_personality] = OM_SC_PERSONALITY,
 	[__NR_exit] = OM_SC_LOCAL,
 	[__NR_exit_group] = OM_SC_LOCAL,
 	/* Runs the restart block: the sleep's here, or one asking the deputy. */
@@ -253,6 +253,9 @@ enum om_syscall_class om_syscall_class(long nr, const unsigned long args[6])
 	c = om_syscall_table[nr];
 	if (c == OM_SC_PRCTL)
 		return om_prctl_class(args[0], args[1]);
+	if (c == OM_SC_PERSONALITY)
+		/* Where it runs for its memory; at home for the calls run there (UNAME26). */
+		return (unsigned int)args[0] == 0xffffffff ? OM_SC_LOCAL : OM_SC_BOTH;
 	if (c == OM_SC_SIGACTION)
 		/*
 		 * Its children's deputies are the deputy's children: whether

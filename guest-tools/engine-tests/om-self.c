@@ -12,10 +12,11 @@
  *                                 and home again
  *   om-self mmflags NODE          THP switched off and MDWE (prctl) hold away
  *                                 and home again
- *   om-self prctl NODE            its own nice and SIGCHLD's action set away,
- *                                 and prctl away whose effect is at home: the name
- *                                 ps sees, a subreaper's orphans, a parent's
- *                                 death signal, who may read its /proc
+ *   om-self prctl NODE            its own nice, personality and SIGCHLD's
+ *                                 action set away, and prctl away whose
+ *                                 effect is at home: the name ps sees, a
+ *                                 subreaper's orphans, a parent's death
+ *                                 signal, who may read its /proc
  *   om-self homecall NODE         a call that runs only at home (syslog) takes
  *                                 it home, and back to NODE after it; a second
  *                                 one at once keeps it home (too short a stay)
@@ -64,6 +65,7 @@
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/select.h>
@@ -357,6 +359,20 @@ static int test_prctl(const char *node)
 	v = getpriority(PRIO_PROCESS, 0);
 	CHECK(v == 7 && !errno, "getpriority away: %d (7 set)", v);
 	CHECK(stat_nice() == 7, "/proc/self/stat at home: nice %ld (7 set)", stat_nice());
+	/* A personality set away rules the calls run at home too: uname's UNAME26. */
+	{
+		struct utsname u;
+		int was = personality(0xffffffff);
+
+		CHECK(personality(was | UNAME26) == was, "personality: %s", strerror(errno));
+		CHECK(personality(0xffffffff) == (was | UNAME26), "personality away reads %#x",
+		      personality(0xffffffff));
+		CHECK(!uname(&u) && !strncmp(u.release, "2.6.", 4),
+		      "uname with UNAME26 set away: release %s", u.release);
+		personality(was);
+		CHECK(!uname(&u) && strncmp(u.release, "2.6.", 4),
+		      "uname with UNAME26 cleared away: release %s", u.release);
+	}
 	CHECK(!prctl(PR_SET_NAME, "om-renamed", 0, 0, 0), "PR_SET_NAME: %s", strerror(errno));
 	fd = open("/proc/self/comm", O_RDONLY);
 	n = fd < 0 ? -1 : read(fd, name, sizeof(name) - 1);
