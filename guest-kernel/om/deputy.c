@@ -567,6 +567,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	const struct om_kcom_hdr *h = om_kcom_msg_hdr(msg);
 	struct virtio_om_syscall sc;
 	struct virtio_om_syscall_ret r = {};
+	struct virtio_om_deleg grant;
 	struct kvec kv = { &r, sizeof(r) };
 	struct om_push_batch *wb;
 	unsigned long args[6];
@@ -633,6 +634,10 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		if (err && ret >= 0)
 			ret = -EIO;
 		ret = om_behind_ran(p, nr, args, file, behind, ret, &flags);
+		/* A file only the process has open is served where it runs (deleg_home.c). */
+		if (!behind && ret >= 0 && !(wb && wb->n) &&
+		    !om_deleg_grant(p, nr, args, ret, &grant))
+			flags |= VIRTIO_OM_SYSCALL_RET_F_DELEG;
 	}
 answer:
 	p->nr_fill = 0;
@@ -660,7 +665,13 @@ answer:
 		atomic64_inc(&p->stats.behind_answers);
 	}
 	r.flags = cpu_to_le32(flags);
-	if (wb) {
+	if (flags & VIRTIO_OM_SYSCALL_RET_F_DELEG) {
+		struct kvec kvs[2] = { kv, { &grant, sizeof(grant) } };
+
+		kfree(wb);
+		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, kvs, 2, NULL, 0,
+			NULL);
+	} else if (wb) {
 		om_send_batched(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, NULL,
 				wb, NULL);
 		kfree(wb);

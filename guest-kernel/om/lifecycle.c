@@ -35,12 +35,16 @@ void om_task_exit(struct task_struct *tsk, long code)
 		struct virtio_om_exit e = { .code = cpu_to_le32(code) };
 		u64 ut, st;
 
+		/* What it wrote to delegated files reaches home before its end does. */
+		om_deleg_return_all(p);
 		task_cputime_adjusted(tsk, &ut, &st);
 		e.utime_ns = cpu_to_le64(ut);
 		e.stime_ns = cpu_to_le64(st);
 		om_send_last(p, VIRTIO_OM_T_EXIT, &e, sizeof(e));
 	} else if (!p->silent && p->role == OM_DEPUTY) {
 		struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_DEPUTY_EXITED) };
+
+		om_deleg_home_forget(p);
 
 		om_send_last(p, VIRTIO_OM_T_KILL, &k, sizeof(k));
 	}

@@ -270,6 +270,16 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		om_kcom_msg_free(msg);
 		return;
 	}
+	/* Nor for one: a delegated file's pages and return, or its recall (deleg*.c). */
+	if (hdr->type == VIRTIO_OM_T_DELEG_FLUSH) {
+		om_deleg_home_recv(msg);
+		return;
+	}
+	if (hdr->type == VIRTIO_OM_T_DELEG_RECALL) {
+		om_deleg_recall_recv(msg);
+		om_kcom_msg_free(msg);
+		return;
+	}
 	/* Nor for one: a node's load, and what it heard of others' (load.c). */
 	if (hdr->type == VIRTIO_OM_T_LOAD) {
 		om_load_recv(msg);
@@ -445,6 +455,8 @@ static int om_link_event(struct notifier_block *nb, unsigned long ev, void *data
 		/* The files it served this node, and those this node served it. */
 		om_rfile_node_lost(node);
 		om_rfile_serve_node_lost(node);
+		om_deleg_home_node_lost(node);
+		om_deleg_node_lost(node);
 	}
 	return NOTIFY_OK;
 }
@@ -455,8 +467,8 @@ static struct notifier_block om_link_nb = {
 
 int __init om_link_init(void)
 {
-	int err = om_rfile_fs_init() ?: om_rfile_serve_init() ?:
-		  om_kcom_register_handler(&om_link_handler);
+	int err = om_rfile_fs_init() ?: om_rfile_serve_init() ?: om_deleg_home_init() ?:
+		  om_deleg_init() ?: om_kcom_register_handler(&om_link_handler);
 
 	if (err)
 		return err;

@@ -387,6 +387,9 @@ int om_send_process(struct om_proc *p, u32 dest, bool home)
 	/* Away: its writes behind answered first (behind.c); they are its deputy's. */
 	if (!err && p->role == OM_REMOTE)
 		err = om_behind_drain(p);
+	/* Its delegated files go home: the next node has no copy (a failure is logged). */
+	if (!err && p->role == OM_REMOTE)
+		om_deleg_return_all(p);
 	if (err)
 		goto undo_files;
 	/* At home: nothing a copy of an earlier, taken-back move sent (om_take_back()). */

@@ -38,6 +38,10 @@
 #define OM_BEHIND_WINDOW 32
 /* The largest file of home a process away maps; larger ones are used at home. */
 #define OM_RFILE_MAX_SIZE BIT_ULL(30)
+/* Delegated files (deleg.c): the largest, pages a flush message carries, locks a return. */
+#define OM_DELEG_MAX_SIZE OM_RFILE_MAX_SIZE
+#define OM_DELEG_FLUSH_PAGES 15
+#define OM_DELEG_LOCKS_MAX 256
 /* Signals pending at departure that travel with the process, at most. */
 #define OM_MAX_TRAVEL_SIGNALS 64
 
@@ -69,6 +73,12 @@ struct om_stats {
 	atomic64_t behind_failed;  /* deputy: of those, the ones that failed (behind.c) */
 	atomic64_t behind_answers; /* deputy: answers it sent to calls behind */
 	atomic64_t forks_cancelled; /* deputy: children's deputies ended unseen (FORK_CANCEL) */
+	atomic64_t deleg_files;	   /* files delegated (deputy: granted; remote: taken) */
+	atomic64_t deleg_calls;	   /* remote: calls on them served here */
+	atomic64_t deleg_fetched;  /* remote: their pages read from home */
+	atomic64_t deleg_flushed;  /* remote: their pages written back home */
+	atomic64_t deleg_returns;  /* remote: delegations given back (recalls among them) */
+	atomic64_t deleg_recalls;  /* remote: of those, the ones home asked back */
 };
 
 /**
@@ -300,6 +310,11 @@ struct om_proc {
 	u32 owed_flags;
 	u64 owed_seq;
 	long owed_ret;
+	/* Away: its delegated files by descriptor (deleg.c); the grant an answer brought. */
+	struct xarray delegs;
+	struct virtio_om_deleg grant;
+	bool granted;
+	int deleg_close_err;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -645,10 +660,26 @@ void om_rfile_forget(u32 node, u32 served);
 void om_rfile_fs_stats(u64 *reads, u64 *pages);
 int om_rfile_fs_init(void);
 int om_rfile_serve(u32 node, struct file *f, u32 *id);
+int om_rfile_serve_file(u32 node, struct file *f, u32 *id);
 void om_rfile_serve_recv(struct om_kcom_msg *msg);
 void om_rfile_serve_node_lost(u32 node);
 unsigned long om_rfile_served(void);
 int om_rfile_serve_init(void);
+
+/* deleg.c, deleg_home.c: files served where the process runs */
+int om_deleg_grant(struct om_proc *p, long nr, const unsigned long args[6], long fd,
+		   struct virtio_om_deleg *g);
+void om_deleg_home_recv(struct om_kcom_msg *msg);
+void om_deleg_home_forget(const struct om_proc *deputy);
+void om_deleg_home_node_lost(u32 node);
+int om_deleg_home_init(void);
+void om_deleg_take(struct om_proc *p, long nr, long fd, const struct virtio_om_deleg *g);
+bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int class, long *ret);
+int om_deleg_return_all(struct om_proc *p);
+void om_deleg_forget(struct om_proc *p);
+void om_deleg_recall_recv(struct om_kcom_msg *msg);
+void om_deleg_node_lost(u32 node);
+int om_deleg_init(void);
 void om_rfile_home_serve_open(struct om_proc *p, struct om_kcom_msg *msg);
 void om_rfile_home_close(struct om_proc *p, struct om_kcom_msg *msg);
 void om_rfile_home_close_all(struct om_proc *p);

@@ -340,6 +340,12 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 	seq_printf(m, "written_behind: %lld\nbehind_failed: %lld\nbehind_answers: %lld\n",
 		   atomic64_read(&p->stats.written_behind), atomic64_read(&p->stats.behind_failed),
 		   atomic64_read(&p->stats.behind_answers));
+	seq_printf(m, "deleg_files: %lld\ndeleg_calls: %lld\ndeleg_fetched: %lld\n",
+		   atomic64_read(&p->stats.deleg_files), atomic64_read(&p->stats.deleg_calls),
+		   atomic64_read(&p->stats.deleg_fetched));
+	seq_printf(m, "deleg_flushed: %lld\ndeleg_returns: %lld\ndeleg_recalls: %lld\n",
+		   atomic64_read(&p->stats.deleg_flushed), atomic64_read(&p->stats.deleg_returns),
+		   atomic64_read(&p->stats.deleg_recalls));
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

@@ -57,6 +57,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	INIT_LIST_HEAD(&p->behind_errs);
 	xa_init(&p->fetched);
 	xa_init(&p->pushed);
+	xa_init(&p->delegs);
 	init_waitqueue_head(&p->wait);
 	INIT_HLIST_NODE(&p->node_by_task);
 	INIT_HLIST_NODE(&p->node_by_key);
@@ -76,6 +77,7 @@ void om_proc_put(struct om_proc *p)
 	om_hop_signals_over(p, false);
 	om_rfile_home_close_all(p);
 	om_behind_forget(p);
+	om_deleg_forget(p);
 	om_deputy_fork_settled(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);

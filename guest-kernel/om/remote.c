@@ -325,9 +325,18 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 			if (om_kcom_msg_copy(msg, 0, &a, sizeof(a)) != sizeof(a))
 				a.ret = cpu_to_le64(-EIO);
 			if (seq && h->reply_to == seq) {
+				size_t off = sizeof(a);
+
+				/* A delegated file (deleg.c), taken once the call returns. */
+				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_DELEG) {
+					p->granted = om_kcom_msg_copy(msg, off, &p->grant,
+								      sizeof(p->grant)) ==
+						     sizeof(p->grant);
+					off += sizeof(p->grant);
+				}
 				/* The last of the pages the call wrote came with it. */
 				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_PAGES)
-					om_callbuf_written(msg, sizeof(a));
+					om_callbuf_written(msg, off);
 				*r = a;
 				om_kcom_msg_free(msg);
 				return 0;
@@ -419,6 +428,10 @@ out:
 	if (err)
 		return err;
 	om_behind_answered(p, nr, args, &r);
+	if (p->granted) {
+		p->granted = false;
+		om_deleg_take(p, nr, (long)le64_to_cpu(r.ret), &p->grant);
+	}
 	/* What its calls cost it here: the balancer weighs it. */
 	sent = ktime_get_ns() - sent;
 	atomic64_add(sent, &p->stats.fwd_ns);
@@ -622,6 +635,15 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 	/* A handler's mask, or one sigsuspend left: told before the next call. */
 	om_tell_mask(p, &current->blocked);
 	class = om_syscall_class(nr, args);
+	/* Its delegated files: served here, or given back before the call goes home. */
+	if (!xa_empty(&p->delegs)) {
+		long ret;
+
+		if (om_deleg_call(p, nr, args, class, &ret)) {
+			regs->ax = ret;
+			return -1;
+		}
+	}
 	/*
 	 * Writes behind are done before what does more than run here or at
 	 * home: a fork, an exec, a file mapped, a call that goes home.
@@ -642,6 +664,12 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		break;
 	case OM_SC_FORWARD:
 		regs->ax = om_forward_call(p, nr, args);
+		/* A delegated file's close: what its pages met on their way home. */
+		if (p->deleg_close_err) {
+			if (!IS_ERR_VALUE(regs->ax))
+				regs->ax = p->deleg_close_err;
+			p->deleg_close_err = 0;
+		}
 		nr = -1;
 		break;
 	case OM_SC_BOTH: {

@@ -55,28 +55,17 @@ static int om_served_count(u32 node, int delta)
 	return xa_err(xa_store(&om_served_nodes, node, xa_mk_value(n), GFP_ATOMIC));
 }
 
-/**
- * om_rfile_serve() - serve a file of home to a node
- * @node: the node a process of home runs on
- * @f: the file its deputy opened for it
- * @id: set to the id the node reads it by
- *
- * Return: 0, or -errno (-ENFILE: that node has too many).
- */
-int om_rfile_serve(u32 node, struct file *f, u32 *id)
+/* Serve @own (a reference given) to @node; dropped on failure. */
+static int om_rfile_serve_own(u32 node, struct file *own, u32 *id)
 {
 	struct om_served *s = kzalloc(sizeof(*s), GFP_KERNEL);
 	int err;
 
-	if (!s)
+	if (!s) {
+		fput(own);
 		return -ENOMEM;
-	/* A file of its own: not the process's (its offset, O_DIRECT), nor exec's hold. */
-	s->file = dentry_open(&f->f_path, O_RDONLY | O_LARGEFILE, f->f_cred);
-	if (IS_ERR(s->file)) {
-		err = PTR_ERR(s->file);
-		kfree(s);
-		return err;
 	}
+	s->file = own;
 	s->node = node;
 	xa_lock(&om_served);
 	err = om_served_count(node, 1);
@@ -94,6 +83,38 @@ int om_rfile_serve(u32 node, struct file *f, u32 *id)
 		kfree(s);
 	}
 	return err;
+}
+
+/**
+ * om_rfile_serve() - serve a file of home to a node
+ * @node: the node a process of home runs on
+ * @f: the file its deputy opened for it
+ * @id: set to the id the node reads it by
+ *
+ * Return: 0, or -errno (-ENFILE: that node has too many).
+ */
+int om_rfile_serve(u32 node, struct file *f, u32 *id)
+{
+	/* A file of its own: not the process's (its offset, O_DIRECT), nor exec's hold. */
+	struct file *own = dentry_open(&f->f_path, O_RDONLY | O_LARGEFILE, f->f_cred);
+
+	if (IS_ERR(own))
+		return PTR_ERR(own);
+	return om_rfile_serve_own(node, own, id);
+}
+
+/**
+ * om_rfile_serve_file() - serve a file the process has open, that very one
+ * @node: the node it runs on
+ * @f: the deputy's file (delegated: another open would break its lease)
+ * @id: set to the id the node reads it by
+ *
+ * Reads use their own offsets, never the file's.
+ * Return: 0, or -errno.
+ */
+int om_rfile_serve_file(u32 node, struct file *f, u32 *id)
+{
+	return om_rfile_serve_own(node, get_file(f), id);
 }
 
 /* Forget @id for @node (0: whatever node it is served to). */

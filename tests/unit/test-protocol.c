@@ -53,6 +53,11 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_rfile_data), VIRTIO_OM_RFILE_DATA_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_rfile_close), VIRTIO_OM_RFILE_CLOSE_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_rfile_forget), VIRTIO_OM_RFILE_FORGET_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_deleg), VIRTIO_OM_DELEG_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_deleg_flush), VIRTIO_OM_DELEG_FLUSH_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_deleg_lock), VIRTIO_OM_DELEG_LOCK_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_deleg_done), VIRTIO_OM_DELEG_DONE_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_deleg_recall), VIRTIO_OM_DELEG_RECALL_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_proc_data), VIRTIO_OM_PROC_DATA_SIZE);
 }
 

@@ -102,6 +102,11 @@ enum virtio_om_size {
 	VIRTIO_OM_RFILE_DATA_SIZE = 8,	 /* + len bytes */
 	VIRTIO_OM_RFILE_CLOSE_SIZE = 8,
 	VIRTIO_OM_RFILE_FORGET_SIZE = 8,
+	VIRTIO_OM_DELEG_SIZE = 96,
+	VIRTIO_OM_DELEG_FLUSH_SIZE = 32, /* + count offsets, nr_locks locks, count pages */
+	VIRTIO_OM_DELEG_LOCK_SIZE = 24,
+	VIRTIO_OM_DELEG_DONE_SIZE = 8,
+	VIRTIO_OM_DELEG_RECALL_SIZE = 8,
 };
 
 /* Header flags. */
@@ -178,6 +183,9 @@ enum virtio_om_type {
 	VIRTIO_OM_T_RFILE_DATA = 0x0308,  /* struct virtio_om_rfile_data + bytes; F_REPLY */
 	VIRTIO_OM_T_RFILE_CLOSE = 0x0309, /* struct virtio_om_rfile_close, to the deputy */
 	VIRTIO_OM_T_RFILE_FORGET = 0x030a, /* struct virtio_om_rfile_forget, node to home node */
+	VIRTIO_OM_T_DELEG_FLUSH = 0x030c,  /* struct virtio_om_deleg_flush + ..., node to home node */
+	VIRTIO_OM_T_DELEG_DONE = 0x030d,   /* struct virtio_om_deleg_done; F_REPLY */
+	VIRTIO_OM_T_DELEG_RECALL = 0x030e, /* struct virtio_om_deleg_recall, home node to node */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
 
 	/* 0x7fxx: test traffic: an opaque payload its receiver checks. */
@@ -216,7 +224,7 @@ enum virtio_om_type {
 	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE +			\
 	  VIRTIO_OM_SYSCALL_OUT_MAX * VIRTIO_OM_SYSCALL_OUT_SIZE)			\
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE,			\
-	  VIRTIO_OM_SYSCALL_RET_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE)			\
+	  VIRTIO_OM_SYSCALL_RET_SIZE + VIRTIO_OM_DELEG_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE) \
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
 	X(KILL, 0x0204, GUEST, VIRTIO_OM_KILL_SIZE, VIRTIO_OM_KILL_SIZE) \
@@ -238,6 +246,9 @@ enum virtio_om_type {
 	X(RFILE_FORGET, 0x030a, GUEST, VIRTIO_OM_RFILE_FORGET_SIZE, VIRTIO_OM_RFILE_FORGET_SIZE) \
 	X(MEM_PUSH, 0x030b, GUEST, VIRTIO_OM_MEM_PUSH_SIZE + 8 + 4096,			\
 	  VIRTIO_OM_PUSH_BATCH_MAX_SIZE)						\
+	X(DELEG_FLUSH, 0x030c, GUEST, VIRTIO_OM_DELEG_FLUSH_SIZE, VIRTIO_OM_LEN_ANY) \
+	X(DELEG_DONE, 0x030d, GUEST, VIRTIO_OM_DELEG_DONE_SIZE, VIRTIO_OM_DELEG_DONE_SIZE) \
+	X(DELEG_RECALL, 0x030e, GUEST, VIRTIO_OM_DELEG_RECALL_SIZE, VIRTIO_OM_DELEG_RECALL_SIZE) \
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -614,7 +625,9 @@ struct virtio_om_mem_push {
 #define VIRTIO_OM_SYSCALL_RET_F_BEHIND 0x1u
 #define VIRTIO_OM_SYSCALL_RET_F_PAGES 0x2u /* pages the call wrote: as SYSCALL_F_PAGES */
 #define VIRTIO_OM_SYSCALL_RET_F_RELEASE_BEHIND 0x4u
-#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x7u
+/* In the answer to an open: a struct virtio_om_deleg follows the struct (see below). */
+#define VIRTIO_OM_SYSCALL_RET_F_DELEG 0x8u
+#define VIRTIO_OM_SYSCALL_RET_F_ALL 0xfu
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
@@ -814,6 +827,76 @@ struct virtio_om_rfile_forget {
 };
 
 /*
+ * A file delegated to the node a process runs on (docs/engine.md, "Files
+ * served where the process runs"). The answer to an open(), openat() or
+ * creat() that home may delegate carries a virtio_om_deleg: home took a
+ * lease on the file, so no one else has it open there, and the node serves
+ * the process's reads, writes, seeks, fstat() and record locks on that
+ * descriptor itself, on a copy whose pages it reads from home as needed
+ * (RFILE_READ of `served`, within the file's size then). Written pages,
+ * the size, and for a return the offset and the record locks go home in
+ * DELEG_FLUSH messages, in order; the one with F_LAST is answered by
+ * DELEG_DONE. A flush with F_SYNC (F_DATASYNC: fdatasync's) is an fsync()
+ * at home after; one with F_RETURN ends the delegation: home then holds
+ * the file as the node left it, the locks the process's, and unlocks its
+ * lease. Home recalls a delegation (DELEG_RECALL) when another opener or a
+ * truncate breaks its lease; the node then returns it.
+ */
+#define VIRTIO_OM_DELEG_F_READ	0x1u /* opened for reading */
+#define VIRTIO_OM_DELEG_F_WRITE	0x2u /* opened for writing */
+#define VIRTIO_OM_DELEG_F_ALL	0x3u
+struct virtio_om_deleg {
+	__le32 id;	 /* names it in DELEG_FLUSH and DELEG_RECALL (not 0) */
+	__le32 flags;	 /* VIRTIO_OM_DELEG_F_* */
+	__le32 served;	 /* home serves the file's bytes by this id (RFILE_READ) */
+	__le32 mode;	 /* what fstat() said at home when it was opened */
+	__le64 size;
+	__le64 dev;	 /* new_encode_dev() */
+	__le64 ino;
+	__le64 rdev;
+	__le32 nlink;
+	__le32 uid;
+	__le32 gid;
+	__le32 blksize;
+	__le64 blocks;
+	__le64 atime_ns;
+	__le64 mtime_ns;
+	__le64 ctime_ns;
+};
+
+#define VIRTIO_OM_DELEG_FLUSH_F_LAST	 0x1u /* the flush's last message: answered */
+#define VIRTIO_OM_DELEG_FLUSH_F_SYNC	 0x2u /* fsync() at home after */
+#define VIRTIO_OM_DELEG_FLUSH_F_DATASYNC 0x4u /* with F_SYNC: fdatasync() */
+#define VIRTIO_OM_DELEG_FLUSH_F_RETURN	 0x8u /* the delegation ends (with F_LAST) */
+#define VIRTIO_OM_DELEG_FLUSH_F_ALL	 0xfu
+struct virtio_om_deleg_flush {
+	__le32 id;
+	__le32 flags;	 /* VIRTIO_OM_DELEG_FLUSH_F_* */
+	__le64 size;	 /* F_LAST: the file's size */
+	__le64 pos;	 /* F_RETURN: the descriptor's offset */
+	__le32 count;	 /* pages: count file offsets (8 each), then the locks, then the pages */
+	__le32 nr_locks; /* F_RETURN: the process's record locks on the file */
+};
+
+#define VIRTIO_OM_DELEG_LOCK_OFD 0x1u /* an open file description's lock, not a process's */
+struct virtio_om_deleg_lock {
+	__le64 start;
+	__le64 end;	 /* the last byte, inclusive (OFFSET_MAX: to the end) */
+	__le32 type;	 /* F_RDLCK or F_WRLCK */
+	__le32 flags;	 /* VIRTIO_OM_DELEG_LOCK_* */
+};
+
+struct virtio_om_deleg_done {
+	__le32 error;	 /* 0, or a positive errno: the first failure of the flush */
+	__le32 reserved;
+};
+
+struct virtio_om_deleg_recall {
+	__le32 id;
+	__le32 reserved;
+};
+
+/*
  * Payload fields, for the tools that show messages (omtrace and the
  * Wireshark dissector generated from this header, host/trace/): one entry
  * X(type, struct, member, kind) names member of struct virtio_om_<struct>
@@ -939,7 +1022,14 @@ enum virtio_om_field_kind {
 	X(RFILE_DATA, rfile_data, len, UINT)			\
 	X(RFILE_CLOSE, rfile_close, handle, UINT)		\
 	X(RFILE_CLOSE, rfile_close, flags, HEX)			\
-	X(RFILE_FORGET, rfile_forget, served, UINT)
+	X(RFILE_FORGET, rfile_forget, served, UINT)		\
+	X(DELEG_FLUSH, deleg_flush, id, UINT)			\
+	X(DELEG_FLUSH, deleg_flush, flags, HEX)			\
+	X(DELEG_FLUSH, deleg_flush, size, UINT)			\
+	X(DELEG_FLUSH, deleg_flush, count, UINT)		\
+	X(DELEG_FLUSH, deleg_flush, nr_locks, UINT)		\
+	X(DELEG_DONE, deleg_done, error, ERRNO)			\
+	X(DELEG_RECALL, deleg_recall, id, UINT)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
