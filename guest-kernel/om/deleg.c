@@ -47,6 +47,8 @@ struct om_deleg {
 	struct virtio_om_deleg st; /* what fstat() said at home */
 	struct timespec64 mtime; /* changed here: the times are ours */
 	bool changed;
+	bool unsent;		/* written or cut since home last answered a flush */
+	unsigned int fds;	/* the process's descriptors for it (dup shares it) */
 	int err;		/* a failure sending pages home, for the next fsync/close */
 	struct work_struct recall;
 };
@@ -194,6 +196,7 @@ static int om_deleg_send(struct om_deleg *d, u32 flags, const __le64 *offs, u32 
 	struct om_kcom_msg *reply = NULL;
 	int err;
 
+	/* Pages on their way, or a clean file given back: no answer awaited. */
 	if (!(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))
 		return om_kcom_send(&out, 0, NULL);
 	/* Not killable: a process ending sends its pages home first. */
@@ -282,8 +285,16 @@ static int om_deleg_flush(struct om_stats *st, struct om_deleg *d, u32 flags)
 			nr_locks = 0;
 		}
 	}
-	err = om_deleg_send(d, flags | VIRTIO_OM_DELEG_FLUSH_F_LAST, offs, n, pages, locks,
-			    nr_locks) ?: err;
+	/*
+	 * Given back with nothing home lacks (no page, size or lock since its
+	 * last answer): not waited for. Home's lease holds any other opener
+	 * until it is applied, and the process's own calls reach home after.
+	 */
+	if (!(flags & VIRTIO_OM_DELEG_FLUSH_F_RETURN) || n || nr_locks || d->unsent || err)
+		flags |= VIRTIO_OM_DELEG_FLUSH_F_LAST;
+	err = om_deleg_send(d, flags, offs, n, pages, locks, nr_locks) ?: err;
+	if (!err && (flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))
+		d->unsent = false;
 	if (st)
 		atomic64_add(n, &st->deleg_flushed);
 	kfree(locks);
@@ -444,6 +455,7 @@ void om_deleg_take(struct om_proc *p, long nr, long fd, const struct virtio_om_d
 	d->home_size = size;
 	d->st = *g;
 	d->owner = current->files;
+	d->fds = 1;
 	d->copy = shmem_kernel_file_setup("om-deleg", 0, VM_NORESERVE);
 	if (IS_ERR(d->copy)) {
 		err = PTR_ERR(d->copy);
@@ -480,6 +492,7 @@ enum om_deleg_way {
 static void om_deleg_touch(struct om_deleg *d)
 {
 	d->changed = true;
+	d->unsent = true;
 	ktime_get_real_ts64(&d->mtime);
 }
 
@@ -657,6 +670,46 @@ static long om_deleg_truncate(struct om_deleg *d, loff_t len)
 	return err;
 }
 
+/* A new descriptor for the same open file (dup): the delegation is its too. */
+static void om_deleg_share(struct om_proc *p, struct om_deleg *d, long fd)
+{
+	if (fd > INT_MAX || xa_insert(&p->delegs, fd, d, GFP_KERNEL)) {
+		/* Not kept for it: the file goes home at the next call that names it. */
+		om_deleg_give_back(&p->stats, d);
+		return;
+	}
+	kref_get(&d->ref);
+	d->fds++;
+}
+
+/* One of its descriptors closed at home; the others keep it. */
+static void om_deleg_unshare(struct om_proc *p, struct om_deleg *d, unsigned long fd)
+{
+	xa_erase(&p->delegs, fd);
+	d->fds--;
+	om_deleg_put(d);
+}
+
+/* What fchown() or fchmod() at home changed, in what fstat() here says. */
+static void om_deleg_attrs(struct om_deleg *d, long nr, const unsigned long a[6])
+{
+	u32 mode = le32_to_cpu(d->st.mode);
+
+	if (nr == __NR_fchmod) {
+		mode = (mode & S_IFMT) | (a[1] & S_IALLUGO);
+	} else {
+		if ((u32)a[1] != (u32)-1)
+			d->st.uid = cpu_to_le32(a[1]);
+		if ((u32)a[2] != (u32)-1)
+			d->st.gid = cpu_to_le32(a[2]);
+		/* A change of owner drops set-user-ID (and set-group-ID when group-executable). */
+		if (!S_ISDIR(mode))
+			mode &= ~(S_ISUID | ((mode & 0010) ? S_ISGID : 0));
+	}
+	d->st.mode = cpu_to_le32(mode);
+	d->st.ctime_ns = cpu_to_le64(ktime_get_real_ns());
+}
+
 /* How a call on a delegated descriptor runs; SERVED sets @ret. Under d->lock. */
 static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, long nr,
 					const unsigned long a[6], long *ret)
@@ -701,6 +754,12 @@ static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, l
 		case F_OFD_SETLKW:
 			*ret = om_deleg_lock(d, a[1], (struct flock __user *)a[2]);
 			break;
+		case F_DUPFD:
+		case F_DUPFD_CLOEXEC:
+			*ret = om_forward_call(p, nr, a);
+			if (*ret >= 0)
+				om_deleg_share(p, d, *ret);
+			break;
 		case F_GETFD:
 		case F_SETFD:
 		case F_GETFL:
@@ -724,6 +783,29 @@ static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, l
 		if (!(d->flags & VIRTIO_OM_DELEG_F_WRITE) || (long)a[1] > OM_DELEG_MAX_SIZE)
 			return OM_DELEG_RETURN;
 		*ret = (long)a[1] < 0 ? -EINVAL : om_deleg_truncate(d, a[1]);
+		break;
+	case __NR_fchown:
+	case __NR_fchmod:
+		/* Run at home on its file (no lease breaks for it); fstat here says so after. */
+		*ret = om_forward_call(p, nr, a);
+		if (!*ret)
+			om_deleg_attrs(d, nr, a);
+		break;
+	case __NR_close:
+		if (d->fds == 1)
+			return OM_DELEG_RETURN;
+		/* Another descriptor keeps it; a close drops the process's record locks. */
+		locks_remove_posix(d->copy, d->owner);
+		*ret = om_forward_call(p, nr, a);
+		if (!*ret)
+			om_deleg_unshare(p, d, a[0]);
+		break;
+	case __NR_dup:
+	case __NR_dup2:
+	case __NR_dup3:
+		*ret = om_forward_call(p, nr, a);
+		if (*ret >= 0 && *ret != (long)a[0])
+			om_deleg_share(p, d, *ret);
 		break;
 	case __NR_fadvise64:
 	case __NR_readahead:
@@ -775,6 +857,10 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 	switch (nr) {
 	case __NR_dup2:
 	case __NR_dup3:
+		/* The descriptor it replaces is closed at home: its file goes first. */
+		if (args[1] != args[0])
+			om_deleg_return_fd(p, args[1]);
+		break;
 	case __NR_sendfile:
 	case __NR_tee:
 		om_deleg_return_fd(p, args[1]);

@@ -405,7 +405,7 @@ static void om_deleg_flush_work(struct work_struct *work)
 	       (size_t)nr_locks * sizeof(*locks);
 	if ((flags & ~VIRTIO_OM_DELEG_FLUSH_F_ALL) || count > OM_DELEG_FLUSH_PAGES ||
 	    nr_locks > OM_DELEG_LOCKS_MAX || h->len != want ||
-	    ((flags & VIRTIO_OM_DELEG_FLUSH_F_RETURN) && !(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))) {
+	    ((flags & VIRTIO_OM_DELEG_FLUSH_F_SYNC) && !(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))) {
 		err = -EPROTO;
 		goto answer;
 	}
@@ -432,7 +432,7 @@ static void om_deleg_flush_work(struct work_struct *work)
 			 nr_locks * sizeof(*locks));
 	om_deleg_write_pages(r, w->msg, sizeof(fh) + count * sizeof(*offs) +
 			     nr_locks * sizeof(*locks), offs, count, buf);
-	if (!(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))
+	if (!(flags & (VIRTIO_OM_DELEG_FLUSH_F_LAST | VIRTIO_OM_DELEG_FLUSH_F_RETURN)))
 		goto out;
 	om_deleg_set_size(r, le64_to_cpu(fh.size));
 	if (flags & VIRTIO_OM_DELEG_FLUSH_F_SYNC) {
@@ -452,8 +452,13 @@ last:
 		om_deleg_end(r);
 	err = r->err;
 	r->err = 0;
+	/* A clean file given back unanswered: what failed is the log's. */
+	if (err && !(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))
+		pr_warn_ratelimited("omvm: delegation %u from node %u given back: %d\n",
+				    le32_to_cpu(fh.id), h->src_node, err);
 answer:
-	if (flags & VIRTIO_OM_DELEG_FLUSH_F_LAST || err == -EPROTO || err == -EBADF)
+	/* Only a last message is waited for. */
+	if (flags & VIRTIO_OM_DELEG_FLUSH_F_LAST)
 		om_deleg_reply(h, err);
 out:
 	if (r)

@@ -492,7 +492,7 @@ static const sigset_t __user *om_call_sigmask(long nr, const unsigned long args[
 }
 
 /* A forwarded call, with what it does to the signal mask done here. */
-static long om_forward_call(struct om_proc *p, long nr, const unsigned long args[6])
+long om_forward_call(struct om_proc *p, long nr, const unsigned long args[6])
 {
 	const sigset_t __user *umask;
 	size_t size;

@@ -837,9 +837,10 @@ struct virtio_om_rfile_forget {
  * the size, and for a return the offset and the record locks go home in
  * DELEG_FLUSH messages, in order; the one with F_LAST is answered by
  * DELEG_DONE. A flush with F_SYNC (F_DATASYNC: fdatasync's) is an fsync()
- * at home after; one with F_RETURN ends the delegation: home then holds
- * the file as the node left it, the locks the process's, and unlocks its
- * lease. Home recalls a delegation (DELEG_RECALL) when another opener or a
+ * at home after (only with F_LAST); one with F_RETURN ends the delegation:
+ * home then holds the file as the node left it, the locks the process's,
+ * and unlocks its lease. A return without F_LAST is not answered: the node
+ * sends one so when home lacks nothing of the file but its end. Home recalls a delegation (DELEG_RECALL) when another opener or a
  * truncate breaks its lease; the node then returns it.
  */
 #define VIRTIO_OM_DELEG_F_READ	0x1u /* opened for reading */
@@ -867,7 +868,7 @@ struct virtio_om_deleg {
 #define VIRTIO_OM_DELEG_FLUSH_F_LAST	 0x1u /* the flush's last message: answered */
 #define VIRTIO_OM_DELEG_FLUSH_F_SYNC	 0x2u /* fsync() at home after */
 #define VIRTIO_OM_DELEG_FLUSH_F_DATASYNC 0x4u /* with F_SYNC: fdatasync() */
-#define VIRTIO_OM_DELEG_FLUSH_F_RETURN	 0x8u /* the delegation ends (with F_LAST) */
+#define VIRTIO_OM_DELEG_FLUSH_F_RETURN	 0x8u /* the delegation ends (last of the flush) */
 #define VIRTIO_OM_DELEG_FLUSH_F_ALL	 0xfu
 struct virtio_om_deleg_flush {
 	__le32 id;
