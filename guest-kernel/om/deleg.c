@@ -16,6 +16,8 @@
 #include <linux/file.h>
 #include <linux/filelock.h>
 #include <linux/fs.h>
+#include <linux/ioctl.h>
+#include <linux/termios.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -27,6 +29,9 @@
 #include <asm/unistd.h>
 
 #include "om.h"
+
+/* A descriptor of the process's table that exec closes (FD_CLOEXEC at home). */
+#define OM_DELEG_CLOEXEC XA_MARK_0
 
 /* Pages written and not sent home, at most, before they are sent unasked. */
 #define OM_DELEG_DIRTY_MAX 1024
@@ -422,10 +427,12 @@ static void om_deleg_refuse(u32 home, const struct virtio_om_deleg *g)
  * om_deleg_take() - take the delegation an open's answer brought
  * @p: the process away, in its own context
  * @nr: the call (open, openat or creat)
+ * @args: its arguments
  * @fd: its result
  * @g: the delegation, as home sent it (checked here)
  */
-void om_deleg_take(struct om_proc *p, long nr, long fd, const struct virtio_om_deleg *g)
+void om_deleg_take(struct om_proc *p, long nr, const unsigned long args[6], long fd,
+		   const struct virtio_om_deleg *g)
 {
 	u32 flags = le32_to_cpu(g->flags);
 	loff_t size = le64_to_cpu(g->size);
@@ -475,6 +482,8 @@ void om_deleg_take(struct om_proc *p, long nr, long fd, const struct virtio_om_d
 		goto refuse;
 	}
 	/* Its table holds it; the recall table's entry shares that reference. */
+	if ((nr == __NR_openat ? args[2] : nr == __NR_open ? args[1] : 0) & O_CLOEXEC)
+		xa_set_mark(&p->delegs, fd, OM_DELEG_CLOEXEC);
 	atomic64_inc(&p->stats.deleg_files);
 	return;
 refuse:
@@ -671,13 +680,15 @@ static long om_deleg_truncate(struct om_deleg *d, loff_t len)
 }
 
 /* A new descriptor for the same open file (dup): the delegation is its too. */
-static void om_deleg_share(struct om_proc *p, struct om_deleg *d, long fd)
+static void om_deleg_share(struct om_proc *p, struct om_deleg *d, long fd, bool cloexec)
 {
 	if (fd > INT_MAX || xa_insert(&p->delegs, fd, d, GFP_KERNEL)) {
 		/* Not kept for it: the file goes home at the next call that names it. */
 		om_deleg_give_back(&p->stats, d);
 		return;
 	}
+	if (cloexec)
+		xa_set_mark(&p->delegs, fd, OM_DELEG_CLOEXEC);
 	kref_get(&d->ref);
 	d->fds++;
 }
@@ -688,6 +699,34 @@ static void om_deleg_unshare(struct om_proc *p, struct om_deleg *d, unsigned lon
 	xa_erase(&p->delegs, fd);
 	d->fds--;
 	om_deleg_put(d);
+}
+
+/*
+ * A regular file's ioctls that stdio asks (isatty()'s TCGETS): a file of a
+ * disk or tmpfs is no terminal, as its ioctl at home would answer; FIONREAD
+ * is what is left to read. The rest go home with the file.
+ */
+static enum om_deleg_way om_deleg_ioctl(struct om_deleg *d, unsigned int cmd, unsigned long arg,
+					long *ret)
+{
+	loff_t left;
+
+	switch (cmd) {
+	case FIONREAD:
+		left = i_size_read(file_inode(d->copy)) - d->copy->f_pos;
+		*ret = put_user((int)clamp_t(loff_t, left, 0, INT_MAX), (int __user *)arg);
+		return OM_DELEG_SERVED;
+	case FIONBIO:
+	case FIOASYNC:
+	case FIOCLEX:
+	case FIONCLEX:
+	case FIOQSIZE:
+		return OM_DELEG_RETURN;
+	}
+	if (_IOC_TYPE(cmd) != 'T')
+		return OM_DELEG_RETURN;
+	*ret = -ENOTTY;
+	return OM_DELEG_SERVED;
 }
 
 /* What fchown() or fchmod() at home changed, in what fstat() here says. */
@@ -758,10 +797,17 @@ static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, l
 		case F_DUPFD_CLOEXEC:
 			*ret = om_forward_call(p, nr, a);
 			if (*ret >= 0)
-				om_deleg_share(p, d, *ret);
+				om_deleg_share(p, d, *ret, a[1] == F_DUPFD_CLOEXEC);
+			break;
+		case F_SETFD:
+			/* Home's descriptor flag; exec here must know which it closes. */
+			*ret = om_forward_call(p, nr, a);
+			if (!*ret && (a[2] & FD_CLOEXEC))
+				xa_set_mark(&p->delegs, a[0], OM_DELEG_CLOEXEC);
+			else if (!*ret)
+				xa_clear_mark(&p->delegs, a[0], OM_DELEG_CLOEXEC);
 			break;
 		case F_GETFD:
-		case F_SETFD:
 		case F_GETFL:
 			/* Home's descriptor flags: nothing of the file's bytes. */
 			return OM_DELEG_KEEP;
@@ -805,8 +851,10 @@ static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, l
 	case __NR_dup3:
 		*ret = om_forward_call(p, nr, a);
 		if (*ret >= 0 && *ret != (long)a[0])
-			om_deleg_share(p, d, *ret);
+			om_deleg_share(p, d, *ret, nr == __NR_dup3 && (a[2] & O_CLOEXEC));
 		break;
+	case __NR_ioctl:
+		return om_deleg_ioctl(d, a[1], a[2], ret);
 	case __NR_fadvise64:
 	case __NR_readahead:
 	case __NR_fstatfs:
@@ -834,6 +882,7 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 {
 	enum om_deleg_way way;
 	struct om_deleg *d;
+	unsigned long fd;
 	int err;
 
 	switch (class) {
@@ -847,6 +896,14 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 		return false;
 	case OM_SC_MMAP_FILE:
 		om_deleg_return_fd(p, args[4]);
+		return false;
+	case OM_SC_EXEC:
+		/*
+		 * The program runs here on the same descriptors: those exec
+		 * closes at home go home first, the others stay delegated.
+		 */
+		xa_for_each_marked(&p->delegs, fd, d, OM_DELEG_CLOEXEC)
+			om_deleg_return_fd(p, fd);
 		return false;
 	default:
 		/* A fork, an exec, a call at home: the files go home first. */

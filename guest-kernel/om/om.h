@@ -673,7 +673,8 @@ void om_deleg_home_recv(struct om_kcom_msg *msg);
 void om_deleg_home_forget(const struct om_proc *deputy);
 void om_deleg_home_node_lost(u32 node);
 int om_deleg_home_init(void);
-void om_deleg_take(struct om_proc *p, long nr, long fd, const struct virtio_om_deleg *g);
+void om_deleg_take(struct om_proc *p, long nr, const unsigned long args[6], long fd,
+		   const struct virtio_om_deleg *g);
 long om_forward_call(struct om_proc *p, long nr, const unsigned long args[6]);
 bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int class, long *ret);
 int om_deleg_return_all(struct om_proc *p);

@@ -430,7 +430,7 @@ out:
 	om_behind_answered(p, nr, args, &r);
 	if (p->granted) {
 		p->granted = false;
-		om_deleg_take(p, nr, (long)le64_to_cpu(r.ret), &p->grant);
+		om_deleg_take(p, nr, args, (long)le64_to_cpu(r.ret), &p->grant);
 	}
 	/* What its calls cost it here: the balancer weighs it. */
 	sent = ktime_get_ns() - sent;
