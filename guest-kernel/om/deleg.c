@@ -867,6 +867,33 @@ static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, l
 	return *ret == -EXDEV ? OM_DELEG_RETURN : OM_DELEG_SERVED;
 }
 
+/*
+ * Calls whose first argument is a descriptor that may name the file itself
+ * (an *at() call with an empty path acts on it); socket(), kill() and the
+ * like take a number that only looks like one.
+ */
+static bool om_deleg_fd_first(long nr)
+{
+	switch (nr) {
+	case __NR_read: case __NR_write: case __NR_close: case __NR_fstat: case __NR_lseek:
+	case __NR_pread64: case __NR_pwrite64: case __NR_readv: case __NR_writev:
+	case __NR_preadv: case __NR_pwritev: case __NR_preadv2: case __NR_pwritev2:
+	case __NR_ioctl: case __NR_fcntl: case __NR_flock: case __NR_fsync: case __NR_fdatasync:
+	case __NR_ftruncate: case __NR_getdents: case __NR_getdents64: case __NR_fchdir:
+	case __NR_fchmod: case __NR_fchown: case __NR_fstatfs: case __NR_sendfile:
+	case __NR_fallocate: case __NR_readahead: case __NR_fadvise64:
+	case __NR_sync_file_range: case __NR_syncfs: case __NR_dup: case __NR_dup2:
+	case __NR_dup3: case __NR_newfstatat: case __NR_statx: case __NR_fchownat:
+	case __NR_fchmodat: case __NR_utimensat: case __NR_futimesat: case __NR_faccessat:
+	case __NR_faccessat2: case __NR_linkat: case __NR_name_to_handle_at:
+	case __NR_fgetxattr: case __NR_fsetxattr: case __NR_flistxattr: case __NR_fremovexattr:
+	case __NR_copy_file_range: case __NR_splice: case __NR_tee:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /**
  * om_deleg_call() - run a call of a process with delegated files
  * @p: the process away, in its own context
@@ -932,7 +959,7 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 		om_deleg_return_all(p);
 		return false;
 	}
-	d = args[0] <= INT_MAX ? xa_load(&p->delegs, args[0]) : NULL;
+	d = om_deleg_fd_first(nr) && args[0] <= INT_MAX ? xa_load(&p->delegs, args[0]) : NULL;
 	if (!d)
 		return false;
 	mutex_lock(&d->lock);
