@@ -18,6 +18,7 @@
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/termios.h>
+#include <linux/kdev_t.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -555,13 +556,15 @@ static long om_deleg_rw(struct om_proc *p, struct om_deleg *d, bool write, char 
 }
 
 /* fstat(), and newfstatat() of the descriptor itself: home's answer, with what changed here. */
-static long om_deleg_stat(struct om_deleg *d, struct stat __user *ubuf)
+static int om_deleg_stat_fill(struct om_deleg *d, struct stat *sp)
 {
 	loff_t size = i_size_read(file_inode(d->copy));
 	const struct virtio_om_deleg *g = &d->st;
 	struct timespec64 t;
 	struct stat s;
 
+	if (d->ended)
+		return -EBADF;
 	memset(&s, 0, sizeof(s));
 	s.st_dev = le64_to_cpu(g->dev);
 	s.st_ino = le64_to_cpu(g->ino);
@@ -584,7 +587,16 @@ static long om_deleg_stat(struct om_deleg *d, struct stat __user *ubuf)
 	t = d->changed ? d->mtime : ns_to_timespec64(le64_to_cpu(g->ctime_ns));
 	s.st_ctime = t.tv_sec;
 	s.st_ctime_nsec = t.tv_nsec;
-	return copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
+	*sp = s;
+	return 0;
+}
+
+static long om_deleg_stat(struct om_deleg *d, struct stat __user *ubuf)
+{
+	struct stat s;
+	int err = om_deleg_stat_fill(d, &s);
+
+	return err ?: copy_to_user(ubuf, &s, sizeof(s)) ? -EFAULT : 0;
 }
 
 /* Record locks on the copy: no one else can hold one on the file (home's lease). */
@@ -986,6 +998,68 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 	if (nr == __NR_close && err)
 		p->deleg_close_err = err;
 	return false;
+}
+
+/* The delegation of the file home's (dev, ino) names, if the process holds one. */
+static struct om_deleg *om_deleg_by_ino(struct om_proc *p, u64 dev, u64 ino)
+{
+	struct om_deleg *d;
+	unsigned long fd;
+
+	xa_for_each(&p->delegs, fd, d)
+		if (!d->ended && le64_to_cpu(d->st.dev) == dev && le64_to_cpu(d->st.ino) == ino)
+			return d;
+	return NULL;
+}
+
+/**
+ * om_deleg_stat_path() - a stat by path home answered, of a delegated file
+ * @p: the process away, in its own context
+ * @nr: the call (stat, lstat, newfstatat or statx), which returned 0
+ * @a: its arguments
+ *
+ * Home's file lacks what was written here since its last flush: the size,
+ * blocks and times the process sees are its copy's, as fstat() says.
+ */
+void om_deleg_stat_path(struct om_proc *p, long nr, const unsigned long a[6])
+{
+	struct stat __user *us = (struct stat __user *)(nr == __NR_newfstatat ? a[2] : a[1]);
+	struct statx __user *ux = (struct statx __user *)a[4];
+	struct stat s;
+	struct statx x;
+	struct om_deleg *d;
+
+	if (nr == __NR_statx) {
+		if (copy_from_user(&x, ux, sizeof(x)))
+			return;
+		d = om_deleg_by_ino(p, new_encode_dev(MKDEV(x.stx_dev_major, x.stx_dev_minor)),
+				    x.stx_ino);
+		if (!d)
+			return;
+		mutex_lock(&d->lock);
+		if (om_deleg_stat_fill(d, &s) == 0) {
+			x.stx_size = s.st_size;
+			x.stx_blocks = s.st_blocks;
+			x.stx_mtime.tv_sec = s.st_mtime;
+			x.stx_mtime.tv_nsec = s.st_mtime_nsec;
+			x.stx_ctime.tv_sec = s.st_ctime;
+			x.stx_ctime.tv_nsec = s.st_ctime_nsec;
+			if (copy_to_user(ux, &x, sizeof(x)))
+				pr_debug("omvm: statx buffer gone\n");
+		}
+		mutex_unlock(&d->lock);
+		return;
+	}
+	if (copy_from_user(&s, us, sizeof(s)))
+		return;
+	d = om_deleg_by_ino(p, s.st_dev, s.st_ino);
+	if (!d)
+		return;
+	mutex_lock(&d->lock);
+	/* lstat of a symlink to it names the link, not the file: the ino differs. */
+	if (!om_deleg_stat_fill(d, &s) && copy_to_user(us, &s, sizeof(s)))
+		pr_debug("omvm: stat buffer gone\n");
+	mutex_unlock(&d->lock);
 }
 
 /**

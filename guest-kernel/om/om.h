@@ -679,6 +679,7 @@ long om_forward_call(struct om_proc *p, long nr, const unsigned long args[6]);
 bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int class, long *ret);
 int om_deleg_return_all(struct om_proc *p);
 void om_deleg_forget(struct om_proc *p);
+void om_deleg_stat_path(struct om_proc *p, long nr, const unsigned long a[6]);
 void om_deleg_recall_recv(struct om_kcom_msg *msg);
 void om_deleg_node_lost(u32 node);
 int om_deleg_init(void);

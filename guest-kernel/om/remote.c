@@ -664,6 +664,11 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		break;
 	case OM_SC_FORWARD:
 		regs->ax = om_forward_call(p, nr, args);
+		/* Home's stat of a file delegated here lacks what was written here. */
+		if (!regs->ax && !xa_empty(&p->delegs) &&
+		    (nr == __NR_stat || nr == __NR_lstat || nr == __NR_newfstatat ||
+		     nr == __NR_statx))
+			om_deleg_stat_path(p, nr, args);
 		/* A delegated file's close: what its pages met on their way home. */
 		if (p->deleg_close_err) {
 			if (!IS_ERR_VALUE(regs->ax))
