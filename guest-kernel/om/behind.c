@@ -400,6 +400,52 @@ void om_behind_failed(struct om_proc *p, struct file *file, long ret)
 }
 
 /**
+ * om_behind_keep_pending() - a failure for a file of the deputy's, found elsewhere
+ * @p: the deputy's half
+ * @file: the file
+ * @err: -errno
+ *
+ * Context: any process context but the deputy's (a delegated file's pages
+ * written back by a worker, deleg_home.c). The deputy takes it as its own
+ * (om_behind_take_pending()) before its next call and on coming home.
+ */
+void om_behind_keep_pending(struct om_proc *p, struct file *file, int err)
+{
+	struct om_behind_err *e = kmalloc(sizeof(*e), GFP_KERNEL);
+
+	if (!e) {
+		mapping_set_error(file->f_mapping, err);
+		return;
+	}
+	e->file = get_file(file);
+	e->err = err;
+	spin_lock(&p->lock);
+	list_add_tail(&e->node, &p->behind_pending);
+	spin_unlock(&p->lock);
+}
+
+/**
+ * om_behind_take_pending() - the failures found elsewhere, kept as the deputy's
+ * @p: the deputy's half, in its own context
+ */
+void om_behind_take_pending(struct om_proc *p)
+{
+	struct om_behind_err *e, *next;
+	LIST_HEAD(taken);
+
+	if (list_empty_careful(&p->behind_pending))
+		return;
+	spin_lock(&p->lock);
+	list_splice_init(&p->behind_pending, &taken);
+	spin_unlock(&p->lock);
+	list_for_each_entry_safe(e, next, &taken, node) {
+		om_behind_failed(p, e->file, e->err);
+		fput(e->file);
+		kfree(e);
+	}
+}
+
+/**
  * om_behind_forget() - let go of the failures kept
  * @p: the half, ending
  */
@@ -407,6 +453,7 @@ void om_behind_forget(struct om_proc *p)
 {
 	struct om_behind_err *e, *next;
 
+	list_splice_init(&p->behind_pending, &p->behind_errs);
 	list_for_each_entry_safe(e, next, &p->behind_errs, node) {
 		pr_info("omvm: pid %d: a failed write behind was not reported: no fsync or close followed\n",
 			p->home_pid);

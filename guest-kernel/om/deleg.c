@@ -309,13 +309,17 @@ static int om_deleg_flush(struct om_stats *st, struct om_deleg *d, u32 flags)
 }
 
 /* Give the file back (under d->lock): home holds it as the process left it. */
-static int om_deleg_give_back(struct om_stats *st, struct om_deleg *d)
+static int om_deleg_give_back(struct om_stats *st, struct om_deleg *d, bool told)
 {
+	u32 flags = VIRTIO_OM_DELEG_FLUSH_F_RETURN;
 	int err;
 
 	if (d->ended)
 		return 0;
-	err = om_deleg_flush(st, d, VIRTIO_OM_DELEG_FLUSH_F_RETURN);
+	/* No call of the process reports a failure: home keeps it for the file's next fsync. */
+	if (!told)
+		flags |= VIRTIO_OM_DELEG_FLUSH_F_KEEP;
+	err = om_deleg_flush(st, d, flags);
 	d->ended = true;
 	om_deleg_unlist(d);
 	err = err ?: d->err;
@@ -341,7 +345,7 @@ static int om_deleg_return_fd(struct om_proc *p, unsigned long fd)
 	if (!d)
 		return 0;
 	mutex_lock(&d->lock);
-	err = om_deleg_give_back(&p->stats, d);
+	err = om_deleg_give_back(&p->stats, d, false);
 	mutex_unlock(&d->lock);
 	om_deleg_drop(p, fd, d);
 	if (err)
@@ -393,7 +397,7 @@ static void om_deleg_recall_work(struct work_struct *work)
 	mutex_lock(&d->lock);
 	if (!d->ended) {
 		d->recalled = true;
-		err = om_deleg_give_back(NULL, d);
+		err = om_deleg_give_back(NULL, d, false);
 		/* No call of the process to fail: its file is home's again, as the node left it. */
 		if (err)
 			pr_warn_ratelimited("omvm: a recalled file went home with an error: %d\n",
@@ -696,7 +700,7 @@ static void om_deleg_share(struct om_proc *p, struct om_deleg *d, long fd, bool 
 {
 	if (fd > INT_MAX || xa_insert(&p->delegs, fd, d, GFP_KERNEL)) {
 		/* Not kept for it: the file goes home at the next call that names it. */
-		om_deleg_give_back(&p->stats, d);
+		om_deleg_give_back(&p->stats, d, false);
 		return;
 	}
 	if (cloexec)
@@ -991,7 +995,7 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 		mutex_unlock(&d->lock);
 		return false;
 	}
-	err = om_deleg_give_back(&p->stats, d);
+	err = om_deleg_give_back(&p->stats, d, nr == __NR_close);
 	mutex_unlock(&d->lock);
 	om_deleg_drop(p, args[0], d);
 	/* A close reports what its pages' trip home met, as a close of NFS does. */

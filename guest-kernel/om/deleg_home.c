@@ -19,6 +19,7 @@
 #include <linux/kdev_t.h>
 #include <linux/kref.h>
 #include <linux/moduleparam.h>
+#include <linux/pagemap.h>
 #include <linux/security.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
@@ -43,7 +44,7 @@ struct om_deleg_rec {
 	u32 id;
 	u32 node;		/* where the process runs: the only sender of its flushes */
 	u32 served;		/* its bytes, by RFILE_READ */
-	const struct om_proc *deputy; /* compared, never followed */
+	struct om_proc *deputy;	/* held: failures kept for its calls */
 	struct file *file;	/* the deputy's file, held until the last put */
 	fl_owner_t posix_owner;	/* the deputy's files: its record locks' owner */
 	pid_t posix_pid;
@@ -62,6 +63,7 @@ static void om_deleg_rec_release(struct kref *ref)
 	struct om_deleg_rec *r = container_of(ref, struct om_deleg_rec, ref);
 
 	fput(r->file);
+	om_proc_put(r->deputy);
 	kfree(r);
 }
 
@@ -221,11 +223,13 @@ int om_deleg_grant(struct om_proc *p, long nr, const unsigned long args[6], long
 	INIT_WORK(&r->recall, om_deleg_recall_work);
 	r->node = p->peer_node;
 	r->deputy = p;
+	refcount_inc(&p->ref);
 	r->file = f;
 	r->posix_owner = current->files;
 	r->posix_pid = current->tgid;
 	err = om_rfile_serve_file(r->node, f, &r->served);
 	if (err) {
+		om_proc_put(p);
 		kfree(r);
 		goto out_put;
 	}
@@ -276,6 +280,7 @@ out_erase:
 	xa_erase(&om_deleg_recs, r->id);
 out_unserve:
 	om_rfile_unserve(r->node, r->served);
+	om_proc_put(p);
 	kfree(r);
 out_put:
 	fput(f);
@@ -452,10 +457,9 @@ last:
 		om_deleg_end(r);
 	err = r->err;
 	r->err = 0;
-	/* A clean file given back unanswered: what failed is the log's. */
-	if (err && !(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))
-		pr_warn_ratelimited("omvm: delegation %u from node %u given back: %d\n",
-				    le32_to_cpu(fh.id), h->src_node, err);
+	/* Its pages failed and no call of the process says so: its next fsync or close will. */
+	if (err && (flags & VIRTIO_OM_DELEG_FLUSH_F_KEEP))
+		om_behind_keep_pending(r->deputy, r->file, err);
 answer:
 	/* Only a last message is waited for. */
 	if (flags & VIRTIO_OM_DELEG_FLUSH_F_LAST)

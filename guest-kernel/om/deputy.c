@@ -577,6 +577,8 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	u32 flags = 0, sc_flags;
 	int i, err;
 
+	/* Failures of delegated files' pages found by home's worker: this call may say so. */
+	om_behind_take_pending(p);
 	om_kcom_msg_copy(msg, 0, &sc, sizeof(sc));
 	nr = le32_to_cpu(sc.nr);
 	sc_flags = le32_to_cpu(sc.flags);
@@ -916,6 +918,7 @@ u32 om_deputy_run(struct om_proc *p)
 				om_proc_rekey(p, OM_HOME);
 				p->peer_node = 0;
 				/* Failures of writes behind: its fsync or close here says so. */
+				om_behind_take_pending(p);
 				if (!list_empty(&p->behind_errs))
 					set_task_syscall_work(current, OM);
 				if (le32_to_cpu(p->arrival->flags) & VIRTIO_OM_MIG_F_CALL)

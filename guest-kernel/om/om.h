@@ -306,6 +306,7 @@ struct om_proc {
 	unsigned long release_fds[BITS_TO_LONGS(OM_BEHIND_FDS)];
 	unsigned int behind_out;
 	struct list_head behind_errs;
+	struct list_head behind_pending; /* deputy: failures found off its context, under @lock */
 	unsigned int owed_calls;
 	u32 owed_flags;
 	u64 owed_seq;
@@ -600,6 +601,8 @@ long om_behind_ran(struct om_proc *p, long nr, const unsigned long a[6], struct 
 		   bool behind, long ret, u32 *flags);
 void om_behind_failed(struct om_proc *p, struct file *file, long ret);
 void om_behind_forget(struct om_proc *p);
+void om_behind_keep_pending(struct om_proc *p, struct file *file, int err);
+void om_behind_take_pending(struct om_proc *p);
 bool om_behind_home_call(struct om_proc *p, struct pt_regs *regs, long nr,
 			 const unsigned long a[6]);
 int om_behind_drain(struct om_proc *p);

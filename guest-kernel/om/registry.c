@@ -55,6 +55,7 @@ struct om_proc *om_proc_alloc(struct task_struct *task, enum om_role role)
 	INIT_LIST_HEAD(&p->hop_held);
 	INIT_LIST_HEAD(&p->hop_sigs);
 	INIT_LIST_HEAD(&p->behind_errs);
+	INIT_LIST_HEAD(&p->behind_pending);
 	xa_init(&p->fetched);
 	xa_init(&p->pushed);
 	xa_init(&p->delegs);

@@ -15,6 +15,9 @@
  *                             delegated (every write seen at once); what a
  *                             process wrote and never closed reaches home
  *                             when it ends away
+ *   om-deleg hold NODE PATH   a new file at NODE: 5000 bytes written and
+ *                             synced, 3000 more written; prints "holding"
+ *                             and waits (for its node's death)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -299,11 +302,33 @@ static int test_files(const char *node, const char *dir)
 	return 0;
 }
 
+static int test_hold(const char *node, const char *path)
+{
+	char buf[5000];
+	int fd;
+
+	go(node);
+	fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0644);
+	memset(buf, 'S', sizeof(buf));
+	CHECK(fd >= 0 && write(fd, buf, 5000) == 5000 && !fsync(fd), "write and fsync: %s",
+	      strerror(errno));
+	memset(buf, 'U', 3000);
+	CHECK(write(fd, buf, 3000) == 3000, "write: %s", strerror(errno));
+	CHECK(om_debug_count(0, "deleg_files") >= 1, "the file was not delegated");
+	if (failures)
+		return 1;
+	printf("holding\n");
+	for (;;)
+		pause();
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 4 && !strcmp(argv[1], "files"))
 		test_files(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "hold"))
+		test_hold(argv[2], argv[3]);
 	else {
 		fprintf(stderr, "usage: see the comment at the top of om-deleg.c\n");
 		return 2;

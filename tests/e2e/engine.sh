@@ -53,6 +53,7 @@ run 1 "away, getpid/getppid/gettid answer home's ids; /proc/self/exe names its p
 run 1 "THP switched off and memory-deny-write-execute (prctl) hold away and home again: PR_GET_* as set, mprotect to PROT_EXEC refused (EACCES)" "$libexec/om-self" mmflags 2
 run 1 "its own nice set away rules where it runs (getpriority, stat at home); a personality set away rules uname at home (UNAME26); SIGCHLD ignored away reaps its children unwaited at home (ECHILD), then waited again; prctl away whose effect is at home: the name ps sees, a subreaper's orphans, a parent's death signal, who may read its /proc (dumpable)" "$libexec/om-self" prctl 2
 run 1 "away, a call that runs only at home takes the process home and back to node 2 after it; calling again at once it stays home; debug counts both" "$libexec/om-self" homecall 2
+run 1 "files a process opens away are served there (reads, writes, fstat, seeks, locks, a dup; the deputy runs none of them; a stat by path says the size written away); another opener at home sees every byte and the lock; fsync, ftruncate and close send them home; a file open at home stays home's; an unclosed file's writes reach home when its process ends away" "$libexec/om-deleg" files 2 /tmp
 run 1 "its own write to where during another's live move of it (in its rounds) returns with it at node 2, the live move ended in that write, memory intact" "$libexec/om-self" ownwhere 2 32
 run 1 "away, fork makes the child at node 2 with its deputy at home: exit codes, signals and the core flag (the core dumped at home), SIGCHLD, CPU time, copied memory, orphans as at home, the child moved on its own to node 3, a child brought home asleep sleeps on, vfork's and posix_spawn's children share the parent's memory (a failed exec's ENOENT), a program exec'd away named as at home (AT_EXECFN, comm, exe), an exec that changes credentials run at home; the parent never goes home" "$libexec/om-fork" away 2 3
 
@@ -893,6 +894,9 @@ sleep 2
 pid=$(oc exec -t 30 1 -- pidof cat) || pid=""
 migrate "$pid" 3 60 || echo "#   $mig_out"
 check "cat, blocked in read, moved to node 3" '[ -n "$pid" ] && [ "$(where_is "$pid")" = 3 ]'
+# And a file delegated to node 3, written there after its last fsync.
+bg 1 held "$libexec/om-deleg hold 3 /tmp/held.file"
+bg_grep 1 held "^holding" 120 || true
 t0=$(date +%s)
 oc stop --kill 3 >/dev/null
 bg_wait 1 dead 60 >/dev/null && rc=0 || rc=$?
@@ -900,6 +904,12 @@ took=$(($(date +%s) - t0))
 echo "#   its status at home: $rc, $took s after node 3 was killed"
 check "the deputy wakes and the process ends at home as killed by SIGKILL, within seconds" \
 	'[ "$rc" -eq 137 ] && [ "$took" -le 30 ]'
+held=$(oc exec -t 60 1 -- sh -c 'wc -c </tmp/held.file; tr -d S </tmp/held.file | wc -c' | tr '\n' ' ')
+took=$(($(date +%s) - t0))
+bg_wait 1 held 30 >/dev/null && rc=0 || rc=$?
+echo "#   the file delegated to node 3: $held(bytes, bytes not synced) $took s after; its writer: $rc"
+check "a file delegated to the node that died opens at home at once (its lease ended), as last synced there: 5000 bytes, none of the 3000 written after" \
+	'[ "$held" = "5000 0 " ] && [ "$took" -le 40 ] && [ "$rc" -eq 137 ]'
 check "the kernel log at home says why" \
 	'oc exec -t 30 1 -- dmesg | grep -q "omvm: pid $pid (home node 1) killed: node 3, where its process was, went down"'
 

@@ -869,7 +869,9 @@ struct virtio_om_deleg {
 #define VIRTIO_OM_DELEG_FLUSH_F_SYNC	 0x2u /* fsync() at home after */
 #define VIRTIO_OM_DELEG_FLUSH_F_DATASYNC 0x4u /* with F_SYNC: fdatasync() */
 #define VIRTIO_OM_DELEG_FLUSH_F_RETURN	 0x8u /* the delegation ends (last of the flush) */
-#define VIRTIO_OM_DELEG_FLUSH_F_ALL	 0xfu
+/* With F_RETURN: no call reports a failure; the file's next fsync or close at home will */
+#define VIRTIO_OM_DELEG_FLUSH_F_KEEP	 0x10u
+#define VIRTIO_OM_DELEG_FLUSH_F_ALL	 0x1fu
 struct virtio_om_deleg_flush {
 	__le32 id;
 	__le32 flags;	 /* VIRTIO_OM_DELEG_FLUSH_F_* */
