@@ -407,6 +407,25 @@ static void om_deleg_recall_work(struct work_struct *work)
 	om_deleg_put(d);
 }
 
+/**
+ * om_deleg_grant_valid() - whether a delegation home sent may be taken
+ * @nr: the call it answers
+ * @fd: the call's result
+ * @g: the delegation
+ *
+ * Return: true for an open's new descriptor, a known mode, a size the node
+ * takes (home is a peer: what it sends is checked).
+ */
+bool om_deleg_grant_valid(long nr, long fd, const struct virtio_om_deleg *g)
+{
+	u32 flags = le32_to_cpu(g->flags);
+	s64 size = le64_to_cpu(g->size);
+
+	return (nr == __NR_open || nr == __NR_openat || nr == __NR_creat) && fd >= 0 &&
+	       fd <= INT_MAX && g->id && flags && !(flags & ~VIRTIO_OM_DELEG_F_ALL) &&
+	       size >= 0 && size <= OM_DELEG_MAX_SIZE;
+}
+
 /* Give back a delegation this node cannot take: home's file as it is. */
 static void om_deleg_refuse(u32 home, const struct virtio_om_deleg *g)
 {
@@ -444,9 +463,7 @@ void om_deleg_take(struct om_proc *p, long nr, const unsigned long args[6], long
 	struct om_deleg *d = NULL;
 	int err = -EPROTO;
 
-	if ((nr != __NR_open && nr != __NR_openat && nr != __NR_creat) || fd < 0 ||
-	    fd > INT_MAX || !g->id || !flags || (flags & ~VIRTIO_OM_DELEG_F_ALL) || size < 0 ||
-	    size > OM_DELEG_MAX_SIZE)
+	if (!om_deleg_grant_valid(nr, fd, g))
 		goto refuse;
 	/* A descriptor still delegated cannot be opened again: it was closed here first. */
 	if (xa_load(&p->delegs, fd))

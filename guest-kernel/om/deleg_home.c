@@ -389,6 +389,30 @@ static int om_deleg_reply(const struct om_kcom_hdr *h, int err)
 	return om_kcom_send(&out, 0, NULL);
 }
 
+/**
+ * om_deleg_flush_valid() - whether a DELEG_FLUSH is well formed
+ * @fh: its struct
+ * @len: its payload's length
+ *
+ * Return: 0, or -EPROTO: unknown flags, F_SYNC or F_KEEP out of place, more
+ * pages or locks than a message may carry, or a length not their sum.
+ */
+int om_deleg_flush_valid(const struct virtio_om_deleg_flush *fh, size_t len)
+{
+	u32 flags = le32_to_cpu(fh->flags), count = le32_to_cpu(fh->count);
+	u32 nr_locks = le32_to_cpu(fh->nr_locks);
+
+	if ((flags & ~VIRTIO_OM_DELEG_FLUSH_F_ALL) || count > OM_DELEG_FLUSH_PAGES ||
+	    nr_locks > OM_DELEG_LOCKS_MAX ||
+	    len != sizeof(*fh) + (size_t)count * (sizeof(__le64) + PAGE_SIZE) +
+		   (size_t)nr_locks * sizeof(struct virtio_om_deleg_lock) ||
+	    ((flags & VIRTIO_OM_DELEG_FLUSH_F_SYNC) && !(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST)) ||
+	    ((flags & VIRTIO_OM_DELEG_FLUSH_F_KEEP) && !(flags & VIRTIO_OM_DELEG_FLUSH_F_RETURN)) ||
+	    (nr_locks && !(flags & VIRTIO_OM_DELEG_FLUSH_F_RETURN)))
+		return -EPROTO;
+	return 0;
+}
+
 static void om_deleg_flush_work(struct work_struct *work)
 {
 	struct om_deleg_flush_work *w = container_of(work, struct om_deleg_flush_work, work);
@@ -399,21 +423,16 @@ static void om_deleg_flush_work(struct work_struct *work)
 	__le64 *offs = NULL;
 	u32 flags, count, nr_locks;
 	void *buf = NULL;
-	size_t want;
 	int err = 0;
 
+	memset(&fh, 0, sizeof(fh));
 	om_kcom_msg_copy(w->msg, 0, &fh, sizeof(fh));
 	flags = le32_to_cpu(fh.flags);
 	count = le32_to_cpu(fh.count);
 	nr_locks = le32_to_cpu(fh.nr_locks);
-	want = sizeof(fh) + (size_t)count * (sizeof(*offs) + PAGE_SIZE) +
-	       (size_t)nr_locks * sizeof(*locks);
-	if ((flags & ~VIRTIO_OM_DELEG_FLUSH_F_ALL) || count > OM_DELEG_FLUSH_PAGES ||
-	    nr_locks > OM_DELEG_LOCKS_MAX || h->len != want ||
-	    ((flags & VIRTIO_OM_DELEG_FLUSH_F_SYNC) && !(flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))) {
-		err = -EPROTO;
+	err = om_deleg_flush_valid(&fh, h->len);
+	if (err)
 		goto answer;
-	}
 	r = om_deleg_rec_get(le32_to_cpu(fh.id));
 	/* Only the node it was delegated to flushes it. */
 	if (!r || r->node != h->src_node) {

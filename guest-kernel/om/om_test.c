@@ -497,6 +497,63 @@ static void om_test_behind_answers(struct kunit *test)
 }
 
 /* Which lock commands' results are 0 before they run (a release behind). */
+/* A delegation and its flushes come from a peer: each malformed field refused. */
+static void om_test_deleg_valid(struct kunit *test)
+{
+	static const size_t page = sizeof(__le64) + PAGE_SIZE;
+	struct virtio_om_deleg g = {
+		.id = cpu_to_le32(7),
+		.flags = cpu_to_le32(VIRTIO_OM_DELEG_F_READ | VIRTIO_OM_DELEG_F_WRITE),
+		.size = cpu_to_le64(4096),
+	};
+	struct virtio_om_deleg bad;
+	struct virtio_om_deleg_flush fh = { .id = cpu_to_le32(7) };
+	size_t base = sizeof(fh);
+
+	KUNIT_EXPECT_TRUE(test, om_deleg_grant_valid(__NR_openat, 3, &g));
+	KUNIT_EXPECT_TRUE(test, om_deleg_grant_valid(__NR_creat, 0, &g));
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_read, 3, &g));
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_openat, -2, &g));
+	bad = g;
+	bad.id = 0;
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_openat, 3, &bad));
+	bad = g;
+	bad.flags = 0;
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_openat, 3, &bad));
+	bad.flags = cpu_to_le32(0x4);
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_openat, 3, &bad));
+	bad = g;
+	bad.size = cpu_to_le64(-1ll);
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_openat, 3, &bad));
+	bad.size = cpu_to_le64(OM_DELEG_MAX_SIZE + 1);
+	KUNIT_EXPECT_FALSE(test, om_deleg_grant_valid(__NR_openat, 3, &bad));
+
+	/* Pages on their way, a last message, a return with its locks. */
+	fh.count = cpu_to_le32(2);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + 2 * page), 0);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + 2 * page - 1), -EPROTO);
+	fh.count = cpu_to_le32(OM_DELEG_FLUSH_PAGES + 1);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + (OM_DELEG_FLUSH_PAGES + 1) * page),
+			-EPROTO);
+	fh.count = 0;
+	fh.flags = cpu_to_le32(VIRTIO_OM_DELEG_FLUSH_F_LAST | VIRTIO_OM_DELEG_FLUSH_F_SYNC);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base), 0);
+	fh.flags = cpu_to_le32(VIRTIO_OM_DELEG_FLUSH_F_SYNC);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base), -EPROTO);
+	fh.flags = cpu_to_le32(VIRTIO_OM_DELEG_FLUSH_F_KEEP);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base), -EPROTO);
+	fh.flags = cpu_to_le32(0x20);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base), -EPROTO);
+	fh.nr_locks = cpu_to_le32(1);
+	fh.flags = cpu_to_le32(VIRTIO_OM_DELEG_FLUSH_F_LAST);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + VIRTIO_OM_DELEG_LOCK_SIZE), -EPROTO);
+	fh.flags = cpu_to_le32(VIRTIO_OM_DELEG_FLUSH_F_RETURN | VIRTIO_OM_DELEG_FLUSH_F_KEEP);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + VIRTIO_OM_DELEG_LOCK_SIZE), 0);
+	fh.nr_locks = cpu_to_le32(OM_DELEG_LOCKS_MAX + 1);
+	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + (OM_DELEG_LOCKS_MAX + 1) *
+						    VIRTIO_OM_DELEG_LOCK_SIZE), -EPROTO);
+}
+
 static void om_test_behind_unlock(struct kunit *test)
 {
 	struct flock un = { .l_type = F_UNLCK, .l_whence = SEEK_SET, .l_start = 10, .l_len = 20 };
@@ -707,6 +764,7 @@ static struct kunit_case om_test_cases[] = {
 	KUNIT_CASE(om_test_behind),
 	KUNIT_CASE(om_test_behind_answers),
 	KUNIT_CASE(om_test_behind_unlock),
+	KUNIT_CASE(om_test_deleg_valid),
 	KUNIT_CASE(om_test_dirty_log),
 	KUNIT_CASE(om_test_push_parse),
 	{}
