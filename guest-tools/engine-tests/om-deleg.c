@@ -48,12 +48,9 @@ static char pattern(long i)
 
 static void go(const char *node)
 {
-	char now[32];
-	int err = om_where_write(0, node);
+	char why[128];
 
-	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	om_where_now(0, now, sizeof(now));
-	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	CHECK(!om_go(node, why, sizeof(why)), "%s", why);
 }
 
 static void make_old(const char *path)

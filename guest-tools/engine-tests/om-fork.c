@@ -56,12 +56,9 @@ static void on_sigchld(int sig)
 /* Move to @node and check we are there. */
 static void go(const char *node)
 {
-	char now[32];
-	int err = om_where_write(getpid(), node);
+	char why[128];
 
-	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	om_where_now(getpid(), now, sizeof(now));
-	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
+	CHECK(!om_go(node, why, sizeof(why)), "%s", why);
 }
 
 /*

@@ -86,13 +86,12 @@
 /* Move to node (or "home") and check we got there. */
 static void go(const char *node)
 {
-	char now[32];
-	int err = om_where_write(0, node);
+	char why[128];
 
-	CHECK(!err, "write %s to where: %s", node, strerror(-err));
-	om_where_now(0, now, sizeof(now));
-	CHECK(!strcmp(now, node), "where says %s, not %s", now, node);
-	printf("at %s\n", now);
+	if (om_go(node, why, sizeof(why)))
+		CHECK(0, "%s", why);
+	else
+		printf("at %s\n", node);
 }
 
 static int test_file(const char *node, const char *path)

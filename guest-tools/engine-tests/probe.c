@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "probe.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,9 +15,26 @@ void om_where_now(pid_t pid, char *buf, size_t size)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+int om_go(const char *node, char *why, size_t size)
+{
+	char now[32];
+	int err = om_where_write(0, node);
+
+	if (err) {
+		snprintf(why, size, "write %s to where: %s", node, strerror(-err));
+		return -1;
+	}
+	om_where_now(0, now, sizeof(now));
+	if (strcmp(now, node)) {
+		snprintf(why, size, "where says %s, not %s", now, node);
+		return -1;
+	}
+	return 0;
+}
+
 long om_debug_count(pid_t pid, const char *key)
 {
-	char buf[2048], *at;
+	char buf[8192], *at;
 	size_t len = strlen(key);
 
 	if (om_hpc_read(pid, "debug", buf, sizeof(buf)))

@@ -14,6 +14,11 @@
 void om_where_now(pid_t pid, char *buf, size_t size);
 /* A counter of /proc/PID/hpc/debug; 0 before the process has engine state, -1 unreadable. */
 long om_debug_count(pid_t pid, const char *key);
+/*
+ * Move the caller to @node (or "home"): 0 once where says it is there,
+ * else -1 with why in @why.
+ */
+int om_go(const char *node, char *why, size_t size);
 /* Wall-clock seconds of computing, wherever it runs (the clock continues). */
 void om_spin(double seconds);
 
