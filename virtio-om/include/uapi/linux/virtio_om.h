@@ -183,7 +183,7 @@ enum virtio_om_type {
 	VIRTIO_OM_T_RFILE_DATA = 0x0308,  /* struct virtio_om_rfile_data + bytes; F_REPLY */
 	VIRTIO_OM_T_RFILE_CLOSE = 0x0309, /* struct virtio_om_rfile_close, to the deputy */
 	VIRTIO_OM_T_RFILE_FORGET = 0x030a, /* struct virtio_om_rfile_forget, node to home node */
-	VIRTIO_OM_T_DELEG_FLUSH = 0x030c,  /* struct virtio_om_deleg_flush + ..., node to home node */
+	VIRTIO_OM_T_DELEG_FLUSH = 0x030c,  /* struct virtio_om_deleg_flush + pages, node to home */
 	VIRTIO_OM_T_DELEG_DONE = 0x030d,   /* struct virtio_om_deleg_done; F_REPLY */
 	VIRTIO_OM_T_DELEG_RECALL = 0x030e, /* struct virtio_om_deleg_recall, home node to node */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
@@ -840,8 +840,9 @@ struct virtio_om_rfile_forget {
  * at home after (only with F_LAST); one with F_RETURN ends the delegation:
  * home then holds the file as the node left it, the locks the process's,
  * and unlocks its lease. A return without F_LAST is not answered: the node
- * sends one so when home lacks nothing of the file but its end. Home recalls a delegation (DELEG_RECALL) when another opener or a
- * truncate breaks its lease; the node then returns it.
+ * sends one so when home lacks nothing of the file but its end. Home
+ * recalls a delegation (DELEG_RECALL) when another opener or a truncate
+ * breaks its lease; the node then returns it.
  */
 #define VIRTIO_OM_DELEG_F_READ	0x1u /* opened for reading */
 #define VIRTIO_OM_DELEG_F_WRITE	0x2u /* opened for writing */
