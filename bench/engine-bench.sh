@@ -293,9 +293,19 @@ sql_away=$(oc exec -t 1800 1 -- sh /tmp/sql.sh 2)
 sql_same=same
 [ "$(oc exec -t 30 1 -- sh -c 'for f in home 2 wait fwd; do md5sum </tmp/sql.$f; done' | uniq | wc -l)" -eq 1 ] ||
 	sql_same=DIFFERENT
+# A run of each moves by half between tries under TCG: the ratio judged is
+# the median of SQL_PAIRS pairs by turns (unmoved, then moved), the first
+# pair the one above.
+sql_ratios=$(awk -v a="$sql_away" -v h="$sql_home" 'BEGIN { printf "%.2f", a / h }')
+for ((i = 1; i < ${SQL_PAIRS:-5}; i++)); do
+	h=$(oc exec -t 1800 1 -- sh /tmp/sql.sh home)
+	a=$(oc exec -t 1800 1 -- sh /tmp/sql.sh 2)
+	sql_ratios="$sql_ratios $(awk -v a="$a" -v h="$h" 'BEGIN { printf "%.2f", a / h }')"
+done
+sql_median=$(tr ' ' '\n' <<<"$sql_ratios" | sort -n | awk '{ r[NR] = $1 } END { print NR % 2 ? r[(NR + 1) / 2] : (r[NR / 2] + r[NR / 2 + 1]) / 2 }')
 echo "sqlite3 (2000 inserts, 20 updates, 40 selects on a database at home): unmoved ${sql_home} ms," \
 	"moved to node 2 ${sql_away} ms (nothing delegated: ${sql_fwd} ms; and every write waited for: ${sql_wait} ms)," \
-	"ratio $(awk -v a="$sql_away" -v h="$sql_home" 'BEGIN { r = a / h; printf "%.2f (target <= 1.5: %s)", r, r <= 1.5 ? "PASS" : "MISS" }')," \
+	"ratios by turns $sql_ratios, median $sql_median (target <= 1.5: $(awk -v r="$sql_median" 'BEGIN { print r <= 1.5 ? "PASS" : "MISS" }'))," \
 	"output $sql_same"
 
 # A shell script's cost away: a loop, a pipeline and SCRIPT_CMDS short-lived

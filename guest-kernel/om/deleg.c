@@ -292,11 +292,15 @@ static int om_deleg_flush(struct om_stats *st, struct om_deleg *d, u32 flags)
 		}
 	}
 	/*
-	 * Given back with nothing home lacks (no page, size or lock since its
-	 * last answer): not waited for. Home's lease holds any other opener
-	 * until it is applied, and the process's own calls reach home after.
+	 * Given back by its close with nothing home lacks (no page, size or
+	 * lock since its last answer): not waited for. Home's lease holds any
+	 * other opener until it is applied; the descriptor is gone at home
+	 * after the close, so nothing the process does next depends on it (a
+	 * return before another call on it waits: home's worker sets the
+	 * offset, which that call may move).
 	 */
-	if (!(flags & VIRTIO_OM_DELEG_FLUSH_F_RETURN) || n || nr_locks || d->unsent || err)
+	if (!(flags & VIRTIO_OM_DELEG_FLUSH_F_RETURN) || (flags & VIRTIO_OM_DELEG_FLUSH_F_KEEP) ||
+	    n || nr_locks || d->unsent || err)
 		flags |= VIRTIO_OM_DELEG_FLUSH_F_LAST;
 	err = om_deleg_send(d, flags, offs, n, pages, locks, nr_locks) ?: err;
 	if (!err && (flags & VIRTIO_OM_DELEG_FLUSH_F_LAST))
@@ -692,7 +696,7 @@ static long om_deleg_lock(struct om_deleg *d, unsigned int cmd, struct flock __u
 	return err;
 }
 
-static long om_deleg_truncate(struct om_deleg *d, loff_t len)
+static long om_deleg_truncate(struct om_proc *p, struct om_deleg *d, loff_t len)
 {
 	unsigned long index;
 	void *entry;
@@ -702,14 +706,17 @@ static long om_deleg_truncate(struct om_deleg *d, loff_t len)
 	if (err)
 		return err;
 	om_deleg_touch(d);
-	/* Past the new end, nothing of home's file shows again. */
-	d->home_size = min(d->home_size, len);
 	xa_for_each_start(&d->have, index, entry, DIV_ROUND_UP(len, PAGE_SIZE))
 		xa_erase(&d->have, index);
-	/* The page the end falls in is sent whole: it is the file's now. */
-	if (offset_in_page(len))
-		err = om_deleg_mark(&d->dirty, len >> PAGE_SHIFT, len >> PAGE_SHIFT, &d->nr_dirty);
-	return err;
+	if (len >= d->home_size)
+		return 0;
+	/*
+	 * Cut into bytes home has: home cuts its file at once (a flush says
+	 * the size), so that grown again it reads zeros there, as here, and a
+	 * page partly cut reads as home cut it.
+	 */
+	d->home_size = len;
+	return om_deleg_flush(&p->stats, d, 0);
 }
 
 /* A new descriptor for the same open file (dup): the delegation is its too. */
@@ -861,7 +868,7 @@ static enum om_deleg_way om_deleg_serve(struct om_proc *p, struct om_deleg *d, l
 	case __NR_ftruncate:
 		if (!(d->flags & VIRTIO_OM_DELEG_F_WRITE) || (long)a[1] > OM_DELEG_MAX_SIZE)
 			return OM_DELEG_RETURN;
-		*ret = (long)a[1] < 0 ? -EINVAL : om_deleg_truncate(d, a[1]);
+		*ret = (long)a[1] < 0 ? -EINVAL : om_deleg_truncate(p, d, a[1]);
 		break;
 	case __NR_fchown:
 	case __NR_fchmod:
@@ -1011,6 +1018,11 @@ bool om_deleg_call(struct om_proc *p, long nr, const unsigned long args[6], int 
 	if (way == OM_DELEG_KEEP) {
 		mutex_unlock(&d->lock);
 		return false;
+	}
+	if (nr == __NR_close) {
+		/* Its close ends its record locks: none to set at home first. */
+		locks_remove_posix(d->copy, d->owner);
+		locks_remove_posix(d->copy, (fl_owner_t)d->copy);
 	}
 	err = om_deleg_give_back(&p->stats, d, nr == __NR_close);
 	mutex_unlock(&d->lock);

@@ -7,11 +7,14 @@
  *                             writes, fstat, seeks and record locks served
  *                             at NODE (the deputy runs none of them), also
  *                             through a dup of its descriptor, and a stat
- *                             by path says the size written away; a
+ *                             by path says the size written away; a call
+ *                             not served there (sendfile) goes on from the
+ *                             offset reads left there; a
  *                             process at home that opens it meanwhile sees
  *                             every byte and the lock; a new file's size
  *                             and bytes after fsync, ftruncate and close
- *                             (5 MiB: more than a node keeps unsent); a
+ *                             (5 MiB: more than a node keeps unsent); a file
+ *                             of home cut into and grown again away; a
  *                             file someone at home has open is not
  *                             delegated (every write seen at once); what a
  *                             process wrote and never closed reaches home
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -128,6 +132,17 @@ static void helper(int in, int out, const char *dir)
 				if (buf[i] != (char)('A' + i / PAGE))
 					snprintf(why, sizeof(why), "new: byte %ld is %d", i, buf[i]);
 			close(fd);
+		} else if (!strcmp(cmd, "cut")) {
+			/* Cut to 5000 away, then grown to 20000: zeros past 5000. */
+			snprintf(path, sizeof(path), "%s/cut", dir);
+			fd = open(path, O_RDONLY);
+			n = fd < 0 ? -1 : read(fd, buf, sizeof(buf));
+			if (n != 20000)
+				snprintf(why, sizeof(why), "cut: %zd bytes", n);
+			for (i = 0; !why[0] && i < n; i++)
+				if (buf[i] != (i < 5000 ? 'x' : 0))
+					snprintf(why, sizeof(why), "cut: byte %ld is %d", i, buf[i]);
+			close(fd);
 		} else if (!strcmp(cmd, "closed")) {
 			snprintf(path, sizeof(path), "%s/closed", dir);
 			fd = open(path, O_RDONLY);
@@ -197,7 +212,7 @@ static void unclosed(const char *node, const char *path)
 static int test_files(const char *node, const char *dir)
 {
 	char path[256], buf[PAGE * 3], old_path[256];
-	int to[2], from[2], fd, fd2;
+	int to[2], from[2], pfd[2], fd, fd2;
 	long probe, calls, granted, i;
 	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_len = 100 };
 	struct stat home_st, st;
@@ -205,6 +220,11 @@ static int test_files(const char *node, const char *dir)
 
 	snprintf(old_path, sizeof(old_path), "%s/old", dir);
 	make_old(old_path);
+	snprintf(path, sizeof(path), "%s/cut", dir);
+	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);
+	memset(buf, 'x', sizeof(buf));
+	CHECK(fd >= 0 && write(fd, buf, sizeof(buf)) == sizeof(buf) && !close(fd), "make %s",
+	      path);
 	CHECK(!stat(old_path, &home_st), "stat %s", old_path);
 	CHECK(!pipe(to) && !pipe(from), "pipes");
 	helper_pid = fork();
@@ -262,6 +282,20 @@ static int test_files(const char *node, const char *dir)
 	      !memcmp(buf, "AFTER", 5), "the file used from home after its recall");
 	CHECK(!fdatasync(fd) && !close(fd), "fdatasync and close: %s", strerror(errno));
 
+	/*
+	 * A call the node does not serve (sendfile) gives the file back first,
+	 * its offset with it: it goes on from where the reads here left it.
+	 */
+	fd = open(old_path, O_RDONLY);
+	CHECK(fd >= 0 && pipe(pfd) == 0, "open again and a pipe: %s", strerror(errno));
+	CHECK(read(fd, buf, 100) == 100 && !memcmp(buf, "AFTER", 5), "read away");
+	CHECK(sendfile(pfd[1], fd, NULL, 10) == 10 && read(pfd[0], buf, 10) == 10 &&
+	      buf[0] == expected(100) && buf[9] == expected(109), "sendfile after reads away");
+	CHECK(read(fd, buf, 10) == 10 && buf[0] == expected(110), "read after sendfile");
+	close(pfd[0]);
+	close(pfd[1]);
+	close(fd);
+
 	/* A new file: written, cut, synced; then written and closed. */
 	snprintf(path, sizeof(path), "%s/new", dir);
 	granted = om_debug_count(0, "deleg_files");
@@ -277,6 +311,16 @@ static int test_files(const char *node, const char *dir)
 	CHECK(!fsync(fd), "fsync: %s", strerror(errno));
 	ask(to[1], from[0], "new");
 	CHECK(!close(fd), "close new");
+
+	/* A file of home cut into, then grown again, away. */
+	snprintf(path, sizeof(path), "%s/cut", dir);
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0 && !ftruncate(fd, 5000) && !ftruncate(fd, 20000), "cut and grow: %s",
+	      strerror(errno));
+	CHECK(pread(fd, buf, PAGE, PAGE) == PAGE && buf[0] == 'x' && buf[5000 - PAGE - 1] == 'x' &&
+	      !buf[5000 - PAGE] && !buf[PAGE - 1], "the page cut into, read away");
+	CHECK(!fsync(fd) && !close(fd), "fsync and close: %s", strerror(errno));
+	ask(to[1], from[0], "cut");
 
 	snprintf(path, sizeof(path), "%s/closed", dir);
 	fd = open(path, O_CREAT | O_TRUNC | O_WRONLY, 0644);

@@ -840,7 +840,7 @@ struct virtio_om_rfile_forget {
  * at home after (only with F_LAST); one with F_RETURN ends the delegation:
  * home then holds the file as the node left it, the locks the process's,
  * and unlocks its lease. A return without F_LAST is not answered: the node
- * sends one so when home lacks nothing of the file but its end. Home
+ * sends one so at a close, when home lacks nothing of the file. Home
  * recalls a delegation (DELEG_RECALL) when another opener or a truncate
  * breaks its lease; the node then returns it.
  */
