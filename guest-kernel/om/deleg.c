@@ -16,6 +16,8 @@
 #include <linux/file.h>
 #include <linux/filelock.h>
 #include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/pagemap.h>
 #include <linux/ioctl.h>
 #include <linux/termios.h>
 #include <linux/kdev_t.h>
@@ -106,18 +108,43 @@ static int om_deleg_mark(struct xarray *xa, pgoff_t first, pgoff_t last, unsigne
 }
 
 /*
+ * Home's bytes of page @index into the copy (@len of them, zeros after),
+ * straight into its page cache: the process's RLIMIT_FSIZE is for its own
+ * writes, not for the node filling its copy.
+ */
+static int om_deleg_fill(struct om_deleg *d, pgoff_t index, const void *data, size_t len)
+{
+	struct folio *folio;
+	int err;
+
+	err = shmem_get_folio(file_inode(d->copy), index, (loff_t)(index + 1) << PAGE_SHIFT, &folio,
+			      SGP_WRITE);
+	if (err)
+		return err;
+	if (folio_test_large(folio)) {
+		err = -EOPNOTSUPP;
+	} else {
+		memcpy_to_folio(folio, 0, data, len);
+		folio_zero_range(folio, len, PAGE_SIZE - len);
+		folio_mark_uptodate(folio);
+		folio_mark_dirty(folio);
+	}
+	folio_unlock(folio);
+	folio_put(folio);
+	return err;
+}
+
+/*
  * Read home's bytes of pages @first..@last the copy does not have yet, a
  * message of up to OM_DELEG_FLUSH_PAGES pages at a time, reading ahead
  * within a run of missing pages. Past home's size the copy is already right.
  */
 static int om_deleg_fetch(struct om_proc *p, struct om_deleg *d, pgoff_t first, pgoff_t last)
 {
-	pgoff_t end = DIV_ROUND_UP(d->home_size, PAGE_SIZE), i, n;
+	pgoff_t end = DIV_ROUND_UP(d->home_size, PAGE_SIZE), i, n, k;
 	struct virtio_om_rfile_data rd;
 	struct om_kcom_msg *reply;
 	void *buf = NULL;
-	ssize_t w;
-	loff_t pos;
 	u32 got;
 	int err = 0;
 
@@ -159,10 +186,10 @@ static int om_deleg_fetch(struct om_proc *p, struct om_deleg *d, pgoff_t first, 
 			om_kcom_msg_copy(reply, sizeof(rd), buf, got);
 			/* Home's file ends where it says; the copy's size is the process's. */
 			got = min_t(loff_t, got, d->home_size - ((loff_t)i << PAGE_SHIFT));
-			pos = (loff_t)i << PAGE_SHIFT;
-			w = got ? kernel_write(d->copy, buf, got, &pos) : 0;
-			if (w != got)
-				err = w < 0 ? w : -EIO;
+			for (k = 0; k < n && !err; k++)
+				err = om_deleg_fill(d, i + k, buf + k * PAGE_SIZE,
+						    min_t(u32, got - min_t(u32, got, k * PAGE_SIZE),
+							  PAGE_SIZE));
 		}
 		om_kcom_msg_free(reply);
 		if (!err) {
@@ -495,9 +522,12 @@ void om_deleg_take(struct om_proc *p, long nr, const unsigned long args[6], long
 		kfree(d);
 		goto refuse;
 	}
-	err = size ? vfs_truncate(&d->copy->f_path, size) : 0;
-	if (!err)
-		err = xa_insert(&om_delegs, om_deleg_key(d->home, d->id), d, GFP_KERNEL);
+	/* Holes until read: the node sizes its copy, whatever the process's RLIMIT_FSIZE. */
+	d->copy->f_flags |= O_LARGEFILE;
+	inode_lock(file_inode(d->copy));
+	i_size_write(file_inode(d->copy), size);
+	inode_unlock(file_inode(d->copy));
+	err = xa_insert(&om_delegs, om_deleg_key(d->home, d->id), d, GFP_KERNEL);
 	if (!err) {
 		err = xa_insert(&p->delegs, fd, d, GFP_KERNEL);
 		if (err)
@@ -565,6 +595,22 @@ static long om_deleg_rw(struct om_proc *p, struct om_deleg *d, bool write, char 
 	ret = write ? vfs_write(d->copy, buf, n, at) : vfs_read(d->copy, buf, n, at);
 	if (!write || ret <= 0)
 		return ret;
+	/*
+	 * Cut short (a fault in the buffer, the node's memory full) inside a
+	 * page of home's never read: its tail here is zeros, not home's bytes.
+	 * That page is not the process's write: a shorter one, ending before it.
+	 */
+	end = pos + ret;
+	if (ret < n && offset_in_page(end) && end < d->home_size &&
+	    !xa_load(&d->have, end >> PAGE_SHIFT)) {
+		ret = (end & PAGE_MASK) - pos;
+		*at = pos + ret;
+		/* Nothing before it: home's page back, and the fault (shmem has no quota here). */
+		if (!ret) {
+			err = om_deleg_fetch(p, d, end >> PAGE_SHIFT, end >> PAGE_SHIFT);
+			return err ?: -EFAULT;
+		}
+	}
 	om_deleg_touch(d);
 	err = om_deleg_mark(&d->have, pos >> PAGE_SHIFT, (pos + ret - 1) >> PAGE_SHIFT, NULL) ?:
 	      om_deleg_mark(&d->dirty, pos >> PAGE_SHIFT, (pos + ret - 1) >> PAGE_SHIFT,

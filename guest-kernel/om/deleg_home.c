@@ -50,7 +50,7 @@ struct om_deleg_rec {
 	pid_t posix_pid;
 	int err;		/* the first failure since the last answered flush */
 	bool recalled;
-	struct work_struct recall;
+	struct delayed_work recall; /* until it ends: a recall may come before the node took it */
 };
 
 static DEFINE_XARRAY_ALLOC1(om_deleg_recs);
@@ -84,9 +84,22 @@ static struct om_deleg_rec *om_deleg_rec_get(u32 id)
 	return r;
 }
 
+/* Whether @r is still delegated (not ended by a return, the deputy's end or a node lost). */
+static bool om_deleg_rec_listed(struct om_deleg_rec *r)
+{
+	return xa_load(&om_deleg_recs, r->id) == r;
+}
+
+/*
+ * Sent again each second until the delegation ends: the node drops a recall
+ * that comes before the open's answer made it take the delegation, or one
+ * lost on the way.
+ */
+#define OM_DELEG_RECALL_AGAIN HZ
+
 static void om_deleg_recall_work(struct work_struct *work)
 {
-	struct om_deleg_rec *r = container_of(work, struct om_deleg_rec, recall);
+	struct om_deleg_rec *r = container_of(to_delayed_work(work), struct om_deleg_rec, recall);
 	struct virtio_om_deleg_recall rc = { .id = cpu_to_le32(r->id) };
 	struct kvec kv = { &rc, sizeof(rc) };
 	struct om_kcom_out out = {
@@ -96,10 +109,15 @@ static void om_deleg_recall_work(struct work_struct *work)
 		.nr_kvec = 1,
 	};
 
+	if (!om_deleg_rec_listed(r)) {
+		om_deleg_rec_put(r);
+		return;
+	}
 	/* A node gone cannot answer: its loss ends the delegation (below). */
 	if (om_kcom_send(&out, 0, NULL))
 		pr_debug("omvm: recall of delegation %u from node %u not sent\n", r->id, r->node);
-	om_deleg_rec_put(r);
+	/* The work keeps its reference while it comes again. */
+	schedule_delayed_work(&r->recall, OM_DELEG_RECALL_AGAIN);
 }
 
 /* Another opener, or a truncate: ask the node for the file back (under flc_lock). */
@@ -110,7 +128,7 @@ static bool om_deleg_lm_break(struct file_lease *fl)
 	if (!r->recalled) {
 		r->recalled = true;
 		kref_get(&r->ref);
-		schedule_work(&r->recall);
+		schedule_delayed_work(&r->recall, 0);
 	}
 	/* The lease stays until the node gave the file back (or lease-break-time passed). */
 	return false;
@@ -132,7 +150,8 @@ static bool om_deleg_lease_held(struct om_deleg_rec *r)
 		return false;
 	spin_lock(&ctx->flc_lock);
 	list_for_each_entry(flc, &ctx->flc_lease, flc_list)
-		if (flc->flc_owner == r && flc->flc_file == r->file)
+		/* Past lease-break-time a reader's break downgrades it: no longer ours alone. */
+		if (flc->flc_owner == r && flc->flc_file == r->file && flc->flc_type == F_WRLCK)
 			held = true;
 	spin_unlock(&ctx->flc_lock);
 	return held;
@@ -220,7 +239,7 @@ int om_deleg_grant(struct om_proc *p, long nr, const unsigned long args[6], long
 	if (!r)
 		goto out_put;
 	kref_init(&r->ref);
-	INIT_WORK(&r->recall, om_deleg_recall_work);
+	INIT_DELAYED_WORK(&r->recall, om_deleg_recall_work);
 	r->node = p->peer_node;
 	r->deputy = p;
 	refcount_inc(&p->ref);
@@ -285,6 +304,18 @@ out_unserve:
 out_put:
 	fput(f);
 	return err;
+}
+
+/* Pages of a file a node may send: whole pages within what is delegated. */
+bool om_deleg_offsets_valid(const __le64 *offs, u32 count)
+{
+	u32 i;
+
+	for (i = 0; i < count; i++)
+		if (offset_in_page(le64_to_cpu(offs[i])) ||
+		    le64_to_cpu(offs[i]) >= OM_DELEG_MAX_SIZE)
+			return false;
+	return true;
 }
 
 /* Write @count pages at their offsets: the first failure is kept. */
@@ -452,6 +483,12 @@ static void om_deleg_flush_work(struct work_struct *work)
 		goto last;
 	}
 	om_kcom_msg_copy(w->msg, sizeof(fh), offs, count * sizeof(*offs));
+	if (!om_deleg_offsets_valid(offs, count) ||
+	    ((flags & (VIRTIO_OM_DELEG_FLUSH_F_LAST | VIRTIO_OM_DELEG_FLUSH_F_RETURN)) &&
+	     le64_to_cpu(fh.size) > OM_DELEG_MAX_SIZE)) {
+		r->err = r->err ?: -EPROTO;
+		goto last;
+	}
 	om_kcom_msg_copy(w->msg, sizeof(fh) + count * sizeof(*offs), locks,
 			 nr_locks * sizeof(*locks));
 	om_deleg_write_pages(r, w->msg, sizeof(fh) + count * sizeof(*offs) +

@@ -44,10 +44,11 @@ void om_task_exit(struct task_struct *tsk, long code)
 	} else if (!p->silent && p->role == OM_DEPUTY) {
 		struct virtio_om_kill k = { .reason = cpu_to_le32(VIRTIO_OM_KILL_DEPUTY_EXITED) };
 
-		om_deleg_home_forget(p);
-
 		om_send_last(p, VIRTIO_OM_T_KILL, &k, sizeof(k));
 	}
+	/* Its files delegated to the process's node end with it, silent or not. */
+	if (p->role == OM_DEPUTY)
+		om_deleg_home_forget(p);
 	om_proc_unregister(p);
 	om_proc_put(p);
 }

@@ -674,6 +674,7 @@ int om_deleg_grant(struct om_proc *p, long nr, const unsigned long args[6], long
 		   struct virtio_om_deleg *g);
 void om_deleg_home_recv(struct om_kcom_msg *msg);
 int om_deleg_flush_valid(const struct virtio_om_deleg_flush *fh, size_t len);
+bool om_deleg_offsets_valid(const __le64 *offs, u32 count);
 bool om_deleg_grant_valid(long nr, long fd, const struct virtio_om_deleg *g);
 void om_deleg_home_forget(const struct om_proc *deputy);
 void om_deleg_home_node_lost(u32 node);

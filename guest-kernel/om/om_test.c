@@ -509,6 +509,7 @@ static void om_test_deleg_valid(struct kunit *test)
 	struct virtio_om_deleg bad;
 	struct virtio_om_deleg_flush fh = { .id = cpu_to_le32(7) };
 	size_t base = sizeof(fh);
+	__le64 offs[2];
 
 	KUNIT_EXPECT_TRUE(test, om_deleg_grant_valid(__NR_openat, 3, &g));
 	KUNIT_EXPECT_TRUE(test, om_deleg_grant_valid(__NR_creat, 0, &g));
@@ -549,6 +550,14 @@ static void om_test_deleg_valid(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + VIRTIO_OM_DELEG_LOCK_SIZE), -EPROTO);
 	fh.flags = cpu_to_le32(VIRTIO_OM_DELEG_FLUSH_F_RETURN | VIRTIO_OM_DELEG_FLUSH_F_KEEP);
 	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + VIRTIO_OM_DELEG_LOCK_SIZE), 0);
+	/* Whole pages within what may be delegated. */
+	offs[0] = cpu_to_le64(0);
+	offs[1] = cpu_to_le64(OM_DELEG_MAX_SIZE - PAGE_SIZE);
+	KUNIT_EXPECT_TRUE(test, om_deleg_offsets_valid(offs, 2));
+	offs[1] = cpu_to_le64(100);
+	KUNIT_EXPECT_FALSE(test, om_deleg_offsets_valid(offs, 2));
+	offs[1] = cpu_to_le64(OM_DELEG_MAX_SIZE);
+	KUNIT_EXPECT_FALSE(test, om_deleg_offsets_valid(offs, 2));
 	fh.nr_locks = cpu_to_le32(OM_DELEG_LOCKS_MAX + 1);
 	KUNIT_EXPECT_EQ(test, om_deleg_flush_valid(&fh, base + (OM_DELEG_LOCKS_MAX + 1) *
 						    VIRTIO_OM_DELEG_LOCK_SIZE), -EPROTO);
