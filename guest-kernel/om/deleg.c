@@ -142,22 +142,12 @@ static int om_deleg_fill(struct om_deleg *d, pgoff_t index, const void *data, si
 static int om_deleg_fetch(struct om_proc *p, struct om_deleg *d, pgoff_t first, pgoff_t last)
 {
 	pgoff_t end = DIV_ROUND_UP(d->home_size, PAGE_SIZE), i, n, k;
-	struct virtio_om_rfile_data rd;
 	struct om_kcom_msg *reply;
 	void *buf = NULL;
 	u32 got;
 	int err = 0;
 
 	for (i = first; i <= last && i < end && !err; i += n) {
-		struct virtio_om_rfile_read rq = {};
-		struct kvec kv = { &rq, sizeof(rq) };
-		struct om_kcom_out out = {
-			.dst_node = d->home,
-			.type = VIRTIO_OM_T_RFILE_READ,
-			.kvec = &kv,
-			.nr_kvec = 1,
-		};
-
 		if (xa_load(&d->have, i)) {
 			n = 1;
 			continue;
@@ -168,22 +158,11 @@ static int om_deleg_fetch(struct om_proc *p, struct om_deleg *d, pgoff_t first, 
 			buf = kvmalloc(OM_DELEG_FLUSH_PAGES * PAGE_SIZE, GFP_KERNEL);
 		if (!buf)
 			return -ENOMEM;
-		rq.served = cpu_to_le32(d->served);
-		rq.len = cpu_to_le32(n * PAGE_SIZE);
-		rq.offset = cpu_to_le64((u64)i << PAGE_SHIFT);
-		reply = NULL;
-		err = om_kcom_call(&out, OM_KCOM_KILLABLE, OM_STEP_TIMEOUT, &reply);
-		if (!err && (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_RFILE_DATA ||
-			     om_kcom_msg_copy(reply, 0, &rd, sizeof(rd)) != sizeof(rd)))
-			err = -EPROTO;
-		if (!err)
-			err = om_wire_errno(rd.error);
-		got = err ? 0 : le32_to_cpu(rd.len);
-		if (!err && (got > n * PAGE_SIZE ||
-			     om_kcom_msg_hdr(reply)->len != sizeof(rd) + got))
-			err = -EPROTO;
+		err = om_rfile_read(d->home, d->served, (loff_t)i << PAGE_SHIFT, n * PAGE_SIZE,
+				    &reply, &got);
 		if (!err) {
-			om_kcom_msg_copy(reply, sizeof(rd), buf, got);
+			om_kcom_msg_copy(reply, sizeof(struct virtio_om_rfile_data), buf, got);
+			om_kcom_msg_free(reply);
 			/* Home's file ends where it says; the copy's size is the process's. */
 			got = min_t(loff_t, got, d->home_size - ((loff_t)i << PAGE_SHIFT));
 			for (k = 0; k < n && !err; k++)
@@ -191,7 +170,6 @@ static int om_deleg_fetch(struct om_proc *p, struct om_deleg *d, pgoff_t first, 
 						    min_t(u32, got - min_t(u32, got, k * PAGE_SIZE),
 							  PAGE_SIZE));
 		}
-		om_kcom_msg_free(reply);
 		if (!err) {
 			err = om_deleg_mark(&d->have, i, i + n - 1, NULL);
 			atomic64_add(n, &p->stats.deleg_fetched);

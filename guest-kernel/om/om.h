@@ -659,6 +659,8 @@ struct file *om_rfile_mapping(struct om_proc *p, const struct virtio_om_mig_vma 
 int om_rfile_serve_mapping(u32 node, struct file *f, struct virtio_om_mig_vma *v);
 void om_rfile_unserve(u32 node, unsigned long id);
 struct file *om_rfile_file_new(u32 node, u32 served, loff_t size, const char *name);
+int om_rfile_read(u32 node, u32 served, loff_t offset, u32 len, struct om_kcom_msg **reply,
+		  u32 *got);
 void om_rfile_forget(u32 node, u32 served);
 void om_rfile_fs_stats(u64 *reads, u64 *pages);
 int om_rfile_fs_init(void);

@@ -65,39 +65,74 @@ void om_rfile_forget(u32 node, u32 served)
  * these mappings) from home, in one RFILE_READ, and unlock them. Past the
  * end of the file at home (it shrank since), a page reads as zeros.
  */
-static void om_rfile_fill(const struct om_rfile_src *src, struct folio **folios, unsigned int n)
+/**
+ * om_rfile_read() - read bytes of a file home serves this node
+ * @node: home
+ * @served: home's id for the file
+ * @offset: from this byte
+ * @len: at most this many (at most what one message holds)
+ * @reply: set to the answer on success: its bytes start at
+ *	sizeof(struct virtio_om_rfile_data); freed by the caller
+ * @got: set to how many came (fewer: the file ends there)
+ *
+ * Return: 0, or -errno (home's, or -EPROTO for a malformed answer).
+ */
+int om_rfile_read(u32 node, u32 served, loff_t offset, u32 len, struct om_kcom_msg **reply,
+		  u32 *got)
 {
 	struct virtio_om_rfile_read rq = {
-		.served = cpu_to_le32(src->served),
-		.len = cpu_to_le32(n * PAGE_SIZE),
-		.offset = cpu_to_le64(folio_pos(folios[0])),
+		.served = cpu_to_le32(served),
+		.len = cpu_to_le32(len),
+		.offset = cpu_to_le64(offset),
 	};
 	struct kvec kv = { &rq, sizeof(rq) };
 	struct om_kcom_out out = {
-		.dst_node = src->node,
+		.dst_node = node,
 		.type = VIRTIO_OM_T_RFILE_READ,
 		.kvec = &kv,
 		.nr_kvec = 1,
 	};
 	struct virtio_om_rfile_data d;
-	struct om_kcom_msg *reply = NULL;
-	unsigned int i;
-	size_t have;
-	u32 got = 0;
-	void *va;
 	int err;
 
-	err = om_kcom_call(&out, OM_KCOM_KILLABLE, OM_STEP_TIMEOUT, &reply);
+	*reply = NULL;
+	*got = 0;
+	err = om_kcom_call(&out, OM_KCOM_KILLABLE, OM_STEP_TIMEOUT, reply);
 	if (!err) {
-		if (om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_RFILE_DATA ||
-		    om_kcom_msg_copy(reply, 0, &d, sizeof(d)) != sizeof(d))
+		if (om_kcom_msg_hdr(*reply)->type != VIRTIO_OM_T_RFILE_DATA ||
+		    om_kcom_msg_copy(*reply, 0, &d, sizeof(d)) != sizeof(d))
 			err = -EPROTO;
 		else
 			err = om_wire_errno(d.error);
-		got = err ? 0 : le32_to_cpu(d.len);
-		if (!err && (got > n * PAGE_SIZE || om_kcom_msg_hdr(reply)->len != sizeof(d) + got))
+		if (!err && (le32_to_cpu(d.len) > len ||
+			     om_kcom_msg_hdr(*reply)->len != sizeof(d) + le32_to_cpu(d.len)))
 			err = -EPROTO;
 	}
+	if (err) {
+		om_kcom_msg_free(*reply);
+		*reply = NULL;
+		return err;
+	}
+	*got = le32_to_cpu(d.len);
+	return 0;
+}
+
+/*
+ * Fill @n folios in a row (single pages: large folios are not enabled on
+ * these mappings) from home, in one RFILE_READ, and unlock them. Past the
+ * end of the file at home (it shrank since), a page reads as zeros.
+ */
+static void om_rfile_fill(const struct om_rfile_src *src, struct folio **folios, unsigned int n)
+{
+	struct om_kcom_msg *reply;
+	unsigned int i;
+	size_t have;
+	u32 got;
+	void *va;
+	int err;
+
+	err = om_rfile_read(src->node, src->served, folio_pos(folios[0]), n * PAGE_SIZE, &reply,
+			    &got);
 	atomic64_inc(&om_rfile_reads);
 	for (i = 0; i < n; i++) {
 		if (!err) {
@@ -105,7 +140,8 @@ static void om_rfile_fill(const struct om_rfile_src *src, struct folio **folios,
 			have = min_t(size_t, have, PAGE_SIZE);
 			va = kmap_local_folio(folios[i], 0);
 			if (have)
-				om_kcom_msg_copy(reply, sizeof(d) + i * PAGE_SIZE, va, have);
+				om_kcom_msg_copy(reply, sizeof(struct virtio_om_rfile_data) +
+						 i * PAGE_SIZE, va, have);
 			memset(va + have, 0, PAGE_SIZE - have);
 			kunmap_local(va);
 		}
