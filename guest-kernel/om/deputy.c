@@ -568,6 +568,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	struct virtio_om_syscall sc;
 	struct virtio_om_syscall_ret r = {};
 	struct virtio_om_deleg grant;
+	struct virtio_om_names names;
 	struct kvec kv = { &r, sizeof(r) };
 	struct om_push_batch *wb;
 	unsigned long args[6];
@@ -640,6 +641,9 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		if (!behind && ret >= 0 && !(wb && wb->n) &&
 		    !om_deleg_grant(p, nr, args, ret, &grant))
 			flags |= VIRTIO_OM_SYSCALL_RET_F_DELEG;
+		/* A name that does not exist: the node may say so itself (names_home.c). */
+		if (!behind && ret == -ENOENT && !om_names_grant(p, nr, args, ret, &names))
+			flags |= VIRTIO_OM_SYSCALL_RET_F_NAMES;
 	}
 answer:
 	p->nr_fill = 0;
@@ -667,8 +671,11 @@ answer:
 		atomic64_inc(&p->stats.behind_answers);
 	}
 	r.flags = cpu_to_le32(flags);
-	if (flags & VIRTIO_OM_SYSCALL_RET_F_DELEG) {
+	if (flags & (VIRTIO_OM_SYSCALL_RET_F_DELEG | VIRTIO_OM_SYSCALL_RET_F_NAMES)) {
 		struct kvec kvs[2] = { kv, { &grant, sizeof(grant) } };
+
+		if (flags & VIRTIO_OM_SYSCALL_RET_F_NAMES)
+			kvs[1] = (struct kvec){ &names, sizeof(names) };
 
 		kfree(wb);
 		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, kvs, 2, NULL, 0,

@@ -49,6 +49,8 @@ void om_task_exit(struct task_struct *tsk, long code)
 	/* Its files delegated to the process's node end with it, silent or not. */
 	if (p->role == OM_DEPUTY)
 		om_deleg_home_forget(p);
+	/* Home's watch of names it said do not exist, whether the process came home or not. */
+	om_names_home_forget(p);
 	om_proc_unregister(p);
 	om_proc_put(p);
 }

@@ -280,6 +280,13 @@ void om_link_deliver(struct om_kcom_msg *msg)
 		om_kcom_msg_free(msg);
 		return;
 	}
+	/* Names home said do not exist, dropped (names.c); an echo come too late. */
+	if (hdr->type == VIRTIO_OM_T_NAMES_DROP || hdr->type == VIRTIO_OM_T_NAMES_DROPPED) {
+		if (hdr->type == VIRTIO_OM_T_NAMES_DROP)
+			om_names_drop_recv(msg);
+		om_kcom_msg_free(msg);
+		return;
+	}
 	/* Nor for one: a node's load, and what it heard of others' (load.c). */
 	if (hdr->type == VIRTIO_OM_T_LOAD) {
 		om_load_recv(msg);

@@ -42,6 +42,10 @@
 #define OM_DELEG_MAX_SIZE OM_RFILE_MAX_SIZE
 #define OM_DELEG_FLUSH_PAGES 15
 #define OM_DELEG_LOCKS_MAX 256
+/* Names that do not exist at home (names.c): kept away per process, longest path, deepest. */
+#define OM_NAMES_MAX 32
+#define OM_NAMES_PATH_MAX 256
+#define OM_NAMES_DEPTH_MAX 16
 /* Signals pending at departure that travel with the process, at most. */
 #define OM_MAX_TRAVEL_SIGNALS 64
 
@@ -79,6 +83,9 @@ struct om_stats {
 	atomic64_t deleg_flushed;  /* remote: their pages written back home */
 	atomic64_t deleg_returns;  /* remote: delegations given back (recalls among them) */
 	atomic64_t deleg_recalls;  /* remote: of those, the ones home asked back */
+	atomic64_t names_granted;  /* names said not to exist (deputy: granted; remote: kept) */
+	atomic64_t names_hits;	   /* remote: lookups answered here with -ENOENT */
+	atomic64_t names_drops;	   /* dropped all (deputy: asked; remote: done) */
 };
 
 /**
@@ -316,6 +323,14 @@ struct om_proc {
 	struct virtio_om_deleg grant;
 	bool granted;
 	int deleg_close_err;
+	/* Away: names home said do not exist (names.c), under @lock; a grant an answer brought. */
+	char *names[OM_NAMES_MAX];
+	unsigned int names_next;
+	u32 names_epoch;
+	struct virtio_om_names names_grant;
+	bool names_granted;
+	/* Deputy: the directories watched for those names (names_home.c). */
+	struct om_names_home *names_home;
 };
 
 /* This node's counts since boot, for /proc/hpc/admin/stats (admin.c). */
@@ -670,6 +685,19 @@ void om_rfile_serve_recv(struct om_kcom_msg *msg);
 void om_rfile_serve_node_lost(u32 node);
 unsigned long om_rfile_served(void);
 int om_rfile_serve_init(void);
+
+/* names.c, names_home.c: names that do not exist at home, known away */
+struct om_names_home;
+const char __user *om_names_path(long nr, const unsigned long args[6]);
+bool om_names_absent(struct om_proc *p, long nr, const unsigned long args[6]);
+void om_names_take(struct om_proc *p, long nr, const unsigned long args[6], long ret);
+void om_names_forget(struct om_proc *p);
+void om_names_before(struct om_proc *p, long nr);
+void om_names_drop_recv(struct om_kcom_msg *msg);
+int om_names_grant(struct om_proc *p, long nr, const unsigned long args[6], long ret,
+		   struct virtio_om_names *g);
+void om_names_home_forget(struct om_proc *p);
+int om_names_home_init(void);
 
 /* deleg.c, deleg_home.c: files served where the process runs */
 int om_deleg_grant(struct om_proc *p, long nr, const unsigned long args[6], long fd,

@@ -346,6 +346,9 @@ int om_proc_debug_show(struct seq_file *m, struct pid_namespace *ns, struct pid 
 	seq_printf(m, "deleg_flushed: %lld\ndeleg_returns: %lld\ndeleg_recalls: %lld\n",
 		   atomic64_read(&p->stats.deleg_flushed), atomic64_read(&p->stats.deleg_returns),
 		   atomic64_read(&p->stats.deleg_recalls));
+	seq_printf(m, "names_granted: %lld\nnames_hits: %lld\nnames_drops: %lld\n",
+		   atomic64_read(&p->stats.names_granted), atomic64_read(&p->stats.names_hits),
+		   atomic64_read(&p->stats.names_drops));
 	spin_lock(&p->lock);
 	if (p->cpu_lacks[0])
 		seq_printf(m, "cpu_lacks: %s\n", p->cpu_lacks);

@@ -79,6 +79,7 @@ void om_proc_put(struct om_proc *p)
 	om_rfile_home_close_all(p);
 	om_behind_forget(p);
 	om_deleg_forget(p);
+	om_names_forget(p);
 	om_deputy_fork_settled(p);
 	if (p->arrival_nsproxy)
 		put_nsproxy(p->arrival_nsproxy);

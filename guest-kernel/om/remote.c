@@ -334,6 +334,14 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 						     sizeof(p->grant);
 					off += sizeof(p->grant);
 				}
+				/* A name home says does not exist (names.c). */
+				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_NAMES) {
+					p->names_granted =
+						om_kcom_msg_copy(msg, off, &p->names_grant,
+								 sizeof(p->names_grant)) ==
+						sizeof(p->names_grant);
+					off += sizeof(p->names_grant);
+				}
 				/* The last of the pages the call wrote came with it. */
 				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_PAGES)
 					om_callbuf_written(msg, off);
@@ -431,6 +439,10 @@ out:
 	if (p->granted) {
 		p->granted = false;
 		om_deleg_take(p, nr, args, (long)le64_to_cpu(r.ret), &p->grant);
+	}
+	if (p->names_granted) {
+		p->names_granted = false;
+		om_names_take(p, nr, args, (long)le64_to_cpu(r.ret));
 	}
 	/* What its calls cost it here: the balancer weighs it. */
 	sent = ktime_get_ns() - sent;
@@ -635,6 +647,8 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 	/* A handler's mask, or one sigsuspend left: told before the next call. */
 	om_tell_mask(p, &current->blocked);
 	class = om_syscall_class(nr, args);
+	/* Names home said do not exist: not after a change of root, ids or mounts. */
+	om_names_before(p, nr);
 	/* Its delegated files: served here, or given back before the call goes home. */
 	if (!xa_empty(&p->delegs)) {
 		long ret;
@@ -663,6 +677,12 @@ long om_syscall_enter(struct pt_regs *regs, long nr)
 		nr = -1;
 		break;
 	case OM_SC_FORWARD:
+		/* A name home said does not exist: no round trip to hear it again. */
+		if (om_names_absent(p, nr, args)) {
+			regs->ax = -ENOENT;
+			nr = -1;
+			break;
+		}
 		regs->ax = om_forward_call(p, nr, args);
 		/* Home's stat of a file delegated here lacks what was written here. */
 		if (!regs->ax && !xa_empty(&p->delegs) &&

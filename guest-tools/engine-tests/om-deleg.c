@@ -19,6 +19,15 @@
  *                             delegated (every write seen at once); what a
  *                             process wrote and never closed reaches home
  *                             when it ends away
+ *   om-deleg names NODE DIR   a name of DIR that does not exist, looked up
+ *                             away, is known not to exist at NODE (stat,
+ *                             access, open answered there) until a process
+ *                             at home makes it, moves a file to it, makes
+ *                             the directory it was missing, or mounts over
+ *                             its directory, or the process makes it
+ *                             itself: then it is seen at once (a mount:
+ *                             within 2 s); a path through a symbolic link
+ *                             is not kept
  *   om-deleg hold NODE PATH   a new file at NODE: 5000 bytes written and
  *                             synced, 3000 more written; prints "holding"
  *                             and waits (for its node's death)
@@ -29,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -370,11 +380,165 @@ static int test_hold(const char *node, const char *path)
 		pause();
 }
 
+/* The helper at home for names: each command changes DIR as another process would. */
+static void names_helper(int in, int out, const char *dir)
+{
+	char cmd[16], a[300], b[300];
+	const char *why;
+	ssize_t n;
+	int fd;
+
+	while ((n = read(in, cmd, sizeof(cmd) - 1)) > 0) {
+		cmd[n] = 0;
+		why = "ok";
+		if (!strcmp(cmd, "make")) {
+			snprintf(a, sizeof(a), "%s/made", dir);
+			fd = open(a, O_CREAT | O_WRONLY, 0644);
+			if (fd < 0 || close(fd))
+				why = "make: open failed";
+		} else if (!strcmp(cmd, "rename")) {
+			snprintf(a, sizeof(a), "%s/.moving", dir);
+			snprintf(b, sizeof(b), "%s/moved", dir);
+			fd = open(a, O_CREAT | O_WRONLY, 0644);
+			if (fd < 0 || close(fd) || rename(a, b))
+				why = "rename failed";
+		} else if (!strcmp(cmd, "mkdir")) {
+			snprintf(a, sizeof(a), "%s/dir", dir);
+			snprintf(b, sizeof(b), "%s/dir/in", dir);
+			fd = mkdir(a, 0755) ? -1 : open(b, O_CREAT | O_WRONLY, 0644);
+			if (fd < 0 || close(fd))
+				why = "mkdir failed";
+		} else if (!strcmp(cmd, "mount")) {
+			snprintf(a, sizeof(a), "%s/sub", dir);
+			snprintf(b, sizeof(b), "%s/sub/mounted", dir);
+			fd = mount("om-names", a, "tmpfs", 0, "size=1m") ? -1 :
+			     open(b, O_CREAT | O_WRONLY, 0644);
+			if (fd < 0 || close(fd))
+				why = "mount failed";
+		} else if (!strcmp(cmd, "umount")) {
+			snprintf(a, sizeof(a), "%s/sub", dir);
+			if (umount(a))
+				why = "umount failed";
+		} else {
+			why = "unknown command";
+		}
+		if (write(out, why, strlen(why)) != (ssize_t)strlen(why))
+			break;
+	}
+	_exit(0);
+}
+
+/* stat() of @dir/@name away: 0 or the errno. */
+static int stat_errno(const char *dir, const char *name)
+{
+	char path[300];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return stat(path, &st) ? errno : 0;
+}
+
+/* @name does not exist, and the node was told it may say so itself. */
+static void kept(const char *dir, const char *name)
+{
+	long granted = om_debug_count(0, "names_granted");
+	int err = stat_errno(dir, name);
+
+	CHECK(err == ENOENT, "stat %s/%s: %s, not ENOENT", dir, name, strerror(err));
+	CHECK(om_debug_count(0, "names_granted") == granted + 1,
+	      "home did not say %s/%s does not exist (names_granted %ld)", dir, name, granted);
+}
+
+static int test_names(const char *node, const char *top)
+{
+	char dir[256], path[300];
+	long calls, probe, drops, granted;
+	int to[2], from[2], fd, err, i;
+	pid_t helper_pid;
+
+	snprintf(dir, sizeof(dir), "%s/om-names.%d", top, (int)getpid());
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	CHECK(!mkdir(dir, 0755) && !mkdir(path, 0755), "mkdir %s", path);
+	snprintf(path, sizeof(path), "%s/link", dir);
+	CHECK(!symlink("sub", path), "symlink %s", path);
+	CHECK(!pipe(to) && !pipe(from), "pipes");
+	helper_pid = fork();
+	if (!helper_pid) {
+		close(to[1]);
+		close(from[0]);
+		names_helper(to[0], from[1], dir);
+	}
+	close(to[0]);
+	close(from[1]);
+	go(node);
+
+	/* Asked again, by stat, access and open: answered here (the deputy runs none). */
+	kept(dir, "made");
+	calls = om_debug_count(0, "syscalls");
+	probe = om_debug_count(0, "syscalls") - calls;
+	calls = om_debug_count(0, "syscalls");
+	snprintf(path, sizeof(path), "%s/made", dir);
+	CHECK(stat_errno(dir, "made") == ENOENT, "stat again: not ENOENT");
+	CHECK(access(path, F_OK) && errno == ENOENT, "access: not ENOENT");
+	CHECK(open(path, O_RDONLY) < 0 && errno == ENOENT, "open: not ENOENT");
+	calls = om_debug_count(0, "syscalls") - calls - probe;
+	CHECK(!calls, "stat, access and open of a name known absent: %ld ran at home, not 0",
+	      calls);
+
+	/* Made at home by another process: seen the moment it returns. */
+	drops = om_debug_count(0, "names_drops");
+	ask(to[1], from[0], "make");
+	err = stat_errno(dir, "made");
+	CHECK(!err, "made at home, stat away says %s", strerror(err));
+	CHECK(om_debug_count(0, "names_drops") > drops, "home's change dropped nothing here");
+
+	/* Made by the process itself. */
+	kept(dir, "own");
+	snprintf(path, sizeof(path), "%s/own", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0 && !close(fd), "create %s", path);
+	err = stat_errno(dir, "own");
+	CHECK(!err, "made away, stat away says %s", strerror(err));
+
+	/* Moved in at home (rename). */
+	kept(dir, "moved");
+	ask(to[1], from[0], "rename");
+	err = stat_errno(dir, "moved");
+	CHECK(!err, "renamed to at home, stat away says %s", strerror(err));
+
+	/* Its missing directory made at home. */
+	kept(dir, "dir/in");
+	ask(to[1], from[0], "mkdir");
+	err = stat_errno(dir, "dir/in");
+	CHECK(!err, "its directory made at home, stat away says %s", strerror(err));
+
+	/* A file system mounted over its directory at home: the drop follows the mount. */
+	kept(dir, "sub/mounted");
+	ask(to[1], from[0], "mount");
+	for (i = 0; i < 200 && (err = stat_errno(dir, "sub/mounted")) == ENOENT; i++)
+		usleep(10000);
+	CHECK(!err, "mounted over at home, stat away says %s after %d ms", strerror(err), i * 10);
+	ask(to[1], from[0], "umount");
+
+	/* Through a symbolic link: not kept (its target may change elsewhere). */
+	granted = om_debug_count(0, "names_granted");
+	err = stat_errno(dir, "link/none");
+	CHECK(err == ENOENT && om_debug_count(0, "names_granted") == granted,
+	      "through a link: %s, names_granted %ld -> %ld", strerror(err), granted,
+	      om_debug_count(0, "names_granted"));
+
+	close(to[1]);
+	waitpid(helper_pid, NULL, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 4 && !strcmp(argv[1], "files"))
 		test_files(argv[2], argv[3]);
+	else if (argc == 4 && !strcmp(argv[1], "names"))
+		test_names(argv[2], argv[3]);
 	else if (argc == 4 && !strcmp(argv[1], "hold"))
 		test_hold(argv[2], argv[3]);
 	else {

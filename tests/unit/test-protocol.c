@@ -58,6 +58,7 @@ static void sizes_match_the_named_constants(void **state)
 	assert_int_equal(sizeof(struct virtio_om_deleg_lock), VIRTIO_OM_DELEG_LOCK_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_deleg_done), VIRTIO_OM_DELEG_DONE_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_deleg_recall), VIRTIO_OM_DELEG_RECALL_SIZE);
+	assert_int_equal(sizeof(struct virtio_om_names), VIRTIO_OM_NAMES_SIZE);
 	assert_int_equal(sizeof(struct virtio_om_proc_data), VIRTIO_OM_PROC_DATA_SIZE);
 }
 

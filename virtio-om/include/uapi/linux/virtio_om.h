@@ -107,6 +107,7 @@ enum virtio_om_size {
 	VIRTIO_OM_DELEG_LOCK_SIZE = 24,
 	VIRTIO_OM_DELEG_DONE_SIZE = 8,
 	VIRTIO_OM_DELEG_RECALL_SIZE = 8,
+	VIRTIO_OM_NAMES_SIZE = 8,
 };
 
 /* Header flags. */
@@ -186,6 +187,8 @@ enum virtio_om_type {
 	VIRTIO_OM_T_DELEG_FLUSH = 0x030c,  /* struct virtio_om_deleg_flush + pages, node to home */
 	VIRTIO_OM_T_DELEG_DONE = 0x030d,   /* struct virtio_om_deleg_done; F_REPLY */
 	VIRTIO_OM_T_DELEG_RECALL = 0x030e, /* struct virtio_om_deleg_recall, home node to node */
+	VIRTIO_OM_T_NAMES_DROP = 0x030f,   /* struct virtio_om_names, deputy to process; answered */
+	VIRTIO_OM_T_NAMES_DROPPED = 0x0310, /* struct virtio_om_names, echoed; F_REPLY */
 	VIRTIO_OM_T_MEMORY_LAST = 0x03ff,
 
 	/* 0x7fxx: test traffic: an opaque payload its receiver checks. */
@@ -249,6 +252,8 @@ enum virtio_om_type {
 	X(DELEG_FLUSH, 0x030c, GUEST, VIRTIO_OM_DELEG_FLUSH_SIZE, VIRTIO_OM_LEN_ANY) \
 	X(DELEG_DONE, 0x030d, GUEST, VIRTIO_OM_DELEG_DONE_SIZE, VIRTIO_OM_DELEG_DONE_SIZE) \
 	X(DELEG_RECALL, 0x030e, GUEST, VIRTIO_OM_DELEG_RECALL_SIZE, VIRTIO_OM_DELEG_RECALL_SIZE) \
+	X(NAMES_DROP, 0x030f, GUEST, VIRTIO_OM_NAMES_SIZE, VIRTIO_OM_NAMES_SIZE) \
+	X(NAMES_DROPPED, 0x0310, GUEST, VIRTIO_OM_NAMES_SIZE, VIRTIO_OM_NAMES_SIZE) \
 	X(TEST_DATA, 0x7f00, GUEST, 0, VIRTIO_OM_LEN_ANY)
 
 /* Why a node went down or came up. */
@@ -627,7 +632,9 @@ struct virtio_om_mem_push {
 #define VIRTIO_OM_SYSCALL_RET_F_RELEASE_BEHIND 0x4u
 /* In the answer to an open: a struct virtio_om_deleg follows the struct (see below). */
 #define VIRTIO_OM_SYSCALL_RET_F_DELEG 0x8u
-#define VIRTIO_OM_SYSCALL_RET_F_ALL 0xfu
+/* In an answer -ENOENT to a lookup by absolute path: a struct virtio_om_names follows. */
+#define VIRTIO_OM_SYSCALL_RET_F_NAMES 0x10u
+#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x1fu
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
@@ -901,6 +908,20 @@ struct virtio_om_deleg_recall {
 };
 
 /*
+ * Names that do not exist at home (docs/engine.md, "Names that do not
+ * exist"). In an answer with RET_F_NAMES: the node may answer -ENOENT for
+ * the call's path itself until home drops what it said (NAMES_DROP), unless
+ * a NAMES_DROP of a later epoch came first. Home sends NAMES_DROP, with a
+ * new epoch, when a name may have appeared on such a path (a directory of
+ * it changed, a mount); the node forgets every such name of the process
+ * and echoes it (NAMES_DROPPED) before the change's maker goes on.
+ */
+struct virtio_om_names {
+	__le32 epoch;
+	__le32 reserved;
+};
+
+/*
  * Payload fields, for the tools that show messages (omtrace and the
  * Wireshark dissector generated from this header, host/trace/): one entry
  * X(type, struct, member, kind) names member of struct virtio_om_<struct>
@@ -1033,7 +1054,9 @@ enum virtio_om_field_kind {
 	X(DELEG_FLUSH, deleg_flush, count, UINT)		\
 	X(DELEG_FLUSH, deleg_flush, nr_locks, UINT)		\
 	X(DELEG_DONE, deleg_done, error, ERRNO)			\
-	X(DELEG_RECALL, deleg_recall, id, UINT)
+	X(DELEG_RECALL, deleg_recall, id, UINT)			\
+	X(NAMES_DROP, names, epoch, UINT)			\
+	X(NAMES_DROPPED, names, epoch, UINT)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
