@@ -572,7 +572,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	struct kvec kv = { &r, sizeof(r) };
 	struct om_push_batch *wb;
 	unsigned long args[6];
-	bool forwarded, behind;
+	bool forwarded, behind, names_ok;
 	struct file *file;
 	long ret, nr;
 	u32 flags = 0, sc_flags;
@@ -633,6 +633,12 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 			clear_restore_sigmask();
 			set_current_blocked(&current->saved_sigmask);
 		}
+		/*
+		 * A name that does not exist: the node may say so itself
+		 * (names_home.c). Its path is read before the call's pages are
+		 * dropped: a page fetched after would stay for the next call.
+		 */
+		names_ok = !behind && ret == -ENOENT && !om_names_grant(p, nr, args, ret, &names);
 		err = om_deputy_flush(p, ret, wb);
 		if (err && ret >= 0)
 			ret = -EIO;
@@ -641,8 +647,7 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		if (!behind && ret >= 0 && !(wb && wb->n) &&
 		    !om_deleg_grant(p, nr, args, ret, &grant))
 			flags |= VIRTIO_OM_SYSCALL_RET_F_DELEG;
-		/* A name that does not exist: the node may say so itself (names_home.c). */
-		if (!behind && ret == -ENOENT && !om_names_grant(p, nr, args, ret, &names))
+		if (names_ok && ret == -ENOENT)
 			flags |= VIRTIO_OM_SYSCALL_RET_F_NAMES;
 	}
 answer:

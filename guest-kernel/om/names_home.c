@@ -13,7 +13,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/fsnotify_backend.h>
-#include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/namei.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
@@ -22,9 +22,11 @@
 
 #include "om.h"
 
+/* om.names: 0 stops new grants (a benchmark's baseline); those made stand until dropped. */
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "om."
 static bool om_names_on = true;
 module_param_named(names, om_names_on, bool, 0644);
-MODULE_PARM_DESC(names, "tell a process away which names do not exist at home (default 1)");
 
 /* What may make a name appear in a watched directory, or let it be searched otherwise. */
 #define OM_NAMES_EVENTS (FS_CREATE | FS_MOVED_TO | FS_ATTRIB)
