@@ -72,27 +72,29 @@ bool om_names_absent(struct om_proc *p, long nr, const unsigned long args[6])
 	bool hit = false;
 	int i;
 
-	if (!READ_ONCE(p->names[0]) || !om_names_copy(nr, args, buf))
+	if (!READ_ONCE(p->names_kept) || !om_names_copy(nr, args, buf))
 		return false;
 	spin_lock(&p->lock);
-	for (i = 0; i < OM_NAMES_MAX && p->names[i] && !hit; i++)
-		hit = !strcmp(p->names[i], buf);
+	for (i = 0; i < OM_NAMES_MAX && !hit; i++)
+		hit = p->names[i].path && !strcmp(p->names[i].path, buf);
 	spin_unlock(&p->lock);
 	if (hit)
 		atomic64_inc(&p->stats.names_hits);
 	return hit;
 }
 
-/* Forget every name kept: under p->lock. */
-static void om_names_clear(struct om_proc *p)
+/* Forget the name home granted as @id, or every name for 0: under p->lock. */
+static void om_names_clear(struct om_proc *p, u32 id)
 {
 	int i;
 
-	for (i = 0; i < OM_NAMES_MAX && p->names[i]; i++) {
-		kfree(p->names[i]);
-		p->names[i] = NULL;
+	for (i = 0; i < OM_NAMES_MAX; i++) {
+		if (!p->names[i].path || (id && p->names[i].id != id))
+			continue;
+		kfree(p->names[i].path);
+		p->names[i].path = NULL;
+		p->names_kept--;
 	}
-	p->names_next = 0;
 }
 
 /**
@@ -107,12 +109,12 @@ static void om_names_clear(struct om_proc *p)
  */
 void om_names_take(struct om_proc *p, long nr, const unsigned long args[6], long ret)
 {
-	u32 epoch = le32_to_cpu(p->names_grant.epoch);
+	u32 epoch = le32_to_cpu(p->names_grant.epoch), id = le32_to_cpu(p->names_grant.id);
 	char buf[OM_NAMES_PATH_MAX];
 	char *name;
 	int i;
 
-	if (ret != -ENOENT || !om_names_copy(nr, args, buf))
+	if (ret != -ENOENT || !id || !om_names_copy(nr, args, buf))
 		return;
 	name = kstrdup(buf, GFP_KERNEL);
 	if (!name)
@@ -124,17 +126,26 @@ void om_names_take(struct om_proc *p, long nr, const unsigned long args[6], long
 		return;
 	}
 	p->names_epoch = epoch;
-	for (i = 0; i < OM_NAMES_MAX && p->names[i]; i++) {
-		if (!strcmp(p->names[i], name)) {
+	/* Home names a path it granted before by the same id. */
+	for (i = 0; i < OM_NAMES_MAX; i++) {
+		if (p->names[i].path && !strcmp(p->names[i].path, name)) {
+			p->names[i].id = id;
 			spin_unlock(&p->lock);
 			kfree(name);
 			return;
 		}
 	}
-	/* Full: the oldest goes. */
-	i = p->names_next;
-	p->names_next = (i + 1) % OM_NAMES_MAX;
-	swap(p->names[i], name);
+	/* A free place, else the oldest taken goes. */
+	for (i = 0; i < OM_NAMES_MAX && p->names[i].path; i++)
+		;
+	if (i == OM_NAMES_MAX) {
+		i = p->names_next;
+		p->names_next = (i + 1) % OM_NAMES_MAX;
+	} else {
+		p->names_kept++;
+	}
+	swap(p->names[i].path, name);
+	p->names[i].id = id;
 	spin_unlock(&p->lock);
 	kfree(name);
 	atomic64_inc(&p->stats.names_granted);
@@ -180,10 +191,10 @@ static bool om_names_changes_view(long nr)
  */
 void om_names_before(struct om_proc *p, long nr)
 {
-	if (!READ_ONCE(p->names[0]) || !om_names_changes_view(nr))
+	if (!READ_ONCE(p->names_kept) || !om_names_changes_view(nr))
 		return;
 	spin_lock(&p->lock);
-	om_names_clear(p);
+	om_names_clear(p, 0);
 	spin_unlock(&p->lock);
 }
 
@@ -191,7 +202,7 @@ void om_names_before(struct om_proc *p, long nr)
 void om_names_forget(struct om_proc *p)
 {
 	spin_lock(&p->lock);
-	om_names_clear(p);
+	om_names_clear(p, 0);
 	spin_unlock(&p->lock);
 }
 
@@ -225,7 +236,7 @@ void om_names_drop_recv(struct om_kcom_msg *msg)
 	p = om_proc_find(false, h->src_node, h->dst_pid);
 	if (p) {
 		spin_lock(&p->lock);
-		om_names_clear(p);
+		om_names_clear(p, le32_to_cpu(n.id));
 		if ((s32)(le32_to_cpu(n.epoch) - p->names_epoch) > 0)
 			p->names_epoch = le32_to_cpu(n.epoch);
 		spin_unlock(&p->lock);

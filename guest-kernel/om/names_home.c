@@ -35,13 +35,23 @@ module_param_named(names, om_names_on, bool, 0644);
 /* How long a change waits for the node's echo. */
 #define OM_NAMES_DROP_TIMEOUT (10 * HZ)
 
+/* A name granted: the node may hold it until dropped. */
+struct om_names_rec {
+	u32 id;
+	char *path;
+	struct inode *dirs[OM_NAMES_DEPTH_MAX];	/* its directories, root first (marked: held) */
+	int nr_dirs;
+};
+
 struct om_names_home {
 	struct fsnotify_group *group;
-	spinlock_t lock;	/* epoch, granted, node */
+	spinlock_t lock;	/* epoch, recs, node */
 	u32 epoch;		/* changes seen: a grant is good only if none came meanwhile */
-	bool granted;		/* the node may hold names of this epoch */
+	/* Every name the node may hold (never fewer: a full table drops all first). */
+	struct om_names_rec recs[OM_NAMES_MAX];
+	int nr_recs;
+	u32 last_id;
 	u32 node;		/* where */
-	pid_t pid;		/* the process's (home) pid */
 	int watched;
 	struct mutex drop_lock;	/* one drop at a time: the second waits for the first's echo */
 	struct file *mounts;	/* /proc/self/mounts of the deputy: its poll wakes on a mount */
@@ -49,11 +59,41 @@ struct om_names_home {
 	wait_queue_entry_t mounts_wait;
 	poll_table mounts_pt;
 	struct work_struct mounts_work;
-	atomic64_t *drops;	/* the deputy's names_drops */
+	struct om_proc *deputy;	/* held: its stats count the drops */
 };
 
-/* Drop what the node holds (if anything) and wait for its echo. */
-static void om_names_drop(struct om_names_home *w)
+/* Whether a name made in @dir (NULL: @dir's permissions changed) may make @r's path resolve. */
+static bool om_names_touches(const struct om_names_rec *r, const struct inode *dir,
+			     const struct qstr *name)
+{
+	const char *comp = r->path + 1, *end;
+	int i;
+
+	for (i = 0; i < r->nr_dirs; i++, comp = end + 1) {
+		end = strchrnul(comp, '/');
+		if (r->dirs[i] == dir &&
+		    (!name || (end - comp == name->len && !memcmp(comp, name->name, name->len))))
+			return true;
+		if (!*end)
+			break;
+	}
+	return false;
+}
+
+/* Forget record @i: under w->lock. */
+static void om_names_unrec(struct om_names_home *w, int i)
+{
+	kfree(w->recs[i].path);
+	w->recs[i] = w->recs[--w->nr_recs];
+	w->recs[w->nr_recs].path = NULL;
+}
+
+/*
+ * A change: what it may have touched the node drops (every name if @all,
+ * else those through @dir named @name), and the maker waits for its echo.
+ */
+static void om_names_drop(struct om_names_home *w, const struct inode *dir,
+			  const struct qstr *name, bool all)
 {
 	struct virtio_om_names n = {};
 	struct kvec kv = { &n, sizeof(n) };
@@ -63,21 +103,32 @@ static void om_names_drop(struct om_names_home *w)
 		.nr_kvec = 1,
 	};
 	struct om_kcom_msg *reply = NULL;
-	bool granted;
-	int err;
+	int err, i, touched = 0;
+	u32 id = 0;
 
 	mutex_lock(&w->drop_lock);
 	spin_lock(&w->lock);
 	w->epoch++;
-	granted = w->granted;
-	w->granted = false;
+	for (i = 0; i < w->nr_recs; i++) {
+		if (all || om_names_touches(&w->recs[i], dir, name)) {
+			id = w->recs[i].id;
+			touched++;
+		}
+	}
+	/* One name, by its id; more, all of them. */
+	if (touched > 1)
+		id = 0;
+	for (i = w->nr_recs - 1; touched && i >= 0; i--)
+		if (!id || w->recs[i].id == id)
+			om_names_unrec(w, i);
 	n.epoch = cpu_to_le32(w->epoch);
+	n.id = cpu_to_le32(id);
 	out.dst_node = w->node;
 	spin_unlock(&w->lock);
-	if (granted) {
-		out.src_pid = w->pid;
-		out.dst_pid = w->pid;
-		atomic64_inc(w->drops);
+	if (touched) {
+		out.src_pid = w->deputy->home_pid;
+		out.dst_pid = w->deputy->home_pid;
+		atomic64_inc(&w->deputy->stats.names_drops);
 		err = om_kcom_call(&out, 0, OM_NAMES_DROP_TIMEOUT, &reply);
 		if (!err && om_kcom_msg_hdr(reply)->type != VIRTIO_OM_T_NAMES_DROPPED)
 			err = -EPROTO;
@@ -85,15 +136,16 @@ static void om_names_drop(struct om_names_home *w)
 		/* A node that does not answer has lost the process, or is about to. */
 		if (err)
 			pr_warn_ratelimited("omvm: pid %d: node %u did not drop the names it kept: %d\n",
-					    w->pid, out.dst_node, err);
+					    w->deputy->home_pid, out.dst_node, err);
 	}
 	mutex_unlock(&w->drop_lock);
 }
 
+/* A name made or moved in (@dir, @name), or the marked directory's attributes (@inode). */
 static int om_names_event(struct fsnotify_mark *mark, u32 mask, struct inode *inode,
 			  struct inode *dir, const struct qstr *name, u32 cookie)
 {
-	om_names_drop(mark->group->private);
+	om_names_drop(mark->group->private, name ? dir : inode, name, false);
 	return 0;
 }
 
@@ -109,7 +161,7 @@ static const struct fsnotify_ops om_names_fsn_ops = {
 
 static void om_names_mounts_work(struct work_struct *work)
 {
-	om_names_drop(container_of(work, struct om_names_home, mounts_work));
+	om_names_drop(container_of(work, struct om_names_home, mounts_work), NULL, NULL, true);
 }
 
 /* A mount or unmount in the deputy's namespace (atomic: the drop is queued). */
@@ -145,6 +197,9 @@ static void om_names_home_free(struct om_names_home *w)
 		fput(w->mounts);
 	if (w->group)
 		fsnotify_destroy_group(w->group);
+	while (w->nr_recs)
+		om_names_unrec(w, 0);
+	om_proc_put(w->deputy);
 	kfree(w);
 }
 
@@ -161,8 +216,8 @@ static struct om_names_home *om_names_watcher(struct om_proc *p)
 	spin_lock_init(&w->lock);
 	mutex_init(&w->drop_lock);
 	INIT_WORK(&w->mounts_work, om_names_mounts_work);
-	w->pid = p->home_pid;
-	w->drops = &p->stats.names_drops;
+	w->deputy = p;
+	refcount_inc(&p->ref);
 	w->group = fsnotify_alloc_group(&om_names_fsn_ops, 0);
 	if (IS_ERR(w->group)) {
 		w->group = NULL;
@@ -268,6 +323,35 @@ static bool om_names_plain(const char *path)
 	return !*c;
 }
 
+/*
+ * Record a grant of *@path (taken over) at @node, under w->lock: the id a
+ * path granted before keeps. Return: its id.
+ */
+static u32 om_names_rec(struct om_names_home *w, u32 node, char **path, struct inode **dirs,
+			int nr_dirs)
+{
+	struct om_names_rec *r;
+	int i;
+
+	/* Moved on since: what its node held went with its half there. */
+	if (w->node != node)
+		while (w->nr_recs)
+			om_names_unrec(w, 0);
+	w->node = node;
+	for (i = 0; i < w->nr_recs && strcmp(w->recs[i].path, *path); i++)
+		;
+	r = &w->recs[i];
+	if (i == w->nr_recs) {
+		w->nr_recs++;
+		r->path = *path;
+		*path = NULL;
+		r->id = ++w->last_id ?: ++w->last_id;
+	}
+	memcpy(r->dirs, dirs, nr_dirs * sizeof(*dirs));
+	r->nr_dirs = nr_dirs;
+	return r->id;
+}
+
 /**
  * om_names_grant() - let the node keep a lookup's "no such name"
  * @p: the deputy, in its own context, after the call
@@ -309,6 +393,9 @@ int om_names_grant(struct om_proc *p, long nr, const unsigned long args[6], long
 	w = om_names_watcher(p);
 	if (!w)
 		goto out;
+	/* Every name the node may hold is recorded: a full table drops them all first. */
+	if (READ_ONCE(w->nr_recs) == OM_NAMES_MAX)
+		om_names_drop(w, NULL, NULL, true);
 	/* Watched before they are looked at: a change after shows in the epoch. */
 	err = om_names_dirs(w, path, dirs, &nr_dirs, true);
 	if (err)
@@ -332,15 +419,12 @@ int om_names_grant(struct om_proc *p, long nr, const unsigned long args[6], long
 	if (err != -ENOENT)
 		goto out;
 	spin_lock(&w->lock);
-	err = w->epoch == epoch ? 0 : -EAGAIN;
-	if (!err) {
-		w->granted = true;
-		w->node = p->peer_node;
-	}
+	err = w->epoch == epoch && w->nr_recs < OM_NAMES_MAX ? 0 : -EAGAIN;
+	if (!err)
+		g->id = cpu_to_le32(om_names_rec(w, p->peer_node, &path, dirs, nr_dirs));
 	spin_unlock(&w->lock);
 	if (!err) {
 		g->epoch = cpu_to_le32(epoch);
-		g->reserved = 0;
 		atomic64_inc(&p->stats.names_granted);
 	}
 out:

@@ -85,7 +85,7 @@ struct om_stats {
 	atomic64_t deleg_recalls;  /* remote: of those, the ones home asked back */
 	atomic64_t names_granted;  /* names said not to exist (deputy: granted; remote: kept) */
 	atomic64_t names_hits;	   /* remote: lookups answered here with -ENOENT */
-	atomic64_t names_drops;	   /* dropped all (deputy: asked; remote: done) */
+	atomic64_t names_drops;	   /* drops (deputy: asked; remote: done), of one name or all */
 };
 
 /**
@@ -324,7 +324,11 @@ struct om_proc {
 	bool granted;
 	int deleg_close_err;
 	/* Away: names home said do not exist (names.c), under @lock; a grant an answer brought. */
-	char *names[OM_NAMES_MAX];
+	struct om_name {
+		u32 id;		/* home's */
+		char *path;
+	} names[OM_NAMES_MAX];
+	unsigned int names_kept;
 	unsigned int names_next;
 	u32 names_epoch;
 	struct virtio_om_names names_grant;

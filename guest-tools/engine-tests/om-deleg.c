@@ -26,8 +26,9 @@
  *                             the directory it was missing, or mounts over
  *                             its directory, or the process makes it
  *                             itself: then it is seen at once (a mount:
- *                             within 2 s); a path through a symbolic link
- *                             is not kept
+ *                             within 2 s), while another name of that
+ *                             directory stays known; a path through a
+ *                             symbolic link is not kept
  *   om-deleg hold NODE PATH   a new file at NODE: 5000 bytes written and
  *                             synced, 3000 more written; prints "holding"
  *                             and waits (for its node's death)
@@ -486,11 +487,18 @@ static int test_names(const char *node, const char *top)
 	      calls);
 
 	/* Made at home by another process: seen the moment it returns. */
+	kept(dir, "other");
 	drops = om_debug_count(0, "names_drops");
 	ask(to[1], from[0], "make");
 	err = stat_errno(dir, "made");
 	CHECK(!err, "made at home, stat away says %s", strerror(err));
 	CHECK(om_debug_count(0, "names_drops") > drops, "home's change dropped nothing here");
+	/* Only the name made was dropped: another of that directory is still known absent. */
+	calls = om_debug_count(0, "syscalls");
+	err = stat_errno(dir, "other");
+	calls = om_debug_count(0, "syscalls") - calls - probe;
+	CHECK(err == ENOENT && !calls, "a name made beside it: stat of the other says %s, %ld at home",
+	      strerror(err), calls);
 
 	/* Made by the process itself. */
 	kept(dir, "own");

@@ -910,15 +910,17 @@ struct virtio_om_deleg_recall {
 /*
  * Names that do not exist at home (docs/engine.md, "Names that do not
  * exist"). In an answer with RET_F_NAMES: the node may answer -ENOENT for
- * the call's path itself until home drops what it said (NAMES_DROP), unless
- * a NAMES_DROP of a later epoch came first. Home sends NAMES_DROP, with a
- * new epoch, when a name may have appeared on such a path (a directory of
- * it changed, a mount); the node forgets every such name of the process
- * and echoes it (NAMES_DROPPED) before the change's maker goes on.
+ * the call's path itself, under the grant's id, until home drops it
+ * (NAMES_DROP), unless a NAMES_DROP of a later epoch came first. Home sends
+ * NAMES_DROP, with a new epoch, when a name may have appeared on such a
+ * path (a name made in a directory of it, a directory's permissions, a
+ * mount): the id of the one name it touched, or 0 for all of the
+ * process's; the node forgets them and echoes it (NAMES_DROPPED) before
+ * the change's maker goes on.
  */
 struct virtio_om_names {
 	__le32 epoch;
-	__le32 reserved;
+	__le32 id;	 /* a grant's: not 0; a drop's: 0 for all */
 };
 
 /*
@@ -1056,7 +1058,9 @@ enum virtio_om_field_kind {
 	X(DELEG_DONE, deleg_done, error, ERRNO)			\
 	X(DELEG_RECALL, deleg_recall, id, UINT)			\
 	X(NAMES_DROP, names, epoch, UINT)			\
-	X(NAMES_DROPPED, names, epoch, UINT)
+	X(NAMES_DROP, names, id, UINT)				\
+	X(NAMES_DROPPED, names, epoch, UINT)			\
+	X(NAMES_DROPPED, names, id, UINT)
 
 /* The names of enum virtio_om_node_reason, for the same tools. */
 #define VIRTIO_OM_FOR_EACH_NODE_REASON(X)			\
