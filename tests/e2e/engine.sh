@@ -926,9 +926,15 @@ bg 2 livesrc "$libexec/om-bench write 200"
 bg_grep 2 livesrc "^writing" 120 || true
 lpid=$(oc exec -t 30 2 -- pidof om-bench) || lpid=""
 oc exec -t 30 2 -- sh -c "echo 2 >/sys/module/om/parameters/live; echo 1 >/proc/$lpid/hpc/where" || true
-sleep 2
+# Caught as soon as node 1 takes it in: its 200 MiB cross in 2-3 s, so a
+# fixed wait of 2 s sometimes found the move already ended.
+lrecv=
+for ((i = 0; i < 40; i++)); do
+	lrecv=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$lpid" '$1 == 2 && $2 == p')
+	[ -n "$lrecv" ] && break
+	sleep 0.25
+done
 lstate=$(oc exec -t 30 2 -- sh -c "grep -E '^(role|target|peer):' /proc/$lpid/hpc/debug; cat /proc/$lpid/hpc/where" | tr '\n' ' ')
-lrecv=$(oc exec -t 30 1 -- cat /proc/hpc/remote | awk -v p="$lpid" '$1 == 2 && $2 == p')
 echo "#   live move 2->1 before node 2 dies: at node 2 $lstate; at node 1: ${lrecv:-(nothing)}"
 check "a live move of node 2's to node 1 is in its rounds: at home, node 1 taking it in" \
 	'[ -n "$lpid" ] && grep -q "role: home peer: 1 target: 1 home" <<<"$lstate" && [ -n "$lrecv" ]'
