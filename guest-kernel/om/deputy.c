@@ -568,11 +568,13 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 	struct virtio_om_syscall sc;
 	struct virtio_om_syscall_ret r = {};
 	struct virtio_om_deleg grant;
-	struct virtio_om_names names;
-	struct kvec kv = { &r, sizeof(r) };
+	struct virtio_om_names names, dropped;
+	/* The struct, then what the flags say follows it, in the UAPI's order. */
+	u8 head[sizeof(r) + sizeof(grant) + sizeof(names) + sizeof(dropped)];
+	struct kvec kv = { head, sizeof(r) };
 	struct om_push_batch *wb;
 	unsigned long args[6];
-	bool forwarded, behind, names_ok;
+	bool forwarded, behind, names_ok, names_dropped;
 	struct file *file;
 	long ret, nr;
 	u32 flags = 0, sc_flags;
@@ -622,8 +624,12 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 		if (behind)
 			atomic64_inc(&p->stats.written_behind);
 		file = om_behind_file(nr, args);
+		/* A name it makes that the node knows absent: dropped in the answer. */
+		if (!behind)
+			om_names_call_begin(p);
 		if (!om_deputy_write_pushed(p, nr, args, &ret))
 			ret = om_arch_syscall_run(current_pt_regs(), nr, args);
+		names_dropped = !behind && om_names_call_end(p, &dropped);
 		/*
 		 * A call that takes a signal mask (ppoll, pselect6, epoll_pwait)
 		 * set it here too; the process's own mask is its business
@@ -649,6 +655,8 @@ static void om_deputy_syscall(struct om_proc *p, struct om_kcom_msg *msg)
 			flags |= VIRTIO_OM_SYSCALL_RET_F_DELEG;
 		if (names_ok && ret == -ENOENT)
 			flags |= VIRTIO_OM_SYSCALL_RET_F_NAMES;
+		if (names_dropped)
+			flags |= VIRTIO_OM_SYSCALL_RET_F_NAMES_DROP;
 	}
 answer:
 	p->nr_fill = 0;
@@ -676,16 +684,20 @@ answer:
 		atomic64_inc(&p->stats.behind_answers);
 	}
 	r.flags = cpu_to_le32(flags);
-	if (flags & (VIRTIO_OM_SYSCALL_RET_F_DELEG | VIRTIO_OM_SYSCALL_RET_F_NAMES)) {
-		struct kvec kvs[2] = { kv, { &grant, sizeof(grant) } };
-
-		if (flags & VIRTIO_OM_SYSCALL_RET_F_NAMES)
-			kvs[1] = (struct kvec){ &names, sizeof(names) };
-
-		kfree(wb);
-		om_send(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, kvs, 2, NULL, 0,
-			NULL);
-	} else if (wb) {
+	memcpy(head, &r, sizeof(r));
+	if (flags & VIRTIO_OM_SYSCALL_RET_F_DELEG) {
+		memcpy(head + kv.iov_len, &grant, sizeof(grant));
+		kv.iov_len += sizeof(grant);
+	}
+	if (flags & VIRTIO_OM_SYSCALL_RET_F_NAMES) {
+		memcpy(head + kv.iov_len, &names, sizeof(names));
+		kv.iov_len += sizeof(names);
+	}
+	if (flags & VIRTIO_OM_SYSCALL_RET_F_NAMES_DROP) {
+		memcpy(head + kv.iov_len, &dropped, sizeof(dropped));
+		kv.iov_len += sizeof(dropped);
+	}
+	if (wb) {
 		om_send_batched(p, VIRTIO_OM_T_SYSCALL_RET, VIRTIO_OM_F_REPLY, h->seq, &kv, NULL,
 				wb, NULL);
 		kfree(wb);

@@ -207,6 +207,21 @@ void om_names_forget(struct om_proc *p)
 }
 
 /**
+ * om_names_dropped() - forget what home dropped
+ * @p: the process away
+ * @n: the drop (NAMES_DROP's, or a call's answer's F_NAMES_DROP)
+ */
+void om_names_dropped(struct om_proc *p, const struct virtio_om_names *n)
+{
+	spin_lock(&p->lock);
+	om_names_clear(p, le32_to_cpu(n->id));
+	if ((s32)(le32_to_cpu(n->epoch) - p->names_epoch) > 0)
+		p->names_epoch = le32_to_cpu(n->epoch);
+	spin_unlock(&p->lock);
+	atomic64_inc(&p->stats.names_drops);
+}
+
+/**
  * om_names_drop_recv() - home drops the names it said do not exist
  * @msg: NAMES_DROP (the caller frees it)
  *
@@ -235,12 +250,7 @@ void om_names_drop_recv(struct om_kcom_msg *msg)
 	/* Home names its own processes only: the key holds its node. */
 	p = om_proc_find(false, h->src_node, h->dst_pid);
 	if (p) {
-		spin_lock(&p->lock);
-		om_names_clear(p, le32_to_cpu(n.id));
-		if ((s32)(le32_to_cpu(n.epoch) - p->names_epoch) > 0)
-			p->names_epoch = le32_to_cpu(n.epoch);
-		spin_unlock(&p->lock);
-		atomic64_inc(&p->stats.names_drops);
+		om_names_dropped(p, &n);
 		om_proc_put(p);
 	}
 	/* Echoed even for a process gone from here: it holds no name then. */

@@ -52,6 +52,9 @@ struct om_names_home {
 	int nr_recs;
 	u32 last_id;
 	u32 node;		/* where */
+	bool in_call;		/* the deputy runs a forwarded call, its process waits for it */
+	bool pending;		/* a drop @dropped for that call's answer */
+	struct virtio_om_names dropped;
 	int watched;
 	struct mutex drop_lock;	/* one drop at a time: the second waits for the first's echo */
 	struct file *mounts;	/* /proc/self/mounts of the deputy: its poll wakes on a mount */
@@ -124,6 +127,19 @@ static void om_names_drop(struct om_names_home *w, const struct inode *dir,
 	n.epoch = cpu_to_le32(w->epoch);
 	n.id = cpu_to_le32(id);
 	out.dst_node = w->node;
+	/*
+	 * Made by the deputy in the call its process waits for: the drop
+	 * rides in the call's answer, which the process reads before it
+	 * looks up anything again (one drop of all if two touched).
+	 */
+	if (touched && w->in_call && current == w->deputy->task) {
+		if (w->pending && w->dropped.id != n.id)
+			n.id = 0;
+		w->dropped = n;
+		w->pending = true;
+		touched = 0;
+		atomic64_inc(&w->deputy->stats.names_drops);
+	}
 	spin_unlock(&w->lock);
 	if (touched) {
 		out.src_pid = w->deputy->home_pid;
@@ -430,6 +446,44 @@ int om_names_grant(struct om_proc *p, long nr, const unsigned long args[6], long
 out:
 	kfree(path);
 	return err;
+}
+
+/**
+ * om_names_call_begin() - the deputy runs a call its process waits for
+ * @p: the deputy, in its own context
+ */
+void om_names_call_begin(struct om_proc *p)
+{
+	struct om_names_home *w = p->names_home;
+
+	if (w) {
+		spin_lock(&w->lock);
+		w->in_call = true;
+		spin_unlock(&w->lock);
+	}
+}
+
+/**
+ * om_names_call_end() - the call ran: what it dropped, for its answer
+ * @p: the deputy, in its own context
+ * @dropped: filled in if the call made a name the node knew absent
+ *
+ * Return: true if @dropped goes with the answer (SYSCALL_RET F_NAMES_DROP).
+ */
+bool om_names_call_end(struct om_proc *p, struct virtio_om_names *dropped)
+{
+	struct om_names_home *w = p->names_home;
+	bool pending;
+
+	if (!w)
+		return false;
+	spin_lock(&w->lock);
+	w->in_call = false;
+	pending = w->pending;
+	w->pending = false;
+	*dropped = w->dropped;
+	spin_unlock(&w->lock);
+	return pending;
 }
 
 /* The deputy ends: no name it said stands any more. */

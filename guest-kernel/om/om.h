@@ -701,6 +701,9 @@ void om_names_drop_recv(struct om_kcom_msg *msg);
 int om_names_grant(struct om_proc *p, long nr, const unsigned long args[6], long ret,
 		   struct virtio_om_names *g);
 void om_names_home_forget(struct om_proc *p);
+void om_names_call_begin(struct om_proc *p);
+bool om_names_call_end(struct om_proc *p, struct virtio_om_names *dropped);
+void om_names_dropped(struct om_proc *p, const struct virtio_om_names *n);
 int om_names_home_init(void);
 
 /* deleg.c, deleg_home.c: files served where the process runs */

@@ -342,6 +342,14 @@ static int om_remote_wait(struct om_proc *p, u64 seq, struct virtio_om_syscall_r
 						sizeof(p->names_grant);
 					off += sizeof(p->names_grant);
 				}
+				/* Names the call made: forgotten before any next lookup. */
+				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_NAMES_DROP) {
+					struct virtio_om_names n;
+
+					if (om_kcom_msg_copy(msg, off, &n, sizeof(n)) == sizeof(n))
+						om_names_dropped(p, &n);
+					off += sizeof(n);
+				}
 				/* The last of the pages the call wrote came with it. */
 				if (le32_to_cpu(a.flags) & VIRTIO_OM_SYSCALL_RET_F_PAGES)
 					om_callbuf_written(msg, off);

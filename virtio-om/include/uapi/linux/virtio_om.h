@@ -227,7 +227,8 @@ enum virtio_om_type {
 	  VIRTIO_OM_SYSCALL_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE +			\
 	  VIRTIO_OM_SYSCALL_OUT_MAX * VIRTIO_OM_SYSCALL_OUT_SIZE)			\
 	X(SYSCALL_RET, 0x0201, GUEST, VIRTIO_OM_SYSCALL_RET_SIZE,			\
-	  VIRTIO_OM_SYSCALL_RET_SIZE + VIRTIO_OM_DELEG_SIZE + VIRTIO_OM_PUSH_BATCH_MAX_SIZE) \
+	  VIRTIO_OM_SYSCALL_RET_SIZE + VIRTIO_OM_DELEG_SIZE + 2 * VIRTIO_OM_NAMES_SIZE +	\
+	  VIRTIO_OM_PUSH_BATCH_MAX_SIZE)						\
 	X(SIGNAL, 0x0202, GUEST, VIRTIO_OM_SIGNAL_SIZE, VIRTIO_OM_SIGNAL_SIZE) \
 	X(EXIT, 0x0203, GUEST, VIRTIO_OM_EXIT_SIZE, VIRTIO_OM_EXIT_SIZE) \
 	X(KILL, 0x0204, GUEST, VIRTIO_OM_KILL_SIZE, VIRTIO_OM_KILL_SIZE) \
@@ -634,7 +635,12 @@ struct virtio_om_mem_push {
 #define VIRTIO_OM_SYSCALL_RET_F_DELEG 0x8u
 /* In an answer -ENOENT to a lookup by absolute path: a struct virtio_om_names follows. */
 #define VIRTIO_OM_SYSCALL_RET_F_NAMES 0x10u
-#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x1fu
+/*
+ * The call made a name that dropped names the node kept: a struct
+ * virtio_om_names follows (after F_DELEG's and F_NAMES's), as NAMES_DROP's.
+ */
+#define VIRTIO_OM_SYSCALL_RET_F_NAMES_DROP 0x20u
+#define VIRTIO_OM_SYSCALL_RET_F_ALL 0x3fu
 struct virtio_om_syscall_ret {
 	__le64 ret;	 /* the value, or -errno (restart codes included) */
 	__le32 flags;	 /* VIRTIO_OM_SYSCALL_RET_F_* */
